@@ -1,0 +1,266 @@
+import {
+  type CapacityProvider,
+  type Cluster,
+  type ContainerInstance,
+  type ContainerInstanceStatus,
+  DescribeCapacityProvidersCommand,
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  type DesiredStatus,
+  ECSClient,
+  type Failure,
+  paginateListContainerInstances,
+  paginateListServices,
+  paginateListTasks,
+  RunTaskCommand,
+  type RunTaskCommandInput,
+  type Service,
+  StopTaskCommand,
+  type Task,
+  type TaskDefinition,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
+import { BATCH_CONCURRENCY, chunk, mapConcurrent } from './batch';
+import { clientConfig } from './client-config';
+import { call } from './errors';
+
+/** Built once per container; reused by every invocation. */
+export const ecs = new ECSClient(clientConfig);
+
+const PAGE_SIZE = 100;
+/** API limits per call (ECS API reference). */
+export const ECS_LIMITS = {
+  describeTasks: 100,
+  describeContainerInstances: 100,
+  describeServices: 10,
+  updateContainerInstancesState: 10,
+  stopTaskReason: 255,
+  describeCapacityProviders: 10,
+  describeClusters: 100,
+} as const;
+
+export interface Described<T> {
+  items: T[];
+  failures: Failure[];
+}
+
+async function collect<Page, Item>(pages: AsyncIterable<Page>, itemsOf: (page: Page) => Item[] | undefined) {
+  const items: Item[] = [];
+  for await (const page of pages) items.push(...(itemsOf(page) ?? []));
+  return items;
+}
+
+export function listContainerInstanceArns(
+  cluster: string,
+  options: { filter?: string; status?: ContainerInstanceStatus } = {},
+): Promise<string[]> {
+  return call('ecs:ListContainerInstances', cluster, () =>
+    collect(
+      paginateListContainerInstances({ client: ecs, pageSize: PAGE_SIZE }, { cluster, ...options }),
+      (page) => page.containerInstanceArns,
+    ),
+  );
+}
+
+export async function describeContainerInstances(
+  cluster: string,
+  arns: readonly string[],
+): Promise<Described<ContainerInstance>> {
+  const pages = await mapConcurrent(
+    chunk(arns, ECS_LIMITS.describeContainerInstances),
+    BATCH_CONCURRENCY,
+    (batch) =>
+      call('ecs:DescribeContainerInstances', cluster, () =>
+        ecs.send(
+          new DescribeContainerInstancesCommand({ cluster, containerInstances: batch, include: ['TAGS'] }),
+        ),
+      ),
+  );
+  return {
+    items: pages.flatMap((page) => page.containerInstances ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
+}
+
+/**
+ * The container instance registered for an EC2 instance, or undefined. ECS lists ACTIVE and DRAINING
+ * instances when no status is given; a deregistered (INACTIVE) one has nothing left to drain.
+ */
+export async function findContainerInstanceByEc2Id(
+  cluster: string,
+  ec2InstanceId: string,
+): Promise<ContainerInstance | undefined> {
+  const arns = await listContainerInstanceArns(cluster, { filter: `ec2InstanceId == ${ec2InstanceId}` });
+  if (arns.length === 0) return undefined;
+  const { items } = await describeContainerInstances(cluster, arns);
+  return items.find((instance) => instance.ec2InstanceId === ec2InstanceId);
+}
+
+export interface TaskListFilter {
+  containerInstance?: string;
+  family?: string;
+  serviceName?: string;
+  startedBy?: string;
+  desiredStatus?: DesiredStatus;
+}
+
+export function listTaskArns(cluster: string, filter: TaskListFilter = {}): Promise<string[]> {
+  return call('ecs:ListTasks', cluster, () =>
+    collect(
+      paginateListTasks({ client: ecs, pageSize: PAGE_SIZE }, { cluster, ...filter }),
+      (page) => page.taskArns,
+    ),
+  );
+}
+
+/**
+ * Every task ECS still knows for the filter, whatever its desired status. ListTasks alone only returns
+ * desired RUNNING, so a task that is STOPPING would be missed (the drain-too-early trap).
+ */
+export async function listTaskArnsAnyDesiredStatus(
+  cluster: string,
+  filter: Omit<TaskListFilter, 'desiredStatus'> = {},
+): Promise<string[]> {
+  const [running, stopped] = await Promise.all([
+    listTaskArns(cluster, { ...filter, desiredStatus: 'RUNNING' }),
+    listTaskArns(cluster, { ...filter, desiredStatus: 'STOPPED' }),
+  ]);
+  return [...new Set([...running, ...stopped])];
+}
+
+export async function describeTasks(cluster: string, arns: readonly string[]): Promise<Described<Task>> {
+  const pages = await mapConcurrent(chunk(arns, ECS_LIMITS.describeTasks), BATCH_CONCURRENCY, (batch) =>
+    call('ecs:DescribeTasks', cluster, () =>
+      ecs.send(new DescribeTasksCommand({ cluster, tasks: batch, include: ['TAGS'] })),
+    ),
+  );
+  return {
+    items: pages.flatMap((page) => page.tasks ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
+}
+
+export function listServiceArns(cluster: string): Promise<string[]> {
+  return call('ecs:ListServices', cluster, () =>
+    collect(
+      paginateListServices({ client: ecs, pageSize: PAGE_SIZE }, { cluster }),
+      (page) => page.serviceArns,
+    ),
+  );
+}
+
+export async function describeServices(
+  cluster: string,
+  names: readonly string[],
+): Promise<Described<Service>> {
+  const pages = await mapConcurrent(chunk(names, ECS_LIMITS.describeServices), BATCH_CONCURRENCY, (batch) =>
+    call('ecs:DescribeServices', cluster, () =>
+      ecs.send(new DescribeServicesCommand({ cluster, services: batch })),
+    ),
+  );
+  return {
+    items: pages.flatMap((page) => page.services ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
+}
+
+export async function describeClusters(names: readonly string[]): Promise<Described<Cluster>> {
+  const pages = await mapConcurrent(chunk(names, ECS_LIMITS.describeClusters), BATCH_CONCURRENCY, (batch) =>
+    call('ecs:DescribeClusters', batch.join(','), () =>
+      ecs.send(new DescribeClustersCommand({ clusters: batch, include: ['SETTINGS'] })),
+    ),
+  );
+  return {
+    items: pages.flatMap((page) => page.clusters ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
+}
+
+export async function describeCapacityProviders(
+  names: readonly string[],
+): Promise<Described<CapacityProvider>> {
+  const pages = await mapConcurrent(
+    chunk(names, ECS_LIMITS.describeCapacityProviders),
+    BATCH_CONCURRENCY,
+    (batch) =>
+      call('ecs:DescribeCapacityProviders', batch.join(','), () =>
+        ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: batch })),
+      ),
+  );
+  return {
+    items: pages.flatMap((page) => page.capacityProviders ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
+}
+
+/** Task definition revisions are immutable: each is fetched once per container. */
+const taskDefinitionCache = new Map<string, Promise<TaskDefinition>>();
+
+/** `arnOrFamilyRevision` must name a revision (`family:3` or a full ARN); a bare family is not cached. */
+export function describeTaskDefinition(arnOrFamilyRevision: string): Promise<TaskDefinition> {
+  const cacheable = /:\d+$/.test(arnOrFamilyRevision);
+  const cached = cacheable ? taskDefinitionCache.get(arnOrFamilyRevision) : undefined;
+  if (cached) return cached;
+  const pending = call('ecs:DescribeTaskDefinition', arnOrFamilyRevision, async () => {
+    const { taskDefinition } = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: arnOrFamilyRevision }),
+    );
+    if (!taskDefinition) throw new Error(`DescribeTaskDefinition returned no task definition`);
+    return taskDefinition;
+  });
+  if (cacheable) {
+    taskDefinitionCache.set(arnOrFamilyRevision, pending);
+    pending.catch(() => taskDefinitionCache.delete(arnOrFamilyRevision));
+  }
+  return pending;
+}
+
+/** For tests: forget cached task definitions. */
+export function clearTaskDefinitionCache(): void {
+  taskDefinitionCache.clear();
+}
+
+/**
+ * Sets instances DRAINING, 10 per call. Setting an instance that is already DRAINING is harmless;
+ * per-instance failures are returned, not thrown.
+ */
+export async function setContainerInstancesDraining(
+  cluster: string,
+  arns: readonly string[],
+): Promise<Described<ContainerInstance>> {
+  const pages = await mapConcurrent(
+    chunk(arns, ECS_LIMITS.updateContainerInstancesState),
+    BATCH_CONCURRENCY,
+    (batch) =>
+      call('ecs:UpdateContainerInstancesState', cluster, () =>
+        ecs.send(
+          new UpdateContainerInstancesStateCommand({
+            cluster,
+            containerInstances: batch,
+            status: 'DRAINING',
+          }),
+        ),
+      ),
+  );
+  return {
+    items: pages.flatMap((page) => page.containerInstances ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
+}
+
+/** Stops a task; stopping a task that already stopped is not an error in ECS. */
+export async function stopTask(cluster: string, task: string, reason: string): Promise<Task | undefined> {
+  const { task: stopped } = await call('ecs:StopTask', task, () =>
+    ecs.send(new StopTaskCommand({ cluster, task, reason: reason.slice(0, ECS_LIMITS.stopTaskReason) })),
+  );
+  return stopped;
+}
+
+export function runTask(input: RunTaskCommandInput) {
+  return call('ecs:RunTask', `${input.cluster ?? 'default'}/${input.taskDefinition}`, () =>
+    ecs.send(new RunTaskCommand(input)),
+  );
+}

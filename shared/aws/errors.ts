@@ -1,0 +1,122 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+
+/**
+ * What a caller needs to know about an AWS error. Callers branch on the kind; only this module reads
+ * error names and message text.
+ */
+export type AwsErrorKind =
+  | 'throttled'
+  | 'not-found'
+  | 'already-done'
+  | 'conflict'
+  | 'invalid'
+  | 'access-denied'
+  | 'transient'
+  | 'other';
+
+const NOT_FOUND_NAMES = new Set([
+  'ClusterNotFoundException',
+  'ServiceNotFoundException',
+  'ResourceNotFoundException',
+  'TargetNotFoundException',
+  'NotFoundException',
+  'NotFound',
+]);
+const INVALID_NAMES = new Set([
+  'InvalidParameterException',
+  'ClientException',
+  'ValidationError',
+  'ValidationException',
+  'InvalidParameterValue',
+  'InvalidParameter',
+  'PlatformUnknownException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'UnsupportedFeatureException',
+]);
+const ACCESS_DENIED_NAMES = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'AuthorizationError',
+  'UnauthorizedOperation',
+]);
+const CONFLICT_NAMES = new Set([
+  'ConflictException',
+  'ConditionalCheckFailedException',
+  'TransactionConflictException',
+  'ResourceInUse',
+  'ScalingActivityInProgress',
+]);
+
+/** Messages that mean the effect we wanted has already happened. */
+const ALREADY_DONE_MESSAGES = [
+  /No active Lifecycle Action found/i,
+  /The referenced task was already stopped/i,
+];
+
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+export function errorName(error: unknown): string {
+  const name = (error as ErrorLike | null)?.name;
+  return typeof name === 'string' ? name : 'Error';
+}
+
+export function errorMessage(error: unknown): string {
+  const message = (error as ErrorLike | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+export function classifyAwsError(error: unknown): AwsErrorKind {
+  if (typeof error !== 'object' || error === null) return 'other';
+  const name = errorName(error);
+  const message = errorMessage(error);
+  // biome-ignore lint/suspicious/noExplicitAny: smithy's classifiers accept any SdkError-shaped value.
+  const sdkError = error as any;
+  if (
+    isThrottlingError(sdkError) ||
+    name === 'ProvisionedThroughputExceededException' ||
+    name === 'LimitExceededException'
+  ) {
+    return 'throttled';
+  }
+  if (ALREADY_DONE_MESSAGES.some((pattern) => pattern.test(message))) return 'already-done';
+  if (NOT_FOUND_NAMES.has(name)) return 'not-found';
+  if (CONFLICT_NAMES.has(name)) return 'conflict';
+  if (ACCESS_DENIED_NAMES.has(name)) return 'access-denied';
+  if (INVALID_NAMES.has(name)) return 'invalid';
+  if (isServerError(sdkError) || isTransientError(sdkError)) return 'transient';
+  return 'other';
+}
+
+/** An AWS call that failed, with the operation and the resource it was about. */
+export class AwsOperationError extends Error {
+  override readonly name = 'AwsOperationError';
+  readonly kind: AwsErrorKind;
+  constructor(
+    readonly operation: string,
+    readonly target: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${operation} on ${target} failed: ${errorName(cause)}: ${errorMessage(cause)}`);
+    this.kind = classifyAwsError(cause);
+  }
+}
+
+/** Runs one AWS call; failures are rethrown with the operation and target named. */
+export async function call<T>(operation: string, target: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof AwsOperationError) throw error;
+    throw new AwsOperationError(operation, target, error);
+  }
+}
+
+/** Kind of an error that may have been wrapped by {@link call}. */
+export function kindOf(error: unknown): AwsErrorKind {
+  return error instanceof AwsOperationError ? error.kind : classifyAwsError(error);
+}
