@@ -53,7 +53,7 @@ export function instrument<Result>(
       logger.error('Invocation failed', error as Error);
       throw error;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.resetKeys();
     }
   };
