@@ -275,8 +275,10 @@ function validateFargate(
     );
     const which =
       accepting.length > 0 ? ` CPU values that accept ${describeMemory(memoryMiB)}` : ' CPU values';
+    const memoryToo =
+      accepting.length > 0 ? '' : ` ${memoryMiB} MiB is not a ${platform} memory size either.`;
     return invalid(
-      `${platform} has no task size with ${describeCpu(cpuUnits)}. Valid${which}: ${alternatives.join(', ')}.`,
+      `${platform} has no task size with ${describeCpu(cpuUnits)}. Valid${which}: ${alternatives.join(', ')}.${memoryToo}`,
       alternatives,
     );
   }
