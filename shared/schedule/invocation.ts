@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { BadEventError, formatPath } from '../runtime/errors';
+import { type DueTime, normalizeDue } from './identity';
+
+/**
+ * The events run-scheduled-task accepts. Envelopes come from AWS and are parsed leniently (AWS adds
+ * fields without notice); the job inside is checked strictly later, so its problems can be alerted.
+ *
+ * 1. EventBridge Scheduler, target input (the function's documented input shape):
+ *    `{ "job": {...}, "scheduledTime": "<aws.scheduler.scheduled-time>",
+ *       "executionId": "<aws.scheduler.execution-id>", "attemptNumber": "<aws.scheduler.attempt-number>" }`
+ *    (`executionId` and `attemptNumber` are optional and only logged).
+ * 2. A scheduled EventBridge rule whose input transformer puts the job under `detail.job`:
+ *    the Scheduled Event envelope (`source` aws.events, `detail-type` Scheduled Event, `time`) with
+ *    `detail: { "job": {...} }`. The due time is the event's `time`.
+ * 3. The every-minute reconcile tick: a Scheduled Event with no job in `detail`.
+ * 4. ECS Task State Change for tasks this function started (RUNNING, STOPPED): outcomes.
+ */
+
+export const SCHEDULED_EVENT = { source: 'aws.events', detailType: 'Scheduled Event' } as const;
+export const TASK_STATE_CHANGE = { source: 'aws.ecs', detailType: 'ECS Task State Change' } as const;
+
+const dueTime = (field: string) =>
+  z.string({ error: `${field} is required (an ISO 8601 date-time)` }).transform((value, ctx): DueTime => {
+    const due = normalizeDue(value);
+    if (due) return due;
+    ctx.addIssue({
+      code: 'custom',
+      message: value.startsWith('<aws.')
+        ? `${field} is the unreplaced placeholder ${value}: the schedule's input must be set on an EventBridge Scheduler target`
+        : `${field} must be an ISO 8601 date-time such as 2024-06-01T02:00:00Z, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  });
+
+const schedulerInput = z.looseObject({
+  job: z.unknown().refine((job) => job !== undefined && job !== null, 'job is required'),
+  scheduledTime: dueTime('scheduledTime'),
+  executionId: z.string().optional(),
+  attemptNumber: z.union([z.string(), z.number()]).optional(),
+  scheduleArn: z.string().optional(),
+});
+
+const envelope = z.looseObject({
+  id: z.string().optional(),
+  source: z.string(),
+  'detail-type': z.string(),
+  time: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+  detail: z.unknown(),
+});
+
+const scheduledDetail = z.looseObject({ job: z.unknown().optional() }).nullish();
+
+const timestamp = z.union([z.string(), z.number()]).nullish();
+
+/** The fields of an ECS Task State Change detail this function reads; the rest is kept and ignored. */
+export const TaskStateDetailSchema = z.looseObject({
+  taskArn: z.string({ error: 'detail.taskArn is required' }),
+  clusterArn: z.string({ error: 'detail.clusterArn is required' }),
+  lastStatus: z.string({ error: 'detail.lastStatus is required' }),
+  desiredStatus: z.string().optional(),
+  startedBy: z.string().optional(),
+  group: z.string().optional(),
+  taskDefinitionArn: z.string().optional(),
+  createdAt: timestamp,
+  startedAt: timestamp,
+  stoppingAt: timestamp,
+  stoppedAt: timestamp,
+  stopCode: z.string().optional(),
+  stoppedReason: z.string().optional(),
+  version: z.number().optional(),
+  containers: z
+    .array(
+      z.looseObject({
+        name: z.string().optional(),
+        exitCode: z.number().nullish(),
+        reason: z.string().optional(),
+        lastStatus: z.string().optional(),
+      }),
+    )
+    .optional(),
+  tags: z.array(z.looseObject({ key: z.string().optional(), value: z.string().optional() })).optional(),
+});
+export type TaskStateDetail = z.infer<typeof TaskStateDetailSchema>;
+
+export type Invocation =
+  | { kind: 'run'; job: unknown; due: DueTime; via: 'scheduler' | 'rule'; executionId?: string | undefined }
+  | { kind: 'reconcile' }
+  | { kind: 'task-state'; detail: TaskStateDetail; eventId?: string | undefined };
+
+const SOURCE = 'run-scheduled-task event';
+
+function parseOrThrow<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new BadEventError(
+    SOURCE,
+    result.error.issues.map((issue) => ({
+      path: formatPath([...prefix, ...issue.path]),
+      message: issue.message,
+    })),
+  );
+}
+
+/** Classifies and parses an incoming event; throws BadEventError for anything it can't act on. */
+export function parseInvocation(event: unknown): Invocation {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new BadEventError(SOURCE, [{ path: '', message: 'expected a JSON object' }]);
+  }
+  if ('source' in event || 'detail-type' in event) {
+    const parsed = parseOrThrow(envelope, event);
+    if (parsed.source === SCHEDULED_EVENT.source && parsed['detail-type'] === SCHEDULED_EVENT.detailType) {
+      const detail = parseOrThrow(scheduledDetail, parsed.detail, ['detail']);
+      if (detail?.job === undefined) return { kind: 'reconcile' };
+      const due = parseOrThrow(dueTime('time'), parsed.time, ['time']);
+      return { kind: 'run', job: detail.job, due, via: 'rule', executionId: parsed.id };
+    }
+    if (
+      parsed.source === TASK_STATE_CHANGE.source &&
+      parsed['detail-type'] === TASK_STATE_CHANGE.detailType
+    ) {
+      return {
+        kind: 'task-state',
+        detail: parseOrThrow(TaskStateDetailSchema, parsed.detail, ['detail']),
+        eventId: parsed.id,
+      };
+    }
+    throw new BadEventError(SOURCE, [
+      {
+        path: 'detail-type',
+        message: `unexpected event ${parsed.source} / ${parsed['detail-type']}; expected a Scheduled Event or an ECS Task State Change`,
+      },
+    ]);
+  }
+  if ('job' in event || 'scheduledTime' in event) {
+    const parsed = parseOrThrow(schedulerInput, event);
+    return {
+      kind: 'run',
+      job: parsed.job,
+      due: parsed.scheduledTime,
+      via: 'scheduler',
+      executionId: parsed.executionId,
+    };
+  }
+  throw new BadEventError(SOURCE, [
+    {
+      path: '',
+      message:
+        'not a run-scheduled-task event: expected a Scheduler input { job, scheduledTime }, a Scheduled Event, or an ECS Task State Change',
+    },
+  ]);
+}

@@ -1,0 +1,189 @@
+import { z } from 'zod';
+
+/**
+ * A scheduled job: what to run (the RunTask parameters) and how to schedule it (CronJob-like
+ * semantics). Field by field documentation lives in functions/run-scheduled-task/README.md; the
+ * comments here say what each field does and which ECS rule bounds it.
+ *
+ * The job is written by people, so unknown keys are rejected (a typo such as `concurencyPolicy` must
+ * not silently fall back to a default). Event envelopes, written by AWS, are parsed leniently elsewhere.
+ */
+
+export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
+export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
+
+/** Letters, digits, `-` and `_`: the characters `startedBy` accepts, so the name can travel in it. */
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * RunTask keeps a clientToken for 24 hours. A starting deadline longer than that would let a late
+ * duplicate start a second run, so the deadline stays an hour inside the token's lifetime.
+ */
+export const MAX_STARTING_DEADLINE_SECONDS = 23 * 3600;
+
+/** Limits from the RunTask API reference (see shared/ECS-FACTS.md). */
+export const RUN_TASK_LIMITS = {
+  count: 10,
+  capacityProviders: 20,
+  tags: 50,
+  overridesBytes: 8192,
+  placementConstraints: 10,
+  placementStrategies: 5,
+  startedBy: 128,
+  tagKey: 128,
+  tagValue: 256,
+} as const;
+
+const positiveInt = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `${what} must be a whole number` })
+    .int(`${what} must be a whole number`)
+    .min(min, `${what} must be at least ${min}`)
+    .max(max, `${what} must be at most ${max}`);
+
+const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).min(1, `${what} is empty`);
+
+const capacityProviderItem = z.strictObject({
+  capacityProvider: nonEmpty('capacityProvider'),
+  weight: positiveInt('weight', 0, 1000).optional(),
+  base: positiveInt('base', 0, 100_000).optional(),
+});
+
+const keyValue = z.strictObject({ name: nonEmpty('name'), value: z.string() });
+
+const containerOverride = z.strictObject({
+  name: nonEmpty('container name'),
+  command: z.array(z.string()).optional(),
+  environment: z.array(keyValue).optional(),
+  environmentFiles: z.array(z.strictObject({ value: nonEmpty('value'), type: z.literal('s3') })).optional(),
+  cpu: positiveInt('container cpu', 0, 196_608).optional(),
+  memory: positiveInt('container memory', 4, 10_000_000).optional(),
+  memoryReservation: positiveInt('container memoryReservation', 4, 10_000_000).optional(),
+  resourceRequirements: z
+    .array(z.strictObject({ type: z.enum(['GPU', 'InferenceAccelerator']), value: nonEmpty('value') }))
+    .optional(),
+});
+
+const taskOverride = z.strictObject({
+  containerOverrides: z.array(containerOverride).optional(),
+  /** Task-level CPU as ECS accepts it: "1024", "1 vCPU", "0.25 vcpu". */
+  cpu: nonEmpty('overrides.cpu').optional(),
+  /** Task-level memory as ECS accepts it: "2048", "2 GB", "2GB". */
+  memory: nonEmpty('overrides.memory').optional(),
+  executionRoleArn: nonEmpty('executionRoleArn').optional(),
+  taskRoleArn: nonEmpty('taskRoleArn').optional(),
+  ephemeralStorage: z
+    .strictObject({ sizeInGiB: positiveInt('ephemeralStorage.sizeInGiB', 21, 200) })
+    .optional(),
+  inferenceAcceleratorOverrides: z
+    .array(z.strictObject({ deviceName: z.string().optional(), deviceType: z.string().optional() }))
+    .optional(),
+});
+
+const tag = z.strictObject({
+  key: z
+    .string()
+    .min(1, 'tag key is empty')
+    .max(RUN_TASK_LIMITS.tagKey, `tag key is longer than ${RUN_TASK_LIMITS.tagKey} characters`),
+  value: z
+    .string()
+    .max(RUN_TASK_LIMITS.tagValue, `tag value is longer than ${RUN_TASK_LIMITS.tagValue} characters`),
+});
+
+const retry = z.strictObject({
+  /** RunTask attempts before the run is reported missed; the starting deadline bounds them too. */
+  maxAttempts: positiveInt('retry.maxAttempts', 1, 100).optional(),
+  /** First backoff delay; doubles each attempt (with jitter) up to maxDelaySeconds. */
+  initialDelaySeconds: positiveInt('retry.initialDelaySeconds', 1, 300).optional(),
+  maxDelaySeconds: positiveInt('retry.maxDelaySeconds', 1, 900).optional(),
+});
+
+export const JobSchema = z.strictObject({
+  /** Unique per job; appears in startedBy, tags, the state table and alerts. */
+  name: z
+    .string({ error: 'name is required' })
+    .regex(
+      JOB_NAME_PATTERN,
+      'name must be 1-64 letters, digits, "-" or "_", starting with a letter or digit (it is carried in startedBy)',
+    ),
+  /** Cluster name or ARN; DEFAULT_CLUSTER when omitted. */
+  cluster: nonEmpty('cluster').optional(),
+  /** `family`, `family:revision` or a task definition ARN. Pin a revision for repeatable runs. */
+  taskDefinition: nonEmpty('taskDefinition'),
+  launchType: z.enum(['EC2', 'FARGATE', 'EXTERNAL']).optional(),
+  capacityProviderStrategy: z
+    .array(capacityProviderItem)
+    .min(1, 'capacityProviderStrategy is empty: omit it to use the cluster default')
+    .max(
+      RUN_TASK_LIMITS.capacityProviders,
+      `capacityProviderStrategy has more than ${RUN_TASK_LIMITS.capacityProviders} items (RunTask's limit)`,
+    )
+    .optional(),
+  platformVersion: nonEmpty('platformVersion').optional(),
+  networkConfiguration: z
+    .strictObject({
+      awsvpcConfiguration: z.strictObject({
+        subnets: z.array(nonEmpty('subnet')).min(1, 'subnets is empty').max(16, 'at most 16 subnets'),
+        securityGroups: z.array(nonEmpty('security group')).max(5, 'at most 5 security groups').optional(),
+        assignPublicIp: z.enum(['ENABLED', 'DISABLED']).optional(),
+      }),
+    })
+    .optional(),
+  overrides: taskOverride.optional(),
+  /** Tasks per run, 1-10 (RunTask's limit per call). */
+  count: positiveInt('count', 1, RUN_TASK_LIMITS.count).default(1),
+  tags: z.array(tag).optional(),
+  propagateTags: z
+    .enum(['TASK_DEFINITION', 'NONE', 'SERVICE'], { error: 'propagateTags must be TASK_DEFINITION or NONE' })
+    .optional(),
+  enableExecuteCommand: z.boolean().optional(),
+  enableECSManagedTags: z.boolean().optional(),
+  placementConstraints: z
+    .array(
+      z.strictObject({ type: z.enum(['distinctInstance', 'memberOf']), expression: z.string().optional() }),
+    )
+    .max(
+      RUN_TASK_LIMITS.placementConstraints,
+      `more than ${RUN_TASK_LIMITS.placementConstraints} placementConstraints (RunTask's limit)`,
+    )
+    .optional(),
+  placementStrategy: z
+    .array(z.strictObject({ type: z.enum(['random', 'spread', 'binpack']), field: z.string().optional() }))
+    .max(
+      RUN_TASK_LIMITS.placementStrategies,
+      `more than ${RUN_TASK_LIMITS.placementStrategies} placementStrategy items (RunTask's limit)`,
+    )
+    .optional(),
+  /** Allow: runs overlap. Forbid (default): skip while a run is active. Replace: stop it, then run. */
+  concurrencyPolicy: z.enum(CONCURRENCY_POLICIES).default('Forbid'),
+  /** A run not started this long after its due time is missed. Default from config (900 s). */
+  startingDeadlineSeconds: positiveInt(
+    'startingDeadlineSeconds',
+    10,
+    MAX_STARTING_DEADLINE_SECONDS,
+  ).optional(),
+  /** A run older than this (from its task's creation) is stopped by the periodic pass. No limit by default. */
+  activeDeadlineSeconds: positiveInt('activeDeadlineSeconds', 1, 30 * 24 * 3600).optional(),
+  retry: retry.optional(),
+  /** true: due runs are skipped (recorded, not run); active runs are left alone. */
+  suspend: z.boolean().default(false),
+});
+
+/** A job as the user wrote it (defaults not applied). */
+export type JobInput = z.input<typeof JobSchema>;
+/** A parsed job, defaults applied. */
+export type Job = z.output<typeof JobSchema>;
+
+/** Family of a task definition reference: `report`, `report:7` or an ARN `.../task-definition/report:7`. */
+export function familyOf(taskDefinition: string): string {
+  const name = taskDefinition.includes('/')
+    ? taskDefinition.slice(taskDefinition.lastIndexOf('/') + 1)
+    : taskDefinition;
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(0, colon);
+}
+
+/** Short cluster name from a name or ARN (`arn:aws:ecs:...:cluster/web` → `web`). */
+export function clusterName(cluster: string): string {
+  return cluster.includes('/') ? cluster.slice(cluster.lastIndexOf('/') + 1) : cluster;
+}

@@ -1,0 +1,125 @@
+import { neverRan, type Timestamp } from '../ecs/lifecycle';
+import { taskIdOf } from './identity';
+
+/** A stopped task as an ECS Task State Change detail or a DescribeTasks entry gives it. */
+export interface StoppedTaskLike {
+  taskArn?: string | undefined;
+  lastStatus?: string | undefined;
+  stopCode?: string | undefined;
+  stoppedReason?: string | undefined;
+  startedAt?: Timestamp | null | undefined;
+  stoppedAt?: Timestamp | null | undefined;
+  containers?:
+    | readonly {
+        name?: string | undefined;
+        exitCode?: number | null | undefined;
+        reason?: string | undefined;
+      }[]
+    | undefined;
+}
+
+export interface ContainerResult {
+  name: string;
+  exitCode: number | null;
+  reason?: string;
+  essential: boolean;
+}
+
+export interface TaskOutcome {
+  taskArn: string;
+  succeeded: boolean;
+  neverRan: boolean;
+  stopCode?: string;
+  stoppedReason?: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  containers: ContainerResult[];
+  /** One line for people: why it counts as failed, or "exited 0". */
+  summary: string;
+}
+
+export const toIso = (value: Timestamp | null | undefined): string | undefined => {
+  if (value === undefined || value === null || value === '') return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+};
+
+/** Stop codes that mean the task ended by itself, its essential container having exited. */
+const SELF_STOP_CODES = new Set(['EssentialContainerExited']);
+
+/**
+ * Whether a job's task succeeded: it ran, it ended by itself, and every essential container exited 0.
+ * A task stopped from outside (a user, the active deadline, a Spot interruption, a host going away)
+ * did not finish its work, whatever its exit codes. `essential` lists the essential container names
+ * from the task definition; without it every container counts as essential (ECS's default).
+ */
+export function taskOutcome(task: StoppedTaskLike, essential?: readonly string[]): TaskOutcome {
+  const containers: ContainerResult[] = (task.containers ?? []).map((container, index) => {
+    const name = container.name ?? `container-${index}`;
+    const result: ContainerResult = {
+      name,
+      exitCode: container.exitCode ?? null,
+      essential: essential ? essential.includes(name) : true,
+    };
+    if (container.reason) result.reason = container.reason;
+    return result;
+  });
+  const essentials = containers.filter((container) => container.essential);
+  const ran = !neverRan({ ...task, lastStatus: task.lastStatus ?? 'STOPPED' });
+  const nonZero = essentials.filter((container) => container.exitCode !== 0);
+  const stoppedFromOutside = task.stopCode !== undefined && !SELF_STOP_CODES.has(task.stopCode);
+
+  let summary: string;
+  if (!ran) {
+    summary = `never started: ${task.stoppedReason ?? task.stopCode ?? 'no reason given'}`;
+  } else if (stoppedFromOutside) {
+    summary = `stopped before it finished (${task.stopCode}): ${task.stoppedReason ?? 'no reason given'}`;
+  } else if (essentials.length === 0) {
+    summary = `stopped: ${task.stoppedReason ?? 'no container reported'}`;
+  } else if (nonZero.length > 0) {
+    summary = nonZero
+      .map(
+        (container) =>
+          `container ${container.name} ${container.exitCode === null ? 'has no exit code' : `exited ${container.exitCode}`}${container.reason ? ` (${container.reason})` : ''}`,
+      )
+      .join('; ');
+  } else {
+    summary = `essential container${essentials.length > 1 ? 's' : ''} exited 0`;
+  }
+  const outcome: TaskOutcome = {
+    taskArn: task.taskArn ?? 'unknown',
+    succeeded: ran && !stoppedFromOutside && essentials.length > 0 && nonZero.length === 0,
+    neverRan: !ran,
+    containers,
+    summary,
+  };
+  if (task.stopCode) outcome.stopCode = task.stopCode;
+  if (task.stoppedReason) outcome.stoppedReason = task.stoppedReason;
+  const startedAt = toIso(task.startedAt);
+  const stoppedAt = toIso(task.stoppedAt);
+  if (startedAt) outcome.startedAt = startedAt;
+  if (stoppedAt) outcome.stoppedAt = stoppedAt;
+  return outcome;
+}
+
+export interface RunOutcome {
+  succeeded: boolean;
+  /** One line per failed task, for the alert. */
+  failures: string[];
+  exitCodes: Record<string, Record<string, number | null>>;
+}
+
+/** A run succeeds when every one of its tasks did. */
+export function runOutcome(tasks: readonly TaskOutcome[]): RunOutcome {
+  const failed = tasks.filter((task) => !task.succeeded);
+  return {
+    succeeded: tasks.length > 0 && failed.length === 0,
+    failures: failed.map((task) => `task ${taskIdOf(task.taskArn)}: ${task.summary}`),
+    exitCodes: Object.fromEntries(
+      tasks.map((task) => [
+        taskIdOf(task.taskArn),
+        Object.fromEntries(task.containers.filter((c) => c.essential).map((c) => [c.name, c.exitCode])),
+      ]),
+    ),
+  };
+}
