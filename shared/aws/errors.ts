@@ -120,3 +120,20 @@ export async function call<T>(operation: string, target: string, run: () => Prom
 export function kindOf(error: unknown): AwsErrorKind {
   return error instanceof AwsOperationError ? error.kind : classifyAwsError(error);
 }
+
+/**
+ * RunTask on a cluster with no container instances fails with InvalidParameterException "No Container
+ * Instances were found in your cluster", not with a RESOURCE failure: for a scheduler that is a capacity
+ * shortage (a group scaled to zero), to retry and to ask capacity for.
+ */
+export function isNoContainerInstancesError(error: unknown): boolean {
+  const cause = error instanceof AwsOperationError ? error.cause : error;
+  return kindOf(error) === 'invalid' && /No Container Instances were found/i.test(errorMessage(cause));
+}
+
+/** Task ARNs a RunTask ConflictException says are already associated with the clientToken. */
+export function conflictResourceIds(error: unknown): string[] {
+  const cause = error instanceof AwsOperationError ? error.cause : error;
+  const ids = (cause as { resourceIds?: unknown } | null)?.resourceIds;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+}
