@@ -1,0 +1,136 @@
+import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
+import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
+import { markDrainCompleted, recordDrainProgress } from '../../shared/aws/drain-state';
+import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
+import { kindOf } from '../../shared/aws/errors';
+import type { DrainPlan } from '../../shared/drain/plan';
+import type { DrainRecord } from '../../shared/drain/record';
+import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
+
+export interface ActResult {
+  /** The lifecycle action is over: we completed it, or Auto Scaling says it no longer exists. */
+  finished: boolean;
+  /** We completed it; reported once thanks to the conditional mark, whoever else tried too. */
+  completion?: 'counted' | 'already-counted' | undefined;
+  actionEnded?: boolean | undefined;
+  standaloneStopped: number;
+  heartbeatAt?: number | undefined;
+}
+
+/** How many task ARNs a log line names before summarising the rest. */
+const LOGGED_TASKS = 50;
+
+export function taskList(arns: readonly string[]) {
+  return arns.length <= LOGGED_TASKS
+    ? arns
+    : [...arns.slice(0, LOGGED_TASKS), `…and ${arns.length - LOGGED_TASKS} more`];
+}
+
+/** Applies a plan in order. Every step is idempotent, so a repeat (retry, overlap) changes nothing. */
+export async function act(
+  plan: DrainPlan,
+  target: DrainTarget,
+  record: DrainRecord,
+  runtime: DrainRuntime,
+): Promise<ActResult> {
+  const { logger, metrics, config } = runtime;
+  const keys = instanceKeys(target);
+  const action = {
+    group: target.group,
+    hook: target.hook ?? '',
+    instanceId: target.instanceId,
+    token: target.token,
+  };
+  const result: ActResult = { finished: false, standaloneStopped: 0 };
+
+  for (const step of plan.actions) {
+    switch (step.type) {
+      case 'set-draining': {
+        const { failures } = await setContainerInstancesDraining(target.cluster, [step.containerInstanceArn]);
+        if (failures.length > 0)
+          logger.warn('Could not set the container instance DRAINING', { ...keys, failures });
+        else
+          logger.info('Container instance set DRAINING', {
+            ...keys,
+            containerInstanceArn: step.containerInstanceArn,
+          });
+        break;
+      }
+      case 'stop-standalone-tasks': {
+        const stopped = await mapConcurrent(step.tasks, BATCH_CONCURRENCY, async (task) => {
+          try {
+            await stopTask(target.cluster, task.taskArn, step.reason);
+            return true;
+          } catch (error) {
+            // Stopped meanwhile (by itself or by another invocation): the effect we wanted.
+            if (kindOf(error) === 'already-done' || kindOf(error) === 'not-found') return false;
+            throw error;
+          }
+        });
+        result.standaloneStopped = stopped.filter(Boolean).length;
+        if (result.standaloneStopped > 0)
+          metrics.addMetric('StandaloneTasksStopped', 'Count', result.standaloneStopped);
+        logger.info('Standalone tasks stopped', {
+          ...keys,
+          tasks: taskList(step.tasks.map((task) => task.taskArn)),
+          reason: step.reason,
+        });
+        break;
+      }
+      case 'heartbeat': {
+        if (!target.hook) break;
+        const at = Date.now();
+        const outcome = await recordLifecycleActionHeartbeat(action);
+        if (outcome === 'already-done') {
+          // Completed by someone else, or expired: nothing holds the instance for us any more.
+          await endDrain(target, 'lifecycle-action-ended', runtime);
+          logger.warn('Lifecycle action no longer active; drain ends here', keys);
+          return { ...result, finished: true, actionEnded: true };
+        }
+        await recordDrainProgress(config.table, target.instanceId, { lastHeartbeatAt: at });
+        result.heartbeatAt = at;
+        logger.debug('Lifecycle heartbeat recorded', keys);
+        break;
+      }
+      case 'complete-continue': {
+        if (!target.hook) break;
+        const outcome = await completeLifecycleAction(action, 'CONTINUE');
+        const now = Date.now();
+        const counted = await markDrainCompleted(config.table, target.instanceId, now, step.reason);
+        const durationSeconds = Math.max(0, Math.round((now - record.startedAt) / 1000));
+        const details = {
+          ...keys,
+          reason: step.reason,
+          lifecycleResult: outcome,
+          durationSeconds,
+          remainingTasks: step.remaining.length,
+        };
+        if (step.reason === 'deadline-expired') {
+          logger.warn('Drain deadline passed: termination continues with tasks still on the instance', {
+            ...details,
+            deadlineSeconds: config.deadlineSeconds,
+            tasks: taskList(
+              step.remaining.map((task) => `${task.taskArn} (${task.lastStatus}, ${task.role})`),
+            ),
+          });
+        } else {
+          logger.info('Drain complete: lifecycle action completed with CONTINUE', details);
+        }
+        if (counted) {
+          metrics.addMetric('DrainsCompleted', 'Count', 1);
+          metrics.addMetric('DrainDuration', 'Seconds', durationSeconds);
+          if (step.reason === 'deadline-expired') metrics.addMetric('DrainDeadlineExpired', 'Count', 1);
+        }
+        return { ...result, finished: true, completion: counted ? 'counted' : 'already-counted' };
+      }
+      case 'wait':
+        break;
+    }
+  }
+  return result;
+}
+
+/** Closes a drain that ended without our completion (its lifecycle action vanished, or a Spot pass). */
+export async function endDrain(target: DrainTarget, outcome: string, runtime: DrainRuntime): Promise<void> {
+  await markDrainCompleted(runtime.config.table, target.instanceId, Date.now(), outcome);
+}

@@ -1,0 +1,313 @@
+import {
+  acquireLease,
+  createDrain,
+  getDrain,
+  recordDrainProgress,
+  releaseLease,
+  restartDrain,
+} from '../../shared/aws/drain-state';
+import { maskToken } from '../../shared/drain/events';
+import { type DrainPlan, planDrain } from '../../shared/drain/plan';
+import { policyFor } from '../../shared/drain/policy';
+import {
+  type DrainOrigin,
+  type DrainRecord,
+  hashToken,
+  isEarlierAction,
+  isOpen,
+  leaseHeldByOther,
+} from '../../shared/drain/record';
+import { act, taskList } from './act';
+import { observe } from './observe';
+import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
+
+/** Time one observe-decide-act step may take, on top of the timeBudget margin. */
+export const STEP_RESERVE_MS = 5_000;
+
+export interface DrainOptions {
+  origin: DrainOrigin;
+  /** `loop`: keep going while the invocation has time (event-driven); `once`: one step (reconcile). */
+  mode: 'loop' | 'once';
+  /** A completed drain is a past action: the reconcile probe saw our hook holding the instance again. */
+  restartCompleted?: boolean;
+}
+
+function heartbeatIntervalSeconds(target: DrainTarget, configured: number): number {
+  if (target.heartbeatTimeoutSeconds === undefined) return configured;
+  return Math.max(1, Math.min(configured, Math.floor(target.heartbeatTimeoutSeconds / 3)));
+}
+
+function newRecord(target: DrainTarget, origin: DrainOrigin, now: number): DrainRecord {
+  return {
+    instanceId: target.instanceId,
+    group: target.group,
+    hook: target.hook,
+    cluster: target.cluster,
+    cause: target.cause,
+    origin,
+    tokenHash: target.token ? hashToken(target.token) : undefined,
+    startedAt: now,
+    lastHeartbeatAt: target.hookTimerFrom,
+    completedAt: undefined,
+    outcome: undefined,
+    leaseOwner: undefined,
+    leaseUntil: undefined,
+  };
+}
+
+function leaseMs(runtime: DrainRuntime) {
+  return 2 * runtime.config.pollIntervalSeconds * 1000 + 60_000;
+}
+
+function plan(
+  target: DrainTarget,
+  record: DrainRecord,
+  observation: Awaited<ReturnType<typeof observe>>,
+  runtime: DrainRuntime,
+) {
+  const { config } = runtime;
+  return planDrain({
+    trigger: target.trigger,
+    cause: target.cause,
+    instanceId: target.instanceId,
+    group: target.group,
+    instance: observation.instance,
+    tasks: observation.tasks,
+    daemonServices: observation.daemonServices,
+    policy: policyFor(config.standalonePolicies, target.group),
+    startedAt: record.startedAt,
+    deadlineSeconds: config.deadlineSeconds,
+    lastHeartbeatAt: record.lastHeartbeatAt,
+    heartbeatIntervalSeconds: heartbeatIntervalSeconds(target, config.heartbeatIntervalSeconds),
+    now: Date.now(),
+  });
+}
+
+/** The plan as a dry run reports it, and as logs show it: instance, tasks still there, actions. */
+export function describePlan(result: DrainPlan) {
+  return {
+    verdict: result.verdict,
+    containerInstanceArn: result.containerInstanceArn,
+    instanceStatus: result.instanceStatus,
+    remainingTasks: result.remaining.length,
+    tasksStillRunning: taskList(
+      result.remaining.map((task) => `${task.taskArn} (${task.lastStatus}, ${task.role})`),
+    ),
+    daemonTasksIgnored: result.daemonTasksIgnored,
+    deadlineAt: new Date(result.deadlineAt).toISOString(),
+    stopStandaloneAt:
+      result.stopStandaloneAt === undefined ? undefined : new Date(result.stopStandaloneAt).toISOString(),
+    actions: result.actions.map((action) =>
+      action.type === 'stop-standalone-tasks'
+        ? { type: action.type, tasks: action.tasks.map((task) => task.taskArn), reason: action.reason }
+        : action.type === 'complete-continue'
+          ? { type: action.type, reason: action.reason, remaining: action.remaining.length }
+          : action,
+    ),
+    notes: result.notes,
+  };
+}
+
+/** Dry run: the same observation and plan, no write of any kind. */
+async function dryRun(target: DrainTarget, runtime: DrainRuntime): Promise<InstanceOutcome> {
+  const now = Date.now();
+  const stored = await getDrain(runtime.config.table, target.instanceId);
+  const record =
+    stored &&
+    isOpen(stored) &&
+    !isEarlierAction(stored, target.token ? hashToken(target.token) : undefined, now)
+      ? stored
+      : newRecord(target, 'reconcile', now);
+  const result = plan(target, record, await observe(target, runtime), runtime);
+  const described = describePlan(result);
+  runtime.logger.info('Dry run: drain plan (nothing applied)', { ...instanceKeys(target), plan: described });
+  return {
+    instanceId: target.instanceId,
+    group: target.group,
+    cluster: target.cluster,
+    outcome: 'planned',
+    verdict: result.verdict,
+    remainingTasks: result.remaining.length,
+    plan: described,
+  };
+}
+
+/**
+ * Records the drain (or finds the one already recorded), so every invocation measures deadline and
+ * stop-after from one start time; counts DrainsStarted once per drain.
+ */
+async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainRuntime) {
+  const { config, logger, metrics } = runtime;
+  const now = Date.now();
+  const tokenHash = target.token ? hashToken(target.token) : undefined;
+  let { created, record } = await createDrain(config.table, newRecord(target, options.origin, now));
+  if (
+    !created &&
+    (isEarlierAction(record, tokenHash, now) || (options.restartCompleted && !isOpen(record)))
+  ) {
+    ({ created, record } = await restartDrain(
+      config.table,
+      newRecord(target, options.origin, now),
+      record.startedAt,
+    ));
+  }
+  if (created) {
+    metrics.addMetric('DrainsStarted', 'Count', 1);
+    logger.info('Drain started', {
+      ...instanceKeys(target),
+      origin: options.origin,
+      lifecycleActionToken: maskToken(target.token),
+      deadlineSeconds: config.deadlineSeconds,
+      standalonePolicy: policyFor(config.standalonePolicies, target.group),
+    });
+    return record;
+  }
+  if (isOpen(record) && target.token && (record.tokenHash === undefined || record.hook !== target.hook)) {
+    // The action's event after a Spot warning or a reconcile pass: the drain continues, now with its token.
+    const lastHeartbeatAt = Math.max(record.lastHeartbeatAt ?? 0, target.hookTimerFrom ?? 0) || undefined;
+    await recordDrainProgress(config.table, target.instanceId, {
+      tokenHash,
+      hook: target.hook,
+      lastHeartbeatAt,
+    });
+    record = { ...record, tokenHash, hook: target.hook, lastHeartbeatAt };
+  }
+  return record;
+}
+
+/**
+ * Drains one instance: observe, decide with the pure policy, act; then, in `loop` mode, sleep and go
+ * again while the invocation has time. A lease keeps overlapping invocations (duplicate events, the
+ * reconcile pass) off the same instance; the next pass picks up wherever this one stopped.
+ */
+export async function runDrain(
+  target: DrainTarget,
+  options: DrainOptions,
+  runtime: DrainRuntime,
+): Promise<InstanceOutcome> {
+  if (runtime.config.dryRun) return dryRun(target, runtime);
+  const { config, logger, budget, owner } = runtime;
+  const keys = instanceKeys(target);
+  const base = { instanceId: target.instanceId, group: target.group, cluster: target.cluster };
+
+  let record = await begin(target, options, runtime);
+  if (!isOpen(record)) {
+    logger.info('Drain already completed; nothing to do', { ...keys, outcome: record.outcome });
+    return { ...base, outcome: 'already-completed', reason: record.outcome };
+  }
+  if (leaseHeldByOther(record, owner, Date.now())) {
+    logger.info('Another invocation is draining this instance', keys);
+    return { ...base, outcome: 'in-progress-elsewhere' };
+  }
+  const leased = await acquireLease(
+    config.table,
+    target.instanceId,
+    owner,
+    Date.now(),
+    Date.now() + leaseMs(runtime),
+  );
+  if (!leased) {
+    logger.info('Another invocation is draining this instance', keys);
+    return { ...base, outcome: 'in-progress-elsewhere' };
+  }
+  record = leased;
+
+  let passes = 0;
+  let standaloneStopped = 0;
+  let lastPlan: DrainPlan | undefined;
+  let released = false;
+  let lookedAgain = false;
+  try {
+    while (budget.hasTimeFor(STEP_RESERVE_MS)) {
+      passes++;
+      lastPlan = plan(target, record, await observe(target, runtime), runtime);
+      logger.info('Drain pass', { ...keys, pass: passes, plan: describePlan(lastPlan) });
+      const result = await act(lastPlan, target, record, runtime);
+      standaloneStopped += result.standaloneStopped;
+      if (result.heartbeatAt !== undefined) record = { ...record, lastHeartbeatAt: result.heartbeatAt };
+      if (result.finished) {
+        released = true; // completion removed the lease
+        if (result.actionEnded) {
+          return {
+            ...base,
+            outcome: 'action-ended',
+            passes,
+            standaloneTasksStopped: standaloneStopped,
+            reason: 'lifecycle action no longer active',
+          };
+        }
+        return {
+          ...base,
+          outcome: 'completed',
+          verdict: lastPlan.verdict,
+          passes,
+          standaloneTasksStopped: standaloneStopped,
+          remainingTasks: lastPlan.remaining.length,
+        };
+      }
+      if (lastPlan.final) {
+        // A Spot pass: the instance goes in two minutes; any terminate hook that follows continues this drain.
+        return {
+          ...base,
+          outcome: 'spot-drain-started',
+          verdict: lastPlan.verdict,
+          passes,
+          standaloneTasksStopped: standaloneStopped,
+          remainingTasks: lastPlan.remaining.length,
+        };
+      }
+      // DRAINING was just set on an idle instance: look again right away before completing.
+      if (lastPlan.verdict === 'draining-started' && !lookedAgain) {
+        lookedAgain = true;
+        continue;
+      }
+      lookedAgain = false;
+      if (options.mode === 'once') break;
+      const pollMs = config.pollIntervalSeconds * 1000;
+      if (!budget.hasTimeFor(pollMs + STEP_RESERVE_MS)) break;
+      await runtime.sleep(pollMs);
+      if ((record.leaseUntil ?? 0) - Date.now() < leaseMs(runtime) / 2) {
+        const renewed = await acquireLease(
+          config.table,
+          target.instanceId,
+          owner,
+          Date.now(),
+          Date.now() + leaseMs(runtime),
+        );
+        if (!renewed) {
+          released = true;
+          return {
+            ...base,
+            outcome: 'in-progress-elsewhere',
+            passes,
+            standaloneTasksStopped: standaloneStopped,
+          };
+        }
+        record = renewed;
+        if (!isOpen(record)) {
+          released = true;
+          return { ...base, outcome: 'already-completed', passes, reason: record.outcome };
+        }
+      }
+    }
+  } finally {
+    if (!released) await releaseLease(config.table, target.instanceId, owner);
+  }
+  if (!lastPlan) {
+    logger.info('No time left in this invocation; the reconcile pass continues the drain', keys);
+    return { ...base, outcome: 'deferred', reason: 'no time left in this invocation' };
+  }
+  logger.info('Drain continues in a later pass', {
+    ...keys,
+    passes,
+    remainingTasks: lastPlan.remaining.length,
+  });
+  return {
+    ...base,
+    outcome: 'waiting',
+    verdict: lastPlan.verdict,
+    passes,
+    standaloneTasksStopped: standaloneStopped,
+    remainingTasks: lastPlan.remaining.length,
+  };
+}

@@ -1,0 +1,20 @@
+import { parseDrainEvent } from '../../shared/drain/events';
+import { instrument, observability } from '../../shared/runtime/observability';
+import { sleep, timeBudget } from '../../shared/runtime/time';
+import { loadDrainConfig } from './config';
+import { handleDrainEvent } from './handle';
+
+const tools = observability('drain-instance');
+const config = loadDrainConfig();
+
+/** Lifecycle action, Spot warning or reconcile tick -> drain (see README.md). */
+export const handler = instrument(tools, (event, context) =>
+  handleDrainEvent(parseDrainEvent(event), {
+    config,
+    ...tools,
+    budget: timeBudget(context),
+    owner: context.awsRequestId,
+    sleep,
+    serviceStrategies: new Map(),
+  }),
+);

@@ -1,0 +1,75 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DrainCause, DrainTrigger } from '../../shared/drain/plan';
+import type { TimeBudget } from '../../shared/runtime/time';
+import type { DrainConfig } from './config';
+
+/** What one invocation works with; built by the handler, passed down so the steps stay testable. */
+export interface DrainRuntime {
+  config: DrainConfig;
+  logger: Logger;
+  metrics: Metrics;
+  budget: TimeBudget;
+  /** Identifies this invocation as a lease holder (the Lambda request id). */
+  owner: string;
+  sleep: (ms: number) => Promise<void>;
+  /** Per invocation: service name -> scheduling strategy, so a loop describes each service once. */
+  serviceStrategies: Map<string, string>;
+}
+
+/** One instance to drain, with everything resolved that the events and the group say about it. */
+export interface DrainTarget {
+  instanceId: string;
+  group: string;
+  /** The lifecycle hook that is ours to complete; undefined for a Spot warning. */
+  hook: string | undefined;
+  cluster: string;
+  trigger: DrainTrigger;
+  cause: DrainCause;
+  /** The lifecycle action token from the event; absent on reconcile passes (instance id identifies it). */
+  token: string | undefined;
+  /** Epoch ms the hook's timer is known to have (re)started: the event time, or our probe heartbeat. */
+  hookTimerFrom: number | undefined;
+  /** The hook's heartbeat timeout, when known: heartbeats go at least three times per timeout. */
+  heartbeatTimeoutSeconds: number | undefined;
+}
+
+export type InstanceOutcomeKind =
+  | 'completed'
+  | 'waiting'
+  | 'spot-drain-started'
+  | 'planned'
+  | 'in-progress-elsewhere'
+  | 'already-completed'
+  | 'action-ended'
+  | 'not-ours'
+  | 'ignored'
+  | 'deferred'
+  | 'failed';
+
+export interface InstanceOutcome {
+  instanceId: string;
+  group?: string | undefined;
+  cluster?: string | undefined;
+  outcome: InstanceOutcomeKind;
+  reason?: string | undefined;
+  verdict?: string | undefined;
+  remainingTasks?: number | undefined;
+  passes?: number | undefined;
+  standaloneTasksStopped?: number | undefined;
+  /** Dry run: what would be done. */
+  plan?: unknown;
+}
+
+/** Keys on every log line about one instance. */
+export function instanceKeys(
+  target: Pick<DrainTarget, 'instanceId' | 'group' | 'cluster'> & Partial<DrainTarget>,
+) {
+  return {
+    instanceId: target.instanceId,
+    autoScalingGroup: target.group,
+    cluster: target.cluster,
+    ...(target.hook ? { lifecycleHook: target.hook } : {}),
+    ...(target.cause ? { cause: target.cause } : {}),
+  };
+}

@@ -1,0 +1,242 @@
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DrainRecord } from '../drain/record';
+import { chunk } from './batch';
+import { dynamodb } from './dynamodb';
+import { call, kindOf } from './errors';
+
+/**
+ * The drain-instance items of the state table: pk `drain#<instanceId>`, sk `drain`. Conditional writes
+ * make concurrent invocations agree on one start time, one lease holder and one completion.
+ */
+const SK = 'drain';
+const BATCH_GET_LIMIT = 100;
+/** Kept well past Auto Scaling's 48 h action limit, then DynamoDB's TTL removes it. */
+const OPEN_TTL_SECONDS = 7 * 24 * 3600;
+const DONE_TTL_SECONDS = 3 * 24 * 3600;
+
+export const drainKey = (instanceId: string) => ({ pk: `drain#${instanceId}`, sk: SK });
+
+const ttlFrom = (ms: number, seconds: number) => Math.floor(ms / 1000) + seconds;
+
+const isConditionFailure = (error: unknown) => kindOf(error) === 'conflict';
+
+function toItem(record: DrainRecord) {
+  return { ...drainKey(record.instanceId), ...record, ttl: ttlFrom(record.startedAt, OPEN_TTL_SECONDS) };
+}
+
+function fromItem(item: Record<string, unknown> | undefined): DrainRecord | undefined {
+  if (!item) return undefined;
+  const text = (key: string) => (typeof item[key] === 'string' ? (item[key] as string) : undefined);
+  const number = (key: string) => (typeof item[key] === 'number' ? (item[key] as number) : undefined);
+  return {
+    instanceId: text('instanceId') ?? String(item.pk).replace(/^drain#/, ''),
+    group: text('group') ?? '',
+    hook: text('hook'),
+    cluster: text('cluster') ?? '',
+    cause: (text('cause') ?? 'terminate') as DrainRecord['cause'],
+    origin: (text('origin') ?? 'reconcile') as DrainRecord['origin'],
+    tokenHash: text('tokenHash'),
+    startedAt: number('startedAt') ?? 0,
+    lastHeartbeatAt: number('lastHeartbeatAt'),
+    completedAt: number('completedAt'),
+    outcome: text('outcome'),
+    leaseOwner: text('leaseOwner'),
+    leaseUntil: number('leaseUntil'),
+  };
+}
+
+export async function getDrain(table: string, instanceId: string): Promise<DrainRecord | undefined> {
+  const { Item } = await call('dynamodb:GetItem', `${table}/drain#${instanceId}`, () =>
+    dynamodb.send(new GetCommand({ TableName: table, Key: drainKey(instanceId), ConsistentRead: true })),
+  );
+  return fromItem(Item);
+}
+
+/** The drains recorded for these instances, 100 keys a call; unprocessed keys are asked for again. */
+export async function getDrains(
+  table: string,
+  instanceIds: readonly string[],
+): Promise<Map<string, DrainRecord>> {
+  const found = new Map<string, DrainRecord>();
+  for (const ids of chunk([...new Set(instanceIds)], BATCH_GET_LIMIT)) {
+    let keys: Record<string, unknown>[] = ids.map(drainKey);
+    for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
+      const request = keys;
+      const output = await call('dynamodb:BatchGetItem', table, () =>
+        dynamodb.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } }),
+        ),
+      );
+      for (const item of output.Responses?.[table] ?? []) {
+        const record = fromItem(item);
+        if (record) found.set(record.instanceId, record);
+      }
+      keys = output.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+    if (keys.length > 0) throw new Error(`BatchGetItem left ${keys.length} key(s) unprocessed on ${table}`);
+  }
+  return found;
+}
+
+/**
+ * Records a new drain unless one is already recorded. Returns the record that won: ours (`created`) or
+ * the one another invocation wrote first, whose start time then applies.
+ */
+export async function createDrain(
+  table: string,
+  record: DrainRecord,
+): Promise<{ created: boolean; record: DrainRecord }> {
+  try {
+    await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
+      dynamodb.send(
+        new PutCommand({
+          TableName: table,
+          Item: toItem(record),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return { created: true, record };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  const existing = await getDrain(table, record.instanceId);
+  // Deleted between our put and our read (TTL): write ours again rather than act on nothing.
+  return existing ? { created: false, record: existing } : createDrain(table, record);
+}
+
+/**
+ * Replaces the drain of an earlier lifecycle action by a new one. Conditional on the old start time, so
+ * of two invocations noticing the new action at once only one restarts it; the other gets its record.
+ */
+export async function restartDrain(
+  table: string,
+  record: DrainRecord,
+  previousStartedAt: number,
+): Promise<{ created: boolean; record: DrainRecord }> {
+  try {
+    await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
+      dynamodb.send(
+        new PutCommand({
+          TableName: table,
+          Item: toItem(record),
+          ConditionExpression: 'startedAt = :previous',
+          ExpressionAttributeValues: { ':previous': previousStartedAt },
+        }),
+      ),
+    );
+    return { created: true, record };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  const existing = await getDrain(table, record.instanceId);
+  return existing ? { created: false, record: existing } : createDrain(table, record);
+}
+
+/**
+ * Takes or renews the lease on a drain: granted when free, expired or already ours. Returns the
+ * current record, or undefined when another invocation holds it.
+ */
+export async function acquireLease(
+  table: string,
+  instanceId: string,
+  owner: string,
+  now: number,
+  until: number,
+): Promise<DrainRecord | undefined> {
+  try {
+    const { Attributes } = await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: drainKey(instanceId),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR leaseOwner = :owner)',
+          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return fromItem(Attributes);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Gives the lease back so the next pass need not wait for it to expire. No-op when not ours. */
+export async function releaseLease(table: string, instanceId: string, owner: string): Promise<void> {
+  try {
+    await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: drainKey(instanceId),
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** Remembers when the hook's timer was last restarted, and (first event of an action) its hook and token. */
+export async function recordDrainProgress(
+  table: string,
+  instanceId: string,
+  changes: Partial<Pick<DrainRecord, 'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause'>>,
+): Promise<void> {
+  const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+  if (entries.length === 0) return;
+  await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
+    dynamodb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: drainKey(instanceId),
+        UpdateExpression: `SET ${entries.map(([key]) => `#${key} = :${key}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([key]) => [`#${key}`, key])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([key, value]) => [`:${key}`, value])),
+      }),
+    ),
+  );
+}
+
+/**
+ * Marks the drain complete. True for the one invocation that did it (it reports the completion);
+ * false when another already had, so a completion is counted once.
+ */
+export async function markDrainCompleted(
+  table: string,
+  instanceId: string,
+  completedAt: number,
+  outcome: string,
+): Promise<boolean> {
+  try {
+    await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: drainKey(instanceId),
+          UpdateExpression:
+            'SET completedAt = :at, outcome = :outcome, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(completedAt)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':at': completedAt,
+            ':outcome': outcome,
+            ':ttl': ttlFrom(completedAt, DONE_TTL_SECONDS),
+          },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

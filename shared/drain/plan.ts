@@ -1,0 +1,252 @@
+import { groupOf, isServiceTask, isTerminal, type TaskLike } from '../ecs/lifecycle';
+import type { StandalonePolicy } from './policy';
+
+/** What triggered the drain: a lifecycle hook to complete, or a Spot warning with nothing to complete. */
+export type DrainTrigger = 'lifecycle' | 'spot';
+
+/** Why the instance is leaving; worded into stop reasons and logs. */
+export type DrainCause = 'terminate' | 'warm-pool' | 'spot';
+
+/** The fields of an ECS ContainerInstance the policy reads; an SDK ContainerInstance passes straight in. */
+export interface ContainerInstanceLike {
+  containerInstanceArn?: string | undefined;
+  ec2InstanceId?: string | undefined;
+  status?: string | undefined;
+  agentConnected?: boolean | undefined;
+}
+
+/** The fields of an ECS Task the policy reads; an SDK Task passes straight in. */
+export interface DrainTaskLike extends TaskLike {
+  taskArn?: string | undefined;
+}
+
+export type TaskRole = 'service' | 'daemon' | 'standalone';
+
+export interface TaskSummary {
+  taskArn: string;
+  role: TaskRole;
+  group: string | undefined;
+  lastStatus: string | undefined;
+  desiredStatus: string | undefined;
+}
+
+export type CompleteReason = 'not-registered' | 'drained' | 'deadline-expired';
+
+export type DrainAction =
+  | { type: 'set-draining'; containerInstanceArn: string }
+  | { type: 'stop-standalone-tasks'; tasks: TaskSummary[]; reason: string }
+  | { type: 'heartbeat' }
+  | { type: 'complete-continue'; reason: CompleteReason; remaining: TaskSummary[] }
+  | { type: 'wait'; remaining: number };
+
+export type DrainVerdict =
+  /** Nothing left to wait for: the action completes (lifecycle) or the pass is over (Spot). */
+  | CompleteReason
+  /** Set DRAINING just now with nothing running: look again before completing, a task may have landed. */
+  | 'draining-started'
+  | 'waiting'
+  /** Spot: drain started and standalone tasks handled; the instance goes in two minutes either way. */
+  | 'spot-drain-started';
+
+export interface DrainPlan {
+  instanceId: string;
+  containerInstanceArn: string | undefined;
+  instanceStatus: string | undefined;
+  verdict: DrainVerdict;
+  /** True when nothing more will happen for this drain after the actions. */
+  final: boolean;
+  actions: DrainAction[];
+  /** Tasks still holding the drain: not STOPPED and not of a DAEMON service. */
+  remaining: TaskSummary[];
+  daemonTasksIgnored: number;
+  /** Epoch ms. */
+  deadlineAt: number;
+  /** Epoch ms from which standalone tasks are stopped; undefined under the `wait` policy. */
+  stopStandaloneAt: number | undefined;
+  notes: string[];
+}
+
+export interface DrainPlanInput {
+  trigger: DrainTrigger;
+  cause: DrainCause;
+  instanceId: string;
+  group: string;
+  /** undefined: the EC2 instance is not registered in the cluster. */
+  instance: ContainerInstanceLike | undefined;
+  /** Every task ECS lists on the instance, of both desired statuses. */
+  tasks: readonly DrainTaskLike[];
+  /** Names of the cluster's services with schedulingStrategy DAEMON among the tasks' services. */
+  daemonServices: ReadonlySet<string>;
+  policy: StandalonePolicy;
+  /** Epoch ms when this drain started (recorded once, shared by every invocation). */
+  startedAt: number;
+  deadlineSeconds: number;
+  /** Epoch ms the hook's timer was last known restarted; undefined when unknown (heartbeat at once). */
+  lastHeartbeatAt: number | undefined;
+  heartbeatIntervalSeconds: number;
+  now: number;
+}
+
+export function roleOf(task: DrainTaskLike, daemonServices: ReadonlySet<string>): TaskRole {
+  if (!isServiceTask(task)) return 'standalone';
+  const group = groupOf(task);
+  return group?.kind === 'service' && daemonServices.has(group.name) ? 'daemon' : 'service';
+}
+
+export function summarize(task: DrainTaskLike, daemonServices: ReadonlySet<string>): TaskSummary {
+  return {
+    taskArn: task.taskArn ?? '(unknown)',
+    role: roleOf(task, daemonServices),
+    group: task.group,
+    lastStatus: task.lastStatus,
+    desiredStatus: task.desiredStatus,
+  };
+}
+
+/** Names the instance and why, so whoever reads the stopped task knows who stopped it. */
+export function stopReason(instanceId: string, group: string, cause: DrainCause): string {
+  const why = {
+    terminate: 'before Auto Scaling terminates it',
+    'warm-pool': 'before Auto Scaling returns it to the warm pool',
+    spot: 'after a Spot interruption warning',
+  }[cause];
+  return `Stopped by ecs-autopilot: draining EC2 instance ${instanceId} (Auto Scaling group ${group}) ${why}`;
+}
+
+/** Service names of the tasks that could hold a drain: what must be described to spot DAEMON tasks. */
+export function servicesToClassify(tasks: readonly DrainTaskLike[]): string[] {
+  const names = new Set<string>();
+  for (const task of tasks) {
+    if (isTerminal(task)) continue;
+    const group = groupOf(task);
+    if (group?.kind === 'service') names.add(group.name);
+  }
+  return [...names].sort();
+}
+
+export function heartbeatDue(lastHeartbeatAt: number | undefined, intervalSeconds: number, now: number) {
+  return lastHeartbeatAt === undefined || now - lastHeartbeatAt >= intervalSeconds * 1000;
+}
+
+/**
+ * The drain policy. "Drained" means no task on the instance has a lastStatus other than STOPPED, across
+ * both desired statuses, DAEMON-service tasks aside (ECS stops those last, after the others). DRAINING
+ * does not stop standalone tasks: the group's policy waits for them or stops them after a while.
+ */
+export function planDrain(input: DrainPlanInput): DrainPlan {
+  const { instance, now, trigger } = input;
+  const deadlineAt = input.startedAt + input.deadlineSeconds * 1000;
+  const stopStandaloneAt =
+    input.policy.kind === 'stop-after'
+      ? trigger === 'spot'
+        ? input.startedAt
+        : input.startedAt + input.policy.seconds * 1000
+      : undefined;
+  const base = {
+    instanceId: input.instanceId,
+    containerInstanceArn: instance?.containerInstanceArn,
+    instanceStatus: instance?.status,
+    deadlineAt,
+    stopStandaloneAt,
+  };
+
+  if (!instance) {
+    return {
+      ...base,
+      verdict: 'not-registered',
+      final: true,
+      actions:
+        trigger === 'lifecycle'
+          ? [{ type: 'complete-continue', reason: 'not-registered', remaining: [] }]
+          : [],
+      remaining: [],
+      daemonTasksIgnored: 0,
+      notes: [`${input.instanceId} is not registered in the cluster: nothing to drain`],
+    };
+  }
+
+  const live = input.tasks.filter((task) => !isTerminal(task));
+  const summaries = live.map((task) => summarize(task, input.daemonServices));
+  const remaining = summaries.filter((task) => task.role !== 'daemon');
+  const daemonTasksIgnored = summaries.length - remaining.length;
+  const notes: string[] = [];
+  const actions: DrainAction[] = [];
+
+  const arn = instance.containerInstanceArn;
+  const needsDraining = instance.status === 'ACTIVE' && arn !== undefined;
+  if (needsDraining) actions.push({ type: 'set-draining', containerInstanceArn: arn });
+  if (instance.status !== 'ACTIVE' && instance.status !== 'DRAINING') {
+    notes.push(
+      `container instance status is ${instance.status ?? 'unknown'}: only an ACTIVE one can be set DRAINING`,
+    );
+  }
+  if (instance.agentConnected === false && remaining.length > 0) {
+    notes.push(
+      'ECS agent disconnected: its tasks cannot report stopping until it reconnects or the deadline passes',
+    );
+  }
+
+  if (remaining.length === 0) {
+    if (trigger === 'spot') {
+      return { ...base, verdict: 'drained', final: true, actions, remaining, daemonTasksIgnored, notes };
+    }
+    if (needsDraining) {
+      // A task may be placed between our look and DRAINING taking effect: complete only after another look.
+      return {
+        ...base,
+        verdict: 'draining-started',
+        final: false,
+        actions,
+        remaining,
+        daemonTasksIgnored,
+        notes,
+      };
+    }
+    actions.push({ type: 'complete-continue', reason: 'drained', remaining: [] });
+    return { ...base, verdict: 'drained', final: true, actions, remaining, daemonTasksIgnored, notes };
+  }
+
+  if (trigger === 'lifecycle' && now >= deadlineAt) {
+    actions.push({ type: 'complete-continue', reason: 'deadline-expired', remaining });
+    notes.push(
+      `drain deadline of ${input.deadlineSeconds} s passed with ${remaining.length} task(s) still there`,
+    );
+    return {
+      ...base,
+      verdict: 'deadline-expired',
+      final: true,
+      actions,
+      remaining,
+      daemonTasksIgnored,
+      notes,
+    };
+  }
+
+  if (stopStandaloneAt !== undefined && now >= stopStandaloneAt) {
+    // Tasks already told to stop are left to finish stopping; asking again changes nothing.
+    const toStop = remaining.filter((task) => task.role === 'standalone' && task.desiredStatus !== 'STOPPED');
+    if (toStop.length > 0) {
+      actions.push({
+        type: 'stop-standalone-tasks',
+        tasks: toStop,
+        reason: stopReason(input.instanceId, input.group, input.cause),
+      });
+    }
+  }
+
+  if (trigger === 'spot') {
+    return {
+      ...base,
+      verdict: 'spot-drain-started',
+      final: true,
+      actions,
+      remaining,
+      daemonTasksIgnored,
+      notes,
+    };
+  }
+  if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+    actions.push({ type: 'heartbeat' });
+  actions.push({ type: 'wait', remaining: remaining.length });
+  return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+}
