@@ -1,0 +1,120 @@
+// The example app: one stack holding the EcsAutopilot construct, configured from context values, checked
+// by cdk-nag (AwsSolutions + Serverless) during synthesis. Runs offline:
+//   npm run synth                                   # the sample universe (cluster web, group web-asg)
+//   npx cdk synth --app "npx tsx infra/app.ts" -c clusters=web,batch -c autoScalingGroups=web-asg=web
+import { readFileSync } from 'node:fs';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { EcsAutopilot } from './ecs-autopilot';
+import type { EcsAutopilotProps, JobConfig } from './props';
+
+/** A context value given as `a,b` on the command line or as a JSON array in cdk.json. */
+function listContext(scope: Construct, key: string, fallback: string[]): string[] {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return fallback;
+  if (Array.isArray(value)) return value.map(String);
+  return String(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** `name=value` pairs; a bare `name` takes the fallback value. */
+function pairs(items: string[], fallback: string): [string, string][] {
+  return items.map((item) => {
+    const [name, value] = item.split('=');
+    return [name.trim(), value?.trim() || fallback];
+  });
+}
+
+/** Jobs from a JSON file (`-c jobsFile=jobs.json`): `[{ "job": {...}, "cron": "0 2 * * ? *", "timeZone": "UTC", "flexibleWindowMinutes": 15 }]`. */
+function jobsFrom(file: string | undefined, defaultCluster: string): JobConfig[] {
+  type JobFileEntry = {
+    job: JobConfig['job'];
+    cron?: string;
+    rate?: string;
+    timeZone?: string;
+    flexibleWindowMinutes?: number;
+  };
+  const entries: JobFileEntry[] = file
+    ? JSON.parse(readFileSync(file, 'utf8'))
+    : [
+        {
+          job: {
+            name: 'nightly-report',
+            cluster: defaultCluster,
+            taskDefinition: 'report:7',
+            launchType: 'EC2',
+          },
+          cron: '0 2 * * ? *',
+          timeZone: 'UTC',
+          flexibleWindowMinutes: 15,
+        },
+      ];
+  return entries.map((entry) => ({
+    job: entry.job,
+    schedule: entry.rate
+      ? ScheduleExpression.expression(`rate(${entry.rate})`)
+      : ScheduleExpression.expression(`cron(${entry.cron})`, timeZone(entry.timeZone)),
+    timeWindow: entry.flexibleWindowMinutes
+      ? TimeWindow.flexible(Duration.minutes(entry.flexibleWindowMinutes))
+      : TimeWindow.off(),
+  }));
+}
+
+function timeZone(name: string | undefined) {
+  return name ? { timezoneName: name } : undefined;
+}
+
+export function exampleProps(scope: Construct): EcsAutopilotProps {
+  const clusters = listContext(scope, 'clusters', ['web']);
+  const [defaultCluster] = clusters;
+  const groups = pairs(listContext(scope, 'autoScalingGroups', ['web-asg']), defaultCluster);
+  const providers = pairs(
+    listContext(scope, 'capacityProviders', ['web-asg-cp=web-asg']),
+    groups[0]?.[0] ?? '',
+  );
+  const clusterOfGroup = new Map(groups);
+  return {
+    clusters,
+    autoScalingGroups: groups.map(([autoScalingGroupName, cluster]) => ({ autoScalingGroupName, cluster })),
+    capacityProviders: providers.map(([name, autoScalingGroupName]) => ({
+      name,
+      autoScalingGroupName,
+      cluster: clusterOfGroup.get(autoScalingGroupName) ?? defaultCluster,
+    })),
+    alerts: { emails: listContext(scope, 'alertEmails', []) },
+    jobs: jobsFrom(scope.node.tryGetContext('jobsFile'), defaultCluster),
+    dryRun: String(scope.node.tryGetContext('dryRun') ?? 'false') === 'true',
+  };
+}
+
+export function buildApp(app: App): Stack {
+  const account = app.node.tryGetContext('account');
+  const region = app.node.tryGetContext('region');
+  const stack = new Stack(app, String(app.node.tryGetContext('stackName') ?? 'EcsAutopilot'), {
+    description: 'ecs-autopilot: event-driven automation for ECS on EC2 Auto Scaling groups',
+    ...(account || region ? { env: { account, region } } : {}),
+  });
+  new EcsAutopilot(stack, 'EcsAutopilot', exampleProps(stack));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  return stack;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const app = new App();
+  buildApp(app);
+  try {
+    const assembly = app.synth();
+    console.log(
+      `Synthesized ${assembly.stacks.map((stack) => stack.stackName).join(', ')} to ${assembly.directory}`,
+    );
+    console.log('cdk-nag (AwsSolutions, Serverless): no unacknowledged findings.');
+  } catch (error) {
+    // The validation report (cdk-nag findings) has been printed above.
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,368 @@
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { Arns } from './arns';
+import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_HOOK_NAME } from './constants';
+import { dashboardWidgets } from './dashboard';
+import { AutopilotFunction, RUNTIME } from './function';
+import { acknowledge, grantPermissions } from './permissions';
+import type { EcsAutopilotProps, FunctionSettings } from './props';
+import { FUNCTION_SPECS } from './specs';
+import type { FunctionName, FunctionSpec, RawEventPattern, SpecContext } from './specs/types';
+
+/** Settings property of the construct for each function. */
+const SETTINGS_KEY = {
+  'drain-instance': 'drainInstance',
+  'run-scheduled-task': 'runScheduledTask',
+  'detect-failed-start': 'detectFailedStart',
+  'scale-capacity': 'scaleCapacity',
+} as const satisfies Record<FunctionName, keyof EcsAutopilotProps>;
+
+/**
+ * ecs-autopilot in one construct: the four functions with their triggers, least-privilege roles, the
+ * state table, the alert topic, dead-letter queues, lifecycle hooks, job schedules, alarms and a
+ * dashboard. Drop it into an existing stack.
+ */
+export class EcsAutopilot extends Construct {
+  readonly table: dynamodb.Table;
+  readonly topic: sns.ITopic;
+  /** The functions, by name; a function switched off is absent. */
+  readonly functions: Partial<Record<FunctionName, AutopilotFunction>> = {};
+  /** Asynchronous invocations that failed every attempt, one queue per function. */
+  readonly failedInvocations: Partial<Record<FunctionName, sqs.Queue>> = {};
+  /** Events and scheduled invocations EventBridge could not deliver. */
+  readonly undeliveredEvents: sqs.Queue;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard?: cloudwatch.Dashboard;
+  readonly scheduleGroup?: scheduler.ScheduleGroup;
+
+  private readonly arns = new Arns(this);
+  private topicKey?: kms.IKey;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: EcsAutopilotProps,
+  ) {
+    super(scope, id);
+    validateProps(props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.table = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'ttl',
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+
+    this.topic = props.alerts?.topic ?? this.createTopic();
+    this.undeliveredEvents = this.deadLetterQueue(
+      'UndeliveredEvents',
+      'events EventBridge could not deliver',
+    );
+
+    const defaultCluster = props.defaultCluster ?? props.clusters[0];
+    for (const spec of FUNCTION_SPECS) {
+      const settings: FunctionSettings = props[SETTINGS_KEY[spec.name]] ?? {};
+      if (settings.enabled === false) continue;
+      this.addFunction(spec, {
+        props,
+        defaultCluster,
+        settings,
+        dryRun: settings.dryRun ?? props.dryRun ?? false,
+        arns: this.arns,
+        table: this.table,
+        topic: this.topic,
+        topicKeyArn: (props.alerts?.topicKey ?? this.topicKey)?.keyArn,
+      });
+    }
+
+    this.addLifecycleHooks();
+    this.scheduleGroup = this.addJobSchedules();
+    this.addAlarms();
+    if (props.dashboard !== false) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+        widgets: dashboardWidgets(this.functions, this.failedInvocations, this.undeliveredEvents),
+      });
+    }
+  }
+
+  private createTopic(): sns.Topic {
+    const key = new kms.Key(this, 'AlertKey', {
+      description: 'ecs-autopilot alert topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // CloudWatch alarms publish to the encrypted topic with this key.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    this.topicKey = key;
+    const topic = new sns.Topic(this, 'Alerts', { masterKey: key, enforceSSL: true });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm:*' }),
+          },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
+    const emails = this.props.alerts?.emails ?? [];
+    if (emails.length > 0) {
+      const undelivered = this.deadLetterQueue('UndeliveredAlerts', 'alert emails SNS could not deliver');
+      for (const email of emails) {
+        topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: undelivered }));
+      }
+    }
+    return topic;
+  }
+
+  /** An encrypted, TLS-only queue that keeps messages 14 days: the end of the line for failures. */
+  private deadLetterQueue(id: string, what: string): sqs.Queue {
+    const queue = new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const reason = `This queue is itself the dead-letter queue for ${what}; a dead-letter queue behind it would only move the same messages, and an alarm watches its depth.`;
+    acknowledge(queue, 'AwsSolutions-SQS3', reason);
+    acknowledge(queue, 'Serverless-SQSRedrivePolicy', reason);
+    return queue;
+  }
+
+  private addFunction(spec: FunctionSpec, ctx: SpecContext): void {
+    const { settings } = ctx;
+    const failures = this.deadLetterQueue(
+      `${pascal(spec.name)}Failures`,
+      `asynchronous invocations of ${spec.name} that failed every attempt`,
+    );
+    const fn = new AutopilotFunction(this, pascal(spec.name), {
+      functionDir: spec.name,
+      description: spec.description,
+      memorySize: settings.memorySize ?? spec.defaults.memorySize,
+      timeout: settings.timeout ?? spec.defaults.timeout,
+      retryAttempts: settings.retryAttempts ?? spec.defaults.retryAttempts,
+      maxEventAge: settings.maxEventAge ?? spec.defaults.maxEventAge,
+      reservedConcurrentExecutions: spec.defaults.reservedConcurrentExecutions,
+      logRetention: this.props.logRetention ?? RetentionDays.ONE_MONTH,
+      logRemovalPolicy: this.props.removalPolicy ?? RemovalPolicy.RETAIN,
+      onFailureQueue: failures,
+      tracing: this.props.tracing ?? false,
+      environment: {
+        POWERTOOLS_LOG_LEVEL: settings.logLevel ?? 'INFO',
+        ...spec.environment(ctx),
+      },
+    });
+    grantPermissions(fn.role as iam.IRole, spec.permissions(ctx));
+    this.acknowledgeFunctionFindings(fn);
+
+    for (const trigger of spec.triggers(ctx)) {
+      const rule = new events.Rule(this, `${pascal(spec.name)}${trigger.id}`, {
+        description: `ecs-autopilot ${spec.name}: ${trigger.description}`,
+        ...('schedule' in trigger
+          ? { schedule: events.Schedule.expression(trigger.schedule) }
+          : { eventPattern: toCdkPattern(trigger.eventPattern) }),
+      });
+      rule.addTarget(
+        new targets.LambdaFunction(fn, {
+          deadLetterQueue: this.undeliveredEvents,
+          retryAttempts: 185,
+          // A late tick is worthless (the next one comes a minute later); a late event still matters.
+          maxEventAge: 'schedule' in trigger ? Duration.minutes(10) : Duration.hours(24),
+        }),
+      );
+    }
+    this.functions[spec.name] = fn;
+    this.failedInvocations[spec.name] = failures;
+  }
+
+  private acknowledgeFunctionFindings(fn: AutopilotFunction): void {
+    const runtimeReason = `Pinned to ${RUNTIME.name}: the bundle targets node22 (esbuild) and is tested for it; moving to a newer runtime is a deliberate, tested upgrade.`;
+    acknowledge(fn, 'AwsSolutions-L1', runtimeReason);
+    acknowledge(fn, 'Serverless-LambdaLatestVersion', runtimeReason);
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig), which records the error and request context; a DeadLetterConfig as well would deliver every failure twice.',
+    );
+    if (!this.props.tracing) {
+      acknowledge(
+        fn,
+        'Serverless-LambdaTracing',
+        'Tracing is opt-in (prop `tracing`): the functions log structured JSON with the event id as correlation id and emit EMF metrics, and X-Ray would need xray:Put* on `*`.',
+      );
+    }
+  }
+
+  private addLifecycleHooks(): void {
+    if (!this.functions['drain-instance']) return;
+    for (const group of this.props.autoScalingGroups ?? []) {
+      const hook = group.lifecycleHook ?? {};
+      if (hook.create === false) continue;
+      new autoscaling.CfnLifecycleHook(this, `DrainHook${pascal(group.autoScalingGroupName)}`, {
+        autoScalingGroupName: group.autoScalingGroupName,
+        lifecycleHookName: hook.name ?? DEFAULT_HOOK_NAME,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeout: (hook.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT).toSeconds(),
+        // If ecs-autopilot is down, the instance still terminates once the heartbeat runs out.
+        defaultResult: 'CONTINUE',
+        notificationMetadata: JSON.stringify({ cluster: group.cluster }),
+      });
+    }
+  }
+
+  private addJobSchedules(): scheduler.ScheduleGroup | undefined {
+    const runner = this.functions['run-scheduled-task'];
+    const jobs = this.props.jobs ?? [];
+    if (!runner || jobs.length === 0) return undefined;
+    const group = new scheduler.ScheduleGroup(this, 'Jobs', {});
+    for (const { job, schedule, timeWindow, enabled } of jobs) {
+      new scheduler.Schedule(this, `Job${pascal(job.name)}`, {
+        scheduleGroup: group,
+        description: `ecs-autopilot job ${job.name}`,
+        schedule,
+        timeWindow: timeWindow ?? scheduler.TimeWindow.off(),
+        enabled: enabled ?? true,
+        target: new schedulerTargets.LambdaInvoke(runner, {
+          input: jobInput(job),
+          deadLetterQueue: this.undeliveredEvents,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      });
+    }
+    return group;
+  }
+
+  private addAlarms(): void {
+    const action = new SnsAction(this.topic);
+    const add = (alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms.push(alarm);
+    };
+    for (const [name, fn] of Object.entries(this.functions)) {
+      add(
+        fn
+          .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
+          .createAlarm(this, `${pascal(name)}Errors`, {
+            alarmDescription: `ecs-autopilot ${name} failed (an invocation threw; Lambda retries it, then sends it to its failure queue).`,
+            threshold: 1,
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+      );
+    }
+    const queues: [string, sqs.Queue, string][] = [
+      ...Object.entries(this.failedInvocations).map(
+        ([name, queue]) =>
+          [`${pascal(name)}FailuresWaiting`, queue, `${name} invocations failed every attempt`] as [
+            string,
+            sqs.Queue,
+            string,
+          ],
+      ),
+      [
+        'UndeliveredEventsWaiting',
+        this.undeliveredEvents,
+        'EventBridge could not deliver events or schedules',
+      ],
+    ];
+    for (const [id, queue, what] of queues) {
+      add(
+        queue
+          .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
+          .createAlarm(this, id, {
+            alarmDescription: `ecs-autopilot dead letters: ${what}. Read them in the queue, fix the cause, then redrive or delete.`,
+            threshold: 1,
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+      );
+    }
+  }
+}
+
+/** The Scheduler input: the job, and the due time Scheduler fills in at each invocation. */
+export function jobInput(job: object): scheduler.ScheduleTargetInput {
+  return scheduler.ScheduleTargetInput.fromObject({
+    job,
+    scheduledTime: scheduler.ContextAttribute.scheduledTime,
+  });
+}
+
+function validateProps(props: EcsAutopilotProps): void {
+  if (props.clusters.length === 0) throw new Error('EcsAutopilot: `clusters` must name at least one cluster');
+  const known = new Set(props.clusters);
+  const unknown = (cluster: string | undefined) => cluster !== undefined && !known.has(cluster);
+  if (unknown(props.defaultCluster)) {
+    throw new Error(`EcsAutopilot: defaultCluster ${props.defaultCluster} is not in clusters`);
+  }
+  for (const group of props.autoScalingGroups ?? []) {
+    if (unknown(group.cluster)) {
+      throw new Error(
+        `EcsAutopilot: group ${group.autoScalingGroupName} names cluster ${group.cluster}, not in clusters`,
+      );
+    }
+    const timeout = group.lifecycleHook?.heartbeatTimeout?.toSeconds();
+    if (timeout !== undefined && (timeout < 30 || timeout > 7200)) {
+      throw new Error(`EcsAutopilot: heartbeat timeout of ${group.autoScalingGroupName} must be 30-7200 s`);
+    }
+  }
+  if (props.drainInstance?.enabled !== false && (props.autoScalingGroups ?? []).length === 0) {
+    throw new Error(
+      'EcsAutopilot: drain-instance needs `autoScalingGroups` to drain; list them, or set drainInstance: { enabled: false }',
+    );
+  }
+  for (const provider of props.capacityProviders ?? []) {
+    if (unknown(provider.cluster)) {
+      throw new Error(
+        `EcsAutopilot: capacity provider ${provider.name} names cluster ${provider.cluster}, not in clusters`,
+      );
+    }
+  }
+}
+
+/** `drain-instance` → `DrainInstance`; also makes group and job names safe for construct ids. */
+export function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** EventBridge's pattern keys → the CDK's EventPattern fields (only `detail-type` differs). */
+export function toCdkPattern(pattern: RawEventPattern): events.EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern;
+  return { ...rest, ...(detailType === undefined ? {} : { detailType }) } as events.EventPattern;
+}

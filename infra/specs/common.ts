@@ -1,0 +1,51 @@
+import { ANY_RESOURCE, type Permission } from '../permissions';
+import type { SpecContext } from './types';
+
+/** Comma-separated, as the functions' `env.list()` reads it. */
+export const list = (items: readonly string[]) => [...new Set(items)].join(',');
+
+export const seconds = (value: { toSeconds(): number } | undefined, fallback: number) =>
+  String(value?.toSeconds() ?? fallback);
+
+/** The variables every function reads. */
+export function commonEnvironment(ctx: SpecContext): Record<string, string> {
+  return { STATE_TABLE: ctx.table.tableName, DRY_RUN: String(ctx.dryRun) };
+}
+
+/**
+ * Item access to the state table, limited to the function's own partition key prefixes
+ * (`dynamodb:LeadingKeys`), so one function can't read or overwrite another's state.
+ */
+export function stateTable(ctx: SpecContext, actions: string[], prefixes: string[], why: string): Permission {
+  return {
+    actions,
+    resources: [ctx.table.tableArn],
+    conditions: {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
+    },
+    why,
+  };
+}
+
+/** Publishing to the alert topic; with a customer managed key, SNS encrypts with it as the publisher. */
+export function publishAlerts(ctx: SpecContext, why: string): Permission[] {
+  return [
+    { actions: ['sns:Publish'], resources: [ctx.topic.topicArn], why },
+    ...(ctx.topicKeyArn
+      ? [
+          {
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            resources: [ctx.topicKeyArn],
+            why: "The alert topic is encrypted with this key; SNS uses it on the publisher's behalf.",
+          },
+        ]
+      : []),
+  ];
+}
+
+/** `ecs:cluster` condition for actions that take `*` as resource but honour the cluster key. */
+export function inClusters(ctx: SpecContext) {
+  return { ArnEquals: { 'ecs:cluster': ctx.props.clusters.map((cluster) => ctx.arns.cluster(cluster)) } };
+}
+
+export { ANY_RESOURCE };

@@ -1,0 +1,121 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  lifecycleActionPattern,
+  reconcileSchedule,
+  spotInterruptionPattern,
+} from '../../functions/drain-instance/rules';
+import { DEFAULT_HOOK_NAME } from '../constants';
+import { ANY_RESOURCE, commonEnvironment, inClusters, list, seconds, stateTable } from './common';
+import type { FunctionSpec } from './types';
+
+const DRAIN_DEADLINE_SECONDS = 3600;
+const POLL_INTERVAL_SECONDS = 10;
+
+export const drainInstance: FunctionSpec = {
+  name: 'drain-instance',
+  description: 'Drains ECS container instances before Auto Scaling terminates them',
+  defaults: {
+    memorySize: 256,
+    // One invocation follows a drain for up to this long, then the every-minute pass takes over.
+    timeout: Duration.minutes(5),
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(1),
+  },
+
+  environment(ctx) {
+    const settings = ctx.props.drainInstance ?? {};
+    const groups = ctx.props.autoScalingGroups ?? [];
+    const standalone = Object.fromEntries(
+      groups.flatMap((group) =>
+        group.standaloneTasks && group.standaloneTasks !== 'wait'
+          ? [[group.autoScalingGroupName, `stop-after:${group.standaloneTasks.stopAfter.toSeconds()}`]]
+          : [],
+      ),
+    );
+    return {
+      ...commonEnvironment(ctx),
+      AUTO_SCALING_GROUPS: list(groups.map((group) => group.autoScalingGroupName)),
+      LIFECYCLE_HOOK_NAMES: list(groups.map((group) => group.lifecycleHook?.name ?? DEFAULT_HOOK_NAME)),
+      DEFAULT_CLUSTER: ctx.defaultCluster,
+      CLUSTERS: list(ctx.props.clusters),
+      DRAIN_DEADLINE_SECONDS: seconds(settings.drainDeadline, DRAIN_DEADLINE_SECONDS),
+      POLL_INTERVAL_SECONDS: seconds(settings.pollInterval, POLL_INTERVAL_SECONDS),
+      STANDALONE_TASK_POLICY: JSON.stringify(standalone),
+    };
+  },
+
+  permissions(ctx) {
+    const { arns, props } = ctx;
+    const clusters = props.clusters;
+    const groups = (props.autoScalingGroups ?? []).map((group) =>
+      arns.autoScalingGroup(group.autoScalingGroupName),
+    );
+    return [
+      {
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeLifecycleHooks',
+        ],
+        // Auto Scaling's Describe* actions support no resource-level permissions.
+        resources: [ANY_RESOURCE],
+        why: 'Find instances waiting on our hooks (Terminating:Wait), the group of a Spot instance, the cluster tag and hook metadata. Auto Scaling Describe* actions accept only `*`.',
+      },
+      {
+        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        resources: groups,
+        why: 'Keep the terminate hook alive while tasks drain, then let the termination continue; only on the configured groups.',
+      },
+      {
+        actions: ['ecs:ListContainerInstances'],
+        resources: clusters.map((cluster) => arns.cluster(cluster)),
+        why: 'Find the container instance of an EC2 instance (filter ec2InstanceId == ...).',
+      },
+      {
+        actions: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState'],
+        resources: clusters.map((cluster) => arns.containerInstances(cluster)),
+        why: 'Read the instance status and set it DRAINING. Container instance ids are only known at run time, hence `<cluster>/*`.',
+      },
+      {
+        actions: ['ecs:ListTasks'],
+        // ListTasks is authorized on `*` narrowed by the ecs:cluster condition key.
+        resources: [ANY_RESOURCE],
+        conditions: inClusters(ctx),
+        why: 'List the tasks on the draining instance, both desired statuses. Scoped to the clusters by the ecs:cluster condition.',
+      },
+      {
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: clusters.map((cluster) => arns.tasks(cluster)),
+        why: "Decide 'drained' from each task's lastStatus; stop standalone tasks under a stop-after policy. Task ids are only known at run time, hence `<cluster>/*`.",
+      },
+      {
+        actions: ['ecs:DescribeServices'],
+        resources: clusters.map((cluster) => arns.services(cluster)),
+        why: 'Recognise DAEMON services, whose tasks ECS stops last and a drain does not wait for.',
+      },
+      stateTable(
+        ctx,
+        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        ['drain#'],
+        'Record when each drain started (the deadline counts from it) and its completion, with conditional writes so overlapping invocations agree.',
+      ),
+    ];
+  },
+
+  triggers(ctx) {
+    const groups = (ctx.props.autoScalingGroups ?? []).map((group) => group.autoScalingGroupName);
+    return [
+      {
+        id: 'LifecycleAction',
+        description: 'terminate lifecycle actions of the managed groups',
+        eventPattern: lifecycleActionPattern(groups),
+      },
+      {
+        id: 'SpotInterruption',
+        description: 'Spot interruption warnings',
+        eventPattern: { ...spotInterruptionPattern },
+      },
+      { id: 'Reconcile', description: 'reconcile pass', schedule: reconcileSchedule.expression },
+    ];
+  },
+};

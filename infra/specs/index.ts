@@ -1,0 +1,5 @@
+import { drainInstance } from './drain-instance';
+import type { FunctionSpec } from './types';
+
+/** Every function, in deployment order. */
+export const FUNCTION_SPECS: readonly FunctionSpec[] = [drainInstance];
