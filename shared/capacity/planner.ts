@@ -1,0 +1,961 @@
+/**
+ * scale-capacity's decision: a pure function of a snapshot and the time. It simulates placing the
+ * pending demand on registered instances, then on instances still booting, then on new instances
+ * of the group's type, and derives from that one desired capacity, the idle instances to remove,
+ * scale-in protection changes and the demand that can never be placed.
+ */
+import { shapeKey } from '../ecs/requirements';
+import { type BoundKind, type LowerBound, lowerBound, type NewInstanceTemplate } from './lower-bound';
+import { compileMemberOf as defaultCompileMemberOf } from './member-of';
+import {
+  type Bin,
+  dominantSize,
+  dotProduct,
+  fillBin,
+  firstFitDecreasing,
+  fits,
+  type ItemGroup,
+  largestFirst,
+  type MemberOf,
+  makeItemGroup,
+  newBin,
+  place,
+  type Scorer,
+  unplace,
+} from './packing';
+import type { CapacitySnapshot, LaunchingInstance, RegisteredInstance, Shape } from './snapshot';
+
+export interface PlacementSummary {
+  key: string;
+  sources: string[];
+  shape: Shape;
+  distinctInstance: boolean;
+  memberOf?: string;
+  count: number;
+  onRegistered: number;
+  onLaunching: number;
+  onNew: number;
+  unplaced: number;
+}
+
+export type RemovalReason = 'idle' | 'consolidation' | 'never-registered';
+
+export interface Removal {
+  instanceId: string;
+  arn?: string;
+  availabilityZone?: string;
+  reason: RemovalReason;
+  detail: string;
+}
+
+export type UnplaceableKind = 'too-large' | 'host-port' | 'constraint';
+
+export interface Unplaceable {
+  key: string;
+  sources: string[];
+  count: number;
+  kind: UnplaceableKind;
+  reason: string;
+}
+
+export interface CapacityPlan {
+  cluster: string;
+  capacityProvider: string;
+  group: string;
+  at: string;
+  demand: { tasks: number; shapes: number; headroomTasks: number };
+  placements: PlacementSummary[];
+  totals: { onRegistered: number; onLaunching: number; onNew: number; unplaced: number };
+  instances: {
+    /** Registered, ACTIVE, agent connected: what ECS can place on now. */
+    usable: number;
+    /** Launched, not registered yet, within the boot timeout. */
+    launching: number;
+    /** Desired capacity the group has not launched yet. */
+    requested: number;
+    /** Launched more than the boot timeout ago and never registered. */
+    stuck: number;
+    /** In the group but not usable (DRAINING, agent disconnected, terminating). */
+    unusable: number;
+  };
+  /** New instances the simulation needs (before min/max and the step limit). */
+  newInstances: number;
+  newInstancesByZone: Record<string, number>;
+  lowerBound: number;
+  lowerBoundBy: BoundKind | 'none';
+  gap: number;
+  currentDesired: number;
+  /** The desired capacity after this pass's removals and scale-out. */
+  desiredCapacity: number;
+  scaleOut: number;
+  limitedBy: 'max' | 'step' | undefined;
+  removals: Removal[];
+  protect: string[];
+  unprotect: string[];
+  idleMarkers: { set: { instanceId: string; since: string }[]; clear: string[] };
+  unplaceable: Unplaceable[];
+  utilization: {
+    cpu: { reserved: number; registered: number };
+    memoryMiB: { reserved: number; registered: number };
+  };
+  /** Each decision in words, for the log and the table. */
+  reasons: string[];
+}
+
+export interface PlanOptions {
+  compileMemberOf?: (expression: string) => MemberOf;
+}
+
+/** Auto Scaling lifecycle states that count toward the desired capacity. */
+const IN_DESIRED = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
+
+const HEADROOM_SOURCE = 'headroom';
+
+export function planCapacity(
+  snapshot: CapacitySnapshot,
+  now: number,
+  options: PlanOptions = {},
+): CapacityPlan {
+  const compile = options.compileMemberOf ?? defaultCompileMemberOf;
+  const { group, settings } = snapshot;
+  const reasons: string[] = [];
+  const template = newInstanceTemplate(snapshot);
+
+  // Instances: usable, booting (launched, not registered), never registered, unusable.
+  const counted = snapshot.instances.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
+  const usable = counted.filter(
+    (instance) =>
+      instance.status === 'ACTIVE' && instance.agentConnected && instance.lifecycleState === 'InService',
+  );
+  const launchingCounted = snapshot.launching.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
+  const bootDeadline = now - settings.bootTimeoutSeconds * 1000;
+  const booting = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) >= bootDeadline);
+  const stuck = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) < bootDeadline);
+  const requested = Math.max(0, group.desired - counted.length - launchingCounted.length);
+
+  const zones = new ZoneBalancer(
+    group.availabilityZones,
+    [...counted, ...booting].map((instance) => instance.availabilityZone),
+  );
+
+  const registeredBins = usable.map((instance) => registeredBin(instance, snapshot));
+  const launchingBins = booting.map((instance) => launchingBin(instance, snapshot));
+  for (let index = 0; index < requested; index++) {
+    launchingBins.push(freshBin(snapshot, template, 'launching', `requested-${index + 1}`, zones.next()));
+  }
+  const binById = new Map(registeredBins.map((bin) => [bin.id, bin]));
+  const instanceById = new Map(usable.map((instance) => [instance.id, instance]));
+
+  // Demand, grouped by shape and constraints.
+  const { items, unplaceable: badConstraints } = groupDemand(snapshot, compile);
+  const existingAtStart = [...registeredBins, ...launchingBins].map(cloneFree);
+
+  // Demand no instance of this group can ever take is reported, not scaled for.
+  const unplaceable: Unplaceable[] = [...badConstraints];
+  const placeable: ItemGroup[] = [];
+  const probeZones = group.availabilityZones.length > 0 ? group.availabilityZones : [undefined];
+  for (const item of items) {
+    const onExisting = [...registeredBins, ...launchingBins].some((bin) => fits(bin, item));
+    const onNew = probeZones.some((zone) => fits(freshBin(snapshot, template, 'new', 'probe', zone), item));
+    if (onExisting || onNew) placeable.push(item);
+    else unplaceable.push(whyUnplaceable(item, snapshot, template));
+  }
+
+  // Registered instances: busy ones first (fullest first), then idle ones, most valuable first, so
+  // that the least valuable stay empty and can go.
+  const removalOrder = leastValuableFirst(usable, now);
+  const idleRank = new Map(removalOrder.map((instance, index) => [instance.id, index]));
+  const busyFirst = [...registeredBins].sort((a, b) => {
+    const idleA = idleRank.has(a.id) && isIdle(instanceById.get(a.id));
+    const idleB = idleRank.has(b.id) && isIdle(instanceById.get(b.id));
+    if (idleA !== idleB) return idleA ? 1 : -1;
+    if (idleA) return (idleRank.get(b.id) ?? 0) - (idleRank.get(a.id) ?? 0);
+    return fullness(b) - fullness(a);
+  });
+
+  const newBins: Bin[] = [];
+  const placeRound = (round: ItemGroup[]) => {
+    const left = Int32Array.from(round, (item) => item.remaining);
+    const charge = (kind: 'onRegistered' | 'onLaunching' | 'onNew', before: Int32Array) => {
+      round.forEach((item, index) => {
+        const placed = (before[index] ?? 0) - (left[index] ?? 0);
+        item[kind] += placed;
+        item.remaining -= placed;
+      });
+    };
+    let before = left.slice();
+    for (const bin of busyFirst) fillBin(bin, round, left, dotProduct);
+    charge('onRegistered', before);
+    before = left.slice();
+    for (const bin of launchingBins) fillBin(bin, round, left, dotProduct);
+    charge('onLaunching', before);
+    before = left.slice();
+    // Partly filled new bins from an earlier round first.
+    for (const bin of newBins) fillBin(bin, round, left, dotProduct);
+    const fresh = packNew(round, left, snapshot, template, zones);
+    newBins.push(...fresh);
+    charge('onNew', before);
+  };
+  placeRound(placeable);
+  const headroom = headroomItem(snapshot, placeable);
+  if (headroom) placeRound([headroom]);
+  trimTrailingEmpty(newBins);
+
+  const bound = lowerBound(placeable, existingAtStart, template);
+  const newInstances = newBins.length;
+  const newInstancesByZone: Record<string, number> = {};
+  for (const bin of newBins) {
+    const zone = bin.availabilityZone ?? 'any';
+    newInstancesByZone[zone] = (newInstancesByZone[zone] ?? 0) + 1;
+  }
+
+  // Scale-in: instances without non-daemon tasks for scaleInAfter, least valuable first.
+  const removals: Removal[] = [];
+  const removable = Math.max(0, group.desired - group.min);
+  const perPass = removalLimit(settings.maxScaleIn, counted.length);
+  for (const instance of stuck) {
+    if (removals.length >= removable) break;
+    removals.push({
+      instanceId: instance.id,
+      ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+      reason: 'never-registered',
+      detail: `launched ${Math.round((now - Date.parse(instance.launchedAt)) / 1000)} s ago and never registered with cluster ${snapshot.cluster} (boot timeout ${settings.bootTimeoutSeconds} s): check the AMI, user data and ECS_CLUSTER`,
+    });
+  }
+  let scaledIn = 0;
+  for (const instance of removalOrder) {
+    const bin = binById.get(instance.id);
+    if (!bin || bin.placed > 0 || !isIdle(instance) || instance.idleSince === null) continue;
+    const idleSeconds = Math.floor((now - Date.parse(instance.idleSince)) / 1000);
+    if (idleSeconds < settings.scaleInAfterSeconds) continue;
+    if (scaledIn >= perPass) {
+      reasons.push(`scale-in limited to ${perPass} instance(s) per pass`);
+      break;
+    }
+    if (removals.length >= removable) {
+      reasons.push(`keeping idle ${instance.id}: the group is at its minimum of ${group.min}`);
+      break;
+    }
+    removals.push({
+      instanceId: instance.id,
+      ...(instance.arn ? { arn: instance.arn } : {}),
+      ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+      reason: 'idle',
+      detail: `no non-daemon task for ${idleSeconds} s (scale-in after ${settings.scaleInAfterSeconds} s)`,
+    });
+    scaledIn++;
+  }
+
+  // Consolidation: an instance whose tasks all fit on the others (after demand and headroom) goes.
+  if (settings.consolidation && newInstances === 0) {
+    const removed = new Set(removals.map((removal) => removal.instanceId));
+    const candidates = usable
+      .filter(
+        (instance) =>
+          !removed.has(instance.id) &&
+          instance.movableTasks !== undefined &&
+          instance.movableTasks.length > 0 &&
+          instance.pinnedTasks === 0 &&
+          instance.nonDaemonTasks === instance.movableTasks.length &&
+          (binById.get(instance.id)?.placed ?? 1) === 0,
+      )
+      .sort((a, b) => utilization(a, snapshot) - utilization(b, snapshot));
+    for (const instance of candidates) {
+      if (scaledIn >= perPass || removals.length >= removable) break;
+      const targets = busyFirst.filter((bin) => bin.id !== instance.id && !removed.has(bin.id));
+      if (moveTasks(instance, targets)) {
+        removed.add(instance.id);
+        const bin = binById.get(instance.id);
+        if (bin) bin.placed = -1; // never a target again
+        removals.push({
+          instanceId: instance.id,
+          ...(instance.arn ? { arn: instance.arn } : {}),
+          ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+          reason: 'consolidation',
+          detail: `its ${instance.movableTasks?.length} task(s) fit on the other instances, headroom kept`,
+        });
+        scaledIn++;
+      }
+    }
+  }
+
+  // One desired capacity: removals decrement it, then the scale-out is added within max and step.
+  const afterRemovals = group.desired - removals.length;
+  let scaleOut = newInstances;
+  let limitedBy: CapacityPlan['limitedBy'];
+  if (scaleOut > settings.maxStep) {
+    scaleOut = settings.maxStep;
+    limitedBy = 'step';
+  }
+  if (afterRemovals + scaleOut > group.max) {
+    scaleOut = Math.max(0, group.max - afterRemovals);
+    limitedBy = 'max';
+  }
+  const desiredCapacity = Math.max(group.min, afterRemovals + scaleOut);
+
+  // Protection: busy instances protected so the group never picks them; idle ones released.
+  const removedIds = new Set(removals.map((removal) => removal.instanceId));
+  const protect: string[] = [];
+  const unprotect: string[] = [];
+  for (const instance of usable) {
+    if (removedIds.has(instance.id)) continue;
+    const busy = instance.nonDaemonTasks !== null && instance.nonDaemonTasks > 0;
+    const placed = (binById.get(instance.id)?.placed ?? 0) > 0;
+    if (busy && !instance.protectedFromScaleIn) protect.push(instance.id);
+    if (instance.nonDaemonTasks === 0 && !placed && instance.protectedFromScaleIn)
+      unprotect.push(instance.id);
+  }
+
+  // Idle markers: first time seen without non-daemon tasks, and cleared once busy again.
+  const idleMarkers: CapacityPlan['idleMarkers'] = { set: [], clear: [] };
+  for (const instance of usable) {
+    const maybeIdle = instance.nonDaemonTasks === null || instance.nonDaemonTasks === 0;
+    if (maybeIdle && instance.idleSince === null) {
+      idleMarkers.set.push({ instanceId: instance.id, since: new Date(now).toISOString() });
+    } else if (!maybeIdle && instance.idleSince !== null) {
+      idleMarkers.clear.push(instance.id);
+    }
+  }
+
+  const placements = items.map((item) => summarize(item));
+  const totals = {
+    onRegistered: sum(placeable.map((item) => item.onRegistered)),
+    onLaunching: sum(placeable.map((item) => item.onLaunching)),
+    onNew: sum(placeable.map((item) => item.onNew)),
+    unplaced: sum(unplaceable.map((item) => item.count)),
+  };
+  const demandTasks = sum(items.map((item) => item.total));
+
+  explain({
+    reasons,
+    snapshot,
+    demandTasks,
+    totals,
+    newInstances,
+    bound,
+    scaleOut,
+    limitedBy,
+    desiredCapacity,
+    removals,
+    unplaceable,
+    requested,
+    booting: booting.length,
+    headroom,
+  });
+
+  return {
+    cluster: snapshot.cluster,
+    capacityProvider: snapshot.capacityProvider,
+    group: group.name,
+    at: new Date(now).toISOString(),
+    demand: { tasks: demandTasks, shapes: items.length, headroomTasks: headroom?.total ?? 0 },
+    placements,
+    totals,
+    instances: {
+      usable: usable.length,
+      launching: booting.length,
+      requested,
+      stuck: stuck.length,
+      unusable: counted.length - usable.length,
+    },
+    newInstances,
+    newInstancesByZone,
+    lowerBound: bound.value,
+    lowerBoundBy: bound.by,
+    gap: newInstances - bound.value,
+    currentDesired: group.desired,
+    desiredCapacity,
+    scaleOut: desiredCapacity - afterRemovals,
+    limitedBy,
+    removals,
+    protect,
+    unprotect,
+    idleMarkers,
+    unplaceable,
+    utilization: utilizationOf(usable, snapshot),
+    reasons,
+  };
+}
+
+/**
+ * What a new instance offers after its daemon tasks. With several instance types the group may
+ * launch any of them, so each resource is the smallest among them: the plan is then enough
+ * whichever type arrives.
+ */
+export function newInstanceTemplate(snapshot: CapacitySnapshot): NewInstanceTemplate {
+  const types = snapshot.group.instanceTypes
+    .map((type) => snapshot.instanceTypes[type])
+    .filter((t) => t !== undefined);
+  const min = (pick: (type: (typeof types)[number]) => number) => Math.min(...types.map(pick));
+  const overhead = snapshot.daemonOverhead;
+  return {
+    cpu: Math.max(0, min((type) => type.cpu) - overhead.cpu),
+    memoryMiB: Math.max(0, min((type) => type.memoryMiB) - overhead.memoryMiB),
+    gpus: Math.max(0, min((type) => type.gpus) - overhead.gpus),
+    enis: Math.max(0, min((type) => type.enis) - overhead.enis),
+  };
+}
+
+function freshBin(
+  snapshot: CapacitySnapshot,
+  template: NewInstanceTemplate,
+  kind: 'new' | 'launching',
+  id: string,
+  zone: string | undefined,
+): Bin {
+  const types = snapshot.group.instanceTypes;
+  const first = types[0] ?? 'unknown';
+  const typeResources = snapshot.instanceTypes[first];
+  return newBin({
+    kind,
+    id,
+    instanceType: first,
+    availabilityZone: zone,
+    capacityCpu: Math.max(1, typeResources?.cpu ?? template.cpu),
+    capacityMemory: Math.max(1, typeResources?.memoryMiB ?? template.memoryMiB),
+    cpu: template.cpu,
+    memoryMiB: template.memoryMiB,
+    gpus: template.gpus,
+    enis: template.enis,
+    tcp: new Set(snapshot.daemonOverhead.hostPorts.tcp),
+    udp: new Set(snapshot.daemonOverhead.hostPorts.udp),
+    attributes: { ...snapshot.newInstanceAttributes },
+    registeredAt: undefined,
+    tasks: 0,
+    alternativeTypes: types.length > 1 ? [...types] : undefined,
+  });
+}
+
+function registeredBin(instance: RegisteredInstance, snapshot: CapacitySnapshot): Bin {
+  const type = snapshot.instanceTypes[instance.instanceType];
+  return newBin({
+    kind: 'registered',
+    id: instance.id,
+    instanceType: instance.instanceType,
+    availabilityZone: instance.availabilityZone ?? instance.attributes['ecs.availability-zone'],
+    capacityCpu: Math.max(1, type?.cpu ?? instance.free.cpu),
+    capacityMemory: Math.max(1, type?.memoryMiB ?? instance.free.memoryMiB),
+    cpu: instance.free.cpu,
+    memoryMiB: instance.free.memoryMiB,
+    gpus: instance.free.gpus,
+    enis: instance.free.enis,
+    tcp: new Set(instance.portsInUse.tcp),
+    udp: new Set(instance.portsInUse.udp),
+    groups: instance.taskGroups,
+    attributes: instance.attributes,
+    registeredAt: instance.registeredAt ? new Date(instance.registeredAt) : undefined,
+    tasks: instance.tasks,
+    alternativeTypes: undefined,
+  });
+}
+
+/** A booting instance will offer its type's resources less the daemon tasks. */
+function launchingBin(instance: LaunchingInstance, snapshot: CapacitySnapshot): Bin {
+  const type = snapshot.instanceTypes[instance.instanceType];
+  const overhead = snapshot.daemonOverhead;
+  return newBin({
+    kind: 'launching',
+    id: instance.id,
+    instanceType: instance.instanceType,
+    availabilityZone: instance.availabilityZone,
+    capacityCpu: Math.max(1, type?.cpu ?? 1),
+    capacityMemory: Math.max(1, type?.memoryMiB ?? 1),
+    cpu: Math.max(0, (type?.cpu ?? 0) - overhead.cpu),
+    memoryMiB: Math.max(0, (type?.memoryMiB ?? 0) - overhead.memoryMiB),
+    gpus: Math.max(0, (type?.gpus ?? 0) - overhead.gpus),
+    enis: Math.max(0, (type?.enis ?? 0) - overhead.enis),
+    tcp: new Set(overhead.hostPorts.tcp),
+    udp: new Set(overhead.hostPorts.udp),
+    attributes: { ...snapshot.newInstanceAttributes },
+    registeredAt: undefined,
+    tasks: 0,
+    alternativeTypes: undefined,
+  });
+}
+
+function cloneFree(bin: Bin): Bin {
+  return {
+    ...bin,
+    tcp: new Set(bin.tcp),
+    udp: new Set(bin.udp),
+    groups: new Map(bin.groups),
+    memo: new Map(),
+  };
+}
+
+function groupDemand(
+  snapshot: CapacitySnapshot,
+  compile: (expression: string) => MemberOf,
+): { items: ItemGroup[]; unplaceable: Unplaceable[] } {
+  const byKey = new Map<string, ItemGroup>();
+  const compiled = new Map<string, MemberOf | Error>();
+  const unplaceable = new Map<string, Unplaceable>();
+  for (const demand of snapshot.demand) {
+    const shape = normalizeShape(demand.shape);
+    const constraint = demand.memberOf?.trim() || undefined;
+    const group = demand.group ?? (demand.distinctInstance ? demand.source : undefined);
+    const key = `${shapeKey(shape)};distinct=${demand.distinctInstance ? group : '-'};memberOf=${constraint ?? '-'}`;
+    let memberOf: MemberOf | undefined;
+    if (constraint !== undefined) {
+      let result = compiled.get(constraint);
+      if (!result) {
+        try {
+          result = compile(constraint);
+        } catch (error) {
+          result = error instanceof Error ? error : new Error(String(error));
+        }
+        compiled.set(constraint, result);
+      }
+      if (result instanceof Error) {
+        const known = unplaceable.get(key);
+        if (known) {
+          known.count += demand.count;
+          if (!known.sources.includes(demand.source)) known.sources.push(demand.source);
+        } else {
+          unplaceable.set(key, {
+            key,
+            sources: [demand.source],
+            count: demand.count,
+            kind: 'constraint',
+            reason: `memberOf(${constraint}) is not a valid cluster query: ${result.message}`,
+          });
+        }
+        continue;
+      }
+      memberOf = result;
+    }
+    const known = byKey.get(key);
+    if (known) {
+      known.total += demand.count;
+      known.remaining += demand.count;
+      if (!known.sources.includes(demand.source)) known.sources.push(demand.source);
+      // Several task groups share the shape: track the first one for task:group.
+      continue;
+    }
+    byKey.set(
+      key,
+      makeItemGroup({
+        key,
+        shape,
+        group,
+        distinct: demand.distinctInstance,
+        memberOf,
+        sources: [demand.source],
+        count: demand.count,
+      }),
+    );
+  }
+  return { items: [...byKey.values()], unplaceable: [...unplaceable.values()] };
+}
+
+function normalizeShape(shape: Shape): Shape {
+  const sorted = (ports: number[]) => [...new Set(ports)].sort((a, b) => a - b);
+  return { ...shape, hostPorts: { tcp: sorted(shape.hostPorts.tcp), udp: sorted(shape.hostPorts.udp) } };
+}
+
+function whyUnplaceable(
+  item: ItemGroup,
+  snapshot: CapacitySnapshot,
+  template: NewInstanceTemplate,
+): Unplaceable {
+  const base = { key: item.key, sources: item.sources, count: item.remaining };
+  const types = snapshot.group.instanceTypes.join(', ');
+  const overhead = snapshot.daemonOverhead;
+  const after = (what: number) => (what > 0 ? ` after ${what} reserved by daemon tasks` : '');
+  const shape = item.shape;
+  if (shape.cpu > template.cpu) {
+    return {
+      ...base,
+      kind: 'too-large',
+      reason: `needs ${shape.cpu} CPU units; a new ${types} instance offers ${template.cpu}${after(overhead.cpu)} (RESOURCE:CPU)`,
+    };
+  }
+  if (shape.memoryMiB > template.memoryMiB) {
+    return {
+      ...base,
+      kind: 'too-large',
+      reason: `needs ${shape.memoryMiB} MiB; a new ${types} instance offers ${template.memoryMiB} MiB${after(overhead.memoryMiB)} (RESOURCE:MEMORY)`,
+    };
+  }
+  if (shape.gpus > template.gpus) {
+    return {
+      ...base,
+      kind: 'too-large',
+      reason: `needs ${shape.gpus} GPU(s); a new ${types} instance has ${template.gpus} (RESOURCE:GPU)`,
+    };
+  }
+  if (shape.enis > template.enis) {
+    return {
+      ...base,
+      kind: 'too-large',
+      reason: `needs ${shape.enis} ENI(s) for awsvpc; a new ${types} instance has ${template.enis} for tasks (RESOURCE:ENI)`,
+    };
+  }
+  const daemonPorts = [
+    ...shape.hostPorts.tcp.filter((port) => overhead.hostPorts.tcp.includes(port)),
+    ...shape.hostPorts.udp.filter((port) => overhead.hostPorts.udp.includes(port)),
+  ];
+  if (daemonPorts.length > 0) {
+    return {
+      ...base,
+      kind: 'host-port',
+      reason: `host port ${daemonPorts.join(', ')} is taken by a daemon task on every instance (RESOURCE:PORTS)`,
+    };
+  }
+  const zones = snapshot.group.availabilityZones.join(', ') || 'unknown zones';
+  return {
+    ...base,
+    kind: 'constraint',
+    reason: `memberOf(${item.memberOf?.text}) matches no registered instance of ${snapshot.group.name} with room, and no new ${types} instance (zones ${zones}, attributes ${JSON.stringify(snapshot.newInstanceAttributes)})`,
+  };
+}
+
+/** Headroom: room for N more tasks of a reference shape, placed after the real demand. */
+function headroomItem(snapshot: CapacitySnapshot, placeable: ItemGroup[]): ItemGroup | undefined {
+  const { tasks, shape } = snapshot.settings.headroom;
+  if (tasks <= 0) return undefined;
+  const template = newInstanceTemplate(snapshot);
+  const reference =
+    shape ??
+    placeable
+      .map((item) => item.shape)
+      .sort(
+        (a, b) =>
+          dominantSize(b, template.cpu || 1, template.memoryMiB || 1) -
+          dominantSize(a, template.cpu || 1, template.memoryMiB || 1),
+      )[0];
+  if (!reference) return undefined;
+  const normalized = normalizeShape(reference);
+  if (normalized.cpu > template.cpu || normalized.memoryMiB > template.memoryMiB) return undefined;
+  return makeItemGroup({
+    key: `${shapeKey(normalized)};headroom`,
+    shape: normalized,
+    group: undefined,
+    distinct: false,
+    memberOf: undefined,
+    sources: [HEADROOM_SOURCE],
+    count: tasks,
+  });
+}
+
+/**
+ * New instances: several packings of the same demand, keeping the one with the fewest instances
+ * (then the fullest last instance). Bin-centric dot product usually wins on mixed CPU- and
+ * memory-heavy shapes; largest-first and first-fit decreasing cover the cases it does not.
+ */
+function packNew(
+  round: ItemGroup[],
+  left: Int32Array,
+  snapshot: CapacitySnapshot,
+  template: NewInstanceTemplate,
+  zones: ZoneBalancer,
+): Bin[] {
+  if (!left.some((count) => count > 0)) return [];
+  const zoneCount = Math.max(1, snapshot.group.availabilityZones.length);
+  const binCentric = (score: Scorer) => (trialLeft: Int32Array, open: () => Bin) => {
+    const bins: Bin[] = [];
+    let empty = 0;
+    while (trialLeft.some((count) => count > 0)) {
+      const bin = open();
+      bins.push(bin);
+      if (fillBin(bin, round, trialLeft, score) === 0) {
+        // A zone constraint: the group's next instance goes to another zone.
+        if (++empty >= zoneCount) break;
+      } else empty = 0;
+    }
+    return bins;
+  };
+  const strategies = [
+    binCentric(dotProduct),
+    binCentric(largestFirst),
+    (trialLeft: Int32Array, open: () => Bin) => {
+      const bins: Bin[] = [];
+      const size = (item: ItemGroup) => dominantSize(item.shape, template.cpu || 1, template.memoryMiB || 1);
+      firstFitDecreasing(round, trialLeft, bins, open, size, zoneCount);
+      return bins;
+    },
+  ];
+  const start = zones.save();
+  let best: { bins: Bin[]; left: Int32Array } | undefined;
+  for (const strategy of strategies) {
+    zones.restore(start);
+    const trialLeft = left.slice();
+    let opened = 0;
+    const open = () => freshBin(snapshot, template, 'new', `new-${++opened}`, zones.next());
+    const bins = strategy(trialLeft, open);
+    improve(bins, round);
+    trimTrailingEmpty(bins);
+    if (!best || better(bins, trialLeft, best)) best = { bins, left: trialLeft };
+  }
+  zones.restore(start);
+  if (!best) return [];
+  left.set(best.left);
+  for (const bin of best.bins) zones.add(bin.availabilityZone);
+  return best.bins;
+}
+
+/**
+ * Auto Scaling launches each new instance in the zone with the fewest, so the simulation does too:
+ * a constraint on a zone may take more than one new instance to meet.
+ */
+export class ZoneBalancer {
+  private counts: Map<string, number>;
+  constructor(
+    private readonly zones: readonly string[],
+    existing: Iterable<string | undefined>,
+  ) {
+    this.counts = new Map(zones.map((zone) => [zone, 0]));
+    for (const zone of existing) this.add(zone);
+  }
+  next(): string | undefined {
+    let best: string | undefined;
+    for (const zone of this.zones) {
+      if (best === undefined || (this.counts.get(zone) ?? 0) < (this.counts.get(best) ?? 0)) best = zone;
+    }
+    this.add(best);
+    return best;
+  }
+  add(zone: string | undefined): void {
+    if (zone !== undefined && this.counts.has(zone)) this.counts.set(zone, (this.counts.get(zone) ?? 0) + 1);
+  }
+  save(): Map<string, number> {
+    return new Map(this.counts);
+  }
+  restore(saved: Map<string, number>): void {
+    this.counts = new Map(saved);
+  }
+}
+
+function better(bins: Bin[], left: Int32Array, than: { bins: Bin[]; left: Int32Array }): boolean {
+  const unplacedA = sum([...left]);
+  const unplacedB = sum([...than.left]);
+  if (unplacedA !== unplacedB) return unplacedA < unplacedB;
+  if (bins.length !== than.bins.length) return bins.length < than.bins.length;
+  return false;
+}
+
+/**
+ * Local improvement: empty the least-filled new instance into the others' free space when all its
+ * tasks fit there. Repeats while it succeeds; bounded so a pass stays fast.
+ */
+function improve(bins: Bin[], round: ItemGroup[]): void {
+  const byId = new Map(round.map((item) => [item.id, item]));
+  for (let attempt = 0; attempt < 32 && bins.length > 1; attempt++) {
+    let emptiest = -1;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (let index = 0; index < bins.length; index++) {
+      const bin = bins[index] as Bin;
+      const load = 1 - bin.cpu / bin.capacityCpu + (1 - bin.memoryMiB / bin.capacityMemory);
+      if (load < lowest) {
+        lowest = load;
+        emptiest = index;
+      }
+    }
+    const source = bins[emptiest] as Bin;
+    const moves: [Bin, ItemGroup][] = [];
+    let ok = true;
+    for (const [id, count] of [...(source.contents ?? [])]) {
+      const item = byId.get(id);
+      if (!item) {
+        ok = false;
+        break;
+      }
+      for (let copy = 0; copy < count && ok; copy++) {
+        unplace(source, item);
+        const target = bins.find((bin) => bin !== source && fits(bin, item));
+        if (!target) {
+          place(source, item);
+          ok = false;
+          break;
+        }
+        place(target, item);
+        moves.push([target, item]);
+      }
+      if (!ok) break;
+    }
+    if (!ok) {
+      for (const [target, item] of moves.reverse()) {
+        unplace(target, item);
+        place(source, item);
+      }
+      return;
+    }
+    bins.splice(emptiest, 1);
+  }
+}
+
+function trimTrailingEmpty(bins: Bin[]): void {
+  while (bins.length > 0 && (bins[bins.length - 1] as Bin).placed === 0) bins.pop();
+}
+
+/** Try to move every non-daemon task of an instance onto the targets; undo on failure. */
+function moveTasks(instance: RegisteredInstance, targets: Bin[]): boolean {
+  const tasks = [...(instance.movableTasks ?? [])].sort(
+    (a, b) => b.shape.cpu + b.shape.memoryMiB / 4 - (a.shape.cpu + a.shape.memoryMiB / 4),
+  );
+  const moved: [Bin, ItemGroup][] = [];
+  for (const task of tasks) {
+    const item = makeItemGroup({
+      key: 'move',
+      shape: normalizeShape(task.shape),
+      group: task.group,
+      distinct: false,
+      memberOf: undefined,
+      sources: [`move:${instance.id}`],
+      count: 1,
+    });
+    const target = targets.find((bin) => bin.placed >= 0 && fits(bin, item));
+    if (!target) {
+      for (const [bin, done] of moved) unplace(bin, done);
+      return false;
+    }
+    place(target, item);
+    moved.push([target, item]);
+  }
+  return true;
+}
+
+function isIdle(instance: RegisteredInstance | undefined): boolean {
+  return instance !== undefined && instance.nonDaemonTasks === 0;
+}
+
+/**
+ * Removal order: from the zone with the most instances first (keeps the group balanced, so Auto
+ * Scaling's rebalancing does not replace what we keep), then the longest idle, then the oldest.
+ */
+function leastValuableFirst(usable: RegisteredInstance[], now: number): RegisteredInstance[] {
+  const perZone = new Map<string, number>();
+  for (const instance of usable) {
+    const zone = instance.availabilityZone ?? '';
+    perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
+  }
+  const idle = usable.filter((instance) => instance.nonDaemonTasks === 0 || instance.nonDaemonTasks === null);
+  const ordered: RegisteredInstance[] = [];
+  const rest = [...idle].sort((a, b) => {
+    const idleA = a.idleSince ? now - Date.parse(a.idleSince) : -1;
+    const idleB = b.idleSince ? now - Date.parse(b.idleSince) : -1;
+    if (idleA !== idleB) return idleB - idleA;
+    return Date.parse(a.registeredAt ?? '') - Date.parse(b.registeredAt ?? '') || a.id.localeCompare(b.id);
+  });
+  while (rest.length > 0) {
+    let pick = 0;
+    let most = -1;
+    rest.forEach((instance, index) => {
+      const count = perZone.get(instance.availabilityZone ?? '') ?? 0;
+      if (count > most) {
+        most = count;
+        pick = index;
+      }
+    });
+    const [chosen] = rest.splice(pick, 1);
+    if (!chosen) break;
+    perZone.set(chosen.availabilityZone ?? '', (perZone.get(chosen.availabilityZone ?? '') ?? 1) - 1);
+    ordered.push(chosen);
+  }
+  return ordered;
+}
+
+function removalLimit(
+  limit: { count?: number | undefined; percent?: number | undefined },
+  instances: number,
+): number {
+  let allowed = Number.POSITIVE_INFINITY;
+  if (limit.count !== undefined) allowed = Math.min(allowed, limit.count);
+  if (limit.percent !== undefined)
+    allowed = Math.min(allowed, Math.max(1, Math.floor((instances * limit.percent) / 100)));
+  return allowed;
+}
+
+function fullness(bin: Bin): number {
+  return 1 - bin.cpu / bin.capacityCpu + (1 - bin.memoryMiB / bin.capacityMemory);
+}
+
+function utilization(instance: RegisteredInstance, snapshot: CapacitySnapshot): number {
+  const type = snapshot.instanceTypes[instance.instanceType];
+  if (!type) return 1;
+  return Math.max(1 - instance.free.cpu / type.cpu, 1 - instance.free.memoryMiB / type.memoryMiB);
+}
+
+function utilizationOf(
+  usable: RegisteredInstance[],
+  snapshot: CapacitySnapshot,
+): CapacityPlan['utilization'] {
+  const result = { cpu: { reserved: 0, registered: 0 }, memoryMiB: { reserved: 0, registered: 0 } };
+  for (const instance of usable) {
+    const type = snapshot.instanceTypes[instance.instanceType];
+    if (!type) continue;
+    result.cpu.registered += type.cpu;
+    result.cpu.reserved += Math.max(0, type.cpu - instance.free.cpu);
+    result.memoryMiB.registered += type.memoryMiB;
+    result.memoryMiB.reserved += Math.max(0, type.memoryMiB - instance.free.memoryMiB);
+  }
+  return result;
+}
+
+function summarize(item: ItemGroup): PlacementSummary {
+  return {
+    key: item.key,
+    sources: item.sources,
+    shape: item.shape,
+    distinctInstance: item.distinct,
+    ...(item.memberOf ? { memberOf: item.memberOf.text } : {}),
+    count: item.total,
+    onRegistered: item.onRegistered,
+    onLaunching: item.onLaunching,
+    onNew: item.onNew,
+    unplaced: item.total - item.onRegistered - item.onLaunching - item.onNew,
+  };
+}
+
+function explain(facts: {
+  reasons: string[];
+  snapshot: CapacitySnapshot;
+  demandTasks: number;
+  totals: CapacityPlan['totals'];
+  newInstances: number;
+  bound: LowerBound;
+  scaleOut: number;
+  limitedBy: CapacityPlan['limitedBy'];
+  desiredCapacity: number;
+  removals: Removal[];
+  unplaceable: Unplaceable[];
+  requested: number;
+  booting: number;
+  headroom: ItemGroup | undefined;
+}): void {
+  const { reasons, snapshot, totals } = facts;
+  const lines: string[] = [];
+  if (facts.demandTasks === 0) lines.push('no pending demand');
+  else {
+    lines.push(
+      `${facts.demandTasks} pending task(s): ${totals.onRegistered} fit on registered instances, ${totals.onLaunching} on instances booting or requested, ${totals.onNew} need new instances`,
+    );
+  }
+  if (facts.headroom) {
+    lines.push(
+      `headroom of ${facts.headroom.total} task(s) of ${facts.headroom.shape.cpu} CPU / ${facts.headroom.shape.memoryMiB} MiB kept (${facts.headroom.onNew} on new instances)`,
+    );
+  }
+  if (facts.booting + facts.requested > 0) {
+    lines.push(
+      `${facts.booting} instance(s) booting and ${facts.requested} requested count as capacity on the way`,
+    );
+  }
+  if (facts.newInstances > 0) {
+    lines.push(
+      `${facts.newInstances} new instance(s) needed (lower bound ${facts.bound.value} by ${facts.bound.by})`,
+    );
+  }
+  if (facts.limitedBy === 'step') lines.push(`scale-out limited to the step of ${snapshot.settings.maxStep}`);
+  if (facts.limitedBy === 'max')
+    lines.push(`scale-out limited by the group's maximum of ${snapshot.group.max}`);
+  for (const removal of facts.removals)
+    lines.push(`remove ${removal.instanceId} (${removal.reason}): ${removal.detail}`);
+  for (const item of facts.unplaceable) {
+    lines.push(`cannot place ${item.count} task(s) of ${item.sources.join(', ')}: ${item.reason}`);
+  }
+  lines.push(`desired capacity ${snapshot.group.desired} -> ${facts.desiredCapacity}`);
+  reasons.unshift(...lines);
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);

@@ -1,0 +1,155 @@
+/**
+ * The planner's input: everything scale-capacity knows about one capacity provider's group at one
+ * moment. It is plain JSON so that a pass can be saved, replayed and edited (`npm run plan`); the
+ * format is documented field by field in functions/scale-capacity/README.md.
+ */
+import { z } from 'zod';
+import type { ResourceShape } from '../ecs/requirements';
+
+const count = z.number().int().min(0);
+const ports = z.array(z.number().int().min(0).max(65535)).default([]);
+const isoTime = z.iso.datetime({ offset: true });
+
+/** What one task reserves; the same form as shared/ecs ResourceShape. */
+export const shapeSchema = z.object({
+  cpu: count.describe('CPU units (1 vCPU = 1024)'),
+  memoryMiB: count,
+  gpus: count.default(0),
+  hostPorts: z.object({ tcp: ports, udp: ports }).default({ tcp: [], udp: [] }),
+  enis: count.default(0).describe('1 for awsvpc tasks'),
+});
+
+/** What a new instance of a type registers with ECS (before daemon tasks). */
+export const instanceTypeSchema = z.object({
+  cpu: count.min(1),
+  memoryMiB: count.min(1),
+  gpus: count.default(0),
+  /** ENIs available to awsvpc tasks: the type's ENI limit minus the primary interface. */
+  enis: count.default(0),
+});
+
+const freeSchema = z.object({
+  cpu: count,
+  memoryMiB: count,
+  gpus: count.default(0),
+  enis: count.default(0),
+});
+
+export const registeredInstanceSchema = z.object({
+  id: z.string().min(1).describe('EC2 instance id'),
+  arn: z.string().optional().describe('container instance ARN'),
+  instanceType: z.string().min(1),
+  availabilityZone: z.string().optional(),
+  lifecycleState: z.string().default('InService').describe('Auto Scaling lifecycle state'),
+  status: z.string().default('ACTIVE').describe('ECS container instance status'),
+  agentConnected: z.boolean().default(true),
+  protectedFromScaleIn: z.boolean().default(false),
+  registeredAt: isoTime.optional(),
+  free: freeSchema.describe('remaining resources as ECS reports them'),
+  portsInUse: z.object({ tcp: ports, udp: ports }).default({ tcp: [], udp: [] }),
+  attributes: z.record(z.string(), z.string()).default({}),
+  taskGroups: z.array(z.string()).default([]),
+  tasks: count.default(0).describe('running + pending tasks, daemon tasks included'),
+  nonDaemonTasks: count.nullable().default(0).describe('null when not known exactly'),
+  idleSince: isoTime.nullable().default(null),
+  movableTasks: z
+    .array(z.object({ shape: shapeSchema, group: z.string().optional() }))
+    .optional()
+    .describe('non-daemon service tasks, listed for consolidation candidates only'),
+  pinnedTasks: count.default(0).describe('tasks that cannot move (standalone tasks)'),
+});
+
+export const launchingInstanceSchema = z.object({
+  id: z.string().min(1),
+  instanceType: z.string().min(1),
+  availabilityZone: z.string().optional(),
+  lifecycleState: z.string().default('Pending'),
+  launchedAt: isoTime,
+});
+
+export const demandSchema = z.object({
+  source: z.string().min(1).describe('where it came from: service:api, task:<arn>, request:<job>'),
+  group: z.string().optional().describe('task group (service:NAME or family:NAME)'),
+  count: count.min(1),
+  shape: shapeSchema,
+  distinctInstance: z.boolean().default(false),
+  memberOf: z.string().optional().describe('cluster query language expression'),
+});
+
+export const settingsSchema = z.object({
+  scaleInAfterSeconds: count.default(300),
+  maxStep: count.min(1).default(10),
+  maxScaleIn: z
+    .object({ count: count.optional(), percent: z.number().min(0).max(100).optional() })
+    .default({ percent: 10 }),
+  headroom: z.object({ tasks: count, shape: shapeSchema.optional() }).default({ tasks: 0 }),
+  consolidation: z.boolean().default(false),
+  bootTimeoutSeconds: count.default(600),
+});
+
+export const snapshotSchema = z.object({
+  version: z.literal(1).default(1),
+  takenAt: isoTime.optional(),
+  cluster: z.string().min(1),
+  capacityProvider: z.string().min(1),
+  group: z.object({
+    name: z.string().min(1),
+    min: count,
+    max: count,
+    desired: count,
+    availabilityZones: z.array(z.string()).default([]),
+    instanceTypes: z.array(z.string()).min(1).describe('types the group launches'),
+  }),
+  instanceTypes: z.record(z.string(), instanceTypeSchema),
+  newInstanceAttributes: z.record(z.string(), z.string()).default({}),
+  daemonOverhead: shapeSchema.default({
+    cpu: 0,
+    memoryMiB: 0,
+    gpus: 0,
+    hostPorts: { tcp: [], udp: [] },
+    enis: 0,
+  }),
+  settings: settingsSchema.default(settingsSchema.parse({})),
+  instances: z.array(registeredInstanceSchema).default([]),
+  launching: z.array(launchingInstanceSchema).default([]),
+  demand: z.array(demandSchema).default([]),
+});
+
+export type Shape = ResourceShape;
+export type InstanceTypeResources = z.output<typeof instanceTypeSchema>;
+export type RegisteredInstance = z.output<typeof registeredInstanceSchema>;
+export type LaunchingInstance = z.output<typeof launchingInstanceSchema>;
+export type Demand = z.output<typeof demandSchema>;
+export type CapacitySettings = z.output<typeof settingsSchema>;
+export type CapacitySnapshot = z.output<typeof snapshotSchema>;
+/** What a snapshot file may omit: every defaulted field. */
+export type CapacitySnapshotInput = z.input<typeof snapshotSchema>;
+
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+}
+
+/** Parses and checks a snapshot; problems are named by their JSON path. */
+export function parseSnapshot(input: unknown): CapacitySnapshot {
+  const result = snapshotSchema.safeParse(input);
+  if (!result.success) {
+    throw new SnapshotError(`Invalid capacity snapshot:\n${z.prettifyError(result.error)}`);
+  }
+  const snapshot = result.data;
+  const missing = [
+    ...snapshot.group.instanceTypes,
+    ...snapshot.instances.map((instance) => instance.instanceType),
+    ...snapshot.launching.map((instance) => instance.instanceType),
+  ].filter((type) => !snapshot.instanceTypes[type]);
+  if (missing.length > 0) {
+    throw new SnapshotError(
+      `Invalid capacity snapshot: instanceTypes has no resources for ${[...new Set(missing)].join(', ')}`,
+    );
+  }
+  if (snapshot.group.min > snapshot.group.max) {
+    throw new SnapshotError(
+      `Invalid capacity snapshot: group.min ${snapshot.group.min} > max ${snapshot.group.max}`,
+    );
+  }
+  return snapshot;
+}
