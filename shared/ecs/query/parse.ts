@@ -164,7 +164,13 @@ class Parser {
     } else {
       while (this.pos < this.text.length && !this.atValueEnd()) this.pos++;
       value = this.text.slice(start, this.pos);
-      if (value === '') this.fail('a value');
+      if (value === '') {
+        this.fail(
+          operator === '=~' || operator === '!~'
+            ? 'a pattern (quote a pattern that has parentheses, brackets, commas or spaces)'
+            : 'a value',
+        );
+      }
     }
     const problem = valueProblem(subject, operator, value);
     if (problem) {

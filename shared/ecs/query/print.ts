@@ -28,5 +28,6 @@ const BARE = /^[^\s()[\],'"]+$/;
 
 export function printValue(value: string): string {
   if (BARE.test(value) && !value.includes('&&') && !value.includes('||')) return value;
-  return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
+  // A backslash is doubled only where the parser would otherwise read it as an escape.
+  return `'${value.replace(/\\(?=[\\']|$)/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
