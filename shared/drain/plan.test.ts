@@ -1,0 +1,292 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TASK_STATES } from '../ecs/lifecycle';
+import { type DrainPlanInput, type DrainTaskLike, planDrain, servicesToClassify, stopReason } from './plan';
+import { WAIT } from './policy';
+
+const T0 = Date.parse('2026-11-21T03:00:00Z');
+const ARN = 'arn:aws:ecs:us-east-1:123456789012:container-instance/web/0a1b2c3d';
+
+const task = (id: string, fields: Partial<DrainTaskLike>): DrainTaskLike => ({
+  taskArn: `arn:aws:ecs:us-east-1:123456789012:task/web/${id}`,
+  desiredStatus: 'RUNNING',
+  lastStatus: 'RUNNING',
+  ...fields,
+});
+const apiTask = (id: string, fields: Partial<DrainTaskLike> = {}) =>
+  task(id, { group: 'service:api', startedBy: 'ecs-svc/1234567890', ...fields });
+const daemonTask = (id: string, fields: Partial<DrainTaskLike> = {}) =>
+  task(id, { group: 'service:log-router', startedBy: 'ecs-svc/999', ...fields });
+const reportTask = (id: string, fields: Partial<DrainTaskLike> = {}) =>
+  task(id, { group: 'family:report', startedBy: 'ecs-autopilot/nightly-report', ...fields });
+
+function input(overrides: Partial<DrainPlanInput> = {}): DrainPlanInput {
+  return {
+    trigger: 'lifecycle',
+    cause: 'terminate',
+    instanceId: 'i-0a1b2c3d4e5f60001',
+    group: 'web-asg',
+    instance: {
+      containerInstanceArn: ARN,
+      ec2InstanceId: 'i-0a1b2c3d4e5f60001',
+      status: 'DRAINING',
+      agentConnected: true,
+    },
+    tasks: [],
+    daemonServices: new Set(['log-router']),
+    policy: WAIT,
+    startedAt: T0,
+    deadlineSeconds: 3600,
+    lastHeartbeatAt: T0,
+    heartbeatIntervalSeconds: 100,
+    now: T0 + 10_000,
+    ...overrides,
+  };
+}
+const types = (plan: ReturnType<typeof planDrain>) => plan.actions.map((action) => action.type);
+
+describe('planDrain', () => {
+  it('completes at once when the instance is not registered, and says why', () => {
+    const plan = planDrain(input({ instance: undefined }));
+    expect(plan.verdict).toBe('not-registered');
+    expect(plan.actions).toEqual([{ type: 'complete-continue', reason: 'not-registered', remaining: [] }]);
+    expect(plan.notes[0]).toMatch(/not registered in the cluster/);
+  });
+
+  it('sets an ACTIVE instance DRAINING and looks again before completing, even when idle', () => {
+    const plan = planDrain(input({ instance: { containerInstanceArn: ARN, status: 'ACTIVE' } }));
+    expect(plan.actions).toEqual([{ type: 'set-draining', containerInstanceArn: ARN }]);
+    expect(plan.verdict).toBe('draining-started');
+    expect(plan.final).toBe(false);
+  });
+
+  it('does not set DRAINING again', () => {
+    const plan = planDrain(input({ tasks: [apiTask('a')] }));
+    expect(types(plan)).toEqual(['wait']);
+  });
+
+  it('waits for a task told to stop but still STOPPING (the ListTasks trap)', () => {
+    const plan = planDrain(
+      input({ tasks: [apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPING' })] }),
+    );
+    expect(plan.verdict).toBe('waiting');
+    expect(plan.remaining.map((t) => t.lastStatus)).toEqual(['STOPPING']);
+  });
+
+  it('completes once every task is STOPPED, daemon tasks aside', () => {
+    const plan = planDrain(
+      input({
+        tasks: [
+          apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' }),
+          daemonTask('d'),
+          reportTask('r', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+        ],
+      }),
+    );
+    expect(plan.verdict).toBe('drained');
+    expect(plan.actions).toEqual([{ type: 'complete-continue', reason: 'drained', remaining: [] }]);
+    expect(plan.daemonTasksIgnored).toBe(1);
+  });
+
+  it('waits for standalone tasks under the wait policy', () => {
+    const plan = planDrain(input({ tasks: [reportTask('r')], now: T0 + 3000_000 }));
+    expect(types(plan)).toEqual(['heartbeat', 'wait']);
+    expect(plan.stopStandaloneAt).toBeUndefined();
+  });
+
+  it('stops standalone tasks once the drain is stop-after seconds old, naming ecs-autopilot and the instance', () => {
+    const tasks = [
+      apiTask('a'),
+      reportTask('r1'),
+      reportTask('r2', { desiredStatus: 'STOPPED', lastStatus: 'STOPPING' }),
+    ];
+    const policy = { kind: 'stop-after' as const, seconds: 600 };
+    expect(types(planDrain(input({ tasks, policy, now: T0 + 599_000 })))).toEqual(['heartbeat', 'wait']);
+    const plan = planDrain(input({ tasks, policy, now: T0 + 600_000 }));
+    const stop = plan.actions.find((action) => action.type === 'stop-standalone-tasks');
+    expect(stop).toEqual({
+      type: 'stop-standalone-tasks',
+      tasks: [expect.objectContaining({ taskArn: expect.stringMatching(/r1$/), role: 'standalone' })],
+      reason:
+        'Stopped by ecs-autopilot: draining EC2 instance i-0a1b2c3d4e5f60001 (Auto Scaling group web-asg) before Auto Scaling terminates it',
+    });
+  });
+
+  it('completes at the deadline naming the tasks still there', () => {
+    const tasks = [apiTask('a'), reportTask('r')];
+    expect(planDrain(input({ tasks, now: T0 + 3599_999 })).verdict).toBe('waiting');
+    const plan = planDrain(input({ tasks, now: T0 + 3600_000 }));
+    expect(plan.verdict).toBe('deadline-expired');
+    expect(plan.final).toBe(true);
+    const complete = plan.actions.at(-1);
+    expect(complete).toMatchObject({ type: 'complete-continue', reason: 'deadline-expired' });
+    expect(complete?.type === 'complete-continue' && complete.remaining.map((t) => t.role)).toEqual([
+      'service',
+      'standalone',
+    ]);
+  });
+
+  it('records a heartbeat when the interval has passed or the hook timer is unknown', () => {
+    const tasks = [apiTask('a')];
+    expect(types(planDrain(input({ tasks, lastHeartbeatAt: T0, now: T0 + 99_999 })))).toEqual(['wait']);
+    expect(types(planDrain(input({ tasks, lastHeartbeatAt: T0, now: T0 + 100_000 })))).toEqual([
+      'heartbeat',
+      'wait',
+    ]);
+    expect(types(planDrain(input({ tasks, lastHeartbeatAt: undefined })))).toEqual(['heartbeat', 'wait']);
+  });
+
+  it('Spot: drains and stops standalone tasks at once under stop-after; nothing to complete or heartbeat', () => {
+    const plan = planDrain(
+      input({
+        trigger: 'spot',
+        cause: 'spot',
+        instance: { containerInstanceArn: ARN, status: 'ACTIVE' },
+        tasks: [apiTask('a'), reportTask('r')],
+        policy: { kind: 'stop-after', seconds: 3600 },
+        lastHeartbeatAt: undefined,
+      }),
+    );
+    expect(types(plan)).toEqual(['set-draining', 'stop-standalone-tasks']);
+    expect(plan.verdict).toBe('spot-drain-started');
+    expect(plan.final).toBe(true);
+    expect(stopReason('i-1', 'g', 'spot')).toMatch(/after a Spot interruption warning$/);
+  });
+
+  it('Spot under the wait policy only drains', () => {
+    const plan = planDrain(
+      input({
+        trigger: 'spot',
+        cause: 'spot',
+        instance: { containerInstanceArn: ARN, status: 'ACTIVE' },
+        tasks: [reportTask('r')],
+      }),
+    );
+    expect(types(plan)).toEqual(['set-draining']);
+  });
+
+  it('notes a disconnected agent', () => {
+    const plan = planDrain(
+      input({
+        tasks: [apiTask('a')],
+        instance: { containerInstanceArn: ARN, status: 'DRAINING', agentConnected: false },
+      }),
+    );
+    expect(plan.notes.join(' ')).toMatch(/agent disconnected/);
+  });
+
+  it('lists the services to classify, skipping stopped tasks', () => {
+    expect(
+      servicesToClassify([
+        apiTask('a'),
+        apiTask('b'),
+        daemonTask('d'),
+        reportTask('r'),
+        task('x', { group: 'service:old', lastStatus: 'STOPPED' }),
+      ]),
+    ).toEqual(['api', 'log-router']);
+  });
+});
+
+const statusArb = fc.constantFrom(...TASK_STATES);
+const taskArb = fc.record({
+  kind: fc.constantFrom('service', 'daemon', 'standalone'),
+  lastStatus: statusArb,
+  desiredStatus: fc.constantFrom('RUNNING', 'STOPPED', 'PENDING'),
+});
+
+const scenarioArb = fc.record({
+  trigger: fc.constantFrom('lifecycle' as const, 'spot' as const),
+  status: fc.constantFrom('ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', undefined),
+  registered: fc.boolean(),
+  tasks: fc.array(taskArb, { maxLength: 12 }),
+  stopAfter: fc.option(fc.integer({ min: 0, max: 7200 }), { nil: undefined }),
+  elapsedSeconds: fc.integer({ min: 0, max: 8000 }),
+  deadlineSeconds: fc.integer({ min: 60, max: 7200 }),
+});
+
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer S> ? S : never;
+
+function toInput(scenario: Scenario) {
+  const tasks = scenario.tasks.map((spec, index) => {
+    const fields = { lastStatus: spec.lastStatus, desiredStatus: spec.desiredStatus };
+    return spec.kind === 'service'
+      ? apiTask(`s${index}`, fields)
+      : spec.kind === 'daemon'
+        ? daemonTask(`d${index}`, fields)
+        : reportTask(`r${index}`, fields);
+  });
+  return input({
+    trigger: scenario.trigger,
+    cause: scenario.trigger === 'spot' ? 'spot' : 'terminate',
+    instance: scenario.registered ? { containerInstanceArn: ARN, status: scenario.status } : undefined,
+    tasks,
+    policy: scenario.stopAfter === undefined ? WAIT : { kind: 'stop-after', seconds: scenario.stopAfter },
+    deadlineSeconds: scenario.deadlineSeconds,
+    now: T0 + scenario.elapsedSeconds * 1000,
+  });
+}
+
+describe('planDrain properties', () => {
+  it('never completes as drained while a non-daemon task is not STOPPED', () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const plan = planDrain(toInput(scenario));
+        const blocking = scenario.tasks.some(
+          (spec) => spec.kind !== 'daemon' && spec.lastStatus !== 'STOPPED' && spec.lastStatus !== 'DELETED',
+        );
+        const completesDrained = plan.actions.some(
+          (action) => action.type === 'complete-continue' && action.reason === 'drained',
+        );
+        if (blocking && scenario.registered) expect(completesDrained).toBe(false);
+        // And completing as drained never happens in the same breath as setting DRAINING.
+        if (completesDrained)
+          expect(plan.actions.some((action) => action.type === 'set-draining')).toBe(false);
+      }),
+    );
+  });
+
+  it('completes exactly when not registered, drained, or past the deadline (lifecycle only)', () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const plan = planDrain(toInput(scenario));
+        const completes = plan.actions.some((action) => action.type === 'complete-continue');
+        if (scenario.trigger === 'spot') {
+          expect(completes).toBe(false);
+          expect(plan.actions.some((action) => action.type === 'heartbeat')).toBe(false);
+          return;
+        }
+        const blocking = scenario.tasks.some(
+          (spec) => spec.kind !== 'daemon' && spec.lastStatus !== 'STOPPED' && spec.lastStatus !== 'DELETED',
+        );
+        const activating = scenario.registered && scenario.status === 'ACTIVE';
+        const expected =
+          !scenario.registered ||
+          (!blocking && !activating) ||
+          (blocking && scenario.elapsedSeconds >= scenario.deadlineSeconds);
+        expect(completes).toBe(expected);
+        expect(plan.final).toBe(expected);
+      }),
+    );
+  });
+
+  it('stops only standalone tasks not yet told to stop, and only when the policy says so', () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const plan = planDrain(toInput(scenario));
+        for (const action of plan.actions) {
+          if (action.type !== 'stop-standalone-tasks') continue;
+          expect(scenario.stopAfter).toBeDefined();
+          if (scenario.trigger === 'lifecycle')
+            expect(scenario.elapsedSeconds).toBeGreaterThanOrEqual(scenario.stopAfter ?? 0);
+          expect(action.tasks.length).toBeGreaterThan(0);
+          for (const stopped of action.tasks) {
+            expect(stopped.role).toBe('standalone');
+            expect(stopped.desiredStatus).not.toBe('STOPPED');
+            expect(['STOPPED', 'DELETED']).not.toContain(stopped.lastStatus);
+          }
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DrainRecord,
+  hashToken,
+  isEarlierAction,
+  leaseHeldByOther,
+  MAX_ACTION_MS,
+  reconcileOrder,
+} from './record';
+
+const T0 = Date.parse('2026-11-21T03:00:00Z');
+const record = (fields: Partial<DrainRecord> = {}): DrainRecord => ({
+  instanceId: 'i-0a1b2c3d4e5f60001',
+  group: 'web-asg',
+  hook: 'ecs-autopilot-drain',
+  cluster: 'web',
+  cause: 'terminate',
+  origin: 'lifecycle',
+  tokenHash: hashToken('token-1'),
+  startedAt: T0,
+  lastHeartbeatAt: T0,
+  completedAt: undefined,
+  outcome: undefined,
+  leaseOwner: undefined,
+  leaseUntil: undefined,
+  ...fields,
+});
+
+describe('drain records', () => {
+  it('hashes tokens stably without keeping them', () => {
+    expect(hashToken('token-1')).toBe(hashToken('token-1'));
+    expect(hashToken('token-1')).not.toBe(hashToken('token-2'));
+    expect(hashToken('token-1')).not.toContain('token');
+  });
+
+  it('tells a new lifecycle action from a duplicate of the same one', () => {
+    expect(isEarlierAction(record(), hashToken('token-1'), T0 + 1000)).toBe(false);
+    expect(isEarlierAction(record(), hashToken('token-2'), T0 + 1000)).toBe(true);
+    // Started by a Spot warning or a reconcile pass: the action's event adopts it.
+    expect(isEarlierAction(record({ tokenHash: undefined }), hashToken('token-2'), T0 + 1000)).toBe(false);
+    expect(isEarlierAction(record(), undefined, T0 + 1000)).toBe(false);
+    expect(isEarlierAction(record(), undefined, T0 + MAX_ACTION_MS + 1)).toBe(true);
+  });
+
+  it('respects a live lease of another invocation only', () => {
+    const leased = record({ leaseOwner: 'req-1', leaseUntil: T0 + 60_000 });
+    expect(leaseHeldByOther(leased, 'req-2', T0)).toBe(true);
+    expect(leaseHeldByOther(leased, 'req-1', T0)).toBe(false);
+    expect(leaseHeldByOther(leased, 'req-2', T0 + 60_000)).toBe(false);
+    expect(leaseHeldByOther(record(), 'req-2', T0)).toBe(false);
+  });
+
+  it('orders a reconcile pass most overdue first', () => {
+    const ordered = reconcileOrder([
+      { instanceId: 'i-3', record: record({ lastHeartbeatAt: T0 + 50_000 }) },
+      { instanceId: 'i-2', record: record({ lastHeartbeatAt: T0 + 10_000 }) },
+      { instanceId: 'i-4', record: record({ completedAt: T0 + 5_000 }) },
+      { instanceId: 'i-1', record: undefined },
+      { instanceId: 'i-5', record: record({ lastHeartbeatAt: undefined, startedAt: T0 + 20_000 }) },
+    ]);
+    expect(ordered.map((candidate) => candidate.instanceId)).toEqual(['i-1', 'i-4', 'i-2', 'i-5', 'i-3']);
+  });
+});
