@@ -191,6 +191,14 @@ describe('the Fargate table', () => {
     });
   });
 
+  it('names the CPU sizes when neither cpu nor memory is set', () => {
+    expect(validateTaskSize({}, 'FARGATE')).toEqual({
+      ok: false,
+      reason: expect.stringContaining('cpu and memory are not set'),
+      validAlternatives: ['0.25 vCPU', '0.5 vCPU', '1 vCPU', '2 vCPU', '4 vCPU', '8 vCPU', '16 vCPU'],
+    });
+  });
+
   it('requires platform 1.4.0 for 8 and 16 vCPU', () => {
     expect(
       validateTaskSize({ cpu: '8 vCPU', memory: '16 GB' }, 'FARGATE', { platformVersion: '1.3.0' }),

@@ -260,7 +260,7 @@ function validateFargate(
         ? (table.find((size) => size.cpuUnits === cpuUnits)?.memoryMiB.map(formatMemory) ?? [])
         : memoryMiB !== undefined
           ? cpusFor(memoryMiB).map((size) => formatCpu(size.cpuUnits))
-          : [];
+          : table.map((size) => formatCpu(size.cpuUnits));
     return invalid(
       `${platform} needs task-level cpu and memory; ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set.`,
       alternatives,
