@@ -1,0 +1,52 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { TimeBudget } from '../../shared/runtime/time';
+import type { Config } from './config';
+import type { ScheduleStore } from './store';
+
+/** What one invocation works with; tests build it with a fake clock and no sleeping. */
+export interface ScheduleContext {
+  config: Config;
+  store: ScheduleStore;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  budget: TimeBudget;
+  /** Lease owner: this invocation's request id. */
+  owner: string;
+}
+
+/** Alerts about one run (missed, failed) are sent once; the marker outlives any redelivery. */
+export const RUN_ALERT_MARKER_SECONDS = 7 * 86_400;
+
+export const METRIC = {
+  started: 'RunsStarted',
+  skipped: 'RunsSkipped',
+  missed: 'RunsMissed',
+  failed: 'RunsFailed',
+  succeeded: 'RunsSucceeded',
+  startLatency: 'StartLatency',
+  invalidJobs: 'InvalidJobs',
+  failedAttempts: 'RunAttemptsFailed',
+  capacityRequests: 'CapacityRequests',
+  deadlineStops: 'DeadlineStops',
+  replaced: 'RunsReplaced',
+} as const;
+
+/** Emits a metric for the whole function and, with a `job` dimension, for the one job (alarms per job). */
+export function emit(
+  ctx: Pick<ScheduleContext, 'metrics'>,
+  name: (typeof METRIC)[keyof typeof METRIC],
+  jobName: string,
+  value = 1,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit] = MetricUnit.Count,
+): void {
+  ctx.metrics.addMetric(name, unit, value);
+  const perJob = ctx.metrics.singleMetric();
+  perJob.addDimension('job', jobName);
+  perJob.addMetric(name, unit, value);
+}
+
+export { MetricUnit };

@@ -1,0 +1,183 @@
+import { describeTaskDefinition } from '../../shared/aws/ecs';
+import { errorMessage } from '../../shared/aws/errors';
+import { failedRunAlert } from '../../shared/schedule/alerts';
+import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
+import type { TaskStateDetail } from '../../shared/schedule/invocation';
+import { clusterName } from '../../shared/schedule/job';
+import { alertKey } from '../../shared/schedule/keys';
+import {
+  runOutcome,
+  type StoppedTaskLike,
+  type TaskOutcome,
+  taskOutcome,
+  toIso,
+} from '../../shared/schedule/outcome';
+import { essentialContainers } from '../../shared/schedule/validate';
+import { alertOnce } from './alerts';
+import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
+
+export type OutcomeSummary =
+  | { status: 'ignored'; reason: string }
+  | {
+      status: 'recorded';
+      job: string;
+      due: DueTime;
+      taskArn: string;
+      lastStatus: string;
+      outcome?: TaskOutcome;
+      duplicate: boolean;
+    }
+  | {
+      status: 'planned';
+      dryRun: true;
+      job: string;
+      due: DueTime;
+      taskArn: string;
+      lastStatus: string;
+      outcome?: TaskOutcome;
+    };
+
+/** Essential container names of the task's definition; every container counts when it can't be read. */
+async function essentialsOf(
+  taskDefinitionArn: string | undefined,
+  ctx: ScheduleContext,
+): Promise<string[] | undefined> {
+  if (!taskDefinitionArn) return undefined;
+  try {
+    return essentialContainers(await describeTaskDefinition(taskDefinitionArn));
+  } catch (error) {
+    ctx.logger.warn('Could not read the task definition; treating every container as essential', {
+      taskDefinitionArn,
+      error: errorMessage(error),
+    });
+    return undefined;
+  }
+}
+
+/** ECS Task State Change for a task this function started: start latency, outcome, run result. */
+export async function handleTaskState(
+  detail: TaskStateDetail,
+  ctx: ScheduleContext,
+): Promise<OutcomeSummary> {
+  const identity = identifyTask(detail);
+  if (!identity) return { status: 'ignored', reason: 'task not started by run-scheduled-task' };
+  if (detail.lastStatus !== 'RUNNING' && detail.lastStatus !== 'STOPPED') {
+    return { status: 'ignored', reason: `lastStatus ${detail.lastStatus} carries no outcome` };
+  }
+  ctx.logger.appendKeys({ job: identity.jobName, due: identity.due });
+  const base = {
+    job: identity.jobName,
+    due: identity.due,
+    taskArn: detail.taskArn,
+    lastStatus: detail.lastStatus,
+  };
+  const outcome =
+    detail.lastStatus === 'STOPPED'
+      ? taskOutcome(detail, await essentialsOf(detail.taskDefinitionArn, ctx))
+      : undefined;
+  if (ctx.config.DRY_RUN)
+    return { status: 'planned', dryRun: true, ...base, ...(outcome ? { outcome } : {}) };
+
+  const cluster = clusterName(detail.clusterArn);
+  let duplicate = true;
+  if (await recordStarted(identity, detail.taskArn, detail.startedAt, ctx)) duplicate = false;
+  if (outcome) {
+    if (await recordStopped(identity, cluster, outcome, ctx)) duplicate = false;
+    await finalizeIfDone(identity.jobName, identity.due, ctx);
+  }
+  return { status: 'recorded', ...base, ...(outcome ? { outcome } : {}), duplicate };
+}
+
+/** Start latency (due → RUNNING), once per task, from whichever event first carries startedAt. */
+async function recordStarted(
+  identity: RunIdentity,
+  taskArn: string,
+  startedAt: string | number | null | undefined,
+  ctx: ScheduleContext,
+): Promise<boolean> {
+  const iso = toIso(startedAt);
+  if (!iso) return false;
+  const first = await ctx.store.recordTaskStarted(identity.jobName, identity.due, taskArn, iso, ctx.now());
+  if (first) {
+    const latencyMs = Date.parse(iso) - dueMs(identity.due);
+    emit(ctx, METRIC.startLatency, identity.jobName, Math.max(0, latencyMs), MetricUnit.Milliseconds);
+    ctx.logger.info('Task running', { taskArn, startLatencyMs: latencyMs });
+  }
+  return first;
+}
+
+/** Records a stopped task of a run (from its event, or from DescribeTasks in the periodic pass). */
+export async function recordStopped(
+  identity: RunIdentity,
+  cluster: string,
+  outcome: TaskOutcome,
+  ctx: ScheduleContext,
+): Promise<boolean> {
+  const first = await ctx.store.recordTaskStopped(identity.jobName, identity.due, outcome, ctx.now());
+  // The run may not know the task yet (its start was never recorded): the event proves it belongs.
+  await ctx.store.adoptTasks(identity.jobName, cluster, identity.due, [outcome.taskArn], ctx.now());
+  if (first)
+    ctx.logger.info('Task stopped', {
+      taskArn: outcome.taskArn,
+      succeeded: outcome.succeeded,
+      summary: outcome.summary,
+    });
+  return first;
+}
+
+/** Outcome of a stopped task described by ECS (the periodic pass, when an event was lost). */
+export async function outcomeOfDescribed(
+  task: StoppedTaskLike & { taskDefinitionArn?: string | undefined },
+  ctx: ScheduleContext,
+): Promise<TaskOutcome> {
+  return taskOutcome(task, await essentialsOf(task.taskDefinitionArn, ctx));
+}
+
+/**
+ * When every task of a started run has stopped, the run's result: SUCCEEDED or FAILED, decided by one
+ * conditional write. The winner emits the metric, updates "last succeeded/failed" and trims history; a
+ * failed run alerts once (also retried by later callers, so a crash can't lose the alert).
+ */
+export async function finalizeIfDone(jobName: string, due: DueTime, ctx: ScheduleContext): Promise<void> {
+  const run = await ctx.store.getRun(jobName, due);
+  if (!run) return;
+  if (run.status === 'FAILED') return alertFailed(jobName, run.cluster, due, run.tasks ?? [], ctx);
+  if (run.status !== 'STARTED' || !run.taskArns || run.taskArns.size === 0) return;
+  const records = await ctx.store.tasksOfRun(jobName, due);
+  const outcomes = new Map(
+    records.flatMap((record) => (record.outcome ? [[record.outcome.taskArn, record.outcome]] : [])),
+  );
+  const tasks = [...run.taskArns].map((arn) => outcomes.get(arn));
+  if (tasks.some((task) => task === undefined)) return;
+  const done = tasks as TaskOutcome[];
+  const result = runOutcome(done);
+  const status = result.succeeded ? 'SUCCEEDED' : 'FAILED';
+  const now = ctx.now();
+  if (!(await ctx.store.finalizeRun(jobName, due, status, now, { outcome: result, tasks: done }))) {
+    if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
+    return;
+  }
+  emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
+  ctx.logger.info(`Run ${status.toLowerCase()}`, { failures: result.failures, exitCodes: result.exitCodes });
+  await ctx.store.recordJobOutcome(jobName, due, status, now);
+  if (!result.succeeded) await alertFailed(jobName, run.cluster, due, done, ctx);
+  const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY);
+  if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
+}
+
+async function alertFailed(
+  jobName: string,
+  cluster: string,
+  due: DueTime,
+  tasks: TaskOutcome[],
+  ctx: ScheduleContext,
+) {
+  await alertOnce(
+    ctx.store,
+    ctx.config.ALERT_TOPIC_ARN,
+    alertKey(jobName, 'failed', due),
+    failedRunAlert(jobName, cluster, due, tasks),
+    ctx.now(),
+    RUN_ALERT_MARKER_SECONDS,
+  );
+}

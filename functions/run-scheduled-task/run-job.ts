@@ -1,0 +1,619 @@
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { describeClusters, describeTaskDefinition, runTask, stopTask } from '../../shared/aws/ecs';
+import {
+  conflictResourceIds,
+  errorMessage,
+  isNoContainerInstancesError,
+  kindOf,
+} from '../../shared/aws/errors';
+import { taskRequirements } from '../../shared/ecs/requirements';
+import { invalidJobAlert, missedRunAlert } from '../../shared/schedule/alerts';
+import {
+  type ActiveRun,
+  buildRunTaskRequest,
+  decideRun,
+  type RunDecision,
+  type RunTaskRequest,
+  replacedReason,
+  startingDeadlineAt,
+} from '../../shared/schedule/decide';
+import { type DueTime, dueMs } from '../../shared/schedule/identity';
+import { familyOf, type Job } from '../../shared/schedule/job';
+import { alertKey } from '../../shared/schedule/keys';
+import {
+  backoffMs,
+  capacityRequest,
+  needsCapacity,
+  nextStep,
+  type RetrySettings,
+  retrySettings,
+  SERVICE_ERROR,
+  summarizeReasons,
+  THROTTLED,
+} from '../../shared/schedule/retry';
+import { type JobProblem, parseJob, validateJob } from '../../shared/schedule/validate';
+import { alertOnce } from './alerts';
+import { emit, METRIC, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
+import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
+import { finalizeIfDone } from './outcomes';
+import type { RunRecord } from './store';
+
+/** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
+const ATTEMPT_MS = 15_000;
+
+export type RunSummary =
+  | { status: 'invalid-job'; job: string; problems: JobProblem[]; alert: 'sent' | 'already-sent' | 'planned' }
+  | { status: 'started'; job: string; due: DueTime; taskArns: string[]; attempts: number }
+  | { status: 'already-started'; job: string; due: DueTime; taskArns: string[] }
+  | { status: 'already-decided'; job: string; due: DueTime; runStatus: string; reason?: string | undefined }
+  | { status: 'in-progress'; job: string; due: DueTime; leaseUntil?: number | undefined }
+  | { status: 'skipped'; job: string; due: DueTime; reason: string }
+  | { status: 'missed'; job: string; due: DueTime; reason: string }
+  | { status: 'retrying'; job: string; due: DueTime; nextAttemptAt: string; reasons: string[] }
+  | { status: 'superseded'; job: string; due: DueTime }
+  | { status: 'planned'; job: string; due: DueTime; dryRun: true; plan: RunPlan };
+
+/** What a dry run prints: the decision, and the RunTask request or stops it would make. */
+export interface RunPlan {
+  decision: RunDecision;
+  runTask?: RunTaskRequest;
+  stopTasks?: { taskArn: string; reason: string }[];
+  supersede?: DueTime[];
+}
+
+const startingDeadlineSeconds = (job: Job, ctx: ScheduleContext) =>
+  job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
+
+const settingsFor = (job: Job, ctx: ScheduleContext): RetrySettings =>
+  retrySettings(job, {
+    maxAttempts: ctx.config.RETRY_MAX_ATTEMPTS,
+    initialDelaySeconds: ctx.config.RETRY_INITIAL_DELAY_SECONDS,
+    maxDelaySeconds: ctx.config.RETRY_MAX_DELAY_SECONDS,
+  });
+
+/** A name to file an invalid job under, even when the job's own name is unusable. */
+function nameForAlerts(raw: unknown): string {
+  const name = (raw as { name?: unknown } | null)?.name;
+  if (typeof name === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) return name;
+  return 'unnamed-job';
+}
+
+/** Stable key for "this job has these problems", so the same problems alert once. */
+function problemKey(problems: readonly JobProblem[]): string {
+  const text = problems
+    .map((problem) => `${problem.path}: ${problem.message}`)
+    .sort()
+    .join('\n');
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+export async function reportInvalidJob(
+  jobName: string,
+  problems: JobProblem[],
+  due: DueTime | undefined,
+  ctx: ScheduleContext,
+): Promise<RunSummary> {
+  ctx.logger.error('Invalid job: nothing run', { job: jobName, due, problems });
+  if (ctx.config.DRY_RUN) return { status: 'invalid-job', job: jobName, problems, alert: 'planned' };
+  emit(ctx, METRIC.invalidJobs, jobName);
+  const alert = await alertOnce(
+    ctx.store,
+    ctx.config.ALERT_TOPIC_ARN,
+    alertKey(jobName, 'invalid', problemKey(problems)),
+    invalidJobAlert(jobName, problems, due),
+    ctx.now(),
+    ctx.config.INVALID_JOB_REALERT_SECONDS,
+  );
+  return { status: 'invalid-job', job: jobName, problems, alert };
+}
+
+/** Validation with the task definition: a job ECS would refuse is reported before anything runs. */
+async function validated(
+  rawJob: unknown,
+  due: DueTime | undefined,
+  ctx: ScheduleContext,
+): Promise<{ job: Job; cluster: string; taskDefinition: TaskDefinition } | RunSummary> {
+  const parsed = parseJob(rawJob);
+  if (!parsed.ok) return reportInvalidJob(nameForAlerts(rawJob), parsed.problems, due, ctx);
+  const job = parsed.job;
+  const cluster = job.cluster ?? ctx.config.DEFAULT_CLUSTER;
+  if (!cluster) {
+    return reportInvalidJob(
+      job.name,
+      [{ path: 'cluster', message: 'no cluster: set cluster in the job or DEFAULT_CLUSTER on the function' }],
+      due,
+      ctx,
+    );
+  }
+  let taskDefinition: TaskDefinition;
+  try {
+    taskDefinition = await describeTaskDefinition(job.taskDefinition);
+  } catch (error) {
+    const kind = kindOf(error);
+    if (kind !== 'invalid' && kind !== 'not-found') throw error;
+    return reportInvalidJob(
+      job.name,
+      [
+        {
+          path: 'taskDefinition',
+          message: `ECS can't describe task definition ${job.taskDefinition}: ${errorMessage(error)}`,
+        },
+      ],
+      due,
+      ctx,
+    );
+  }
+  const problems = validateJob(job, taskDefinition);
+  if (problems.length > 0) return reportInvalidJob(job.name, problems, due, ctx);
+  return { job, cluster, taskDefinition };
+}
+
+/** Runs of the job that are active: tasks in ECS (desired RUNNING) and runs of other due times still starting. */
+async function observeActiveRuns(
+  job: Job,
+  cluster: string,
+  ctx: ScheduleContext,
+): Promise<{ runs: ActiveRun[]; tasks: JobTaskView[] }> {
+  const [tasks, open] = await Promise.all([
+    jobTasksOfFamily(cluster, familyOf(job.taskDefinition)),
+    ctx.store.openRuns(job.name, ctx.now()),
+  ]);
+  const byDue = new Map<DueTime, ActiveRun>();
+  for (const task of tasks.filter((candidate) => candidate.jobName === job.name)) {
+    const run = byDue.get(task.due) ?? { due: task.due, taskArns: [], pending: false };
+    run.taskArns.push(task.taskArn);
+    byDue.set(task.due, run);
+  }
+  const now = ctx.now();
+  for (const run of open) {
+    if (run.status !== 'PENDING' || byDue.has(run.due)) continue;
+    if (now > startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx))) continue;
+    byDue.set(run.due, { due: run.due, taskArns: [], pending: true });
+  }
+  return { runs: [...byDue.values()], tasks: tasks.filter((task) => task.jobName === job.name) };
+}
+
+/** The attempt to (re)issue: the last one again when its result was never recorded (a crash). */
+function resumeAttempt(run: RunRecord): number {
+  const issued = run.attempt ?? 0;
+  const failed = run.lastFailure?.attempt ?? 0;
+  return issued > failed ? issued : issued + 1;
+}
+
+/** A due run of a job, from the Scheduler or a scheduled rule. */
+export async function handleRun(
+  input: { job: unknown; due: DueTime; via: string },
+  ctx: ScheduleContext,
+): Promise<RunSummary> {
+  const checked = await validated(input.job, input.due, ctx);
+  if ('status' in checked) return checked;
+  const { job, cluster, taskDefinition } = checked;
+  const due = input.due;
+  ctx.logger.appendKeys({ job: job.name, due });
+
+  const existing = await ctx.store.getRun(job.name, due);
+  if (existing && existing.status !== 'PENDING') {
+    ctx.logger.info('Run already decided: duplicate invocation', { runStatus: existing.status });
+    return {
+      status: 'already-decided',
+      job: job.name,
+      due,
+      runStatus: existing.status,
+      reason: existing.reason,
+    };
+  }
+  if (
+    existing?.leaseUntil !== undefined &&
+    existing.leaseUntil > ctx.now() &&
+    existing.leaseOwner !== ctx.owner
+  ) {
+    ctx.logger.info('Run in progress in another invocation', { leaseUntil: existing.leaseUntil });
+    return { status: 'in-progress', job: job.name, due, leaseUntil: existing.leaseUntil };
+  }
+
+  if (existing) return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
+
+  const active = await observeActiveRuns(job, cluster, ctx);
+  const decision = decideRun({
+    job,
+    due,
+    now: ctx.now(),
+    startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
+    activeRuns: active.runs,
+  });
+  ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
+
+  if (ctx.config.DRY_RUN) {
+    return { status: 'planned', job: job.name, due, dryRun: true, plan: plan(decision, job, cluster, due) };
+  }
+
+  await ctx.store.registerJob(job, cluster, ctx.now());
+  const claim = await claimFor(job, cluster, due, ctx);
+  if (!claim.claimed) return notOurs(job, due, claim.run);
+  try {
+    return await act(decision, { job, cluster, due, taskDefinition, run: claim.run }, ctx);
+  } finally {
+    await release(job.name, due, ctx);
+  }
+}
+
+function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext) {
+  return ctx.store.claimRun({
+    jobName: job.name,
+    cluster,
+    due,
+    count: job.count,
+    owner: ctx.owner,
+    now: ctx.now(),
+    leaseUntil: ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS,
+  });
+}
+
+function notOurs(job: Job, due: DueTime, run: RunRecord): RunSummary {
+  return run.status === 'PENDING'
+    ? { status: 'in-progress', job: job.name, due, leaseUntil: run.leaseUntil }
+    : { status: 'already-decided', job: job.name, due, runStatus: run.status, reason: run.reason };
+}
+
+async function release(jobName: string, due: DueTime, ctx: ScheduleContext) {
+  await ctx.store.releaseLease(jobName, due, ctx.owner).catch((error: unknown) => {
+    ctx.logger.warn('Could not release the run lease; it expires by itself', { error: errorMessage(error) });
+  });
+}
+
+/**
+ * A run recorded PENDING whose invocation ran out of time or died: the decision to run was made, so
+ * it continues where it stopped (or is reported missed past its deadline). Used by a late duplicate
+ * invocation and by the periodic pass.
+ */
+export async function continuePending(
+  state: RunState,
+  ctx: ScheduleContext,
+  options: { maxAttemptsNow?: number; claimed?: boolean } = {},
+): Promise<RunSummary> {
+  const { job, cluster, due } = state;
+  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const pastDeadline = ctx.now() > deadlineAt;
+  if (ctx.config.DRY_RUN) {
+    const decision: RunDecision = pastDeadline
+      ? { action: 'missed', reason: 'still not started at its starting deadline' }
+      : { action: 'run', reason: 'continues a run left PENDING', replace: [] };
+    return {
+      status: 'planned',
+      job: job.name,
+      due,
+      dryRun: true,
+      plan: plan(decision, job, cluster, due, state.run),
+    };
+  }
+  let run = state.run;
+  if (!options.claimed) {
+    const claim = await claimFor(job, cluster, due, ctx);
+    if (!claim.claimed) return notOurs(job, due, claim.run);
+    run = claim.run;
+  }
+  try {
+    const current = { ...state, run };
+    const failures = run.failures ?? [];
+    const attempts = failures.length
+      ? { count: run.failedAttempts ?? failures.length, summary: summarizeReasons(failures) }
+      : undefined;
+    // Tasks of this due time that ECS has but our record lacks (an attempt whose answer was lost).
+    const inEcs = (await jobTasksOfFamily(cluster, familyOf(job.taskDefinition)))
+      .filter((task) => task.jobName === job.name && task.due === due)
+      .map((task) => task.taskArn)
+      .filter((arn) => !run.taskArns?.has(arn));
+    if (inEcs.length > 0) {
+      await ctx.store.addStartedTasks(job.name, due, inEcs, ctx.now());
+      current.run = { ...run, taskArns: new Set([...(run.taskArns ?? []), ...inEcs]) };
+    }
+    const started = [...(current.run.taskArns ?? [])];
+    if (pastDeadline) {
+      return reportMissed(
+        current,
+        `not started by its starting deadline (${new Date(deadlineAt).toISOString()})`,
+        ctx,
+        attempts,
+        started,
+      );
+    }
+    return await attemptLoop(current, ctx, options);
+  } finally {
+    await release(job.name, due, ctx);
+  }
+}
+
+function plan(decision: RunDecision, job: Job, cluster: string, due: DueTime, existing?: RunRecord): RunPlan {
+  if (decision.action !== 'run') return { decision };
+  const started = existing?.taskArns?.size ?? 0;
+  return {
+    decision,
+    runTask: buildRunTaskRequest(
+      job,
+      cluster,
+      due,
+      existing ? resumeAttempt(existing) : 1,
+      job.count - started,
+    ),
+    stopTasks: decision.replace.flatMap((run) =>
+      run.taskArns.map((taskArn) => ({ taskArn, reason: replacedReason(job.name, run.due, due) })),
+    ),
+    supersede: decision.replace.filter((run) => run.pending).map((run) => run.due),
+  };
+}
+
+export interface RunState {
+  job: Job;
+  cluster: string;
+  due: DueTime;
+  taskDefinition: TaskDefinition;
+  run: RunRecord;
+}
+
+async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, due } = state;
+  const now = ctx.now();
+  switch (decision.action) {
+    case 'already-started': {
+      await ctx.store.addStartedTasks(job.name, due, decision.taskArns, now);
+      await ctx.store.finishStart(job.name, due, ctx.owner, 'STARTED', now, decision.reason);
+      await finalizeIfDone(job.name, due, ctx);
+      return { status: 'already-started', job: job.name, due, taskArns: decision.taskArns };
+    }
+    case 'skip': {
+      ctx.logger.warn('Run skipped', { reason: decision.reason });
+      if (await ctx.store.finishStart(job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
+        emit(ctx, METRIC.skipped, job.name);
+      }
+      return { status: 'skipped', job: job.name, due, reason: decision.reason };
+    }
+    case 'missed':
+      return reportMissed(state, decision.reason, ctx);
+    case 'run': {
+      for (const old of decision.replace) {
+        const reason = replacedReason(job.name, old.due, due);
+        if (old.pending) await ctx.store.supersedePending(job.name, old.due, reason, now);
+        for (const taskArn of old.taskArns) await stopTask(state.cluster, taskArn, reason);
+        ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
+        emit(ctx, METRIC.replaced, job.name);
+      }
+      return attemptLoop(state, ctx);
+    }
+  }
+}
+
+/** Reports a run that could not start: run record MISSED (or STARTED when part of it runs), metric, one alert. */
+async function reportMissed(
+  state: RunState,
+  reason: string,
+  ctx: ScheduleContext,
+  attempts?: { count: number; summary: string },
+  startedTasks: string[] = [],
+): Promise<RunSummary> {
+  const { job, due } = state;
+  const now = ctx.now();
+  ctx.logger.error('Run missed', { reason, attempts, startedTasks });
+  const status = startedTasks.length > 0 ? 'STARTED' : 'MISSED';
+  const decided = await ctx.store.finishStart(job.name, due, ctx.owner, status, now, reason);
+  if (decided) emit(ctx, METRIC.missed, job.name);
+  // Sent even when another invocation decided first: alertOnce makes it one alert, and a crash between
+  // the decision and the alert is healed here.
+  await alertOnce(
+    ctx.store,
+    ctx.config.ALERT_TOPIC_ARN,
+    alertKey(job.name, 'missed', due),
+    missedRunAlert({ jobName: job.name, cluster: state.cluster, due, reason, attempts, startedTasks }),
+    now,
+    RUN_ALERT_MARKER_SECONDS,
+  );
+  if (state.run.capacityRequest) await ctx.store.deleteCapacityRequest(state.run.capacityRequest);
+  if (status === 'STARTED') await finalizeIfDone(job.name, due, ctx);
+  return { status: 'missed', job: job.name, due, reason };
+}
+
+interface AttemptResult {
+  taskArns: string[];
+  reasons: string[];
+  /** The call never took effect (throttled, 5xx): the same clientToken is reissued. */
+  reissue: boolean;
+  /** ECS refused the job itself (bad network configuration, missing role...). */
+  refused?: string;
+}
+
+async function attempt(request: RunTaskRequest): Promise<AttemptResult> {
+  try {
+    const response = await runTask(request);
+    return {
+      taskArns: (response.tasks ?? []).map((task) => task.taskArn).filter((arn): arn is string => !!arn),
+      reasons: (response.failures ?? []).map((failure) => failure.reason ?? 'UNKNOWN'),
+      reissue: false,
+    };
+  } catch (error) {
+    const kind = kindOf(error);
+    if (kind === 'throttled') return { taskArns: [], reasons: [THROTTLED], reissue: true };
+    if (kind === 'transient') return { taskArns: [], reasons: [SERVICE_ERROR], reissue: true };
+    if (kind === 'conflict') {
+      // Same token, different parameters: the tasks that token started are this run's.
+      const ids = conflictResourceIds(error);
+      return { taskArns: ids, reasons: ids.length ? [] : ['CONFLICT'], reissue: false };
+    }
+    if (isNoContainerInstancesError(error))
+      return { taskArns: [], reasons: ['NO_CONTAINER_INSTANCES'], reissue: false };
+    if (kind === 'invalid' || kind === 'not-found')
+      return { taskArns: [], reasons: [], reissue: false, refused: errorMessage(error) };
+    throw error;
+  }
+}
+
+/**
+ * Starts the run's tasks, retrying failures with backoff while the attempts, the starting deadline and
+ * this invocation's time allow; out of time, the run is left PENDING for the periodic pass.
+ */
+export async function attemptLoop(
+  state: RunState,
+  ctx: ScheduleContext,
+  options: { maxAttemptsNow?: number } = {},
+): Promise<RunSummary> {
+  const { job, cluster, due } = state;
+  const settings = settingsFor(job, ctx);
+  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const started = new Set(state.run.taskArns ?? []);
+  const failures = [...(state.run.failures ?? [])];
+  let failedAttempts = state.run.failedAttempts ?? 0;
+  let attemptNumber = resumeAttempt(state.run);
+  let capacityKey = state.run.capacityRequest;
+  let attemptsNow = 0;
+
+  for (;;) {
+    if (!(await ctx.store.recordAttempt(job.name, due, ctx.owner, attemptNumber))) {
+      ctx.logger.info('Run taken over or decided elsewhere; stopping here');
+      return { status: 'superseded', job: job.name, due };
+    }
+    attemptsNow++;
+    const request = buildRunTaskRequest(job, cluster, due, attemptNumber, job.count - started.size);
+    const result = await attempt(request);
+
+    if (result.refused) {
+      await ctx.store.finishStart(job.name, due, ctx.owner, 'INVALID', ctx.now(), result.refused);
+      return reportInvalidJob(
+        job.name,
+        [{ path: '', message: `ECS refused RunTask: ${result.refused}` }],
+        due,
+        ctx,
+      );
+    }
+    const fresh = result.taskArns.filter((arn) => !started.has(arn));
+    if (fresh.length > 0) {
+      await ctx.store.addStartedTasks(job.name, due, fresh, ctx.now());
+      for (const arn of fresh) started.add(arn);
+    }
+    if (started.size >= job.count) {
+      await ctx.store.finishStart(job.name, due, ctx.owner, 'STARTED', ctx.now());
+      if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
+      emit(ctx, METRIC.started, job.name);
+      ctx.logger.info('Run started', {
+        tasks: [...started],
+        attempt: attemptNumber,
+        lateBySeconds: (ctx.now() - dueMs(due)) / 1000,
+      });
+      await finalizeIfDone(job.name, due, ctx);
+      return { status: 'started', job: job.name, due, taskArns: [...started], attempts: attemptNumber };
+    }
+
+    failedAttempts++;
+    const failure = {
+      attempt: attemptNumber,
+      reasons: result.reasons,
+      at: new Date(ctx.now()).toISOString(),
+    };
+    failures.push(failure);
+    emit(ctx, METRIC.failedAttempts, job.name);
+    ctx.logger.warn('RunTask attempt failed', {
+      attempt: attemptNumber,
+      reasons: result.reasons,
+      started: started.size,
+    });
+
+    if (needsCapacity(result.reasons))
+      capacityKey =
+        (await requestCapacity(state, result.reasons, job.count - started.size, deadlineAt, ctx)) ??
+        capacityKey;
+
+    const delayMs = backoffMs(failedAttempts, settings, ctx.random);
+    let step = nextStep({
+      now: ctx.now(),
+      failedAttempts,
+      delayMs,
+      deadlineAt,
+      settings,
+      remainingMs: ctx.budget.remainingMs(),
+      attemptMs: ATTEMPT_MS,
+    });
+    if (
+      step.step === 'retry' &&
+      options.maxAttemptsNow !== undefined &&
+      attemptsNow >= options.maxAttemptsNow
+    ) {
+      step = { step: 'hand-over', nextAttemptAt: ctx.now() + delayMs };
+    }
+    const nextAttemptAt = step.step === 'give-up' ? ctx.now() : ctx.now() + delayMs;
+    const stillOurs = await ctx.store.recordAttemptFailure(
+      job.name,
+      due,
+      ctx.owner,
+      failure,
+      failedAttempts,
+      nextAttemptAt,
+      capacityKey,
+    );
+    if (!stillOurs) return { status: 'superseded', job: job.name, due };
+
+    if (step.step === 'give-up') {
+      return reportMissed(
+        { ...state, run: { ...state.run, ...(capacityKey ? { capacityRequest: capacityKey } : {}) } },
+        `could not place the task${job.count > 1 ? 's' : ''}: ${step.reason}`,
+        ctx,
+        { count: failures.length, summary: summarizeReasons(failures) },
+        [...started],
+      );
+    }
+    if (step.step === 'hand-over') {
+      ctx.logger.info('Out of time in this invocation; the periodic pass continues', {
+        nextAttemptAt: new Date(step.nextAttemptAt).toISOString(),
+      });
+      return {
+        status: 'retrying',
+        job: job.name,
+        due,
+        nextAttemptAt: new Date(step.nextAttemptAt).toISOString(),
+        reasons: result.reasons,
+      };
+    }
+    await ctx.sleep(step.delayMs);
+    if (!result.reissue) attemptNumber++;
+  }
+}
+
+/** Writes the capacity request scale-capacity reads. Returns its key, or undefined for Fargate. */
+async function requestCapacity(
+  state: RunState,
+  reasons: string[],
+  count: number,
+  deadlineAt: number,
+  ctx: ScheduleContext,
+): Promise<{ pk: string; sk: string } | undefined> {
+  const { job, cluster } = state;
+  let clusterDefaultStrategy: { capacityProvider?: string | undefined }[] | undefined;
+  if (!job.launchType && !job.capacityProviderStrategy) {
+    const { items } = await describeClusters([cluster]);
+    clusterDefaultStrategy = items[0]?.defaultCapacityProviderStrategy;
+  }
+  const shape = taskRequirements(state.taskDefinition, job.overrides);
+  const request = capacityRequest({
+    job,
+    cluster,
+    due: state.due,
+    now: ctx.now(),
+    deadlineAt,
+    shape,
+    count,
+    reasons,
+    clusterDefaultStrategy,
+  });
+  if (!request) return undefined;
+  await ctx.store.putCapacityRequest(request);
+  emit(ctx, METRIC.capacityRequests, job.name);
+  ctx.logger.info('Capacity requested', {
+    pk: request.pk,
+    sk: request.sk,
+    cpu: request.cpu,
+    memoryMiB: request.memoryMiB,
+    count,
+  });
+  return { pk: request.pk, sk: request.sk };
+}

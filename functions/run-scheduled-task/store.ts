@@ -1,0 +1,561 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { chunk } from '../../shared/aws/batch';
+import { dynamodb } from '../../shared/aws/dynamodb';
+import { call, kindOf } from '../../shared/aws/errors';
+import type { DueTime } from '../../shared/schedule/identity';
+import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
+import {
+  type alertKey,
+  dueOfRunSk,
+  jobPk,
+  REGISTRY_PK,
+  RUN_PREFIX,
+  registryKey,
+  runKey,
+  taskKey,
+  taskPrefix,
+} from '../../shared/schedule/keys';
+import type { TaskOutcome } from '../../shared/schedule/outcome';
+import type { CapacityRequest } from '../../shared/schedule/retry';
+
+export type RunStatus =
+  | 'PENDING'
+  | 'STARTED'
+  | 'SKIPPED'
+  | 'MISSED'
+  | 'INVALID'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'UNKNOWN';
+export const FINAL_STATUSES: readonly RunStatus[] = [
+  'SKIPPED',
+  'MISSED',
+  'INVALID',
+  'SUCCEEDED',
+  'FAILED',
+  'UNKNOWN',
+];
+
+export interface AttemptFailure {
+  attempt: number;
+  reasons: string[];
+  at: string;
+}
+
+/** One run of a job (pk `job#<job>`, sk `run#<due>`). Times are epoch ms unless named ...Iso. */
+export interface RunRecord {
+  jobName: string;
+  cluster: string;
+  due: DueTime;
+  status: RunStatus;
+  /** Tasks requested. */
+  count?: number;
+  taskArns?: Set<string>;
+  /** Last RunTask attempt issued (its clientToken may have started tasks we never heard of). */
+  attempt?: number;
+  failedAttempts?: number;
+  failures?: AttemptFailure[];
+  lastFailure?: AttemptFailure;
+  nextAttemptAt?: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  reason?: string;
+  capacityRequest?: { pk: string; sk: string };
+  createdAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  outcome?: {
+    succeeded: boolean;
+    failures: string[];
+    exitCodes: Record<string, Record<string, number | null>>;
+  };
+  /** Outcome of each task, once the run is final. */
+  tasks?: TaskOutcome[];
+}
+
+/** One task of a run (sk `task#<due>#<taskId>`): what its state change events said. */
+export interface TaskRecord {
+  taskArn: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  outcome?: TaskOutcome;
+}
+
+export interface RegisteredJob {
+  name: string;
+  cluster: string;
+  family: string;
+  job: unknown;
+  lastSeenAt?: number;
+}
+
+const DAY_S = 86_400;
+/** Registry items outlive monthly schedules; a job unseen this long is forgotten. */
+const REGISTRY_TTL_S = 90 * DAY_S;
+/** Runs are trimmed to RUN_HISTORY per job; the TTL only catches what trimming never reaches. */
+const RUN_TTL_S = 90 * DAY_S;
+/** Task items are needed only until their run is final. */
+const TASK_TTL_S = 7 * DAY_S;
+/** Window of runs the periodic pass looks at for unfinished work. */
+export const OPEN_RUN_WINDOW_MS = 2 * DAY_S * 1000;
+
+const MAX_RECORDED_FAILURES = 20;
+
+const ttlIn = (now: number, seconds: number) => Math.floor(now / 1000) + seconds;
+
+const isConditionFailure = (error: unknown) => kindOf(error) === 'conflict';
+
+interface Update {
+  set?: Record<string, unknown>;
+  setIfNotExists?: Record<string, unknown>;
+  add?: Record<string, unknown>;
+  /** Appends to a list attribute, creating it when absent. */
+  append?: Record<string, unknown[]>;
+  remove?: string[];
+  condition?: string;
+  /** Extra values the condition refers to (`:name`). */
+  values?: Record<string, unknown>;
+}
+
+/** Builds an UpdateItem expression; every attribute name goes through `#name` (status, count, ttl are reserved). */
+function expression(update: Update) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ...update.values };
+  const name = (attribute: string) => {
+    names[`#${attribute}`] = attribute;
+    return `#${attribute}`;
+  };
+  const sets = [
+    ...Object.entries(update.set ?? {}).map(([attribute, value]) => {
+      values[`:s_${attribute}`] = value;
+      return `${name(attribute)} = :s_${attribute}`;
+    }),
+    ...Object.entries(update.setIfNotExists ?? {}).map(([attribute, value]) => {
+      values[`:n_${attribute}`] = value;
+      return `${name(attribute)} = if_not_exists(${name(attribute)}, :n_${attribute})`;
+    }),
+    ...Object.entries(update.append ?? {}).map(([attribute, items]) => {
+      values[`:l_${attribute}`] = items;
+      values[':emptyList'] = [];
+      return `${name(attribute)} = list_append(if_not_exists(${name(attribute)}, :emptyList), :l_${attribute})`;
+    }),
+  ];
+  const adds = Object.entries(update.add ?? {}).map(([attribute, value]) => {
+    values[`:a_${attribute}`] = value;
+    return `${name(attribute)} :a_${attribute}`;
+  });
+  const removes = (update.remove ?? []).map(name);
+  const clauses = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    adds.length ? `ADD ${adds.join(', ')}` : '',
+    removes.length ? `REMOVE ${removes.join(', ')}` : '',
+  ].filter(Boolean);
+  // Conditions name attributes as #attr too.
+  for (const match of update.condition?.matchAll(/#(\w+)/g) ?? []) name(match[1] as string);
+  return {
+    UpdateExpression: clauses.join(' '),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+    ...(update.condition ? { ConditionExpression: update.condition } : {}),
+  };
+}
+
+/** The state table as run-scheduled-task uses it. Every write that decides something is conditional. */
+export class ScheduleStore {
+  constructor(readonly table: string) {}
+
+  private async update<T>(key: { pk: string; sk: string }, update: Update, returnAll = false) {
+    const result = await call('dynamodb:UpdateItem', `${this.table}/${key.pk}/${key.sk}`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          ...expression(update),
+          ...(returnAll ? { ReturnValues: 'ALL_NEW' as const } : {}),
+        }),
+      ),
+    );
+    return result.Attributes as T | undefined;
+  }
+
+  /** A conditional update: false when its condition did not hold. */
+  private async tryUpdate(key: { pk: string; sk: string }, update: Update): Promise<boolean> {
+    try {
+      await this.update(key, update);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async query<T>(input: Omit<QueryCommandInput, 'TableName'>): Promise<T[]> {
+    const items: T[] = [];
+    await call(
+      'dynamodb:Query',
+      `${this.table}/${String(input.ExpressionAttributeValues?.[':pk'])}`,
+      async () => {
+        for await (const page of paginateQuery({ client: dynamodb }, { TableName: this.table, ...input })) {
+          items.push(...((page.Items ?? []) as T[]));
+        }
+      },
+    );
+    return items;
+  }
+
+  // Registry
+
+  async registerJob(job: Job, cluster: string, now: number): Promise<void> {
+    await this.update(registryKey(job.name), {
+      set: {
+        name: job.name,
+        cluster: clusterName(cluster),
+        family: familyOf(job.taskDefinition),
+        job,
+        lastSeenAt: now,
+        ttl: ttlIn(now, REGISTRY_TTL_S),
+      },
+    });
+  }
+
+  listJobs(): Promise<RegisteredJob[]> {
+    return this.query<RegisteredJob>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': REGISTRY_PK },
+    });
+  }
+
+  /** Keeps "last succeeded / last failed" on the registry item; an older run never overwrites a newer one. */
+  async recordJobOutcome(jobName: string, due: DueTime, status: RunStatus, now: number): Promise<void> {
+    const field = status === 'SUCCEEDED' ? 'lastSucceeded' : 'lastFailed';
+    await this.tryUpdate(registryKey(jobName), {
+      set: { [`${field}Due`]: due, [`${field}At`]: now, lastOutcome: status, lastOutcomeDue: due },
+      condition: `attribute_exists(pk) AND (attribute_not_exists(#${field}Due) OR #${field}Due < :due)`,
+      values: { ':due': due },
+    });
+  }
+
+  // Runs
+
+  async getRun(jobName: string, due: DueTime): Promise<RunRecord | undefined> {
+    const { Item } = await call('dynamodb:GetItem', `${this.table}/${jobPk(jobName)}`, () =>
+      dynamodb.send(
+        new GetCommand({ TableName: this.table, Key: runKey(jobName, due), ConsistentRead: true }),
+      ),
+    );
+    return Item as RunRecord | undefined;
+  }
+
+  /**
+   * Creates the run as PENDING, or takes over a PENDING run whose lease has expired, under a lease held
+   * by `owner` until `leaseUntil`. Returns the record either way; `claimed` says whether we hold it.
+   */
+  async claimRun(input: {
+    jobName: string;
+    cluster: string;
+    due: DueTime;
+    count: number;
+    owner: string;
+    now: number;
+    leaseUntil: number;
+  }): Promise<{ claimed: boolean; run: RunRecord }> {
+    const key = runKey(input.jobName, input.due);
+    try {
+      const run = await this.update<RunRecord>(
+        key,
+        {
+          set: { leaseOwner: input.owner, leaseUntil: input.leaseUntil },
+          setIfNotExists: {
+            jobName: input.jobName,
+            cluster: clusterName(input.cluster),
+            due: input.due,
+            status: 'PENDING',
+            count: input.count,
+            createdAt: input.now,
+            ttl: ttlIn(input.now, RUN_TTL_S),
+          },
+          condition:
+            'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner))',
+          values: { ':pending': 'PENDING', ':now': input.now, ':owner': input.owner },
+        },
+        true,
+      );
+      return { claimed: true, run: run as RunRecord };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const run = await this.getRun(input.jobName, input.due);
+      if (!run) throw error;
+      return { claimed: false, run };
+    }
+  }
+
+  private ownedPending(owner: string) {
+    return {
+      condition: '#status = :pending AND #leaseOwner = :owner',
+      values: { ':pending': 'PENDING', ':owner': owner },
+    };
+  }
+
+  /** Notes the attempt about to be made. False when the lease was lost or the run is no longer PENDING. */
+  recordAttempt(jobName: string, due: DueTime, owner: string, attempt: number): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), { set: { attempt }, ...this.ownedPending(owner) });
+  }
+
+  /** Records a failed attempt and when the next may run; the failure list keeps the first 20 attempts. */
+  recordAttemptFailure(
+    jobName: string,
+    due: DueTime,
+    owner: string,
+    failure: AttemptFailure,
+    failedAttempts: number,
+    nextAttemptAt: number,
+    capacityRequest?: { pk: string; sk: string },
+  ): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      set: {
+        failedAttempts,
+        nextAttemptAt,
+        lastFailure: failure,
+        ...(capacityRequest ? { capacityRequest } : {}),
+      },
+      ...(failedAttempts <= MAX_RECORDED_FAILURES ? { append: { failures: [failure] } } : {}),
+      ...this.ownedPending(owner),
+    });
+  }
+
+  async addStartedTasks(
+    jobName: string,
+    due: DueTime,
+    taskArns: readonly string[],
+    now: number,
+  ): Promise<void> {
+    if (taskArns.length === 0) return;
+    await this.update(runKey(jobName, due), {
+      add: { taskArns: new Set(taskArns) },
+      setIfNotExists: { startedAt: now },
+    });
+  }
+
+  /**
+   * Ends the start phase of a run we hold: STARTED, or SKIPPED / MISSED / INVALID with the reason.
+   * Releases the lease. False when someone else decided first.
+   */
+  finishStart(
+    jobName: string,
+    due: DueTime,
+    owner: string,
+    status: Exclude<RunStatus, 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'UNKNOWN'>,
+    now: number,
+    reason?: string,
+  ): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      set: {
+        status,
+        decidedAt: now,
+        ...(reason ? { reason } : {}),
+        ...(status === 'STARTED' ? {} : { finishedAt: now }),
+      },
+      remove: ['leaseOwner', 'leaseUntil', 'nextAttemptAt'],
+      ...this.ownedPending(owner),
+    });
+  }
+
+  /** Lets another invocation (or the periodic pass) continue the run at once. */
+  releaseLease(jobName: string, due: DueTime, owner: string): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      remove: ['leaseOwner', 'leaseUntil'],
+      condition: '#leaseOwner = :owner',
+      values: { ':owner': owner },
+    });
+  }
+
+  /** An older run still trying to start, replaced by a newer one (concurrencyPolicy Replace). */
+  supersedePending(jobName: string, due: DueTime, reason: string, now: number): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      set: { status: 'SKIPPED', reason, decidedAt: now, finishedAt: now },
+      remove: ['leaseOwner', 'leaseUntil', 'nextAttemptAt'],
+      condition: '#status = :pending',
+      values: { ':pending': 'PENDING' },
+    });
+  }
+
+  /** Records tasks known from ECS as part of the run; creates the run as STARTED when we had no record. */
+  async adoptTasks(jobName: string, cluster: string, due: DueTime, taskArns: readonly string[], now: number) {
+    await this.update(runKey(jobName, due), {
+      add: { taskArns: new Set(taskArns) },
+      setIfNotExists: {
+        jobName,
+        cluster: clusterName(cluster),
+        due,
+        status: 'STARTED',
+        count: taskArns.length,
+        createdAt: now,
+        startedAt: now,
+        ttl: ttlIn(now, RUN_TTL_S),
+      },
+    });
+  }
+
+  /** Runs of the job in the recent window that may still need work (PENDING or STARTED). */
+  openRuns(jobName: string, now: number): Promise<RunRecord[]> {
+    return this.query<RunRecord>({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      FilterExpression: '#status IN (:pending, :started)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':pk': jobPk(jobName),
+        ':from': `${RUN_PREFIX}${new Date(now - OPEN_RUN_WINDOW_MS).toISOString().slice(0, 19)}Z`,
+        ':to': `${RUN_PREFIX}~`,
+        ':pending': 'PENDING',
+        ':started': 'STARTED',
+      },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Final state of a run we watched start. Only one caller wins; the winner reports. */
+  finalizeRun(
+    jobName: string,
+    due: DueTime,
+    status: 'SUCCEEDED' | 'FAILED' | 'UNKNOWN',
+    now: number,
+    fields: { outcome?: RunRecord['outcome']; tasks?: TaskOutcome[]; reason?: string },
+  ): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      set: { status, finishedAt: now, ...fields },
+      condition: '#status = :started',
+      values: { ':started': 'STARTED' },
+    });
+  }
+
+  /** Drops finished runs beyond the newest `keep` (ongoing runs are never dropped). */
+  async trimHistory(jobName: string, keep: number): Promise<number> {
+    const runs = await this.query<{ pk: string; sk: string; status: RunStatus }>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ProjectionExpression: 'pk, sk, #status',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': jobPk(jobName), ':run': RUN_PREFIX },
+      ScanIndexForward: false,
+    });
+    const old = runs.slice(keep).filter((run) => FINAL_STATUSES.includes(run.status));
+    for (const batch of chunk(old, 25)) {
+      await call('dynamodb:BatchWriteItem', `${this.table}/${jobPk(jobName)}`, () =>
+        dynamodb.send(
+          new BatchWriteCommand({
+            RequestItems: {
+              [this.table]: batch.map((run) => ({ DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } })),
+            },
+          }),
+        ),
+      );
+    }
+    return old.length;
+  }
+
+  /** The last `limit` runs of a job, newest first: what a person reads to see when it last succeeded. */
+  recentRuns(jobName: string, limit: number): Promise<RunRecord[]> {
+    return this.query<RunRecord>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ExpressionAttributeValues: { ':pk': jobPk(jobName), ':run': RUN_PREFIX },
+      ScanIndexForward: false,
+      Limit: limit,
+    }).then((runs) => runs.slice(0, limit));
+  }
+
+  // Tasks
+
+  /** First report of the task running: true only for the first caller (StartLatency is emitted once). */
+  recordTaskStarted(
+    jobName: string,
+    due: DueTime,
+    taskArn: string,
+    startedAt: string,
+    now: number,
+  ): Promise<boolean> {
+    return this.tryUpdate(taskKey(jobName, due, taskArn), {
+      set: { startedAt },
+      setIfNotExists: { taskArn, ttl: ttlIn(now, TASK_TTL_S) },
+      condition: 'attribute_not_exists(#startedAt)',
+    });
+  }
+
+  /** The task's outcome: true only for the first caller (duplicates and late events are ignored). */
+  recordTaskStopped(jobName: string, due: DueTime, outcome: TaskOutcome, now: number): Promise<boolean> {
+    return this.tryUpdate(taskKey(jobName, due, outcome.taskArn), {
+      set: { stoppedAt: outcome.stoppedAt ?? new Date(now).toISOString(), outcome },
+      setIfNotExists: { taskArn: outcome.taskArn, ttl: ttlIn(now, TASK_TTL_S) },
+      condition: 'attribute_not_exists(#stoppedAt)',
+    });
+  }
+
+  tasksOfRun(jobName: string, due: DueTime): Promise<TaskRecord[]> {
+    return this.query<TaskRecord>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': jobPk(jobName), ':prefix': taskPrefix(due) },
+      ConsistentRead: true,
+    });
+  }
+
+  // Alerts sent once
+
+  /**
+   * Claims the right to send an alert. Free when never sent, when the last one expired (`repeatAfterS`),
+   * or when a claimer died before sending (its claim older than `leaseMs`).
+   */
+  claimAlert(
+    key: ReturnType<typeof alertKey>,
+    now: number,
+    repeatAfterS: number,
+    leaseMs = 60_000,
+  ): Promise<boolean> {
+    return this.tryUpdate(key, {
+      set: { claimedAt: now, ttl: ttlIn(now, repeatAfterS) },
+      remove: ['sentAt', 'messageId'],
+      condition:
+        'attribute_not_exists(pk) OR #ttl < :nowS OR (attribute_not_exists(#sentAt) AND #claimedAt < :staleClaim)',
+      values: { ':nowS': Math.floor(now / 1000), ':staleClaim': now - leaseMs },
+    });
+  }
+
+  async markAlertSent(key: ReturnType<typeof alertKey>, now: number, messageId?: string): Promise<void> {
+    await this.update(key, { set: { sentAt: now, ...(messageId ? { messageId } : {}) } });
+  }
+
+  async releaseAlertClaim(key: ReturnType<typeof alertKey>): Promise<void> {
+    await call('dynamodb:DeleteItem', `${this.table}/${key.pk}/${key.sk}`, () =>
+      dynamodb.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: key,
+          ConditionExpression: 'attribute_not_exists(sentAt)',
+        }),
+      ),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+
+  // Capacity requests (read by scale-capacity)
+
+  async putCapacityRequest(request: CapacityRequest): Promise<void> {
+    await call('dynamodb:PutItem', `${this.table}/${request.pk}`, () =>
+      dynamodb.send(new PutCommand({ TableName: this.table, Item: request })),
+    );
+  }
+
+  async deleteCapacityRequest(key: { pk: string; sk: string }): Promise<void> {
+    await call('dynamodb:DeleteItem', `${this.table}/${key.pk}`, () =>
+      dynamodb.send(new DeleteCommand({ TableName: this.table, Key: key })),
+    );
+  }
+}
+
+export { dueOfRunSk };
