@@ -1,0 +1,268 @@
+/**
+ * One HTTP endpoint on 127.0.0.1 for every service the functions call. Requests are routed the way
+ * the SDK sends them: `X-Amz-Target` for the JSON protocols (ECS, DynamoDB), the form's `Action` +
+ * `Version` for the Query protocols (Auto Scaling, SNS), the SigV4 credential scope as a fallback.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CallLog, CallRecord } from '../calls';
+import type { FaultInjector } from '../faults';
+import { AwsApiError } from '../model/errors';
+import type { World } from '../model/world';
+import { AUTOSCALING_NAMESPACE, AUTOSCALING_VERSION, handleAutoScaling } from './autoscaling';
+import { ECS_TARGET_PREFIX, handleEcs } from './ecs';
+import { parseQueryParams, queryError, queryResponse } from './query-protocol';
+import { handleSns, SNS_NAMESPACE, SNS_VERSION } from './sns';
+
+const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810.';
+
+export interface EndpointDeps {
+  world: () => World;
+  faults: FaultInjector;
+  calls: CallLog;
+  /** Port of the in-process dynalite that DynamoDB requests are proxied to. */
+  dynamoPort: number;
+  /** DynamoDB operations dynalite lacks, answered here (e.g. UpdateTimeToLive). */
+  dynamoShim: (operation: string, input: Record<string, unknown>) => unknown | undefined;
+}
+
+type Routed =
+  | { service: 'ecs'; operation: string }
+  | { service: 'dynamodb'; operation: string }
+  | { service: 'autoscaling' | 'sns'; operation: string }
+  | { service: 'unknown'; operation: string };
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function credentialScopeService(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization ?? '';
+  return /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth)?.[1];
+}
+
+function route(req: IncomingMessage, body: string): Routed {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  if (target.startsWith(ECS_TARGET_PREFIX))
+    return { service: 'ecs', operation: target.slice(ECS_TARGET_PREFIX.length) };
+  if (target.startsWith(DYNAMODB_TARGET_PREFIX)) {
+    return { service: 'dynamodb', operation: target.slice(DYNAMODB_TARGET_PREFIX.length) };
+  }
+  const form = new URLSearchParams(body);
+  const action = form.get('Action') ?? '';
+  const version = form.get('Version');
+  if (version === AUTOSCALING_VERSION) return { service: 'autoscaling', operation: action };
+  if (version === SNS_VERSION) return { service: 'sns', operation: action };
+  const scope = credentialScopeService(req);
+  if (scope === 'autoscaling' || scope === 'sns') return { service: scope, operation: action };
+  return { service: 'unknown', operation: target || action };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The error each service answers for throttling and for a server fault. */
+const INJECTED: Record<string, { throttle: [string, string, number]; server: [string, string, number] }> = {
+  ecs: {
+    throttle: ['ThrottlingException', 'Rate exceeded', 400],
+    server: ['ServerException', 'Service Unavailable', 500],
+  },
+  autoscaling: {
+    throttle: ['Throttling', 'Rate exceeded', 400],
+    server: ['InternalFailure', 'An internal error occurred.', 500],
+  },
+  sns: {
+    throttle: ['Throttling', 'Rate exceeded', 400],
+    server: ['InternalError', 'An internal service error occurred.', 500],
+  },
+  dynamodb: {
+    throttle: ['ThrottlingException', 'Rate of requests exceeds the allowed throughput.', 400],
+    server: ['InternalServerError', 'Internal server error', 500],
+  },
+};
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  payload: unknown,
+  contentType: string,
+  errorType?: string,
+) {
+  const body = JSON.stringify(payload ?? {});
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': randomUUID(),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
+  res.end(body);
+}
+
+function sendXml(res: ServerResponse, status: number, body: string) {
+  res.writeHead(status, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, service: Routed['service'], error: AwsApiError) {
+  if (service === 'ecs') {
+    sendJson(
+      res,
+      error.status,
+      { __type: error.code, message: error.message, ...error.extra },
+      'application/x-amz-json-1.1',
+      error.code,
+    );
+  } else if (service === 'dynamodb') {
+    sendJson(
+      res,
+      error.status,
+      { __type: `com.amazonaws.dynamodb.v20120810#${error.code}`, message: error.message },
+      'application/x-amz-json-1.0',
+    );
+  } else {
+    const namespace = service === 'sns' ? SNS_NAMESPACE : AUTOSCALING_NAMESPACE;
+    sendXml(
+      res,
+      error.status,
+      queryError(
+        namespace,
+        error.code,
+        error.message,
+        randomUUID(),
+        error.status >= 500 ? 'Receiver' : 'Sender',
+      ),
+    );
+  }
+}
+
+function proxyToDynalite(
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+  port: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const upstream = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: `127.0.0.1:${port}` },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => resolve(answer.statusCode ?? 500));
+      },
+    );
+    upstream.on('error', reject);
+    upstream.end(body);
+  });
+}
+
+export async function startEndpoint(deps: EndpointDeps): Promise<{ server: Server; endpoint: string }> {
+  const server = createServer((req, res) => {
+    handle(req, res, deps).catch((error: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`local endpoint failure: ${error instanceof Error ? error.stack : String(error)}`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, endpoint: `http://127.0.0.1:${port}` };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointDeps) {
+  const raw = await readBody(req);
+  const body = raw.toString('utf8');
+  const routed = route(req, body);
+  const world = deps.world();
+  const input: Record<string, unknown> =
+    routed.service === 'ecs' || routed.service === 'dynamodb'
+      ? (JSON.parse(body || '{}') as Record<string, unknown>)
+      : parseQueryParams(body);
+  if (routed.service === 'autoscaling' || routed.service === 'sns') {
+    delete input.Action;
+    delete input.Version;
+  }
+  const record: CallRecord = {
+    service: routed.service === 'unknown' ? 'ecs' : routed.service,
+    operation: routed.operation,
+    name: `${routed.service}:${routed.operation}`,
+    input,
+    at: world.now(),
+    status: 200,
+  };
+  deps.calls.add(record);
+
+  if (routed.service === 'unknown') {
+    record.status = 400;
+    record.error = 'UnknownOperationException';
+    sendJson(
+      res,
+      400,
+      { __type: 'UnknownOperationException', message: 'The local endpoint could not route this request.' },
+      'application/json',
+    );
+    return;
+  }
+
+  const fault = deps.faults.decide(record.name);
+  if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+  if (fault.kind !== 'none') {
+    const [code, message, status] = INJECTED[routed.service]?.[
+      fault.kind === 'throttle' ? 'throttle' : 'server'
+    ] ?? ['InternalFailure', 'injected', 500];
+    record.status = status;
+    record.error = code;
+    record.injected = fault.kind;
+    sendError(res, routed.service, new AwsApiError(code, message, status));
+    return;
+  }
+
+  try {
+    switch (routed.service) {
+      case 'ecs': {
+        const output = handleEcs(world, routed.operation, input);
+        sendJson(res, 200, output, 'application/x-amz-json-1.1');
+        return;
+      }
+      case 'autoscaling': {
+        const output = handleAutoScaling(world, routed.operation, input as never);
+        sendXml(res, 200, queryResponse(routed.operation, AUTOSCALING_NAMESPACE, output, randomUUID()));
+        return;
+      }
+      case 'sns': {
+        const output = handleSns(world, routed.operation, input as never);
+        sendXml(res, 200, queryResponse(routed.operation, SNS_NAMESPACE, output, randomUUID()));
+        return;
+      }
+      case 'dynamodb': {
+        const shimmed = deps.dynamoShim(routed.operation, input);
+        if (shimmed !== undefined) {
+          sendJson(res, 200, shimmed, 'application/x-amz-json-1.0');
+          return;
+        }
+        record.status = await proxyToDynalite(req, raw, res, deps.dynamoPort);
+        return;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof AwsApiError)) throw error;
+    record.status = error.status;
+    record.error = error.code;
+    sendError(res, routed.service, error);
+  }
+}
