@@ -440,16 +440,14 @@ describe('cluster and foreign events', () => {
   });
 
   it('rethrows other AWS errors so Lambda retries the event', async () => {
-    ecsMock
-      .on(ListContainerInstancesCommand)
-      .rejects(
-        new ECSServiceException({
-          name: 'AccessDeniedException',
-          $fault: 'client',
-          message: 'not allowed',
-          $metadata: {},
-        }),
-      );
+    ecsMock.on(ListContainerInstancesCommand).rejects(
+      new ECSServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'not allowed',
+        $metadata: {},
+      }),
+    );
     const handler = await loadHandler();
     await expect(invoke(handler, terminate)).rejects.toThrow(
       /ecs:ListContainerInstances on web failed: AccessDeniedException/,
