@@ -35,10 +35,19 @@ export type ParsedJob = { ok: true; job: Job } | { ok: false; problems: JobProbl
 export function parseJob(input: unknown): ParsedJob {
   const result = JobSchema.safeParse(input);
   if (result.success) return { ok: true, job: result.data };
-  return { ok: false, problems: zodProblems(result.error) };
+  return { ok: false, problems: zodProblems(result.error, input) };
 }
 
-function zodProblems(error: z.ZodError): JobProblem[] {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function zodProblems(error: z.ZodError, input: unknown): JobProblem[] {
   return error.issues.map((issue) => {
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
@@ -47,7 +56,7 @@ function zodProblems(error: z.ZodError): JobProblem[] {
         message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (check the spelling; see the job schema in the README)`,
       };
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
       return { path, message: `${path || 'job'} is required` };
     }
     return { path, message: issue.message };

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runOutcome, taskOutcome } from './outcome';
+
+const detail = (name: string) =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../events/run-scheduled-task', name), 'utf8')).detail;
+const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/web/4f1c2d3e5a6b47c8a9d0e1f2a3b4c5d6';
+
+describe('taskOutcome', () => {
+  it('succeeds when the essential container exits 0 by itself', () => {
+    expect(taskOutcome(detail('task-stopped-succeeded.json'), ['report'])).toEqual({
+      taskArn: TASK,
+      succeeded: true,
+      neverRan: false,
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      startedAt: '2025-01-15T02:00:13.388Z',
+      stoppedAt: '2025-01-15T02:10:41.870Z',
+      containers: [{ name: 'report', exitCode: 0, essential: true }],
+      summary: 'essential container exited 0',
+    });
+  });
+
+  it('fails on a non-zero exit code of an essential container', () => {
+    const outcome = taskOutcome(detail('task-stopped-failed.json'), ['report']);
+    expect(outcome.succeeded).toBe(false);
+    expect(outcome.summary).toBe('container report exited 1');
+  });
+
+  it('ignores non-essential containers', () => {
+    const task = {
+      ...detail('task-stopped-succeeded.json'),
+      containers: [
+        { name: 'report', exitCode: 0 },
+        { name: 'xray', exitCode: 137 },
+      ],
+    };
+    expect(taskOutcome(task, ['report']).succeeded).toBe(true);
+    expect(taskOutcome(task).succeeded).toBe(false); // unknown definition: every container is essential
+  });
+
+  it('fails a task stopped from outside (the active deadline, a user, Spot) whatever its exit code', () => {
+    const task = {
+      ...detail('task-stopped-succeeded.json'),
+      stopCode: 'UserInitiated',
+      stoppedReason:
+        'ecs-autopilot: job nightly-report run due 2025-01-15T02:00:00Z exceeded activeDeadlineSeconds (3600 s)',
+    };
+    const outcome = taskOutcome(task, ['report']);
+    expect(outcome.succeeded).toBe(false);
+    expect(outcome.summary).toMatch(
+      /^stopped before it finished \(UserInitiated\): ecs-autopilot: job nightly-report/,
+    );
+  });
+
+  it('fails a task that never started, with the reason', () => {
+    const outcome = taskOutcome(
+      {
+        taskArn: TASK,
+        lastStatus: 'STOPPED',
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)',
+        containers: [{ name: 'report', reason: 'CannotPullContainerError' }],
+      },
+      ['report'],
+    );
+    expect(outcome).toMatchObject({ succeeded: false, neverRan: true });
+    expect(outcome.summary).toMatch(/^never started: CannotPullContainerError/);
+  });
+});
+
+describe('runOutcome', () => {
+  it('succeeds only when every task did, listing the failures', () => {
+    const ok = taskOutcome(detail('task-stopped-succeeded.json'), ['report']);
+    const bad = {
+      ...taskOutcome(detail('task-stopped-failed.json'), ['report']),
+      taskArn: 'arn:aws:ecs:us-east-1:1:task/web/bad',
+    };
+    expect(runOutcome([ok]).succeeded).toBe(true);
+    expect(runOutcome([ok, bad])).toEqual({
+      succeeded: false,
+      failures: ['task bad: container report exited 1'],
+      exitCodes: { '4f1c2d3e5a6b47c8a9d0e1f2a3b4c5d6': { report: 0 }, bad: { report: 1 } },
+    });
+    expect(runOutcome([]).succeeded).toBe(false);
+  });
+});
