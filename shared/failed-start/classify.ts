@@ -1,0 +1,242 @@
+import {
+  CATEGORY_INFO,
+  type Category,
+  type MessageMatch,
+  TAXONOMY,
+  type TaxonomyEntry,
+  UNKNOWN_ENTRY,
+} from './taxonomy';
+
+/** ECS cuts `stoppedReason` (and container reasons) at this many characters. */
+export const ECS_REASON_MAX = 255;
+
+/** One container of a stopped task; an event container or an SDK Container both fit. */
+export interface ContainerSignal {
+  name?: string | undefined;
+  image?: string | undefined;
+  reason?: string | undefined;
+  exitCode?: number | null | undefined;
+}
+
+/** What ECS tells about a stopped task; an event detail or an SDK Task both fit. */
+export interface StopSignals {
+  stoppedReason?: string | undefined;
+  stopCode?: string | undefined;
+  containers?: readonly ContainerSignal[] | undefined;
+}
+
+/** Where the classification came from, for the alert and the logs. */
+export interface Evidence {
+  source: 'stoppedReason' | 'container' | 'exitCode' | 'stopCode';
+  container?: string;
+  text: string;
+}
+
+export interface Classification {
+  entryId: string;
+  category: Category;
+  title: string;
+  summary: string;
+  cause: string;
+  remedy: string;
+  docsUrl: string;
+  /** Values found in the messages (image, secret, subnet...) and about the failing container. */
+  facts: Record<string, string>;
+  evidence: Evidence[];
+  /** A message was long enough that ECS probably cut it. */
+  truncated: boolean;
+}
+
+type Facts = Record<string, string>;
+
+interface Hit {
+  facts: Facts;
+  evidence: Evidence;
+}
+
+interface Text {
+  text: string;
+  source: 'stoppedReason' | 'container';
+  container?: ContainerSignal;
+}
+
+const isTruncated = (text: string) => text.length >= ECS_REASON_MAX;
+
+/**
+ * Named groups of a match. A value that runs to the end of a cut message is dropped: it is probably
+ * cut too (half an image name), and the container's own fields say it better.
+ */
+function capturesOf(match: RegExpExecArray, text: string): Facts {
+  const facts: Facts = {};
+  const cut = isTruncated(text);
+  for (const [name, value] of Object.entries(match.groups ?? {})) {
+    if (value === undefined || value === '') continue;
+    const end = text.indexOf(value, match.index) + value.length;
+    if (cut && end >= text.length) continue;
+    facts[name] = value.replace(/[.,;:'"]+$/, '');
+  }
+  return facts;
+}
+
+function containerFacts(container: ContainerSignal | undefined): Facts {
+  const facts: Facts = {};
+  if (container?.name) facts.container = container.name;
+  if (container?.image) facts.image = container.image;
+  if (typeof container?.exitCode === 'number') facts.exitCode = String(container.exitCode);
+  return facts;
+}
+
+function matchText(patterns: readonly RegExp[], texts: readonly Text[]): Hit | undefined {
+  for (const { text, source, container } of texts) {
+    const matches = patterns
+      .map((pattern) => pattern.exec(text))
+      .filter((match): match is RegExpExecArray => match !== null);
+    if (matches.length === 0) continue;
+    // Every pattern that matches this text may name something (one the secret, another its store).
+    const captures = Object.assign({}, ...matches.reverse().map((match) => capturesOf(match, text))) as Facts;
+    return {
+      // The message's own values win over the container's fields.
+      facts: { ...containerFacts(container), ...captures },
+      evidence: { source, text, ...(container?.name ? { container: container.name } : {}) },
+    };
+  }
+  return undefined;
+}
+
+function matchEntry(match: MessageMatch, signals: StopSignals, texts: readonly Text[]): Hit[] | undefined {
+  const hits: Hit[] = [];
+  if (match.reason) {
+    const hit = matchText(match.reason, texts);
+    if (!hit) return undefined;
+    hits.push(hit);
+  }
+  if (match.stoppedReason) {
+    const hit = matchText(
+      match.stoppedReason,
+      texts.filter((text) => text.source === 'stoppedReason'),
+    );
+    if (!hit) return undefined;
+    hits.push(hit);
+  }
+  if (match.exitCodes) {
+    const codes = match.exitCodes;
+    const container = signals.containers?.find(
+      (candidate) => typeof candidate.exitCode === 'number' && codes.includes(candidate.exitCode),
+    );
+    if (!container) return undefined;
+    hits.push({
+      facts: containerFacts(container),
+      evidence: { source: 'exitCode', container: container.name ?? '', text: String(container.exitCode) },
+    });
+  }
+  if (match.stopCodes) {
+    if (!signals.stopCode || !match.stopCodes.includes(signals.stopCode)) return undefined;
+    hits.push({ facts: {}, evidence: { source: 'stopCode', text: signals.stopCode } });
+  }
+  return hits.length > 0 ? hits : undefined;
+}
+
+/**
+ * The container that explains the stop: one with a reason, else one that exited non-zero, else one
+ * with any exit code; a task with a single container has no other candidate.
+ */
+export function failingContainer(signals: StopSignals): ContainerSignal | undefined {
+  const containers = signals.containers ?? [];
+  return (
+    containers.find((container) => container.reason) ??
+    containers.find((container) => typeof container.exitCode === 'number' && container.exitCode !== 0) ??
+    containers.find((container) => typeof container.exitCode === 'number') ??
+    (containers.length === 1 ? containers[0] : undefined)
+  );
+}
+
+/** Which registry an image reference points at, in words a person recognises. */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0] ?? '';
+  if (/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(first)) return 'Amazon ECR';
+  if (first === 'public.ecr.aws') return 'Amazon ECR Public';
+  const isHost = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!isHost || first === 'docker.io' || first === 'registry-1.docker.io') return 'Docker Hub';
+  return first;
+}
+
+const STORE_NAMES: Record<string, string> = { asm: 'Secrets Manager', ssm: 'SSM Parameter Store' };
+
+function derivedFacts(facts: Facts, evidence: readonly Evidence[]): Facts {
+  const derived: Facts = {};
+  if (facts.image && !facts.registry) derived.registry = registryOf(facts.image);
+  const text = evidence.map((item) => item.text).join('\n');
+  const store = facts.store ?? /retrieve secrets? from (asm|ssm)/i.exec(text)?.[1];
+  if (store && STORE_NAMES[store.toLowerCase()])
+    derived.storeName = STORE_NAMES[store.toLowerCase()] as string;
+  else if (/ecr registry auth/i.test(text)) derived.storeName = 'Amazon ECR';
+  return derived;
+}
+
+/** Fills `{fact|fallback}` placeholders, innermost first, so fallbacks may hold placeholders. */
+export function render(template: string, facts: Facts): string {
+  const placeholder = /\{(\w+)\|([^{}]*)\}/;
+  let text = template;
+  for (let match = placeholder.exec(text); match; match = placeholder.exec(text)) {
+    const [whole, name = '', fallback = ''] = match;
+    text = text.replace(whole, facts[name] ?? fallback);
+  }
+  return text
+    .replace(/ {2,}/g, ' ')
+    .replace(/ ([.,:;)])/g, '$1')
+    .replace(/\( ?\)/g, '')
+    .trim();
+}
+
+function textsOf(signals: StopSignals): Text[] {
+  const texts: Text[] = [];
+  for (const container of signals.containers ?? []) {
+    if (container.reason) texts.push({ text: container.reason, source: 'container', container });
+  }
+  if (signals.stoppedReason) texts.push({ text: signals.stoppedReason, source: 'stoppedReason' });
+  return texts;
+}
+
+/**
+ * Explains why a task stopped: the first taxonomy entry whose patterns match the task's stoppedReason,
+ * its containers' reasons, exit codes and stopCode. Never throws; anything unrecognised is `unknown`.
+ */
+export function classify(
+  signals: StopSignals,
+  taxonomy: readonly TaxonomyEntry[] = TAXONOMY,
+): Classification {
+  const texts = textsOf(signals);
+  let entry = UNKNOWN_ENTRY;
+  let hits: Hit[] = [];
+  for (const candidate of taxonomy) {
+    const found = matchEntry(candidate.match, signals, texts);
+    if (found) {
+      entry = candidate;
+      hits = found;
+      break;
+    }
+  }
+  const base: Facts = {
+    ...containerFacts(failingContainer(signals)),
+    ...(signals.stopCode ? { stopCode: signals.stopCode } : {}),
+    ...(signals.stoppedReason ? { stoppedReason: signals.stoppedReason } : {}),
+  };
+  const found = Object.assign({}, base, ...hits.map((hit) => hit.facts)) as Facts;
+  const evidence = hits.map((hit) => hit.evidence);
+  const facts = { ...found, ...derivedFacts(found, evidence) };
+  return {
+    entryId: entry.id,
+    category: entry.category,
+    title: entry.title,
+    summary: render(entry.summary, facts),
+    cause: render(entry.cause, facts),
+    remedy: render(entry.remedy, facts),
+    docsUrl: entry.docsUrl,
+    facts,
+    evidence,
+    truncated: texts.some(({ text }) => isTruncated(text)),
+  };
+}
+
+/** Whether a category means the task was stopped on purpose (not a failure by default). */
+export const isIntentional = (category: Category): boolean => CATEGORY_INFO[category].intentional;
