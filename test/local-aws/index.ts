@@ -106,6 +106,7 @@ export async function startLocalAws(options: StartOptions = {}): Promise<LocalAw
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         STATE_TABLE: SAMPLE.table,
         ALERT_TOPIC_ARN: SAMPLE.topicArn,
         DEFAULT_CLUSTER: SAMPLE.cluster,
