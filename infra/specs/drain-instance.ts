@@ -95,7 +95,7 @@ export const drainInstance: FunctionSpec = {
       },
       stateTable(
         ctx,
-        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         ['drain#'],
         'Record when each drain started (the deadline counts from it) and its completion, with conditional writes so overlapping invocations agree.',
       ),

@@ -42,7 +42,11 @@ const cases: [string, Record<string, unknown>, boolean][] = [
   ['anything-but excluded value', { detail: { lastStatus: [{ 'anything-but': 'STOPPED' }] } }, false],
   ['anything-but list', { detail: { lastStatus: [{ 'anything-but': ['RUNNING', 'STOPPED'] }] } }, false],
   ['anything-but prefix', { detail: { startedBy: [{ 'anything-but': { prefix: 'ecs-svc/' } }] } }, false],
-  ['anything-but prefix passes', { detail: { startedBy: [{ 'anything-but': { prefix: 'ecs-autopilot/' } }] } }, true],
+  [
+    'anything-but prefix passes',
+    { detail: { startedBy: [{ 'anything-but': { prefix: 'ecs-autopilot/' } }] } },
+    true,
+  ],
   ['anything-but suffix', { detail: { clusterArn: [{ 'anything-but': { suffix: '/web' } }] } }, false],
   [
     'anything-but ignoring case',
@@ -62,11 +66,22 @@ const cases: [string, Record<string, unknown>, boolean][] = [
   ['wildcard', { detail: { clusterArn: [{ wildcard: 'arn:aws:ecs:*:cluster/web' }] } }, true],
   [
     '$or: one branch',
-    { source: ['aws.ecs'], detail: { $or: [{ stopCode: ['EssentialContainerExited'] }, { lastStatus: ['STOPPED'] }] } },
+    {
+      source: ['aws.ecs'],
+      detail: { $or: [{ stopCode: ['EssentialContainerExited'] }, { lastStatus: ['STOPPED'] }] },
+    },
     true,
   ],
-  ['$or: no branch', { detail: { $or: [{ stopCode: ['UserInitiated'] }, { lastStatus: ['RUNNING'] }] } }, false],
-  ['$or at the top level', { $or: [{ source: ['aws.ec2'] }, { 'detail-type': ['ECS Task State Change'] }] }, true],
+  [
+    '$or: no branch',
+    { detail: { $or: [{ stopCode: ['UserInitiated'] }, { lastStatus: ['RUNNING'] }] } },
+    false,
+  ],
+  [
+    '$or at the top level',
+    { $or: [{ source: ['aws.ec2'] }, { 'detail-type': ['ECS Task State Change'] }] },
+    true,
+  ],
   ['every field must match', { source: ['aws.ecs'], detail: { lastStatus: ['RUNNING'] } }, false],
   ['nested object against a scalar', { detail: { lastStatus: { inner: ['x'] } } }, false],
 ];

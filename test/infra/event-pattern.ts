@@ -25,7 +25,8 @@ function matchObject(pattern: Pattern, value: Value): boolean {
   const record = isObject(value) ? (value as Record<string, Json>) : undefined;
   return Object.entries(pattern).every(([key, sub]) => {
     if (key === '$or') {
-      if (!Array.isArray(sub) || sub.length < 2) throw new Error('$or needs an array of at least two patterns');
+      if (!Array.isArray(sub) || sub.length < 2)
+        throw new Error('$or needs an array of at least two patterns');
       return sub.some((alternative) => matchObject(alternative as Pattern, value));
     }
     const field: Value = record && Object.hasOwn(record, key) ? record[key] : MISSING;
@@ -61,7 +62,11 @@ function matchValue(matcher: unknown, value: Json): boolean {
     case 'suffix':
       return stringTest(operand, value, (text, target) => text.endsWith(target));
     case 'equals-ignore-case':
-      return typeof value === 'string' && typeof operand === 'string' && value.toLowerCase() === operand.toLowerCase();
+      return (
+        typeof value === 'string' &&
+        typeof operand === 'string' &&
+        value.toLowerCase() === operand.toLowerCase()
+      );
     case 'wildcard':
       return typeof value === 'string' && typeof operand === 'string' && wildcard(operand).test(value);
     case 'numeric':
@@ -118,7 +123,8 @@ function numeric(operand: unknown, value: number): boolean {
   for (let index = 0; index < operand.length; index += 2) {
     const compare = COMPARE[String(operand[index])];
     const bound = operand[index + 1];
-    if (!compare || typeof bound !== 'number') throw new Error(`Bad numeric comparison: ${JSON.stringify(operand)}`);
+    if (!compare || typeof bound !== 'number')
+      throw new Error(`Bad numeric comparison: ${JSON.stringify(operand)}`);
     if (!compare(value, bound)) return false;
   }
   return true;
