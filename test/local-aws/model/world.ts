@@ -159,6 +159,7 @@ interface StartFailureRule extends StartFailureSpec {
 export interface WorldEvent extends EventEnvelope {}
 
 const SERVICE_GROUP = /^service:(.+)$/;
+export const AGENT_VERSION = '1.89.0';
 
 export class World {
   readonly account: string;
@@ -952,13 +953,13 @@ export class World {
   /** The query-language view of a container instance (memberOf, ListContainerInstances filter). */
   queryTarget(instance: ContainerInstanceRecord): QueryTarget {
     const live = this.tasksOn(instance);
+    const counts = this.taskCounts(instance);
     return {
-      ec2InstanceId: instance.ec2InstanceId,
-      agentConnected: instance.agentConnected,
-      agentVersion: '1.89.0',
-      registeredAt: instance.registeredAt,
-      runningTasksCount: live.filter((t) => t.lastStatus === 'RUNNING').length,
-      attributes: instance.attributes,
+      instance,
+      remaining: this.remaining(instance),
+      runningTasksCount: counts.running,
+      pendingTasksCount: counts.pending,
+      agentVersion: AGENT_VERSION,
       taskGroups: [...new Set(live.map((t) => t.group))],
     };
   }

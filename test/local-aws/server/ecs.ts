@@ -1,7 +1,7 @@
 /** ECS (JSON 1.1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`) over the world. */
 import { createHash } from 'node:crypto';
 import { AwsApiError, ecsErrors } from '../model/errors';
-import { matchesQuery, parseQuery, QueryError } from '../model/query';
+import { matchesQuery, parseQuery, QueryEvaluationError, QuerySyntaxError } from '../model/query';
 import type {
   CapacityProviderStrategyItem,
   ContainerInstanceRecord,
@@ -220,7 +220,7 @@ const handlers: Record<string, Handler> = {
       try {
         parseQuery(filter);
       } catch (error) {
-        if (error instanceof QueryError) throw invalid(`Invalid filter expression: ${error.message}`);
+        if (error instanceof QuerySyntaxError) throw invalid(`Invalid filter expression: ${error.message}`);
         throw error;
       }
     }
@@ -228,7 +228,14 @@ const handlers: Record<string, Handler> = {
       const statusMatches = status
         ? instance.status === status
         : instance.status === 'ACTIVE' || instance.status === 'DRAINING';
-      return statusMatches && (!filter || matchesQuery(filter, world.queryTarget(instance)));
+      if (!statusMatches || !filter) return statusMatches;
+      try {
+        return matchesQuery(filter, world.queryTarget(instance));
+      } catch (error) {
+        if (error instanceof QueryEvaluationError)
+          throw invalid(`Invalid filter expression: ${error.message}`);
+        throw error;
+      }
     });
     const page = paginate(matching, {
       token: optString(input, 'nextToken'),
@@ -400,7 +407,7 @@ const handlers: Record<string, Handler> = {
         try {
           parseQuery(constraint.expression ?? '');
         } catch (error) {
-          if (error instanceof QueryError)
+          if (error instanceof QuerySyntaxError)
             throw invalid(`Invalid placement constraint expression: ${error.message}`);
           throw error;
         }
