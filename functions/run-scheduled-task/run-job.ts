@@ -1,6 +1,7 @@
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import { describeClusters, describeTaskDefinition, runTask, stopTask } from '../../shared/aws/ecs';
 import {
+  AwsOperationError,
   conflictResourceIds,
   errorMessage,
   isNoContainerInstancesError,
@@ -70,6 +71,9 @@ const settingsFor = (job: Job, ctx: ScheduleContext): RetrySettings =>
     initialDelaySeconds: ctx.config.RETRY_INITIAL_DELAY_SECONDS,
     maxDelaySeconds: ctx.config.RETRY_MAX_DELAY_SECONDS,
   });
+
+/** What AWS said, without our operation prefix (the alert adds its own context). */
+const awsMessage = (error: unknown) => errorMessage(error instanceof AwsOperationError ? error.cause : error);
 
 /** A name to file an invalid job under, even when the job's own name is unusable. */
 function nameForAlerts(raw: unknown): string {
@@ -141,7 +145,7 @@ async function validated(
       [
         {
           path: 'taskDefinition',
-          message: `ECS can't describe task definition ${job.taskDefinition}: ${errorMessage(error)}`,
+          message: `ECS can't describe task definition ${job.taskDefinition}: ${awsMessage(error)}`,
         },
       ],
       due,
@@ -199,6 +203,13 @@ export async function handleRun(
   const existing = await ctx.store.getRun(job.name, due);
   if (existing && existing.status !== 'PENDING') {
     ctx.logger.info('Run already decided: duplicate invocation', { runStatus: existing.status });
+    // A redelivery after a failed publish must still send the missed-run alert (alertOnce dedupes).
+    if (existing.status === 'MISSED' && !ctx.config.DRY_RUN)
+      await sendMissedAlert(
+        { job, cluster, due, taskDefinition, run: existing },
+        existing.reason ?? 'missed',
+        ctx,
+      );
     return {
       status: 'already-decided',
       job: job.name,
@@ -403,17 +414,40 @@ async function reportMissed(
   if (decided) emit(ctx, METRIC.missed, job.name);
   // Sent even when another invocation decided first: alertOnce makes it one alert, and a crash between
   // the decision and the alert is healed here.
-  await alertOnce(
-    ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
-    alertKey(job.name, 'missed', due),
-    missedRunAlert({ jobName: job.name, cluster: state.cluster, due, reason, attempts, startedTasks }),
-    now,
-    RUN_ALERT_MARKER_SECONDS,
-  );
+  await sendMissedAlert(state, reason, ctx, attempts, startedTasks);
   if (state.run.capacityRequest) await ctx.store.deleteCapacityRequest(state.run.capacityRequest);
   if (status === 'STARTED') await finalizeIfDone(job.name, due, ctx);
   return { status: 'missed', job: job.name, due, reason };
+}
+
+async function sendMissedAlert(
+  state: RunState,
+  reason: string,
+  ctx: ScheduleContext,
+  attempts?: { count: number; summary: string },
+  startedTasks: string[] = [],
+) {
+  const failures = state.run.failures ?? [];
+  const tried =
+    attempts ??
+    (failures.length
+      ? { count: state.run.failedAttempts ?? failures.length, summary: summarizeReasons(failures) }
+      : undefined);
+  await alertOnce(
+    ctx.store,
+    ctx.config.ALERT_TOPIC_ARN,
+    alertKey(state.job.name, 'missed', state.due),
+    missedRunAlert({
+      jobName: state.job.name,
+      cluster: state.cluster,
+      due: state.due,
+      reason,
+      attempts: tried,
+      startedTasks,
+    }),
+    ctx.now(),
+    RUN_ALERT_MARKER_SECONDS,
+  );
 }
 
 interface AttemptResult {
@@ -445,7 +479,7 @@ async function attempt(request: RunTaskRequest): Promise<AttemptResult> {
     if (isNoContainerInstancesError(error))
       return { taskArns: [], reasons: ['NO_CONTAINER_INSTANCES'], reissue: false };
     if (kind === 'invalid' || kind === 'not-found')
-      return { taskArns: [], reasons: [], reissue: false, refused: errorMessage(error) };
+      return { taskArns: [], reasons: [], reissue: false, refused: awsMessage(error) };
     throw error;
   }
 }

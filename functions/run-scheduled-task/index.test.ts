@@ -1,0 +1,671 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  AccessDeniedException,
+  ClientException,
+  DescribeTaskDefinitionCommand,
+  ECSServiceException,
+  InvalidParameterException,
+  RunTaskCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { PublishCommand, SNSServiceException } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { clientTokenFor } from '../../shared/schedule/identity';
+import {
+  BASE_ENV,
+  DUE,
+  DUE_MS,
+  ecsMock,
+  FakeEcs,
+  fixture,
+  invocation,
+  lambdaContext,
+  publications,
+  snsMock,
+  startStateTable,
+} from './handler.fixtures';
+
+const clock = vi.hoisted(() => ({
+  sleeps: [] as number[],
+  onSleep: undefined as undefined | (() => unknown),
+}));
+
+// Backoff sleeps move the faked clock instead of waiting.
+vi.mock('../../shared/runtime/time', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../shared/runtime/time')>();
+  return {
+    ...original,
+    sleep: async (ms: number) => {
+      clock.sleeps.push(ms);
+      vi.setSystemTime(Date.now() + ms);
+      await clock.onSleep?.();
+    },
+  };
+});
+
+type Handler = (
+  event: unknown,
+  context: ReturnType<typeof lambdaContext>,
+) => Promise<Record<string, unknown>>;
+
+let table: Awaited<ReturnType<typeof startStateTable>>;
+let ecs: FakeEcs;
+let metricNames: string[];
+
+async function loadHandler(env: Record<string, string> = {}): Promise<Handler> {
+  Object.assign(process.env, BASE_ENV, env);
+  vi.resetModules();
+  const module = await import('./index');
+  return module.handler as unknown as Handler;
+}
+
+/** Emitted metrics by name: each emit writes the aggregate and the per-job metric. */
+const metric = (name: string) => metricNames.filter((candidate) => candidate === name).length / 2;
+const runTasks = () => ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
+const runRecord = async (job = 'nightly-report', due = DUE) =>
+  (await table.items(`job#${job}`)).find((item) => item.sk === `run#${due}`);
+
+beforeAll(async () => {
+  table = await startStateTable();
+});
+
+afterAll(async () => {
+  vi.useRealTimers();
+  await table.close();
+  delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+});
+
+beforeEach(async () => {
+  await table.reset();
+  ecsMock.reset();
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  ecs = new FakeEcs();
+  ecs.install();
+  clock.sleeps = [];
+  clock.onSleep = undefined;
+  metricNames = [];
+  vi.spyOn(Metrics.prototype, 'addMetric').mockImplementation(function (this: Metrics, name: string) {
+    metricNames.push(name);
+    return this;
+  });
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(DUE_MS + 5_000);
+});
+
+describe('a due run', () => {
+  it('starts the job once with a token, startedBy and tags naming job and due time', async () => {
+    const handler = await loadHandler();
+    const result = await handler(fixture('scheduler-invocation.json'), lambdaContext());
+    expect(result).toMatchObject({ status: 'started', job: 'nightly-report', due: DUE, attempts: 1 });
+    expect(ecsMock).toHaveReceivedCommandWith(RunTaskCommand, {
+      cluster: 'web',
+      taskDefinition: 'report:7',
+      count: 1,
+      clientToken: clientTokenFor('nightly-report', DUE, 1),
+      startedBy: 'ecs-autopilot/nightly-report/20250115T020000Z',
+      tags: [
+        { key: 'team', value: 'analytics' },
+        { key: 'ecs-autopilot:job', value: 'nightly-report' },
+        { key: 'ecs-autopilot:due', value: DUE },
+      ],
+      capacityProviderStrategy: [{ capacityProvider: 'web-asg-cp', weight: 1, base: 0 }],
+      propagateTags: 'TASK_DEFINITION',
+    });
+    expect(await runRecord()).toMatchObject({ status: 'STARTED', count: 1, attempt: 1 });
+    expect(await table.items('job#*')).toMatchObject([
+      { sk: 'nightly-report', cluster: 'web', family: 'report' },
+    ]);
+    expect(metric('RunsStarted')).toBe(1);
+  });
+
+  it('accepts the scheduled rule form, the due time taken from the event time', async () => {
+    const handler = await loadHandler();
+    expect(await handler(fixture('scheduled-rule-event.json'), lambdaContext())).toMatchObject({
+      status: 'started',
+      due: DUE,
+    });
+  });
+
+  it('a duplicate invocation starts nothing more', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({
+      status: 'already-decided',
+      runStatus: 'STARTED',
+    });
+    expect(runTasks()).toHaveLength(1);
+    expect(ecs.tasks.size).toBe(1);
+  });
+
+  it('two invocations at once start one task', async () => {
+    const handler = await loadHandler();
+    const results = await Promise.all([
+      handler(invocation(), lambdaContext()),
+      handler(invocation(), lambdaContext()),
+    ]);
+    expect(ecs.tasks.size).toBe(1);
+    expect(results.map((result) => result.status).sort()).toEqual(
+      results.some((result) => result.status === 'in-progress')
+        ? ['in-progress', 'started']
+        : ['already-decided', 'started'],
+    );
+  });
+
+  it('a run whose tasks exist but whose record was lost is adopted, not started again', async () => {
+    const handler = await loadHandler();
+    const task = ecs.start({
+      startedBy: 'ecs-autopilot/nightly-report/20250115T020000Z',
+      taskDefinition: 'report:7',
+    });
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({
+      status: 'already-started',
+      taskArns: [task.taskArn],
+    });
+    expect(runTasks()).toHaveLength(0);
+  });
+});
+
+describe('concurrency policies with a run still active', () => {
+  let old: string;
+  beforeEach(() => {
+    old = ecs.start({
+      startedBy: 'ecs-autopilot/nightly-report/20250115T010000Z',
+      taskDefinition: 'report:7',
+    }).taskArn as string;
+  });
+
+  it('Forbid skips, records why, runs nothing', async () => {
+    const handler = await loadHandler();
+    expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toEqual({
+      status: 'skipped',
+      job: 'nightly-report',
+      due: DUE,
+      reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T01:00:00Z (1 task) is still active',
+    });
+    expect(runTasks()).toHaveLength(0);
+    expect(await runRecord()).toMatchObject({ status: 'SKIPPED' });
+    expect(metric('RunsSkipped')).toBe(1);
+    expect(publications()).toEqual([]);
+  });
+
+  it('Replace stops the active run with a reason, then runs', async () => {
+    const handler = await loadHandler();
+    expect(await handler(invocation({ concurrencyPolicy: 'Replace' }), lambdaContext())).toMatchObject({
+      status: 'started',
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, {
+      cluster: 'web',
+      task: old,
+      reason:
+        'ecs-autopilot: run of job nightly-report due 2025-01-15T01:00:00Z replaced by the run due 2025-01-15T02:00:00Z (concurrencyPolicy Replace)',
+    });
+    expect(runTasks()).toHaveLength(1);
+  });
+
+  it('Allow runs alongside', async () => {
+    const handler = await loadHandler();
+    expect(await handler(invocation({ concurrencyPolicy: 'Allow' }), lambdaContext())).toMatchObject({
+      status: 'started',
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(StopTaskCommand);
+    expect(ecs.runningTasks()).toHaveLength(2);
+  });
+
+  it('tasks of other jobs or of services in the same family do not count', async () => {
+    ecs.tasks.clear();
+    ecs.start({ startedBy: 'ecs-autopilot/other-job/20250115T010000Z', taskDefinition: 'report:7' });
+    ecs.start({ startedBy: 'ecs-svc/1234567890', taskDefinition: 'report:7' });
+    const handler = await loadHandler();
+    expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toMatchObject({
+      status: 'started',
+    });
+  });
+});
+
+describe('deadlines and suspension', () => {
+  it('a suspended job is skipped', async () => {
+    const handler = await loadHandler();
+    expect(await handler(invocation({ suspend: true }), lambdaContext())).toMatchObject({
+      status: 'skipped',
+    });
+    expect(runTasks()).toHaveLength(0);
+  });
+
+  it('an invocation past the starting deadline is missed, with one alert however often it comes', async () => {
+    vi.setSystemTime(DUE_MS + 901_000);
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'missed' });
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({
+      status: 'already-decided',
+      runStatus: 'MISSED',
+    });
+    expect(runTasks()).toHaveLength(0);
+    expect(publications()).toHaveLength(1);
+    expect(publications()[0]?.subject).toBe('Job nightly-report missed its run due 2025-01-15T02:00:00Z');
+    expect(publications()[0]?.text).toMatch(
+      /Why: started 901 s after its due time, past startingDeadlineSeconds \(900 s\)/,
+    );
+    expect(metric('RunsMissed')).toBe(1);
+  });
+});
+
+describe('an invalid job', () => {
+  it('is alerted once per job and problem, saying what to fix, and runs nothing', async () => {
+    const handler = await loadHandler();
+    const result = await handler(fixture('invalid-job.json'), lambdaContext());
+    expect(result).toMatchObject({ status: 'invalid-job', job: 'nightly-report', alert: 'sent' });
+    await handler(fixture('invalid-job.json'), lambdaContext());
+    expect(runTasks()).toHaveLength(0);
+    expect(publications()).toHaveLength(1);
+    const [alert] = publications();
+    expect(alert?.subject).toBe('Job nightly-report is invalid: nothing was run');
+    expect(alert?.text).toContain('- count: count must be at most 10');
+    expect(alert?.text).toContain('unknown field "concurencyPolicy"');
+    expect(alert?.data).toMatchObject({ type: 'InvalidJob', job: 'nightly-report' });
+    expect(metric('InvalidJobs')).toBe(2);
+  });
+
+  it('alerts again when the problem changes', async () => {
+    const handler = await loadHandler();
+    await handler(invocation({ count: 11 }), lambdaContext());
+    await handler(invocation({ count: 12 }), lambdaContext()); // the same problem, said the same way
+    await handler(invocation({ propagateTags: 'SERVICE' }), lambdaContext());
+    await handler(invocation({ propagateTags: 'SERVICE' }), lambdaContext());
+    expect(publications()).toHaveLength(2);
+  });
+
+  it('a task definition ECS does not know is an invalid job', async () => {
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
+    const handler = await loadHandler();
+    expect(await handler(invocation({ taskDefinition: 'report:99' }), lambdaContext())).toMatchObject({
+      status: 'invalid-job',
+      problems: [
+        {
+          path: 'taskDefinition',
+          message: "ECS can't describe task definition report:99: Unable to describe task definition.",
+        },
+      ],
+    });
+  });
+
+  it('a RunTask refusal (bad parameters) is alerted as an invalid job, not retried', async () => {
+    ecs.answers = [
+      new InvalidParameterException({
+        message: 'Task definition does not support launch_type EXTERNAL.',
+        $metadata: {},
+      }),
+    ];
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'invalid-job' });
+    expect(runTasks()).toHaveLength(1);
+    expect(await runRecord()).toMatchObject({ status: 'INVALID' });
+    expect(publications()[0]?.text).toContain(
+      'ECS refused RunTask: Task definition does not support launch_type EXTERNAL.',
+    );
+  });
+
+  it('an envelope it cannot read is rejected with the field named', async () => {
+    const handler = await loadHandler();
+    expect(await handler({ job: {}, scheduledTime: 'tomorrow' }, lambdaContext())).toMatchObject({
+      status: 'rejected',
+      error: { issues: [{ path: 'scheduledTime' }] },
+    });
+    expect(publications()).toEqual([]);
+  });
+});
+
+describe('failures and retries', () => {
+  it('a capacity failure is retried with a new token, capacity is requested, then the run starts', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }, 'place'];
+    let requestDuringRetry: Record<string, unknown> | undefined;
+    clock.onSleep = async () => {
+      requestDuringRetry = (await table.items('capacity#web'))[0];
+    };
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started', attempts: 2 });
+    expect(runTasks().map((input) => input.clientToken)).toEqual([
+      clientTokenFor('nightly-report', DUE, 1),
+      clientTokenFor('nightly-report', DUE, 2),
+    ]);
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(5_000);
+    expect(clock.sleeps[0]).toBeLessThanOrEqual(10_000);
+    expect(requestDuringRetry).toMatchObject({
+      pk: 'capacity#web',
+      sk: `web-asg-cp#nightly-report#${DUE}`,
+      cpu: 256,
+      memoryMiB: 512,
+      gpus: 0,
+      count: 1,
+      taskDefinition: 'report:7',
+      reasons: ['RESOURCE:MEMORY'],
+    });
+    expect(await table.items('capacity#web')).toEqual([]);
+    expect(metric('CapacityRequests')).toBe(1);
+    expect(publications()).toEqual([]);
+  });
+
+  it('a cluster with no instances (InvalidParameterException) is a capacity failure, retried', async () => {
+    ecs.answers = [
+      new InvalidParameterException({
+        message: 'No Container Instances were found in your cluster.',
+        $metadata: {},
+      }),
+      'place',
+    ];
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started', attempts: 2 });
+  });
+
+  it('capacity failures until the starting deadline give one missed-run alert with the reasons', async () => {
+    ecs.answers = Array.from({ length: 100 }, () => ({ reasons: ['RESOURCE:MEMORY'] }));
+    const handler = await loadHandler();
+    const result = await handler(invocation({ startingDeadlineSeconds: 120 }), lambdaContext(600_000));
+    expect(result).toMatchObject({ status: 'missed' });
+    expect(Date.now()).toBeLessThanOrEqual(DUE_MS + 120_000);
+    expect(publications()).toHaveLength(1);
+    const [alert] = publications();
+    expect(alert?.text).toMatch(
+      /Why: could not place the task: the starting deadline \(2025-01-15T02:02:00.000Z\) passes/,
+    );
+    expect(alert?.text).toMatch(/RunTask attempts: \d+ \(RESOURCE:MEMORY ×\d+\)/);
+    expect(await runRecord()).toMatchObject({ status: 'MISSED' });
+    expect(await table.items('capacity#web')).toEqual([]);
+    expect(await handler(invocation({ startingDeadlineSeconds: 120 }), lambdaContext())).toMatchObject({
+      status: 'already-decided',
+    });
+    expect(publications()).toHaveLength(1);
+  });
+
+  it('gives up after retry.maxAttempts', async () => {
+    ecs.answers = Array.from({ length: 10 }, () => ({ reasons: ['AGENT'] }));
+    const handler = await loadHandler();
+    expect(
+      await handler(invocation({ retry: { maxAttempts: 3, initialDelaySeconds: 1 } }), lambdaContext()),
+    ).toMatchObject({
+      status: 'missed',
+      reason: 'could not place the task: all 3 attempts failed (retry.maxAttempts)',
+    });
+    expect(runTasks()).toHaveLength(3);
+    expect(publications()[0]?.text).toContain('RunTask attempts: 3 (AGENT ×3)');
+  });
+
+  it('throttling that outlasts the SDK retries is retried with the same token', async () => {
+    ecs.answers = [
+      new ECSServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: {},
+      }),
+      'place',
+    ];
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started' });
+    const tokens = runTasks().map((input) => input.clientToken);
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(tokens)).toEqual(new Set([clientTokenFor('nightly-report', DUE, 1)]));
+  });
+
+  it('places what it can and asks only for the rest', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:CPU'], place: 2 }, 'place'];
+    const handler = await loadHandler();
+    const result = await handler(invocation({ count: 3 }), lambdaContext());
+    expect(result).toMatchObject({ status: 'started' });
+    expect(runTasks().map((input) => input.count)).toEqual([3, 1]);
+    expect(ecs.tasks.size).toBe(3);
+  });
+
+  it('a ConflictException names the tasks the token already started: adopted', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    const [task] = ecs.tasks.keys();
+    await table.reset();
+    ecs.tasks.clear();
+    // Same due time and attempt, different parameters (the job was edited in between).
+    const result = await handler(invocation({ tags: [{ key: 'team', value: 'finance' }] }), lambdaContext());
+    expect(result).toMatchObject({ status: 'started', taskArns: [task] });
+  });
+
+  it('out of time, it hands over to the periodic pass, which starts the run', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }, 'place'];
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext(20_000))).toMatchObject({
+      status: 'retrying',
+      reasons: ['RESOURCE:MEMORY'],
+    });
+    expect(await runRecord()).toMatchObject({ status: 'PENDING', failedAttempts: 1 });
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({ resumed: [] }); // backoff not over
+    vi.setSystemTime(Date.now() + 60_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      resumed: [{ status: 'started', attempts: 2 }],
+    });
+    expect(await runRecord()).toMatchObject({ status: 'STARTED' });
+  });
+
+  it('access denied is not a job problem: the invocation fails (Lambda retries) and the lease is freed', async () => {
+    ecs.answers = [
+      new AccessDeniedException({ message: 'not authorized to perform: ecs:RunTask', $metadata: {} }),
+    ];
+    const handler = await loadHandler();
+    await expect(handler(invocation(), lambdaContext())).rejects.toThrow(
+      /ecs:RunTask .* failed: AccessDeniedException/,
+    );
+    const record = await runRecord();
+    expect(record).toMatchObject({ status: 'PENDING' });
+    expect(record?.leaseOwner).toBeUndefined();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started' });
+  });
+
+  it('an alert that could not be published is sent by the retry, not lost', async () => {
+    vi.setSystemTime(DUE_MS + 1_000_000);
+    snsMock
+      .on(PublishCommand)
+      .rejectsOnce(
+        new SNSServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: {} }),
+      );
+    const handler = await loadHandler();
+    await expect(handler(invocation(), lambdaContext())).rejects.toThrow(/sns:Publish/);
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm-2' });
+    await handler(invocation(), lambdaContext());
+    await handler(invocation(), lambdaContext());
+    expect(snsMock.commandCalls(PublishCommand).length).toBeGreaterThanOrEqual(2);
+    const sent = (await table.items('job#nightly-report')).filter((item) =>
+      String(item.sk).startsWith('alert#missed'),
+    );
+    expect(sent).toMatchObject([{ messageId: 'm-2' }]);
+  });
+});
+
+describe('outcomes', () => {
+  async function startedTask(handler: Handler): Promise<string> {
+    await handler(invocation(), lambdaContext());
+    return [...ecs.tasks.keys()][0] as string;
+  }
+
+  it('RUNNING emits the start latency once', async () => {
+    const handler = await loadHandler();
+    const task = await startedTask(handler);
+    const running = ecs.running(task, DUE_MS + 13_000);
+    expect(await handler(running, lambdaContext())).toMatchObject({ status: 'recorded', duplicate: false });
+    expect(await handler(running, lambdaContext())).toMatchObject({ status: 'recorded', duplicate: true });
+    expect(metric('StartLatency')).toBe(1);
+    const latency = vi
+      .mocked(Metrics.prototype.addMetric)
+      .mock.calls.find((call) => call[0] === 'StartLatency');
+    expect(latency?.slice(1)).toEqual(['Milliseconds', 13_000]);
+  });
+
+  it('a successful stop records the outcome and "last succeeded", with no alert', async () => {
+    const handler = await loadHandler();
+    const task = await startedTask(handler);
+    vi.setSystemTime(DUE_MS + 600_000);
+    await handler(ecs.stopped(task, 0), lambdaContext());
+    expect(await runRecord()).toMatchObject({
+      status: 'SUCCEEDED',
+      outcome: { succeeded: true, exitCodes: { [task.split('/').pop() as string]: { report: 0 } } },
+    });
+    expect((await table.items('job#*'))[0]).toMatchObject({
+      lastSucceededDue: DUE,
+      lastOutcome: 'SUCCEEDED',
+    });
+    expect(metric('RunsSucceeded')).toBe(1);
+    expect(metric('StartLatency')).toBe(1);
+    expect(publications()).toEqual([]);
+  });
+
+  it('a failed exit code gives one alert, however often the event comes', async () => {
+    const handler = await loadHandler();
+    const task = await startedTask(handler);
+    const stopped = ecs.stopped(task, 1);
+    await handler(stopped, lambdaContext());
+    await handler(stopped, lambdaContext());
+    await Promise.all([handler(stopped, lambdaContext()), handler(stopped, lambdaContext())]);
+    expect(publications()).toHaveLength(1);
+    expect(publications()[0]).toMatchObject({
+      subject: 'Job nightly-report failed: run due 2025-01-15T02:00:00Z',
+      data: { type: 'FailedRun', tasks: [{ taskArn: task, summary: 'container report exited 1' }] },
+    });
+    expect(await runRecord()).toMatchObject({ status: 'FAILED' });
+    expect(metric('RunsFailed')).toBe(1);
+  });
+
+  it('ignores tasks it did not start', async () => {
+    const handler = await loadHandler();
+    const event = fixture('task-stopped-failed.json') as { detail: Record<string, unknown> };
+    expect(
+      await handler(
+        { ...event, detail: { ...event.detail, startedBy: 'ecs-svc/123', tags: [] } },
+        lambdaContext(),
+      ),
+    ).toEqual({
+      status: 'ignored',
+      reason: 'task not started by run-scheduled-task',
+    });
+  });
+
+  it('keeps only the last RUN_HISTORY finished runs', async () => {
+    const handler = await loadHandler({ RUN_HISTORY: '2' });
+    for (const hour of ['01', '02', '03']) {
+      const due = `2025-01-15T${hour}:00:00Z`;
+      vi.setSystemTime(Date.parse(due) + 1_000);
+      await handler(invocation({}, due), lambdaContext());
+      const task = ecs.runningTasks()[0]?.taskArn as string;
+      await handler(ecs.stopped(task, 0), lambdaContext());
+    }
+    const runs = (await table.items('job#nightly-report')).filter((item) =>
+      String(item.sk).startsWith('run#'),
+    );
+    expect(runs.map((run) => run.sk)).toEqual(['run#2025-01-15T02:00:00Z', 'run#2025-01-15T03:00:00Z']);
+  });
+});
+
+describe('the periodic pass', () => {
+  it('stops a run past activeDeadlineSeconds with a reason saying so; its stop is a failure', async () => {
+    const handler = await loadHandler();
+    await handler(invocation({ activeDeadlineSeconds: 600 }), lambdaContext());
+    const task = [...ecs.tasks.keys()][0] as string;
+    vi.setSystemTime(DUE_MS + 5_000 + 599_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      deadlineStops: [],
+    });
+    vi.setSystemTime(DUE_MS + 5_000 + 600_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      deadlineStops: [{ taskArn: task, ageSeconds: 600 }],
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, {
+      task,
+      reason:
+        'ecs-autopilot: job nightly-report run due 2025-01-15T02:00:00Z exceeded activeDeadlineSeconds (600 s): active for 600 s',
+    });
+    expect(metric('DeadlineStops')).toBe(1);
+    await handler(ecs.stopped(task, 143), lambdaContext());
+    expect(publications()[0]?.text).toMatch(
+      /stopped before it finished \(UserInitiated\): ecs-autopilot: job nightly-report .* exceeded activeDeadlineSeconds/,
+    );
+  });
+
+  it('records the outcome of a run whose stop event was lost', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    const task = [...ecs.tasks.keys()][0] as string;
+    ecs.stopped(task, 2); // the event never reaches the function
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      outcomesRecovered: 1,
+    });
+    expect(await runRecord()).toMatchObject({ status: 'FAILED' });
+    expect(publications()).toHaveLength(1);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      outcomesRecovered: 0,
+    });
+    expect(publications()).toHaveLength(1);
+  });
+
+  it('reports a run left PENDING past its deadline as missed, once', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }];
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext(20_000));
+    vi.setSystemTime(DUE_MS + 1_000_000);
+    await handler(fixture('reconcile-tick.json'), lambdaContext());
+    await handler(fixture('reconcile-tick.json'), lambdaContext());
+    expect(await runRecord()).toMatchObject({ status: 'MISSED' });
+    expect(publications()).toHaveLength(1);
+    expect(publications()[0]?.text).toMatch(/RunTask attempts: 1 \(RESOURCE:MEMORY ×1\)/);
+  });
+
+  it('has nothing to do without known jobs', async () => {
+    const handler = await loadHandler();
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      status: 'reconciled',
+      jobs: 0,
+    });
+  });
+});
+
+describe('dry run', () => {
+  it('returns the RunTask request it would make and changes nothing', async () => {
+    const handler = await loadHandler({ DRY_RUN: 'true' });
+    const result = await handler(invocation(), lambdaContext());
+    expect(result).toMatchObject({
+      status: 'planned',
+      dryRun: true,
+      plan: {
+        decision: { action: 'run' },
+        runTask: {
+          taskDefinition: 'report:7',
+          clientToken: clientTokenFor('nightly-report', DUE, 1),
+          count: 1,
+        },
+        stopTasks: [],
+      },
+    });
+    expect(runTasks()).toEqual([]);
+    expect(await table.items('job#nightly-report')).toEqual([]);
+    expect(await table.items('job#*')).toEqual([]);
+  });
+
+  it('shows the skip and why', async () => {
+    ecs.start({ startedBy: 'ecs-autopilot/nightly-report/20250115T010000Z', taskDefinition: 'report:7' });
+    const handler = await loadHandler({ DRY_RUN: 'true' });
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({
+      plan: {
+        decision: {
+          action: 'skip',
+          reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T01:00:00Z (1 task) is still active',
+        },
+      },
+    });
+  });
+
+  it('an invalid job is reported but not alerted', async () => {
+    const handler = await loadHandler({ DRY_RUN: 'true' });
+    expect(await handler(fixture('invalid-job.json'), lambdaContext())).toMatchObject({
+      status: 'invalid-job',
+      alert: 'planned',
+    });
+    expect(publications()).toEqual([]);
+  });
+});
