@@ -43,6 +43,14 @@ const CONSTRUCTED: readonly { entry: string; signals: StopSignals }[] = [
   },
   { entry: 'spot-stop-code', signals: { stopCode: 'SpotInterruption' } },
   {
+    // containerd's wording for a tag missing from ECR (Fargate, newer EC2 agents).
+    entry: 'image-not-found',
+    signals: {
+      stoppedReason:
+        'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.3: not found',
+    },
+  },
+  {
     entry: 'user-stop-code',
     signals: { stopCode: 'UserInitiated', stoppedReason: 'Deploy rollback by Jenkins' },
   },
@@ -126,6 +134,14 @@ describe('classify: precedence and facts', () => {
       'Image 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.2 was not found in Amazon ECR.',
     );
     expect(result.evidence[0]).toMatchObject({ source: 'container', container: 'api' });
+  });
+
+  it('reads the image out of containerd\'s "not found" for a missing tag', () => {
+    const result = classify({
+      stoppedReason:
+        'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.3: not found',
+    });
+    expect(result.facts.image).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.3');
   });
 
   it('treats a stop by a user as intentional even when the container was killed', () => {

@@ -16,6 +16,8 @@ export interface ContainerSignal {
   image?: string | undefined;
   reason?: string | undefined;
   exitCode?: number | null | undefined;
+  /** The awslogs group of the container, when the task definition is known. */
+  logGroup?: string | undefined;
 }
 
 /** What ECS tells about a stopped task; an event detail or an SDK Task both fit. */
@@ -83,6 +85,7 @@ function containerFacts(container: ContainerSignal | undefined): Facts {
   if (container?.name) facts.container = container.name;
   if (container?.image) facts.image = container.image;
   if (typeof container?.exitCode === 'number') facts.exitCode = String(container.exitCode);
+  if (container?.logGroup) facts.logGroup = container.logGroup;
   return facts;
 }
 

@@ -117,6 +117,19 @@ export const MESSAGE_FIXTURES: readonly MessageFixture[] = [
     expected: { category: 'image-pull', entry: 'image-pull-failed' },
     source: 'https://linden.consulting/en/blog/ecs-task-stopped-error',
   },
+  {
+    stoppedReason:
+      'CannotPullContainerError: inspect image has been retried 5 time(s): httpReaderSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/amazon/aws-for-fluent-bit/manifests/sha256:330a24bcd4e0058d70e70a0bb1ff805065161ffe3aa96296f09b555...',
+    expected: { category: 'image-pull', entry: 'image-pull-failed' },
+    source: 'https://github.com/aws/aws-for-fluent-bit/issues/234',
+    note: 'Docker Hub answered an unexpected status (its pull limit at the time)',
+  },
+  {
+    containerReason:
+      'Error response from daemon: failed to resolve reference "public.ecr.aws/lambda/provided:al2023": unexpected status from HEAD request to https://public.ecr.aws/v2/lambda/provided/manifests/al2023: 403 Forbidden',
+    expected: { category: 'registry-auth', entry: 'pull-access-denied' },
+    source: 'https://github.com/aws/aws-lambda-base-images/issues/220',
+  },
   // Rate limits: Docker Hub, ECR Public, ECR token throttling.
   {
     containerReason: 'ERROR: toomanyrequests: Too Many Requests.',

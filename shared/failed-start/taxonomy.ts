@@ -208,6 +208,7 @@ export const TAXONOMY: readonly TaxonomyEntry[] = [
     match: {
       reason: [
         /manifest for (?<image>\S+) not found/i,
+        /failed to resolve ref "?(?<image>[^\s"]+?)"?: (?:\S+: )?not found/i,
         /manifest unknown/i,
         /Tag (?<tag>\S+) not found in repository (?<image>\S+)/i,
         /repository (?<image>\S+) not found/i,

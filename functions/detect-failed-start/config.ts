@@ -1,0 +1,33 @@
+import { env, loadConfig } from '../../shared/runtime/config';
+
+export const configShape = {
+  /** DynamoDB state table (pk, sk, ttl): per-task markers and per-problem alert windows. */
+  STATE_TABLE: env.string(),
+  /** SNS topic that receives the alerts (email text, JSON for SQS/Lambda/HTTP subscribers). */
+  ALERT_TOPIC_ARN: env.string(),
+  /** After an alert, further failures of the same problem (cluster, group, category) are counted, not sent, for this long. */
+  ALERT_WINDOW_SECONDS: env.seconds(900, { min: 60, max: 86_400 }),
+  /** true: also alert on tasks stopped on purpose before running (StopTask, a deployment scaling in pending tasks). */
+  ALERT_ON_INTENTIONAL_STOPS: env.boolean(false),
+  /** Clusters the reconcile pass looks at for failures whose event was lost (comma-separated); default DEFAULT_CLUSTER. */
+  CLUSTERS: env.list(),
+  /** Cluster the reconcile pass looks at when CLUSTERS is empty. */
+  DEFAULT_CLUSTER: env.optionalString(),
+  /** true: log the classification and the alert it would send; write and publish nothing. */
+  DRY_RUN: env.boolean(false),
+};
+
+export type FailedStartConfig = ReturnType<typeof loadFailedStartConfig>;
+
+export function loadFailedStartConfig(source: Record<string, string | undefined> = process.env) {
+  const raw = loadConfig(configShape, source);
+  const clusters = raw.CLUSTERS.length > 0 ? raw.CLUSTERS : raw.DEFAULT_CLUSTER ? [raw.DEFAULT_CLUSTER] : [];
+  return {
+    table: raw.STATE_TABLE,
+    topicArn: raw.ALERT_TOPIC_ARN,
+    windowSeconds: raw.ALERT_WINDOW_SECONDS,
+    alertOnIntentionalStops: raw.ALERT_ON_INTENTIONAL_STOPS,
+    clusters,
+    dryRun: raw.DRY_RUN,
+  };
+}

@@ -1,0 +1,97 @@
+import { neverRan } from '../ecs/lifecycle';
+import type { Repeats } from './alert';
+import type { Classification } from './classify';
+import { isIntentional } from './classify';
+import type { TaskSnapshot } from './events';
+import type { Category } from './taxonomy';
+
+/** Why a stopped-task event needs no alert, before any classification. */
+export type ScreenResult = 'not-stopped' | 'ran-then-stopped' | 'failed-to-start';
+
+/**
+ * Only tasks that stopped without ever running are failures to start. A task that ran and then
+ * stopped is another story (crash, deployment) and not this function's business.
+ */
+export function screen(task: TaskSnapshot): ScreenResult {
+  if (task.lastStatus !== 'STOPPED' && task.lastStatus !== 'DELETED') return 'not-stopped';
+  return neverRan(task) ? 'failed-to-start' : 'ran-then-stopped';
+}
+
+export interface DecideOptions {
+  alertOnIntentionalStops: boolean;
+}
+
+/** Stops on purpose (a user, a deployment scaling in pending tasks) are not failures unless asked. */
+export function isReportable(classification: Classification, options: DecideOptions): boolean {
+  return options.alertOnIntentionalStops || !isIntentional(classification.category);
+}
+
+// --- State table layout (one table for the project; this function owns the `failure#` prefix) -------
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** One item per stopped task: it is counted once whatever its version, duplicates or event order. */
+export const markerKey = (taskArn: string): ItemKey => ({ pk: `failure#task#${taskArn}`, sk: 'task' });
+
+/** One item per problem: (cluster, group, category). */
+export const problemKey = (
+  task: Pick<TaskSnapshot, 'clusterArn' | 'group'>,
+  category: Category,
+): ItemKey => ({
+  pk: `failure#${task.clusterArn}#${task.group}#${category}`,
+  sk: 'window',
+});
+
+/** Markers outlive EventBridge's 24 h of retries; problem items outlive their quiet window by a week. */
+export const MARKER_TTL_SECONDS = 2 * 24 * 3600;
+export const PROBLEM_TTL_AFTER_WINDOW_SECONDS = 7 * 24 * 3600;
+
+export const ttlAt = (epochMs: number, afterSeconds: number) => Math.ceil(epochMs / 1000) + afterSeconds;
+
+/** Progress of one task through count → alert, so a crashed invocation can be finished by another. */
+export type MarkerStage = 'claimed' | 'counted' | 'done';
+
+/** What the problem window said about this failure. */
+export type CountOutcome =
+  | { kind: 'alert'; repeats: Repeats }
+  | { kind: 'suppressed'; failedInWindow: number; quietUntil: number; lastAlertAt: number };
+
+/** The problem item as stored. */
+export interface ProblemWindow {
+  windowStartedAt?: number;
+  quietUntil?: number;
+  suppressed?: number;
+}
+
+/** Reads the update's old item when a window was (re)opened: the first failure after the quiet time. */
+export function openedWindow(
+  old: ProblemWindow | undefined,
+  now: number,
+  windowSeconds: number,
+): CountOutcome {
+  const quietUntil = now + windowSeconds * 1000;
+  const failedMeanwhile = old?.suppressed ?? 0;
+  if (old?.windowStartedAt === undefined || failedMeanwhile === 0) {
+    return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil } };
+  }
+  return {
+    kind: 'alert',
+    repeats: { kind: 'again', failedMeanwhile, lastAlertAt: old.windowStartedAt, windowSeconds, quietUntil },
+  };
+}
+
+/** What a dry run would do with this failure, from a read of the problem item. */
+export function predict(window: ProblemWindow | undefined, now: number, windowSeconds: number): CountOutcome {
+  if (window?.quietUntil !== undefined && window.quietUntil > now) {
+    return {
+      kind: 'suppressed',
+      failedInWindow: (window.suppressed ?? 0) + 1,
+      quietUntil: window.quietUntil,
+      lastAlertAt: window.windowStartedAt ?? now,
+    };
+  }
+  return openedWindow(window, now, windowSeconds);
+}
