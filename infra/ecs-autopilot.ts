@@ -14,6 +14,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { schedulerTargetInput } from '../functions/run-scheduled-task/rules';
+import { clusterName, parseJob, validateJob } from '../shared/schedule';
 import { Arns } from './arns';
 import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_HOOK_NAME } from './constants';
 import { dashboardWidgets } from './dashboard';
@@ -243,6 +245,12 @@ export class EcsAutopilot extends Construct {
     const jobs = this.props.jobs ?? [];
     if (!runner || jobs.length === 0) return undefined;
     const group = new scheduler.ScheduleGroup(this, 'Jobs', {});
+    const role = new iam.Role(this, 'JobsSchedulerRole', {
+      description: 'ecs-autopilot: EventBridge Scheduler invokes run-scheduled-task with each job',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
     for (const { job, schedule, timeWindow, enabled } of jobs) {
       new scheduler.Schedule(this, `Job${pascal(job.name)}`, {
         scheduleGroup: group,
@@ -250,8 +258,9 @@ export class EcsAutopilot extends Construct {
         schedule,
         timeWindow: timeWindow ?? scheduler.TimeWindow.off(),
         enabled: enabled ?? true,
-        target: new schedulerTargets.LambdaInvoke(runner, {
-          input: jobInput(job),
+        target: new InvokeFunction(runner, {
+          role,
+          input: scheduler.ScheduleTargetInput.fromText(schedulerTargetInput(job)),
           deadLetterQueue: this.undeliveredEvents,
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),
@@ -312,14 +321,6 @@ export class EcsAutopilot extends Construct {
   }
 }
 
-/** The Scheduler input: the job, and the due time Scheduler fills in at each invocation. */
-export function jobInput(job: object): scheduler.ScheduleTargetInput {
-  return scheduler.ScheduleTargetInput.fromObject({
-    job,
-    scheduledTime: scheduler.ContextAttribute.scheduledTime,
-  });
-}
-
 function validateProps(props: EcsAutopilotProps): void {
   if (props.clusters.length === 0) throw new Error('EcsAutopilot: `clusters` must name at least one cluster');
   const known = new Set(props.clusters);
@@ -343,6 +344,22 @@ function validateProps(props: EcsAutopilotProps): void {
       'EcsAutopilot: drain-instance needs `autoScalingGroups` to drain; list them, or set drainInstance: { enabled: false }',
     );
   }
+  const names = new Set<string>();
+  for (const { job } of props.jobs ?? []) {
+    const parsed = parseJob(job);
+    const problems = parsed.ok ? validateJob(parsed.job) : parsed.problems;
+    if (problems.length > 0) {
+      const where = typeof job.name === 'string' ? job.name : JSON.stringify(job).slice(0, 60);
+      throw new Error(
+        `EcsAutopilot: job ${where} is invalid: ${problems.map((p) => `${p.path || 'job'}: ${p.message}`).join('; ')}`,
+      );
+    }
+    if (names.has(job.name)) throw new Error(`EcsAutopilot: two jobs are named ${job.name}`);
+    names.add(job.name);
+    const cluster = clusterName(job.cluster ?? props.defaultCluster ?? props.clusters[0]);
+    if (unknown(cluster))
+      throw new Error(`EcsAutopilot: job ${job.name} runs in cluster ${cluster}, not in clusters`);
+  }
   for (const provider of props.capacityProviders ?? []) {
     if (unknown(provider.cluster)) {
       throw new Error(
@@ -365,4 +382,20 @@ export function pascal(name: string): string {
 export function toCdkPattern(pattern: RawEventPattern): events.EventPattern {
   const { 'detail-type': detailType, ...rest } = pattern;
   return { ...rest, ...(detailType === undefined ? {} : { detailType }) } as events.EventPattern;
+}
+
+/** Scheduler's Lambda target, granting invoke on the function only (not on its versions, `:*`). */
+class InvokeFunction extends schedulerTargets.LambdaInvoke {
+  constructor(
+    private readonly fn: AutopilotFunction,
+    props: schedulerTargets.ScheduleTargetBaseProps,
+  ) {
+    super(fn, props);
+  }
+
+  protected override addTargetActionToRole(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn] }),
+    );
+  }
 }

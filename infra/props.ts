@@ -95,7 +95,19 @@ export interface DrainInstanceSettings extends FunctionSettings {
   readonly pollInterval?: Duration;
 }
 
-export interface RunScheduledTaskSettings extends FunctionSettings {}
+export interface RunScheduledTaskSettings extends FunctionSettings {
+  /** For jobs without startingDeadlineSeconds: a run not started this late is missed. @default 900 s */
+  readonly defaultStartingDeadline?: Duration;
+  /** For jobs without retry.maxAttempts: RunTask attempts before a run is missed. @default 30 */
+  readonly retryMaxAttempts?: number;
+  /**
+   * Task definition families RunTask may start besides those of `jobs` (for jobs scheduled outside
+   * the construct, e.g. by your own EventBridge rules).
+   */
+  readonly taskDefinitionFamilies?: string[];
+  /** Task and execution role ARNs RunTask may pass to ECS besides those listed on `jobs`. */
+  readonly passRoleArns?: string[];
+}
 
 export interface DetectFailedStartSettings extends FunctionSettings {
   /** Repeats of one problem within this window are counted, not sent. @default 15 minutes */

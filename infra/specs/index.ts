@@ -1,5 +1,6 @@
 import { drainInstance } from './drain-instance';
+import { runScheduledTask } from './run-scheduled-task';
 import type { FunctionSpec } from './types';
 
 /** Every function, in deployment order. */
-export const FUNCTION_SPECS: readonly FunctionSpec[] = [drainInstance];
+export const FUNCTION_SPECS: readonly FunctionSpec[] = [drainInstance, runScheduledTask];

@@ -51,6 +51,9 @@ export function resolveTemplate(template: CfnTemplate, options: ResolveOptions =
   }
 
   const resources = expandForEach(template.Resources as Record<string, unknown>, parameters) as Resources;
+  for (const id of Object.keys(resources)) {
+    if (id in parameters) throw new Error(`${id} is both a parameter and a resource`);
+  }
   const context: Context = { parameters, conditions: {}, resources, rename, locals: {} };
   for (const [name, expression] of Object.entries(template.Conditions ?? {})) {
     context.conditions[name] = Boolean(evaluate(expression, context));
@@ -58,6 +61,9 @@ export function resolveTemplate(template: CfnTemplate, options: ResolveOptions =
 
   const resolved: Resolved = { resources: {}, logicalIds: {} };
   for (const [id, resource] of Object.entries(resources)) {
+    if (resource.Condition && !(resource.Condition in context.conditions)) {
+      throw new Error(`${id} has an unknown condition ${resource.Condition}`);
+    }
     if (resource.Condition && !context.conditions[resource.Condition]) continue;
     const name = rename(id);
     if (resolved.logicalIds[name]) throw new Error(`Two resources named ${name}`);

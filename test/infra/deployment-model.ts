@@ -41,7 +41,6 @@ const COMPARED_TYPES = [
   'AWS::Logs::LogGroup',
   'AWS::AutoScaling::LifecycleHook',
   'AWS::CloudWatch::Alarm',
-  'AWS::Scheduler::ScheduleGroup',
 ];
 
 export function sortKeys(value: Json): Json {
@@ -164,12 +163,8 @@ export function cdkModel(template: CfnTemplate, rootId: string): DeploymentModel
           );
         }
       }
-      if (other.Type === 'AWS::Scheduler::Schedule') {
-        const target = other.Properties.Target as Props;
-        if (target.Arn !== fnArn) continue;
-        triggers.push(canonical(schedulerTrigger(other.Properties, target)));
-      }
     }
+    triggers.push(...schedulesOf(resolved, name));
     functions[name] = {
       handler: props.Handler,
       runtime: props.Runtime,
@@ -193,6 +188,17 @@ export function cdkModel(template: CfnTemplate, rootId: string): DeploymentModel
   return { functions, resources: otherResources(resolved, () => false) };
 }
 
+/** EventBridge Scheduler schedules whose target is the function. */
+function schedulesOf(resolved: Resolved, functionName: string): string[] {
+  return Object.values(resolved.resources)
+    .filter(
+      (resource) =>
+        resource.Type === 'AWS::Scheduler::Schedule' &&
+        (resource.Properties.Target as Props).Arn === `\${${functionName}.Arn}`,
+    )
+    .map((resource) => canonical(schedulerTrigger(resource.Properties, resource.Properties.Target as Props)));
+}
+
 function schedulerTrigger(props: Props, target: Props): Json {
   return {
     scheduler: props.ScheduleExpression,
@@ -200,6 +206,7 @@ function schedulerTrigger(props: Props, target: Props): Json {
     window: sortKeys(props.FlexibleTimeWindow ?? null),
     state: props.State ?? 'ENABLED',
     input: JSON.parse(String(target.Input)),
+    role: target.RoleArn ?? null,
     retry: retry(target.RetryPolicy),
     deadLetter: ((target.DeadLetterConfig ?? {}) as Props).Arn ?? null,
   };
@@ -253,6 +260,7 @@ export function samModel(
           throw new Error(`Event type ${String(event.Type)} of ${name} is not compared`);
       }
     });
+    triggers.push(...schedulesOf(resolved, name));
     functions[name] = {
       handler: props.Handler,
       runtime: props.Runtime,
