@@ -1126,6 +1126,7 @@ export class World {
       }
       group.desiredCapacity -= 1;
     }
+    this.dirty = true;
     const activity = this.beginTermination(
       ec2,
       group,
@@ -1943,22 +1944,18 @@ export class World {
       this.launchForService(service, Math.min(missing, room));
     }
 
-    // Stop tasks on draining instances while enough healthy tasks remain.
-    let running = current.filter((t) => t.lastStatus === 'RUNNING').length;
-    const totalAfter = () =>
-      [...(this.liveByService.get(service.arn) ?? [])].filter((t) => t.desiredStatus === 'RUNNING');
+    // Stop tasks on draining instances while enough RUNNING tasks remain (replacements count once RUNNING).
+    let running = [...(this.liveByService.get(service.arn) ?? [])].filter(
+      (t) => t.desiredStatus === 'RUNNING' && t.lastStatus === 'RUNNING',
+    ).length;
     for (const task of draining) {
-      if (task.desiredStatus !== 'RUNNING') continue;
-      const stillLive = totalAfter();
-      const nonDraining = stillLive.filter((t) => this.instanceOf(t)?.status !== 'DRAINING').length;
-      if (running - 1 >= minHealthy || nonDraining >= desired) {
-        this.stopTask(
-          task,
-          'Service task stopped because the container instance is being drained',
-          'ServiceSchedulerInitiated',
-        );
-        running--;
-      }
+      if (task.desiredStatus !== 'RUNNING' || running - 1 < minHealthy) continue;
+      this.stopTask(
+        task,
+        'Service task stopped because the container instance is being drained',
+        'ServiceSchedulerInitiated',
+      );
+      running--;
     }
   }
 
@@ -1978,13 +1975,15 @@ export class World {
     }
   }
 
-  /** Daemon tasks on a DRAINING instance stop last, once every other task there has stopped. */
+  /** Daemon tasks on a DRAINING instance stop last, once the replica service tasks there have stopped. */
   private stopDaemonsOnDrainedInstances() {
     for (const instance of this.containerInstances.values()) {
       if (instance.status !== 'DRAINING') continue;
       const live = this.tasksOn(instance);
       const daemons = live.filter((t) => this.isDaemonTask(t));
-      if (daemons.length === 0 || live.length !== daemons.length) continue;
+      // After the replica service tasks; standalone tasks do not hold them.
+      const replicas = live.filter((t) => t.serviceName !== undefined && !this.isDaemonTask(t));
+      if (daemons.length === 0 || replicas.length > 0) continue;
       for (const task of daemons) {
         this.stopTask(
           task,
