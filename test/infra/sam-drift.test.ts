@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_SPECS } from '../../infra/specs';
+import { buildFunction, DIST_DIR } from '../../scripts/build';
+import { configShape as drainConfig } from '../../functions/drain-instance/config';
+import { configShape as scheduleConfig } from '../../functions/run-scheduled-task/config';
+import { loadConfig } from '../../shared/runtime/config';
+import { loadCfnYaml, parseCfnYaml } from './cfn-yaml';
+import { cdkModel, type DeploymentModel, differences, samModel } from './deployment-model';
+import { ROOT_ID, synthExample, templateOf } from './fixture';
+
+/**
+ * template.yaml (SAM) and the CDK construct deploy the same thing, and both match the code: same
+ * functions and handlers, event patterns, schedules, IAM statements, environment, async settings,
+ * table, topic, queues, log groups, hooks and alarms. The SAM template is read with its default
+ * parameters, which describe the example app's sample universe.
+ */
+
+const CONFIG_SHAPES: Record<string, Parameters<typeof loadConfig>[0]> = {
+  'drain-instance': drainConfig,
+  'run-scheduled-task': scheduleConfig,
+};
+
+const samText = readFileSync('template.yaml', 'utf8');
+const { stack } = synthExample();
+const cdkJson = templateOf(stack).json;
+const cdk = cdkModel(cdkJson, ROOT_ID);
+const sam = samModel(parseCfnYaml(samText));
+
+/** Function name in templates (`DrainInstance`) → folder (`drain-instance`). */
+const folderOf = (name: string) => name.replace(/[A-Z]/g, (c, i) => (i === 0 ? '' : '-') + c.toLowerCase());
+
+describe('SAM template and CDK construct', () => {
+  it('deploy the same functions, triggers, permissions, environment and resources', () => {
+    expect(differences(cdk, sam)).toEqual([]);
+  });
+
+  it('deploy every function of the project', () => {
+    const expected = FUNCTION_SPECS.map((spec) => spec.name).sort();
+    expect(Object.keys(cdk.functions).map(folderOf).sort()).toEqual(expected);
+    expect(Object.keys(sam.functions).map(folderOf).sort()).toEqual(expected);
+  });
+
+  it('build each function from its own entry point with the same esbuild settings', () => {
+    const template = loadCfnYaml('template.yaml');
+    for (const spec of FUNCTION_SPECS) {
+      const name = Object.keys(sam.functions).find((fn) => folderOf(fn) === spec.name) as string;
+      const metadata = template.Resources[name].Metadata as { BuildMethod: string; BuildProperties: Record<string, unknown> };
+      expect(metadata.BuildMethod).toBe('esbuild');
+      expect(metadata.BuildProperties).toMatchObject({
+        EntryPoints: [`functions/${spec.name}/index.ts`],
+        Format: 'esm',
+        OutExtension: ['.js=.mjs'],
+        Target: 'node22',
+        Minify: true,
+        Sourcemap: true,
+      });
+      expect(existsSync(join('functions', spec.name, 'index.ts'))).toBe(true);
+    }
+  });
+});
+
+describe('handlers', () => {
+  beforeAll(async () => {
+    await Promise.all(FUNCTION_SPECS.map((spec) => buildFunction(spec.name)));
+  }, 60_000);
+
+  it.each(FUNCTION_SPECS.map((spec) => spec.name))(
+    '%s: the handler both templates name is exported by the bundle npm run build makes',
+    (name) => {
+      const fn = Object.entries(cdk.functions).find(([key]) => folderOf(key) === name)?.[1];
+      const [file, exported] = String(fn?.handler).split('.');
+      const bundle = join(DIST_DIR, name, `${file}.mjs`);
+      expect(existsSync(bundle)).toBe(true);
+      const meta = JSON.parse(readFileSync(join(DIST_DIR, name, 'meta.json'), 'utf8')) as {
+        outputs: Record<string, { exports: string[] }>;
+      };
+      const output = Object.entries(meta.outputs).find(([path]) => path.endsWith(`${name}/${file}.mjs`))?.[1];
+      expect(output?.exports).toContain(exported);
+    },
+  );
+});
+
+describe('environment', () => {
+  it.each(FUNCTION_SPECS.map((spec) => spec.name))(
+    "%s: the deployed variables pass the function's own configuration check",
+    (name) => {
+      const shape = CONFIG_SHAPES[name];
+      expect(shape, `add ${name}'s configShape to this test`).toBeDefined();
+      const fn = Object.entries(cdk.functions).find(([key]) => folderOf(key) === name)?.[1];
+      const environment = Object.fromEntries(
+        Object.entries(fn?.environment ?? {}).map(([key, value]) => [key, String(value)]),
+      );
+      expect(() => loadConfig(shape, environment)).not.toThrow();
+      // Every variable set is one the function reads (or the runtime's own).
+      const known = new Set([...Object.keys(shape), 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL']);
+      expect(Object.keys(environment).filter((key) => !known.has(key))).toEqual([]);
+    },
+  );
+});
+
+describe('the comparison notices a change on one side', () => {
+  const samWith = (from: string, to: string): DeploymentModel => {
+    expect(samText).toContain(from);
+    return samModel(parseCfnYaml(samText.replace(from, to)));
+  };
+
+  it('in an event pattern', () => {
+    const changed = samWith('detail-type: [EC2 Spot Instance Interruption Warning]', 'detail-type: [EC2 Spot Instance Request Fulfillment]');
+    expect(differences(cdk, changed).join('\n')).toMatch(/DrainInstance triggers: only in/);
+  });
+
+  it('in a handler path', () => {
+    const changed = samWith('Handler: index.handler\n      Description: Drains', 'Handler: main.handler\n      Description: Drains');
+    expect(differences(cdk, changed).join('\n')).toMatch(/DrainInstance handler/);
+  });
+
+  it('in an IAM action', () => {
+    const changed = samWith('Action: [ecs:DescribeTasks, ecs:StopTask]', 'Action: [ecs:DescribeTasks]');
+    expect(differences(cdk, changed).join('\n')).toMatch(/permissions: only in CDK: Allow ecs:StopTask/);
+  });
+
+  it('in an environment variable', () => {
+    const changed = samWith('DRAIN_DEADLINE_SECONDS:', 'DRAIN_DEADLINE:');
+    expect(differences(cdk, changed).join('\n')).toMatch(/environment DRAIN_DEADLINE_SECONDS/);
+  });
+
+  it('in a lifecycle hook', () => {
+    const changed = samWith('DefaultResult: CONTINUE', 'DefaultResult: ABANDON');
+    expect(differences(cdk, changed).join('\n')).toMatch(/AWS::AutoScaling::LifecycleHook: only in/);
+  });
+});
