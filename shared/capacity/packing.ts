@@ -10,7 +10,7 @@ import type { Shape } from './snapshot';
 /** A compiled memberOf expression. */
 export interface MemberOf {
   text: string;
-  /** The answer changes as tasks are placed (task:group), so it cannot be memoized. */
+  /** The answer changes as tasks are placed (task:group, runningTasksCount): not memoized. */
   usesTaskGroups: boolean;
   test(view: InstanceView): boolean;
 }
@@ -41,8 +41,8 @@ export interface Bin {
   placed: number;
   /** Placed tasks by item group id; kept for new bins only (local improvement moves them). */
   contents: Map<number, number> | undefined;
-  /** memberOf answers that do not depend on placements, by item group id. */
-  memo: Map<number, boolean>;
+  /** memberOf answers that do not depend on placements, by item group id (made when first needed). */
+  memo: Map<number, boolean> | undefined;
   /** For new bins with mixed instance types: a constraint must hold for each type they may be. */
   alternativeTypes: string[] | undefined;
 }
@@ -69,11 +69,26 @@ export function newBin(
   const groups = new Map<string, number>();
   for (const group of init.groups ?? []) groups.set(group, (groups.get(group) ?? 0) + 1);
   return {
-    ...init,
+    kind: init.kind,
+    id: init.id,
+    instanceType: init.instanceType,
+    availabilityZone: init.availabilityZone,
+    capacityCpu: init.capacityCpu,
+    capacityMemory: init.capacityMemory,
+    cpu: init.cpu,
+    memoryMiB: init.memoryMiB,
+    gpus: init.gpus,
+    enis: init.enis,
+    tcp: init.tcp,
+    udp: init.udp,
     groups,
+    attributes: init.attributes,
+    registeredAt: init.registeredAt,
+    tasks: init.tasks,
     placed: 0,
     contents: init.kind === 'new' ? new Map() : undefined,
-    memo: new Map(),
+    memo: undefined,
+    alternativeTypes: init.alternativeTypes,
   };
 }
 
@@ -106,16 +121,32 @@ export function binView(bin: Bin, instanceType = bin.instanceType): InstanceView
   };
 }
 
+/** One view per bin for the constraints placements don't change; built on first use. */
+const staticViews = new WeakMap<Bin, InstanceView>();
+function staticView(bin: Bin): InstanceView {
+  let view = staticViews.get(bin);
+  if (!view) {
+    view = binView(bin);
+    staticViews.set(bin, view);
+  }
+  return view;
+}
+
 function memberOfHolds(bin: Bin, item: ItemGroup): boolean {
   const memberOf = item.memberOf;
   if (!memberOf) return true;
   if (!memberOf.usesTaskGroups) {
-    const known = bin.memo.get(item.id);
+    const known = bin.memo?.get(item.id);
     if (known !== undefined) return known;
   }
-  const types = bin.alternativeTypes ?? [bin.instanceType];
-  const holds = types.every((type) => memberOf.test(binView(bin, type)));
-  if (!memberOf.usesTaskGroups) bin.memo.set(item.id, holds);
+  const types = bin.alternativeTypes;
+  const holds = types
+    ? types.every((type) => memberOf.test(binView(bin, type)))
+    : memberOf.test(memberOf.usesTaskGroups ? binView(bin) : staticView(bin));
+  if (!memberOf.usesTaskGroups) {
+    bin.memo ??= new Map();
+    bin.memo.set(item.id, holds);
+  }
   return holds;
 }
 

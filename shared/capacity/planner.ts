@@ -5,7 +5,13 @@
  * scale-in protection changes and the demand that can never be placed.
  */
 import { shapeKey } from '../ecs/requirements';
-import { type BoundKind, type LowerBound, lowerBound, type NewInstanceTemplate } from './lower-bound';
+import {
+  type BoundKind,
+  countLimit,
+  type LowerBound,
+  lowerBound,
+  type NewInstanceTemplate,
+} from './lower-bound';
 import { compileMemberOf as defaultCompileMemberOf } from './member-of';
 import {
   type Bin,
@@ -148,30 +154,38 @@ export function planCapacity(
 
   // Demand, grouped by shape and constraints.
   const { items, unplaceable: badConstraints } = groupDemand(snapshot, compile);
-  const existingAtStart = [...registeredBins, ...launchingBins].map(cloneFree);
 
   // Demand no instance of this group can ever take is reported, not scaled for.
   const unplaceable: Unplaceable[] = [...badConstraints];
   const placeable: ItemGroup[] = [];
   const probeZones = group.availabilityZones.length > 0 ? group.availabilityZones : [undefined];
   for (const item of items) {
-    const onExisting = [...registeredBins, ...launchingBins].some((bin) => fits(bin, item));
-    const onNew = probeZones.some((zone) => fits(freshBin(snapshot, template, 'new', 'probe', zone), item));
-    if (onExisting || onNew) placeable.push(item);
+    const placeableSomewhere =
+      probeZones.some((zone) => fits(freshBin(snapshot, template, 'new', 'probe', zone), item)) ||
+      registeredBins.some((bin) => fits(bin, item)) ||
+      launchingBins.some((bin) => fits(bin, item));
+    if (placeableSomewhere) placeable.push(item);
     else unplaceable.push(whyUnplaceable(item, snapshot, template));
   }
+  // Bound before placing: it needs the free room as it is now.
+  const bound = lowerBound(placeable, [...registeredBins, ...launchingBins], template);
 
   // Registered instances: busy ones first (fullest first), then idle ones, most valuable first, so
   // that the least valuable stay empty and can go.
   const removalOrder = leastValuableFirst(usable, now);
   const idleRank = new Map(removalOrder.map((instance, index) => [instance.id, index]));
-  const busyFirst = [...registeredBins].sort((a, b) => {
-    const idleA = idleRank.has(a.id) && isIdle(instanceById.get(a.id));
-    const idleB = idleRank.has(b.id) && isIdle(instanceById.get(b.id));
-    if (idleA !== idleB) return idleA ? 1 : -1;
-    if (idleA) return (idleRank.get(b.id) ?? 0) - (idleRank.get(a.id) ?? 0);
-    return fullness(b) - fullness(a);
-  });
+  const order = new Map(
+    registeredBins.map((bin) => {
+      const rank = idleRank.get(bin.id);
+      // Busy: 0..2 by fullness (fullest first); idle: after them, most valuable first.
+      const key =
+        rank !== undefined && isIdle(instanceById.get(bin.id))
+          ? 3 + (removalOrder.length - rank)
+          : 2 - fullness(bin);
+      return [bin, key];
+    }),
+  );
+  const busyFirst = [...registeredBins].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
 
   const newBins: Bin[] = [];
   const placeRound = (round: ItemGroup[]) => {
@@ -201,7 +215,6 @@ export function planCapacity(
   if (headroom) placeRound([headroom]);
   trimTrailingEmpty(newBins);
 
-  const bound = lowerBound(placeable, existingAtStart, template);
   const newInstances = newBins.length;
   const newInstancesByZone: Record<string, number> = {};
   for (const bin of newBins) {
@@ -473,16 +486,6 @@ function launchingBin(instance: LaunchingInstance, snapshot: CapacitySnapshot): 
   });
 }
 
-function cloneFree(bin: Bin): Bin {
-  return {
-    ...bin,
-    tcp: new Set(bin.tcp),
-    udp: new Set(bin.udp),
-    groups: new Map(bin.groups),
-    memo: new Map(),
-  };
-}
-
 function groupDemand(
   snapshot: CapacitySnapshot,
   compile: (expression: string) => MemberOf,
@@ -658,7 +661,8 @@ function packNew(
     while (trialLeft.some((count) => count > 0)) {
       const bin = open();
       bins.push(bin);
-      if (fillBin(bin, round, trialLeft, score) === 0) {
+      const seeded = spreadScarce(bin, round, trialLeft, template);
+      if (fillBin(bin, round, trialLeft, score) + seeded === 0) {
         // A zone constraint: the group's next instance goes to another zone.
         if (++empty >= zoneCount) break;
       } else empty = 0;
@@ -692,6 +696,53 @@ function packNew(
   left.set(best.left);
   for (const bin of best.bins) zones.add(bin.availabilityZone);
   return best.bins;
+}
+
+/**
+ * Tasks limited per instance by a count rather than by size (a host port, distinctInstance, ENIs,
+ * GPUs) need many instances whatever else is placed; packing them last leaves a long tail of
+ * instances holding one each. So each new instance first takes its share of every such group:
+ * what is left of the group over the instances still needed.
+ */
+function spreadScarce(bin: Bin, round: ItemGroup[], left: Int32Array, template: NewInstanceTemplate): number {
+  let cpu = 0;
+  let memory = 0;
+  let binsLeft = 1;
+  const needs: { index: number; instances: number }[] = [];
+  round.forEach((item, index) => {
+    const count = left[index] ?? 0;
+    if (count <= 0) return;
+    cpu += item.shape.cpu * count;
+    memory += item.shape.memoryMiB * count;
+    const bySize = Math.min(
+      item.shape.cpu > 0 ? Math.floor(template.cpu / item.shape.cpu) : Number.POSITIVE_INFINITY,
+      item.shape.memoryMiB > 0
+        ? Math.floor(template.memoryMiB / item.shape.memoryMiB)
+        : Number.POSITIVE_INFINITY,
+    );
+    const instances = Math.ceil(count / Math.max(1, Math.min(countLimit(item, template), bySize)));
+    needs.push({ index, instances });
+    binsLeft = Math.max(binsLeft, instances);
+  });
+  binsLeft = Math.max(
+    binsLeft,
+    Math.ceil(cpu / (template.cpu || 1)),
+    Math.ceil(memory / (template.memoryMiB || 1)),
+  );
+  let placed = 0;
+  // The groups that need most of the remaining instances go first.
+  needs.sort((a, b) => b.instances - a.instances);
+  for (const { index, instances } of needs) {
+    if (instances * 2 < binsLeft) break;
+    const item = round[index] as ItemGroup;
+    let quota = Math.ceil((left[index] ?? 0) / binsLeft);
+    while (quota-- > 0 && fits(bin, item)) {
+      place(bin, item);
+      left[index] = (left[index] ?? 0) - 1;
+      placed++;
+    }
+  }
+  return placed;
 }
 
 /**
@@ -735,52 +786,60 @@ function better(bins: Bin[], left: Int32Array, than: { bins: Bin[]; left: Int32A
 }
 
 /**
- * Local improvement: empty the least-filled new instance into the others' free space when all its
- * tasks fit there. Repeats while it succeeds; bounded so a pass stays fast.
+ * Local improvement: empty the least-loaded new instances into the others' free room, each task to
+ * the instance it fills best, dropping an instance whenever all its tasks found room. Bounded so a
+ * pass stays fast.
  */
 function improve(bins: Bin[], round: ItemGroup[]): void {
+  if (bins.length < 2) return;
   const byId = new Map(round.map((item) => [item.id, item]));
-  for (let attempt = 0; attempt < 32 && bins.length > 1; attempt++) {
-    let emptiest = -1;
-    let lowest = Number.POSITIVE_INFINITY;
-    for (let index = 0; index < bins.length; index++) {
-      const bin = bins[index] as Bin;
-      const load = 1 - bin.cpu / bin.capacityCpu + (1 - bin.memoryMiB / bin.capacityMemory);
-      if (load < lowest) {
-        lowest = load;
-        emptiest = index;
-      }
-    }
-    const source = bins[emptiest] as Bin;
+  const load = (bin: Bin) => 2 - bin.cpu / bin.capacityCpu - bin.memoryMiB / bin.capacityMemory;
+  const candidates = [...bins].sort((a, b) => load(a) - load(b)).slice(0, 48);
+  for (const source of candidates) {
     const moves: [Bin, ItemGroup][] = [];
     let ok = true;
-    for (const [id, count] of [...(source.contents ?? [])]) {
-      const item = byId.get(id);
+    const tasks = [...(source.contents ?? [])].flatMap(
+      ([id, count]) => Array(count).fill(byId.get(id)) as ItemGroup[],
+    );
+    tasks.sort(
+      (a, b) =>
+        dominantSize(b.shape, source.capacityCpu, source.capacityMemory) -
+        dominantSize(a.shape, source.capacityCpu, source.capacityMemory),
+    );
+    for (const item of tasks) {
       if (!item) {
         ok = false;
         break;
       }
-      for (let copy = 0; copy < count && ok; copy++) {
-        unplace(source, item);
-        const target = bins.find((bin) => bin !== source && fits(bin, item));
-        if (!target) {
-          place(source, item);
-          ok = false;
-          break;
+      unplace(source, item);
+      let target: Bin | undefined;
+      let tightest = Number.POSITIVE_INFINITY;
+      for (const bin of bins) {
+        if (bin === source || !fits(bin, item)) continue;
+        const slack =
+          (bin.cpu - item.shape.cpu) / bin.capacityCpu +
+          (bin.memoryMiB - item.shape.memoryMiB) / bin.capacityMemory;
+        if (slack < tightest) {
+          tightest = slack;
+          target = bin;
         }
-        place(target, item);
-        moves.push([target, item]);
       }
-      if (!ok) break;
+      if (!target) {
+        place(source, item);
+        ok = false;
+        break;
+      }
+      place(target, item);
+      moves.push([target, item]);
     }
     if (!ok) {
       for (const [target, item] of moves.reverse()) {
         unplace(target, item);
         place(source, item);
       }
-      return;
+      continue;
     }
-    bins.splice(emptiest, 1);
+    bins.splice(bins.indexOf(source), 1);
   }
 }
 
