@@ -135,7 +135,7 @@ describe('placement', () => {
       placementStrategy: [{ type: 'binpack', field: 'memory' }],
     });
     expect(fullest.map((i) => i.arn)).toContain(tasks[0]?.containerInstanceArn);
-    expect(world.remaining(world.instances('web')[0]!).memory).toBeGreaterThan(leastFree);
+    expect(world.instances('web').some((i) => world.remaining(i).memory > leastFree)).toBe(true);
   });
 
   it('spreads over availability zones and honours distinctInstance, then reports failures', () => {
@@ -325,7 +325,7 @@ describe('Auto Scaling', () => {
     );
     // Its log-router daemon task follows.
     world.advance(MINUTE);
-    expect(world.tasksOn(registered ?? world.instances()[0]!).map((t) => t.family)).toEqual(['log-router']);
+    expect(registered && world.tasksOn(registered).map((t) => t.family)).toEqual(['log-router']);
   });
 
   it('scales in an unprotected instance through the terminate hook, with the event AWS sends', () => {
@@ -371,7 +371,7 @@ describe('Auto Scaling', () => {
     );
     const instance = world.findContainerInstance(SAMPLE.instances[2]);
     expect(instance?.status).toBe('INACTIVE');
-    expect(world.tasksOn(instance ?? world.instances()[0]!)).toEqual([]);
+    expect(instance && world.tasksOn(instance)).toEqual([]);
   });
 
   it('applies the default result when the heartbeat timeout passes, and heartbeats push it back', () => {

@@ -1,0 +1,106 @@
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ListTasksCommand } from '@aws-sdk/client-ecs';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { classifyAwsError } from '../../shared/aws/errors';
+import { localClients } from './clients';
+import { type LocalAws, SAMPLE, startLocalAws } from './index';
+import { useLocalAwsEnv } from './vitest';
+
+let aws: LocalAws;
+let once: ReturnType<typeof localClients>;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ seed: 'sample' });
+  once = localClients(aws.endpoint, { maxAttempts: 1 });
+});
+beforeEach(() => aws.reset('sample'));
+afterAll(() => aws.close());
+
+describe('injected faults', () => {
+  it('answers each service with its own throttling error shape', async () => {
+    aws.faults.set({ operation: '*', throttleRate: 1 });
+    const errors = await Promise.all([
+      once.ecs.send(new ListTasksCommand({ cluster: 'web' })).catch((e: unknown) => e),
+      once.autoScaling.send(new DescribeAutoScalingGroupsCommand({})).catch((e: unknown) => e),
+      once.sns.send(new PublishCommand({ TopicArn: SAMPLE.topicArn, Message: 'm' })).catch((e: unknown) => e),
+      once.dynamodb
+        .send(new GetItemCommand({ TableName: SAMPLE.table, Key: { pk: { S: 'a' }, sk: { S: 'b' } } }))
+        .catch((e: unknown) => e),
+    ]);
+    expect(errors.map((e) => (e as Error).name)).toEqual([
+      'ThrottlingException',
+      'Throttling',
+      'Throttling',
+      'ThrottlingException',
+    ]);
+    expect(errors.map(classifyAwsError)).toEqual(['throttled', 'throttled', 'throttled', 'throttled']);
+    expect(aws.calls.list().every((call) => call.injected === 'throttle' && call.status === 400)).toBe(true);
+  });
+
+  it('answers 5xx server errors the SDK treats as transient', async () => {
+    aws.faults.set({ operation: 'ecs:*', serverErrorRate: 1 });
+    const error = await once.ecs.send(new ListTasksCommand({ cluster: 'web' })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ServerException', $metadata: { httpStatusCode: 500 } });
+    expect(classifyAwsError(error)).toBe('transient');
+  });
+
+  it('is survived by the project adapters: throttled calls are retried by the SDK and succeed', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const { listTaskArns } = await import('../../shared/aws/ecs');
+      aws.faults.set({ operation: 'ecs:ListTasks', throttleRate: 1, times: 2 });
+      const arns = await listTaskArns('web');
+      expect(arns).toHaveLength(9);
+      const attempts = aws.calls.list('ecs:ListTasks');
+      expect(attempts.map((call) => call.injected ?? 'answered')).toEqual([
+        'throttle',
+        'throttle',
+        'answered',
+      ]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('throttles a share of calls, deterministically for the same sequence', async () => {
+    const run = async () => {
+      await aws.reset('sample');
+      aws.faults.set({ operation: 'ecs:ListTasks', throttleRate: 0.3 });
+      const outcomes: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        outcomes.push(
+          await once.ecs.send(new ListTasksCommand({ cluster: 'web' })).then(
+            () => 'ok',
+            () => 'throttled',
+          ),
+        );
+      }
+      return outcomes;
+    };
+    const first = await run();
+    const second = await run();
+    expect(second).toEqual(first);
+    const throttled = first.filter((o) => o === 'throttled').length;
+    expect(throttled).toBeGreaterThan(4);
+    expect(throttled).toBeLessThan(24);
+  });
+
+  it('adds latency to matching calls only', async () => {
+    aws.faults.set({ operation: 'sns:Publish', latencyMs: 150 });
+    const started = performance.now();
+    await once.sns.send(new PublishCommand({ TopicArn: SAMPLE.topicArn, Message: 'm' }));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(aws.world.snsPublications()).toHaveLength(1);
+  });
+
+  it('removes a rule with the function set() returns', async () => {
+    const remove = aws.faults.set({ operation: 'ecs:ListTasks', throttleRate: 1 });
+    await expect(once.ecs.send(new ListTasksCommand({ cluster: 'web' }))).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+    remove();
+    await expect(once.ecs.send(new ListTasksCommand({ cluster: 'web' }))).resolves.toMatchObject({});
+  });
+});
