@@ -1,6 +1,7 @@
+import { detectFailedStart } from './detect-failed-start';
 import { drainInstance } from './drain-instance';
 import { runScheduledTask } from './run-scheduled-task';
 import type { FunctionSpec } from './types';
 
 /** Every function, in deployment order. */
-export const FUNCTION_SPECS: readonly FunctionSpec[] = [drainInstance, runScheduledTask];
+export const FUNCTION_SPECS: readonly FunctionSpec[] = [drainInstance, runScheduledTask, detectFailedStart];

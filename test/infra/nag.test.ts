@@ -12,7 +12,9 @@ import { synthExample } from './fixture';
 
 const { app, stack } = synthExample({ context: { alertEmails: 'oncall@example.com' } });
 
-function acknowledgements(root: IConstruct): { path: string; scope: IConstruct; id: string; reason: string }[] {
+function acknowledgements(
+  root: IConstruct,
+): { path: string; scope: IConstruct; id: string; reason: string }[] {
   return root.node.findAll().flatMap((scope) =>
     scope.node.metadata
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
@@ -34,7 +36,8 @@ describe('cdk-nag', () => {
   ])('%s: no unacknowledged finding', (_, pack) => {
     const report = pack.validateScope(app);
     const findings = report.violations.map(
-      (violation) => `${violation.ruleName} on ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      (violation) =>
+        `${violation.ruleName} on ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
     );
     expect(findings).toEqual([]);
   });
@@ -49,7 +52,9 @@ describe('cdk-nag', () => {
   });
 
   it('acknowledges only these rules', () => {
-    const ids = [...new Set(acknowledgements(stack).map(({ id }) => id.replace(/\[.*$/, '').replace(/^.*::/, '')))];
+    const ids = [
+      ...new Set(acknowledgements(stack).map(({ id }) => id.replace(/\[.*$/, '').replace(/^.*::/, ''))),
+    ];
     expect(ids.sort()).toEqual(
       [
         'AwsSolutions-IAM5', // wildcard resources AWS requires or run-time ids (each listed with its reason)

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_SPECS } from '../../infra/specs';
-import { buildFunction, DIST_DIR } from '../../scripts/build';
+import { configShape as failedStartConfig } from '../../functions/detect-failed-start/config';
 import { configShape as drainConfig } from '../../functions/drain-instance/config';
 import { configShape as scheduleConfig } from '../../functions/run-scheduled-task/config';
+import { FUNCTION_SPECS } from '../../infra/specs';
+import { buildFunction, DIST_DIR } from '../../scripts/build';
 import { loadConfig } from '../../shared/runtime/config';
 import { loadCfnYaml, parseCfnYaml } from './cfn-yaml';
 import { cdkModel, type DeploymentModel, differences, samModel } from './deployment-model';
@@ -20,6 +21,7 @@ import { ROOT_ID, synthExample, templateOf } from './fixture';
 const CONFIG_SHAPES: Record<string, Parameters<typeof loadConfig>[0]> = {
   'drain-instance': drainConfig,
   'run-scheduled-task': scheduleConfig,
+  'detect-failed-start': failedStartConfig,
 };
 
 const samText = readFileSync('template.yaml', 'utf8');
@@ -46,7 +48,10 @@ describe('SAM template and CDK construct', () => {
     const template = loadCfnYaml('template.yaml');
     for (const spec of FUNCTION_SPECS) {
       const name = Object.keys(sam.functions).find((fn) => folderOf(fn) === spec.name) as string;
-      const metadata = template.Resources[name].Metadata as { BuildMethod: string; BuildProperties: Record<string, unknown> };
+      const metadata = template.Resources[name].Metadata as {
+        BuildMethod: string;
+        BuildProperties: Record<string, unknown>;
+      };
       expect(metadata.BuildMethod).toBe('esbuild');
       expect(metadata.BuildProperties).toMatchObject({
         EntryPoints: [`functions/${spec.name}/index.ts`],
@@ -107,12 +112,18 @@ describe('the comparison notices a change on one side', () => {
   };
 
   it('in an event pattern', () => {
-    const changed = samWith('detail-type: [EC2 Spot Instance Interruption Warning]', 'detail-type: [EC2 Spot Instance Request Fulfillment]');
+    const changed = samWith(
+      'detail-type: [EC2 Spot Instance Interruption Warning]',
+      'detail-type: [EC2 Spot Instance Request Fulfillment]',
+    );
     expect(differences(cdk, changed).join('\n')).toMatch(/DrainInstance triggers: only in/);
   });
 
   it('in a handler path', () => {
-    const changed = samWith('Handler: index.handler\n      Description: Drains', 'Handler: main.handler\n      Description: Drains');
+    const changed = samWith(
+      'Handler: index.handler\n      Description: Drains',
+      'Handler: main.handler\n      Description: Drains',
+    );
     expect(differences(cdk, changed).join('\n')).toMatch(/DrainInstance handler/);
   });
 
