@@ -223,6 +223,8 @@ export function buildAlert(input: {
       if (item.image) lines.push(`  image:     ${item.image}`);
       if (item.exitCode !== undefined) lines.push(`  exit code: ${item.exitCode}`);
       if (item.reason) lines.push(`  reason:    ${item.reason}`);
+      if (showLogs && item.logs)
+        lines.push(`  logs:      ${item.logs.group}${item.logs.stream ? ` ${item.logs.stream}` : ''}`);
       return lines.join('\n');
     })
     .join('\n');
@@ -231,7 +233,7 @@ export function buildAlert(input: {
     `Task:             ${links.task}`,
     ...(links.service ? [`Service:          ${links.service}`] : []),
     `Task definition:  ${links.taskDefinition}`,
-    ...(showLogs ? logs.map((item) => `Logs (${item.container}): ${item.url}`) : []),
+    ...(showLogs ? logs.map((item) => `${`Logs (${item.container}):`.padEnd(17)} ${item.url}`) : []),
     `How to fix:       ${classification.docsUrl}`,
   ].join('\n');
 
@@ -255,7 +257,10 @@ export function buildAlert(input: {
     '',
     'CONTAINERS',
     indent(containerLines || '(none reported)'),
-    ...(task.stoppedReason ? ['', 'STOPPED REASON (as ECS wrote it)', indent(task.stoppedReason)] : []),
+    // The task's reason, unless it only repeats a container's reason shown above.
+    ...(task.stoppedReason && !containers.some((item) => item.reason === task.stoppedReason)
+      ? ['', 'STOPPED REASON (as ECS wrote it)', indent(task.stoppedReason)]
+      : []),
     ...(classification.truncated
       ? [indent('(ECS cuts reasons at 255 characters; the end may be missing.)')]
       : []),

@@ -1,0 +1,267 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { InternalErrorException, PublishCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { FailedStartConfig } from './config';
+import type { DetectRuntime, TaskResult } from './detect';
+import {
+  anotherTask,
+  BASE_ENV,
+  ECR,
+  mockAws,
+  publishedAlerts,
+  type SampleEvent,
+  sampleEvent,
+  snsMock,
+  startStateTable,
+} from './handler.fixtures';
+
+let table: Awaited<ReturnType<typeof startStateTable>>;
+let detect: typeof import('./detect');
+let store: typeof import('./store');
+let events: typeof import('../../shared/failed-start/events');
+let ecs: typeof import('../../shared/aws/ecs');
+let tools: ReturnType<typeof import('../../shared/runtime/observability').observability>;
+let loadConfig: typeof import('./config').loadFailedStartConfig;
+
+const T0 = Date.parse('2026-11-21T03:12:42Z');
+const WINDOW_MS = 900_000;
+
+beforeAll(async () => {
+  table = await startStateTable();
+  // Module-scope SDK clients read the endpoint when built: import after dynalite is up.
+  detect = await import('./detect');
+  store = await import('./store');
+  events = await import('../../shared/failed-start/events');
+  ecs = await import('../../shared/aws/ecs');
+  loadConfig = (await import('./config')).loadFailedStartConfig;
+  tools = (await import('../../shared/runtime/observability')).observability('detect-failed-start');
+});
+
+afterAll(async () => {
+  await table?.close();
+});
+
+beforeEach(async () => {
+  await table.reset();
+  mockAws();
+  ecs.clearTaskDefinitionCache();
+});
+
+function runtime(
+  options: { owner?: string; now?: number; env?: Record<string, string>; remainingMs?: number } = {},
+) {
+  const config: FailedStartConfig = loadConfig({ ...BASE_ENV, ...options.env });
+  const remaining = options.remainingMs ?? 30_000;
+  const value: DetectRuntime = {
+    config,
+    ...tools,
+    budget: { remainingMs: () => remaining, hasTimeFor: (ms: number) => remaining >= ms },
+    owner: options.owner ?? 'request-1',
+    now: () => options.now ?? T0,
+  };
+  return value;
+}
+
+function taskOf(event: SampleEvent) {
+  const parsed = events.parseFailedStartEvent(event);
+  if (parsed.kind !== 'task') throw new Error('expected a task event');
+  return parsed.task;
+}
+
+const handle = (event: SampleEvent, options: Parameters<typeof runtime>[0] = {}) =>
+  detect.handleTask(taskOf(event), runtime(options));
+
+const statuses = (results: readonly TaskResult[]) => results.map((result) => result.status);
+
+describe('one alert per problem', () => {
+  const pull = () => sampleEvent('image-pull');
+
+  it('alerts on the first failure with the image and the fix, then counts repeats quietly', async () => {
+    const first = await handle(pull());
+    expect(first).toMatchObject({ status: 'alerted', category: 'image-pull', entryId: 'image-not-found' });
+    const [alert] = publishedAlerts();
+    expect(alert?.subject).toBe('[web] service api failed to start: Image not found');
+    expect(alert?.text).toContain(`${ECR}/api:1.4.3`);
+    expect(alert?.text).toContain('Push the image or fix the image URI');
+
+    const repeats = [];
+    for (let n = 1; n <= 5; n++) repeats.push(await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 }));
+    expect(statuses(repeats)).toEqual(Array(5).fill('counted'));
+    expect(repeats.at(-1)).toMatchObject({ failedInWindow: 5 });
+    expect(publishedAlerts()).toHaveLength(1);
+  });
+
+  it('alerts again after the window, saying how many failed meanwhile', async () => {
+    await handle(pull());
+    for (let n = 1; n <= 7; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });
+    const after = await handle(anotherTask(pull(), 99), { now: T0 + WINDOW_MS + 1 });
+    expect(after.status).toBe('alerted');
+    const alerts = publishedAlerts();
+    expect(alerts).toHaveLength(2);
+    expect(alerts[1]?.subject).toBe(
+      '[web] service api failed to start: Image not found (7 more since 03:12 UTC)',
+    );
+    expect(alerts[1]?.text).toContain(
+      '7 more tasks failed this way since the last alert at 2026-11-21 03:12 UTC',
+    );
+    expect(alerts[1]?.data.repeats).toMatchObject({ first: false, failedMeanwhile: 7 });
+  });
+
+  it('treats a lone failure after a quiet window as a first failure', async () => {
+    await handle(pull());
+    await handle(anotherTask(pull(), 1), { now: T0 + WINDOW_MS + 5_000 });
+    expect(publishedAlerts()[1]?.data.repeats).toMatchObject({ first: true, failedMeanwhile: 0 });
+  });
+
+  it('keeps problems apart by group and by category', async () => {
+    await handle(pull());
+    const otherCategory = await handle(sampleEvent('logging'));
+    const otherGroup = await handle(sampleEvent('standalone-task'));
+    expect(statuses([otherCategory, otherGroup])).toEqual(['alerted', 'alerted']);
+    expect(publishedAlerts()).toHaveLength(3);
+  });
+
+  it('emits the FailedStarts metric by cluster, group and category for each counted failure', async () => {
+    const dimensions = vi.spyOn(Metrics.prototype, 'addDimensions');
+    const metric = vi.spyOn(Metrics.prototype, 'addMetric');
+    await handle(pull());
+    await handle(anotherTask(pull(), 1));
+    await handle(pull()); // the same task again: not counted twice
+    expect(dimensions.mock.calls).toEqual(
+      Array(2).fill([{ cluster: 'web', group: 'service:api', category: 'image-pull' }]),
+    );
+    expect(metric.mock.calls.filter(([name]) => name === 'FailedStarts')).toEqual(
+      Array(2).fill(['FailedStarts', 'Count', 1]),
+    );
+    dimensions.mockRestore();
+    metric.mockRestore();
+  });
+});
+
+describe('duplicates, order and concurrency', () => {
+  it('counts a task once when its event comes twice, or again with a newer or older version', async () => {
+    const event = sampleEvent('image-pull');
+    const version = (value: number): SampleEvent => ({
+      ...event,
+      detail: { ...event.detail, version: value },
+    });
+    expect((await handle(event)).status).toBe('alerted');
+    const again = await handle(event);
+    const newer = await handle(version(7), { now: T0 + 1_000 });
+    const older = await handle(version(1), { now: T0 + 2_000 });
+    expect([again, newer, older]).toEqual(
+      Array(3).fill({ task: event.detail.taskArn, status: 'duplicate', reason: 'already-handled' }),
+    );
+    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
+    expect(problem).toMatchObject({ totalFailures: 1, suppressed: 0 });
+    expect(publishedAlerts()).toHaveLength(1);
+  });
+
+  it('sends one alert when 20 tasks of a crash loop fail at once', async () => {
+    const event = sampleEvent('image-pull');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => handle(anotherTask(event, n + 1), { owner: `request-${n}` })),
+    );
+    expect(statuses(results).filter((status) => status === 'alerted')).toHaveLength(1);
+    expect(statuses(results).filter((status) => status === 'counted')).toHaveLength(19);
+    expect(publishedAlerts()).toHaveLength(1);
+    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
+    expect(problem).toMatchObject({ totalFailures: 20, suppressed: 19, alertsSent: 1 });
+  });
+
+  it('counts once when two invocations handle the same event at the same time', async () => {
+    const event = sampleEvent('image-pull');
+    const results = await Promise.all([handle(event, { owner: 'a' }), handle(event, { owner: 'b' })]);
+    expect(statuses(results).sort()).toEqual(['alerted', 'duplicate']);
+    expect(publishedAlerts()).toHaveLength(1);
+  });
+
+  it('finishes the alert of an invocation that crashed after counting, without counting again', async () => {
+    const task = taskOf(sampleEvent('image-pull'));
+    expect(await store.claimTask(BASE_ENV.STATE_TABLE as string, task, 'crashed', T0, T0 + 30_000)).toEqual({
+      kind: 'claimed',
+    });
+    const outcome = await store.countFailure(BASE_ENV.STATE_TABLE as string, task, 'image-pull', T0, 900);
+    await store.markCounted(BASE_ENV.STATE_TABLE as string, task, 'crashed', 'image-pull', outcome);
+
+    // Within the crashed invocation's lease: left alone.
+    expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 10_000 })).toMatchObject({
+      status: 'duplicate',
+      reason: 'in-progress-elsewhere',
+    });
+    // Lambda's retry a minute later takes over and publishes.
+    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 });
+    expect(resumed.status).toBe('alerted');
+    expect(publishedAlerts()).toHaveLength(1);
+    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
+    expect(problem).toMatchObject({ totalFailures: 1 });
+  });
+
+  it('lets a retry publish when SNS failed the first time', async () => {
+    snsMock.on(PublishCommand).rejectsOnce(new InternalErrorException({ message: 'boom', $metadata: {} }));
+    await expect(handle(sampleEvent('image-pull'), { owner: 'first', remainingMs: 1_000 })).rejects.toThrow(
+      /sns:Publish/,
+    );
+    mockAws();
+    const retry = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 });
+    expect(retry.status).toBe('alerted');
+    expect(publishedAlerts()).toHaveLength(1);
+  });
+});
+
+describe('what is not a failure', () => {
+  it('ignores a task that ran and then stopped: no state, no alert', async () => {
+    expect(await handle(sampleEvent('ran-then-stopped'))).toEqual({
+      task: sampleEvent('ran-then-stopped').detail.taskArn,
+      status: 'ignored',
+      reason: 'ran-then-stopped',
+    });
+    expect(await table.items()).toEqual([]);
+    expect(publishedAlerts()).toEqual([]);
+  });
+
+  it('ignores a deployment scaling in pending tasks, unless asked to alert on intentional stops', async () => {
+    const event = sampleEvent('stopped-by-user-or-scheduler');
+    expect(await handle(event)).toMatchObject({ status: 'ignored', reason: 'intentional-stop' });
+    expect(publishedAlerts()).toEqual([]);
+    const asked = await handle(event, { env: { ALERT_ON_INTENTIONAL_STOPS: 'true' } });
+    expect(asked).toMatchObject({ status: 'alerted', category: 'stopped-by-user-or-scheduler' });
+  });
+});
+
+describe('context', () => {
+  it('alerts without task definition details when DescribeTaskDefinition fails', async () => {
+    const event = sampleEvent('image-pull');
+    event.detail.taskDefinitionArn = 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:99';
+    expect((await handle(event)).status).toBe('alerted');
+    expect(publishedAlerts()[0]?.text).toContain(`${ECR}/api:1.4.3`);
+  });
+
+  it('links the container log stream when the container may have written to it', async () => {
+    await handle(sampleEvent('essential-container-exited'));
+    const [alert] = publishedAlerts();
+    expect(alert?.text).toMatch(
+      /Logs \(report\): +https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#logsV2:log-groups\/log-group\/\$252Fecs\$252Freport\/log-events\/ecs\$252Freport\$252F[0-9a-f]{32}/,
+    );
+  });
+});
+
+describe('dry run', () => {
+  it('writes and publishes nothing, and shows the alert it would send', async () => {
+    const result = await handle(sampleEvent('image-pull'), { env: { DRY_RUN: 'true' } });
+    expect(result).toMatchObject({ status: 'planned', plan: { action: 'alert' } });
+    if (result.status !== 'planned') throw new Error('expected a plan');
+    expect(result.plan.alert?.subject).toBe('[web] service api failed to start: Image not found');
+    expect(await table.items()).toEqual([]);
+    expect(publishedAlerts()).toEqual([]);
+  });
+
+  it('says a failure would only be counted inside a window opened by a live run', async () => {
+    await handle(sampleEvent('image-pull'));
+    const result = await handle(anotherTask(sampleEvent('image-pull'), 2), {
+      env: { DRY_RUN: 'true' },
+      now: T0 + 60_000,
+    });
+    expect(result).toMatchObject({ status: 'planned', plan: { action: 'count', failedInWindow: 1 } });
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { SNS_SUBJECT_MAX } from '../aws/sns';
+import { buildAlert, consoleLinks, containerViews, logLocation, type Repeats, signalsOf } from './alert';
+import { classify } from './classify';
+import type { TaskSnapshot } from './events';
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const TASK_ID = '0123456789abcdef0123456789abcdef';
+const task = (fields: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
+  taskArn: `arn:aws:ecs:us-east-1:123456789012:task/web/${TASK_ID}`,
+  taskId: TASK_ID,
+  clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+  cluster: 'web',
+  region: 'us-east-1',
+  version: 3,
+  lastStatus: 'STOPPED',
+  group: 'service:api',
+  taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:3',
+  taskDefinition: 'api:3',
+  launchType: 'EC2',
+  capacityProviderName: 'web-asg-cp',
+  availabilityZone: 'us-east-1a',
+  stoppedReason: 'Essential container in task exited',
+  containers: [{ name: 'api', exitCode: 1 }, { name: 'log-router' }],
+  ...fields,
+});
+const definition = {
+  containerDefinitions: [
+    {
+      name: 'api',
+      image: `${ECR}/api:1.4.2`,
+      essential: true,
+      logConfiguration: {
+        logDriver: 'awslogs',
+        options: {
+          'awslogs-group': '/ecs/api',
+          'awslogs-region': 'us-east-1',
+          'awslogs-stream-prefix': 'ecs',
+        },
+      },
+    },
+    {
+      name: 'log-router',
+      image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+      essential: false,
+    },
+  ],
+};
+const first: Repeats = { kind: 'first', windowSeconds: 900, quietUntil: Date.parse('2026-11-21T03:27:00Z') };
+
+function alertFor(snapshot: TaskSnapshot, repeats: Repeats = first) {
+  const containers = containerViews(snapshot, definition);
+  return buildAlert({
+    task: snapshot,
+    classification: classify(signalsOf(snapshot, containers)),
+    containers,
+    repeats,
+  });
+}
+
+describe('links', () => {
+  it('points at the task, the service and the task definition in the ECS console', () => {
+    expect(consoleLinks(task())).toEqual({
+      task: `https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/web/tasks/${TASK_ID}?region=us-east-1`,
+      service: 'https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/web/services/api?region=us-east-1',
+      taskDefinition:
+        'https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/api/3?region=us-east-1',
+    });
+    expect(consoleLinks(task({ group: 'family:report' })).service).toBeUndefined();
+  });
+
+  it('resolves the awslogs stream as <prefix>/<container>/<taskId>', () => {
+    expect(logLocation(definition.containerDefinitions[0] as never, TASK_ID, 'us-east-1')).toEqual({
+      container: 'api',
+      region: 'us-east-1',
+      group: '/ecs/api',
+      stream: `ecs/api/${TASK_ID}`,
+      url: `https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Fecs$252Fapi/log-events/ecs$252Fapi$252F${TASK_ID}`,
+    });
+  });
+
+  it('links the log group when no stream prefix is set, and nothing for other drivers', () => {
+    const noPrefix = {
+      name: 'api',
+      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } },
+    };
+    expect(logLocation(noPrefix, TASK_ID, 'eu-west-1')).toMatchObject({
+      region: 'eu-west-1',
+      group: '/ecs/api',
+    });
+    expect(logLocation(noPrefix, TASK_ID, 'eu-west-1')?.stream).toBeUndefined();
+    expect(
+      logLocation({ name: 'api', logConfiguration: { logDriver: 'json-file' } }, TASK_ID, 'us-east-1'),
+    ).toBeUndefined();
+  });
+});
+
+describe('buildAlert', () => {
+  it('tells what failed, why, the fix and the context, with the log stream of the failing container', () => {
+    const alert = alertFor(task());
+    expect(alert.subject).toBe('[web] service api failed to start: Container exited at start');
+    for (const part of [
+      'WHAT FAILED',
+      'The essential container api exited with code 1',
+      'HOW TO FIX',
+      'Capacity:          web-asg-cp (capacity provider, EC2)',
+      'Availability zone: us-east-1a',
+      `image:     ${ECR}/api:1.4.2`,
+      `logs:      /ecs/api ecs/api/${TASK_ID}`,
+      'Logs (api):',
+    ]) {
+      expect(alert.text).toContain(part);
+    }
+    expect(alert.text).not.toContain('log-router'); // only the failing container is listed
+  });
+
+  it('does not point at logs a container never wrote', () => {
+    const alert = alertFor(
+      task({
+        stoppedReason: undefined,
+        containers: [{ name: 'api', reason: 'CannotPullContainerError: manifest unknown' }],
+      }),
+    );
+    expect(alert.text).not.toContain('Logs (api)');
+    expect((alert.data.links as { logs: unknown[] }).logs).toHaveLength(1); // still there for machines
+  });
+
+  it('keeps subjects within 100 characters by shortening names, never the problem', () => {
+    const long = task({ cluster: 'c'.repeat(60), group: `service:${'s'.repeat(80)}` });
+    const again: Repeats = {
+      kind: 'again',
+      failedMeanwhile: 123,
+      lastAlertAt: 0,
+      windowSeconds: 900,
+      quietUntil: 1,
+    };
+    const subject = alertFor(long, again).subject;
+    expect(subject.length).toBeLessThanOrEqual(SNS_SUBJECT_MAX);
+    expect(subject).toMatch(/~: Container exited at start \(123 more since 00:00 UTC\)$/);
+  });
+
+  it('gives machines the same facts as JSON', () => {
+    const { data } = alertFor(task());
+    expect(data).toMatchObject({
+      schema: 'ecs-autopilot.failed-start/v1',
+      category: 'essential-container-exited',
+      cluster: 'web',
+      service: 'api',
+      group: 'service:api',
+      task: { taskId: TASK_ID, taskDefinition: 'api:3', capacityProviderName: 'web-asg-cp' },
+      repeats: { first: true, failedMeanwhile: 0, windowSeconds: 900 },
+    });
+    expect(JSON.parse(JSON.stringify(data)).links.task).toContain(`/tasks/${TASK_ID}`);
+  });
+});
