@@ -37,7 +37,12 @@ function heartbeatIntervalSeconds(target: DrainTarget, configured: number): numb
   return Math.max(1, Math.min(configured, Math.floor(target.heartbeatTimeoutSeconds / 3)));
 }
 
-function newRecord(target: DrainTarget, origin: DrainOrigin, now: number): DrainRecord {
+function newRecord(
+  target: DrainTarget,
+  origin: DrainOrigin,
+  now: number,
+  lease?: { owner: string; until: number },
+): DrainRecord {
   return {
     instanceId: target.instanceId,
     group: target.group,
@@ -50,8 +55,8 @@ function newRecord(target: DrainTarget, origin: DrainOrigin, now: number): Drain
     lastHeartbeatAt: target.hookTimerFrom,
     completedAt: undefined,
     outcome: undefined,
-    leaseOwner: undefined,
-    leaseUntil: undefined,
+    leaseOwner: lease?.owner,
+    leaseUntil: lease?.until,
   };
 }
 
@@ -140,14 +145,16 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
   const { config, logger, metrics } = runtime;
   const now = Date.now();
   const tokenHash = target.token ? hashToken(target.token) : undefined;
-  let { created, record } = await createDrain(config.table, newRecord(target, options.origin, now));
+  // A drain we record is leased to us in the same write.
+  const lease = { owner: runtime.owner, until: now + leaseMs(runtime) };
+  let { created, record } = await createDrain(config.table, newRecord(target, options.origin, now, lease));
   if (
     !created &&
     (isEarlierAction(record, tokenHash, now) || (options.restartCompleted && !isOpen(record)))
   ) {
     ({ created, record } = await restartDrain(
       config.table,
-      newRecord(target, options.origin, now),
+      newRecord(target, options.origin, now, lease),
       record.startedAt,
     ));
   }
@@ -160,7 +167,7 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
       deadlineSeconds: config.deadlineSeconds,
       standalonePolicy: policyFor(config.standalonePolicies, target.group),
     });
-    return record;
+    return { record, created };
   }
   if (isOpen(record) && target.token && (record.tokenHash === undefined || record.hook !== target.hook)) {
     // The action's event after a Spot warning or a reconcile pass: the drain continues, now with its token.
@@ -172,7 +179,7 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
     });
     record = { ...record, tokenHash, hook: target.hook, lastHeartbeatAt };
   }
-  return record;
+  return { record, created };
 }
 
 /**
@@ -190,7 +197,8 @@ export async function runDrain(
   const keys = instanceKeys(target);
   const base = { instanceId: target.instanceId, group: target.group, cluster: target.cluster };
 
-  let record = await begin(target, options, runtime);
+  const begun = await begin(target, options, runtime);
+  let record = begun.record;
   if (!isOpen(record)) {
     logger.info('Drain already completed; nothing to do', { ...keys, outcome: record.outcome });
     return { ...base, outcome: 'already-completed', reason: record.outcome };
@@ -199,18 +207,20 @@ export async function runDrain(
     logger.info('Another invocation is draining this instance', keys);
     return { ...base, outcome: 'in-progress-elsewhere' };
   }
-  const leased = await acquireLease(
-    config.table,
-    target.instanceId,
-    owner,
-    Date.now(),
-    Date.now() + leaseMs(runtime),
-  );
-  if (!leased) {
-    logger.info('Another invocation is draining this instance', keys);
-    return { ...base, outcome: 'in-progress-elsewhere' };
+  if (!begun.created) {
+    const leased = await acquireLease(
+      config.table,
+      target.instanceId,
+      owner,
+      Date.now(),
+      Date.now() + leaseMs(runtime),
+    );
+    if (!leased) {
+      logger.info('Another invocation is draining this instance', keys);
+      return { ...base, outcome: 'in-progress-elsewhere' };
+    }
+    record = leased;
   }
-  record = leased;
 
   let passes = 0;
   let standaloneStopped = 0;
