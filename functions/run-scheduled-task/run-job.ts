@@ -464,7 +464,8 @@ async function attempt(request: RunTaskRequest): Promise<AttemptResult> {
     const response = await runTask(request);
     return {
       taskArns: (response.tasks ?? []).map((task) => task.taskArn).filter((arn): arn is string => !!arn),
-      reasons: (response.failures ?? []).map((failure) => failure.reason ?? 'UNKNOWN'),
+      // ECS reports a failure per container instance tried: one reason each is enough.
+      reasons: [...new Set((response.failures ?? []).map((failure) => failure.reason ?? 'UNKNOWN'))],
       reissue: false,
     };
   } catch (error) {

@@ -1,0 +1,293 @@
+// run-scheduled-task end to end: the real handler and SDK clients against the local endpoint's simulated
+// cluster. Backoff sleeps advance the simulated clock, so minutes of retries run in moments, and Lambda's
+// remaining time (counted on the same clock) runs out as it would. Task state change events come from
+// the world, filtered by the function's own EventBridge pattern.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { taskStateChangePattern } from '../../functions/run-scheduled-task/rules';
+import { dueFromMs, startedByFor } from '../../shared/schedule/identity';
+import { matchesPattern } from '../infra/event-pattern';
+import { localClients } from '../local-aws/clients';
+import { type LocalAws, SAMPLE, startLocalAws } from '../local-aws/index';
+import { lambdaContext as realTimeContext } from '../local-aws/lambda';
+import { useLocalAwsEnv, useWorldClock } from '../local-aws/vitest';
+
+const sim = vi.hoisted(() => ({
+  advance: (_ms: number) => {},
+  onSleep: undefined as undefined | (() => unknown),
+}));
+
+vi.mock('../../shared/runtime/time', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../shared/runtime/time')>();
+  return {
+    ...original,
+    sleep: async (ms: number) => {
+      sim.advance(ms);
+      await sim.onSleep?.();
+    },
+  };
+});
+
+type Summary = Record<string, unknown> & { status: string };
+type Handler = (event: unknown, context: Context) => Promise<Summary>;
+
+/** Lambda's remaining time on the simulated clock. */
+function lambdaContext(timeoutMs = 300_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    ...realTimeContext({ functionName: 'run-scheduled-task', timeoutMs }),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+}
+
+const events = join(import.meta.dirname, '../../events/run-scheduled-task');
+const sample = (name: string) => JSON.parse(readFileSync(join(events, name), 'utf8'));
+const TICK = sample('reconcile-tick.json');
+const JOB = sample('scheduler-invocation.json').job as Record<string, unknown>;
+
+let aws: LocalAws;
+let handler: Handler;
+let documents: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ seed: 'sample' });
+  useLocalAwsEnv(aws, { DRY_RUN: 'false' });
+  useWorldClock(aws);
+  sim.advance = (ms) => aws.world.advance(ms);
+  documents = DynamoDBDocumentClient.from(localClients(aws.endpoint).dynamodb);
+  ({ handler } = (await import('../../functions/run-scheduled-task/index')) as unknown as {
+    handler: Handler;
+  });
+});
+
+afterAll(() => aws.close());
+
+beforeEach(async () => {
+  await aws.reset('sample');
+  sim.onSleep = undefined;
+});
+
+/** The Scheduler's invocation of the sample job, due now (or `offsetMs` from now), with job fields replaced. */
+function due(fields: Record<string, unknown> = {}, offsetMs = 0) {
+  const scheduledTime = dueFromMs(aws.world.now() + offsetMs);
+  return { event: { job: { ...JOB, ...fields }, scheduledTime }, due: scheduledTime };
+}
+
+const invoke = (event: unknown, timeoutMs?: number) => handler(event, lambdaContext(timeoutMs));
+
+/** Delivers the task state changes EventBridge would route to the function (its rule's pattern). */
+async function deliverTaskEvents(times = 1, send = invoke): Promise<Summary[]> {
+  const routed = aws.world
+    .takeEvents({ detailType: 'ECS Task State Change' })
+    .filter((event) => matchesPattern(taskStateChangePattern, event));
+  const results: Summary[] = [];
+  for (let round = 0; round < times; round++) {
+    for (const event of routed) results.push(await send(event));
+  }
+  return results;
+}
+
+const reportTasks = (desiredStatus?: 'RUNNING' | 'STOPPED') =>
+  aws.world.tasks({ cluster: SAMPLE.cluster, family: 'report', ...(desiredStatus ? { desiredStatus } : {}) });
+const alerts = () => aws.world.snsPublications(SAMPLE.topicArn);
+
+async function items(pk: string): Promise<Record<string, unknown>[]> {
+  const { Items } = await documents.send(
+    new QueryCommand({
+      TableName: SAMPLE.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+    }),
+  );
+  return Items ?? [];
+}
+const run = async (dueTime: string) =>
+  (await items('job#nightly-report')).find((item) => item.sk === `run#${dueTime}`);
+
+describe('a run start to finish', () => {
+  it('starts once, records RUNNING and the exit, keeps "last succeeded"', async () => {
+    const first = due();
+    expect(await invoke(first.event)).toMatchObject({ status: 'started' });
+    expect(reportTasks()).toHaveLength(1);
+    const [task] = reportTasks();
+    expect(task).toMatchObject({
+      startedBy: startedByFor('nightly-report', first.due),
+      group: 'family:report',
+    });
+    expect(task?.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'ecs-autopilot:job', value: 'nightly-report' },
+        { key: 'ecs-autopilot:due', value: first.due },
+      ]),
+    );
+    aws.world.advance(SAMPLE.reportRunMs + 120_000);
+    const delivered = await deliverTaskEvents();
+    expect(delivered.filter((result) => result.status === 'recorded').length).toBeGreaterThanOrEqual(2);
+    expect(await run(first.due)).toMatchObject({ status: 'SUCCEEDED', outcome: { succeeded: true } });
+    expect((await items('job#*'))[0]).toMatchObject({ lastSucceededDue: first.due });
+    expect(alerts()).toEqual([]);
+  });
+});
+
+describe('concurrency with a run still active', () => {
+  async function firstRunActive() {
+    await invoke(due().event);
+    aws.world.advance(60_000);
+    expect(reportTasks('RUNNING')).toHaveLength(1);
+    return reportTasks('RUNNING')[0]?.arn as string;
+  }
+
+  it('Forbid: the second run is skipped and nothing else starts', async () => {
+    await firstRunActive();
+    const second = due({ concurrencyPolicy: 'Forbid' });
+    expect(await invoke(second.event)).toMatchObject({ status: 'skipped' });
+    expect(reportTasks()).toHaveLength(1);
+    expect(aws.calls.count('ecs:RunTask')).toBe(1);
+    expect(await run(second.due)).toMatchObject({ status: 'SKIPPED' });
+  });
+
+  it('Replace: the active run is stopped with a reason, the new one runs', async () => {
+    const old = await firstRunActive();
+    const second = due({ concurrencyPolicy: 'Replace' });
+    expect(await invoke(second.event)).toMatchObject({ status: 'started' });
+    aws.world.advance(60_000);
+    expect(aws.world.task(old)).toMatchObject({
+      desiredStatus: 'STOPPED',
+      stoppedReason: expect.stringMatching(/replaced by the run due .* \(concurrencyPolicy Replace\)/),
+    });
+    expect(reportTasks('RUNNING').map((task) => task.startedBy)).toEqual([
+      startedByFor('nightly-report', second.due),
+    ]);
+  });
+
+  it('Allow: both run', async () => {
+    await firstRunActive();
+    expect(await invoke(due({ concurrencyPolicy: 'Allow' }).event)).toMatchObject({ status: 'started' });
+    aws.world.advance(60_000);
+    expect(reportTasks('RUNNING')).toHaveLength(2);
+  });
+});
+
+describe('exactly one run per due time', () => {
+  it('duplicate invocations, in turn and at once, start one task', async () => {
+    const { event } = due();
+    await Promise.all([invoke(event), invoke(event)]);
+    await invoke(event);
+    aws.world.advance(30_000);
+    await invoke(event);
+    expect(reportTasks()).toHaveLength(1);
+  });
+});
+
+describe('capacity', () => {
+  /** More memory than any sample instance has free, but less than an empty m5.large. */
+  const big = { overrides: { memory: '7000' } };
+
+  it('a capacity failure asks for capacity and the retry starts the run once it registers', async () => {
+    let scaled = false;
+    sim.onSleep = async () => {
+      // Acting as scale-capacity: read the request and add an instance.
+      const [request] = await items('capacity#web');
+      if (request && !scaled) {
+        expect(request).toMatchObject({
+          sk: expect.stringMatching(/^web-asg-cp#nightly-report#/),
+          memoryMiB: 7000,
+          cpu: 256,
+          count: 1,
+        });
+        aws.world.setDesiredCapacity(SAMPLE.group, 4);
+        scaled = true;
+      }
+    };
+    const result = await invoke(due(big).event);
+    expect(result).toMatchObject({ status: 'started' });
+    expect(Number(result.attempts)).toBeGreaterThan(1);
+    expect(scaled).toBe(true);
+    expect(reportTasks()).toHaveLength(1);
+    expect(await items('capacity#web')).toEqual([]);
+    expect(alerts()).toEqual([]);
+  });
+
+  it('capacity failures until the starting deadline give one missed-run alert with the reasons', async () => {
+    const { event, due: dueTime } = due({ overrides: { memory: '16000' }, startingDeadlineSeconds: 180 });
+    expect(await invoke(event, 60_000)).toMatchObject({ status: 'retrying', reasons: ['RESOURCE:MEMORY'] });
+    for (let minute = 0; minute < 5; minute++) {
+      aws.world.advance(60_000);
+      await invoke(TICK);
+      await invoke(event); // Scheduler's own retry of the same due time, for good measure
+    }
+    expect(reportTasks()).toEqual([]);
+    expect(await run(dueTime)).toMatchObject({ status: 'MISSED' });
+    expect(alerts()).toHaveLength(1);
+    const [alert] = alerts();
+    expect(alert?.subject).toBe(`Job nightly-report missed its run due ${dueTime}`);
+    expect(alert?.textFor('email')).toMatch(/RunTask attempts: \d+ \(RESOURCE:MEMORY ×\d+\)/);
+  });
+});
+
+describe('outcomes', () => {
+  it('a hung run is stopped at its active deadline, and that stop is one failure alert', async () => {
+    aws.world.setTaskScript('report', { runForMs: 3 * 3_600_000, exitCode: 0 });
+    const { event } = due({ activeDeadlineSeconds: 900 });
+    await invoke(event);
+    for (let minute = 0; minute < 16; minute++) {
+      aws.world.advance(60_000);
+      await invoke(TICK);
+    }
+    const [task] = reportTasks();
+    expect(task).toMatchObject({
+      desiredStatus: 'STOPPED',
+      stoppedReason: expect.stringMatching(/exceeded activeDeadlineSeconds \(900 s\)/),
+    });
+    aws.world.advance(60_000);
+    await deliverTaskEvents(2);
+    expect(alerts()).toHaveLength(1);
+    expect(alerts()[0]?.textFor('email')).toMatch(/stopped before it finished \(UserInitiated\)/);
+  });
+
+  it('a failed exit code gives one alert, however often its events arrive', async () => {
+    aws.world.setTaskScript('report', { runForMs: 60_000, exitCode: 3 });
+    const { event, due: dueTime } = due();
+    await invoke(event);
+    aws.world.advance(180_000);
+    await deliverTaskEvents(3);
+    await invoke(TICK);
+    expect(alerts()).toHaveLength(1);
+    expect(alerts()[0]?.subject).toBe(`Job nightly-report failed: run due ${dueTime}`);
+    expect(alerts()[0]?.textFor('email')).toMatch(/container report exited 3/);
+    expect(await run(dueTime)).toMatchObject({ status: 'FAILED' });
+  });
+});
+
+describe('faults', () => {
+  it('throttling on ECS, DynamoDB and SNS is survived: one run, one alert', async () => {
+    // Each throttle costs the SDK's real backoff, so one of each kind the function calls.
+    for (const operation of ['ecs:RunTask', 'ecs:ListTasks', 'dynamodb:*', 'sns:Publish']) {
+      aws.faults.set({ operation, throttleRate: 1, times: 1 });
+    }
+    // The SDK's adaptive rate limiter refills by Date.now(): keep the faked clock moving in real time,
+    // and give it fresh clients (a new container), since earlier tests moved the clock back by resets.
+    const ticker = setInterval(() => aws.world.advance(20), 20);
+    vi.resetModules();
+    const fresh = (await import('../../functions/run-scheduled-task/index')) as unknown as {
+      handler: Handler;
+    };
+    const invoke = (event: unknown) => fresh.handler(event, lambdaContext());
+    try {
+      aws.world.setTaskScript('report', { runForMs: 60_000, exitCode: 1 });
+      const { event } = due();
+      expect(await invoke(event)).toMatchObject({ status: 'started' });
+      await invoke(event);
+      aws.world.advance(180_000);
+      await deliverTaskEvents(2, invoke);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(reportTasks()).toHaveLength(1);
+    expect(alerts()).toHaveLength(1);
+    expect(aws.calls.list().filter((call) => call.injected === 'throttle').length).toBe(4);
+  }, 60_000);
+});
