@@ -30,6 +30,8 @@ export interface DrainOptions {
   mode: 'loop' | 'once';
   /** A completed drain is a past action: the reconcile probe saw our hook holding the instance again. */
   restartCompleted?: boolean;
+  /** The drain as the caller just read it (reconcile): an open one need not be recorded again. */
+  known?: DrainRecord | undefined;
 }
 
 function heartbeatIntervalSeconds(target: DrainTarget, configured: number): number {
@@ -145,6 +147,9 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
   const { config, logger, metrics } = runtime;
   const now = Date.now();
   const tokenHash = target.token ? hashToken(target.token) : undefined;
+  const { known } = options;
+  if (known && isOpen(known) && !isEarlierAction(known, tokenHash, now))
+    return { record: known, created: false };
   // A drain we record is leased to us in the same write.
   const lease = { owner: runtime.owner, until: now + leaseMs(runtime) };
   let { created, record } = await createDrain(config.table, newRecord(target, options.origin, now, lease));

@@ -209,5 +209,9 @@ async function reconcileOne(
       recorded: record !== undefined,
     });
   }
-  return runDrain(target, { origin: 'reconcile', mode: 'once', restartCompleted: !known }, runtime);
+  return runDrain(
+    target,
+    { origin: 'reconcile', mode: 'once', restartCompleted: !known, known: record },
+    runtime,
+  );
 }
