@@ -1,5 +1,6 @@
 import type { Alert } from '../aws/sns';
 import { SNS_SUBJECT_MAX } from '../aws/sns';
+import { groupOf } from '../ecs/lifecycle';
 import type { Classification, ContainerSignal, StopSignals } from './classify';
 import type { TaskSnapshot } from './events';
 import { CATEGORY_INFO } from './taxonomy';
@@ -122,9 +123,9 @@ export function signalsOf(task: TaskSnapshot, containers: readonly ContainerView
 }
 
 export function groupParts(group: string): { kind: 'service' | 'family' | 'group'; name: string } {
-  if (group.startsWith('service:')) return { kind: 'service', name: group.slice('service:'.length) };
-  if (group.startsWith('family:')) return { kind: 'family', name: group.slice('family:'.length) };
-  return { kind: 'group', name: group };
+  const parsed = groupOf({ group });
+  if (parsed?.kind === 'service' || parsed?.kind === 'family') return parsed;
+  return { kind: 'group', name: parsed?.name ?? group };
 }
 
 export function consoleLinks(task: TaskSnapshot) {
