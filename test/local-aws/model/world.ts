@@ -196,12 +196,26 @@ export class World {
   private taken = 0;
   private readonly liveByInstance = new Map<string, Set<TaskRecord>>();
   private readonly liveByService = new Map<string, Set<TaskRecord>>();
+  /** Unstopped tasks by `cluster|group`, for spread placement. */
+  private readonly liveByGroup = new Map<string, Set<TaskRecord>>();
   private readonly unplaced = new Set<TaskRecord>();
   private readonly taskTimers = new Map<string, Timer>();
   private readonly familyScripts = new Map<string, TaskScript>();
   private readonly startFailures: StartFailureRule[] = [];
   private readonly serviceRetry = new Map<string, Timer>();
   private readonly placementBlockedAt = new Map<string, number>();
+  /** Spread counts kept up to date while one launch places several tasks (undefined outside a launch). */
+  private spreadCounts:
+    | Map<
+        string,
+        {
+          cluster: string;
+          group: string;
+          spreadValue: (instance: ContainerInstanceRecord) => string;
+          counts: Map<string, number>;
+        }
+      >
+    | undefined;
 
   constructor(options: WorldOptions = {}) {
     this.account = options.account ?? '123456789012';
@@ -228,6 +242,10 @@ export class World {
       if (!timer) break;
       this.clock = Math.max(this.clock, timer.at);
       timer.run();
+      // Everything due at the same instant runs before the schedulers react (one settle per instant).
+      for (let next = this.scheduler.takeDue(this.clock); next; next = this.scheduler.takeDue(this.clock)) {
+        next.run();
+      }
       this.settle();
     }
     this.clock = target;
@@ -1000,6 +1018,25 @@ export class World {
       throw ecsErrors.invalid('No Container Instances were found in your cluster.');
     }
     const count = spec.count ?? 1;
+    const outer = this.spreadCounts;
+    this.spreadCounts = outer ?? new Map();
+    let result: LaunchResult;
+    try {
+      result = this.placeAll(cluster, definition, spec, strategy, count);
+    } finally {
+      this.spreadCounts = outer;
+    }
+    this.settle();
+    return result;
+  }
+
+  private placeAll(
+    cluster: ClusterRecord,
+    definition: TaskDefinitionRecord,
+    spec: LaunchSpec,
+    strategy: CapacityProviderStrategyItem[],
+    count: number,
+  ): LaunchResult {
     const tasks: TaskRecord[] = [];
     const failures: PlacementFailure[] = [];
     const placedSoFar = new Map<string, number>();
@@ -1020,6 +1057,11 @@ export class World {
       });
       if ('instance' in choice) {
         tasks.push(this.createTask(cluster, definition, spec, demand, group, provider, choice.instance));
+        for (const entry of this.spreadCounts?.values() ?? []) {
+          if (entry.cluster !== cluster.name || entry.group !== group) continue;
+          const value = entry.spreadValue(choice.instance);
+          entry.counts.set(value, (entry.counts.get(value) ?? 0) + 1);
+        }
       } else if (provider && this.capacityProviders.get(provider)?.managedScaling === 'ENABLED') {
         // Managed scaling: ECS keeps the task in PROVISIONING until capacity arrives.
         tasks.push(this.createTask(cluster, definition, spec, demand, group, provider, undefined));
@@ -1029,7 +1071,6 @@ export class World {
       }
       if (provider) placedSoFar.set(provider, (placedSoFar.get(provider) ?? 0) + 1);
     }
-    this.settle();
     return { tasks, failures: dedupeFailures(failures) };
   }
 
@@ -1247,18 +1288,29 @@ export class World {
         }
       }
     }
-    const free = this.remaining(instance);
+    // Counted without building the remaining-resources lists: this runs for every instance per placement.
     const { demand } = request;
-    if (demand.cpu > free.cpu) return 'RESOURCE:CPU';
-    if (demand.memory > free.memory) return 'RESOURCE:MEMORY';
-    if (
-      demand.ports.some((p) => free.ports.includes(p)) ||
-      demand.portsUdp.some((p) => free.portsUdp.includes(p))
-    ) {
+    const live = this.liveByInstance.get(instance.arn) ?? new Set<TaskRecord>();
+    let cpu = instance.registered.cpu;
+    let memory = instance.registered.memory;
+    let gpus = instance.registered.gpus.length;
+    let enis = instance.registered.enis;
+    for (const task of live) {
+      cpu -= task.demand.cpu;
+      memory -= task.demand.memory;
+      gpus -= task.demand.gpus;
+      enis -= task.demand.enis;
+    }
+    if (demand.cpu > cpu) return 'RESOURCE:CPU';
+    if (demand.memory > memory) return 'RESOURCE:MEMORY';
+    const portTaken = (port: number, udp: boolean) =>
+      (udp ? instance.registered.portsUdp : instance.registered.ports).includes(port) ||
+      [...live].some((task) => (udp ? task.demand.portsUdp : task.demand.ports).includes(port));
+    if (demand.ports.some((p) => portTaken(p, false)) || demand.portsUdp.some((p) => portTaken(p, true))) {
       return 'RESOURCE:PORTS';
     }
-    if (demand.gpus > free.gpus.length) return 'RESOURCE:GPU';
-    if (demand.enis > free.enis) return 'RESOURCE:ENI';
+    if (demand.gpus > gpus) return 'RESOURCE:GPU';
+    if (demand.enis > enis) return 'RESOURCE:ENI';
     return undefined;
   }
 
@@ -1281,17 +1333,22 @@ export class World {
       field === 'instanceId' || field === 'host'
         ? instance.arn
         : (instance.attributes[field.replace(/^attribute:/, '')] ?? '');
-    const counts = new Map<string, number>();
-    for (const instance of this.instances(cluster)) {
-      if (instance.status !== 'ACTIVE' && instance.status !== 'DRAINING') continue;
-      const value = spreadValue(instance);
-      const inGroup = this.tasksOn(instance).filter(
-        (t) => t.group === group && t.desiredStatus === 'RUNNING',
-      ).length;
-      counts.set(value, (counts.get(value) ?? 0) + inGroup);
+    const key = `${cluster}|${group}|${field}`;
+    let counts = this.spreadCounts?.get(key)?.counts;
+    if (!counts) {
+      counts = new Map<string, number>();
+      for (const task of this.liveByGroup.get(`${cluster}|${group}`) ?? []) {
+        const instance = this.instanceOf(task);
+        if (task.desiredStatus !== 'RUNNING' || !instance) continue;
+        if (instance.status !== 'ACTIVE' && instance.status !== 'DRAINING') continue;
+        const value = spreadValue(instance);
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+      }
+      this.spreadCounts?.set(key, { cluster, group, spreadValue, counts });
     }
-    const fewest = Math.min(...candidates.map((c) => counts.get(spreadValue(c)) ?? 0));
-    return candidates.filter((c) => (counts.get(spreadValue(c)) ?? 0) === fewest);
+    const seen = counts;
+    const fewest = Math.min(...candidates.map((c) => seen.get(spreadValue(c)) ?? 0));
+    return candidates.filter((c) => (seen.get(spreadValue(c)) ?? 0) === fewest);
   }
 
   // ---------------------------------------------------------------- task lifecycle
@@ -1352,6 +1409,7 @@ export class World {
     const failure = this.takeStartFailure(task);
     if (failure) task.script = { ...task.script, failToStart: failure };
     this.taskRecords.set(arn, task);
+    this.liveSet(this.liveByGroup, `${task.cluster}|${task.group}`).add(task);
     if (spec.serviceName) {
       const service = this.service(cluster.name, spec.serviceName);
       if (service) this.liveSet(this.liveByService, service.arn).add(task);
@@ -1581,7 +1639,11 @@ export class World {
     task.stoppingAt ??= this.clock;
     for (const c of task.containers) c.lastStatus = 'STOPPED';
     if (task.containerInstanceArn) this.liveByInstance.get(task.containerInstanceArn)?.delete(task);
-    for (const set of this.liveByService.values()) set.delete(task);
+    if (task.serviceName) {
+      const service = this.service(task.cluster, task.serviceName);
+      if (service) this.liveByService.get(service.arn)?.delete(task);
+    }
+    this.liveByGroup.get(`${task.cluster}|${task.group}`)?.delete(task);
     this.unplaced.delete(task);
     this.setStatus(task, 'STOPPED');
   }
@@ -1960,12 +2022,14 @@ export class World {
   }
 
   private reconcileDaemon(service: ServiceRecord) {
-    const live = [...(this.liveByService.get(service.arn) ?? [])].filter(
-      (t) => t.desiredStatus === 'RUNNING',
+    const covered = new Set(
+      [...(this.liveByService.get(service.arn) ?? [])]
+        .filter((t) => t.desiredStatus === 'RUNNING')
+        .map((t) => t.containerInstanceArn),
     );
     for (const instance of this.instances(service.cluster)) {
       if (instance.status !== 'ACTIVE' || !instance.agentConnected) continue;
-      if (live.some((t) => t.containerInstanceArn === instance.arn)) continue;
+      if (covered.has(instance.arn)) continue;
       const fits = service.placementConstraints.every(
         (c) =>
           c.type !== 'memberOf' || !c.expression || matchesQuery(c.expression, this.queryTarget(instance)),
