@@ -108,7 +108,8 @@ export function buildApp(app: App, { nag = true } = {}): Stack {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const app = new App();
+  // cdk.out like the CDK CLI (which passes its own through CDK_OUTDIR).
+  const app = new App({ outdir: process.env.CDK_OUTDIR ?? 'cdk.out' });
   buildApp(app);
   try {
     const assembly = app.synth();

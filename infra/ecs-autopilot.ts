@@ -20,7 +20,7 @@ import { Arns } from './arns';
 import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_HOOK_NAME } from './constants';
 import { dashboardWidgets } from './dashboard';
 import { AutopilotFunction, RUNTIME } from './function';
-import { acknowledge, grantPermissions } from './permissions';
+import { acknowledge, grantPermissions, type Permission } from './permissions';
 import type { EcsAutopilotProps, FunctionSettings } from './props';
 import { FUNCTION_SPECS } from './specs';
 import type { FunctionName, FunctionSpec, RawEventPattern, SpecContext } from './specs/types';
@@ -48,6 +48,8 @@ export class EcsAutopilot extends Construct {
   /** Events and scheduled invocations EventBridge could not deliver. */
   readonly undeliveredEvents: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** What each function's role is granted beyond its logs and failure queue, with the reasons. */
+  readonly permissions: Partial<Record<FunctionName, Permission[]>> = {};
   readonly dashboard?: cloudwatch.Dashboard;
   readonly scheduleGroup?: scheduler.ScheduleGroup;
 
@@ -182,7 +184,9 @@ export class EcsAutopilot extends Construct {
         ...spec.environment(ctx),
       },
     });
-    grantPermissions(fn.role as iam.IRole, spec.permissions(ctx));
+    const permissions = spec.permissions(ctx);
+    grantPermissions(fn.role as iam.IRole, permissions);
+    this.permissions[spec.name] = permissions;
     this.acknowledgeFunctionFindings(fn);
 
     for (const trigger of spec.triggers(ctx)) {
