@@ -28,7 +28,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 export const TABLE = 'ecs-autopilot-state';
 export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ecs-autopilot-alerts';
 export const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/web';
-export const DUE = '2025-01-15T02:00:00Z';
+export const DUE = '2025-01-15T03:00:00Z';
 export const DUE_MS = Date.parse(DUE);
 
 export const ecsMock = mockClient(ECSClient);

@@ -103,7 +103,7 @@ describe('a due run', () => {
       taskDefinition: 'report:7',
       count: 1,
       clientToken: clientTokenFor('nightly-report', DUE, 1),
-      startedBy: 'ecs-autopilot/nightly-report/20250115T020000Z',
+      startedBy: 'ecs-autopilot/nightly-report/20250115T030000Z',
       tags: [
         { key: 'team', value: 'analytics' },
         { key: 'ecs-autopilot:job', value: 'nightly-report' },
@@ -155,7 +155,7 @@ describe('a due run', () => {
   it('a run whose tasks exist but whose record was lost is adopted, not started again', async () => {
     const handler = await loadHandler();
     const task = ecs.start({
-      startedBy: 'ecs-autopilot/nightly-report/20250115T020000Z',
+      startedBy: 'ecs-autopilot/nightly-report/20250115T030000Z',
       taskDefinition: 'report:7',
     });
     expect(await handler(invocation(), lambdaContext())).toMatchObject({
@@ -170,7 +170,7 @@ describe('concurrency policies with a run still active', () => {
   let old: string;
   beforeEach(() => {
     old = ecs.start({
-      startedBy: 'ecs-autopilot/nightly-report/20250115T010000Z',
+      startedBy: 'ecs-autopilot/nightly-report/20250115T020000Z',
       taskDefinition: 'report:7',
     }).taskArn as string;
   });
@@ -181,7 +181,7 @@ describe('concurrency policies with a run still active', () => {
       status: 'skipped',
       job: 'nightly-report',
       due: DUE,
-      reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T01:00:00Z (1 task) is still active',
+      reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T02:00:00Z (1 task) is still active',
     });
     expect(runTasks()).toHaveLength(0);
     expect(await runRecord()).toMatchObject({ status: 'SKIPPED' });
@@ -198,7 +198,7 @@ describe('concurrency policies with a run still active', () => {
       cluster: 'web',
       task: old,
       reason:
-        'ecs-autopilot: run of job nightly-report due 2025-01-15T01:00:00Z replaced by the run due 2025-01-15T02:00:00Z (concurrencyPolicy Replace)',
+        'ecs-autopilot: run of job nightly-report due 2025-01-15T02:00:00Z replaced by the run due 2025-01-15T03:00:00Z (concurrencyPolicy Replace)',
     });
     expect(runTasks()).toHaveLength(1);
   });
@@ -214,7 +214,7 @@ describe('concurrency policies with a run still active', () => {
 
   it('tasks of other jobs or of services in the same family do not count', async () => {
     ecs.tasks.clear();
-    ecs.start({ startedBy: 'ecs-autopilot/other-job/20250115T010000Z', taskDefinition: 'report:7' });
+    ecs.start({ startedBy: 'ecs-autopilot/other-job/20250115T020000Z', taskDefinition: 'report:7' });
     ecs.start({ startedBy: 'ecs-svc/1234567890', taskDefinition: 'report:7' });
     const handler = await loadHandler();
     expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toMatchObject({
@@ -242,7 +242,7 @@ describe('deadlines and suspension', () => {
     });
     expect(runTasks()).toHaveLength(0);
     expect(publications()).toHaveLength(1);
-    expect(publications()[0]?.subject).toBe('Job nightly-report missed its run due 2025-01-15T02:00:00Z');
+    expect(publications()[0]?.subject).toBe('Job nightly-report missed its run due 2025-01-15T03:00:00Z');
     expect(publications()[0]?.text).toMatch(
       /Why: started 901 s after its due time, past startingDeadlineSeconds \(900 s\)/,
     );
@@ -369,7 +369,7 @@ describe('failures and retries', () => {
     expect(publications()).toHaveLength(1);
     const [alert] = publications();
     expect(alert?.text).toMatch(
-      /Why: could not place the task: the starting deadline \(2025-01-15T02:02:00.000Z\) passes/,
+      /Why: could not place the task: the starting deadline \(2025-01-15T03:02:00.000Z\) passes/,
     );
     expect(alert?.text).toMatch(/RunTask attempts: \d+ \(RESOURCE:MEMORY ×\d+\)/);
     expect(await runRecord()).toMatchObject({ status: 'MISSED' });
@@ -526,7 +526,7 @@ describe('outcomes', () => {
     await Promise.all([handler(stopped, lambdaContext()), handler(stopped, lambdaContext())]);
     expect(publications()).toHaveLength(1);
     expect(publications()[0]).toMatchObject({
-      subject: 'Job nightly-report failed: run due 2025-01-15T02:00:00Z',
+      subject: 'Job nightly-report failed: run due 2025-01-15T03:00:00Z',
       data: { type: 'FailedRun', tasks: [{ taskArn: task, summary: 'container report exited 1' }] },
     });
     expect(await runRecord()).toMatchObject({ status: 'FAILED' });
@@ -579,7 +579,7 @@ describe('the periodic pass', () => {
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, {
       task,
       reason:
-        'ecs-autopilot: job nightly-report run due 2025-01-15T02:00:00Z exceeded activeDeadlineSeconds (600 s): active for 600 s',
+        'ecs-autopilot: job nightly-report run due 2025-01-15T03:00:00Z exceeded activeDeadlineSeconds (600 s): active for 600 s',
     });
     expect(metric('DeadlineStops')).toBe(1);
     await handler(ecs.stopped(task, 143), lambdaContext());
@@ -648,13 +648,13 @@ describe('dry run', () => {
   });
 
   it('shows the skip and why', async () => {
-    ecs.start({ startedBy: 'ecs-autopilot/nightly-report/20250115T010000Z', taskDefinition: 'report:7' });
+    ecs.start({ startedBy: 'ecs-autopilot/nightly-report/20250115T020000Z', taskDefinition: 'report:7' });
     const handler = await loadHandler({ DRY_RUN: 'true' });
     expect(await handler(invocation(), lambdaContext())).toMatchObject({
       plan: {
         decision: {
           action: 'skip',
-          reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T01:00:00Z (1 task) is still active',
+          reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T02:00:00Z (1 task) is still active',
         },
       },
     });

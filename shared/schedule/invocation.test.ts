@@ -40,13 +40,13 @@ describe('parseInvocation', () => {
     expect(parseInvocation(sample('scheduler-invocation.json'))).toMatchObject({
       kind: 'run',
       via: 'scheduler',
-      due: '2025-01-15T02:00:00Z',
+      due: '2025-01-15T03:00:00Z',
       executionId: '9c2b5f3e-7a41-4f4e-9d1c-2b1f0e8a6c55',
     });
     expect(parseInvocation(sample('scheduled-rule-event.json'))).toMatchObject({
       kind: 'run',
       via: 'rule',
-      due: '2025-01-15T02:00:00Z',
+      due: '2025-01-15T03:00:00Z',
     });
   });
 
@@ -71,7 +71,7 @@ describe('parseInvocation', () => {
 
   it('refuses what it cannot act on, saying where', () => {
     expect(rejection({ job: { name: 'x' } })[0]?.path).toBe('scheduledTime');
-    expect(rejection({ scheduledTime: '2025-01-15T02:00:00Z' })[0]).toEqual({
+    expect(rejection({ scheduledTime: '2025-01-15T03:00:00Z' })[0]).toEqual({
       path: 'job',
       message: 'job is required',
     });

@@ -15,8 +15,8 @@ describe('taskOutcome', () => {
       neverRan: false,
       stopCode: 'EssentialContainerExited',
       stoppedReason: 'Essential container in task exited',
-      startedAt: '2025-01-15T02:00:13.388Z',
-      stoppedAt: '2025-01-15T02:10:41.870Z',
+      startedAt: '2025-01-15T03:00:13.388Z',
+      stoppedAt: '2025-01-15T03:10:41.870Z',
       containers: [{ name: 'report', exitCode: 0, essential: true }],
       summary: 'essential container exited 0',
     });
@@ -45,7 +45,7 @@ describe('taskOutcome', () => {
       ...detail('task-stopped-succeeded.json'),
       stopCode: 'UserInitiated',
       stoppedReason:
-        'ecs-autopilot: job nightly-report run due 2025-01-15T02:00:00Z exceeded activeDeadlineSeconds (3600 s)',
+        'ecs-autopilot: job nightly-report run due 2025-01-15T03:00:00Z exceeded activeDeadlineSeconds (3600 s)',
     };
     const outcome = taskOutcome(task, ['report']);
     expect(outcome.succeeded).toBe(false);
