@@ -1893,7 +1893,7 @@ export class World {
     } catch (error) {
       if (!(error instanceof AwsApiError)) throw error;
       // e.g. no container instances in the cluster: the service waits and reports it.
-      this.placementFailed(service, [{ reason: 'RESOURCE:CPU', detail: error.message }]);
+      this.placementFailed(service, [], error.message);
       return 0;
     }
     if (result.tasks.length > 0) {
@@ -1907,7 +1907,7 @@ export class World {
     return result.tasks.length;
   }
 
-  private placementFailed(service: ServiceRecord, failures: PlacementFailure[]) {
+  private placementFailed(service: ServiceRecord, failures: PlacementFailure[], why?: string) {
     this.placementBlockedAt.set(service.arn, this.clock);
     const reason =
       failures.find((f) => f.reason.startsWith('RESOURCE:'))?.reason ?? failures[0]?.reason ?? 'RESOURCE:CPU';
@@ -1919,9 +1919,14 @@ export class World {
       service.lastPlacementFailureAt = this.clock;
       service.lastPlacementFailureReason = reason;
       const closest = failures[0]?.arn?.split('/').pop();
+      const because = why
+        ? ` Reason: ${why}`
+        : closest
+          ? ` The closest matching (container-instance ${closest}) has insufficient ${reason.replace('RESOURCE:', '').toLowerCase()} available.`
+          : '';
       this.serviceEvent(
         service,
-        `(service ${service.name}) was unable to place a task because no container instance met all of its requirements.${closest ? ` The closest matching (container-instance ${closest}) has insufficient ${reason.replace('RESOURCE:', '').toLowerCase()} available.` : ''}`,
+        `(service ${service.name}) was unable to place a task because no container instance met all of its requirements.${because}`,
       );
       this.emitServiceAction(service, 'SERVICE_TASK_PLACEMENT_FAILURE', 'ERROR', reason);
     }

@@ -368,6 +368,9 @@ const handlers: Record<string, Handler> = {
     if (!reference) throw invalid('task must be specified.');
     const reason = optString(input, 'reason');
     if (reason !== undefined && reason.length > 255) throw invalid('reason can be at most 255 characters.');
+    if (!/^(arn:aws:ecs:[^:]+:\d{12}:task\/[^/]+\/)?[0-9a-f]{32}$/.test(reference)) {
+      throw invalid('Task Identifier is invalid');
+    }
     const task = findTask(world, cluster.name, reference);
     if (!task) throw invalid('The referenced task was not found.');
     world.stopTask(task, reason ?? 'Task stopped by user', 'UserInitiated');
