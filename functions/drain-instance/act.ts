@@ -3,7 +3,7 @@ import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { markDrainCompleted, recordDrainProgress } from '../../shared/aws/drain-state';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
-import type { DrainPlan } from '../../shared/drain/plan';
+import { type DrainPlan, describeTask } from '../../shared/drain/plan';
 import type { DrainRecord } from '../../shared/drain/record';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 
@@ -109,9 +109,7 @@ export async function act(
           logger.warn('Drain deadline passed: termination continues with tasks still on the instance', {
             ...details,
             deadlineSeconds: config.deadlineSeconds,
-            tasks: taskList(
-              step.remaining.map((task) => `${task.taskArn} (${task.lastStatus}, ${task.role})`),
-            ),
+            tasks: taskList(step.remaining.map(describeTask)),
           });
         } else {
           logger.info('Drain complete: lifecycle action completed with CONTINUE', details);

@@ -7,7 +7,7 @@ import {
   restartDrain,
 } from '../../shared/aws/drain-state';
 import { maskToken } from '../../shared/drain/events';
-import { type DrainPlan, planDrain } from '../../shared/drain/plan';
+import { type DrainPlan, describeTask, planDrain } from '../../shared/drain/plan';
 import { policyFor } from '../../shared/drain/policy';
 import {
   type DrainOrigin,
@@ -97,9 +97,7 @@ export function describePlan(result: DrainPlan) {
     containerInstanceArn: result.containerInstanceArn,
     instanceStatus: result.instanceStatus,
     remainingTasks: result.remaining.length,
-    tasksStillRunning: taskList(
-      result.remaining.map((task) => `${task.taskArn} (${task.lastStatus}, ${task.role})`),
-    ),
+    tasksStillRunning: taskList(result.remaining.map(describeTask)),
     daemonTasksIgnored: result.daemonTasksIgnored,
     deadlineAt: new Date(result.deadlineAt).toISOString(),
     stopStandaloneAt:

@@ -633,7 +633,7 @@ describe('dry run', () => {
       plan: {
         verdict: 'waiting',
         instanceStatus: 'ACTIVE',
-        tasksStillRunning: expect.arrayContaining([expect.stringMatching(/RUNNING, standalone/)]),
+        tasksStillRunning: expect.arrayContaining([expect.stringMatching(/\(family:report, RUNNING\)$/)]),
         actions: [
           { type: 'set-draining', containerInstanceArn: expect.any(String) },
           {

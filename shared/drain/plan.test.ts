@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../ecs/lifecycle';
-import { type DrainPlanInput, type DrainTaskLike, planDrain, servicesToClassify, stopReason } from './plan';
+import {
+  type DrainPlanInput,
+  type DrainTaskLike,
+  describeTask,
+  planDrain,
+  servicesToClassify,
+  stopReason,
+  summarize,
+} from './plan';
 import { WAIT } from './policy';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
@@ -288,5 +296,21 @@ describe('planDrain properties', () => {
         }
       }),
     );
+  });
+});
+
+describe('describeTask', () => {
+  it('names the task, what runs it and where it is', () => {
+    const services = new Set(['log-router']);
+    const [api, daemon, report] = [
+      apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPING' }),
+      daemonTask('d'),
+      reportTask('r'),
+    ].map((task) => describeTask(summarize(task, services)));
+    expect(api).toBe('arn:aws:ecs:us-east-1:123456789012:task/web/a (service:api, STOPPING, told to stop)');
+    expect(daemon).toBe(
+      'arn:aws:ecs:us-east-1:123456789012:task/web/d (service:log-router (daemon), RUNNING)',
+    );
+    expect(report).toBe('arn:aws:ecs:us-east-1:123456789012:task/web/r (family:report, RUNNING)');
   });
 });

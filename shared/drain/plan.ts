@@ -250,3 +250,10 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
   actions.push({ type: 'wait', remaining: remaining.length });
   return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
 }
+
+/** One line naming a task for logs and dry-run plans: ARN, what runs it, where it is in its lifecycle. */
+export function describeTask(task: TaskSummary): string {
+  const owner = task.role === 'daemon' ? `${task.group} (daemon)` : (task.group ?? task.role);
+  const stopping = task.desiredStatus === 'STOPPED' && task.lastStatus !== 'STOPPED' ? ', told to stop' : '';
+  return `${task.taskArn} (${owner}, ${task.lastStatus ?? 'unknown'}${stopping})`;
+}
