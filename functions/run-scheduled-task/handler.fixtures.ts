@@ -41,6 +41,9 @@ export const BASE_ENV = {
   DEFAULT_CLUSTER: 'web',
   RETRY_INITIAL_DELAY_SECONDS: '10',
   RETRY_MAX_DELAY_SECONDS: '60',
+  // Every variable a test may change, so the next test starts from the defaults again.
+  RUN_HISTORY: '20',
+  INVALID_JOB_REALERT_SECONDS: '86400',
 };
 
 export const fixture = (name: string): Record<string, unknown> =>

@@ -669,3 +669,87 @@ describe('dry run', () => {
     expect(publications()).toEqual([]);
   });
 });
+
+describe('runs still starting', () => {
+  const EARLIER = '2025-01-15T02:55:00Z';
+
+  async function leaveEarlierPending(handler: Handler) {
+    vi.setSystemTime(Date.parse(EARLIER) + 5_000);
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }];
+    expect(await handler(invocation({}, EARLIER), lambdaContext(20_000))).toMatchObject({
+      status: 'retrying',
+    });
+    vi.setSystemTime(DUE_MS + 5_000);
+  }
+
+  it('Forbid counts a run still trying to start as active', async () => {
+    const handler = await loadHandler();
+    await leaveEarlierPending(handler);
+    expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toMatchObject({
+      status: 'skipped',
+      reason: `concurrencyPolicy Forbid: the run due ${EARLIER} (still starting) is still active`,
+    });
+  });
+
+  it('Replace supersedes it: the earlier run is recorded skipped and never starts', async () => {
+    const handler = await loadHandler();
+    await leaveEarlierPending(handler);
+    expect(await handler(invocation({ concurrencyPolicy: 'Replace' }), lambdaContext())).toMatchObject({
+      status: 'started',
+    });
+    expect(await runRecord('nightly-report', EARLIER)).toMatchObject({
+      status: 'SKIPPED',
+      reason: expect.stringMatching(/replaced by the run due 2025-01-15T03:00:00Z/),
+    });
+    vi.setSystemTime(Date.now() + 120_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({ resumed: [] });
+    expect(ecs.tasks.size).toBe(1);
+  });
+
+  it('a redelivery during the backoff waits for it; after it, continues the run', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }, 'place'];
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext(20_000));
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'retrying' });
+    expect(runTasks()).toHaveLength(1);
+    vi.setSystemTime(Date.now() + 60_000);
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started', attempts: 2 });
+  });
+
+  it('an invocation arriving while another holds the run waits for it', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }, 'place'];
+    const handler = await loadHandler();
+    let during: Record<string, unknown> | undefined;
+    clock.onSleep = async () => {
+      during ??= await handler(invocation(), lambdaContext());
+    };
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started' });
+    expect(during).toMatchObject({ status: 'in-progress' });
+    expect(ecs.tasks.size).toBe(1);
+  });
+});
+
+describe('what ECS forgot', () => {
+  it('a run whose tasks stopped unseen and are no longer described ends UNKNOWN, without an alert', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    ecs.tasks.clear(); // stopped more than an hour ago; its events never came
+    vi.setSystemTime(DUE_MS + 2 * 3_600_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      unknownOutcomes: 1,
+    });
+    expect(await runRecord()).toMatchObject({ status: 'UNKNOWN' });
+    expect(publications()).toEqual([]);
+  });
+
+  it('an invalid job is alerted again once INVALID_JOB_REALERT_SECONDS have passed', async () => {
+    const handler = await loadHandler({ INVALID_JOB_REALERT_SECONDS: '3600' });
+    await handler(fixture('invalid-job.json'), lambdaContext());
+    vi.setSystemTime(Date.now() + 3_000_000);
+    await handler(fixture('invalid-job.json'), lambdaContext());
+    expect(publications()).toHaveLength(1);
+    vi.setSystemTime(Date.now() + 700_000);
+    await handler(fixture('invalid-job.json'), lambdaContext());
+    expect(publications()).toHaveLength(2);
+  });
+});

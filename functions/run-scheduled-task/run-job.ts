@@ -21,6 +21,7 @@ import {
 import { type DueTime, dueMs } from '../../shared/schedule/identity';
 import { familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
+import { pendingRunAction } from '../../shared/schedule/reconcile';
 import {
   backoffMs,
   capacityRequest,
@@ -227,7 +228,24 @@ export async function handleRun(
     return { status: 'in-progress', job: job.name, due, leaseUntil: existing.leaseUntil };
   }
 
-  if (existing) return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
+  if (existing) {
+    // Left behind between attempts: its backoff is respected (the periodic pass continues it on time).
+    const action = pendingRunAction(
+      existing,
+      startingDeadlineAt(due, startingDeadlineSeconds(job, ctx)),
+      ctx.now(),
+    );
+    if (action.action === 'wait') {
+      return {
+        status: 'retrying',
+        job: job.name,
+        due,
+        nextAttemptAt: new Date(action.until).toISOString(),
+        reasons: existing.lastFailure?.reasons ?? [],
+      };
+    }
+    return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
+  }
 
   const active = await observeActiveRuns(job, cluster, ctx);
   const decision = decideRun({
