@@ -1,4 +1,5 @@
 import {
+  type Activity,
   AutoScalingClient,
   type AutoScalingGroup,
   type AutoScalingInstanceDetails,
@@ -7,6 +8,7 @@ import {
   type LifecycleHook,
   paginateDescribeAutoScalingGroups,
   paginateDescribeAutoScalingInstances,
+  paginateDescribeScalingActivities,
   RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
@@ -158,4 +160,25 @@ export async function setInstanceProtection(
       ),
     ),
   );
+}
+
+/**
+ * A group's scaling activities, newest first, back to `since` (epoch ms): Auto Scaling's record of
+ * when each instance was launched, which DescribeAutoScalingGroups does not give.
+ */
+export async function describeScalingActivities(group: string, since: number): Promise<Activity[]> {
+  const activities: Activity[] = [];
+  const paginator = paginateDescribeScalingActivities(
+    { client: autoScaling, pageSize: 100 },
+    { AutoScalingGroupName: group },
+  );
+  await call('autoscaling:DescribeScalingActivities', group, async () => {
+    for await (const page of paginator) {
+      const items = page.Activities ?? [];
+      activities.push(...items);
+      // Newest first: a page entirely older than `since` ends the walk.
+      if (items.length > 0 && items.every((activity) => (activity.StartTime?.getTime() ?? 0) < since)) break;
+    }
+  });
+  return activities;
 }

@@ -56,6 +56,8 @@ export interface ItemGroup {
   distinct: boolean;
   memberOf: MemberOf | undefined;
   sources: string[];
+  /** Not on registered or booting instances (ECS failed to place it there). */
+  newInstancesOnly: boolean;
   total: number;
   remaining: number;
   onRegistered: number;
@@ -212,6 +214,7 @@ export function makeItemGroup(init: {
   memberOf: MemberOf | undefined;
   sources: string[];
   count: number;
+  newInstancesOnly?: boolean;
 }): ItemGroup {
   return {
     id: nextItemId++,
@@ -221,6 +224,7 @@ export function makeItemGroup(init: {
     distinct: init.distinct,
     memberOf: init.memberOf,
     sources: init.sources,
+    newInstancesOnly: init.newInstancesOnly ?? false,
     total: init.count,
     remaining: init.count,
     onRegistered: 0,

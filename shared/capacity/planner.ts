@@ -91,6 +91,7 @@ export interface CapacityPlan {
   lowerBoundBy: BoundKind | 'none';
   gap: number;
   currentDesired: number;
+  limits: { min: number; max: number };
   /** The desired capacity after this pass's removals and scale-out. */
   desiredCapacity: number;
   scaleOut: number;
@@ -162,8 +163,8 @@ export function planCapacity(
   for (const item of items) {
     const placeableSomewhere =
       probeZones.some((zone) => fits(freshBin(snapshot, template, 'new', 'probe', zone), item)) ||
-      registeredBins.some((bin) => fits(bin, item)) ||
-      launchingBins.some((bin) => fits(bin, item));
+      (!item.newInstancesOnly &&
+        (registeredBins.some((bin) => fits(bin, item)) || launchingBins.some((bin) => fits(bin, item))));
     if (placeableSomewhere) placeable.push(item);
     else unplaceable.push(whyUnplaceable(item, snapshot, template));
   }
@@ -197,12 +198,20 @@ export function planCapacity(
         item.remaining -= placed;
       });
     };
+    // Demand ECS already failed to place on existing instances waits for new ones.
+    const held = Int32Array.from(round, (item, index) => (item.newInstancesOnly ? (left[index] ?? 0) : 0));
+    round.forEach((item, index) => {
+      if (item.newInstancesOnly) left[index] = 0;
+    });
     let before = left.slice();
     for (const bin of busyFirst) fillBin(bin, round, left, dotProduct);
     charge('onRegistered', before);
     before = left.slice();
     for (const bin of launchingBins) fillBin(bin, round, left, dotProduct);
     charge('onLaunching', before);
+    held.forEach((count, index) => {
+      left[index] = (left[index] ?? 0) + count;
+    });
     before = left.slice();
     // Partly filled new bins from an earlier round first.
     for (const bin of newBins) fillBin(bin, round, left, dotProduct);
@@ -377,6 +386,7 @@ export function planCapacity(
     lowerBoundBy: bound.by,
     gap: newInstances - bound.value,
     currentDesired: group.desired,
+    limits: { min: group.min, max: group.max },
     desiredCapacity,
     scaleOut: desiredCapacity - afterRemovals,
     limitedBy,
@@ -497,7 +507,7 @@ function groupDemand(
     const shape = normalizeShape(demand.shape);
     const constraint = demand.memberOf?.trim() || undefined;
     const group = demand.group ?? (demand.distinctInstance ? demand.source : undefined);
-    const key = `${shapeKey(shape)};distinct=${demand.distinctInstance ? group : '-'};memberOf=${constraint ?? '-'}`;
+    const key = `${shapeKey(shape)};distinct=${demand.distinctInstance ? group : '-'};memberOf=${constraint ?? '-'}${demand.newInstancesOnly ? ';new-only' : ''}`;
     let memberOf: MemberOf | undefined;
     if (constraint !== undefined) {
       let result = compiled.get(constraint);
@@ -545,6 +555,7 @@ function groupDemand(
         memberOf,
         sources: [demand.source],
         count: demand.count,
+        newInstancesOnly: demand.newInstancesOnly,
       }),
     );
   }

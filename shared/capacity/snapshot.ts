@@ -74,6 +74,10 @@ export const demandSchema = z.object({
   shape: shapeSchema,
   distinctInstance: z.boolean().default(false),
   memberOf: z.string().optional().describe('cluster query language expression'),
+  newInstancesOnly: z
+    .boolean()
+    .default(false)
+    .describe('ECS failed to place it where the simulation said it fits: plan it on new instances'),
 });
 
 export const settingsSchema = z.object({

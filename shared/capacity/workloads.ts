@@ -93,6 +93,7 @@ export function generateWorkload(seed: number, options: WorkloadOptions = {}): C
       count: 0,
       shape,
       distinctInstance,
+      newInstancesOnly: false,
     });
   }
   // Counts: the requested total, or as many tasks as fill the target number of instances.

@@ -1,0 +1,12 @@
+import { parseCapacityEvent } from '../../shared/capacity/events';
+import { instrument, observability } from '../../shared/runtime/observability';
+import { loadScaleCapacityConfig } from './config';
+import { handleCapacityEvent } from './reconcile';
+
+const tools = observability('scale-capacity');
+const config = loadScaleCapacityConfig();
+
+/** Tick, PROVISIONING task, placement failure or capacity request -> size the groups (see README.md). */
+export const handler = instrument(tools, (event) =>
+  handleCapacityEvent(parseCapacityEvent(event), { config, ...tools, now: () => Date.now() }),
+);

@@ -1,0 +1,248 @@
+/**
+ * One pass per capacity provider the event concerns: observe -> plan -> act, each decision logged
+ * with its reasons and measured. Every pass starts from fresh state, so running it twice, or for a
+ * duplicate event, decides the same thing and changes nothing more.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+import { type ActResult, applyPlan } from '../../shared/capacity/act';
+import type { CapacityEvent } from '../../shared/capacity/events';
+import {
+  CapacityProviderRefused,
+  type ClusterReads,
+  type Observation,
+  observe,
+  readCluster,
+} from '../../shared/capacity/observe';
+import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
+import type { StallMarker } from '../../shared/capacity/state';
+import type { Observability } from '../../shared/runtime/observability';
+import type { ProviderRef, ScaleCapacityConfig } from './config';
+
+export interface PassDeps extends Observability {
+  config: ScaleCapacityConfig;
+  now: () => number;
+}
+
+export interface ProviderOutcome {
+  cluster: string;
+  capacityProvider: string;
+  status: 'applied' | 'planned' | 'refused' | 'failed';
+  error?: string;
+  desiredCapacity?: number;
+  scaleOut?: number;
+  removed?: string[];
+  unplaceable?: number;
+  lowerBound?: number;
+  reasons?: string[];
+  /** In dry run: the whole plan, the actions it would take. */
+  plan?: CapacityPlan;
+  failures?: ActResult['outcomes'];
+}
+
+export interface CapacitySummary {
+  status: 'done' | 'dry-run' | 'ignored';
+  reason?: string;
+  providers: ProviderOutcome[];
+}
+
+/** An act step failed for a reason other than "already done": Lambda retries the event. */
+export class CapacityPassFailed extends Error {
+  override readonly name = 'CapacityPassFailed';
+}
+
+export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps): Promise<CapacitySummary> {
+  if (event.kind === 'ignored') {
+    deps.logger.info('Event ignored', { reason: event.reason });
+    return { status: 'ignored', reason: event.reason, providers: [] };
+  }
+  const targets = targetsOf(event, deps.config.providers);
+  if (targets.length === 0) {
+    const reason = `no managed capacity provider for cluster ${'cluster' in event ? event.cluster : '?'}`;
+    deps.logger.info('Event ignored', { reason });
+    return { status: 'ignored', reason, providers: [] };
+  }
+
+  const reads = new Map<string, ClusterReads>();
+  const outcomes: ProviderOutcome[] = [];
+  for (const target of targets) {
+    let clusterReads = reads.get(target.cluster);
+    if (!clusterReads) {
+      clusterReads = readCluster(target.cluster);
+      // Read failures surface in the pass that awaits them.
+      for (const promise of Object.values(clusterReads)) (promise as Promise<unknown>).catch(() => undefined);
+      reads.set(target.cluster, clusterReads);
+    }
+    outcomes.push(await pass(target, event, clusterReads, deps));
+  }
+
+  const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+  if (failed.length > 0) {
+    throw new CapacityPassFailed(
+      failed.map((outcome) => `${outcome.cluster}/${outcome.capacityProvider}: ${outcome.error}`).join('; '),
+    );
+  }
+  return { status: deps.config.dryRun ? 'dry-run' : 'done', providers: outcomes };
+}
+
+function targetsOf(
+  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
+  providers: ProviderRef[],
+): ProviderRef[] {
+  if (event.kind === 'tick') return providers;
+  const inCluster = providers.filter((provider) => provider.cluster === event.cluster);
+  const named =
+    event.kind === 'placement-failure'
+      ? event.capacityProviders
+      : event.capacityProvider && event.capacityProvider !== '*'
+        ? [event.capacityProvider]
+        : [];
+  return named.length === 0
+    ? inCluster
+    : inCluster.filter((provider) => named.includes(provider.capacityProvider));
+}
+
+async function pass(
+  target: ProviderRef,
+  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
+  reads: ClusterReads,
+  deps: PassDeps,
+): Promise<ProviderOutcome> {
+  const { config, logger } = deps;
+  const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
+  const now = deps.now();
+  let observation: Observation;
+  try {
+    observation = await observe({
+      ...target,
+      table: config.table,
+      settings: config.settings,
+      now,
+      // The first provider listed for a cluster also takes demand meant for any of its instances.
+      anyInstance: config.providers.find((provider) => provider.cluster === target.cluster) === target,
+      instanceTypes: config.instanceTypes,
+      reads,
+      ...(event.kind === 'provisioning' ? { provisioningTasks: [event.taskArn] } : {}),
+    });
+  } catch (error) {
+    if (error instanceof CapacityProviderRefused) {
+      logger.error('Capacity provider refused', { ...base, reason: error.message });
+      metric(deps, target, 'Refused', 1);
+      return { ...base, status: 'refused', error: error.message };
+    }
+    logger.error('Observe failed', { ...base, error: error as Error });
+    return { ...base, status: 'failed', error: (error as Error).message };
+  }
+  for (const note of observation.notes) logger.info('Observation note', { ...base, note });
+
+  const started = performance.now();
+  let plan = planCapacity(observation.snapshot, now);
+  const stalls = stallsOf(event, plan, observation, now);
+  if (stalls.some((stall) => !observation.stallMarkers.has(stall.source))) {
+    // ECS just failed where the simulation said the tasks fit: plan them on new instances.
+    const stalled = new Set(stalls.map((stall) => stall.source));
+    for (const demand of observation.snapshot.demand)
+      if (stalled.has(demand.source)) demand.newInstancesOnly = true;
+    plan = planCapacity(observation.snapshot, now);
+  }
+  const decisionMs = performance.now() - started;
+
+  logger.info('Capacity decision', {
+    ...base,
+    group: observation.groupName,
+    dryRun: config.dryRun,
+    desiredCapacity: { from: plan.currentDesired, to: plan.desiredCapacity },
+    scaleOut: plan.scaleOut,
+    removals: plan.removals,
+    protect: plan.protect,
+    unprotect: plan.unprotect,
+    unplaceable: plan.unplaceable,
+    lowerBound: plan.lowerBound,
+    gap: plan.gap,
+    decisionMs: Math.round(decisionMs * 10) / 10,
+    reasons: plan.reasons,
+  });
+  recordMetrics(deps, target, plan, decisionMs);
+
+  const outcome: ProviderOutcome = {
+    ...base,
+    status: config.dryRun ? 'planned' : 'applied',
+    desiredCapacity: plan.desiredCapacity,
+    scaleOut: plan.scaleOut,
+    unplaceable: plan.unplaceable.reduce((sum, item) => sum + item.count, 0),
+    lowerBound: plan.lowerBound,
+    reasons: plan.reasons,
+  };
+  if (config.dryRun) return { ...outcome, plan, removed: [] };
+
+  const result = await applyPlan({ table: config.table, plan, observation, now, stalls });
+  metric(deps, target, 'ScaleOut', result.desiredCapacity !== undefined ? plan.scaleOut : 0);
+  metric(deps, target, 'ScaleIn', result.removed.length);
+  const failures = result.outcomes.filter((item) => item.result === 'failed');
+  if (failures.length > 0) {
+    logger.error('Some actions failed', { ...base, failures });
+    return {
+      ...outcome,
+      status: 'failed',
+      removed: result.removed,
+      failures,
+      error: failures.map((f) => `${f.action} ${f.target}: ${f.detail}`).join('; '),
+    };
+  }
+  return { ...outcome, removed: result.removed };
+}
+
+/**
+ * A placement failure for a service whose tasks the plan put on registered instances means ECS
+ * knows something the snapshot does not (ENIs in use, required attributes): remember it, so the
+ * service's tasks are planned on new instances until it has none left to place.
+ */
+function stallsOf(
+  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
+  plan: CapacityPlan,
+  observation: Observation,
+  now: number,
+): StallMarker[] {
+  if (event.kind !== 'placement-failure' || !event.service) return [];
+  const source = `service:${event.service}`;
+  const known = observation.stallMarkers.get(source);
+  const placement = plan.placements.find((item) => item.sources.includes(source));
+  if (!placement) return [];
+  if (!known && placement.onRegistered === 0) return [];
+  return [
+    {
+      source,
+      since: known?.since ?? new Date(now).toISOString(),
+      reason: event.reason ?? known?.reason ?? 'placement failure',
+    },
+  ];
+}
+
+function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {
+  const pending = plan.demand.tasks;
+  metric(deps, target, 'PendingTasks', pending);
+  metric(deps, target, 'PlannedInstances', plan.desiredCapacity);
+  metric(deps, target, 'ActualInstances', plan.instances.usable + plan.instances.launching);
+  metric(deps, target, 'NewInstancesNeeded', plan.newInstances);
+  metric(deps, target, 'LowerBound', plan.lowerBound);
+  metric(deps, target, 'UnplaceableTasks', plan.totals.unplaced);
+  metric(deps, target, 'CpuReserved', plan.utilization.cpu.reserved);
+  metric(deps, target, 'CpuRegistered', plan.utilization.cpu.registered);
+  metric(deps, target, 'MemoryReserved', plan.utilization.memoryMiB.reserved, MetricUnit.Megabytes);
+  metric(deps, target, 'MemoryRegistered', plan.utilization.memoryMiB.registered, MetricUnit.Megabytes);
+  metric(deps, target, 'DecisionTime', decisionMs, MetricUnit.Milliseconds);
+}
+
+function metric(
+  deps: PassDeps,
+  target: ProviderRef,
+  name: string,
+  value: number,
+  unit: Unit = MetricUnit.Count,
+) {
+  const single = deps.metrics.singleMetric();
+  single.addDimension('CapacityProvider', target.capacityProvider);
+  single.addMetric(name, unit, value);
+}

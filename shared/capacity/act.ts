@@ -1,0 +1,143 @@
+/**
+ * Act: applies one plan. Every step is safe to repeat: removals go through
+ * TerminateInstanceInAutoScalingGroup with decrement (the drain-instance hook drains the instance
+ * first), the desired capacity is set to an absolute number, protection and markers are states.
+ */
+import { setDesiredCapacity, setInstanceProtection, terminateInstanceAndDecrement } from '../aws/autoscaling';
+import { errorMessage, kindOf } from '../aws/errors';
+import type { Observation } from './observe';
+import type { CapacityPlan } from './planner';
+import {
+  deleteIdleMarker,
+  deleteStallMarker,
+  putIdleMarker,
+  putRememberedTypes,
+  putStallMarker,
+  type StallMarker,
+} from './state';
+
+export interface ActionOutcome {
+  action: 'terminate' | 'protect' | 'unprotect' | 'set-desired-capacity' | 'state';
+  target: string;
+  result: 'done' | 'skipped' | 'failed';
+  detail?: string;
+}
+
+export interface ActResult {
+  outcomes: ActionOutcome[];
+  removed: string[];
+  /** The desired capacity set, when it was. */
+  desiredCapacity: number | undefined;
+  failures: number;
+}
+
+export interface ActInput {
+  table: string;
+  plan: CapacityPlan;
+  observation: Observation;
+  now: number;
+  /** Demand ECS failed to place where the plan put it: remembered so the next passes plan new instances. */
+  stalls?: StallMarker[];
+}
+
+export async function applyPlan({
+  table,
+  plan,
+  observation,
+  now,
+  stalls = [],
+}: ActInput): Promise<ActResult> {
+  const outcomes: ActionOutcome[] = [];
+  const group = observation.groupName;
+  const { cluster, capacityProvider } = plan;
+
+  const attempt = async (
+    action: ActionOutcome['action'],
+    target: string,
+    run: () => Promise<unknown>,
+    benign: ReadonlySet<string> = new Set(),
+  ): Promise<boolean> => {
+    try {
+      await run();
+      outcomes.push({ action, target, result: 'done' });
+      return true;
+    } catch (error) {
+      const kind = kindOf(error);
+      outcomes.push({
+        action,
+        target,
+        result: benign.has(kind) ? 'skipped' : 'failed',
+        detail: errorMessage(error),
+      });
+      return false;
+    }
+  };
+
+  // Removals first: each lowers the desired capacity by one.
+  const removed: string[] = [];
+  for (const removal of plan.removals) {
+    // Gone already, or no longer removable (not InService, or the group reached its minimum).
+    const ok = await attempt(
+      'terminate',
+      removal.instanceId,
+      () => terminateInstanceAndDecrement(removal.instanceId),
+      new Set(['not-found', 'invalid']),
+    );
+    if (ok) removed.push(removal.instanceId);
+  }
+
+  if (plan.protect.length > 0) {
+    await attempt('protect', plan.protect.join(','), () => setInstanceProtection(group, plan.protect, true));
+  }
+  if (plan.unprotect.length > 0) {
+    await attempt('unprotect', plan.unprotect.join(','), () =>
+      setInstanceProtection(group, plan.unprotect, false),
+    );
+  }
+
+  // One scale-out decision, from the desired capacity the removals actually left.
+  let desiredCapacity: number | undefined;
+  const base = plan.currentDesired - removed.length;
+  const target = Math.max(plan.limits.min, Math.min(base + plan.scaleOut, plan.limits.max));
+  if (target > base) {
+    if (
+      await attempt('set-desired-capacity', `${group}=${target}`, () => setDesiredCapacity(group, target))
+    ) {
+      desiredCapacity = target;
+    }
+  }
+
+  // State: idle markers, stall markers, remembered types. A failed write only delays a decision.
+  const state = (target: string, run: () => Promise<unknown>) => attempt('state', target, run);
+  const removedSet = new Set(removed);
+  for (const marker of plan.idleMarkers.set) {
+    if (removedSet.has(marker.instanceId)) continue;
+    await state(`idle ${marker.instanceId}`, () =>
+      putIdleMarker(table, cluster, capacityProvider, marker.instanceId, marker.since, now),
+    );
+  }
+  const clear = new Set([...plan.idleMarkers.clear, ...removed, ...observation.staleIdleMarkers]);
+  for (const instanceId of clear) {
+    await state(`idle ${instanceId}`, () => deleteIdleMarker(table, cluster, capacityProvider, instanceId));
+  }
+  for (const stall of stalls) {
+    await state(`stall ${stall.source}`, () => putStallMarker(table, cluster, capacityProvider, stall, now));
+  }
+  const withDemand = new Set(plan.placements.flatMap((placement) => placement.sources));
+  for (const source of observation.stallMarkers.keys()) {
+    if (!withDemand.has(source)) {
+      await state(`stall ${source}`, () => deleteStallMarker(table, cluster, capacityProvider, source));
+    }
+  }
+  if (observation.rememberTypes) {
+    const types = observation.rememberTypes;
+    await state('types', () => putRememberedTypes(table, cluster, capacityProvider, types, now));
+  }
+
+  return {
+    outcomes,
+    removed,
+    desiredCapacity,
+    failures: outcomes.filter((outcome) => outcome.result === 'failed').length,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Pure rules for turning ECS services into demand: which capacity provider a service's tasks land
+ * on, how many of its missing tasks that provider must host, and its placement constraints.
+ */
+
+export interface StrategyItem {
+  capacityProvider?: string | undefined;
+  weight?: number | undefined;
+  base?: number | undefined;
+}
+
+/**
+ * How many of `tasks` tasks a capacity provider strategy puts on `provider`: `base` tasks first go
+ * to the provider that has one, the rest split by weight (ECS's documented behaviour). Rounding
+ * follows a largest-remainder split, so the shares add up to `tasks`.
+ */
+export function strategyShare(strategy: readonly StrategyItem[], provider: string, tasks: number): number {
+  const items = strategy.filter((item) => item.capacityProvider);
+  if (tasks <= 0 || items.length === 0) return 0;
+  if (items.length === 1) return items[0]?.capacityProvider === provider ? tasks : 0;
+  let left = tasks;
+  const shares = new Map<string, number>();
+  for (const item of items) {
+    const base = Math.min(left, Math.max(0, item.base ?? 0));
+    if (base > 0) {
+      shares.set(item.capacityProvider as string, base);
+      left -= base;
+    }
+  }
+  const weighted = items.filter((item) => (item.weight ?? 0) > 0);
+  const totalWeight = weighted.reduce((sum, item) => sum + (item.weight ?? 0), 0);
+  if (left > 0 && totalWeight > 0) {
+    const exact = weighted.map((item) => ({
+      name: item.capacityProvider as string,
+      value: (left * (item.weight ?? 0)) / totalWeight,
+    }));
+    let given = 0;
+    for (const entry of exact) {
+      const whole = Math.floor(entry.value);
+      shares.set(entry.name, (shares.get(entry.name) ?? 0) + whole);
+      given += whole;
+    }
+    const byRemainder = [...exact].sort(
+      (a, b) => b.value - Math.floor(b.value) - (a.value - Math.floor(a.value)),
+    );
+    for (let index = 0; given < left; index++, given++) {
+      const entry = byRemainder[index % byRemainder.length];
+      if (entry) shares.set(entry.name, (shares.get(entry.name) ?? 0) + 1);
+    }
+  }
+  return shares.get(provider) ?? 0;
+}
+
+export interface ServiceLike {
+  serviceName?: string | undefined;
+  status?: string | undefined;
+  schedulingStrategy?: string | undefined;
+  launchType?: string | undefined;
+  capacityProviderStrategy?: readonly StrategyItem[] | undefined;
+  desiredCount?: number | undefined;
+  runningCount?: number | undefined;
+  pendingCount?: number | undefined;
+  taskDefinition?: string | undefined;
+  placementConstraints?:
+    | readonly { type?: string | undefined; expression?: string | undefined }[]
+    | undefined;
+  deployments?:
+    | readonly {
+        status?: string | undefined;
+        taskDefinition?: string | undefined;
+        desiredCount?: number | undefined;
+        runningCount?: number | undefined;
+        pendingCount?: number | undefined;
+      }[]
+    | undefined;
+}
+
+export interface ServiceDemand {
+  service: string;
+  taskDefinition: string;
+  /** Tasks still to place on this provider. */
+  missing: number;
+  distinctInstance: boolean;
+  /** memberOf expressions of the service (the task definition's are added by the caller). */
+  memberOf: string[];
+}
+
+/**
+ * The tasks a replica service still has to place on `provider`. During a deployment the primary
+ * deployment's numbers count: it is the one starting tasks. A service uses the provider through its
+ * own strategy, the cluster's default when it has neither strategy nor launch type, or (launch type
+ * EC2, any instance) when `anyInstance` says this provider takes such demand.
+ */
+export function serviceDemand(
+  service: ServiceLike,
+  provider: string,
+  clusterDefault: readonly StrategyItem[],
+  anyInstance: boolean,
+): ServiceDemand | undefined {
+  if (service.status !== 'ACTIVE' || service.schedulingStrategy === 'DAEMON') return undefined;
+  const own = service.capacityProviderStrategy ?? [];
+  let strategy: readonly StrategyItem[];
+  if (own.length > 0) strategy = own;
+  else if (service.launchType === 'EC2')
+    strategy = anyInstance ? [{ capacityProvider: provider, weight: 1 }] : [];
+  else if (service.launchType) strategy = [];
+  else strategy = clusterDefault;
+  if (!strategy.some((item) => item.capacityProvider === provider)) return undefined;
+
+  const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+  const desired = primary?.desiredCount ?? service.desiredCount ?? 0;
+  const started =
+    (primary?.runningCount ?? service.runningCount ?? 0) +
+    (primary?.pendingCount ?? service.pendingCount ?? 0);
+  const missing = Math.max(
+    0,
+    strategyShare(strategy, provider, desired) - strategyShare(strategy, provider, started),
+  );
+  const taskDefinition = primary?.taskDefinition ?? service.taskDefinition;
+  if (!taskDefinition) return undefined;
+  const constraints = service.placementConstraints ?? [];
+  return {
+    service: service.serviceName ?? 'unknown',
+    taskDefinition,
+    missing,
+    distinctInstance: constraints.some((constraint) => constraint.type === 'distinctInstance'),
+    memberOf: constraints
+      .filter((constraint) => constraint.type === 'memberOf' && constraint.expression)
+      .map((constraint) => constraint.expression as string),
+  };
+}
+
+/** Several memberOf constraints all have to hold. */
+export function combineMemberOf(expressions: readonly string[]): string | undefined {
+  const unique = [...new Set(expressions.map((expression) => expression.trim()).filter(Boolean))];
+  if (unique.length === 0) return undefined;
+  if (unique.length === 1) return unique[0];
+  return unique.map((expression) => `(${expression})`).join(' and ');
+}

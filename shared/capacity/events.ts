@@ -1,0 +1,144 @@
+/**
+ * The events scale-capacity reacts to. Each only says "look at this cluster now": every pass reads
+ * fresh state, so a duplicate, late or lost event changes when a decision is made, never what it is.
+ */
+import { z } from 'zod';
+import { BadEventError } from '../runtime/errors';
+
+export const SCHEDULE_SOURCE = 'aws.events';
+export const SCHEDULE_DETAIL_TYPE = 'Scheduled Event';
+export const ECS_SOURCE = 'aws.ecs';
+export const TASK_STATE_DETAIL_TYPE = 'ECS Task State Change';
+export const SERVICE_ACTION_DETAIL_TYPE = 'ECS Service Action';
+export const PLACEMENT_FAILURE = 'SERVICE_TASK_PLACEMENT_FAILURE';
+/** A capacity request announced on a bus (the state-table item is what counts; this only wakes us). */
+export const REQUEST_SOURCE = 'ecs-autopilot';
+export const REQUEST_DETAIL_TYPE = 'Capacity Request';
+
+export type CapacityEvent =
+  | { kind: 'tick'; time: number | undefined }
+  | {
+      kind: 'provisioning';
+      time: number | undefined;
+      cluster: string;
+      capacityProvider: string | undefined;
+      taskArn: string;
+    }
+  | {
+      kind: 'placement-failure';
+      time: number | undefined;
+      cluster: string;
+      capacityProviders: string[];
+      service: string | undefined;
+      reason: string | undefined;
+    }
+  | { kind: 'request'; time: number | undefined; cluster: string; capacityProvider: string | undefined }
+  | { kind: 'ignored'; reason: string };
+
+const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
+
+// Unknown keys are stripped, not rejected: AWS adds event fields without notice.
+const envelope = z.object({
+  source: nonEmpty,
+  'detail-type': nonEmpty,
+  time: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+const taskDetail = z.object({
+  clusterArn: nonEmpty,
+  taskArn: nonEmpty,
+  lastStatus: nonEmpty,
+  capacityProviderName: z.string().optional(),
+  containerInstanceArn: z.string().optional(),
+});
+
+const serviceDetail = z.object({
+  eventName: nonEmpty,
+  clusterArn: nonEmpty,
+  capacityProviderArns: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+});
+
+const requestDetail = z.object({
+  cluster: nonEmpty,
+  capacityProvider: z.string().optional(),
+});
+
+/** `arn:aws:ecs:...:cluster/web` or `web` -> `web`. */
+export function nameFromArn(arnOrName: string): string {
+  return arnOrName.slice(arnOrName.lastIndexOf('/') + 1);
+}
+
+function epochMs(time: string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function parseWith<T extends z.ZodType>(source: string, schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw BadEventError.fromZod(source, result.error);
+  return result.data;
+}
+
+/** Throws BadEventError for anything that is not one of the events above, well formed. */
+export function parseCapacityEvent(event: unknown): CapacityEvent {
+  const outer = parseWith('EventBridge event', envelope, event);
+  const time = epochMs(outer.time);
+  const source = outer.source;
+  const detailType = outer['detail-type'];
+
+  if (source === SCHEDULE_SOURCE && detailType === SCHEDULE_DETAIL_TYPE) return { kind: 'tick', time };
+
+  if (source === ECS_SOURCE && detailType === TASK_STATE_DETAIL_TYPE) {
+    const detail = parseWith(TASK_STATE_DETAIL_TYPE, taskDetail, outer.detail);
+    if (detail.lastStatus !== 'PROVISIONING') {
+      return { kind: 'ignored', reason: `task ${detail.taskArn} is ${detail.lastStatus}, not PROVISIONING` };
+    }
+    if (detail.containerInstanceArn) {
+      return { kind: 'ignored', reason: `task ${detail.taskArn} is already placed on an instance` };
+    }
+    return {
+      kind: 'provisioning',
+      time,
+      cluster: nameFromArn(detail.clusterArn),
+      capacityProvider: detail.capacityProviderName || undefined,
+      taskArn: detail.taskArn,
+    };
+  }
+
+  if (source === ECS_SOURCE && detailType === SERVICE_ACTION_DETAIL_TYPE) {
+    const detail = parseWith(SERVICE_ACTION_DETAIL_TYPE, serviceDetail, outer.detail);
+    if (detail.eventName !== PLACEMENT_FAILURE) {
+      return { kind: 'ignored', reason: `service action ${detail.eventName} is not ${PLACEMENT_FAILURE}` };
+    }
+    const serviceArn = outer.resources?.find((arn) => arn.includes(':service/'));
+    return {
+      kind: 'placement-failure',
+      time,
+      cluster: nameFromArn(detail.clusterArn),
+      capacityProviders: (detail.capacityProviderArns ?? []).map(nameFromArn),
+      service: serviceArn ? nameFromArn(serviceArn) : undefined,
+      reason: detail.reason,
+    };
+  }
+
+  if (source === REQUEST_SOURCE && detailType === REQUEST_DETAIL_TYPE) {
+    const detail = parseWith(REQUEST_DETAIL_TYPE, requestDetail, outer.detail);
+    return {
+      kind: 'request',
+      time,
+      cluster: nameFromArn(detail.cluster),
+      capacityProvider: detail.capacityProvider || undefined,
+    };
+  }
+
+  throw new BadEventError('EventBridge event', [
+    {
+      path: 'detail-type',
+      message: `expected a Scheduled Event, ${TASK_STATE_DETAIL_TYPE} (PROVISIONING), ${SERVICE_ACTION_DETAIL_TYPE} (${PLACEMENT_FAILURE}) or ${REQUEST_DETAIL_TYPE}; got ${source} / ${detailType}`,
+    },
+  ]);
+}

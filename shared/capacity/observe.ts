@@ -1,0 +1,667 @@
+/**
+ * Observe: builds a planner snapshot for one capacity provider from ECS, Auto Scaling and the state
+ * table. Reads are batched at the API limits and shared between providers of the same cluster in
+ * one pass; task definitions are cached per revision for the life of the container.
+ */
+import type { Instance as AsgInstance, AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import type {
+  CapacityProvider,
+  Cluster,
+  ContainerInstance,
+  Service,
+  Task,
+  TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { describeAutoScalingGroups, describeScalingActivities } from '../aws/autoscaling';
+import { BATCH_CONCURRENCY, mapConcurrent } from '../aws/batch';
+import {
+  describeCapacityProviders,
+  describeClusters,
+  describeContainerInstances,
+  describeServices,
+  describeTaskDefinition,
+  describeTasks,
+  listContainerInstanceArns,
+  listServiceArns,
+  listTaskArns,
+} from '../aws/ecs';
+import { type InstanceView, toInstanceView } from '../ecs/container-instance';
+import { type ResourceShape, taskRequirements } from '../ecs/requirements';
+import { combineMemberOf, type StrategyItem, serviceDemand } from './demand';
+import { nameFromArn } from './events';
+import { estimateInstanceType } from './instance-types';
+import type {
+  CapacitySettings,
+  CapacitySnapshot,
+  Demand,
+  InstanceTypeResources,
+  LaunchingInstance,
+  RegisteredInstance,
+} from './snapshot';
+import {
+  type RememberedTypes,
+  readCapacityRequests,
+  readIdleMarkers,
+  readRememberedTypes,
+  readStallMarkers,
+  type StallMarker,
+} from './state';
+
+/** A capacity provider scale-capacity must not drive: it says why, for the log and the caller. */
+export class CapacityProviderRefused extends Error {
+  override readonly name = 'CapacityProviderRefused';
+}
+
+export const TYPE_TAG = 'ecs-autopilot:instance-type';
+export const ATTRIBUTE_TAG_PREFIX = 'ecs-autopilot:attribute:';
+/** Attributes that differ between instances of one group, so never promised to a new one. */
+const PER_INSTANCE_ATTRIBUTES = new Set([
+  'ecs.availability-zone',
+  'ecs.instance-type',
+  'ecs.ami-id',
+  'ecs.subnet-id',
+  'ecs.awsvpc-trunk-id',
+]);
+
+/** Reads of a whole cluster, made once per pass and shared by its providers. */
+export interface ClusterReads {
+  cluster: Promise<Cluster | undefined>;
+  containerInstances: Promise<ContainerInstance[]>;
+  services: Promise<Service[]>;
+}
+
+export function readCluster(cluster: string): ClusterReads {
+  return {
+    cluster: describeClusters([cluster]).then(({ items }) => items[0]),
+    containerInstances: listContainerInstanceArns(cluster).then(
+      async (arns) => (await describeContainerInstances(cluster, arns)).items,
+    ),
+    services: listServiceArns(cluster).then(async (arns) =>
+      arns.length === 0 ? [] : (await describeServices(cluster, arns.map(nameFromArn))).items,
+    ),
+  };
+}
+
+export interface ObserveOptions {
+  cluster: string;
+  capacityProvider: string;
+  table: string;
+  settings: CapacitySettings;
+  now: number;
+  /** Takes demand meant for any instance of the cluster (`*` requests, launch type EC2 services). */
+  anyInstance: boolean;
+  /** Resources per instance type from the configuration; win over everything else. */
+  instanceTypes?: Record<string, InstanceTypeResources>;
+  /** PROVISIONING tasks named by events. */
+  provisioningTasks?: readonly string[];
+  reads?: ClusterReads;
+  /** Idle instances whose tasks are listed to confirm they run only daemon tasks. */
+  verifyLimit?: number;
+}
+
+export interface Observation {
+  snapshot: CapacitySnapshot;
+  groupName: string;
+  /** EC2 instance id -> container instance ARN, for draining before removal. */
+  containerInstanceArns: Map<string, string>;
+  /** Idle markers of instances no longer in the group. */
+  staleIdleMarkers: string[];
+  stallMarkers: Map<string, StallMarker>;
+  /** What to remember about the group's types, when it changed. */
+  rememberTypes: RememberedTypes | undefined;
+  notes: string[];
+}
+
+const IN_GROUP = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
+
+export async function observe(options: ObserveOptions): Promise<Observation> {
+  const { cluster, capacityProvider, table, settings, now } = options;
+  const notes: string[] = [];
+  const provider = await capacityProviderOf(capacityProvider);
+  const groupName = groupNameOf(provider);
+  const reads = options.reads ?? readCluster(cluster);
+
+  const [groups, clusterInfo, containerInstances, services, idleMarkers, stallMarkers, requests, remembered] =
+    await Promise.all([
+      describeAutoScalingGroups([groupName]),
+      reads.cluster,
+      reads.containerInstances,
+      reads.services,
+      readIdleMarkers(table, cluster, capacityProvider, now),
+      readStallMarkers(table, cluster, capacityProvider, now),
+      readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
+      readRememberedTypes(table, cluster, capacityProvider, now),
+    ]);
+  const group = groups[0];
+  if (!group)
+    throw new CapacityProviderRefused(`Auto Scaling group ${groupName} of ${capacityProvider} not found`);
+  if (!clusterInfo) throw new CapacityProviderRefused(`cluster ${cluster} not found`);
+
+  const asgInstances = (group.Instances ?? []).filter((instance) => instance.InstanceId);
+  const inGroup = new Map(asgInstances.map((instance) => [instance.InstanceId as string, instance]));
+  const registered = containerInstances.filter(
+    (instance) => instance.ec2InstanceId !== undefined && inGroup.has(instance.ec2InstanceId),
+  );
+  const registeredIds = new Set(registered.map((instance) => instance.ec2InstanceId as string));
+
+  // Services: daemons reserve room on every instance; replicas using this provider bring demand.
+  const active = services.filter((service) => service.status === 'ACTIVE');
+  const daemons = active.filter((service) => service.schedulingStrategy === 'DAEMON');
+  const daemonGroups = new Set(daemons.map((service) => `service:${service.serviceName}`));
+  const clusterDefault: StrategyItem[] = clusterInfo.defaultCapacityProviderStrategy ?? [];
+  const replicas = active
+    .map((service) => serviceDemand(service, capacityProvider, clusterDefault, options.anyInstance))
+    .filter((demand) => demand !== undefined);
+
+  const definitions = await loadDefinitions([
+    ...daemons.map((service) => service.taskDefinition),
+    ...replicas.map((replica) => replica.taskDefinition),
+    ...requests.map((request) => request.taskDefinition),
+  ]);
+  const shapeOf = (arn: string | undefined) => {
+    const definition = arn ? definitions.get(arn) : undefined;
+    return definition ? taskRequirements(definition) : undefined;
+  };
+
+  const daemonOverhead = sumShapes(daemons.map((service) => shapeOf(service.taskDefinition)));
+
+  // Instance types: what the group launches and what each registers.
+  const types = groupInstanceTypes(group, asgInstances, remembered);
+  const views = registered.map((instance) => toInstanceView(instance));
+  const resources = typeResources(types, views, remembered, options.instanceTypes ?? {}, notes);
+  for (const type of types) {
+    if (!resources[type]) {
+      throw new CapacityProviderRefused(
+        `cannot tell what a new ${type} instance of ${groupName} registers: add it to INSTANCE_TYPES (e.g. {"${type}":{"cpu":2048,"memoryMiB":7680,"enis":2}})`,
+      );
+    }
+  }
+  if (types.length === 0) {
+    throw new CapacityProviderRefused(
+      `cannot tell which instance type ${groupName} launches (no instances, no mixed instances policy): tag the group ${TYPE_TAG}=<type>`,
+    );
+  }
+  for (const view of views) {
+    const type = view.attributes['ecs.instance-type'];
+    if (type && !resources[type]) resources[type] = resourcesFromView(view);
+  }
+
+  // Registered instances.
+  const instances: RegisteredInstance[] = registered.map((instance, index) => {
+    const view = views[index] as InstanceView;
+    const ec2 = inGroup.get(instance.ec2InstanceId as string) as AsgInstance;
+    const type = view.attributes['ecs.instance-type'] ?? ec2.InstanceType ?? types[0] ?? 'unknown';
+    const tasks = view.runningTasksCount + view.pendingTasksCount;
+    const estimated = tasks - daemons.length;
+    const attributes: Record<string, string> = {};
+    for (const [name, value] of Object.entries(view.attributes)) attributes[name] = value ?? '';
+    const typeEnis = resources[type]?.enis ?? 0;
+    return {
+      id: instance.ec2InstanceId as string,
+      arn: view.arn,
+      instanceType: type,
+      availabilityZone: view.attributes['ecs.availability-zone'] ?? ec2.AvailabilityZone,
+      lifecycleState: ec2.LifecycleState ?? 'InService',
+      status: view.status,
+      agentConnected: view.agentConnected,
+      protectedFromScaleIn: ec2.ProtectedFromScaleIn ?? false,
+      ...(view.registeredAt ? { registeredAt: view.registeredAt.toISOString() } : {}),
+      free: {
+        cpu: view.remaining.cpu,
+        memoryMiB: view.remaining.memoryMiB,
+        gpus: view.remaining.gpus,
+        enis: Math.max(0, typeEnis - eniAttachments(instance)),
+      },
+      portsInUse: view.remaining.ports,
+      attributes,
+      taskGroups: [],
+      tasks,
+      // Only daemons may be running when the count says so: confirmed below for removal candidates.
+      nonDaemonTasks: tasks === 0 ? 0 : estimated > 0 ? estimated : null,
+      idleSince: idleMarkers.get(instance.ec2InstanceId as string) ?? null,
+      pinnedTasks: 0,
+    };
+  });
+
+  await confirmIdle(cluster, instances, daemonGroups, settings, now, options.verifyLimit ?? 50);
+  if (settings.consolidation) await listMovableTasks(cluster, instances, daemonGroups, resources, settings);
+
+  // Which instances already run a task of each distinctInstance service with tasks to place.
+  const distinct = replicas.filter((replica) => replica.distinctInstance && replica.missing > 0);
+  if (distinct.length > 0) await markServiceInstances(cluster, distinct, instances);
+
+  // Launched but not registered: when, from the group's scaling activities.
+  const launching = await launchingInstances(group, asgInstances, registeredIds, types, settings, now);
+
+  // Demand.
+  const demand: Demand[] = [];
+  const byService = new Map<string, Demand>();
+  for (const replica of replicas) {
+    if (replica.missing <= 0) continue;
+    const definition = definitions.get(replica.taskDefinition);
+    const shape = shapeOf(replica.taskDefinition);
+    if (!shape || !definition) {
+      notes.push(
+        `service ${replica.service}: task definition ${replica.taskDefinition} not readable; skipped`,
+      );
+      continue;
+    }
+    const source = `service:${replica.service}`;
+    const item: Demand = {
+      source,
+      group: source,
+      count: replica.missing,
+      shape,
+      distinctInstance: replica.distinctInstance,
+      newInstancesOnly: stallMarkers.has(source),
+    };
+    const memberOf = combineMemberOf([...replica.memberOf, ...definitionMemberOf(definition)]);
+    if (memberOf) item.memberOf = memberOf;
+    demand.push(item);
+    byService.set(source, item);
+  }
+  for (const request of requests) {
+    const fromDefinition = shapeOf(request.taskDefinition);
+    const shape: ResourceShape = {
+      cpu: request.cpu,
+      memoryMiB: request.memoryMiB,
+      gpus: request.gpus,
+      hostPorts: fromDefinition?.hostPorts ?? { tcp: [], udp: [] },
+      enis: fromDefinition?.enis ?? 0,
+    };
+    const definition = request.taskDefinition ? definitions.get(request.taskDefinition) : undefined;
+    const memberOf = definition ? combineMemberOf(definitionMemberOf(definition)) : undefined;
+    demand.push({
+      source: `request:${request.jobName}#${request.due}`,
+      group: definition?.family ? `family:${definition.family}` : undefined,
+      count: request.count,
+      shape,
+      distinctInstance: false,
+      newInstancesOnly: false,
+      ...(memberOf ? { memberOf } : {}),
+    });
+  }
+  if (options.provisioningTasks && options.provisioningTasks.length > 0) {
+    await addProvisioningTasks(cluster, capacityProvider, options, byService, demand, notes);
+  }
+
+  // Headroom is counted in tasks of the largest service shape on this provider unless given.
+  const headroom = { ...settings.headroom };
+  if (headroom.tasks > 0 && !headroom.shape) {
+    const shapes = replicas
+      .map((replica) => shapeOf(replica.taskDefinition))
+      .filter((shape) => shape !== undefined);
+    const largest = shapes.sort(
+      (a, b) => b.cpu / 1024 + b.memoryMiB / 4096 - (a.cpu / 1024 + a.memoryMiB / 4096),
+    )[0];
+    if (largest) headroom.shape = { ...largest, hostPorts: { tcp: [], udp: [] } };
+  }
+
+  const groupIds = new Set(asgInstances.map((instance) => instance.InstanceId as string));
+  const snapshot: CapacitySnapshot = {
+    version: 1,
+    takenAt: new Date(now).toISOString(),
+    cluster,
+    capacityProvider,
+    group: {
+      name: groupName,
+      min: group.MinSize ?? 0,
+      max: group.MaxSize ?? 0,
+      desired: group.DesiredCapacity ?? 0,
+      availabilityZones: group.AvailabilityZones ?? [],
+      instanceTypes: types,
+    },
+    instanceTypes: resources,
+    newInstanceAttributes: newInstanceAttributes(group, views),
+    daemonOverhead,
+    settings: { ...settings, headroom },
+    instances,
+    launching,
+    demand,
+  };
+  const learned = { instanceTypes: types, resources: pick(resources, types) };
+  return {
+    snapshot,
+    groupName,
+    containerInstanceArns: new Map(instances.map((instance) => [instance.id, instance.arn ?? ''])),
+    staleIdleMarkers: [...idleMarkers.keys()].filter((id) => !groupIds.has(id)),
+    stallMarkers,
+    rememberTypes:
+      registered.length > 0 && JSON.stringify(learned) !== JSON.stringify(remembered) ? learned : undefined,
+    notes,
+  };
+}
+
+async function capacityProviderOf(name: string): Promise<CapacityProvider> {
+  const { items } = await describeCapacityProviders([name]);
+  const provider = items[0];
+  if (!provider || provider.status === 'INACTIVE') {
+    throw new CapacityProviderRefused(`capacity provider ${name} not found (or INACTIVE)`);
+  }
+  const group = provider.autoScalingGroupProvider;
+  if (!group?.autoScalingGroupArn) {
+    throw new CapacityProviderRefused(`capacity provider ${name} has no Auto Scaling group (Fargate?)`);
+  }
+  if (group.managedScaling?.status === 'ENABLED') {
+    throw new CapacityProviderRefused(
+      `capacity provider ${name} has managed scaling ENABLED, so ECS already sizes ${groupNameOf(provider)}; two controllers on one group fight. Turn managed scaling off (aws ecs update-capacity-provider --name ${name} --auto-scaling-group-provider managedScaling={status=DISABLED}) or remove ${name} from CAPACITY_PROVIDERS.`,
+    );
+  }
+  return provider;
+}
+
+function groupNameOf(provider: CapacityProvider): string {
+  const arn = provider.autoScalingGroupProvider?.autoScalingGroupArn ?? '';
+  const marker = 'autoScalingGroupName/';
+  return arn.includes(marker) ? arn.slice(arn.indexOf(marker) + marker.length) : arn;
+}
+
+async function loadDefinitions(arns: (string | undefined)[]): Promise<Map<string, TaskDefinition>> {
+  const unique = [...new Set(arns.filter((arn): arn is string => Boolean(arn)))];
+  const loaded = await mapConcurrent(unique, BATCH_CONCURRENCY, async (arn) => {
+    try {
+      return [arn, await describeTaskDefinition(arn)] as const;
+    } catch {
+      return [arn, undefined] as const;
+    }
+  });
+  return new Map(
+    loaded.filter((entry): entry is readonly [string, TaskDefinition] => entry[1] !== undefined),
+  );
+}
+
+function definitionMemberOf(definition: TaskDefinition): string[] {
+  return (definition.placementConstraints ?? [])
+    .filter((constraint) => constraint.type === 'memberOf' && constraint.expression)
+    .map((constraint) => constraint.expression as string);
+}
+
+function sumShapes(shapes: (ResourceShape | undefined)[]): ResourceShape {
+  const total: ResourceShape = { cpu: 0, memoryMiB: 0, gpus: 0, hostPorts: { tcp: [], udp: [] }, enis: 0 };
+  for (const shape of shapes) {
+    if (!shape) continue;
+    total.cpu += shape.cpu;
+    total.memoryMiB += shape.memoryMiB;
+    total.gpus += shape.gpus;
+    total.enis += shape.enis;
+    total.hostPorts.tcp.push(...shape.hostPorts.tcp);
+    total.hostPorts.udp.push(...shape.hostPorts.udp);
+  }
+  return total;
+}
+
+/**
+ * The types new instances may be: the mixed instances policy's, else those running now, else the
+ * group's tag, else what was remembered while the group had instances.
+ */
+function groupInstanceTypes(
+  group: AutoScalingGroup,
+  instances: AsgInstance[],
+  remembered: RememberedTypes | undefined,
+): string[] {
+  const overrides = (group.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? [])
+    .map((override) => override.InstanceType)
+    .filter((type): type is string => Boolean(type));
+  if (overrides.length > 0) return [...new Set(overrides)];
+  const running = instances
+    .map((instance) => instance.InstanceType)
+    .filter((type): type is string => Boolean(type));
+  if (running.length > 0) return [...new Set(running)];
+  const tag = group.Tags?.find((candidate) => candidate.Key === TYPE_TAG)?.Value;
+  if (tag) {
+    return tag
+      .split(',')
+      .map((type) => type.trim())
+      .filter(Boolean);
+  }
+  return remembered?.instanceTypes ?? [];
+}
+
+/** Configuration first, then the least any registered instance of the type offers, then memory, then the estimate. */
+function typeResources(
+  types: string[],
+  views: InstanceView[],
+  remembered: RememberedTypes | undefined,
+  configured: Record<string, InstanceTypeResources>,
+  notes: string[],
+): Record<string, InstanceTypeResources> {
+  const result: Record<string, InstanceTypeResources> = {};
+  for (const type of types) {
+    const seen = views.filter((view) => view.attributes['ecs.instance-type'] === type).map(resourcesFromView);
+    const estimate = estimateInstanceType(type);
+    const learned =
+      seen.length > 0
+        ? {
+            cpu: Math.min(...seen.map((resource) => resource.cpu)),
+            memoryMiB: Math.min(...seen.map((resource) => resource.memoryMiB)),
+            gpus: Math.min(...seen.map((resource) => resource.gpus)),
+            enis: estimate?.enis ?? configured[type]?.enis ?? remembered?.resources[type]?.enis ?? 0,
+          }
+        : undefined;
+    const chosen = configured[type] ?? learned ?? remembered?.resources[type] ?? estimate;
+    if (chosen && !configured[type] && !learned && !remembered?.resources[type]) {
+      notes.push(
+        `${type}: no instance registered yet; estimated ${chosen.cpu} CPU units, ${chosen.memoryMiB} MiB`,
+      );
+    }
+    if (chosen) result[type] = { ...chosen, gpus: chosen.gpus ?? 0, enis: chosen.enis ?? 0 };
+  }
+  return result;
+}
+
+function resourcesFromView(view: InstanceView): InstanceTypeResources {
+  const type = view.attributes['ecs.instance-type'];
+  return {
+    cpu: view.registered.cpu,
+    memoryMiB: view.registered.memoryMiB,
+    gpus: view.registered.gpus,
+    enis: (type ? estimateInstanceType(type)?.enis : undefined) ?? 0,
+  };
+}
+
+const pick = <T>(record: Record<string, T>, names: string[]) =>
+  Object.fromEntries(
+    names.filter((name) => record[name] !== undefined).map((name) => [name, record[name] as T]),
+  );
+
+/** Task ENIs attached to the instance (awsvpc without trunking), as ECS lists them. */
+function eniAttachments(instance: ContainerInstance): number {
+  return (instance.attachments ?? []).filter(
+    (attachment) => /eni|networkinterface/i.test(attachment.type ?? '') && attachment.status !== 'DELETED',
+  ).length;
+}
+
+/** Attributes every registered instance shares (so a new one will have them), plus the group's tags. */
+function newInstanceAttributes(group: AutoScalingGroup, views: InstanceView[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  const active = views.filter((view) => view.status === 'ACTIVE');
+  const first = active[0];
+  if (first) {
+    for (const [name, value] of Object.entries(first.attributes)) {
+      if (PER_INSTANCE_ATTRIBUTES.has(name)) continue;
+      if (active.every((view) => view.attributes[name] === value)) result[name] = value ?? '';
+    }
+  }
+  for (const tag of group.Tags ?? []) {
+    if (tag.Key?.startsWith(ATTRIBUTE_TAG_PREFIX))
+      result[tag.Key.slice(ATTRIBUTE_TAG_PREFIX.length)] = tag.Value ?? '';
+  }
+  return result;
+}
+
+async function tasksOn(cluster: string, containerInstanceArn: string): Promise<Task[]> {
+  const arns = await listTaskArns(cluster, { containerInstance: containerInstanceArn });
+  if (arns.length === 0) return [];
+  return (await describeTasks(cluster, arns)).items.filter((task) => task.lastStatus !== 'STOPPED');
+}
+
+/**
+ * Instances whose task count says "maybe only daemons" and that have been idle long enough to be
+ * removed: their tasks are listed to be sure before anything acts on it.
+ */
+async function confirmIdle(
+  cluster: string,
+  instances: RegisteredInstance[],
+  daemonGroups: Set<string>,
+  settings: CapacitySettings,
+  now: number,
+  limit: number,
+): Promise<void> {
+  const due = instances
+    .filter(
+      (instance) =>
+        instance.nonDaemonTasks === null &&
+        instance.idleSince !== null &&
+        now - Date.parse(instance.idleSince) >= settings.scaleInAfterSeconds * 1000 &&
+        instance.arn,
+    )
+    .slice(0, limit);
+  await mapConcurrent(due, BATCH_CONCURRENCY, async (instance) => {
+    const tasks = await tasksOn(cluster, instance.arn as string);
+    instance.nonDaemonTasks = tasks.filter((task) => !daemonGroups.has(task.group ?? '')).length;
+    instance.taskGroups = [...new Set(tasks.map((task) => task.group ?? '').filter(Boolean))];
+  });
+}
+
+/** For consolidation: the least used busy instances and the tasks they would have to move. */
+async function listMovableTasks(
+  cluster: string,
+  instances: RegisteredInstance[],
+  daemonGroups: Set<string>,
+  resources: Record<string, InstanceTypeResources>,
+  settings: CapacitySettings,
+): Promise<void> {
+  const use = (instance: RegisteredInstance) => {
+    const type = resources[instance.instanceType];
+    if (!type) return 1;
+    return Math.max(1 - instance.free.cpu / type.cpu, 1 - instance.free.memoryMiB / type.memoryMiB);
+  };
+  const candidates = instances
+    .filter(
+      (instance) =>
+        instance.status === 'ACTIVE' &&
+        instance.lifecycleState === 'InService' &&
+        (instance.nonDaemonTasks ?? 1) > 0 &&
+        use(instance) < 0.5 &&
+        instance.arn,
+    )
+    .sort((a, b) => use(a) - use(b))
+    .slice(0, Math.max(2, Math.min(10, (settings.maxScaleIn.count ?? 5) * 2)));
+  await mapConcurrent(candidates, BATCH_CONCURRENCY, async (instance) => {
+    const tasks = (await tasksOn(cluster, instance.arn as string)).filter(
+      (task) => !daemonGroups.has(task.group ?? ''),
+    );
+    const definitions = await loadDefinitions(tasks.map((task) => task.taskDefinitionArn));
+    const movable: NonNullable<RegisteredInstance['movableTasks']> = [];
+    let pinned = 0;
+    for (const task of tasks) {
+      const definition = task.taskDefinitionArn ? definitions.get(task.taskDefinitionArn) : undefined;
+      // Draining replaces service tasks elsewhere; standalone tasks would hold the instance.
+      if (!task.group?.startsWith('service:') || !definition) {
+        pinned++;
+        continue;
+      }
+      movable.push({ shape: taskRequirements(definition, task.overrides), group: task.group });
+    }
+    instance.nonDaemonTasks = tasks.length;
+    instance.movableTasks = movable;
+    instance.pinnedTasks = pinned;
+    instance.taskGroups = [...new Set(tasks.map((task) => task.group ?? '').filter(Boolean))];
+  });
+}
+
+async function markServiceInstances(
+  cluster: string,
+  services: { service: string }[],
+  instances: RegisteredInstance[],
+): Promise<void> {
+  const byArn = new Map(instances.map((instance) => [instance.arn, instance]));
+  await mapConcurrent(services, BATCH_CONCURRENCY, async ({ service }) => {
+    const arns = await listTaskArns(cluster, { serviceName: service });
+    if (arns.length === 0) return;
+    const { items } = await describeTasks(cluster, arns);
+    for (const task of items) {
+      const instance = task.containerInstanceArn ? byArn.get(task.containerInstanceArn) : undefined;
+      const group = `service:${service}`;
+      if (instance && !instance.taskGroups.includes(group)) instance.taskGroups.push(group);
+    }
+  });
+}
+
+async function launchingInstances(
+  group: AutoScalingGroup,
+  instances: AsgInstance[],
+  registeredIds: Set<string>,
+  types: string[],
+  settings: CapacitySettings,
+  now: number,
+): Promise<LaunchingInstance[]> {
+  const unregistered = instances.filter(
+    (instance) =>
+      !registeredIds.has(instance.InstanceId as string) && IN_GROUP.test(instance.LifecycleState ?? ''),
+  );
+  if (unregistered.length === 0) return [];
+  const windowStart = now - settings.bootTimeoutSeconds * 1000 - 60_000;
+  const activities = await describeScalingActivities(group.AutoScalingGroupName as string, windowStart);
+  const launchedAt = new Map<string, number>();
+  for (const activity of activities) {
+    const id = /\bi-[0-9a-f]{8,17}\b/.exec(activity.Description ?? '')?.[0];
+    if (id && activity.StartTime && !launchedAt.has(id)) launchedAt.set(id, activity.StartTime.getTime());
+  }
+  return unregistered.map((instance) => ({
+    id: instance.InstanceId as string,
+    instanceType: instance.InstanceType ?? types[0] ?? 'unknown',
+    ...(instance.AvailabilityZone ? { availabilityZone: instance.AvailabilityZone } : {}),
+    lifecycleState: instance.LifecycleState ?? 'Pending',
+    // Not among the activities since the window opened: launched before it, so past the boot timeout.
+    launchedAt: new Date(launchedAt.get(instance.InstanceId as string) ?? windowStart).toISOString(),
+  }));
+}
+
+/** Tasks waiting in PROVISIONING that an event named, if they still wait. */
+async function addProvisioningTasks(
+  cluster: string,
+  capacityProvider: string,
+  options: ObserveOptions,
+  byService: Map<string, Demand>,
+  demand: Demand[],
+  notes: string[],
+): Promise<void> {
+  const { items } = await describeTasks(cluster, [...new Set(options.provisioningTasks)]);
+  const waiting = items.filter(
+    (task) =>
+      task.lastStatus === 'PROVISIONING' &&
+      !task.containerInstanceArn &&
+      (task.capacityProviderName === capacityProvider || (!task.capacityProviderName && options.anyInstance)),
+  );
+  const definitions = await loadDefinitions(waiting.map((task) => task.taskDefinitionArn));
+  const perService = new Map<string, number>();
+  for (const task of waiting) {
+    const definition = task.taskDefinitionArn ? definitions.get(task.taskDefinitionArn) : undefined;
+    if (!definition) {
+      notes.push(`task ${task.taskArn}: task definition not readable; skipped`);
+      continue;
+    }
+    const group = task.group ?? `family:${definition.family}`;
+    const service = byService.get(group);
+    if (service) {
+      // Service tasks are already in its deficit; count them there if the deficit is smaller.
+      perService.set(group, (perService.get(group) ?? 0) + 1);
+      continue;
+    }
+    const memberOf = combineMemberOf(definitionMemberOf(definition));
+    demand.push({
+      source: `task:${nameFromArn(task.taskArn ?? '')}`,
+      group,
+      count: 1,
+      shape: taskRequirements(definition, task.overrides),
+      distinctInstance: false,
+      newInstancesOnly: false,
+      ...(memberOf ? { memberOf } : {}),
+    });
+  }
+  for (const [group, count] of perService) {
+    const service = byService.get(group);
+    if (service) service.count = Math.max(service.count, count);
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * What scale-capacity keeps between passes, in the project's state table. Everything else is read
+ * from ECS and Auto Scaling each pass.
+ *
+ * | pk | sk | what |
+ * |---|---|---|
+ * | `capacity#<cluster>` | `<capacityProvider>#<job>#<due>` | capacity requests (written by run-scheduled-task) |
+ * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task |
+ * | `capacity#<cluster>#stall` | `<capacityProvider>#<source>` | demand ECS failed to place where the plan said it fits |
+ * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
+ */
+import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { dynamodb } from '../aws/dynamodb';
+import { call, kindOf } from '../aws/errors';
+import type { InstanceTypeResources } from './snapshot';
+
+const DAY = 86_400;
+export const IDLE_MARKER_TTL_SECONDS = 7 * DAY;
+export const STALL_MARKER_TTL_SECONDS = 15 * 60;
+export const TYPES_TTL_SECONDS = 90 * DAY;
+
+export const keys = {
+  requests: (cluster: string) => `capacity#${cluster}`,
+  idle: (cluster: string) => `capacity#${cluster}#idle`,
+  stall: (cluster: string) => `capacity#${cluster}#stall`,
+  types: (cluster: string) => `capacity#${cluster}#types`,
+};
+
+type Item = Record<string, unknown>;
+
+async function query(table: string, pk: string, skPrefix?: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const input: QueryCommandInput = {
+      TableName: table,
+      KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    };
+    const page = await call('dynamodb:Query', `${table}/${pk}`, () => dynamodb.send(new QueryCommand(input)));
+    items.push(...((page.Items as Item[] | undefined) ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** DynamoDB deletes expired items lazily (within days): expired ones are skipped here. */
+const live = (item: Item, now: number) => typeof item.ttl !== 'number' || item.ttl * 1000 > now;
+
+export interface CapacityRequestItem {
+  sk: string;
+  capacityProvider: string;
+  jobName: string;
+  due: string;
+  cpu: number;
+  memoryMiB: number;
+  gpus: number;
+  count: number;
+  taskDefinition: string | undefined;
+}
+
+/** Requests for this provider, and for `*` (any group of the cluster) when `wildcard` is set. */
+export async function readCapacityRequests(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  wildcard: boolean,
+  now: number,
+): Promise<CapacityRequestItem[]> {
+  const items = await query(table, keys.requests(cluster));
+  return items
+    .filter((item) => live(item, now))
+    .filter((item) => {
+      const provider = String(item.capacityProvider ?? String(item.sk).split('#')[0]);
+      return provider === capacityProvider || (wildcard && provider === '*');
+    })
+    .map((item) => ({
+      sk: String(item.sk),
+      capacityProvider: String(item.capacityProvider ?? ''),
+      jobName: String(item.jobName ?? String(item.sk).split('#')[1] ?? 'job'),
+      due: String(item.due ?? ''),
+      cpu: Number(item.cpu ?? 0),
+      memoryMiB: Number(item.memoryMiB ?? 0),
+      gpus: Number(item.gpus ?? 0),
+      count: Math.max(0, Math.floor(Number(item.count ?? 1))),
+      taskDefinition: typeof item.taskDefinition === 'string' ? item.taskDefinition : undefined,
+    }))
+    .filter((request) => request.count > 0);
+}
+
+/** instance id -> ISO time it was first seen idle. */
+export async function readIdleMarkers(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  now: number,
+): Promise<Map<string, string>> {
+  const items = await query(table, keys.idle(cluster), `${capacityProvider}#`);
+  return new Map(
+    items
+      .filter((item) => live(item, now) && typeof item.since === 'string')
+      .map((item) => [String(item.sk).slice(capacityProvider.length + 1), String(item.since)]),
+  );
+}
+
+/** First writer wins: a marker already there keeps its older time. */
+export async function putIdleMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  now: number,
+): Promise<void> {
+  await putIfAbsent(table, {
+    pk: keys.idle(cluster),
+    sk: `${capacityProvider}#${instanceId}`,
+    since,
+    ttl: Math.floor(now / 1000) + IDLE_MARKER_TTL_SECONDS,
+  });
+}
+
+export async function deleteIdleMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+): Promise<void> {
+  await remove(table, keys.idle(cluster), `${capacityProvider}#${instanceId}`);
+}
+
+export interface StallMarker {
+  source: string;
+  since: string;
+  reason: string;
+}
+
+export async function readStallMarkers(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  now: number,
+): Promise<Map<string, StallMarker>> {
+  const items = await query(table, keys.stall(cluster), `${capacityProvider}#`);
+  return new Map(
+    items
+      .filter((item) => live(item, now))
+      .map((item) => {
+        const source = String(item.sk).slice(capacityProvider.length + 1);
+        return [source, { source, since: String(item.since ?? ''), reason: String(item.reason ?? '') }];
+      }),
+  );
+}
+
+/** Renewed on every failure ECS reports, so it lasts while ECS keeps failing and then lapses. */
+export async function putStallMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  marker: StallMarker,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.stall(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.stall(cluster),
+          sk: `${capacityProvider}#${marker.source}`,
+          since: marker.since,
+          reason: marker.reason,
+          ttl: Math.floor(now / 1000) + STALL_MARKER_TTL_SECONDS,
+        },
+      }),
+    ),
+  );
+}
+
+export async function deleteStallMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  source: string,
+): Promise<void> {
+  await remove(table, keys.stall(cluster), `${capacityProvider}#${source}`);
+}
+
+export interface RememberedTypes {
+  instanceTypes: string[];
+  resources: Record<string, InstanceTypeResources>;
+}
+
+export async function readRememberedTypes(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  now: number,
+): Promise<RememberedTypes | undefined> {
+  const items = await query(table, keys.types(cluster), capacityProvider);
+  const item = items.find((candidate) => candidate.sk === capacityProvider && live(candidate, now));
+  if (!item || !Array.isArray(item.instanceTypes)) return undefined;
+  return {
+    instanceTypes: item.instanceTypes.map(String),
+    resources: (item.resources ?? {}) as Record<string, InstanceTypeResources>,
+  };
+}
+
+export async function putRememberedTypes(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  types: RememberedTypes,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.types(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.types(cluster),
+          sk: capacityProvider,
+          instanceTypes: types.instanceTypes,
+          resources: types.resources,
+          ttl: Math.floor(now / 1000) + TYPES_TTL_SECONDS,
+        },
+      }),
+    ),
+  );
+}
+
+async function putIfAbsent(table: string, item: Item & { pk: string; sk: string }): Promise<void> {
+  try {
+    await call('dynamodb:PutItem', `${table}/${item.pk}/${item.sk}`, () =>
+      dynamodb.send(
+        new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    );
+  } catch (error) {
+    if (kindOf(error) === 'conflict') return;
+    throw error;
+  }
+}
+
+async function remove(table: string, pk: string, sk: string): Promise<void> {
+  await call('dynamodb:DeleteItem', `${table}/${pk}/${sk}`, () =>
+    dynamodb.send(new DeleteCommand({ TableName: table, Key: { pk, sk } })),
+  );
+}
