@@ -35,6 +35,8 @@ export interface StartOptions {
   faults?: FaultConfig | FaultConfig[];
   /** Clock start, random seed and timings of the world. */
   world?: WorldOptions;
+  /** Seed of the fault injector's draws (default 7). */
+  faultSeed?: number;
 }
 
 export interface LocalAws {
@@ -55,7 +57,7 @@ export interface LocalAws {
 
 export async function startLocalAws(options: StartOptions = {}): Promise<LocalAws> {
   const dynamo = await startDynamo();
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(options.faultSeed);
   const calls = new CallLog();
   const listeners = new Set<(now: number) => void>();
   let world: World = new World();
