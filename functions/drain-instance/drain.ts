@@ -16,6 +16,7 @@ import {
   isEarlierAction,
   isOpen,
   leaseHeldByOther,
+  MAX_ACTION_MS,
 } from '../../shared/drain/record';
 import { act, taskList } from './act';
 import { observe } from './observe';
@@ -61,6 +62,10 @@ function newRecord(
     leaseUntil: lease?.until,
   };
 }
+
+/** Auto Scaling's limit for one lifecycle action: min(48 h, 100 × heartbeat timeout). */
+const hookLimitMs = (heartbeatTimeoutSeconds: number) =>
+  Math.min(MAX_ACTION_MS, 100 * heartbeatTimeoutSeconds * 1000);
 
 function leaseMs(runtime: DrainRuntime) {
   return 2 * runtime.config.pollIntervalSeconds * 1000 + 60_000;
@@ -170,6 +175,15 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
       deadlineSeconds: config.deadlineSeconds,
       standalonePolicy: policyFor(config.standalonePolicies, target.group),
     });
+    const hookTimeout = target.heartbeatTimeoutSeconds;
+    if (hookTimeout !== undefined && config.deadlineSeconds * 1000 > hookLimitMs(hookTimeout)) {
+      logger.warn('The drain deadline is longer than Auto Scaling lets this hook wait', {
+        ...instanceKeys(target),
+        deadlineSeconds: config.deadlineSeconds,
+        hookLimitSeconds: hookLimitMs(hookTimeout) / 1000,
+        effect: "the hook's default result applies when its limit passes, whatever the drain",
+      });
+    }
     return { record, created };
   }
   if (isOpen(record) && target.token && (record.tokenHash === undefined || record.hook !== target.hook)) {

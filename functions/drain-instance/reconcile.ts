@@ -28,6 +28,9 @@ export const WAITING_STATES: ReadonlySet<string> = new Set([
   'Warmed:Terminating:Wait',
 ]);
 
+/** Below two reconcile periods, a drain left to the pass can lose its hook between two heartbeats. */
+export const MIN_HOOK_TIMEOUT_SECONDS = 120;
+
 interface Candidate {
   instanceId: string;
   group: AutoScalingGroup;
@@ -156,6 +159,14 @@ async function reconcileOne(
     logger.warn('Group has several of our terminate hooks; completing the first only', {
       ...base,
       hooks: hooks.map((item) => item.LifecycleHookName),
+    });
+  }
+  if ((hook.HeartbeatTimeout ?? 3600) < MIN_HOOK_TIMEOUT_SECONDS) {
+    logger.warn('Hook heartbeat timeout too short for the every-minute pass to keep it alive', {
+      ...base,
+      hook: hook.LifecycleHookName,
+      heartbeatTimeoutSeconds: hook.HeartbeatTimeout,
+      advice: `use ${MIN_HOOK_TIMEOUT_SECONDS} s or more (300 s is a good default)`,
     });
   }
   const cluster = await clusterForGroup(
