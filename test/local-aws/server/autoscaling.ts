@@ -121,6 +121,11 @@ function activityView(activity: World['activities'][number]) {
 const handlers: Record<string, Handler> = {
   DescribeAutoScalingGroups(world, params) {
     const names = strings(params, 'AutoScalingGroupNames');
+    if (names.length > 100) {
+      throw validation(
+        "1 validation error detected: Value at 'autoScalingGroupNames' failed to satisfy constraint: Member must have length less than or equal to 100",
+      );
+    }
     const groupFilters = filters(params);
     const matching = [...world.groups.values()].filter(
       (group) =>

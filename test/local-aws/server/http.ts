@@ -189,10 +189,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
   const body = raw.toString('utf8');
   const routed = route(req, body);
   const world = deps.world();
-  const input: Record<string, unknown> =
-    routed.service === 'ecs' || routed.service === 'dynamodb'
-      ? (JSON.parse(body || '{}') as Record<string, unknown>)
-      : parseQueryParams(body);
+  let input: Record<string, unknown>;
+  try {
+    input =
+      routed.service === 'ecs' || routed.service === 'dynamodb'
+        ? (JSON.parse(body || '{}') as Record<string, unknown>)
+        : parseQueryParams(body);
+  } catch {
+    sendJson(
+      res,
+      400,
+      { __type: 'SerializationException', message: 'The request body is not valid JSON.' },
+      'application/json',
+    );
+    return;
+  }
   if (routed.service === 'autoscaling' || routed.service === 'sns') {
     delete input.Action;
     delete input.Version;
