@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CompleteLifecycleActionCommand,
@@ -657,6 +658,27 @@ describe('dry run', () => {
 });
 
 describe('configuration', () => {
+  it('warns about hooks the drain cannot keep alive', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    cluster.hooks[0] = { ...cluster.hooks[0], HeartbeatTimeout: 30 };
+    cluster.register(I1);
+    cluster.addTasks(I1, 1);
+    cluster.waitOnHook(I1);
+    const handler = await loadHandler();
+    await invoke(handler, terminate, 12_000);
+    // 100 x 30 s = 3000 s: shorter than the 3600 s deadline.
+    expect(warn).toHaveBeenCalledWith(
+      'The drain deadline is longer than Auto Scaling lets this hook wait',
+      expect.objectContaining({ hookLimitSeconds: 3000, deadlineSeconds: 3600 }),
+    );
+    vi.setSystemTime(Date.now() + 60_000);
+    await invoke(handler, tick);
+    expect(warn).toHaveBeenCalledWith(
+      'Hook heartbeat timeout too short for the every-minute pass to keep it alive',
+      expect.objectContaining({ heartbeatTimeoutSeconds: 30 }),
+    );
+  });
+
   it('fails at cold start naming the bad variable', async () => {
     await expect(loadHandler({ AUTO_SCALING_GROUPS: '' })).rejects.toThrow(
       /AUTO_SCALING_GROUPS: expected at least one group name/,
