@@ -51,6 +51,7 @@ type Handler = (
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let ecs: FakeEcs;
 let metricNames: string[];
+let metricValues: [string, string, number][];
 
 async function loadHandler(env: Record<string, string> = {}): Promise<Handler> {
   Object.assign(process.env, BASE_ENV, env);
@@ -85,8 +86,10 @@ beforeEach(async () => {
   clock.sleeps = [];
   clock.onSleep = undefined;
   metricNames = [];
-  vi.spyOn(Metrics.prototype, 'addMetric').mockImplementation(function (this: Metrics, name: string) {
+  metricValues = [];
+  vi.spyOn(Metrics.prototype, 'addMetric').mockImplementation(function (this: Metrics, name, unit, value) {
     metricNames.push(name);
+    metricValues.push([name, unit, value]);
     return this;
   });
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -201,6 +204,14 @@ describe('concurrency policies with a run still active', () => {
         'ecs-autopilot: run of job nightly-report due 2025-01-15T02:00:00Z replaced by the run due 2025-01-15T03:00:00Z (concurrencyPolicy Replace)',
     });
     expect(runTasks()).toHaveLength(1);
+    // The replaced run's stop is what the policy asked for: recorded REPLACED, no failure alert.
+    await handler(ecs.stopped(old, 143), lambdaContext());
+    expect(await runRecord('nightly-report', '2025-01-15T02:00:00Z')).toMatchObject({
+      status: 'REPLACED',
+      replacedBy: DUE,
+    });
+    expect(publications()).toEqual([]);
+    expect(metric('RunsFailed')).toBe(0);
   });
 
   it('Allow runs alongside', async () => {
@@ -493,10 +504,11 @@ describe('outcomes', () => {
     expect(await handler(running, lambdaContext())).toMatchObject({ status: 'recorded', duplicate: false });
     expect(await handler(running, lambdaContext())).toMatchObject({ status: 'recorded', duplicate: true });
     expect(metric('StartLatency')).toBe(1);
-    const latency = vi
-      .mocked(Metrics.prototype.addMetric)
-      .mock.calls.find((call) => call[0] === 'StartLatency');
-    expect(latency?.slice(1)).toEqual(['Milliseconds', 13_000]);
+    expect(metricValues.find(([name]) => name === 'StartLatency')).toEqual([
+      'StartLatency',
+      'Milliseconds',
+      13_000,
+    ]);
   });
 
   it('a successful stop records the outcome and "last succeeded", with no alert', async () => {

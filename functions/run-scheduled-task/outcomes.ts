@@ -151,16 +151,19 @@ export async function finalizeIfDone(jobName: string, due: DueTime, ctx: Schedul
   if (tasks.some((task) => task === undefined)) return;
   const done = tasks as TaskOutcome[];
   const result = runOutcome(done);
-  const status = result.succeeded ? 'SUCCEEDED' : 'FAILED';
+  // A run stopped because a newer one replaced it did what the policy asked: no failure, no alert.
+  const status = result.succeeded ? 'SUCCEEDED' : run.replacedBy ? 'REPLACED' : 'FAILED';
   const now = ctx.now();
   if (!(await ctx.store.finalizeRun(jobName, due, status, now, { outcome: result, tasks: done }))) {
     if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
     return;
   }
-  emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
   ctx.logger.info(`Run ${status.toLowerCase()}`, { failures: result.failures, exitCodes: result.exitCodes });
-  await ctx.store.recordJobOutcome(jobName, due, status, now);
-  if (!result.succeeded) await alertFailed(jobName, run.cluster, due, done, ctx);
+  if (status !== 'REPLACED') {
+    emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
+    await ctx.store.recordJobOutcome(jobName, due, status, now);
+  }
+  if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
   const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY);
   if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
 }

@@ -407,6 +407,7 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
       for (const old of decision.replace) {
         const reason = replacedReason(job.name, old.due, due);
         if (old.pending) await ctx.store.supersedePending(job.name, old.due, reason, now);
+        if (old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
         for (const taskArn of old.taskArns) await stopTask(state.cluster, taskArn, reason);
         ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
         emit(ctx, METRIC.replaced, job.name);

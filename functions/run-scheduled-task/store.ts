@@ -79,6 +79,8 @@ export interface RunRecord {
   };
   /** Outcome of each task, once the run is final. */
   tasks?: TaskOutcome[];
+  /** Due time of the run that replaced this one (concurrencyPolicy Replace): its stop is no failure. */
+  replacedBy?: DueTime;
 }
 
 /** One task of a run (sk `task#<due>#<taskId>`): what its state change events said. */
@@ -377,6 +379,11 @@ export class ScheduleStore {
     });
   }
 
+  /** A started run stopped by a newer one (concurrencyPolicy Replace). */
+  async markReplaced(jobName: string, due: DueTime, by: DueTime): Promise<void> {
+    await this.update(runKey(jobName, due), { set: { replacedBy: by } });
+  }
+
   /** An older run still trying to start, replaced by a newer one (concurrencyPolicy Replace). */
   supersedePending(jobName: string, due: DueTime, reason: string, now: number): Promise<boolean> {
     return this.tryUpdate(runKey(jobName, due), {
@@ -425,7 +432,7 @@ export class ScheduleStore {
   finalizeRun(
     jobName: string,
     due: DueTime,
-    status: 'SUCCEEDED' | 'FAILED' | 'UNKNOWN',
+    status: 'SUCCEEDED' | 'FAILED' | 'REPLACED' | 'UNKNOWN',
     now: number,
     fields: { outcome?: RunRecord['outcome']; tasks?: TaskOutcome[]; reason?: string },
   ): Promise<boolean> {
