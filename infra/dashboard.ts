@@ -14,7 +14,7 @@ interface Panel {
   readonly left: readonly { readonly metric: string; readonly statistic: string }[];
   readonly right?: readonly { readonly metric: string; readonly statistic: string }[];
   /** SEARCH label; `${PROP('Dim.x')}` tells series apart. */
-  readonly label?: string;
+  readonly label?: (metric: string) => string;
 }
 
 /**
@@ -37,7 +37,8 @@ export const DASHBOARD_PANELS: Record<FunctionName, Panel> = {
   },
   'scale-capacity': {
     title: 'Pending tasks vs planned and actual instances',
-    dimensions: ['service'],
+    dimensions: ['CapacityProvider', 'service'],
+    label: (metric) => `${metric} \${PROP('Dim.CapacityProvider')}`,
     left: [
       { metric: 'PendingTasks', statistic: 'Maximum' },
       { metric: 'PlannedInstances', statistic: 'Maximum' },
@@ -50,7 +51,8 @@ export const DASHBOARD_PANELS: Record<FunctionName, Panel> = {
     dimensions: ['category', 'cluster', 'group', 'service'],
     left: [{ metric: 'FailedStarts', statistic: 'Sum' }],
     // CloudWatch's own label syntax, not a JavaScript template.
-    label: ['category', 'cluster', 'group'].map((dimension) => `\${PROP('Dim.${dimension}')}`).join(' '),
+    label: () =>
+      ['category', 'cluster', 'group'].map((dimension) => `\${PROP('Dim.${dimension}')}`).join(' '),
   },
   'run-scheduled-task': {
     title: 'Job runs (per 5 min) and start latency (p90, s)',
@@ -71,7 +73,9 @@ function search(panel: Panel, metric: string, statistic: string): cloudwatch.Mat
   const schema = [METRICS_NAMESPACE, ...panel.dimensions].join(',');
   return new cloudwatch.MathExpression({
     expression: `SEARCH('{${schema}} MetricName="${metric}"', '${statistic}', ${PERIOD.toSeconds()})`,
-    label: panel.label ?? `${metric}${statistic === 'Sum' || statistic === 'Maximum' ? '' : ` ${statistic}`}`,
+    label:
+      panel.label?.(metric) ??
+      `${metric}${statistic === 'Sum' || statistic === 'Maximum' ? '' : ` ${statistic}`}`,
     period: PERIOD,
     usingMetrics: {},
   });

@@ -364,7 +364,19 @@ function validateProps(props: EcsAutopilotProps): void {
     if (unknown(cluster))
       throw new Error(`EcsAutopilot: job ${job.name} runs in cluster ${cluster}, not in clusters`);
   }
+  if (props.scaleCapacity?.enabled !== false && (props.capacityProviders ?? []).length === 0) {
+    throw new Error(
+      'EcsAutopilot: scale-capacity needs `capacityProviders` to size; list them, or set scaleCapacity: { enabled: false }',
+    );
+  }
+  const drained = new Set((props.autoScalingGroups ?? []).map((group) => group.autoScalingGroupName));
   for (const provider of props.capacityProviders ?? []) {
+    // scale-capacity removes instances through the group's terminate hook: drain-instance must answer it.
+    if (props.drainInstance?.enabled !== false && !drained.has(provider.autoScalingGroupName)) {
+      throw new Error(
+        `EcsAutopilot: capacity provider ${provider.name} scales group ${provider.autoScalingGroupName}, which is not in autoScalingGroups: its instances would be terminated undrained`,
+      );
+    }
     if (unknown(provider.cluster)) {
       throw new Error(
         `EcsAutopilot: capacity provider ${provider.name} names cluster ${provider.cluster}, not in clusters`,

@@ -119,16 +119,21 @@ export interface DetectFailedStartSettings extends FunctionSettings {
 export interface ScaleCapacitySettings extends FunctionSettings {
   /** An instance without non-daemon tasks this long may be removed. @default 300 s */
   readonly scaleInAfter?: Duration;
-  /** Spare task-shape units kept when scaling in. */
-  readonly headroom?: number;
-  /** Most instances removed per pass: a count (`3`) or a percentage (`'10%'`). */
+  /** Spare room kept when scaling in: a number of tasks (`2`) or tasks of a size (`'2x512/1024'`). @default 0 */
+  readonly headroom?: number | string;
+  /** Most instances removed per pass: a count (`3`) or a percentage (`'10%'`). @default '10%' */
   readonly maxScaleIn?: number | string;
-  /** Most instances added per decision. */
+  /** Most instances added per decision. @default 50 */
   readonly maxStep?: number;
   /** Drain and remove instances whose tasks fit elsewhere. @default false */
   readonly consolidation?: boolean;
-  /** How long a launched instance may take to register before it no longer counts. */
+  /** How long a launched instance may take to register before it no longer counts. @default 600 s */
   readonly bootTimeout?: Duration;
+  /**
+   * What new instances of a type register, for groups that may be at zero:
+   * `{ 'm5.large': { cpu: 2048, memoryMiB: 7680, enis: 2 } }`.
+   */
+  readonly instanceTypes?: Record<string, { cpu: number; memoryMiB: number; gpus?: number; enis?: number }>;
 }
 
 export interface EcsAutopilotProps {

@@ -42,10 +42,10 @@ const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   'autoscaling:DescribeAutoScalingGroups': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeAutoScalingInstances': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeLifecycleHooks': 'Describe* supports no resource-level permissions',
+  'autoscaling:DescribeScalingActivities': 'Describe* supports no resource-level permissions',
   'ecs:DescribeTaskDefinition': 'no resource-level permissions',
   'ecs:ListTasks': 'narrowed by ecs:cluster',
   'ecs:ListServices': 'narrowed by ecs:cluster',
-  'ecs:DescribeCapacityProviders': 'narrowed by capacity provider names when listed',
 };
 
 const NEEDS_CLUSTER_CONDITION = ['ecs:ListTasks', 'ecs:ListServices'];
@@ -223,6 +223,7 @@ describe('lifecycle hooks and schedules', () => {
           lifecycleHook: { name: 'drain', heartbeatTimeout: Duration.minutes(10) },
         },
       ],
+      capacityProviders: [{ name: 'cp', cluster: 'web', autoScalingGroupName: 'b' }],
     });
     custom.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
     custom.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
@@ -429,6 +430,10 @@ describe('props', () => {
 
   it('refuses inconsistent settings with a message naming them', () => {
     expect(() => synth({ clusters: [] })).toThrow(/clusters/);
+    expect(() => synth({ capacityProviders: [] })).toThrow(/scaleCapacity: \{ enabled: false \}/);
+    expect(() =>
+      synth({ capacityProviders: [{ name: 'cp', cluster: 'web', autoScalingGroupName: 'other' }] }),
+    ).toThrow(/group other, which is not in autoScalingGroups/);
     expect(() => synth({ defaultCluster: 'other' })).toThrow(/defaultCluster other/);
     expect(() => synth({ autoScalingGroups: [] })).toThrow(/drainInstance: \{ enabled: false \}/);
     expect(() => synth({ autoScalingGroups: [{ autoScalingGroupName: 'g', cluster: 'other' }] })).toThrow(

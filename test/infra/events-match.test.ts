@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS } from '../../infra/specs';
+import { resolveTemplate } from './cfn-resolve';
 import { matchesPattern } from './event-pattern';
 import { ROOT_ID, synthExample, templateOf } from './fixture';
 
@@ -23,14 +24,24 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 type Trigger = { id: string; accepts: (event: unknown) => boolean };
 
 const { stack, autopilot } = synthExample();
-const resources = templateOf(stack).json.Resources as Record<string, Resource>;
+// Patterns may hold ARNs built from pseudo parameters: read them as deployed in the sample account.
+const SAMPLE_ACCOUNT = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'us-east-1',
+  'AWS::AccountId': '123456789012',
+};
+const resources = JSON.parse(
+  Object.entries(SAMPLE_ACCOUNT).reduce(
+    (text, [name, value]) => text.replaceAll(`\${${name}}`, value),
+    JSON.stringify(resolveTemplate(templateOf(stack).json).resources),
+  ),
+) as Record<string, Resource>;
 
 /** What EventBridge delivers for a rule with a schedule expression. */
 const SCHEDULED_EVENT = { source: ['aws.events'], 'detail-type': ['Scheduled Event'] };
 
 function triggersOf(functionLogicalId: string): Trigger[] {
-  const targets = (arn: unknown) =>
-    JSON.stringify(arn) === JSON.stringify({ 'Fn::GetAtt': [functionLogicalId, 'Arn'] });
+  const targets = (arn: unknown) => arn === `\${${functionLogicalId}.Arn}`;
   const triggers: Trigger[] = [];
   for (const [id, resource] of Object.entries(resources)) {
     if (resource.Type === 'AWS::Events::Rule') {

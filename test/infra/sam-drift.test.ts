@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configShape as failedStartConfig } from '../../functions/detect-failed-start/config';
 import { configShape as drainConfig } from '../../functions/drain-instance/config';
 import { configShape as scheduleConfig } from '../../functions/run-scheduled-task/config';
+import { configShape as capacityConfig } from '../../functions/scale-capacity/config';
 import { FUNCTION_SPECS } from '../../infra/specs';
 import { buildFunction, DIST_DIR } from '../../scripts/build';
 import { loadConfig } from '../../shared/runtime/config';
@@ -22,6 +23,7 @@ const CONFIG_SHAPES: Record<string, Parameters<typeof loadConfig>[0]> = {
   'drain-instance': drainConfig,
   'run-scheduled-task': scheduleConfig,
   'detect-failed-start': failedStartConfig,
+  'scale-capacity': capacityConfig,
 };
 
 const samText = readFileSync('template.yaml', 'utf8');
