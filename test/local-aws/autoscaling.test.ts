@@ -3,6 +3,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   DescribeTagsCommand,
   paginateDescribeAutoScalingGroups,
   RecordLifecycleActionHeartbeatCommand,
@@ -266,5 +267,28 @@ describe('describing', () => {
     expect(AutoScalingInstances.map((i) => [i.InstanceId, i.AutoScalingGroupName, i.LifecycleState])).toEqual(
       [[SAMPLE.instances[0], SAMPLE.group, 'InService']],
     );
+  });
+});
+
+describe('scaling activities', () => {
+  it('lists launches and terminations newest first, Successful once done', async () => {
+    await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: SAMPLE.group, DesiredCapacity: 4 }));
+    const launched = aws.world
+      .group(SAMPLE.group)
+      ?.instances.find((i) => i.lifecycleState === 'Pending')?.instanceId;
+    const before = await asg.send(
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: SAMPLE.group }),
+    );
+    expect(before.Activities?.[0]).toMatchObject({
+      Description: `Launching a new EC2 instance: ${launched}`,
+      StatusCode: 'InProgress',
+    });
+    aws.world.advance(90_000);
+    const after = await asg.send(
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: SAMPLE.group }),
+    );
+    expect(after.Activities?.[0]).toMatchObject({ StatusCode: 'Successful', Progress: 100 });
+    expect(after.Activities?.[0]?.EndTime?.getTime()).toBe(aws.world.now());
+    expect(after.Activities).toHaveLength(4);
   });
 });

@@ -330,7 +330,10 @@ export interface ScalingActivity {
   description: string;
   cause: string;
   startedAt: number;
+  endedAt?: number;
   statusCode: 'InProgress' | 'Successful';
+  /** The instance the activity is about. */
+  instanceId: string;
 }
 
 export interface SnsTopicRecord {

@@ -681,13 +681,20 @@ export class World {
       spot: group.spot,
     };
     this.ec2.set(ec2.instanceId, ec2);
-    this.activity(group, `Launching a new EC2 instance: ${ec2.instanceId}`, 'capacity change');
+    this.activity(
+      group,
+      ec2.instanceId,
+      `Launching a new EC2 instance: ${ec2.instanceId}`,
+      'capacity change',
+    );
+    if (options.inService) this.finishActivities(ec2.instanceId);
     if (options.inService) {
       if (group.cluster) this.registerEc2(ec2, group.cluster, group.capacityProviderName);
     } else {
       this.at(group.bootDelayMs, `boot ${ec2.instanceId}`, () => {
         if (ec2.lifecycleState !== 'Pending') return;
         ec2.lifecycleState = 'InService';
+        this.finishActivities(ec2.instanceId);
         if (group.cluster && this.clusters.has(group.cluster)) {
           this.registerEc2(ec2, group.cluster, group.capacityProviderName);
         }
@@ -1153,10 +1160,17 @@ export class World {
     }
     if (!isActiveLifecycle(ec2.lifecycleState)) {
       // Already on its way out: nothing more to do.
-      return this.activity(
-        group,
-        `Terminating EC2 instance: ${instanceId}`,
-        'an instance already terminating',
+      const existing = this.activities.findLast(
+        (a) => a.instanceId === instanceId && a.description.startsWith('Terminating'),
+      );
+      return (
+        existing ??
+        this.activity(
+          group,
+          instanceId,
+          `Terminating EC2 instance: ${instanceId}`,
+          'an instance already terminating',
+        )
       );
     }
     if (decrement) {
@@ -1650,7 +1664,12 @@ export class World {
 
   // ---------------------------------------------------------------- Auto Scaling lifecycle
 
-  private activity(group: AutoScalingGroupRecord, description: string, cause: string): ScalingActivity {
+  private activity(
+    group: AutoScalingGroupRecord,
+    instanceId: string,
+    description: string,
+    cause: string,
+  ): ScalingActivity {
     const activity: ScalingActivity = {
       activityId: this.rng.uuid(),
       groupName: group.name,
@@ -1658,9 +1677,19 @@ export class World {
       cause: `At ${new Date(this.clock).toISOString()} ${cause}.`,
       startedAt: this.clock,
       statusCode: 'InProgress',
+      instanceId,
     };
     this.activities.push(activity);
     return activity;
+  }
+
+  private finishActivities(instanceId: string) {
+    for (const activity of this.activities) {
+      if (activity.instanceId === instanceId && activity.statusCode === 'InProgress') {
+        activity.statusCode = 'Successful';
+        activity.endedAt = this.clock;
+      }
+    }
   }
 
   private beginTermination(
@@ -1668,7 +1697,12 @@ export class World {
     group: AutoScalingGroupRecord,
     cause: string,
   ): ScalingActivity {
-    const activity = this.activity(group, `Terminating EC2 instance: ${ec2.instanceId}`, cause);
+    const activity = this.activity(
+      group,
+      ec2.instanceId,
+      `Terminating EC2 instance: ${ec2.instanceId}`,
+      cause,
+    );
     const hooks = this.groupHooks(group.name).filter(
       (h) => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING',
     );
@@ -1760,6 +1794,7 @@ export class World {
     if (ec2.lifecycleState === 'Terminated') return;
     ec2.lifecycleState = 'Terminated';
     ec2.terminatedAt = this.clock;
+    this.finishActivities(ec2.instanceId);
     for (const action of this.actions) {
       if (action.instanceId === ec2.instanceId && action.completedAt === undefined) {
         action.completedAt = this.clock;

@@ -112,8 +112,9 @@ function activityView(activity: World['activities'][number]) {
     Description: activity.description,
     Cause: activity.cause,
     StartTime: new Date(activity.startedAt),
+    ...(activity.endedAt !== undefined ? { EndTime: new Date(activity.endedAt) } : {}),
     StatusCode: activity.statusCode,
-    Progress: 0,
+    Progress: activity.statusCode === 'Successful' ? 100 : 0,
     Details: '{"Subnet ID":"subnet-0abc1234","Availability Zone":"us-east-1a"}',
   };
 }
