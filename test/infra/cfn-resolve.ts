@@ -144,13 +144,15 @@ function intrinsic(key: string, argument: unknown, context: Context): Json | typ
       for (const [name, item] of Object.entries((variables ?? {}) as Record<string, unknown>))
         locals[name] = ev(item) as Json;
       const inner = { ...context, locals };
-      return String(text).replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
-        if (name.includes('.') && !name.startsWith('AWS::')) {
-          const [resource, attribute] = name.split('.');
-          return str(intrinsic('Fn::GetAtt', [resource, attribute], inner) as Json, 'Sub');
-        }
-        return str(reference(name, inner), `Sub \${${name}}`);
-      });
+      return String(text)
+        .replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+          if (name.includes('.') && !name.startsWith('AWS::')) {
+            const [resource, attribute] = name.split('.');
+            return str(intrinsic('Fn::GetAtt', [resource, attribute], inner) as Json, 'Sub');
+          }
+          return str(reference(name, inner), `Sub \${${name}}`);
+        })
+        .replace(/\$\{!/g, '${'); // `${!Literal}` is Sub's escape for a literal `${Literal}`
     }
     case 'Fn::Join': {
       const [delimiter, items] = argument as [string, unknown];

@@ -41,6 +41,7 @@ const COMPARED_TYPES = [
   'AWS::Logs::LogGroup',
   'AWS::AutoScaling::LifecycleHook',
   'AWS::CloudWatch::Alarm',
+  'AWS::CloudWatch::Dashboard',
 ];
 
 export function sortKeys(value: Json): Json {
@@ -101,7 +102,15 @@ function otherResources(
   for (const type of COMPARED_TYPES) out[type] = [];
   for (const resource of Object.values(resolved.resources)) {
     if (!COMPARED_TYPES.includes(resource.Type) || skip(resource.Type, resource.Properties)) continue;
-    out[resource.Type].push(canonical(resource.Properties));
+    // A dashboard body is JSON in a string: compare what it says, not how it is laid out.
+    const props =
+      resource.Type === 'AWS::CloudWatch::Dashboard'
+        ? {
+            ...resource.Properties,
+            DashboardBody: JSON.parse(String(resource.Properties.DashboardBody)) as Json,
+          }
+        : resource.Properties;
+    out[resource.Type].push(canonical(props));
   }
   for (const list of Object.values(out)) list.sort();
   return out;
