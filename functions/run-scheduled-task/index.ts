@@ -19,6 +19,9 @@ const store = new ScheduleStore(config.STATE_TABLE);
  */
 export const handler = instrument(obs, async (event, context) => {
   const invocation = parseInvocation(event);
+  // Scheduler input has no event id: its execution id correlates the logs instead.
+  if (invocation.kind === 'run' && invocation.executionId)
+    obs.logger.setCorrelationId(invocation.executionId);
   const ctx: ScheduleContext = {
     config,
     store,

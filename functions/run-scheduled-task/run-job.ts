@@ -36,7 +36,7 @@ import {
 import { type JobProblem, parseJob, validateJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
 import { emit, METRIC, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
-import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
+import { jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone } from './outcomes';
 import type { RunRecord } from './store';
 
@@ -159,11 +159,7 @@ async function validated(
 }
 
 /** Runs of the job that are active: tasks in ECS (desired RUNNING) and runs of other due times still starting. */
-async function observeActiveRuns(
-  job: Job,
-  cluster: string,
-  ctx: ScheduleContext,
-): Promise<{ runs: ActiveRun[]; tasks: JobTaskView[] }> {
+async function observeActiveRuns(job: Job, cluster: string, ctx: ScheduleContext): Promise<ActiveRun[]> {
   const [tasks, open] = await Promise.all([
     jobTasksOfFamily(cluster, familyOf(job.taskDefinition)),
     ctx.store.openRuns(job.name, ctx.now()),
@@ -180,7 +176,7 @@ async function observeActiveRuns(
     if (now > startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx))) continue;
     byDue.set(run.due, { due: run.due, taskArns: [], pending: true });
   }
-  return { runs: [...byDue.values()], tasks: tasks.filter((task) => task.jobName === job.name) };
+  return [...byDue.values()];
 }
 
 /** The attempt to (re)issue: the last one again when its result was never recorded (a crash). */
@@ -247,13 +243,12 @@ export async function handleRun(
     return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
   }
 
-  const active = await observeActiveRuns(job, cluster, ctx);
   const decision = decideRun({
     job,
     due,
     now: ctx.now(),
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
-    activeRuns: active.runs,
+    activeRuns: await observeActiveRuns(job, cluster, ctx),
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
