@@ -107,10 +107,22 @@ export interface CapacityPlan {
   };
   /** Each decision in words, for the log and the table. */
   reasons: string[];
+  assignments?: Assignment[];
 }
 
 export interface PlanOptions {
   compileMemberOf?: (expression: string) => MemberOf;
+  /** Include every instance's simulated placements (for tests and `npm run plan -- --trace`). */
+  trace?: boolean;
+}
+
+/** Where the simulation put tasks: one entry per instance (registered, booting or new) that got any. */
+export interface Assignment {
+  instanceId: string;
+  kind: 'registered' | 'launching' | 'new';
+  instanceType: string;
+  availabilityZone: string | undefined;
+  tasks: { key: string; count: number }[];
 }
 
 /** Auto Scaling lifecycle states that count toward the desired capacity. */
@@ -150,6 +162,7 @@ export function planCapacity(
   for (let index = 0; index < requested; index++) {
     launchingBins.push(freshBin(snapshot, template, 'launching', `requested-${index + 1}`, zones.next()));
   }
+  if (options.trace) for (const bin of [...registeredBins, ...launchingBins]) bin.contents = new Map();
   const binById = new Map(registeredBins.map((bin) => [bin.id, bin]));
   const instanceById = new Map(usable.map((instance) => [instance.id, instance]));
 
@@ -168,8 +181,15 @@ export function planCapacity(
     if (placeableSomewhere) placeable.push(item);
     else unplaceable.push(whyUnplaceable(item, snapshot, template));
   }
-  // Bound before placing: it needs the free room as it is now.
-  const bound = lowerBound(placeable, [...registeredBins, ...launchingBins], template);
+  // Bound before placing: it needs the free room as it is now. Tasks no new instance can take
+  // never count toward new instances.
+  const bound = lowerBound(
+    placeable.filter((item) =>
+      probeZones.some((zone) => fits(freshBin(snapshot, template, 'new', 'probe', zone), item)),
+    ),
+    [...registeredBins, ...launchingBins],
+    template,
+  );
 
   // Registered instances: busy ones first (fullest first), then idle ones, most valuable first, so
   // that the least valuable stay empty and can go.
@@ -189,6 +209,7 @@ export function planCapacity(
   const busyFirst = [...registeredBins].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
 
   const newBins: Bin[] = [];
+  let newSerial = 0;
   const placeRound = (round: ItemGroup[]) => {
     const left = Int32Array.from(round, (item) => item.remaining);
     const charge = (kind: 'onRegistered' | 'onLaunching' | 'onNew', before: Int32Array) => {
@@ -215,7 +236,8 @@ export function planCapacity(
     before = left.slice();
     // Partly filled new bins from an earlier round first.
     for (const bin of newBins) fillBin(bin, round, left, dotProduct);
-    const fresh = packNew(round, left, snapshot, template, zones);
+    const fresh = packNew(round, left, snapshot, template, zones, newBins.length);
+    for (const bin of fresh) bin.id = `new-${++newSerial}`;
     newBins.push(...fresh);
     charge('onNew', before);
   };
@@ -223,6 +245,16 @@ export function planCapacity(
   const headroom = headroomItem(snapshot, placeable);
   if (headroom) placeRound([headroom]);
   trimTrailingEmpty(newBins);
+  // Tasks that fit only where room ran out (registered instances) and on no new instance.
+  for (const item of placeable) {
+    if (item.remaining > 0) {
+      const why = whyUnplaceable(item, snapshot, template);
+      unplaceable.push({
+        ...why,
+        reason: `${item.total - item.remaining} fit on registered instances, no more room there; ${why.reason}`,
+      });
+    }
+  }
 
   const newInstances = newBins.length;
   const newInstancesByZone: Record<string, number> = {};
@@ -340,6 +372,12 @@ export function planCapacity(
   }
 
   const placements = items.map((item) => summarize(item));
+  const assignments = options.trace
+    ? assignmentsOf(
+        [...registeredBins, ...launchingBins, ...newBins],
+        [...placeable, ...(headroom ? [headroom] : [])],
+      )
+    : undefined;
   const totals = {
     onRegistered: sum(placeable.map((item) => item.onRegistered)),
     onLaunching: sum(placeable.map((item) => item.onLaunching)),
@@ -397,7 +435,21 @@ export function planCapacity(
     unplaceable,
     utilization: utilizationOf(usable, snapshot),
     reasons,
+    ...(assignments ? { assignments } : {}),
   };
+}
+
+function assignmentsOf(bins: Bin[], items: ItemGroup[]): Assignment[] {
+  const keyOf = new Map(items.map((item) => [item.id, item.key]));
+  return bins
+    .filter((bin) => bin.contents && bin.contents.size > 0)
+    .map((bin) => ({
+      instanceId: bin.id,
+      kind: bin.kind,
+      instanceType: bin.instanceType,
+      availabilityZone: bin.availabilityZone,
+      tasks: [...(bin.contents ?? [])].map(([id, count]) => ({ key: keyOf.get(id) ?? String(id), count })),
+    }));
 }
 
 /**
@@ -663,6 +715,7 @@ function packNew(
   snapshot: CapacitySnapshot,
   template: NewInstanceTemplate,
   zones: ZoneBalancer,
+  firstNumber: number,
 ): Bin[] {
   if (!left.some((count) => count > 0)) return [];
   const zoneCount = Math.max(1, snapshot.group.availabilityZones.length);
@@ -696,9 +749,11 @@ function packNew(
     zones.restore(start);
     const trialLeft = left.slice();
     let opened = 0;
-    const open = () => freshBin(snapshot, template, 'new', `new-${++opened}`, zones.next());
+    const open = () => freshBin(snapshot, template, 'new', `new-${firstNumber + ++opened}`, zones.next());
     const bins = strategy(trialLeft, open);
-    improve(bins, round);
+    // New instances land in zones in Auto Scaling's balanced order; dropping one from the middle
+    // would move the zones of the rest, which a memberOf may depend on.
+    if (!round.some((item) => item.memberOf)) improve(bins, round);
     trimTrailingEmpty(bins);
     if (!best || better(bins, trialLeft, best)) best = { bins, left: trialLeft };
   }

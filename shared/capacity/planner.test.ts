@@ -1,0 +1,492 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { firstFitDecreasingInstances } from './baseline';
+import { planCapacity } from './planner';
+import { type CapacitySnapshot, type CapacitySnapshotInput, parseSnapshot, SnapshotError } from './snapshot';
+import { optimalNewInstances, snapshotArbitrary, violations } from './testing';
+import { generateWorkload } from './workloads';
+
+const NOW = Date.parse('2025-01-15T03:00:00.000Z');
+const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
+
+/** The sample universe's group: m5.large, 3 zones, a log-router daemon (128 CPU, 256 MiB). */
+function sample(overrides: Partial<CapacitySnapshotInput> = {}): CapacitySnapshot {
+  return parseSnapshot({
+    takenAt: new Date(NOW).toISOString(),
+    cluster: 'web',
+    capacityProvider: 'web-asg-cp',
+    group: {
+      name: 'web-asg',
+      min: 0,
+      max: 10,
+      desired: 0,
+      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      instanceTypes: ['m5.large'],
+    },
+    instanceTypes: { 'm5.large': { cpu: 2048, memoryMiB: 7680, gpus: 0, enis: 2 } },
+    daemonOverhead: { cpu: 128, memoryMiB: 256 },
+    ...overrides,
+  });
+}
+
+const api = (count: number) => ({
+  source: 'service:api',
+  group: 'service:api',
+  count,
+  shape: { cpu: 512, memoryMiB: 1024 },
+});
+
+function registered(
+  id: number,
+  free: { cpu: number; memoryMiB: number },
+  extra: Record<string, unknown> = {},
+) {
+  const zone = ['us-east-1a', 'us-east-1b', 'us-east-1c'][(id - 1) % 3] as string;
+  return {
+    id: `i-0a1b2c3d4e5f6000${id}`,
+    arn: `arn:aws:ecs:us-east-1:123456789012:container-instance/web/000${id}`,
+    instanceType: 'm5.large',
+    availabilityZone: zone,
+    free: { ...free, enis: 2 },
+    attributes: { 'ecs.instance-type': 'm5.large', 'ecs.availability-zone': zone },
+    tasks: 2,
+    nonDaemonTasks: 1,
+    protectedFromScaleIn: true,
+    registeredAt: '2025-01-15T01:00:00.000Z',
+    ...extra,
+  };
+}
+
+describe('planCapacity: scale-out', () => {
+  it('answers a burst with exactly the instances it needs (sample burst snapshot)', () => {
+    const snapshot = parseSnapshot(
+      JSON.parse(readFileSync('events/scale-capacity/snapshots/burst.json', 'utf8')),
+    );
+    const plan = planCapacity(snapshot, Date.parse(snapshot.takenAt ?? ''));
+    // 2 api tasks fit on registered instances; 10 api (512) and 3 worker (1024) tasks need 6 new
+    // m5.large (1920 CPU after the daemon: at most 1536 of 512-unit tasks each), the lower bound.
+    expect(plan.totals).toEqual({ onRegistered: 2, onLaunching: 0, onNew: 13, unplaced: 0 });
+    expect(plan.newInstances).toBe(6);
+    expect(plan.lowerBound).toBe(6);
+    expect(plan.desiredCapacity).toBe(9);
+    expect(plan.scaleOut).toBe(6);
+  });
+
+  it('launches one instance from zero when one is enough', () => {
+    const plan = planCapacity(sample({ demand: [api(2)] }), NOW);
+    expect(plan.desiredCapacity).toBe(1);
+    expect(plan.reasons).toContain('desired capacity 0 -> 1');
+  });
+
+  it('counts instances booting and desired-but-not-launched as capacity on the way', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 2 },
+        launching: [{ id: 'i-0a1b2c3d4e5f60009', instanceType: 'm5.large', launchedAt: minutesAgo(1) }],
+        demand: [api(6)],
+      }),
+      NOW,
+    );
+    // One booting + one requested instance hold 3 tasks each: nothing more to ask for.
+    expect(plan.instances).toMatchObject({ launching: 1, requested: 1 });
+    expect(plan.totals.onLaunching).toBe(6);
+    expect(plan.scaleOut).toBe(0);
+    expect(plan.desiredCapacity).toBe(2);
+  });
+
+  it('caps one decision at the step limit and the group maximum, saying which', () => {
+    const step = planCapacity(sample({ settings: { maxStep: 2 }, demand: [api(30)] }), NOW);
+    expect(step.newInstances).toBe(10);
+    expect(step).toMatchObject({ scaleOut: 2, desiredCapacity: 2, limitedBy: 'step' });
+    const max = planCapacity(sample({ group: { ...sample().group, max: 4 }, demand: [api(30)] }), NOW);
+    expect(max).toMatchObject({ scaleOut: 4, desiredCapacity: 4, limitedBy: 'max' });
+  });
+
+  it('reports demand that can never fit instead of scaling for it', () => {
+    const plan = planCapacity(
+      sample({
+        demand: [
+          { source: 'service:big', count: 2, shape: { cpu: 4096, memoryMiB: 1024 } },
+          { source: 'service:gpu', count: 1, shape: { cpu: 256, memoryMiB: 512, gpus: 1 } },
+          {
+            source: 'service:p3',
+            count: 1,
+            shape: { cpu: 256, memoryMiB: 512 },
+            memberOf: 'attribute:ecs.instance-type == p3.2xlarge',
+          },
+          {
+            source: 'service:bad',
+            count: 1,
+            shape: { cpu: 256, memoryMiB: 512 },
+            memberOf: 'attribute:stack ==',
+          },
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.desiredCapacity).toBe(0);
+    const bySource = Object.fromEntries(plan.unplaceable.map((item) => [item.sources[0], item]));
+    expect(bySource['service:big']).toMatchObject({ kind: 'too-large', count: 2 });
+    expect(bySource['service:big']?.reason).toMatch(
+      /needs 4096 CPU units; a new m5.large instance offers 1920 after 128 reserved by daemon tasks/,
+    );
+    expect(bySource['service:gpu']?.reason).toMatch(/RESOURCE:GPU/);
+    expect(bySource['service:p3']).toMatchObject({ kind: 'constraint' });
+    expect(bySource['service:p3']?.reason).toMatch(
+      /memberOf\(attribute:ecs.instance-type == p3.2xlarge\) matches no/,
+    );
+    expect(bySource['service:bad']?.reason).toMatch(/not a valid cluster query/);
+  });
+
+  it('spreads distinctInstance tasks one per instance, also away from instances that run the group', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 1 },
+        instances: [registered(1, { cpu: 1920, memoryMiB: 7000 }, { taskGroups: ['service:api'] })],
+        demand: [{ ...api(3), distinctInstance: true }],
+      }),
+      NOW,
+    );
+    expect(plan.totals).toMatchObject({ onRegistered: 0, onNew: 3 });
+    expect(plan.newInstances).toBe(3);
+  });
+
+  it('puts a zone-constrained task in that zone, launching as Auto Scaling balances zones', () => {
+    const plan = planCapacity(
+      sample({
+        demand: [{ ...api(1), memberOf: 'attribute:ecs.availability-zone == us-east-1c' }],
+      }),
+      NOW,
+    );
+    // Auto Scaling fills a, then b, then c: the third new instance is the one in us-east-1c.
+    expect(plan.newInstances).toBe(3);
+    expect(plan.newInstancesByZone).toEqual({ 'us-east-1a': 1, 'us-east-1b': 1, 'us-east-1c': 1 });
+  });
+
+  it('plans tasks ECS failed to place on registered instances on new ones', () => {
+    const base = {
+      group: { ...sample().group, desired: 1 },
+      instances: [registered(1, { cpu: 1920, memoryMiB: 7000 })],
+    };
+    expect(planCapacity(sample({ ...base, demand: [api(1)] }), NOW).scaleOut).toBe(0);
+    const stalled = planCapacity(sample({ ...base, demand: [{ ...api(1), newInstancesOnly: true }] }), NOW);
+    expect(stalled.totals).toMatchObject({ onRegistered: 0, onNew: 1 });
+    expect(stalled.scaleOut).toBe(1);
+  });
+
+  it('keeps headroom: room for N more tasks of the reference shape', () => {
+    const plan = planCapacity(
+      sample({
+        settings: { headroom: { tasks: 4, shape: { cpu: 512, memoryMiB: 1024 } } },
+        demand: [api(3)],
+      }),
+      NOW,
+    );
+    // 3 tasks + 4 spare = 7 tasks of 512: 3 per new instance.
+    expect(plan.demand.headroomTasks).toBe(4);
+    expect(plan.desiredCapacity).toBe(3);
+  });
+});
+
+describe('planCapacity: scale-in and protection', () => {
+  const idle = (id: number, idleMinutes: number | null, extra: Record<string, unknown> = {}) =>
+    registered(
+      id,
+      { cpu: 1920, memoryMiB: 7424 },
+      {
+        tasks: 1,
+        nonDaemonTasks: 0,
+        idleSince: idleMinutes === null ? null : minutesAgo(idleMinutes),
+        ...extra,
+      },
+    );
+
+  it('removes instances idle for scaleInAfter, least valuable first, at most N per pass', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 4 },
+        settings: { maxScaleIn: { count: 2 } },
+        instances: [idle(1, 10), idle(2, 20), idle(3, 2), registered(4, { cpu: 512, memoryMiB: 2048 })],
+      }),
+      NOW,
+    );
+    // us-east-1a has two instances: its idle one goes first (keeps zones balanced), then the longest idle.
+    expect(plan.removals.map((removal) => removal.instanceId)).toEqual([
+      'i-0a1b2c3d4e5f60001',
+      'i-0a1b2c3d4e5f60002',
+    ]);
+    expect(plan.removals[0]).toMatchObject({ reason: 'idle' });
+    expect(plan.removals[1]?.detail).toMatch(/no non-daemon task for 1200 s/);
+    expect(plan.desiredCapacity).toBe(2);
+    // Idle for 2 minutes only: kept, and its marker stays.
+    expect(plan.removals.some((removal) => removal.instanceId === 'i-0a1b2c3d4e5f60003')).toBe(false);
+  });
+
+  it('never goes below the group minimum', () => {
+    const plan = planCapacity(
+      sample({ group: { ...sample().group, min: 1, desired: 2 }, instances: [idle(1, 30), idle(2, 30)] }),
+      NOW,
+    );
+    expect(plan.removals).toHaveLength(1);
+    expect(plan.desiredCapacity).toBe(1);
+  });
+
+  it('keeps an idle instance the pending demand will use', () => {
+    const plan = planCapacity(
+      sample({ group: { ...sample().group, desired: 1 }, instances: [idle(1, 30)], demand: [api(2)] }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([]);
+    expect(plan.totals.onRegistered).toBe(2);
+  });
+
+  it('scales to zero', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 2 },
+        instances: [idle(1, 30), idle(2, 30)],
+        settings: { maxScaleIn: { percent: 100 } },
+      }),
+      NOW,
+    );
+    expect(plan.removals).toHaveLength(2);
+    expect(plan.desiredCapacity).toBe(0);
+  });
+
+  it('marks newly idle instances, clears markers of busy ones, and only removes what is known idle', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 3 },
+        instances: [
+          idle(1, null),
+          registered(2, { cpu: 512, memoryMiB: 2048 }, { idleSince: minutesAgo(30) }),
+          // Only daemon tasks by count, not confirmed by listing: never removed on a guess.
+          idle(3, 30, { nonDaemonTasks: null }),
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.idleMarkers.set).toEqual([
+      { instanceId: 'i-0a1b2c3d4e5f60001', since: new Date(NOW).toISOString() },
+    ]);
+    expect(plan.idleMarkers.clear).toEqual(['i-0a1b2c3d4e5f60002']);
+    expect(plan.removals).toEqual([]);
+  });
+
+  it('protects busy instances and releases idle ones', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 2 },
+        instances: [
+          registered(1, { cpu: 512, memoryMiB: 2048 }, { protectedFromScaleIn: false }),
+          idle(2, 1, { protectedFromScaleIn: true }),
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.protect).toEqual(['i-0a1b2c3d4e5f60001']);
+    expect(plan.unprotect).toEqual(['i-0a1b2c3d4e5f60002']);
+  });
+
+  it('removes instances launched past the boot timeout that never registered', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 1 },
+        launching: [{ id: 'i-0a1b2c3d4e5f60009', instanceType: 'm5.large', launchedAt: minutesAgo(20) }],
+        demand: [api(1)],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([
+      expect.objectContaining({ instanceId: 'i-0a1b2c3d4e5f60009', reason: 'never-registered' }),
+    ]);
+    // It is not capacity: the task needs a new instance, and the stuck one is decremented away.
+    expect(plan.desiredCapacity).toBe(1);
+    expect(plan.scaleOut).toBe(1);
+  });
+
+  it('consolidates an instance whose tasks fit on the others', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 2 },
+        settings: { consolidation: true },
+        instances: [
+          registered(1, { cpu: 1024, memoryMiB: 4096 }, { nonDaemonTasks: 1 }),
+          registered(
+            2,
+            { cpu: 1408, memoryMiB: 6400 },
+            {
+              nonDaemonTasks: 1,
+              movableTasks: [{ shape: { cpu: 512, memoryMiB: 1024 }, group: 'service:api' }],
+            },
+          ),
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([
+      expect.objectContaining({ instanceId: 'i-0a1b2c3d4e5f60002', reason: 'consolidation' }),
+    ]);
+  });
+
+  it('does not consolidate instances running standalone tasks', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 2 },
+        settings: { consolidation: true },
+        instances: [
+          registered(1, { cpu: 1024, memoryMiB: 4096 }),
+          registered(
+            2,
+            { cpu: 1408, memoryMiB: 6400 },
+            { nonDaemonTasks: 2, pinnedTasks: 1, movableTasks: [{ shape: { cpu: 512, memoryMiB: 1024 } }] },
+          ),
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([]);
+  });
+});
+
+describe('parseSnapshot', () => {
+  it('names what is wrong', () => {
+    expect(() => parseSnapshot({ cluster: 'web' })).toThrow(SnapshotError);
+    expect(() => parseSnapshot({ ...sample(), instanceTypes: {} })).toThrow(
+      /instanceTypes has no resources for m5.large/,
+    );
+    expect(() => parseSnapshot({ ...sample(), group: { ...sample().group, min: 5, max: 2 } })).toThrow(
+      /min 5 > max 2/,
+    );
+  });
+
+  it('reads the sample snapshots', () => {
+    for (const name of ['burst', 'idle', 'constraints']) {
+      const text = readFileSync(`events/scale-capacity/snapshots/${name}.json`, 'utf8');
+      expect(() => parseSnapshot(JSON.parse(text))).not.toThrow();
+    }
+  });
+});
+
+describe('planCapacity: properties', () => {
+  it('never puts more on an instance than it has (resources, ports, distinctInstance, memberOf)', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planCapacity(snapshot, NOW, { trace: true });
+        expect(violations(snapshot, plan)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('places every placeable task, and calls unplaceable only what fits nowhere', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planCapacity(snapshot, NOW);
+        const unplaceable = new Set(plan.unplaceable.map((item) => item.key));
+        for (const placement of plan.placements) {
+          if (unplaceable.has(placement.key)) continue;
+          expect(placement.unplaced).toBe(0);
+        }
+        const type = snapshot.instanceTypes[snapshot.group.instanceTypes[0] ?? ''];
+        for (const item of plan.unplaceable) {
+          const placement = plan.placements.find((candidate) => candidate.key === item.key);
+          if (!placement || !type) continue;
+          const shape = placement.shape;
+          const overhead = snapshot.daemonOverhead;
+          const tooBig =
+            shape.cpu > type.cpu - overhead.cpu ||
+            shape.memoryMiB > type.memoryMiB - overhead.memoryMiB ||
+            shape.gpus > type.gpus - overhead.gpus ||
+            shape.enis > type.enis - overhead.enis ||
+            shape.hostPorts.tcp.some((port) => overhead.hostPorts.tcp.includes(port));
+          // Otherwise only a memberOf nothing satisfies can make it unplaceable.
+          if (!tooBig) expect(placement.memberOf).toBeDefined();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never plans fewer new instances than the lower bound', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planCapacity(snapshot, NOW);
+        expect(plan.newInstances).toBeGreaterThanOrEqual(plan.lowerBound);
+        expect(plan.gap).toBe(plan.newInstances - plan.lowerBound);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('has a sound lower bound: never above the exact optimum of tiny cases', () => {
+    const tiny = fc.record({
+      cpu: fc.integer({ min: 4, max: 16 }).map((units) => units * 256),
+      memoryMiB: fc.integer({ min: 4, max: 16 }).map((units) => units * 512),
+      enis: fc.integer({ min: 1, max: 3 }),
+      tasks: fc.array(
+        fc.record({
+          cpu: fc.integer({ min: 1, max: 16 }).map((units) => units * 256),
+          memoryMiB: fc.integer({ min: 1, max: 16 }).map((units) => units * 512),
+          port: fc.constantFrom<number[]>([], [], [80]),
+          eni: fc.constantFrom(0, 0, 1),
+          group: fc.constantFrom('service:a', 'service:b'),
+        }),
+        { minLength: 1, maxLength: 7 },
+      ),
+    });
+    fc.assert(
+      fc.property(tiny, ({ cpu, memoryMiB, enis, tasks }) => {
+        const fitting = tasks.filter(
+          (task) => task.cpu <= cpu && task.memoryMiB <= memoryMiB && task.eni <= enis,
+        );
+        const snapshot = sample({
+          instanceTypes: { 'm5.large': { cpu, memoryMiB, gpus: 0, enis } },
+          daemonOverhead: { cpu: 0, memoryMiB: 0 },
+          group: { ...sample().group, max: 100 },
+          demand: fitting.map((task, index) => ({
+            source: `${task.group}#${index}`,
+            group: task.group,
+            count: 1,
+            shape: {
+              cpu: task.cpu,
+              memoryMiB: task.memoryMiB,
+              hostPorts: { tcp: task.port, udp: [] },
+              enis: task.eni,
+            },
+            distinctInstance: task.group === 'service:b',
+          })),
+        });
+        if (fitting.length === 0) return;
+        const plan = planCapacity(snapshot, NOW);
+        const optimum = optimalNewInstances(
+          fitting.map((task) => ({
+            shape: {
+              cpu: task.cpu,
+              memoryMiB: task.memoryMiB,
+              gpus: 0,
+              hostPorts: { tcp: task.port, udp: [] },
+              enis: task.eni,
+            },
+            group: task.group,
+            distinct: task.group === 'service:b',
+          })),
+          { cpu, memoryMiB, gpus: 0, enis, tcp: [] },
+        );
+        expect(plan.lowerBound).toBeLessThanOrEqual(optimum);
+        expect(plan.newInstances).toBeGreaterThanOrEqual(optimum);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('packs generated workloads no worse than plain first-fit decreasing', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const snapshot = generateWorkload(seed);
+      const plan = planCapacity(snapshot, NOW);
+      expect(plan.unplaceable).toEqual([]);
+      expect(plan.newInstances).toBeLessThanOrEqual(firstFitDecreasingInstances(snapshot));
+    }
+  });
+});
