@@ -29,6 +29,19 @@ function pairs(items: string[], fallback: string): [string, string][] {
   });
 }
 
+/** The sample universe's job: report:7 every night, never two at once, stopped after an hour. */
+export function sampleJob(cluster: string): JobConfig['job'] {
+  return {
+    name: 'nightly-report',
+    cluster,
+    taskDefinition: 'report:7',
+    capacityProviderStrategy: [{ capacityProvider: 'web-asg-cp', weight: 1 }],
+    concurrencyPolicy: 'Forbid',
+    startingDeadlineSeconds: 900,
+    activeDeadlineSeconds: 3600,
+  };
+}
+
 /** Jobs from a JSON file (`-c jobsFile=jobs.json`): `[{ "job": {...}, "cron": "0 2 * * ? *", "timeZone": "UTC", "flexibleWindowMinutes": 15 }]`. */
 function jobsFrom(file: string | undefined, defaultCluster: string): JobConfig[] {
   type JobFileEntry = {
@@ -42,15 +55,7 @@ function jobsFrom(file: string | undefined, defaultCluster: string): JobConfig[]
     ? JSON.parse(readFileSync(file, 'utf8'))
     : [
         {
-          job: {
-            name: 'nightly-report',
-            cluster: defaultCluster,
-            taskDefinition: 'report:7',
-            capacityProviderStrategy: [{ capacityProvider: 'web-asg-cp', weight: 1 }],
-            concurrencyPolicy: 'Forbid',
-            startingDeadlineSeconds: 900,
-            activeDeadlineSeconds: 3600,
-          },
+          job: sampleJob(defaultCluster),
           cron: '0 2 * * ? *',
           timeZone: 'UTC',
           flexibleWindowMinutes: 15,

@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configShape as failedStartConfig } from '../../functions/detect-failed-start/config';
 import { configShape as drainConfig } from '../../functions/drain-instance/config';
 import { configShape as scheduleConfig } from '../../functions/run-scheduled-task/config';
 import { configShape as capacityConfig } from '../../functions/scale-capacity/config';
+import { sampleJob } from '../../infra/app';
 import { FUNCTION_SPECS } from '../../infra/specs';
 import { buildFunction, DIST_DIR } from '../../scripts/build';
 import { loadConfig } from '../../shared/runtime/config';
@@ -26,11 +28,17 @@ const CONFIG_SHAPES: Record<string, Parameters<typeof loadConfig>[0]> = {
   'scale-capacity': capacityConfig,
 };
 
+/** The SAM parameters of the example app's sample universe (the other defaults already are). */
+const SAMPLE_PARAMETERS = {
+  JobDefinition: JSON.stringify(sampleJob('web')),
+  JobTaskDefinitionFamilies: 'report',
+};
+
 const samText = readFileSync('template.yaml', 'utf8');
 const { stack } = synthExample();
 const cdkJson = templateOf(stack).json;
 const cdk = cdkModel(cdkJson, ROOT_ID);
-const sam = samModel(parseCfnYaml(samText));
+const sam = samModel(parseCfnYaml(samText), SAMPLE_PARAMETERS);
 
 /** Function name in templates (`DrainInstance`) → folder (`drain-instance`). */
 const folderOf = (name: string) => name.replace(/[A-Z]/g, (c, i) => (i === 0 ? '' : '-') + c.toLowerCase());
@@ -38,6 +46,18 @@ const folderOf = (name: string) => name.replace(/[A-Z]/g, (c, i) => (i === 0 ? '
 describe('SAM template and CDK construct', () => {
   it('deploy the same functions, triggers, permissions, environment and resources', () => {
     expect(differences(cdk, sam)).toEqual([]);
+  });
+
+  it('also without jobs: no schedule, no RunTask grant (SAM defaults, example app without jobs)', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ecs-autopilot-'));
+    const noJobs = join(folder, 'jobs.json');
+    writeFileSync(noJobs, '[]');
+    const cdkWithout = cdkModel(
+      templateOf(synthExample({ context: { jobsFile: noJobs } }).stack).json,
+      ROOT_ID,
+    );
+    expect(differences(cdkWithout, samModel(parseCfnYaml(samText)))).toEqual([]);
+    expect(cdkWithout.functions.RunScheduledTask.permissions.join('\n')).not.toContain('ecs:RunTask');
   });
 
   it('deploy every function of the project', () => {
@@ -110,7 +130,7 @@ describe('environment', () => {
 describe('the comparison notices a change on one side', () => {
   const samWith = (from: string, to: string): DeploymentModel => {
     expect(samText).toContain(from);
-    return samModel(parseCfnYaml(samText.replace(from, to)));
+    return samModel(parseCfnYaml(samText.replace(from, to)), SAMPLE_PARAMETERS);
   };
 
   it('in an event pattern', () => {
