@@ -298,7 +298,7 @@ async function release(jobName: string, due: DueTime, ctx: ScheduleContext) {
 export async function continuePending(
   state: RunState,
   ctx: ScheduleContext,
-  options: { maxAttemptsNow?: number; claimed?: boolean } = {},
+  options: { maxAttemptsNow?: number } = {},
 ): Promise<RunSummary> {
   const { job, cluster, due } = state;
   const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
@@ -315,12 +315,9 @@ export async function continuePending(
       plan: plan(decision, job, cluster, due, state.run),
     };
   }
-  let run = state.run;
-  if (!options.claimed) {
-    const claim = await claimFor(job, cluster, due, ctx);
-    if (!claim.claimed) return notOurs(job, due, claim.run);
-    run = claim.run;
-  }
+  const claim = await claimFor(job, cluster, due, ctx);
+  if (!claim.claimed) return notOurs(job, due, claim.run);
+  const run = claim.run;
   try {
     const current = { ...state, run };
     const failures = run.failures ?? [];
