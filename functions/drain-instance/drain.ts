@@ -220,29 +220,26 @@ export async function runDrain(
     logger.info('Drain already completed; nothing to do', { ...keys, outcome: record.outcome });
     return { ...base, outcome: 'already-completed', reason: record.outcome };
   }
-  if (leaseHeldByOther(record, owner, Date.now())) {
-    logger.info('Another invocation is draining this instance', keys);
-    return { ...base, outcome: 'in-progress-elsewhere' };
-  }
-  if (!begun.created) {
-    const leased = await acquireLease(
-      config.table,
-      target.instanceId,
-      owner,
-      Date.now(),
-      Date.now() + leaseMs(runtime),
-    );
+  // A Spot warning cannot wait for another invocation's next pass (two minutes): its one pass runs
+  // beside it; every action is idempotent, the lease only saves duplicate work.
+  const urgent = target.trigger === 'spot';
+  let holdsLease = begun.created;
+  if (!holdsLease && !urgent) {
+    const leased = leaseHeldByOther(record, owner, Date.now())
+      ? undefined
+      : await acquireLease(config.table, target.instanceId, owner, Date.now(), Date.now() + leaseMs(runtime));
     if (!leased) {
       logger.info('Another invocation is draining this instance', keys);
       return { ...base, outcome: 'in-progress-elsewhere' };
     }
     record = leased;
+    holdsLease = true;
   }
 
   let passes = 0;
   let standaloneStopped = 0;
   let lastPlan: DrainPlan | undefined;
-  let released = false;
+  let released = !holdsLease;
   let lookedAgain = false;
   try {
     while (budget.hasTimeFor(STEP_RESERVE_MS)) {

@@ -477,6 +477,26 @@ describe('Spot interruption warning', () => {
     expect(clock.sleeps).toBe(0);
   });
 
+  it('acts at once even while another invocation is draining the instance', async () => {
+    cluster.register(I1);
+    cluster.addTasks(I1, 1);
+    cluster.addTasks(I1, 1, { group: 'family:report', startedBy: 'ecs-autopilot/nightly-report' });
+    cluster.waitOnHook(I1);
+    const handler = await loadHandler({ STANDALONE_TASK_POLICY: '{"web-asg":"stop-after:900"}' });
+    let during: DrainSummary | undefined;
+    clock.onSleep = async () => {
+      if (clock.sleeps === 1) {
+        during = await invoke(handler, {
+          ...spot,
+          detail: { 'instance-id': I1, 'instance-action': 'terminate' },
+        });
+      }
+    };
+    await invoke(handler, terminate, 30_000, 'req-event');
+    expect(during?.instances[0]).toMatchObject({ outcome: 'spot-drain-started', standaloneTasksStopped: 1 });
+    expect(stopReasons()).toEqual([expect.stringMatching(/after a Spot interruption warning$/)]);
+  });
+
   it('ignores instances outside the configured groups', async () => {
     const handler = await loadHandler();
     const summary = await invoke(handler, spot); // I3 is in no group here
