@@ -48,10 +48,7 @@ const CONFLICT_NAMES = new Set([
 ]);
 
 /** Messages that mean the effect we wanted has already happened. */
-const ALREADY_DONE_MESSAGES = [
-  /No active Lifecycle Action found/i,
-  /The referenced task was already stopped/i,
-];
+const ALREADY_DONE_MESSAGES = [/No active Lifecycle Action found/i];
 
 interface ErrorLike {
   name?: unknown;
