@@ -53,6 +53,24 @@ export function loadScaleCapacityConfig(source: Record<string, string | undefine
       'Invalid environment configuration. CAPACITY_PROVIDERS: expected at least one capacity provider (cluster/provider) (got nothing)',
     );
   }
+  return { providers, table: raw.STATE_TABLE, dryRun: raw.DRY_RUN, ...settingsFrom(raw) };
+}
+
+/** The planner settings alone (for `npm run plan -- --from-aws`), with the same validation. */
+export function loadCapacitySettings(source: Record<string, string | undefined> = process.env) {
+  const { CAPACITY_PROVIDERS: _providers, STATE_TABLE: _table, ...shape } = configShape;
+  return settingsFrom(loadConfig(shape, source));
+}
+
+function settingsFrom(raw: {
+  SCALE_IN_AFTER_SECONDS: number;
+  MAX_STEP: number;
+  MAX_SCALE_IN?: string | undefined;
+  HEADROOM?: string | undefined;
+  CONSOLIDATION: boolean;
+  BOOT_TIMEOUT_SECONDS: number;
+  INSTANCE_TYPES: unknown;
+}) {
   const settings: CapacitySettings = {
     scaleInAfterSeconds: raw.SCALE_IN_AFTER_SECONDS,
     maxStep: raw.MAX_STEP,
@@ -61,13 +79,7 @@ export function loadScaleCapacityConfig(source: Record<string, string | undefine
     consolidation: raw.CONSOLIDATION,
     bootTimeoutSeconds: raw.BOOT_TIMEOUT_SECONDS,
   };
-  return {
-    providers,
-    table: raw.STATE_TABLE,
-    dryRun: raw.DRY_RUN,
-    settings,
-    instanceTypes: raw.INSTANCE_TYPES as Record<string, InstanceTypeResources>,
-  };
+  return { settings, instanceTypes: raw.INSTANCE_TYPES as Record<string, InstanceTypeResources> };
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;

@@ -1,0 +1,92 @@
+// scale-capacity's planner as a what-if tool.
+//   npm run plan -- <snapshot.json> [--json] [--trace] [--now <ISO time>]
+//   npm run plan -- --from-aws <cluster> <capacity-provider> [--local] [--save <file>] [--json]
+// A snapshot file is documented in functions/scale-capacity/README.md; samples are in
+// events/scale-capacity/snapshots/. --from-aws builds the snapshot the function would see, from the
+// SDK's normal configuration (or, with --local, from a local endpoint seeded with the sample cluster),
+// with the function's settings from the same environment variables (SCALE_IN_AFTER_SECONDS, ...).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatPlan } from '../shared/capacity/format';
+import { planCapacity } from '../shared/capacity/planner';
+import { type CapacitySnapshot, parseSnapshot } from '../shared/capacity/snapshot';
+
+const usage = [
+  'usage: npm run plan -- <snapshot.json> [--json] [--trace] [--now <ISO time>]',
+  '       npm run plan -- --from-aws <cluster> <capacity-provider> [--local] [--save <file>] [--json]',
+].join('\n');
+
+async function fromAws(
+  cluster: string,
+  provider: string,
+  local: boolean,
+): Promise<{ snapshot: CapacitySnapshot; close: () => Promise<void> }> {
+  let close = async () => {};
+  if (local) {
+    const { startLocalAws } = await import('../test/local-aws/index');
+    const aws = await startLocalAws({ seed: 'sample' });
+    Object.assign(process.env, aws.env());
+    close = () => aws.close();
+    console.error(`Local AWS endpoint with the sample cluster at ${aws.endpoint}`);
+  }
+  // SDK clients are built when the adapters load: after the environment is set.
+  const { observe } = await import('../shared/capacity/observe');
+  const { loadCapacitySettings } = await import('../functions/scale-capacity/config');
+  const { settings, instanceTypes } = loadCapacitySettings();
+  const observation = await observe({
+    cluster,
+    capacityProvider: provider,
+    table: process.env.STATE_TABLE ?? 'ecs-autopilot-state',
+    settings,
+    instanceTypes,
+    now: Date.now(),
+    anyInstance: true,
+  });
+  for (const note of observation.notes) console.error(`note: ${note}`);
+  return { snapshot: observation.snapshot, close };
+}
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      trace: { type: 'boolean', default: false },
+      now: { type: 'string' },
+      'from-aws': { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      save: { type: 'string' },
+    },
+  });
+  let snapshot: CapacitySnapshot;
+  let close = async () => {};
+  if (values['from-aws']) {
+    const [cluster, provider] = positionals;
+    if (!cluster || !provider) throw new Error(usage);
+    ({ snapshot, close } = await fromAws(cluster, provider, values.local ?? false));
+  } else {
+    const [file] = positionals;
+    if (!file) throw new Error(usage);
+    snapshot = parseSnapshot(JSON.parse(readFileSync(file, 'utf8')));
+  }
+  try {
+    if (values.save) {
+      writeFileSync(values.save, `${JSON.stringify(snapshot, null, 2)}\n`);
+      console.error(`snapshot saved to ${values.save}`);
+    }
+    const now = Date.parse(values.now ?? snapshot.takenAt ?? new Date().toISOString());
+    if (Number.isNaN(now)) throw new Error(`--now: not a time: ${values.now}`);
+    const started = performance.now();
+    const plan = planCapacity(snapshot, now, { trace: values.trace ?? false });
+    const decisionMs = performance.now() - started;
+    if (values.json) process.stdout.write(`${JSON.stringify({ ...plan, decisionMs }, null, 2)}\n`);
+    else process.stdout.write(`${formatPlan(plan)}\n\nDecided in ${decisionMs.toFixed(1)} ms.\n`);
+  } finally {
+    await close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
