@@ -14,7 +14,6 @@ import type { DueTime } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import {
   type alertKey,
-  dueOfRunSk,
   jobPk,
   REGISTRY_PK,
   RUN_PREFIX,
@@ -467,16 +466,6 @@ export class ScheduleStore {
     return old.length;
   }
 
-  /** The last `limit` runs of a job, newest first: what a person reads to see when it last succeeded. */
-  recentRuns(jobName: string, limit: number): Promise<RunRecord[]> {
-    return this.query<RunRecord>({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-      ExpressionAttributeValues: { ':pk': jobPk(jobName), ':run': RUN_PREFIX },
-      ScanIndexForward: false,
-      Limit: limit,
-    }).then((runs) => runs.slice(0, limit));
-  }
-
   // Tasks
 
   /** First report of the task running: true only for the first caller (StartLatency is emitted once). */
@@ -564,5 +553,3 @@ export class ScheduleStore {
     );
   }
 }
-
-export { dueOfRunSk };

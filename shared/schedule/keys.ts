@@ -25,4 +25,3 @@ export const alertKey = (jobName: string, kind: 'invalid' | 'missed' | 'failed',
   pk: jobPk(jobName),
   sk: `alert#${kind}#${key}`,
 });
-export const dueOfRunSk = (sk: string): DueTime => sk.slice(RUN_PREFIX.length);
