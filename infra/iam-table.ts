@@ -56,7 +56,7 @@ export function iamTable(): string {
         .map((resource) => `\`${readable(stack, resource)}\``)
         .join('<br>');
       lines.push(
-        `| ${spec.name} | ${permission.actions.map((action) => `\`${action}\``).join('<br>')} | ${resources}${conditions ? `<br>when ${cell(conditions)}` : ''} | ${cell(permission.why)} |`,
+        `| ${spec.name} | ${permission.actions.map((action) => `\`${action}\``).join('<br>')} | ${resources}${conditions ? `<br>when \`${cell(conditions)}\`` : ''} | ${cell(permission.why)} |`,
       );
     }
   }
