@@ -137,6 +137,13 @@ describe('capacity requests', () => {
     });
   });
 
+  it("carries the job's placement constraints for the planner", () => {
+    const constrained = { ...job, placementConstraints: [{ type: 'distinctInstance' as const }] };
+    expect(capacityRequest({ ...input, job: constrained })?.placementConstraints).toEqual([
+      { type: 'distinctInstance' },
+    ]);
+  });
+
   it('uses the cluster default strategy when the job names none, `*` for launchType EC2, nothing for Fargate', () => {
     const bare = JobSchema.parse({ name: 'nightly-report', taskDefinition: 'report:7' });
     expect(

@@ -121,6 +121,8 @@ export interface CapacityRequest {
   /** Tasks still to place. */
   count: number;
   taskDefinition: string;
+  /** The job's own placement constraints (distinctInstance, memberOf), when it has any. */
+  placementConstraints?: Job['placementConstraints'];
   reasons: string[];
   requestedAt: string;
   /** Epoch seconds: the run's starting deadline, after which the request is moot. */
@@ -178,5 +180,6 @@ export function capacityRequest(input: CapacityRequestInput): CapacityRequest | 
     reasons: [...new Set(input.reasons)],
     requestedAt: new Date(input.now).toISOString(),
     ttl: Math.ceil(Math.max(input.deadlineAt, dueMs(input.due)) / 1000),
+    ...(job.placementConstraints?.length ? { placementConstraints: job.placementConstraints } : {}),
   };
 }
