@@ -10,7 +10,7 @@ import { DASHBOARD_PANELS } from '../../infra/dashboard';
 import { EcsAutopilot } from '../../infra/ecs-autopilot';
 import type { EcsAutopilotProps } from '../../infra/props';
 import { FUNCTION_SPECS } from '../../infra/specs';
-import { synthExample, templateOf } from './fixture';
+import { logicalIdOf, synthExample, templateOf } from './fixture';
 
 /** CDK assertions on the construct: resources, their properties and the IAM it grants. */
 
@@ -105,7 +105,7 @@ describe('functions', () => {
         Dimensions: [
           {
             Name: 'QueueName',
-            Value: { 'Fn::GetAtt': [stack.getLogicalId(queue?.node.defaultChild as never), 'QueueName'] },
+            Value: { 'Fn::GetAtt': [logicalIdOf(queue), 'QueueName'] },
           },
         ],
         AlarmActions: [{ Ref: Match.stringLikeRegexp('Alerts') }],
@@ -118,9 +118,7 @@ describe('functions', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
         MetricName: 'Errors',
-        Dimensions: [
-          { Name: 'FunctionName', Value: { Ref: stack.getLogicalId(fn.node.defaultChild as never) } },
-        ],
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(fn) } }],
         Threshold: 1,
       });
     }
@@ -244,10 +242,7 @@ describe('lifecycle hooks and schedules', () => {
       FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
       Target: {
         Arn: {
-          'Fn::GetAtt': [
-            stack.getLogicalId(autopilot.functions['run-scheduled-task']?.node.defaultChild as never),
-            'Arn',
-          ],
+          'Fn::GetAtt': [logicalIdOf(autopilot.functions['run-scheduled-task']), 'Arn'],
         },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('UndeliveredEvents'), 'Arn'] } },
         Input: Match.serializedJson({
@@ -453,10 +448,11 @@ describe('props', () => {
   });
 
   it('refuses an invalid job at synth, saying what to fix', () => {
-    const job = (overrides: Record<string, unknown>) => ({
+    // Jobs often come from JSON files: typos and out-of-range values reach the construct untyped.
+    const job = (overrides: object) => ({
       jobs: [
         {
-          job: { name: 'nightly-report', taskDefinition: 'report:7', ...overrides } as never,
+          job: Object.assign({ name: 'nightly-report', taskDefinition: 'report:7' }, overrides),
           schedule: ScheduleExpression.rate(Duration.hours(1)),
           timeWindow: TimeWindow.off(),
         },

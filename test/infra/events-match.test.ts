@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS } from '../../infra/specs';
 import { resolveTemplate } from './cfn-resolve';
 import { matchesPattern } from './event-pattern';
-import { ROOT_ID, synthExample, templateOf } from './fixture';
+import { logicalIdOf, ROOT_ID, synthExample, templateOf } from './fixture';
 
 /**
  * Every sample event in events/<function>/ reaches its function: it matches one of the function's
@@ -75,7 +75,7 @@ describe.each(FUNCTION_SPECS.map((spec) => spec.name))('sample events of %s', (n
   const files = existsSync(folder) ? readdirSync(folder).filter((file) => file.endsWith('.json')) : [];
   const dropped = DROPPED_BY_RULE[name] ?? [];
   const samples = files.filter((file) => !SKIPPED.test(file) && !dropped.includes(file));
-  const logicalId = fn ? stack.getLogicalId(fn.node.defaultChild as never) : '';
+  const logicalId = fn ? logicalIdOf(fn) : '';
   const triggers = fn ? triggersOf(logicalId) : [];
 
   it('has deployed triggers and sample events', () => {

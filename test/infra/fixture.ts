@@ -1,5 +1,6 @@
-import { App, type Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/app';
 import { EcsAutopilot } from '../../infra/ecs-autopilot';
 import type { CfnTemplate } from './cfn-yaml';
@@ -23,7 +24,7 @@ export function synthExample({
     builtinCloudFormationValidation: false,
     context: { 'aws:cdk:bundling-stacks': [], ...context },
   });
-  const stack: Stack = buildApp(app, { nag });
+  const stack = buildApp(app, { nag });
   const autopilot = stack.node.findChild(ROOT_ID) as EcsAutopilot;
   if (!(autopilot instanceof EcsAutopilot)) throw new Error('The example app has no EcsAutopilot construct');
   return { app, stack, autopilot };
@@ -32,4 +33,12 @@ export function synthExample({
 export function templateOf(stack: Stack): { template: Template; json: CfnTemplate } {
   const template = Template.fromStack(stack);
   return { template, json: template.toJSON() as CfnTemplate };
+}
+
+/** The logical id of a construct's CloudFormation resource (a function, a queue, a role). */
+export function logicalIdOf(construct: IConstruct | undefined): string {
+  const resource = construct?.node.defaultChild;
+  if (!resource || !CfnElement.isCfnElement(resource))
+    throw new Error(`${construct?.node.path} has no resource`);
+  return Stack.of(resource).getLogicalId(resource);
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS } from '../../infra/specs';
-import { synthExample, templateOf } from './fixture';
+import { logicalIdOf, synthExample, templateOf } from './fixture';
 
 /**
  * The IAM actions granted to each function are exactly those its code can call. The adapters in
@@ -57,7 +57,7 @@ function actionsGranted(roleLogicalId: string): string[] {
 describe.each(FUNCTION_SPECS.map((spec) => spec.name))('IAM of %s', (name) => {
   const fn = autopilot.functions[name];
   if (!fn) throw new Error(`${name} is not deployed by the example app`);
-  const granted = actionsGranted(stack.getLogicalId(fn.role?.node.defaultChild as never));
+  const granted = actionsGranted(logicalIdOf(fn.role));
 
   it('grants exactly the actions its code calls', async () => {
     const called = await actionsCalledBy(name);
