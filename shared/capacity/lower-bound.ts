@@ -368,7 +368,8 @@ function tasksPerInstance(
   existing: readonly Bin[],
   template: NewInstanceTemplate,
 ): number {
-  if (template.cpu <= 0 || template.memoryMiB <= 0) return 0;
+  // With many instances already there, their room dominates and this bound adds nothing but time.
+  if (template.cpu <= 0 || template.memoryMiB <= 0 || existing.length > 200) return 0;
   const share = (item: ItemGroup) =>
     Math.max(item.shape.cpu / template.cpu, item.shape.memoryMiB / template.memoryMiB);
   const thresholds = [...new Set(items.map(share).filter((value) => value > 0.2 && value <= 1))]

@@ -123,12 +123,31 @@ export function binView(bin: Bin, instanceType = bin.instanceType): InstanceView
   };
 }
 
-/** One view per bin for the constraints placements don't change; built on first use. */
+const NO_RESOURCES = { cpu: 0, memoryMiB: 0, gpus: 0, ports: { tcp: [], udp: [] }, enis: 0 };
+
+/**
+ * One view per bin for the constraints placements don't change (attributes, ids, agent), built on
+ * first use; resources are left out, as the query language never reads them.
+ */
 const staticViews = new WeakMap<Bin, InstanceView>();
 function staticView(bin: Bin): InstanceView {
   let view = staticViews.get(bin);
   if (!view) {
-    view = binView(bin);
+    const known =
+      bin.attributes['ecs.instance-type'] === bin.instanceType &&
+      (!bin.availabilityZone || bin.attributes['ecs.availability-zone'] === bin.availabilityZone);
+    view = {
+      arn: bin.kind === 'registered' ? bin.id : '',
+      ec2InstanceId: bin.kind === 'new' ? undefined : bin.id,
+      status: 'ACTIVE',
+      agentConnected: true,
+      registered: NO_RESOURCES,
+      remaining: NO_RESOURCES,
+      attributes: known ? bin.attributes : binView(bin).attributes,
+      runningTasksCount: bin.tasks,
+      pendingTasksCount: 0,
+      registeredAt: bin.registeredAt,
+    };
     staticViews.set(bin, view);
   }
   return view;
@@ -266,6 +285,16 @@ export function dominantSize(shape: Shape, cpu: number, memory: number): number 
  */
 export function fillBin(bin: Bin, items: readonly ItemGroup[], left: Int32Array, score: Scorer): number {
   let placed = 0;
+  // Most registered instances of a cluster that needs to grow have no room for anything: skip them fast.
+  let smallestCpu = Number.POSITIVE_INFINITY;
+  let smallestMemory = Number.POSITIVE_INFINITY;
+  for (let index = 0; index < items.length; index++) {
+    if ((left[index] ?? 0) <= 0) continue;
+    const shape = (items[index] as ItemGroup).shape;
+    if (shape.cpu < smallestCpu) smallestCpu = shape.cpu;
+    if (shape.memoryMiB < smallestMemory) smallestMemory = shape.memoryMiB;
+  }
+  if (bin.cpu < smallestCpu || bin.memoryMiB < smallestMemory) return 0;
   for (;;) {
     let best = -1;
     let bestScore = Number.NEGATIVE_INFINITY;

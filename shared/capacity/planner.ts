@@ -954,30 +954,44 @@ function leastValuableFirst(usable: RegisteredInstance[], now: number): Register
     const zone = instance.availabilityZone ?? '';
     perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
   }
-  const idle = usable.filter((instance) => instance.nonDaemonTasks === 0 || instance.nonDaemonTasks === null);
-  const ordered: RegisteredInstance[] = [];
-  const rest = [...idle].sort((a, b) => {
-    const idleA = a.idleSince ? now - Date.parse(a.idleSince) : -1;
-    const idleB = b.idleSince ? now - Date.parse(b.idleSince) : -1;
-    if (idleA !== idleB) return idleB - idleA;
-    return Date.parse(a.registeredAt ?? '') - Date.parse(b.registeredAt ?? '') || a.id.localeCompare(b.id);
-  });
-  while (rest.length > 0) {
-    let pick = 0;
-    let most = -1;
-    rest.forEach((instance, index) => {
-      const count = perZone.get(instance.availabilityZone ?? '') ?? 0;
-      if (count > most) {
-        most = count;
-        pick = index;
-      }
-    });
-    const [chosen] = rest.splice(pick, 1);
-    if (!chosen) break;
-    perZone.set(chosen.availabilityZone ?? '', (perZone.get(chosen.availabilityZone ?? '') ?? 1) - 1);
-    ordered.push(chosen);
+  const idleFor = (instance: RegisteredInstance) =>
+    instance.idleSince ? now - Date.parse(instance.idleSince) : -1;
+  const byZone = new Map<string, RegisteredInstance[]>();
+  for (const instance of usable) {
+    if (instance.nonDaemonTasks !== 0 && instance.nonDaemonTasks !== null) continue;
+    const zone = instance.availabilityZone ?? '';
+    byZone.set(zone, [...(byZone.get(zone) ?? []), instance]);
   }
-  return ordered;
+  for (const list of byZone.values()) {
+    list.sort(
+      (a, b) =>
+        idleFor(b) - idleFor(a) ||
+        Date.parse(a.registeredAt ?? '') - Date.parse(b.registeredAt ?? '') ||
+        a.id.localeCompare(b.id),
+    );
+  }
+  const ordered: RegisteredInstance[] = [];
+  const cursor = new Map<string, number>();
+  for (;;) {
+    let zone: string | undefined;
+    for (const [candidate, list] of byZone) {
+      if ((cursor.get(candidate) ?? 0) >= list.length) continue;
+      if (zone === undefined) {
+        zone = candidate;
+        continue;
+      }
+      const more = (perZone.get(candidate) ?? 0) - (perZone.get(zone) ?? 0);
+      const head = (name: string) =>
+        (byZone.get(name) as RegisteredInstance[])[cursor.get(name) ?? 0] as RegisteredInstance;
+      // Equal zones: the one whose next instance has been idle longest.
+      if (more > 0 || (more === 0 && idleFor(head(candidate)) > idleFor(head(zone)))) zone = candidate;
+    }
+    if (zone === undefined) return ordered;
+    const index = cursor.get(zone) ?? 0;
+    ordered.push((byZone.get(zone) as RegisteredInstance[])[index] as RegisteredInstance);
+    cursor.set(zone, index + 1);
+    perZone.set(zone, (perZone.get(zone) ?? 1) - 1);
+  }
 }
 
 function removalLimit(

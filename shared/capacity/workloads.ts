@@ -151,8 +151,9 @@ export function generateLargeCluster(
   for (let index = 0; index < instances; index++) {
     const zone = zones[index % zones.length] as string;
     const busy = next() < 0.9;
-    const usedCpu = busy ? Math.floor((next() * type.cpu * 0.95) / 128) * 128 : 128;
-    const usedMemory = busy ? Math.floor((next() * type.memoryMiB * 0.95) / 256) * 256 : 256;
+    // Busy instances are mostly full, as a cluster that needs to grow is.
+    const usedCpu = busy ? Math.floor(((0.7 + next() * 0.3) * type.cpu) / 128) * 128 : 128;
+    const usedMemory = busy ? Math.floor(((0.6 + next() * 0.4) * type.memoryMiB) / 256) * 256 : 256;
     const id = `i-${index.toString(16).padStart(17, '0')}`;
     registered.push({
       id,
@@ -179,6 +180,12 @@ export function generateLargeCluster(
     });
   }
   const base = generateWorkload(seed + 1, { instanceType: typeName, shapes, tasks, daemonOverhead: true });
+  // Exactly `shapes` different shapes: nudge the memory of duplicates.
+  const seen = new Set<string>();
+  for (const item of base.demand) {
+    while (seen.has(`${item.shape.cpu}/${item.shape.memoryMiB}`)) item.shape.memoryMiB += 128;
+    seen.add(`${item.shape.cpu}/${item.shape.memoryMiB}`);
+  }
   // A few memberOf constraints, as large clusters use them.
   base.demand.forEach((item, index) => {
     if (index % 10 === 3) item.memberOf = 'attribute:stack == blue';
