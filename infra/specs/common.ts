@@ -1,5 +1,5 @@
 import { ANY_RESOURCE, type Permission } from '../permissions';
-import type { SpecContext } from './types';
+import type { RawEventPattern, SpecContext } from './types';
 
 /** Comma-separated, as the functions' `env.list()` reads it. */
 export const list = (items: readonly string[]) => [...new Set(items)].join(',');
@@ -49,3 +49,16 @@ export function inClusters(ctx: SpecContext) {
 }
 
 export { ANY_RESOURCE };
+
+/**
+ * An imported ECS event pattern narrowed to the construct's clusters (`detail.clusterArn`), so a
+ * deployment reacts to its own clusters only, as its IAM and reconcile passes do.
+ */
+export function forClusters(pattern: RawEventPattern, ctx: SpecContext): RawEventPattern {
+  const detail = (pattern.detail ?? {}) as Record<string, unknown>;
+  if ('clusterArn' in detail) throw new Error('The pattern already names its clusters');
+  return {
+    ...pattern,
+    detail: { ...detail, clusterArn: ctx.props.clusters.map((cluster) => ctx.arns.cluster(cluster)) },
+  };
+}

@@ -3,6 +3,7 @@ import { reconcileSchedule, stoppedBeforeRunningPattern } from '../../functions/
 import {
   ANY_RESOURCE,
   commonEnvironment,
+  forClusters,
   inClusters,
   list,
   publishAlerts,
@@ -65,12 +66,12 @@ export const detectFailedStart: FunctionSpec = {
     ];
   },
 
-  triggers() {
+  triggers(ctx) {
     return [
       {
         id: 'TaskStopped',
         description: 'tasks stopped before running',
-        eventPattern: stoppedBeforeRunningPattern,
+        eventPattern: forClusters(stoppedBeforeRunningPattern, ctx),
       },
       { id: 'Reconcile', description: 'reconcile pass', schedule: reconcileSchedule.expression },
     ];

@@ -2,7 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import { reconcileSchedule, taskStateChangePattern } from '../../functions/run-scheduled-task/rules';
 import { familyOf } from '../../shared/schedule/job';
 import type { Permission } from '../permissions';
-import { ANY_RESOURCE, commonEnvironment, inClusters, publishAlerts, seconds, stateTable } from './common';
+import {
+  ANY_RESOURCE,
+  commonEnvironment,
+  forClusters,
+  inClusters,
+  publishAlerts,
+  seconds,
+  stateTable,
+} from './common';
 import type { FunctionSpec, SpecContext } from './types';
 
 const DEFAULT_STARTING_DEADLINE_SECONDS = 900;
@@ -124,12 +132,12 @@ export const runScheduledTask: FunctionSpec = {
     ];
   },
 
-  triggers() {
+  triggers(ctx) {
     return [
       {
         id: 'TaskStateChange',
         description: 'state changes of tasks it started',
-        eventPattern: taskStateChangePattern,
+        eventPattern: forClusters(taskStateChangePattern, ctx),
       },
       { id: 'Reconcile', description: reconcileSchedule.description, schedule: reconcileSchedule.expression },
     ];
