@@ -218,7 +218,14 @@ export class EcsAutopilot extends Construct {
       'Serverless-LambdaDLQ',
       'Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig), which records the error and request context; a DeadLetterConfig as well would deliver every failure twice.',
     );
-    if (!this.props.tracing) {
+    if (this.props.tracing) {
+      acknowledge(
+        fn.role as iam.IRole,
+        'AwsSolutions-IAM5',
+        'Tracing is on: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        ['Resource::*'],
+      );
+    } else {
       acknowledge(
         fn,
         'Serverless-LambdaTracing',

@@ -1,7 +1,9 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { exampleProps } from '../../infra/app';
 import { EcsAutopilot } from '../../infra/ecs-autopilot';
 import { synthExample } from './fixture';
 
@@ -40,6 +42,22 @@ describe('cdk-nag', () => {
         `${violation.ruleName} on ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
     );
     expect(findings).toEqual([]);
+  });
+
+  it('no unacknowledged finding with tracing on either', () => {
+    const traced = new App({
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    const tracedStack = new Stack(traced, 'Traced');
+    new EcsAutopilot(tracedStack, 'Autopilot', { ...exampleProps(tracedStack), tracing: true });
+    const findings = [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+      pack.validateScope(traced).violations.map((violation) => violation.ruleName),
+    );
+    expect(findings).toEqual([]);
+    Template.fromStack(tracedStack).allResourcesProperties('AWS::Lambda::Function', {
+      TracingConfig: { Mode: 'Active' },
+    });
   });
 
   it('every acknowledgement is on one resource (never a stack or the whole construct), with a reason', () => {
