@@ -82,6 +82,21 @@ describe('functions', () => {
     }
   });
 
+  it('scale-capacity runs one pass at a time (reserved concurrency 1); the others are not limited', () => {
+    const concurrency = Object.fromEntries(
+      Object.entries(autopilot.functions).map(([name, fn]) => [
+        name,
+        resources[logicalIdOf(fn)].Properties.ReservedConcurrentExecutions,
+      ]),
+    );
+    expect(concurrency).toEqual({
+      'drain-instance': undefined,
+      'run-scheduled-task': undefined,
+      'detect-failed-start': undefined,
+      'scale-capacity': 1,
+    });
+  });
+
   it('log to their own log group with a retention', () => {
     template.resourceCountIs('AWS::Logs::LogGroup', FUNCTION_SPECS.length);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
