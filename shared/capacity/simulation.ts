@@ -400,7 +400,7 @@ export function sampleTraces(seed = 1): Trace[] {
   for (let at = 0; at < hours - 900; at += 120 + Math.floor(next() * 480)) {
     const count = 3 + Math.floor(next() * 25);
     const cpu = [256, 512, 1024, 2048][Math.floor(next() * 4)] as number;
-    const memoryMiB = cpu * [1, 2, 4][Math.floor(next() * 3)]!;
+    const memoryMiB = cpu * ([1, 2, 4][Math.floor(next() * 3)] as number);
     const runs = 180 + Math.floor(next() * 720);
     for (let i = 0; i < count; i++) batch.push({ at, runs, cpu, memoryMiB, group: `job-${at}` });
   }
