@@ -179,7 +179,7 @@ describe('state table, alert topic, queues', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
           }),
         ]),
       },
