@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CapacitySettings, InstanceTypeResources, Shape } from '../../shared/capacity/snapshot';
 import { env, loadConfig } from '../../shared/runtime/config';
 import { ConfigError } from '../../shared/runtime/errors';

@@ -140,9 +140,9 @@ async function pass(
   const started = performance.now();
   let plan = planCapacity(observation.snapshot, now);
   const stalls = stallsOf(event, plan, observation, now);
-  if (stalls.some((stall) => !observation.stallMarkers.has(stall.source))) {
-    // ECS just failed where the simulation said the tasks fit: plan them on new instances.
-    const stalled = new Set(stalls.map((stall) => stall.source));
+  if (stalls.some((stall) => stall.confirmed && !observation.stallMarkers.get(stall.source)?.confirmed)) {
+    // ECS failed again, a retry later, where the simulation says the tasks fit: plan them on new instances.
+    const stalled = new Set(stalls.filter((stall) => stall.confirmed).map((stall) => stall.source));
     for (const demand of observation.snapshot.demand)
       if (stalled.has(demand.source)) demand.newInstancesOnly = true;
     plan = planCapacity(observation.snapshot, now);
@@ -194,10 +194,14 @@ async function pass(
   return { ...outcome, removed: result.removed };
 }
 
+/** ECS retries a service's placement about once a minute: a second failure this much later confirms. */
+const RETRY_SECONDS = 50;
+
 /**
- * A placement failure for a service whose tasks the plan put on registered instances means ECS
- * knows something the snapshot does not (ENIs in use, required attributes): remember it, so the
- * service's tasks are planned on new instances until it has none left to place.
+ * A placement failure for a service whose tasks the plan puts on registered instances means ECS may
+ * know something the snapshot does not (ENIs in use, required attributes). The first one is only
+ * noted (the room may have appeared since); a second, after ECS's retry, with the plan unchanged,
+ * confirms it: the service's tasks are then planned on new instances until it has none left to place.
  */
 function stallsOf(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
@@ -210,14 +214,12 @@ function stallsOf(
   const known = observation.stallMarkers.get(source);
   const placement = plan.placements.find((item) => item.sources.includes(source));
   if (!placement) return [];
-  if (!known && placement.onRegistered === 0) return [];
-  return [
-    {
-      source,
-      since: known?.since ?? new Date(now).toISOString(),
-      reason: event.reason ?? known?.reason ?? 'placement failure',
-    },
-  ];
+  const reason = event.reason ?? known?.reason ?? 'placement failure';
+  if (known?.confirmed) return [{ ...known, reason }];
+  if (placement.onRegistered === 0) return [];
+  if (!known) return [{ source, since: new Date(now).toISOString(), reason, confirmed: false }];
+  const confirmed = now - Date.parse(known.since) >= RETRY_SECONDS * 1000;
+  return [{ ...known, reason, confirmed }];
 }
 
 function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {

@@ -2,7 +2,7 @@
  * The events scale-capacity reacts to. Each only says "look at this cluster now": every pass reads
  * fresh state, so a duplicate, late or lost event changes when a decision is made, never what it is.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadEventError } from '../runtime/errors';
 
 export const SCHEDULE_SOURCE = 'aws.events';

@@ -253,7 +253,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       count: replica.missing,
       shape,
       distinctInstance: replica.distinctInstance,
-      newInstancesOnly: stallMarkers.has(source),
+      newInstancesOnly: stallMarkers.get(source)?.confirmed === true,
     };
     const memberOf = combineMemberOf([...replica.memberOf, ...definitionMemberOf(definition)]);
     if (memberOf) item.memberOf = memberOf;

@@ -3,7 +3,7 @@
  * moment. It is plain JSON so that a pass can be saved, replayed and edited (`npm run plan`); the
  * format is documented field by field in functions/scale-capacity/README.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResourceShape } from '../ecs/requirements';
 
 const count = z.number().int().min(0);

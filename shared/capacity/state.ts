@@ -134,6 +134,8 @@ export interface StallMarker {
   source: string;
   since: string;
   reason: string;
+  /** Seen twice, a retry apart: only then are the source's tasks planned on new instances. */
+  confirmed: boolean;
 }
 
 export async function readStallMarkers(
@@ -148,7 +150,15 @@ export async function readStallMarkers(
       .filter((item) => live(item, now))
       .map((item) => {
         const source = String(item.sk).slice(capacityProvider.length + 1);
-        return [source, { source, since: String(item.since ?? ''), reason: String(item.reason ?? '') }];
+        return [
+          source,
+          {
+            source,
+            since: String(item.since ?? ''),
+            reason: String(item.reason ?? ''),
+            confirmed: item.confirmed === true,
+          },
+        ];
       }),
   );
 }
@@ -170,6 +180,7 @@ export async function putStallMarker(
           sk: `${capacityProvider}#${marker.source}`,
           since: marker.since,
           reason: marker.reason,
+          confirmed: marker.confirmed,
           ttl: Math.floor(now / 1000) + STALL_MARKER_TTL_SECONDS,
         },
       }),
