@@ -177,13 +177,11 @@ function mockWorld(world: World) {
       taskDefinition: tdArn('log-router:2'),
     },
   ];
-  ecsMock
-    .on(ListServicesCommand)
-    .resolves({
-      serviceArns: services.map(
-        (service) => `arn:aws:ecs:us-east-1:123456789012:service/web/${service.serviceName}`,
-      ),
-    });
+  ecsMock.on(ListServicesCommand).resolves({
+    serviceArns: services.map(
+      (service) => `arn:aws:ecs:us-east-1:123456789012:service/web/${service.serviceName}`,
+    ),
+  });
   ecsMock.on(DescribeServicesCommand).resolves({ services });
   ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const name = input.taskDefinition.slice(input.taskDefinition.lastIndexOf('/') + 1);
