@@ -3,7 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { JobSchema } from '../shared/schedule/job';
 
 /** An Auto Scaling group whose instances are ECS container instances of one cluster. */

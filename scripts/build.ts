@@ -35,6 +35,8 @@ export async function buildFunction(name: string): Promise<BundleSize> {
     platform: 'node',
     target: 'node22',
     format: 'esm',
+    // Prefer packages' ESM builds: they tree-shake, so the bundle carries only what is used.
+    mainFields: ['module', 'main'],
     minify: true,
     sourcemap: true,
     sourcesContent: false,

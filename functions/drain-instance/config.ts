@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { standalonePoliciesSchema } from '../../shared/drain/policy';
 import { env, loadConfig } from '../../shared/runtime/config';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadEventError } from '../runtime/errors';
 
 /** EventBridge sources and detail types this function reacts to; rules.ts builds its patterns from them. */

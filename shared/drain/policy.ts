@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What to do with standalone tasks (not started by a service) on an instance being drained. DRAINING

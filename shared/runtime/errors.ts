@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** One problem with an incoming event, located by its JSON path. */
 export interface EventIssue {
