@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BadEventError } from '../runtime/errors';
+import { parseCapacityEvent } from './events';
+
+const sample = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(`events/scale-capacity/${name}.json`, 'utf8'));
+
+describe('parseCapacityEvent', () => {
+  it('reads each sample event', () => {
+    expect(parseCapacityEvent(sample('schedule-tick'))).toEqual({
+      kind: 'tick',
+      time: Date.parse('2025-01-15T03:05:00Z'),
+    });
+    expect(parseCapacityEvent(sample('task-provisioning'))).toMatchObject({
+      kind: 'provisioning',
+      cluster: 'web',
+      capacityProvider: 'web-asg-cp',
+      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/web/3f2e1d0c9b8a47f6a5e4d3c2b1a09f8e',
+    });
+    expect(parseCapacityEvent(sample('placement-failure'))).toMatchObject({
+      kind: 'placement-failure',
+      cluster: 'web',
+      capacityProviders: ['web-asg-cp'],
+      service: 'api',
+      reason: 'RESOURCE:MEMORY',
+    });
+    expect(parseCapacityEvent(sample('capacity-request'))).toMatchObject({
+      kind: 'request',
+      cluster: 'web',
+      capacityProvider: 'web-asg-cp',
+    });
+  });
+
+  it('rejects the malformed sample with the path of the missing field', () => {
+    try {
+      parseCapacityEvent(sample('malformed'));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(BadEventError);
+      expect((error as BadEventError).issues).toEqual([{ path: 'clusterArn', message: expect.any(String) }]);
+    }
+  });
+
+  it('ignores well-formed events that need no pass, and keeps fields AWS adds', () => {
+    const provisioning = sample('task-provisioning');
+    const detail = provisioning.detail as Record<string, unknown>;
+    expect(
+      parseCapacityEvent({ ...provisioning, detail: { ...detail, lastStatus: 'RUNNING' } }),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(
+      parseCapacityEvent({
+        ...provisioning,
+        detail: {
+          ...detail,
+          containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/web/1',
+        },
+      }),
+    ).toMatchObject({ kind: 'ignored' });
+    const failure = sample('placement-failure');
+    expect(
+      parseCapacityEvent({
+        ...failure,
+        detail: { ...(failure.detail as object), eventName: 'SERVICE_STEADY_STATE' },
+      }),
+    ).toMatchObject({ kind: 'ignored' });
+    expect(
+      parseCapacityEvent({ ...failure, detail: { ...(failure.detail as object), newField: 1 } }),
+    ).toMatchObject({ kind: 'placement-failure' });
+  });
+
+  it('rejects other events, saying which it takes', () => {
+    expect(() =>
+      parseCapacityEvent({
+        source: 'aws.ec2',
+        'detail-type': 'EC2 Spot Instance Interruption Warning',
+        detail: {},
+      }),
+    ).toThrow(/expected a Scheduled Event, ECS Task State Change \(PROVISIONING\)/);
+    expect(() => parseCapacityEvent('not an event')).toThrow(BadEventError);
+  });
+});
