@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadEventError, formatPath } from '../runtime/errors';
 import { type DueTime, normalizeDue } from './identity';
 
@@ -80,7 +80,19 @@ export const TaskStateDetailSchema = z.looseObject({
       }),
     )
     .optional(),
-  tags: z.array(z.looseObject({ key: z.string().optional(), value: z.string().optional() })).optional(),
+  // Only a fallback for recognising our tasks: entries that aren't key/value pairs are dropped, not refused.
+  tags: z
+    .array(z.unknown())
+    .optional()
+    .transform((tags) =>
+      tags?.flatMap((tag) => {
+        const { key, value } = (typeof tag === 'object' && tag !== null ? tag : {}) as Record<
+          string,
+          unknown
+        >;
+        return typeof key === 'string' && typeof value === 'string' ? [{ key, value }] : [];
+      }),
+    ),
 });
 export type TaskStateDetail = z.infer<typeof TaskStateDetailSchema>;
 

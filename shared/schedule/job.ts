@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A scheduled job: what to run (the RunTask parameters) and how to schedule it (CronJob-like
@@ -43,8 +43,17 @@ const positiveInt = (what: string, min: number, max: number) =>
 
 const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).min(1, `${what} is empty`);
 
+/** ECS names: letters, digits, hyphens, underscores, up to 255 characters. */
+const ECS_NAME = '[A-Za-z0-9_-]{1,255}';
+const ARN_PREFIX = 'arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:';
+const TASK_DEFINITION_PATTERN = new RegExp(`^(${ARN_PREFIX}task-definition/)?${ECS_NAME}(:[1-9]\\d*)?$`);
+const CLUSTER_PATTERN = new RegExp(`^(${ARN_PREFIX}cluster/)?${ECS_NAME}$`);
+
 const capacityProviderItem = z.strictObject({
-  capacityProvider: nonEmpty('capacityProvider'),
+  capacityProvider: nonEmpty('capacityProvider').regex(
+    new RegExp(`^${ECS_NAME}$`),
+    'capacityProvider must be a capacity provider name (letters, digits, "-", "_")',
+  ),
   weight: positiveInt('weight', 0, 1000).optional(),
   base: positiveInt('base', 0, 100_000).optional(),
 });
@@ -107,9 +116,16 @@ export const JobSchema = z.strictObject({
       'name must be 1-64 letters, digits, "-" or "_", starting with a letter or digit (it is carried in startedBy)',
     ),
   /** Cluster name or ARN; DEFAULT_CLUSTER when omitted. */
-  cluster: nonEmpty('cluster').optional(),
+  cluster: nonEmpty('cluster')
+    .regex(CLUSTER_PATTERN, 'cluster must be a cluster name (letters, digits, "-", "_") or a cluster ARN')
+    .optional(),
   /** `family`, `family:revision` or a task definition ARN. Pin a revision for repeatable runs. */
-  taskDefinition: nonEmpty('taskDefinition'),
+  taskDefinition: z
+    .string({ error: 'taskDefinition is required' })
+    .regex(
+      TASK_DEFINITION_PATTERN,
+      'taskDefinition must be a family ("report"), a family and revision ("report:7") or a task definition ARN',
+    ),
   launchType: z.enum(['EC2', 'FARGATE', 'EXTERNAL']).optional(),
   capacityProviderStrategy: z
     .array(capacityProviderItem)

@@ -11,6 +11,7 @@ import {
 } from './validate';
 
 const sampleJob = scheduler.job;
+const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/web';
 
 /** report:7 of the sample universe. */
 const report7: JobTaskDefinition = {
@@ -68,6 +69,13 @@ describe('parseJob', () => {
     ]);
   });
 
+  it('reports the shape problems and the ECS rule problems together', () => {
+    expect(messages({ ...sampleJob, count: 12, launchType: 'EC2' })).toEqual([
+      'count: count must be at most 10',
+      'launchType: set either launchType or capacityProviderStrategy, not both (RunTask rejects the pair); omit both to use the cluster default strategy',
+    ]);
+  });
+
   it('names a missing required field', () => {
     expect(messages({ name: 'x' })).toEqual(['taskDefinition: taskDefinition is required']);
   });
@@ -80,6 +88,24 @@ describe('parseJob', () => {
     for (const name of ['nightly.report', 'a/b', '-x', 'x'.repeat(65), '']) {
       expect(messages({ ...sampleJob, name })[0]).toMatch(/^name: name must be 1-64 letters/);
     }
+  });
+
+  it('accepts task definition and cluster references in every form ECS does, and nothing else', () => {
+    for (const taskDefinition of [
+      'report',
+      'report:7',
+      'arn:aws:ecs:us-east-1:123456789012:task-definition/report:7',
+    ]) {
+      expect(parseJob({ name: 'x', taskDefinition }).ok).toBe(true);
+    }
+    expect(parseJob({ name: 'x', taskDefinition: 'report', cluster: CLUSTER_ARN }).ok).toBe(true);
+    expect(messages({ ...sampleJob, taskDefinition: 'report:latest' })[0]).toMatch(
+      /^taskDefinition: taskDefinition must be a family/,
+    );
+    expect(messages({ ...sampleJob, taskDefinition: 'rep\u{d3d1a}ort' })[0]).toMatch(/^taskDefinition: /);
+    expect(messages({ ...sampleJob, cluster: 'web cluster' })[0]).toMatch(
+      /^cluster: cluster must be a cluster name/,
+    );
   });
 
   it('rejects more than 20 capacity providers, 10 constraints, 5 strategies', () => {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { parse as parseQuery, QuerySyntaxError } from '../ecs/query';
 import { type LaunchType, validateTaskSize } from '../ecs/task-size';
 import { type EventIssue, formatPath } from '../runtime/errors';
@@ -35,7 +35,27 @@ export type ParsedJob = { ok: true; job: Job } | { ok: false; problems: JobProbl
 export function parseJob(input: unknown): ParsedJob {
   const result = JobSchema.safeParse(input);
   if (result.success) return { ok: true, job: result.data };
-  return { ok: false, problems: zodProblems(result.error, input) };
+  // Report every problem at once, not the shape first and the ECS rules in the next alert.
+  const salvaged = salvage(input, result.error);
+  return {
+    ok: false,
+    problems: [...zodProblems(result.error, input), ...(salvaged ? validateJob(salvaged) : [])],
+  };
+}
+
+/** The job without its malformed fields (defaults in their place), to check the rest; undefined if nothing usable. */
+function salvage(input: unknown, error: z.ZodError): Job | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const rest: Record<string, unknown> = { ...input };
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys' && issue.path.length === 0) {
+      for (const key of issue.keys) delete rest[key];
+    } else if (issue.path.length > 0) {
+      delete rest[String(issue.path[0])];
+    }
+  }
+  const again = JobSchema.safeParse(rest);
+  return again.success ? again.data : undefined;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
