@@ -147,10 +147,10 @@ type Answers = Record<string, (input: never) => unknown>;
 /** A `send` answering each command by its class name; the fallback answers the rest (undefined: refuse). */
 function dispatch<Output>(answers: Answers, fallback: object | undefined) {
   return async (command: object): Promise<Output> => {
-    const { constructor, input } = command as { constructor: { name: string }; input: unknown };
-    const answer = answers[constructor.name] as ((input: unknown) => unknown) | undefined;
+    const { constructor: type, input } = command as { constructor: { name: string }; input: unknown };
+    const answer = answers[type.name] as ((input: unknown) => unknown) | undefined;
     if (answer) return answer(input) as Output;
-    if (fallback === undefined) throw new Error(`memory table: ${constructor.name} not supported`);
+    if (fallback === undefined) throw new Error(`memory table: ${type.name} not supported`);
     return fallback as Output;
   };
 }

@@ -58,6 +58,7 @@ export const NASTY_STRINGS = [
   '\ud800',
   '__proto__',
   'constructor',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, literal on purpose
   '${jndi:ldap://127.0.0.1/a}',
   '<script>alert(1)</script>',
   '../../../etc/passwd',
@@ -120,8 +121,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** Every path in a JSON value, root first. */
 export function pathsOf(value: unknown, prefix: Path = []): Path[] {
   const paths: Path[] = [prefix];
-  if (Array.isArray(value)) value.forEach((item, index) => paths.push(...pathsOf(item, [...prefix, index])));
-  else if (isObject(value)) {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) paths.push(...pathsOf(item, [...prefix, index]));
+  } else if (isObject(value)) {
     for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...prefix, key]));
   }
   return paths;
