@@ -1,4 +1,5 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
 
 /**
  * What a caller needs to know about an AWS error. Callers branch on the kind; only this module reads
@@ -71,8 +72,8 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   if (typeof error !== 'object' || error === null) return 'other';
   const name = errorName(error);
   const message = errorMessage(error);
-  // biome-ignore lint/suspicious/noExplicitAny: smithy's classifiers accept any SdkError-shaped value.
-  const sdkError = error as any;
+  // smithy's classifiers read only optional fields ($retryable, $metadata, name), so any error will do.
+  const sdkError = error as SdkError;
   if (
     isThrottlingError(sdkError) ||
     name === 'ProvisionedThroughputExceededException' ||
