@@ -1,10 +1,7 @@
 // Test support: ECS and SNS answered by aws-sdk-client-mock, the state table on dynalite (real
 // conditional writes), and the sample events of events/detect-failed-start.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type ContainerDefinition,
   DescribeTaskDefinitionCommand,
@@ -12,10 +9,8 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import dynalite from 'dynalite';
 
 export const TABLE = 'ecs-autopilot-state';
 export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ecs-autopilot-alerts';
@@ -128,42 +123,7 @@ export function publishedAlerts() {
   });
 }
 
-/** dynalite on 127.0.0.1 with the state table; `reset()` gives a fresh, empty table. */
-export async function startStateTable() {
-  const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  const client = new DynamoDBClient({ endpoint });
-  const documents = DynamoDBDocumentClient.from(client);
-  const create = () =>
-    client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  await create();
-  return {
-    async reset() {
-      await client.send(new DeleteTableCommand({ TableName: TABLE }));
-      await create();
-    },
-    async items(): Promise<Record<string, unknown>[]> {
-      const { Items } = await documents.send(new ScanCommand({ TableName: TABLE }));
-      return Items ?? [];
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export { startStateTable } from '../../test/support/state-table';
 
 export function lambdaContext(requestId: string, remainingMs = 30_000): Context {
   return {

@@ -1,9 +1,6 @@
 // Test support for the handler's unit tests: ECS and Auto Scaling answered by aws-sdk-client-mock from
 // a small in-memory cluster, the state table on dynalite (real conditional writes).
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   AutoScalingClient,
@@ -15,7 +12,6 @@ import {
   type LifecycleHook,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type ContainerInstance,
   DescribeContainerInstancesCommand,
@@ -45,31 +41,7 @@ export const asgMock = mockClient(AutoScalingClient);
 export const fixture = (name: string): Record<string, unknown> & { detail: Record<string, unknown> } =>
   JSON.parse(readFileSync(join(__dirname, '../../events/drain-instance', name), 'utf8'));
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
-  createTableMs?: number;
-}) => Server;
-
-export async function startStateTable(): Promise<{ close: () => Promise<void> }> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  await new DynamoDBClient({ endpoint }).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+export { startStateTable } from '../../test/support/state-table';
 
 export const noActiveAction = (instanceId: string) =>
   new AutoScalingServiceException({

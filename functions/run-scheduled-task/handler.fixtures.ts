@@ -1,11 +1,7 @@
 // Test support for the handler's unit tests: ECS and SNS answered by aws-sdk-client-mock from a small
 // in-memory cluster, the state table on dynalite (real conditional writes).
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ConflictException,
   DescribeClustersCommand,
@@ -21,7 +17,6 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -55,51 +50,7 @@ export function invocation(job: Record<string, unknown> = {}, due = DUE): Record
   return { ...base, job: { ...base.job, ...job }, scheduledTime: due };
 }
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
-
-/** dynalite on 127.0.0.1 with the state table; `reset()` gives a fresh, empty table. */
-export async function startStateTable() {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  const client = new DynamoDBClient({ endpoint });
-  const documents = DynamoDBDocumentClient.from(client);
-  const create = () =>
-    client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  await create();
-  return {
-    async reset() {
-      await client.send(new DeleteTableCommand({ TableName: TABLE }));
-      await create();
-    },
-    /** Every item of a partition, by sort key. */
-    async items(pk: string): Promise<Record<string, unknown>[]> {
-      const { Items } = await documents.send(
-        new QueryCommand({
-          TableName: TABLE,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-        }),
-      );
-      return Items ?? [];
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export { startStateTable } from '../../test/support/state-table';
 
 export const REPORT_7: TaskDefinition = {
   taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/report:7',
