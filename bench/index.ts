@@ -1,0 +1,206 @@
+// `npm run bench`: every figure the project claims, measured on this machine, printed, and written as one
+// markdown section to bench/RESULTS.md and between the bench markers of README.md.
+//   cold start   bundle size and init time per function vs the SDK clients alone and a bare node
+//   AWS calls    per operation vs the minimum it needs (drain-instance and the other functions)
+//   capacity     scale-capacity's planner: decision time, packing, vs ECS managed scaling
+// Benches that import handlers run in their own process: the handlers' SDK clients are bound to the
+// local endpoint at import, one endpoint per process.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import type { ApiCallRow } from './api-calls';
+import { printApiCalls } from './api-calls';
+import { benchColdStart, type ColdStartRow } from './cold-start';
+import type { Row as DrainCallRow } from './drain-calls';
+
+const ROOT = join(import.meta.dirname, '..');
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+
+/** Runs a bench script in a fresh process and reads its `--json` output. */
+function runJson<T>(script: string): T {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, script), '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.slice(out.search(/^[[{]/m))) as T;
+}
+
+const optional = (path: string) => existsSync(join(ROOT, path));
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+const kib = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KiB`;
+const ms = (value: number) => `${Math.round(value)} ms`;
+const range = (values: number[], digits = 2) =>
+  values.length === 0 ? 'n/a' : `${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)}`;
+
+function coldStartSection(rows: ColdStartRow[]): string[] {
+  const overhead = rows.map((row) => row.initMs / row.sdkOnlyMs);
+  return [
+    '### Cold start',
+    '',
+    'Importing each function bundle in a fresh Node process, against importing a bundle of only the AWS SDK',
+    'clients it uses, and against a bare `node -e 0` (medians of interleaved runs).',
+    '',
+    '| function | bundle | SDK clients | init | SDK clients alone | bare node | init ÷ SDK alone | init ÷ bare node |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${row.function} | ${kib(row.bundleBytes)} | ${row.sdkClients.map((client) => client.replace('client-', '')).join(', ')} | ${ms(row.initMs)} | ${ms(row.sdkOnlyMs)} | ${ms(row.bareNodeMs)} | ${fixed(row.initMs / row.sdkOnlyMs)} | ${fixed(row.initMs / row.bareNodeMs)} |`,
+    ),
+    '',
+    `Init time ÷ importing the same SDK clients alone: ${range(overhead)}; ÷ a bare node: ${range(rows.map((row) => row.initMs / row.bareNodeMs))}.`,
+  ];
+}
+
+function apiCallSection(drain: DrainCallRow[] | undefined, others: ApiCallRow[]): string[] {
+  const lines = ['### AWS calls per operation', ''];
+  if (drain) {
+    lines.push(
+      'drain-instance, one drain pass (instance running the log-router daemon and N other tasks):',
+      '',
+      '| tasks | pass | calls | minimum | ratio | calls made |',
+      '|---:|---|---:|---:|---:|---|',
+      ...drain.map(
+        (row) =>
+          `| ${row.tasks} | ${row.pass} | ${row.calls} | ${row.minimum} | ${fixed(row.ratio)} | ${row.detail} |`,
+      ),
+      '',
+    );
+  }
+  lines.push(
+    'The other functions (the minimum of each operation is listed with its reasons in bench/api-calls.ts):',
+    '',
+    '| function | operation | calls | minimum | ratio | beyond the minimum |',
+    '|---|---|---:|---:|---:|---|',
+    ...others.map(
+      (row) =>
+        `| ${row.function} | ${row.operation} | ${row.calls} | ${row.minimum} | ${fixed(row.ratio)} | ${row.extra || '–'} |`,
+    ),
+  );
+  const ratios = [...(drain ?? []), ...others].map((row) => row.ratio);
+  lines.push('', `Calls over the minimum, per operation: ${range(ratios)} times.`);
+  return lines;
+}
+
+interface Capacity {
+  decision: {
+    tasks: number;
+    shapes: number;
+    instances: number;
+    medianMs: number;
+    placementsPerSecond: number;
+  };
+  packing: {
+    set: string;
+    workloads: number;
+    meanRatio: number;
+    worstRatio: number;
+    baselineMeanRatio: number;
+    baselineWorstRatio: number;
+  }[];
+  managed: { bootSeconds: number; pendingRatio: number; idleRatio: number; instanceSecondsRatio: number }[];
+}
+
+function capacitySection(figures: Capacity): string[] {
+  const { decision } = figures;
+  return [
+    '### scale-capacity planner',
+    '',
+    `Decision for ${decision.tasks.toLocaleString('en-US')} pending tasks in ${decision.shapes} shapes on ${decision.instances.toLocaleString('en-US')} instances: median ${fixed(decision.medianMs, 1)} ms, ${fixed(decision.medianMs / 250)} of the 250 ms target (${decision.placementsPerSecond.toLocaleString('en-US')} placements/s).`,
+    '',
+    '| packing workloads | planned ÷ lower bound, mean | worst | plain first-fit decreasing, mean | worst |',
+    '|---|---:|---:|---:|---:|',
+    ...figures.packing.map(
+      (set) =>
+        `| ${set.workloads} ${set.set} | ${fixed(set.meanRatio, 3)} | ${fixed(set.worstRatio, 3)} | ${fixed(set.baselineMeanRatio, 3)} | ${fixed(set.baselineWorstRatio, 3)} |`,
+    ),
+    '',
+    '| vs a model of ECS managed scaling, same demand | pending task-seconds | idle instance-seconds | instance-seconds |',
+    '|---|---:|---:|---:|',
+    ...figures.managed.map(
+      (row) =>
+        `| ${row.bootSeconds} s boot | ${fixed(row.pendingRatio, 3)} | ${fixed(row.idleRatio, 3)} | ${fixed(row.instanceSecondsRatio, 3)} |`,
+    ),
+  ];
+}
+
+/** Replaces the section between the markers, or appends it under "Measured figures" when missing. */
+export function withSection(readme: string, section: string): string {
+  const block = `${START}\n${section}\n${END}`;
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start >= 0 && end > start) return `${readme.slice(0, start)}${block}${readme.slice(end + END.length)}`;
+  return `${readme.replace(/\s*$/, '')}\n\n## Measured figures\n\n${block}\n`;
+}
+
+async function main() {
+  const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
+  const date = new Date().toISOString().slice(0, 10);
+
+  console.log('cold start (builds the bundles)…');
+  const coldStart = await benchColdStart();
+  console.table(
+    coldStart.map((row) => ({
+      function: row.function,
+      bundle: kib(row.bundleBytes),
+      init: ms(row.initMs),
+      'sdk only': ms(row.sdkOnlyMs),
+      'bare node': ms(row.bareNodeMs),
+      'init/sdk': fixed(row.initMs / row.sdkOnlyMs),
+    })),
+  );
+
+  const drain = optional('bench/drain-calls.ts')
+    ? runJson<DrainCallRow[]>('bench/drain-calls.ts')
+    : undefined;
+  if (drain) {
+    console.log('drain-instance: AWS calls per drain pass against the minimum needed');
+    console.table(
+      drain.map(({ tasks, pass, calls, minimum, ratio }) => ({
+        tasks,
+        pass,
+        calls,
+        minimum,
+        ratio: fixed(ratio),
+      })),
+    );
+  }
+  const apiCalls = runJson<ApiCallRow[]>('bench/api-calls.ts');
+  printApiCalls(apiCalls);
+
+  let capacity: Capacity | undefined;
+  if (optional('bench/capacity.ts')) {
+    const module = await import('./capacity');
+    const figures = await module.benchCapacity();
+    module.printCapacity(figures);
+    capacity = figures;
+  }
+
+  const section = [
+    `_Measured by \`npm run bench\` on ${machine}, ${date}. Times depend on the machine; the ratios compare figures taken in the same run._`,
+    '',
+    ...coldStartSection(coldStart),
+    '',
+    ...apiCallSection(drain, apiCalls),
+    ...(capacity ? ['', ...capacitySection(capacity)] : []),
+  ].join('\n');
+
+  writeFileSync(join(ROOT, 'bench/RESULTS.md'), `# Measured figures\n\n${section}\n`);
+  const readmePath = join(ROOT, 'README.md');
+  writeFileSync(readmePath, withSection(readFileSync(readmePath, 'utf8'), section));
+  console.log('\nwritten: bench/RESULTS.md, README.md (between the bench markers)');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
