@@ -52,7 +52,9 @@ export type Repeats =
 const consoleHost = (region: string) => `https://${region}.console.aws.amazon.com`;
 
 /** The CloudWatch console encodes path parts twice and writes `%` as `$`. */
-const cloudWatchPart = (value: string) => encodeURIComponent(encodeURIComponent(value)).replace(/%/g, '$');
+/** Event text may hold lone surrogates, which encodeURIComponent refuses: make it well formed first. */
+const uriPart = (value: string) => encodeURIComponent(value.toWellFormed());
+const cloudWatchPart = (value: string) => encodeURIComponent(uriPart(value)).replace(/%/g, '$');
 
 export function logLocation(
   definition: NonNullable<TaskDefinitionLike['containerDefinitions']>[number],
@@ -135,10 +137,10 @@ export function consoleLinks(task: TaskSnapshot) {
   const group = groupParts(task.group);
   const [family, revision] = task.taskDefinition.split(':');
   return {
-    task: `${base}/clusters/${encodeURIComponent(cluster)}/tasks/${taskId}${query}`,
+    task: `${base}/clusters/${uriPart(cluster)}/tasks/${taskId}${query}`,
     ...(group.kind === 'service'
       ? {
-          service: `${base}/clusters/${encodeURIComponent(cluster)}/services/${encodeURIComponent(group.name)}${query}`,
+          service: `${base}/clusters/${uriPart(cluster)}/services/${uriPart(group.name)}${query}`,
         }
       : {}),
     taskDefinition: `${base}/task-definitions/${family}/${revision}${query}`,
