@@ -371,7 +371,7 @@ describe('sample events', () => {
     const result = await handler(sample('malformed'), context);
     expect(result).toMatchObject({
       status: 'rejected',
-      error: { name: 'BadEventError', issues: [{ path: 'clusterArn' }] },
+      error: { name: 'BadEventError', issues: [{ path: 'detail.clusterArn' }] },
     });
     expect(ecsMock.calls()).toHaveLength(0);
     expect(asgMock.calls()).toHaveLength(0);

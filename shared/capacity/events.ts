@@ -77,9 +77,15 @@ function epochMs(time: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-function parseWith<T extends z.ZodType>(source: string, schema: T, value: unknown): z.output<T> {
+/** `at` is where `value` sits in the event, so a refusal names the field by its full path. */
+function parseWith<T extends z.ZodType>(
+  source: string,
+  schema: T,
+  value: unknown,
+  at: PropertyKey[] = [],
+): z.output<T> {
   const result = schema.safeParse(value);
-  if (!result.success) throw BadEventError.fromZod(source, result.error);
+  if (!result.success) throw BadEventError.fromZod(source, result.error, at);
   return result.data;
 }
 
@@ -93,7 +99,7 @@ export function parseCapacityEvent(event: unknown): CapacityEvent {
   if (source === SCHEDULE_SOURCE && detailType === SCHEDULE_DETAIL_TYPE) return { kind: 'tick', time };
 
   if (source === ECS_SOURCE && detailType === TASK_STATE_DETAIL_TYPE) {
-    const detail = parseWith(TASK_STATE_DETAIL_TYPE, taskDetail, outer.detail);
+    const detail = parseWith(TASK_STATE_DETAIL_TYPE, taskDetail, outer.detail, ['detail']);
     if (detail.lastStatus !== 'PROVISIONING') {
       return { kind: 'ignored', reason: `task ${detail.taskArn} is ${detail.lastStatus}, not PROVISIONING` };
     }
@@ -110,7 +116,7 @@ export function parseCapacityEvent(event: unknown): CapacityEvent {
   }
 
   if (source === ECS_SOURCE && detailType === SERVICE_ACTION_DETAIL_TYPE) {
-    const detail = parseWith(SERVICE_ACTION_DETAIL_TYPE, serviceDetail, outer.detail);
+    const detail = parseWith(SERVICE_ACTION_DETAIL_TYPE, serviceDetail, outer.detail, ['detail']);
     if (detail.eventName !== PLACEMENT_FAILURE) {
       return { kind: 'ignored', reason: `service action ${detail.eventName} is not ${PLACEMENT_FAILURE}` };
     }
@@ -126,7 +132,7 @@ export function parseCapacityEvent(event: unknown): CapacityEvent {
   }
 
   if (source === REQUEST_SOURCE && detailType === REQUEST_DETAIL_TYPE) {
-    const detail = parseWith(REQUEST_DETAIL_TYPE, requestDetail, outer.detail);
+    const detail = parseWith(REQUEST_DETAIL_TYPE, requestDetail, outer.detail, ['detail']);
     return {
       kind: 'request',
       time,

@@ -18,10 +18,11 @@ export class BadEventError extends Error {
     );
   }
 
-  static fromZod(source: string, error: z.ZodError): BadEventError {
+  /** `at` is where the parsed value sits in the event (e.g. `['detail']`), so paths are complete. */
+  static fromZod(source: string, error: z.ZodError, at: readonly PropertyKey[] = []): BadEventError {
     return new BadEventError(
       source,
-      error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+      error.issues.map((issue) => ({ path: formatPath([...at, ...issue.path]), message: issue.message })),
     );
   }
 }
