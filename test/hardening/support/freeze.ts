@@ -6,6 +6,8 @@ import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 
 interface Invocation {
   calls: number;
+  /** It had sent an SNS publication before it died. */
+  published: boolean;
   /** The call (1-based) at which the invocation dies. */
   killAt: number;
   killed: () => void;
@@ -19,13 +21,15 @@ export function installKillSwitch<Input extends object, Output extends MetadataB
   middlewareStack: MiddlewareStack<Input, Output>;
 }): void {
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       const invocation = current.getStore();
       if (invocation && ++invocation.calls >= invocation.killAt) {
         invocation.killed();
         return never();
       }
-      return next(args);
+      const result = await next(args);
+      if (invocation && context.commandName === 'PublishCommand') invocation.published = true;
+      return result;
     },
     { step: 'initialize', name: 'hardeningKillSwitch', priority: 'high' },
   );
@@ -38,9 +42,14 @@ export function installKillSwitch<Input extends object, Output extends MetadataB
 export function runKilledAt<T>(
   killAt: number,
   invoke: () => Promise<T>,
-): Promise<{ killed: true } | { killed: false; answer: T; calls: number }> {
+): Promise<{ killed: true; afterPublish: boolean } | { killed: false; answer: T; calls: number }> {
   return new Promise((resolve, reject) => {
-    const invocation: Invocation = { calls: 0, killAt, killed: () => resolve({ killed: true }) };
+    const invocation: Invocation = {
+      calls: 0,
+      published: false,
+      killAt,
+      killed: () => resolve({ killed: true, afterPublish: invocation.published }),
+    };
     current
       .run(invocation, () => invoke())
       .then((answer) => resolve({ killed: false, answer, calls: invocation.calls }), reject);

@@ -47,6 +47,8 @@ export interface PlayResult {
   firstAnswer: unknown;
   /** AWS calls that first invocation made, when run under the kill switch and not killed. */
   firstCalls?: number;
+  /** The killed invocation had already published an alert (its retry may publish it again). */
+  killedAfterPublish?: boolean;
   /** AWS calls answered with an injected fault. */
   injected: number;
 }
@@ -92,6 +94,7 @@ export async function play(
       return;
     }
     result.firstAnswer = 'killed';
+    result.killedAfterPublish = run.afterPublish;
     // Lambda retries an invocation that timed out (a minute later; the world clock is kept still so the
     // rest of the scenario happens when it would have). Unless the retries are lost too.
     if (!options.retriesLost) await attempts(event, timeoutMs, 2);
@@ -149,11 +152,5 @@ export async function play(
   aws.faults.clear();
   const injected = aws.calls.list().filter((call) => call.injected).length;
   const fingerprint = await scenario.fingerprint(aws);
-  return {
-    firstAnswer: result.firstAnswer,
-    firstCalls: result.firstCalls,
-    fingerprint,
-    deadLetters,
-    injected,
-  };
+  return { ...result, firstAnswer: result.firstAnswer, fingerprint, deadLetters, injected };
 }
