@@ -56,6 +56,8 @@ async function buildSdkOnly(name: string, clients: string[]): Promise<string> {
     platform: 'node',
     target: 'node22',
     format: 'esm',
+    // Same resolution as the functions' bundles (scripts/build.ts), so only our own code differs.
+    mainFields: ['module', 'main'],
     minify: true,
     nodePaths: [resolve('node_modules')],
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
