@@ -96,7 +96,10 @@ export function samplesOf(name: string): SampleEvent[] {
 /** Sets the environment, then imports the handler (its config and SDK clients are built at import). */
 export async function importHandler(spec: HandlerSpec, extra: Record<string, string> = {}): Promise<Handler> {
   Object.assign(process.env, COMMON_ENV, spec.env ?? {}, extra);
-  const module = (await import(`../../../functions/${spec.name}/index`)) as { handler: Handler };
+  // The folder comes from HANDLERS: vite need not (and cannot) resolve it ahead of time.
+  const module = (await import(/* @vite-ignore */ `../../../functions/${spec.name}/index`)) as {
+    handler: Handler;
+  };
   return module.handler;
 }
 
