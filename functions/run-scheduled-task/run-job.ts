@@ -516,6 +516,19 @@ export async function attemptLoop(
   let attemptsNow = 0;
 
   for (;;) {
+    // Checked before any RunTask: tasks adopted from an earlier, interrupted attempt may already be all.
+    if (started.size >= job.count) {
+      await ctx.store.finishStart(job.name, due, ctx.owner, 'STARTED', ctx.now());
+      if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
+      emit(ctx, METRIC.started, job.name);
+      ctx.logger.info('Run started', {
+        tasks: [...started],
+        attempt: attemptNumber,
+        lateBySeconds: (ctx.now() - dueMs(due)) / 1000,
+      });
+      await finalizeIfDone(job.name, due, ctx);
+      return { status: 'started', job: job.name, due, taskArns: [...started], attempts: attemptNumber };
+    }
     if (!(await ctx.store.recordAttempt(job.name, due, ctx.owner, attemptNumber))) {
       ctx.logger.info('Run taken over or decided elsewhere; stopping here');
       return { status: 'superseded', job: job.name, due };
@@ -538,18 +551,8 @@ export async function attemptLoop(
       await ctx.store.addStartedTasks(job.name, due, fresh, ctx.now());
       for (const arn of fresh) started.add(arn);
     }
-    if (started.size >= job.count) {
-      await ctx.store.finishStart(job.name, due, ctx.owner, 'STARTED', ctx.now());
-      if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
-      emit(ctx, METRIC.started, job.name);
-      ctx.logger.info('Run started', {
-        tasks: [...started],
-        attempt: attemptNumber,
-        lateBySeconds: (ctx.now() - dueMs(due)) / 1000,
-      });
-      await finalizeIfDone(job.name, due, ctx);
-      return { status: 'started', job: job.name, due, taskArns: [...started], attempts: attemptNumber };
-    }
+    // All tasks known: the top of the loop finishes the run.
+    if (started.size >= job.count) continue;
 
     failedAttempts++;
     const failure = {
