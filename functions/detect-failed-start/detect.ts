@@ -20,7 +20,7 @@ import {
 } from '../../shared/failed-start/events';
 import type { TimeBudget } from '../../shared/runtime/time';
 import type { FailedStartConfig } from './config';
-import { claimTask, countFailure, markCounted, markDone, readMarker, readProblem } from './store';
+import { claimTask, countFailure, markCounted, markDone, owedAlert, readMarker, readProblem } from './store';
 
 /** What one invocation works with; built by the handler and passed down so each step stays testable. */
 export interface DetectRuntime {
@@ -149,8 +149,14 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     outcome = claim.marker.outcome;
     logger.info('Resuming a task left half done', { task: task.taskArn, outcome: outcome.kind });
   } else {
-    outcome = await countFailure(config.table, task, classification.category, now, config.windowSeconds);
-    emitFailedStart(runtime.metrics, task, classification);
+    // A taken-over task may have opened the window already, dying before it could say so.
+    const owed =
+      claim.kind === 'resumed'
+        ? await owedAlert(config.table, task, classification.category, config.windowSeconds)
+        : undefined;
+    outcome =
+      owed ?? (await countFailure(config.table, task, classification.category, now, config.windowSeconds));
+    if (!owed) emitFailedStart(runtime.metrics, task, classification);
     await markCounted(config.table, task, runtime.owner, classification.category, outcome);
   }
 

@@ -154,8 +154,10 @@ export async function countFailure(
           new UpdateCommand({
             TableName: table,
             Key: key,
+            // owedBy travels in the same write that opens the window: an invocation that dies before
+            // alerting leaves the debt to whichever takes the task over.
             UpdateExpression:
-              'SET windowStartedAt = :now, quietUntil = :until, suppressed = :zero, lastFailureAt = :now, lastTaskArn = :task, alertsSent = if_not_exists(alertsSent, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, clusterArn = :cluster, #group = :group, category = :category, #ttl = :ttl',
+              'SET windowStartedAt = :now, quietUntil = :until, suppressed = :zero, lastFailureAt = :now, lastTaskArn = :task, alertsSent = if_not_exists(alertsSent, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, clusterArn = :cluster, #group = :group, category = :category, #ttl = :ttl, owedBy = :task',
             ConditionExpression: 'attribute_not_exists(pk) OR quietUntil <= :now',
             ExpressionAttributeNames: { '#group': 'group', '#ttl': 'ttl' },
             ExpressionAttributeValues: {
@@ -180,6 +182,21 @@ export async function countFailure(
     }
   }
   throw new Error(`Could not count a failure for ${key.pk}: the problem item kept changing`);
+}
+
+/**
+ * The alert this task owes, when an invocation opened the problem's window for it and died before
+ * recording that: the window's own item says so (the count of failures before it is not kept).
+ */
+export async function owedAlert(
+  table: string,
+  task: TaskSnapshot,
+  category: Category,
+  windowSeconds: number,
+): Promise<CountOutcome | undefined> {
+  const window = await getItem<{ owedBy?: string; quietUntil?: number }>(table, problemKey(task, category));
+  if (window?.owedBy !== task.taskArn || window.quietUntil === undefined) return undefined;
+  return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil: window.quietUntil } };
 }
 
 /** Records the count's decision, so an invocation that takes over does not count the task again. */
