@@ -38,7 +38,9 @@ describe('parseCapacityEvent', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(BadEventError);
-      expect((error as BadEventError).issues).toEqual([{ path: 'detail.clusterArn', message: expect.any(String) }]);
+      expect((error as BadEventError).issues).toEqual([
+        { path: 'detail.clusterArn', message: expect.any(String) },
+      ]);
     }
   });
 
