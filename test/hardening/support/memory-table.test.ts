@@ -212,6 +212,18 @@ function normal(value: unknown): unknown {
   );
 }
 
+/** BatchGetItem answers in no particular order (DynamoDB says so): compare its items sorted by key. */
+function unordered(responses: unknown): unknown {
+  if (typeof responses !== 'object' || responses === null) return responses;
+  const byKey = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
+  return Object.fromEntries(
+    Object.entries(responses as Record<string, Record<string, unknown>[]>).map(([table, items]) => [
+      table,
+      [...items].sort((a, b) => byKey(a).localeCompare(byKey(b))),
+    ]),
+  );
+}
+
 async function outcome(send: () => Promise<unknown>) {
   try {
     const output = (await send()) as Record<string, unknown>;
@@ -220,7 +232,7 @@ async function outcome(send: () => Promise<unknown>) {
         Item: output.Item,
         Attributes: output.Attributes,
         Items: output.Items,
-        Responses: output.Responses,
+        Responses: unordered(output.Responses),
         LastEvaluatedKey: output.LastEvaluatedKey,
       }),
     };
