@@ -315,7 +315,7 @@ const startsWith = (path: readonly string[], prefix: readonly string[]) =>
 /**
  * Whether a reported issue names the damaged field: the field itself, a field inside it (a dropped
  * object's missing members) or the object holding it (a rule across its fields). The event's root
- * counts only for damage at the top level (an event no longer recognisable as any kind).
+ * counts only for damage at the top level (an event no longer recognisable as one of the kinds).
  */
 export function namesDamage(
   issuePath: string,
