@@ -142,10 +142,11 @@ describe.each(present.map((scenario) => [scenario.name, scenario] as const))('%s
     await killEverywhere(false);
   });
 
-  it.runIf(scenario.periodicPassRecoversLostEvents)(
-    'its first invocation killed mid-flight and its retries lost: the periodic pass alone finishes the work',
-    async () => {
+  // Only where a periodic pass can see the lost work: a Scheduler invocation that never arrives leaves
+  // run-scheduled-task nothing to recover from (see its README).
+  if (scenario.periodicPassRecoversLostEvents) {
+    it('its first invocation killed mid-flight and its retries lost: the periodic pass alone finishes the work', async () => {
       await killEverywhere(true);
-    },
-  );
+    });
+  }
 });
