@@ -82,19 +82,37 @@ export async function getDrains(
  * Records a new drain unless one is already recorded. Returns the record that won: ours (`created`) or
  * the one another invocation wrote first, whose start time then applies.
  */
-export async function createDrain(
+export function createDrain(
   table: string,
   record: DrainRecord,
 ): Promise<{ created: boolean; record: DrainRecord }> {
+  return putUnless(table, record, { ConditionExpression: 'attribute_not_exists(pk)' });
+}
+
+/**
+ * Replaces the drain of an earlier lifecycle action by a new one. Conditional on the old start time, so
+ * of two invocations noticing the new action at once only one restarts it; the other gets its record.
+ */
+export function restartDrain(
+  table: string,
+  record: DrainRecord,
+  previousStartedAt: number,
+): Promise<{ created: boolean; record: DrainRecord }> {
+  return putUnless(table, record, {
+    ConditionExpression: 'startedAt = :previous',
+    ExpressionAttributeValues: { ':previous': previousStartedAt },
+  });
+}
+
+/** Writes `record` if `condition` holds; otherwise answers the record that is there. */
+async function putUnless(
+  table: string,
+  record: DrainRecord,
+  condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
+): Promise<{ created: boolean; record: DrainRecord }> {
   try {
     await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
-      dynamodb.send(
-        new PutCommand({
-          TableName: table,
-          Item: toItem(record),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+      dynamodb.send(new PutCommand({ TableName: table, Item: toItem(record), ...condition })),
     );
     return { created: true, record };
   } catch (error) {
@@ -102,34 +120,6 @@ export async function createDrain(
   }
   const existing = await getDrain(table, record.instanceId);
   // Deleted between our put and our read (TTL): write ours again rather than act on nothing.
-  return existing ? { created: false, record: existing } : createDrain(table, record);
-}
-
-/**
- * Replaces the drain of an earlier lifecycle action by a new one. Conditional on the old start time, so
- * of two invocations noticing the new action at once only one restarts it; the other gets its record.
- */
-export async function restartDrain(
-  table: string,
-  record: DrainRecord,
-  previousStartedAt: number,
-): Promise<{ created: boolean; record: DrainRecord }> {
-  try {
-    await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
-      dynamodb.send(
-        new PutCommand({
-          TableName: table,
-          Item: toItem(record),
-          ConditionExpression: 'startedAt = :previous',
-          ExpressionAttributeValues: { ':previous': previousStartedAt },
-        }),
-      ),
-    );
-    return { created: true, record };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-  const existing = await getDrain(table, record.instanceId);
   return existing ? { created: false, record: existing } : createDrain(table, record);
 }
 
