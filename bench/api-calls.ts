@@ -11,6 +11,7 @@ import { stoppedBeforeRunningPattern } from '../functions/detect-failed-start/ru
 import { taskStateChangePattern } from '../functions/run-scheduled-task/rules';
 import { placementFailurePattern } from '../functions/scale-capacity/rules';
 import { dueFromMs } from '../shared/schedule/identity';
+import { seedUnpullableService } from '../test/hardening/support/scenarios';
 import { matchesPattern } from '../test/infra/event-pattern';
 import { followWorldClock } from '../test/local-aws/clock';
 import { type CallRecord, type LocalAws, SAMPLE, startLocalAws } from '../test/local-aws/index';
@@ -129,31 +130,11 @@ async function runScheduledTask(aws: LocalAws, handler: Handler): Promise<ApiCal
   ];
 }
 
-const ECR = `${SAMPLE.account}.dkr.ecr.${SAMPLE.region}.amazonaws.com`;
-const BAD_IMAGE = `${ECR}/api:1.4.3`;
-const PULL_ERROR = `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${BAD_IMAGE}: ${BAD_IMAGE}: not found`;
-
 async function detectFailedStart(aws: LocalAws, handler: Handler): Promise<ApiCallRow[]> {
   const fn = 'detect-failed-start';
   await aws.reset('sample');
   const { world } = aws;
-  const definition = world.registerTaskDefinition({
-    family: 'api',
-    containerDefinitions: [
-      { name: 'api', image: BAD_IMAGE, cpu: 512, memoryReservation: 1024, essential: true },
-    ],
-  });
-  world.failStarts({
-    taskDefinition: `api:${definition.revision}`,
-    stoppedReason: PULL_ERROR,
-    containerReason: PULL_ERROR,
-  });
-  world.createService({
-    cluster: SAMPLE.cluster,
-    name: 'checkout',
-    taskDefinition: `api:${definition.revision}`,
-    desiredCount: 1,
-  });
+  seedUnpullableService(world, 1);
   world.takeEvents();
   const failures: unknown[] = [];
   world.advanceUntil(

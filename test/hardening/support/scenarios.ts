@@ -177,6 +177,27 @@ const ECR = `${SAMPLE.account}.dkr.ecr.${SAMPLE.region}.amazonaws.com`;
 const BAD_IMAGE = `${ECR}/api:1.4.3`;
 const PULL_ERROR = `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${BAD_IMAGE}: ${BAD_IMAGE}: not found`;
 
+/** Service `checkout` of a new `api` revision whose image ECR does not have: every task fails to start. */
+export function seedUnpullableService(world: LocalAws['world'], desiredCount: number): void {
+  const definition = world.registerTaskDefinition({
+    family: 'api',
+    containerDefinitions: [
+      { name: 'api', image: BAD_IMAGE, cpu: 512, memoryReservation: 1024, essential: true },
+    ],
+  });
+  world.failStarts({
+    taskDefinition: `api:${definition.revision}`,
+    stoppedReason: PULL_ERROR,
+    containerReason: PULL_ERROR,
+  });
+  world.createService({
+    cluster: SAMPLE.cluster,
+    name: 'checkout',
+    taskDefinition: `api:${definition.revision}`,
+    desiredCount,
+  });
+}
+
 /** A service whose image cannot be pulled fails to start again and again: one alert, every failure counted. */
 const detectFailedStart: Scenario = {
   name: 'detect-failed-start: an unpullable image failing 12 times',
@@ -186,23 +207,7 @@ const detectFailedStart: Scenario = {
   periodicPassRecoversLostEvents: true,
   async play(aws, { deliver, wait }) {
     const { world } = aws;
-    const definition = world.registerTaskDefinition({
-      family: 'api',
-      containerDefinitions: [
-        { name: 'api', image: BAD_IMAGE, cpu: 512, memoryReservation: 1024, essential: true },
-      ],
-    });
-    world.failStarts({
-      taskDefinition: `api:${definition.revision}`,
-      stoppedReason: PULL_ERROR,
-      containerReason: PULL_ERROR,
-    });
-    world.createService({
-      cluster: SAMPLE.cluster,
-      name: 'checkout',
-      taskDefinition: `api:${definition.revision}`,
-      desiredCount: 3,
-    });
+    seedUnpullableService(world, 3);
     world.takeEvents();
     let seen = 0;
     for (let step = 0; step < 200 && seen < 12; step++) {
