@@ -80,4 +80,28 @@ describe('simulation', () => {
     expect(ours.idleInstanceSeconds).toBeLessThan(result.idleInstanceSeconds);
     expect(result.unplacedAtEnd).toBe(0);
   });
+
+  it("autopilot plans for a service's whole deficit when its first task fails, not task by task", () => {
+    // desiredCount 0 -> 12 at t=300; the scheduler creates one task every 5 s over the next minute.
+    const tasks = Array.from({ length: 12 }, (_, index) => ({
+      at: 300 + index * 5,
+      announcedAt: 300,
+      runs: 1200,
+      cpu: 1024,
+      memoryMiB: 3072,
+      group: 'api',
+    }));
+    const announced: Trace = { name: 'service scale-up', duration: 3600, tasks };
+    const unannounced: Trace = { ...announced, tasks: tasks.map(({ announcedAt: _, ...task }) => task) };
+    const { sizes, controller } = watched(autopilot());
+    const seen = simulate(announced, controller, options);
+    // One decision for all three instances, at the first failure.
+    const first = sizes.find((size) => size.desired > 0);
+    expect(first?.desired).toBe(3);
+    expect(first?.now).toBeLessThanOrEqual(310);
+    const blind = simulate(unannounced, autopilot(), options);
+    expect(seen.pendingTaskSeconds).toBeLessThan(blind.pendingTaskSeconds);
+    // Managed scaling only sees tasks in PROVISIONING: the announcement changes nothing for it.
+    expect(simulate(announced, managed(), options)).toEqual(simulate(unannounced, managed(), options));
+  });
 });

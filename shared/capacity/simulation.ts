@@ -25,6 +25,12 @@ export interface TraceTask {
   cpu: number;
   memoryMiB: number;
   group: string;
+  /**
+   * When the demand became visible before the task was created: a service's desiredCount raised at
+   * once while its scheduler starts the tasks over the next minute. scale-capacity reads it as the
+   * service's deficit; managed scaling only counts tasks already in PROVISIONING.
+   */
+  announcedAt?: number;
 }
 
 export interface Trace {
@@ -56,6 +62,8 @@ export interface WorldView {
   instances: readonly SimInstance[];
   /** Tasks waiting for room. */
   pending: readonly SimTask[];
+  /** Tasks not created yet whose service deficit is already visible. */
+  announced: readonly TraceTask[];
 }
 
 export interface Controller {
@@ -134,8 +142,16 @@ export function simulate(trace: Trace, controller: Controller, options: Simulati
       arrivals++;
     }
 
+    const announced: TraceTask[] = [];
+    for (let index = nextArrival; index < tasks.length; index++) {
+      const task = tasks[index] as SimTask;
+      // Tasks are sorted by creation; no deficit is announced more than an hour ahead.
+      if (task.at > now + 3600) break;
+      if (task.announcedAt !== undefined && task.announcedAt <= now) announced.push(task);
+    }
+
     // The controller decides; the group launches or removes.
-    const decision = controller.step({ now, desired, instances, pending }, arrivals);
+    const decision = controller.step({ now, desired, instances, pending, announced }, arrivals);
     for (const id of decision?.remove ?? []) {
       const index = instances.findIndex((instance) => instance.id === id && instance.tasks === 0);
       if (index >= 0 && desired > options.min) {
@@ -225,7 +241,7 @@ function snapshotOf(
   options: { scaleInAfterSeconds: number; min: number; max: number; bootTimeoutSeconds: number },
 ): CapacitySnapshot {
   const groups = new Map<string, { shape: Shape; count: number }>();
-  for (const task of view.pending) {
+  for (const task of [...view.pending, ...view.announced]) {
     const key = `${task.cpu}/${task.memoryMiB}`;
     const entry = groups.get(key) ?? { shape: emptyShape(task.cpu, task.memoryMiB), count: 0 };
     entry.count++;
@@ -390,7 +406,9 @@ export function sampleTraces(seed = 1): Trace[] {
     for (const shape of shapes) {
       const extra = 4 + Math.floor(next() * 16);
       const runs = 600 + Math.floor(next() * 900);
-      for (let i = 0; i < extra; i++) web.push({ at: at + Math.floor(next() * 60), runs, ...shape });
+      // The service's desiredCount rises at `at`; its scheduler creates the tasks over the next minute.
+      for (let i = 0; i < extra; i++)
+        web.push({ at: at + Math.floor(next() * 60), announcedAt: at, runs, ...shape });
     }
   }
   traces.push({ name: 'bursty services', duration: hours, tasks: web });
