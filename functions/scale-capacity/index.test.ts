@@ -256,15 +256,17 @@ const busyWorld = (): World => ({
   requests: [],
 });
 
-beforeAll(async () => {
+beforeAll(() => {
   Object.assign(process.env, ENV);
-  handler = (await import('./index')).handler;
 });
 
 beforeEach(async () => {
+  const { vi } = await import('vitest');
+  // A fresh module per test: the handler remembers its last pass (see 'event storms').
+  vi.resetModules();
+  handler = (await import('./index')).handler;
   mockWorld(busyWorld());
   (await import('../../shared/aws/ecs')).clearTaskDefinitionCache();
-  const { vi } = await import('vitest');
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
 });
@@ -341,6 +343,26 @@ describe('sample events', () => {
     expect(ecsMock).toHaveReceivedCommandWith(DescribeTasksCommand, { cluster: 'web' });
     expect(summary.providers[0]).toMatchObject({ status: 'applied', scaleOut: 0 });
     expect(summary.providers[0]?.reasons?.[0]).toMatch(/^1 pending task\(s\): 1 fit on registered instances/);
+  });
+
+  it('event storms: a PROVISIONING event that a later pass already saw is answered without reading the cluster', async () => {
+    const { vi } = await import('vitest');
+    const provisioning = sample('task-provisioning') as { time: string };
+    const at = Date.parse(provisioning.time);
+    vi.setSystemTime(at + 10_000);
+    expect((await invoke(sample('schedule-tick'))).status).toBe('done');
+    ecsMock.resetHistory();
+    const summary = await invoke(provisioning);
+    expect(summary).toMatchObject({ status: 'ignored', providers: [] });
+    expect(summary.reason).toMatch(/already planned/);
+    expect(ecsMock.calls()).toHaveLength(0);
+    // A placement failure still gets its pass: stall detection needs it.
+    expect((await invoke(sample('placement-failure'))).status).toBe('done');
+    // A PROVISIONING event newer than the last pass gets one too.
+    vi.setSystemTime(at + 60_000);
+    expect((await invoke({ ...provisioning, time: new Date(at + 58_000).toISOString() })).status).toBe(
+      'done',
+    );
   });
 
   it('capacity request: the request in the state table is planned', async () => {

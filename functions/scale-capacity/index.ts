@@ -5,8 +5,9 @@ import { handleCapacityEvent } from './reconcile';
 
 const tools = observability('scale-capacity');
 const config = loadScaleCapacityConfig();
+const passes = new Map<string, number>();
 
 /** Tick, PROVISIONING task, placement failure or capacity request -> size the groups (see README.md). */
 export const handler = instrument(tools, (event) =>
-  handleCapacityEvent(parseCapacityEvent(event), { config, ...tools, now: () => Date.now() }),
+  handleCapacityEvent(parseCapacityEvent(event), { config, ...tools, now: () => Date.now(), passes }),
 );

@@ -24,7 +24,16 @@ import type { ProviderRef, ScaleCapacityConfig } from './config';
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;
   now: () => number;
+  /**
+   * When this execution environment last started a successful pass, per provider. With reserved
+   * concurrency 1, a burst of PROVISIONING events (one per task) queues up behind the running pass;
+   * each one a pass has already seen is answered at once instead of re-reading the cluster.
+   */
+  passes?: Map<string, number>;
 }
+
+/** EventBridge times are whole seconds, and ECS list calls lag a little: a pass this much later saw the event. */
+const SEEN_AFTER_MS = 5_000;
 
 export interface ProviderOutcome {
   cluster: string;
@@ -67,7 +76,13 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
 
   const reads = new Map<string, ClusterReads>();
   const outcomes: ProviderOutcome[] = [];
-  for (const target of targets) {
+  const unseen = targets.filter((target) => !seenByLaterPass(event, target, deps));
+  if (unseen.length === 0) {
+    const reason = `a pass that started after this event has already planned for task ${'taskArn' in event ? event.taskArn : ''}`;
+    deps.logger.info('Event ignored', { reason });
+    return { status: 'ignored', reason, providers: [] };
+  }
+  for (const target of unseen) {
     let clusterReads = reads.get(target.cluster);
     if (!clusterReads) {
       clusterReads = readCluster(target.cluster);
@@ -175,7 +190,10 @@ async function pass(
     lowerBound: plan.lowerBound,
     reasons: plan.reasons,
   };
-  if (config.dryRun) return { ...outcome, plan, removed: [] };
+  if (config.dryRun) {
+    deps.passes?.set(passKey(target), now);
+    return { ...outcome, plan, removed: [] };
+  }
 
   const result = await applyPlan({ table: config.table, plan, observation, now, stalls });
   metric(deps, target, 'ScaleOut', result.desiredCapacity !== undefined ? plan.scaleOut : 0);
@@ -191,7 +209,21 @@ async function pass(
       error: failures.map((f) => `${f.action} ${f.target}: ${f.detail}`).join('; '),
     };
   }
+  deps.passes?.set(passKey(target), now);
   return { ...outcome, removed: result.removed };
+}
+
+const passKey = (target: ProviderRef) => `${target.cluster}/${target.capacityProvider}`;
+
+/** Only PROVISIONING events are skipped: a placement failure feeds stall detection, a tick is the backstop. */
+function seenByLaterPass(
+  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
+  target: ProviderRef,
+  deps: PassDeps,
+): boolean {
+  if (event.kind !== 'provisioning' || event.time === undefined) return false;
+  const started = deps.passes?.get(passKey(target));
+  return started !== undefined && started >= event.time + SEEN_AFTER_MS;
 }
 
 /** ECS retries a service's placement about once a minute: a second failure this much later confirms. */
