@@ -59,7 +59,10 @@ export const scenario: DemoScenario = {
       { maxMs: 120_000, stepMs: 1_000 },
     );
     if (!failure) return { ok: false, summary: 'ECS reported no placement failure' };
-    narrate(`${clock()} ECS: SERVICE_TASK_PLACEMENT_FAILURE for api (${apiRunning()} running).`);
+    const starting = world.tasks({ service: 'api', desiredStatus: 'RUNNING' }).length - apiRunning();
+    narrate(
+      `${clock()} ECS: SERVICE_TASK_PLACEMENT_FAILURE for api (${apiRunning()} running, ${starting} starting on room that was left, ${16 - apiRunning() - starting} without room).`,
+    );
     const out = (await invoke('scale-capacity', failure)) as Summary;
     const decision = out.providers[0];
     for (const reason of decision?.reasons ?? []) narrate(`  scale-capacity: ${reason}`);
