@@ -229,6 +229,28 @@ describe('what is not a failure', () => {
   });
 });
 
+describe('job runs of run-scheduled-task', () => {
+  it('leaves a run that never started to run-scheduled-task, which alerts on the failed run: one alert, not two', async () => {
+    const event = sampleEvent('image-pull');
+    const jobRun = {
+      ...event,
+      detail: { ...event.detail, startedBy: 'ecs-autopilot/nightly-report/20250115T030000Z' },
+    };
+    expect(await handle(jobRun)).toEqual({
+      task: event.detail.taskArn,
+      status: 'ignored',
+      reason: 'scheduled-job-run',
+      job: 'nightly-report',
+      due: '2025-01-15T03:00:00Z',
+    });
+    expect(await table.items()).toEqual([]);
+    expect(publishedAlerts()).toEqual([]);
+    // Another caller's startedBy is not a job run.
+    const other = { ...event, detail: { ...event.detail, startedBy: 'ecs-autopilot-like/other' } };
+    expect(await handle(other)).toMatchObject({ status: 'alerted' });
+  });
+});
+
 describe('context', () => {
   it('alerts without task definition details when DescribeTaskDefinition fails', async () => {
     const event = sampleEvent('image-pull');

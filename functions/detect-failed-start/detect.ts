@@ -19,6 +19,7 @@ import {
   type TaskSnapshot,
 } from '../../shared/failed-start/events';
 import type { TimeBudget } from '../../shared/runtime/time';
+import { parseStartedBy } from '../../shared/schedule/identity';
 import type { FailedStartConfig } from './config';
 import { claimTask, countFailure, markCounted, markDone, owedAlert, readMarker, readProblem } from './store';
 
@@ -39,6 +40,7 @@ const STEP_RESERVE_MS = 3_000;
 export type TaskResult =
   | { task: string; status: 'ignored'; reason: 'not-stopped' | 'ran-then-stopped' }
   | { task: string; status: 'ignored'; reason: 'intentional-stop'; category: string; entryId: string }
+  | { task: string; status: 'ignored'; reason: 'scheduled-job-run'; job: string; due: string }
   | { task: string; status: 'duplicate'; reason: 'already-handled' | 'in-progress-elsewhere' }
   | {
       task: string;
@@ -112,6 +114,22 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
   if (screened !== 'failed-to-start') {
     logger.debug('Not a failure to start', { task: task.taskArn, reason: screened });
     return { task: task.taskArn, status: 'ignored', reason: screened };
+  }
+  // run-scheduled-task alerts on each failed run of its jobs, with this same diagnosis: one alert, not two.
+  const run = parseStartedBy(task.startedBy);
+  if (run) {
+    logger.info('Failed start left to run-scheduled-task', {
+      task: task.taskArn,
+      job: run.jobName,
+      due: run.due,
+    });
+    return {
+      task: task.taskArn,
+      status: 'ignored',
+      reason: 'scheduled-job-run',
+      job: run.jobName,
+      due: run.due,
+    };
   }
 
   const definition = await taskDefinitionOf(task, logger);

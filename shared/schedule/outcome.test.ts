@@ -66,7 +66,9 @@ describe('taskOutcome', () => {
       ['report'],
     );
     expect(outcome).toMatchObject({ succeeded: false, neverRan: true });
-    expect(outcome.summary).toMatch(/^never started: CannotPullContainerError/);
+    // The diagnosis detect-failed-start would give (it leaves job runs to this alert), then ECS's words.
+    expect(outcome.summary).toMatch(/^never started: ECS could not pull the image of the container\. Fix: /);
+    expect(outcome.summary).toContain('(ECS said: CannotPullContainerError: pull image manifest');
   });
 });
 

@@ -1,4 +1,5 @@
 import { neverRan, type Timestamp } from '../ecs/lifecycle';
+import { classify } from '../failed-start/classify';
 import { taskIdOf } from './identity';
 
 /** A stopped task as an ECS Task State Change detail or a DescribeTasks entry gives it. */
@@ -71,7 +72,7 @@ export function taskOutcome(task: StoppedTaskLike, essential?: readonly string[]
 
   let summary: string;
   if (!ran) {
-    summary = `never started: ${task.stoppedReason ?? task.stopCode ?? 'no reason given'}`;
+    summary = neverStartedSummary(task);
   } else if (stoppedFromOutside) {
     summary = `stopped before it finished (${task.stopCode}): ${task.stoppedReason ?? 'no reason given'}`;
   } else if (essentials.length === 0) {
@@ -122,4 +123,16 @@ export function runOutcome(tasks: readonly TaskOutcome[]): RunOutcome {
       ]),
     ),
   };
+}
+
+/** The same plain-words diagnosis detect-failed-start gives, which leaves job runs to this alert. */
+function neverStartedSummary(task: StoppedTaskLike): string {
+  const said = task.stoppedReason ?? task.stopCode ?? 'no reason given';
+  const classification = classify({
+    stoppedReason: task.stoppedReason,
+    stopCode: task.stopCode,
+    containers: task.containers,
+  });
+  if (classification.entryId === 'unknown') return `never started: ${said}`;
+  return `never started: ${classification.summary} Fix: ${classification.remedy} (ECS said: ${said})`;
 }
