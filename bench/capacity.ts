@@ -4,9 +4,10 @@
 //    maximum), planned again and again after warm-up; the first (cold) run is printed too.
 // 2. Packing: generated workloads on empty clusters (mixed CPU-heavy, memory-heavy and balanced
 //    services, fixed host ports, distinctInstance, awsvpc tasks, a few tasks too large to share an
-//    instance): new instances planned / the plan's lower bound, and the same for plain first-fit
-//    decreasing. A second set sizes ordinary services up to half an instance (a harder case where
-//    the bound is looser).
+//    instance): new instances planned / the best proven lower bound (the larger of the planner's fast
+//    bound and the configuration LP bound of bench/lp-bound.ts), and the same for plain first-fit
+//    decreasing; the ratio to the planner's own bound is printed too. A second set sizes ordinary
+//    services up to half an instance (a harder case).
 // 3. Against a model of ECS managed scaling on the same demand traces (pure time-stepped simulation,
 //    same boot time and scheduler): task-seconds pending and idle instance-seconds, as ratios.
 import { firstFitDecreasingInstances } from '../shared/capacity/baseline';
@@ -19,6 +20,7 @@ import {
   simulate,
 } from '../shared/capacity/simulation';
 import { generateLargeCluster, generateWorkload, SAMPLE_INSTANCE_TYPES } from '../shared/capacity/workloads';
+import { certifiedBound, loadLpSolver } from './lp-bound';
 
 export interface DecisionFigures {
   tasks: number;
@@ -35,13 +37,34 @@ export interface DecisionFigures {
 export interface PackingFigures {
   set: string;
   workloads: number;
+  /** Planned / the best proven bound: max(the planner's bound, the configuration LP bound). */
   meanRatio: number;
   worstRatio: number;
   p95Ratio: number;
-  /** Workloads planned exactly at the lower bound. */
+  /** The workload with the worst ratio: seed, planned, best bound. */
+  worst: { seed: number; planned: number; bound: number };
+  /** Workloads planned exactly at the best bound: proven optimal. */
   atBound: number;
-  /** Workloads above 1.15 times the bound. */
+  /** Of those, the ones only the LP bound proves (the planner's bound is lower). */
+  provedByLp: number;
+  /** Workloads above 1.15 times the best bound. */
   over115: number;
+  /** The same ratios against the planner's own fast bound (what the plan reports). */
+  plannerBound: { meanRatio: number; worstRatio: number; atBound: number };
+  /**
+   * The LP bound: workloads where column generation reached the LP optimum, stopped once the bound
+   * equalled the plan or could not round higher, or hit a limit (the bound so far stands); pricing
+   * cut short by its node limit; out of scope (instances exist); the time for the whole set.
+   */
+  lp: {
+    converged: number;
+    stoppedAtPlan: number;
+    rounded: number;
+    limited: number;
+    inexactPricing: number;
+    outOfScope: number;
+    ms: number;
+  };
   baselineMeanRatio: number;
   baselineWorstRatio: number;
   /** Instances plain FFD needs over what the planner needs, mean. */
@@ -100,26 +123,61 @@ export function benchDecision(runs = 15): DecisionFigures {
   };
 }
 
-export function benchPacking(
+export async function benchPacking(
   workloads = 200,
   serviceShare = 4,
   set = 'services up to 1/4 instance',
-): PackingFigures {
+): Promise<PackingFigures> {
+  const highs = await loadLpSolver();
   const ratios: number[] = [];
+  const plannerRatios: number[] = [];
   const baseline: number[] = [];
   const baselineOverPlanner: number[] = [];
+  let worst = { seed: 0, planned: 0, bound: 0 };
   let atBound = 0;
+  let provedByLp = 0;
+  let plannerAtBound = 0;
   let over115 = 0;
+  const lp = {
+    converged: 0,
+    stoppedAtPlan: 0,
+    rounded: 0,
+    limited: 0,
+    inexactPricing: 0,
+    outOfScope: 0,
+    ms: 0,
+  };
   for (let seed = 1; seed <= workloads; seed++) {
     const snapshot = generateWorkload(seed, { serviceShare });
-    const plan = planCapacity(snapshot, 0);
-    const bound = Math.max(1, plan.lowerBound);
+    // trace: the plan's instances seed the LP's columns.
+    const plan = planCapacity(snapshot, 0, { trace: true });
+    const started = performance.now();
+    const certified = certifiedBound(snapshot, plan, highs);
+    lp.ms += performance.now() - started;
+    if (!certified.lp) lp.outOfScope++;
+    else {
+      const stop = certified.lp.stop;
+      if (stop === 'converged') lp.converged++;
+      else if (stop === 'target') lp.stoppedAtPlan++;
+      else if (stop === 'rounded') lp.rounded++;
+      else lp.limited++;
+      if (!certified.lp.exactPricing) lp.inexactPricing++;
+    }
+    const bound = Math.max(1, certified.value);
+    const planned = plan.newInstances;
     const ffd = firstFitDecreasingInstances(snapshot);
-    ratios.push(plan.newInstances / bound);
+    const ratio = planned / bound;
+    ratios.push(ratio);
+    plannerRatios.push(planned / Math.max(1, plan.lowerBound));
     baseline.push(ffd / bound);
-    baselineOverPlanner.push(ffd / Math.max(1, plan.newInstances));
-    if (plan.newInstances === plan.lowerBound) atBound++;
-    if (plan.newInstances > 1.15 * bound) over115++;
+    baselineOverPlanner.push(ffd / Math.max(1, planned));
+    if (ratio > worst.planned / Math.max(1, worst.bound)) worst = { seed, planned, bound };
+    if (planned === certified.value) {
+      atBound++;
+      if (plan.lowerBound < planned) provedByLp++;
+    }
+    if (planned === plan.lowerBound) plannerAtBound++;
+    if (planned > 1.15 * bound) over115++;
   }
   return {
     set,
@@ -127,8 +185,16 @@ export function benchPacking(
     meanRatio: mean(ratios),
     worstRatio: Math.max(...ratios),
     p95Ratio: percentile(ratios, 0.95),
+    worst,
     atBound,
+    provedByLp,
     over115,
+    plannerBound: {
+      meanRatio: mean(plannerRatios),
+      worstRatio: Math.max(...plannerRatios),
+      atBound: plannerAtBound,
+    },
+    lp,
     baselineMeanRatio: mean(baseline),
     baselineWorstRatio: Math.max(...baseline),
     baselineOverPlanner: mean(baselineOverPlanner),
@@ -179,7 +245,10 @@ export async function benchCapacity(options: { workloads?: number } = {}): Promi
   const workloads = options.workloads ?? 200;
   return {
     decision: benchDecision(),
-    packing: [benchPacking(workloads), benchPacking(workloads, 2, 'services up to 1/2 instance (stress)')],
+    packing: [
+      await benchPacking(workloads),
+      await benchPacking(workloads, 2, 'services up to 1/2 instance (stress)'),
+    ],
     managed: [benchManaged(90), benchManaged(30)],
   };
 }
@@ -196,9 +265,14 @@ export function printCapacity(figures: CapacityFigures): void {
   );
   for (const set of packing) {
     console.log(
-      `  packing, ${set.workloads} workloads, ${set.set}: planned/bound mean ${fixed(set.meanRatio)}, p95 ${fixed(set.p95Ratio)}, worst ${fixed(set.worstRatio)}` +
-        ` (${set.atBound} at the bound, ${set.over115} above 1.15); plain FFD mean ${fixed(set.baselineMeanRatio)}, worst ${fixed(set.baselineWorstRatio)}` +
-        ` (FFD/planner ${fixed(set.baselineOverPlanner)})   target mean <= 1.05, worst <= 1.15`,
+      `  packing, ${set.workloads} workloads, ${set.set}: planned/best proven bound mean ${fixed(set.meanRatio)}, p95 ${fixed(set.p95Ratio)}, worst ${fixed(set.worstRatio)}` +
+        ` (seed ${set.worst.seed}: ${set.worst.planned} vs ${set.worst.bound}); ${set.atBound} proven optimal (${set.provedByLp} by the LP bound alone), ${set.over115} above 1.15` +
+        `   target mean <= 1.05, worst <= 1.15`,
+    );
+    console.log(
+      `    vs the planner's own bound: mean ${fixed(set.plannerBound.meanRatio)}, worst ${fixed(set.plannerBound.worstRatio)} (${set.plannerBound.atBound} at it);` +
+        ` LP bound: ${set.lp.converged} converged, ${set.lp.stoppedAtPlan} stopped at the plan, ${set.lp.rounded} at their rounded optimum, ${set.lp.limited} at a limit, ${set.lp.inexactPricing} with pricing cut short, ${set.lp.outOfScope} out of scope, ${fixed(set.lp.ms / 1000, 1)} s` +
+        `; plain FFD mean ${fixed(set.baselineMeanRatio)}, worst ${fixed(set.baselineWorstRatio)} (FFD/planner ${fixed(set.baselineOverPlanner)})`,
     );
   }
   for (const comparison of managed) {

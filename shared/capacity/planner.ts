@@ -471,7 +471,11 @@ export function newInstanceTemplate(snapshot: CapacitySnapshot): NewInstanceTemp
   };
 }
 
-function freshBin(
+/**
+ * A new (or requested) instance of the group as the simulation opens it; also the probe for what a
+ * new instance can take.
+ */
+export function freshBin(
   snapshot: CapacitySnapshot,
   template: NewInstanceTemplate,
   kind: 'new' | 'launching',
@@ -548,7 +552,8 @@ function launchingBin(instance: LaunchingInstance, snapshot: CapacitySnapshot): 
   });
 }
 
-function groupDemand(
+/** Pending demand grouped by shape and constraints, as the simulation places it. */
+export function groupDemand(
   snapshot: CapacitySnapshot,
   compile: (expression: string) => MemberOf,
 ): { items: ItemGroup[]; unplaceable: Unplaceable[] } {
