@@ -197,6 +197,30 @@ describe('duplicates, order and concurrency', () => {
     expect(problem).toMatchObject({ totalFailures: 1 });
   });
 
+  it('a taken-over alert after a quiet window still says how many failed meanwhile', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    // One alert, then three failures counted quietly in its window.
+    expect((await handle(sampleEvent('image-pull'))).status).toBe('alerted');
+    for (let index = 1; index <= 3; index++)
+      expect(
+        (await handle(anotherTask(sampleEvent('image-pull'), index), { now: T0 + index * 1000 })).status,
+      ).toBe('counted');
+    // After the window, the next failure's invocation opens a new one and dies before alerting.
+    const later = T0 + WINDOW_MS + 60_000;
+    const task = taskOf(anotherTask(sampleEvent('image-pull'), 4));
+    await store.claimTask(tableName, task, 'crashed', later, later + 30_000);
+    await store.countFailure(tableName, task, 'image-pull', later, WINDOW_MS / 1000);
+
+    const resumed = await handle(anotherTask(sampleEvent('image-pull'), 4), {
+      owner: 'retry',
+      now: later + 60_000,
+    });
+    expect(resumed.status).toBe('alerted');
+    const alerts = publishedAlerts();
+    expect(alerts).toHaveLength(2);
+    expect(JSON.stringify(alerts[1])).toMatch(/3 more/);
+  });
+
   it('lets a retry publish when SNS failed the first time', async () => {
     snsMock.on(PublishCommand).rejectsOnce(new InternalErrorException({ message: 'boom', $metadata: {} }));
     await expect(handle(sampleEvent('image-pull'), { owner: 'first', remainingMs: 1_000 })).rejects.toThrow(

@@ -155,9 +155,10 @@ export async function countFailure(
             TableName: table,
             Key: key,
             // owedBy travels in the same write that opens the window: an invocation that dies before
-            // alerting leaves the debt to whichever takes the task over.
+            // alerting leaves the debt to whichever takes the task over, with what the alert must say
+            // about the window before (every operand reads the item as it was before this write).
             UpdateExpression:
-              'SET windowStartedAt = :now, quietUntil = :until, suppressed = :zero, lastFailureAt = :now, lastTaskArn = :task, alertsSent = if_not_exists(alertsSent, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, clusterArn = :cluster, #group = :group, category = :category, #ttl = :ttl, owedBy = :task',
+              'SET windowStartedAt = :now, quietUntil = :until, suppressed = :zero, lastFailureAt = :now, lastTaskArn = :task, alertsSent = if_not_exists(alertsSent, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, clusterArn = :cluster, #group = :group, category = :category, #ttl = :ttl, owedBy = :task, owedFailedMeanwhile = if_not_exists(suppressed, :zero), owedLastAlertAt = if_not_exists(windowStartedAt, :now)',
             ConditionExpression: 'attribute_not_exists(pk) OR quietUntil <= :now',
             ExpressionAttributeNames: { '#group': 'group', '#ttl': 'ttl' },
             ExpressionAttributeValues: {
@@ -186,7 +187,7 @@ export async function countFailure(
 
 /**
  * The alert this task owes, when an invocation opened the problem's window for it and died before
- * recording that: the window's own item says so (the count of failures before it is not kept).
+ * recording that: the window's own item says so, and what the previous window counted.
  */
 export async function owedAlert(
   table: string,
@@ -194,9 +195,20 @@ export async function owedAlert(
   category: Category,
   windowSeconds: number,
 ): Promise<CountOutcome | undefined> {
-  const window = await getItem<{ owedBy?: string; quietUntil?: number }>(table, problemKey(task, category));
+  const window = await getItem<{
+    owedBy?: string;
+    quietUntil?: number;
+    owedFailedMeanwhile?: number;
+    owedLastAlertAt?: number;
+  }>(table, problemKey(task, category));
   if (window?.owedBy !== task.taskArn || window.quietUntil === undefined) return undefined;
-  return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil: window.quietUntil } };
+  const { quietUntil, owedFailedMeanwhile: failedMeanwhile = 0, owedLastAlertAt: lastAlertAt } = window;
+  if (failedMeanwhile === 0 || lastAlertAt === undefined)
+    return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil } };
+  return {
+    kind: 'alert',
+    repeats: { kind: 'again', failedMeanwhile, lastAlertAt, windowSeconds, quietUntil },
+  };
 }
 
 /** Records the count's decision, so an invocation that takes over does not count the task again. */
