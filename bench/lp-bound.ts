@@ -18,39 +18,19 @@
 import loadHighs, { type Highs } from 'highs';
 import { compileMemberOf } from '../shared/capacity/member-of';
 import { fits, type ItemGroup } from '../shared/capacity/packing';
+import {
+  aloneLimit,
+  bestPattern,
+  type ConfigurationProblem,
+  holds,
+  type PatternItem,
+  type Pricing,
+  patternItem,
+} from '../shared/capacity/patterns';
 import { type CapacityPlan, freshBin, groupDemand, newInstanceTemplate } from '../shared/capacity/planner';
 import type { CapacitySnapshot } from '../shared/capacity/snapshot';
 
-/** CPU units, MiB, GPUs, ENIs: the resources a pattern must fit in. */
-export type Resources = [cpu: number, memoryMiB: number, gpus: number, enis: number];
-
-export interface PatternItem {
-  key: string;
-  demand: number;
-  size: Resources;
-  /** Keys at most one task may hold per instance, across items (host ports, distinctInstance groups). */
-  exclusive: string[];
-}
-
-/** Bin packing with the planner's rules for one new instance. */
-export interface ConfigurationProblem {
-  capacity: Resources;
-  items: PatternItem[];
-  /**
-   * The kinds of new instance (one per set of zones where memberOf answers alike): which items each
-   * may hold. A pattern holds only items its kind allows.
-   */
-  kinds: boolean[][];
-}
-
-export interface Pricing {
-  /** The most valuable pattern's value: exact, or an upper bound on it when `exact` is false. */
-  value: number;
-  /** The best pattern found (tasks per item). */
-  counts: number[];
-  exact: boolean;
-  nodes: number;
-}
+export { aloneLimit, bestPattern, type ConfigurationProblem, holds, type PatternItem, type Pricing };
 
 export interface LpBound {
   /** ceil(best Farley bound - 1e-6): proven. */
@@ -124,176 +104,9 @@ export function newInstanceProblem(snapshot: CapacitySnapshot): ConfigurationPro
   }
   return {
     capacity: [template.cpu, template.memoryMiB, template.gpus, template.enis],
-    items: demand.map((item) => ({
-      key: item.key,
-      demand: item.total,
-      size: [item.shape.cpu, item.shape.memoryMiB, item.shape.gpus, item.shape.enis],
-      exclusive: [
-        ...item.shape.hostPorts.tcp.map((port) => `tcp/${port}`),
-        ...item.shape.hostPorts.udp.map((port) => `udp/${port}`),
-        ...(item.distinct && item.group !== undefined ? [`distinct/${item.group}`] : []),
-      ],
-    })),
+    items: demand.map((item) => patternItem(item, item.total)),
     kinds: [...kinds.values()],
   };
-}
-
-/** The most tasks of an item one new instance can hold alone (and no more than its demand). */
-export function aloneLimit(problem: ConfigurationProblem, item: PatternItem): number {
-  let limit = item.exclusive.length > 0 ? Math.min(1, item.demand) : item.demand;
-  item.size.forEach((size, r) => {
-    if (size > 0) limit = Math.min(limit, Math.floor((problem.capacity[r] as number) / size));
-  });
-  return Math.max(0, limit);
-}
-
-/**
- * The pricing problem, exactly: the pattern maximizing sum value_i * count_i over what one instance
- * of `kind` can hold (every resource, one task per exclusive key, counts up to the demand). Depth
- * first branch and bound, largest counts first, pruned by the weakest fractional knapsack among
- * each resource alone and their sum relative to capacity. Fast on the benchmark's few shapes; past
- * `nodeLimit` it gives up (value: its root bound) and `pricePattern` asks HiGHS instead.
- */
-export function bestPattern(
-  problem: ConfigurationProblem,
-  kind: readonly boolean[],
-  values: readonly number[],
-  nodeLimit = 50_000,
-): Pricing {
-  const resources = problem.capacity.length;
-  const candidates = problem.items
-    .map((item, index) => ({ item, index, value: values[index] ?? 0, limit: aloneLimit(problem, item) }))
-    .filter((entry) => kind[entry.index] && entry.value > 0 && entry.limit > 0);
-  const share = (entry: (typeof candidates)[number]) =>
-    Math.max(...entry.item.size.map((size, r) => size / ((problem.capacity[r] as number) || 1)));
-  candidates.sort((a, b) => b.value / (share(b) || 1e-12) - a.value / (share(a) || 1e-12));
-  const n = candidates.length;
-  const keyIndex = new Map<string, number>();
-  const exclusive = candidates.map((entry) =>
-    entry.item.exclusive.map((key) => {
-      if (!keyIndex.has(key)) keyIndex.set(key, keyIndex.size);
-      return keyIndex.get(key) as number;
-    }),
-  );
-  const used = new Uint8Array(keyIndex.size);
-  const size = candidates.map((entry) => entry.item.size);
-  // Relaxations for the bound: each resource alone, and their sum relative to capacity (a surrogate
-  // constraint, tighter when both CPU and memory bind). Per relaxation, the weighted size of each
-  // candidate and the candidates by value per unit of it (those that use none first).
-  const weightings = [
-    ...problem.capacity.map((capacity, r) =>
-      problem.capacity.map((_, s) => (s === r && capacity > 0 ? 1 : 0)),
-    ),
-    problem.capacity.map((capacity) => (capacity > 0 ? 1 / capacity : 0)),
-  ].filter((weights) => weights.some((weight) => weight > 0));
-  const relaxations = weightings.map((weights) => {
-    const weighted = candidates.map((entry) =>
-      entry.item.size.reduce((sum, amount, r) => sum + amount * (weights[r] as number), 0),
-    );
-    const density = (position: number) =>
-      (weighted[position] as number) > 0
-        ? (candidates[position] as (typeof candidates)[number]).value / (weighted[position] as number)
-        : Number.POSITIVE_INFINITY;
-    const order = candidates.map((_, position) => position).sort((a, b) => density(b) - density(a));
-    return { weights, weighted, order };
-  });
-  const room = [...problem.capacity];
-  const counts = new Array<number>(n).fill(0);
-  const limitNow = (position: number) => {
-    if ((exclusive[position] as number[]).some((key) => used[key])) return 0;
-    let limit = (candidates[position] as (typeof candidates)[number]).limit;
-    const sizes = size[position] as Resources;
-    for (let r = 0; r < resources; r++) {
-      const amount = sizes[r] as number;
-      if (amount > 0) limit = Math.min(limit, Math.floor((room[r] as number) / amount));
-    }
-    return limit;
-  };
-  const upperBound = (from: number) => {
-    let bound = Number.POSITIVE_INFINITY;
-    for (const { weights, weighted, order } of relaxations) {
-      let left = room.reduce((sum, amount, r) => sum + amount * (weights[r] as number), 0);
-      let total = 0;
-      for (const position of order) {
-        if (position < from) continue;
-        const limit = limitNow(position);
-        if (limit <= 0) continue;
-        const value = (candidates[position] as (typeof candidates)[number]).value;
-        const amount = weighted[position] as number;
-        if (amount <= 0) {
-          total += value * limit;
-          continue;
-        }
-        if (left <= 0) break;
-        const take = Math.min(limit, left / amount);
-        total += value * take;
-        left -= take * amount;
-      }
-      bound = Math.min(bound, total);
-    }
-    return bound;
-  };
-  let best = 0;
-  let bestCounts = counts.slice();
-  let nodes = 0;
-  let stopped = false;
-  const search = (position: number, value: number) => {
-    if (stopped) return;
-    if (++nodes > nodeLimit) {
-      stopped = true;
-      return;
-    }
-    if (value > best) {
-      best = value;
-      bestCounts = counts.slice();
-    }
-    if (position >= n || value + upperBound(position) <= best) return;
-    const entry = candidates[position] as (typeof candidates)[number];
-    const keys = exclusive[position] as number[];
-    const sizes = size[position] as Resources;
-    for (let count = limitNow(position); count >= 0; count--) {
-      counts[position] = count;
-      for (let r = 0; r < resources; r++) room[r] = (room[r] as number) - count * (sizes[r] as number);
-      if (count > 0) for (const key of keys) used[key] = 1;
-      search(position + 1, value + count * entry.value);
-      if (count > 0) for (const key of keys) used[key] = 0;
-      for (let r = 0; r < resources; r++) room[r] = (room[r] as number) + count * (sizes[r] as number);
-      if (stopped) break;
-    }
-    counts[position] = 0;
-  };
-  const rootBound = upperBound(0);
-  search(0, 0);
-  const pattern = new Array<number>(problem.items.length).fill(0);
-  bestCounts.forEach((count, position) => {
-    pattern[(candidates[position] as (typeof candidates)[number]).index] = count;
-  });
-  return { value: stopped ? Math.max(best, rootBound) : best, counts: pattern, exact: !stopped, nodes };
-}
-
-/** Whether one new instance of `kind` can hold these tasks per item: the rules of the pricing problem. */
-export function holds(
-  problem: ConfigurationProblem,
-  kind: readonly boolean[],
-  counts: readonly number[],
-): boolean {
-  const keys = new Set<string>();
-  for (let index = 0; index < problem.items.length; index++) {
-    const count = counts[index] ?? 0;
-    const item = problem.items[index] as PatternItem;
-    if (count < 0 || !Number.isInteger(count) || count > item.demand) return false;
-    if (count === 0) continue;
-    if (!kind[index] || (item.exclusive.length > 0 && count > 1)) return false;
-    for (const key of item.exclusive) {
-      if (keys.has(key)) return false;
-      keys.add(key);
-    }
-  }
-  return problem.capacity.every(
-    (capacity, r) =>
-      problem.items.reduce((sum, item, index) => sum + (counts[index] ?? 0) * (item.size[r] as number), 0) <=
-      capacity,
-  );
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   type Scorer,
   unplace,
 } from './packing';
+import { PATTERN_INSTANCES, patternStrategies } from './patterns';
 import type { CapacitySnapshot, LaunchingInstance, RegisteredInstance, Shape } from './snapshot';
 
 export interface PlacementSummary {
@@ -236,7 +237,9 @@ export function planCapacity(
     before = left.slice();
     // Partly filled new bins from an earlier round first.
     for (const bin of newBins) fillBin(bin, round, left, dotProduct);
-    const fresh = packNew(round, left, snapshot, template, zones, newBins.length);
+    // With nothing else to place on, the bound says when a packing of the demand cannot be beaten.
+    const floor = registeredBins.length + launchingBins.length + newBins.length === 0 ? bound.value : 0;
+    const fresh = packNew(round, left, snapshot, template, zones, newBins.length, floor);
     for (const bin of fresh) bin.id = `new-${++newSerial}`;
     newBins.push(...fresh);
     charge('onNew', before);
@@ -712,7 +715,9 @@ function headroomItem(snapshot: CapacitySnapshot, placeable: ItemGroup[]): ItemG
 /**
  * New instances: several packings of the same demand, keeping the one with the fewest instances
  * (then the fullest last instance). Bin-centric dot product usually wins on mixed CPU- and
- * memory-heavy shapes; largest-first and first-fit decreasing cover the cases it does not.
+ * memory-heavy shapes; largest-first and first-fit decreasing cover the cases it does not; pattern
+ * packing (patterns.ts) finds the combinations greedy filling misses when resources, ENIs and
+ * one-per-instance rules bind together.
  */
 function packNew(
   round: ItemGroup[],
@@ -721,6 +726,8 @@ function packNew(
   template: NewInstanceTemplate,
   zones: ZoneBalancer,
   firstNumber: number,
+  /** No packing needs fewer instances: pattern packing is skipped once a strategy reaches it. */
+  floor: number,
 ): Bin[] {
   if (!left.some((count) => count > 0)) return [];
   const zoneCount = Math.max(1, snapshot.group.availabilityZones.length);
@@ -750,17 +757,23 @@ function packNew(
   ];
   const start = zones.save();
   let best: { bins: Bin[]; left: Int32Array } | undefined;
-  for (const strategy of strategies) {
+  const attempt = (strategy: (trialLeft: Int32Array, open: () => Bin) => Bin[] | undefined) => {
     zones.restore(start);
     const trialLeft = left.slice();
     let opened = 0;
     const open = () => freshBin(snapshot, template, 'new', `new-${firstNumber + ++opened}`, zones.next());
     const bins = strategy(trialLeft, open);
+    if (!bins) return;
     // New instances land in zones in Auto Scaling's balanced order; dropping one from the middle
     // would move the zones of the rest, which a memberOf may depend on.
     if (!round.some((item) => item.memberOf)) improve(bins, round);
     trimTrailingEmpty(bins);
     if (!best || better(bins, trialLeft, best)) best = { bins, left: trialLeft };
+  };
+  for (const strategy of strategies) attempt(strategy);
+  // Pattern packing costs more: only where a few hundred instances are at stake.
+  if (best && best.bins.length > floor && best.bins.length <= PATTERN_INSTANCES) {
+    for (const strategy of patternStrategies(round, template, zoneCount)) attempt(strategy);
   }
   zones.restore(start);
   if (!best) return [];
