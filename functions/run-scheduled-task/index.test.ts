@@ -24,6 +24,7 @@ import {
   snsMock,
   startStateTable,
 } from './handler.fixtures';
+import { TRIM_EVERY } from './store';
 
 const clock = vi.hoisted(() => ({
   sleeps: [] as number[],
@@ -559,19 +560,63 @@ describe('outcomes', () => {
     });
   });
 
-  it('keeps only the last RUN_HISTORY finished runs', async () => {
+  it('a STOPPED event whose invocation died after recording the task: the redelivery finishes the run', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    const task = ecs.runningTasks()[0]?.taskArn as string;
+    const { ScheduleStore } = await import('./store');
+    // Dies right after the task's one write (outcome and start), before reading the run.
+    vi.spyOn(ScheduleStore.prototype, 'getRun').mockRejectedValueOnce(new Error('killed'));
+    const event = ecs.stopped(task, 1);
+    await expect(handler(event, lambdaContext())).rejects.toThrow('killed');
+    expect(await runRecord()).toMatchObject({ status: 'STARTED' });
+    expect(await handler(event, lambdaContext())).toMatchObject({ status: 'recorded', duplicate: true });
+    expect(await runRecord()).toMatchObject({ status: 'FAILED' });
+    expect(publications()).toHaveLength(1);
+    expect(metric('RunsFailed')).toBe(1);
+    expect(metric('StartLatency')).toBe(1);
+  });
+
+  it('a task that stops before its run is recorded STARTED: the end of the start finalizes the run', async () => {
+    const handler = await loadHandler();
+    const { ScheduleStore } = await import('./store');
+    const finishStarted = ScheduleStore.prototype.finishStarted;
+    vi.spyOn(ScheduleStore.prototype, 'finishStarted').mockImplementationOnce(async function (
+      this: InstanceType<typeof ScheduleStore>,
+      ...args
+    ) {
+      // The task ran and stopped, and its event was handled, while the run was still PENDING.
+      const task = ecs.runningTasks()[0]?.taskArn as string;
+      await handler(ecs.stopped(task, 0), lambdaContext());
+      expect(await runRecord()).toMatchObject({ status: 'PENDING' });
+      return finishStarted.apply(this, args);
+    });
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started' });
+    expect(await runRecord()).toMatchObject({ status: 'SUCCEEDED' });
+    expect(metric('RunsSucceeded')).toBe(1);
+  });
+
+  it('keeps the last RUN_HISTORY finished runs, trimmed every TRIM_EVERY due runs', async () => {
     const handler = await loadHandler({ RUN_HISTORY: '2' });
-    for (const hour of ['01', '02', '03']) {
-      const due = `2025-01-15T${hour}:00:00Z`;
+    const runs = async () =>
+      (await table.items('job#nightly-report'))
+        .filter((item) => String(item.sk).startsWith('run#'))
+        .map((item) => String(item.sk));
+    for (let index = 1; index <= 2 * TRIM_EVERY; index++) {
+      const due = `2025-01-15T${String(index).padStart(2, '0')}:00:00Z`;
       vi.setSystemTime(Date.parse(due) + 1_000);
       await handler(invocation({}, due), lambdaContext());
       const task = ecs.runningTasks()[0]?.taskArn as string;
       await handler(ecs.stopped(task, 0), lambdaContext());
+      // Never more than RUN_HISTORY + TRIM_EVERY, and exactly the newest RUN_HISTORY after each trim.
+      expect((await runs()).length).toBeLessThanOrEqual(2 + TRIM_EVERY);
+      if (index % TRIM_EVERY === 0) {
+        expect(await runs()).toEqual([
+          `run#2025-01-15T${String(index - 1).padStart(2, '0')}:00:00Z`,
+          `run#2025-01-15T${String(index).padStart(2, '0')}:00:00Z`,
+        ]);
+      }
     }
-    const runs = (await table.items('job#nightly-report')).filter((item) =>
-      String(item.sk).startsWith('run#'),
-    );
-    expect(runs.map((run) => run.sk)).toEqual(['run#2025-01-15T02:00:00Z', 'run#2025-01-15T03:00:00Z']);
   });
 });
 

@@ -79,14 +79,25 @@ export async function handleTaskState(
     return { status: 'planned', dryRun: true, ...base, ...(outcome ? { outcome } : {}) };
 
   const cluster = clusterName(detail.clusterArn);
-  let duplicate = true;
-  if (await recordStarted(identity, detail.taskArn, detail.startedAt, ctx)) duplicate = false;
-  if (outcome) {
-    if (await recordStopped(identity, cluster, outcome, ctx)) duplicate = false;
-    await finalizeIfDone(identity.jobName, identity.due, ctx);
+  if (!outcome) {
+    const first = await recordStarted(identity, detail.taskArn, detail.startedAt, ctx);
+    return { status: 'recorded', ...base, duplicate: !first };
   }
-  return { status: 'recorded', ...base, ...(outcome ? { outcome } : {}), duplicate };
+  const stop = await recordStopped(identity, outcome, ctx, toIso(detail.startedAt));
+  await finalizeIfDone(identity.jobName, identity.due, ctx, { cluster, outcome: stop.outcome });
+  return { status: 'recorded', ...base, outcome, duplicate: !stop.firstStop && !stop.firstStart };
 }
+
+const emitStartLatency = (
+  identity: RunIdentity,
+  taskArn: string,
+  startedAt: string,
+  ctx: ScheduleContext,
+) => {
+  const latencyMs = Date.parse(startedAt) - dueMs(identity.due);
+  emit(ctx, METRIC.startLatency, identity.jobName, Math.max(0, latencyMs), MetricUnit.Milliseconds);
+  ctx.logger.info('Task running', { taskArn, startLatencyMs: latencyMs });
+};
 
 /** Start latency (due → RUNNING), once per task, from whichever event first carries startedAt. */
 async function recordStarted(
@@ -98,31 +109,35 @@ async function recordStarted(
   const iso = toIso(startedAt);
   if (!iso) return false;
   const first = await ctx.store.recordTaskStarted(identity.jobName, identity.due, taskArn, iso, ctx.now());
-  if (first) {
-    const latencyMs = Date.parse(iso) - dueMs(identity.due);
-    emit(ctx, METRIC.startLatency, identity.jobName, Math.max(0, latencyMs), MetricUnit.Milliseconds);
-    ctx.logger.info('Task running', { taskArn, startLatencyMs: latencyMs });
-  }
+  if (first) emitStartLatency(identity, taskArn, iso, ctx);
   return first;
 }
 
-/** Records a stopped task of a run (from its event, or from DescribeTasks in the periodic pass). */
+/**
+ * Records a stopped task of a run (from its event, or from DescribeTasks in the periodic pass), with its
+ * start when known (a STOPPED event that arrives without its RUNNING one still gives StartLatency).
+ */
 export async function recordStopped(
   identity: RunIdentity,
-  cluster: string,
   outcome: TaskOutcome,
   ctx: ScheduleContext,
-): Promise<boolean> {
-  const first = await ctx.store.recordTaskStopped(identity.jobName, identity.due, outcome, ctx.now());
-  // The run may not know the task yet (its start was never recorded): the event proves it belongs.
-  await ctx.store.adoptTasks(identity.jobName, cluster, identity.due, [outcome.taskArn], ctx.now());
-  if (first)
+  startedAt?: string,
+): Promise<{ firstStop: boolean; firstStart: boolean; outcome: TaskOutcome }> {
+  const stop = await ctx.store.recordTaskStopped(
+    identity.jobName,
+    identity.due,
+    outcome,
+    ctx.now(),
+    startedAt,
+  );
+  if (stop.firstStart && startedAt) emitStartLatency(identity, outcome.taskArn, startedAt, ctx);
+  if (stop.firstStop)
     ctx.logger.info('Task stopped', {
       taskArn: outcome.taskArn,
       succeeded: outcome.succeeded,
       summary: outcome.summary,
     });
-  return first;
+  return stop;
 }
 
 /** Outcome of a stopped task described by ECS (the periodic pass, when an event was lost). */
@@ -135,18 +150,42 @@ export async function outcomeOfDescribed(
 
 /**
  * When every task of a started run has stopped, the run's result: SUCCEEDED or FAILED, decided by one
- * conditional write. The winner emits the metric, updates "last succeeded/failed" and trims history; a
- * failed run alerts once (also retried by later callers, so a crash can't lose the alert).
+ * conditional write. The winner emits the metric and updates "last succeeded/failed"; a failed run
+ * alerts once (also retried by later callers, so a crash can't lose the alert).
+ *
+ * `stopped`: the task whose stop was just recorded. The run may not know it yet (its start was never
+ * recorded: the event proves it belongs), or may still be starting: it is then written to the run, which
+ * tells whoever ends the start phase to finalize. A run whose only task it is needs no read of its tasks.
  */
-export async function finalizeIfDone(jobName: string, due: DueTime, ctx: ScheduleContext): Promise<void> {
-  const run = await ctx.store.getRun(jobName, due);
+export async function finalizeIfDone(
+  jobName: string,
+  due: DueTime,
+  ctx: ScheduleContext,
+  stopped?: { cluster: string; outcome: TaskOutcome },
+): Promise<void> {
+  let run = await ctx.store.getRun(jobName, due);
+  if (stopped && (!run || run.status === 'PENDING' || !run.taskArns?.has(stopped.outcome.taskArn))) {
+    run = await ctx.store.adoptTasks(
+      jobName,
+      stopped.cluster,
+      due,
+      [stopped.outcome.taskArn],
+      ctx.now(),
+      true,
+    );
+  }
   if (!run) return;
   if (run.status === 'FAILED') return alertFailed(jobName, run.cluster, due, run.tasks ?? [], ctx);
   if (run.status !== 'STARTED' || !run.taskArns || run.taskArns.size === 0) return;
-  const records = await ctx.store.tasksOfRun(jobName, due);
-  const outcomes = new Map(
-    records.flatMap((record) => (record.outcome ? [[record.outcome.taskArn, record.outcome]] : [])),
-  );
+  const onlyThis =
+    stopped !== undefined && run.taskArns.size === 1 && run.taskArns.has(stopped.outcome.taskArn);
+  const outcomes = onlyThis
+    ? new Map([[stopped.outcome.taskArn, stopped.outcome]])
+    : new Map(
+        (await ctx.store.tasksOfRun(jobName, due)).flatMap((record) =>
+          record.outcome ? [[record.outcome.taskArn, record.outcome] as const] : [],
+        ),
+      );
   const tasks = [...run.taskArns].map((arn) => outcomes.get(arn));
   if (tasks.some((task) => task === undefined)) return;
   const done = tasks as TaskOutcome[];
@@ -164,8 +203,6 @@ export async function finalizeIfDone(jobName: string, due: DueTime, ctx: Schedul
     await ctx.store.recordJobOutcome(jobName, due, status, now);
   }
   if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
-  const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY);
-  if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
 }
 
 async function alertFailed(

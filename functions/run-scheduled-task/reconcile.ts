@@ -153,7 +153,7 @@ async function recoverOutcomes(
   for (const task of items.filter((candidate) => candidate.lastStatus === 'STOPPED')) {
     const outcome = await outcomeOfDescribed(task, ctx);
     if (ctx.config.DRY_RUN) continue;
-    if (await recordStopped(identity, cluster, outcome, ctx)) summary.outcomesRecovered++;
+    if ((await recordStopped(identity, outcome, ctx)).firstStop) summary.outcomesRecovered++;
   }
   const missing = failures.filter((failure) => failure.reason === 'MISSING').length;
   if (missing > 0 && ctx.now() - (run.startedAt ?? run.createdAt ?? 0) > DESCRIBABLE_MS) {

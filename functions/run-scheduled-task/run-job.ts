@@ -159,11 +159,13 @@ async function validated(
 }
 
 /** Runs of the job that are active: tasks in ECS (desired RUNNING) and runs of other due times still starting. */
-async function observeActiveRuns(job: Job, cluster: string, ctx: ScheduleContext): Promise<ActiveRun[]> {
-  const [tasks, open] = await Promise.all([
-    jobTasksOfFamily(cluster, familyOf(job.taskDefinition)),
-    ctx.store.openRuns(job.name, ctx.now()),
-  ]);
+async function observeActiveRuns(
+  job: Job,
+  cluster: string,
+  open: readonly RunRecord[],
+  ctx: ScheduleContext,
+): Promise<ActiveRun[]> {
+  const tasks = await jobTasksOfFamily(cluster, familyOf(job.taskDefinition));
   const byDue = new Map<DueTime, ActiveRun>();
   for (const task of tasks.filter((candidate) => candidate.jobName === job.name)) {
     const run = byDue.get(task.due) ?? { due: task.due, taskArns: [], pending: false };
@@ -197,7 +199,8 @@ export async function handleRun(
   const due = input.due;
   ctx.logger.appendKeys({ job: job.name, due });
 
-  const existing = await ctx.store.getRun(job.name, due);
+  // This due time's run and the job's other open runs (for the concurrency policy), in one read.
+  const { run: existing, open } = await ctx.store.runAndOpenRuns(job.name, due, ctx.now());
   if (existing && existing.status !== 'PENDING') {
     ctx.logger.info('Run already decided: duplicate invocation', { runStatus: existing.status });
     // A redelivery after a failed publish must still send the missed-run alert (alertOnce dedupes).
@@ -248,7 +251,7 @@ export async function handleRun(
     due,
     now: ctx.now(),
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
-    activeRuns: await observeActiveRuns(job, cluster, ctx),
+    activeRuns: await observeActiveRuns(job, cluster, open, ctx),
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
@@ -256,17 +259,31 @@ export async function handleRun(
     return { status: 'planned', job: job.name, due, dryRun: true, plan: plan(decision, job, cluster, due) };
   }
 
-  await ctx.store.registerJob(job, cluster, ctx.now());
-  const claim = await claimFor(job, cluster, due, ctx);
+  const registered = await ctx.store.registerJob(job, cluster, ctx.now());
+  // A run about to call RunTask notes its first attempt with the claim.
+  const claim = await claimFor(job, cluster, due, ctx, decision.action === 'run' ? 1 : undefined);
   if (!claim.claimed) return notOurs(job, due, claim.run);
+  let summary: RunSummary;
   try {
-    return await act(decision, { job, cluster, due, taskDefinition, run: claim.run }, ctx);
+    summary = await act(decision, { job, cluster, due, taskDefinition, run: claim.run }, ctx);
   } finally {
     await release(job.name, due, ctx);
   }
+  if (registered.trimHistory) await trimHistory(job.name, ctx);
+  return summary;
 }
 
-function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext) {
+/** Drops finished runs beyond RUN_HISTORY; never worth failing the run for (the next trim catches up). */
+async function trimHistory(jobName: string, ctx: ScheduleContext) {
+  try {
+    const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY);
+    if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
+  } catch (error) {
+    ctx.logger.warn('Could not trim the run history; a later run does', { error: errorMessage(error) });
+  }
+}
+
+function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext, attempt?: number) {
   return ctx.store.claimRun({
     jobName: job.name,
     cluster,
@@ -275,7 +292,28 @@ function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext)
     owner: ctx.owner,
     now: ctx.now(),
     leaseUntil: ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS,
+    ...(attempt !== undefined ? { attempt } : {}),
   });
+}
+
+/** Runs whose lease this invocation gave up with a decision (finishStart): no release call needed. */
+const leaseGiven = new WeakMap<ScheduleContext, Set<string>>();
+const leaseId = (jobName: string, due: DueTime) => `${jobName}/${due}`;
+
+/** Ends the start phase of a run we hold (see ScheduleStore.finishStart), noting the lease is given up. */
+async function finishStart(
+  ctx: ScheduleContext,
+  ...args: Parameters<ScheduleContext['store']['finishStart']>
+): Promise<boolean> {
+  const decided = await ctx.store.finishStart(...args);
+  if (decided) noteLeaseGiven(ctx, args[0], args[1]);
+  return decided;
+}
+
+function noteLeaseGiven(ctx: ScheduleContext, jobName: string, due: DueTime) {
+  const given = leaseGiven.get(ctx) ?? new Set<string>();
+  given.add(leaseId(jobName, due));
+  leaseGiven.set(ctx, given);
 }
 
 function notOurs(job: Job, due: DueTime, run: RunRecord): RunSummary {
@@ -285,6 +323,7 @@ function notOurs(job: Job, due: DueTime, run: RunRecord): RunSummary {
 }
 
 async function release(jobName: string, due: DueTime, ctx: ScheduleContext) {
+  if (leaseGiven.get(ctx)?.delete(leaseId(jobName, due))) return;
   await ctx.store.releaseLease(jobName, due, ctx.owner).catch((error: unknown) => {
     ctx.logger.warn('Could not release the run lease; it expires by itself', { error: errorMessage(error) });
   });
@@ -382,13 +421,13 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
   switch (decision.action) {
     case 'already-started': {
       await ctx.store.addStartedTasks(job.name, due, decision.taskArns, now);
-      await ctx.store.finishStart(job.name, due, ctx.owner, 'STARTED', now, decision.reason);
+      await finishStart(ctx, job.name, due, ctx.owner, 'STARTED', now, decision.reason);
       await finalizeIfDone(job.name, due, ctx);
       return { status: 'already-started', job: job.name, due, taskArns: decision.taskArns };
     }
     case 'skip': {
       ctx.logger.warn('Run skipped', { reason: decision.reason });
-      if (await ctx.store.finishStart(job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
+      if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
         emit(ctx, METRIC.skipped, job.name);
       }
       return { status: 'skipped', job: job.name, due, reason: decision.reason };
@@ -421,7 +460,7 @@ async function reportMissed(
   const now = ctx.now();
   ctx.logger.error('Run missed', { reason, attempts, startedTasks });
   const status = startedTasks.length > 0 ? 'STARTED' : 'MISSED';
-  const decided = await ctx.store.finishStart(job.name, due, ctx.owner, status, now, reason);
+  const decided = await finishStart(ctx, job.name, due, ctx.owner, status, now, reason);
   if (decided) emit(ctx, METRIC.missed, job.name);
   // Sent even when another invocation decided first: alertOnce makes it one alert, and a crash between
   // the decision and the alert is healed here.
@@ -514,11 +553,16 @@ export async function attemptLoop(
   let attemptNumber = resumeAttempt(state.run);
   let capacityKey = state.run.capacityRequest;
   let attemptsNow = 0;
+  // The claim may have noted the first attempt already (run.attempt as claimed, nothing failed since).
+  let noted = state.run.attempt === attemptNumber ? attemptNumber : undefined;
 
   for (;;) {
     // Checked before any RunTask: tasks adopted from an earlier, interrupted attempt may already be all.
     if (started.size >= job.count) {
-      await ctx.store.finishStart(job.name, due, ctx.owner, 'STARTED', ctx.now());
+      // The tasks, STARTED and the lease released in one write; it also says whether a task's stop was
+      // recorded while the run was starting, the only case where the run may already be over.
+      const run = await ctx.store.finishStarted(job.name, due, ctx.owner, [...started], ctx.now());
+      if (run) noteLeaseGiven(ctx, job.name, due);
       if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
       emit(ctx, METRIC.started, job.name);
       ctx.logger.info('Run started', {
@@ -526,19 +570,23 @@ export async function attemptLoop(
         attempt: attemptNumber,
         lateBySeconds: (ctx.now() - dueMs(due)) / 1000,
       });
-      await finalizeIfDone(job.name, due, ctx);
+      if (!run || (run.stoppedTasks?.size ?? 0) > 0) await finalizeIfDone(job.name, due, ctx);
       return { status: 'started', job: job.name, due, taskArns: [...started], attempts: attemptNumber };
     }
-    if (!(await ctx.store.recordAttempt(job.name, due, ctx.owner, attemptNumber))) {
+    if (
+      noted !== attemptNumber &&
+      !(await ctx.store.recordAttempt(job.name, due, ctx.owner, attemptNumber))
+    ) {
       ctx.logger.info('Run taken over or decided elsewhere; stopping here');
       return { status: 'superseded', job: job.name, due };
     }
+    noted = undefined;
     attemptsNow++;
     const request = buildRunTaskRequest(job, cluster, due, attemptNumber, job.count - started.size);
     const result = await attempt(request);
 
     if (result.refused) {
-      await ctx.store.finishStart(job.name, due, ctx.owner, 'INVALID', ctx.now(), result.refused);
+      await finishStart(ctx, job.name, due, ctx.owner, 'INVALID', ctx.now(), result.refused);
       return reportInvalidJob(
         job.name,
         [{ path: '', message: `ECS refused RunTask: ${result.refused}` }],
@@ -547,12 +595,10 @@ export async function attemptLoop(
       );
     }
     const fresh = result.taskArns.filter((arn) => !started.has(arn));
-    if (fresh.length > 0) {
-      await ctx.store.addStartedTasks(job.name, due, fresh, ctx.now());
-      for (const arn of fresh) started.add(arn);
-    }
-    // All tasks known: the top of the loop finishes the run.
+    for (const arn of fresh) started.add(arn);
+    // All tasks known: the top of the loop records them and finishes the start in one write.
     if (started.size >= job.count) continue;
+    if (fresh.length > 0) await ctx.store.addStartedTasks(job.name, due, fresh, ctx.now());
 
     failedAttempts++;
     const failure = {

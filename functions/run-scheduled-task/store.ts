@@ -58,6 +58,8 @@ export interface RunRecord {
   /** Tasks requested. */
   count?: number;
   taskArns?: Set<string>;
+  /** Tasks whose stop was recorded while the run was still starting: the start's end finalizes it. */
+  stoppedTasks?: Set<string>;
   /** Last RunTask attempt issued (its clientToken may have started tasks we never heard of). */
   attempt?: number;
   failedAttempts?: number;
@@ -109,6 +111,8 @@ const TASK_TTL_S = 7 * DAY_S;
 export const OPEN_RUN_WINDOW_MS = 2 * DAY_S * 1000;
 
 const MAX_RECORDED_FAILURES = 20;
+/** The run history is trimmed every this many due runs of a job, not after each run. */
+export const TRIM_EVERY = 5;
 
 const ttlIn = (now: number, seconds: number) => Math.floor(now / 1000) + seconds;
 
@@ -173,14 +177,18 @@ function expression(update: Update) {
 export class ScheduleStore {
   constructor(readonly table: string) {}
 
-  private async update<T>(key: { pk: string; sk: string }, update: Update, returnAll = false) {
+  private async update<T>(
+    key: { pk: string; sk: string },
+    update: Update,
+    returnValues: 'ALL_NEW' | 'ALL_OLD' | 'UPDATED_NEW' | false = false,
+  ) {
     const result = await call('dynamodb:UpdateItem', `${this.table}/${key.pk}/${key.sk}`, () =>
       dynamodb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: key,
           ...expression(update),
-          ...(returnAll ? { ReturnValues: 'ALL_NEW' as const } : {}),
+          ...(returnValues ? { ReturnValues: returnValues } : {}),
         }),
       ),
     );
@@ -214,17 +222,28 @@ export class ScheduleStore {
 
   // Registry
 
-  async registerJob(job: Job, cluster: string, now: number): Promise<void> {
-    await this.update(registryKey(job.name), {
-      set: {
-        name: job.name,
-        cluster: clusterName(cluster),
-        family: familyOf(job.taskDefinition),
-        job,
-        lastSeenAt: now,
-        ttl: ttlIn(now, REGISTRY_TTL_S),
+  /**
+   * Records the job for the periodic pass and counts its due runs. True every TRIM_EVERY-th due run: the
+   * caller then trims the run history (each due run adds at most one run item, so the history never holds
+   * more than RUN_HISTORY + TRIM_EVERY finished runs).
+   */
+  async registerJob(job: Job, cluster: string, now: number): Promise<{ trimHistory: boolean }> {
+    const updated = await this.update<{ dueRuns?: number }>(
+      registryKey(job.name),
+      {
+        set: {
+          name: job.name,
+          cluster: clusterName(cluster),
+          family: familyOf(job.taskDefinition),
+          job,
+          lastSeenAt: now,
+          ttl: ttlIn(now, REGISTRY_TTL_S),
+        },
+        add: { dueRuns: 1 },
       },
-    });
+      'UPDATED_NEW',
+    );
+    return { trimHistory: (updated?.dueRuns ?? 0) % TRIM_EVERY === 0 };
   }
 
   listJobs(): Promise<RegisteredJob[]> {
@@ -267,13 +286,19 @@ export class ScheduleStore {
     owner: string;
     now: number;
     leaseUntil: number;
+    /** The RunTask attempt about to be made, noted with the claim (saves recordAttempt's write). */
+    attempt?: number;
   }): Promise<{ claimed: boolean; run: RunRecord }> {
     const key = runKey(input.jobName, input.due);
     try {
       const run = await this.update<RunRecord>(
         key,
         {
-          set: { leaseOwner: input.owner, leaseUntil: input.leaseUntil },
+          set: {
+            leaseOwner: input.owner,
+            leaseUntil: input.leaseUntil,
+            ...(input.attempt !== undefined ? { attempt: input.attempt } : {}),
+          },
           setIfNotExists: {
             jobName: input.jobName,
             cluster: clusterName(input.cluster),
@@ -287,7 +312,7 @@ export class ScheduleStore {
             'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner))',
           values: { ':pending': 'PENDING', ':now': input.now, ':owner': input.owner },
         },
-        true,
+        'ALL_NEW',
       );
       return { claimed: true, run: run as RunRecord };
     } catch (error) {
@@ -369,6 +394,38 @@ export class ScheduleStore {
     });
   }
 
+  /**
+   * The run's last tasks are known: records them and ends the start phase (STARTED, lease released) in one
+   * conditional write. Answers the run as written, or undefined when someone else decided first (the
+   * tasks are then recorded anyway: they are the run's whoever decides).
+   */
+  async finishStarted(
+    jobName: string,
+    due: DueTime,
+    owner: string,
+    taskArns: readonly string[],
+    now: number,
+  ): Promise<RunRecord | undefined> {
+    try {
+      return await this.update<RunRecord>(
+        runKey(jobName, due),
+        {
+          set: { status: 'STARTED', decidedAt: now },
+          ...(taskArns.length > 0
+            ? { add: { taskArns: new Set(taskArns) }, setIfNotExists: { startedAt: now } }
+            : {}),
+          remove: ['leaseOwner', 'leaseUntil', 'nextAttemptAt'],
+          ...this.ownedPending(owner),
+        },
+        'ALL_NEW',
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await this.addStartedTasks(jobName, due, taskArns, now);
+      return undefined;
+    }
+  }
+
   /** Lets another invocation (or the periodic pass) continue the run at once. */
   releaseLease(jobName: string, due: DueTime, owner: string): Promise<boolean> {
     return this.tryUpdate(runKey(jobName, due), {
@@ -393,21 +450,68 @@ export class ScheduleStore {
     });
   }
 
-  /** Records tasks known from ECS as part of the run; creates the run as STARTED when we had no record. */
-  async adoptTasks(jobName: string, cluster: string, due: DueTime, taskArns: readonly string[], now: number) {
-    await this.update(runKey(jobName, due), {
-      add: { taskArns: new Set(taskArns) },
-      setIfNotExists: {
-        jobName,
-        cluster: clusterName(cluster),
-        due,
-        status: 'STARTED',
-        count: taskArns.length,
-        createdAt: now,
-        startedAt: now,
-        ttl: ttlIn(now, RUN_TTL_S),
+  /**
+   * Records tasks known from ECS as part of the run; creates the run as STARTED when we had no record.
+   * `stopped`: the tasks have stopped (their outcome is recorded), so whoever ends the start phase later
+   * knows to finalize. Answers the run as written.
+   */
+  adoptTasks(
+    jobName: string,
+    cluster: string,
+    due: DueTime,
+    taskArns: readonly string[],
+    now: number,
+    stopped = false,
+  ): Promise<RunRecord | undefined> {
+    return this.update<RunRecord>(
+      runKey(jobName, due),
+      {
+        add: { taskArns: new Set(taskArns), ...(stopped ? { stoppedTasks: new Set(taskArns) } : {}) },
+        setIfNotExists: {
+          jobName,
+          cluster: clusterName(cluster),
+          due,
+          status: 'STARTED',
+          count: taskArns.length,
+          createdAt: now,
+          startedAt: now,
+          ttl: ttlIn(now, RUN_TTL_S),
+        },
       },
+      'ALL_NEW',
+    );
+  }
+
+  /**
+   * One read for a due run: its own record (whatever its status) and the job's other runs in the recent
+   * window that may still need work (PENDING or STARTED).
+   */
+  async runAndOpenRuns(
+    jobName: string,
+    due: DueTime,
+    now: number,
+  ): Promise<{ run: RunRecord | undefined; open: RunRecord[] }> {
+    const own = `${RUN_PREFIX}${due}`;
+    const windowStart = `${RUN_PREFIX}${new Date(now - OPEN_RUN_WINDOW_MS).toISOString().slice(0, 19)}Z`;
+    const runs = await this.query<RunRecord & { sk: string }>({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      // The key can't be filtered on; every run item holds its due time.
+      FilterExpression: '#status IN (:pending, :started) OR #due = :due',
+      ExpressionAttributeNames: { '#status': 'status', '#due': 'due' },
+      ExpressionAttributeValues: {
+        ':pk': jobPk(jobName),
+        ':from': own < windowStart ? own : windowStart,
+        ':to': `${RUN_PREFIX}~`,
+        ':pending': 'PENDING',
+        ':started': 'STARTED',
+        ':due': due,
+      },
+      ConsistentRead: true,
     });
+    return {
+      run: runs.find((run) => run.sk === own),
+      open: runs.filter((run) => run.sk !== own),
+    };
   }
 
   /** Runs of the job in the recent window that may still need work (PENDING or STARTED). */
@@ -483,13 +587,36 @@ export class ScheduleStore {
     });
   }
 
-  /** The task's outcome: true only for the first caller (duplicates and late events are ignored). */
-  recordTaskStopped(jobName: string, due: DueTime, outcome: TaskOutcome, now: number): Promise<boolean> {
-    return this.tryUpdate(taskKey(jobName, due, outcome.taskArn), {
-      set: { stoppedAt: outcome.stoppedAt ?? new Date(now).toISOString(), outcome },
-      setIfNotExists: { taskArn: outcome.taskArn, ttl: ttlIn(now, TASK_TTL_S) },
-      condition: 'attribute_not_exists(#stoppedAt)',
-    });
+  /**
+   * The task's outcome, and its start when the event carries one, in one write; the first of each wins
+   * (duplicates and late events change nothing). Says which of them this call recorded first, and the
+   * outcome as stored.
+   */
+  async recordTaskStopped(
+    jobName: string,
+    due: DueTime,
+    outcome: TaskOutcome,
+    now: number,
+    startedAt?: string,
+  ): Promise<{ firstStop: boolean; firstStart: boolean; outcome: TaskOutcome }> {
+    const old = await this.update<TaskRecord>(
+      taskKey(jobName, due, outcome.taskArn),
+      {
+        setIfNotExists: {
+          stoppedAt: outcome.stoppedAt ?? new Date(now).toISOString(),
+          outcome,
+          ...(startedAt ? { startedAt } : {}),
+          taskArn: outcome.taskArn,
+          ttl: ttlIn(now, TASK_TTL_S),
+        },
+      },
+      'ALL_OLD',
+    );
+    return {
+      firstStop: old?.stoppedAt === undefined,
+      firstStart: startedAt !== undefined && old?.startedAt === undefined,
+      outcome: old?.outcome ?? outcome,
+    };
   }
 
   tasksOfRun(jobName: string, due: DueTime): Promise<TaskRecord[]> {
