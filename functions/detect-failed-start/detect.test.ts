@@ -197,6 +197,50 @@ describe('duplicates, order and concurrency', () => {
     expect(problem).toMatchObject({ totalFailures: 1 });
   });
 
+  it('killed between counting in the window and marking the task done: the takeover does not count it again', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    expect((await handle(sampleEvent('image-pull'))).status).toBe('alerted');
+    // The second failure's invocation counts it inside the window, then dies before its next write.
+    const task = taskOf(anotherTask(sampleEvent('image-pull'), 1));
+    await store.claimTask(tableName, task, 'crashed', T0 + 1000, T0 + 31_000);
+    expect(
+      await store.countFailure(tableName, task, 'image-pull', T0 + 1000, WINDOW_MS / 1000),
+    ).toMatchObject({
+      kind: 'suppressed',
+      failedInWindow: 1,
+    });
+    const resumed = await handle(anotherTask(sampleEvent('image-pull'), 1), {
+      owner: 'retry',
+      now: T0 + 60_000,
+    });
+    expect(resumed).toMatchObject({ status: 'counted', failedInWindow: 1 });
+    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
+    expect(problem).toMatchObject({ totalFailures: 2, suppressed: 1, alertsSent: 1 });
+    expect(publishedAlerts()).toHaveLength(1);
+    // And the task is done: a later duplicate changes nothing.
+    expect(await handle(anotherTask(sampleEvent('image-pull'), 1), { now: T0 + 120_000 })).toMatchObject({
+      status: 'duplicate',
+      reason: 'already-handled',
+    });
+  });
+
+  it('killed between opening the window and publishing: the takeover publishes the alert once', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    const task = taskOf(sampleEvent('image-pull'));
+    await store.claimTask(tableName, task, 'crashed', T0, T0 + 30_000);
+    expect(await store.countFailure(tableName, task, 'image-pull', T0, WINDOW_MS / 1000)).toMatchObject({
+      kind: 'alert',
+      repeats: { kind: 'first' },
+    });
+    expect(publishedAlerts()).toHaveLength(0);
+    expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 })).toMatchObject({
+      status: 'alerted',
+    });
+    expect(publishedAlerts()).toHaveLength(1);
+    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
+    expect(problem).toMatchObject({ totalFailures: 1, suppressed: 0, alertsSent: 1 });
+  });
+
   it('a taken-over alert after a quiet window still says how many failed meanwhile', async () => {
     const tableName = BASE_ENV.STATE_TABLE as string;
     // One alert, then three failures counted quietly in its window.

@@ -21,7 +21,16 @@ import {
 import type { TimeBudget } from '../../shared/runtime/time';
 import { parseStartedBy } from '../../shared/schedule/identity';
 import type { FailedStartConfig } from './config';
-import { claimTask, countFailure, markCounted, markDone, owedAlert, readMarker, readProblem } from './store';
+import {
+  claimTask,
+  countedBefore,
+  countFailure,
+  markDone,
+  readMarker,
+  readMarkers,
+  readProblem,
+  settled,
+} from './store';
 
 /** What one invocation works with; built by the handler and passed down so each step stays testable. */
 export interface DetectRuntime {
@@ -167,20 +176,22 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     outcome = claim.marker.outcome;
     logger.info('Resuming a task left half done', { task: task.taskArn, outcome: outcome.kind });
   } else {
-    // A taken-over task may have opened the window already, dying before it could say so.
-    const owed =
+    // A taken-over task may have been counted already, its invocation dying before it could say so: the
+    // window tells (it owes the alert, or was the last failure counted).
+    const before =
       claim.kind === 'resumed'
-        ? await owedAlert(config.table, task, classification.category, config.windowSeconds)
+        ? await countedBefore(config.table, task, classification.category, config.windowSeconds)
         : undefined;
     outcome =
-      owed ?? (await countFailure(config.table, task, classification.category, now, config.windowSeconds));
-    if (!owed) emitFailedStart(runtime.metrics, task, classification);
-    await markCounted(config.table, task, runtime.owner, classification.category, outcome);
+      before ?? (await countFailure(config.table, task, classification.category, now, config.windowSeconds));
+    if (!before) emitFailedStart(runtime.metrics, task, classification);
   }
+  // No write between the count and the alert: the window's owedBy records the debt until markDone.
+  const counted = { category: classification.category, outcome };
 
   const problem = problemLabel(task, classification);
   if (outcome.kind === 'suppressed') {
-    await markDone(config.table, task, runtime.owner);
+    await markDone(config.table, task, runtime.owner, counted);
     logger.info('Failure counted, alert already sent for this problem', {
       problem,
       failedInWindow: outcome.failedInWindow,
@@ -196,7 +207,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
 
   const alert = alertFor(task, classification, containers, outcome.repeats);
   const messageId = await publishAlert(config.topicArn, alert);
-  await markDone(config.table, task, runtime.owner, messageId);
+  await markDone(config.table, task, runtime.owner, counted, messageId);
   logger.info('Alert sent', { problem, subject: alert.subject, messageId });
   return {
     task: task.taskArn,
@@ -253,10 +264,20 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     const arns = await listTaskArns(cluster, { desiredStatus: 'STOPPED' });
     const { items, failures } = await describeTasks(cluster, arns);
     if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
-    const candidates = items
+    const failed = items
       .map((item) => snapshotOfDescribed(item))
       .filter((task): task is TaskSnapshot => task !== undefined && screen(task) === 'failed-to-start');
     scanned += items.length;
+    // Tasks already handled from their event are the normal case: one batched read of their markers
+    // leaves only the others to claim (a dry run reads each marker itself).
+    const markers = config.dryRun
+      ? new Map()
+      : await readMarkers(
+          config.table,
+          failed.map((task) => task.taskArn),
+        );
+    const now = runtime.now();
+    const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
     const outcomes = await mapConcurrent(candidates, BATCH_CONCURRENCY, async (task) => {
       if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
       return handleTask(task, runtime);

@@ -1,6 +1,8 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { chunk } from '../../shared/aws/batch';
 import { dynamodb } from '../../shared/aws/dynamodb';
-import { call, kindOf } from '../../shared/aws/errors';
+import { AwsOperationError, call, kindOf } from '../../shared/aws/errors';
 import {
   type CountOutcome,
   type ItemKey,
@@ -44,9 +46,49 @@ async function getItem<T>(table: string, key: ItemKey): Promise<T | undefined> {
   return Item as T | undefined;
 }
 
+/** The item a failed conditional write found (ReturnValuesOnConditionCheckFailure ALL_OLD), when answered. */
+function itemOfConditionFailure<T>(error: unknown): T | undefined {
+  const cause = error instanceof AwsOperationError ? error.cause : error;
+  const item = (cause as { Item?: Parameters<typeof unmarshall>[0] } | null)?.Item;
+  return item ? (unmarshall(item) as T) : undefined;
+}
+
+const BATCH_GET_LIMIT = 100;
+
+/** The markers of these tasks (consistent reads, 100 keys a call; unprocessed keys asked for again). */
+export async function readMarkers(table: string, taskArns: readonly string[]): Promise<Map<string, Marker>> {
+  const found = new Map<string, Marker>();
+  for (const arns of chunk([...new Set(taskArns)], BATCH_GET_LIMIT)) {
+    let keys: Record<string, unknown>[] = arns.map((arn) => ({ ...markerKey(arn) }));
+    for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
+      const request = keys;
+      const output = await call('dynamodb:BatchGetItem', table, () =>
+        dynamodb.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } }),
+        ),
+      );
+      for (const item of output.Responses?.[table] ?? []) {
+        const marker = item as Marker & { taskArn?: string };
+        if (marker.taskArn) found.set(marker.taskArn, marker);
+      }
+      keys = output.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+    if (keys.length > 0) throw new Error(`BatchGetItem left ${keys.length} key(s) unprocessed on ${table}`);
+  }
+  return found;
+}
+
+/** What a marker read says without claiming: finished, or held by a live lease. */
+export function settled(marker: Marker | undefined, now: number): 'done' | 'busy' | undefined {
+  if (!marker) return undefined;
+  if (marker.stage === 'done') return 'done';
+  return marker.leaseUntil > now ? 'busy' : undefined;
+}
+
 /**
- * Claims a task with a conditional put: of two invocations with the same event, one wins. A marker left
- * by a crashed or timed-out invocation is taken over once its lease has passed.
+ * Claims a task with a conditional put: of two invocations with the same event, one wins; the loser reads
+ * the marker from the failed put itself. A marker left by a crashed or timed-out invocation is taken over
+ * once its lease has passed.
  */
 export async function claimTask(
   table: string,
@@ -56,6 +98,7 @@ export async function claimTask(
   leaseUntil: number,
 ): Promise<Claim> {
   const key = markerKey(task.taskArn);
+  let marker: Marker | undefined;
   try {
     await call('dynamodb:PutItem', `${table}/${key.pk}`, () =>
       dynamodb.send(
@@ -72,14 +115,17 @@ export async function claimTask(
             ttl: ttlAt(now, MARKER_TTL_SECONDS),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       ),
     );
     return { kind: 'claimed' };
   } catch (error) {
     if (!isConflict(error)) throw error;
+    marker = itemOfConditionFailure<Marker>(error);
   }
-  const marker = await getItem<Marker>(table, key);
+  // An endpoint that does not return the item (older DynamoDB emulators): read it.
+  marker ??= await getItem<Marker>(table, key);
   if (!marker) return claimTask(table, task, owner, now, leaseUntil);
   if (marker.stage === 'done') return { kind: 'done', marker };
   if (marker.leaseUntil > now) return { kind: 'busy', marker };
@@ -109,9 +155,11 @@ export async function claimTask(
 }
 
 /**
- * Counts one failure against its problem, atomically: inside the quiet window it is added to the
- * window's count; the first failure after the window reopens it, and the update's old item says how many
- * failed meanwhile. Two attempts racing on the same problem each land in exactly one branch.
+ * Counts one failure against its problem, atomically, in one conditional update for the usual cases: a
+ * problem seen for the first time opens its window (every `if_not_exists` takes the new value), a failure
+ * inside the window is added to its count (they keep the window's); the old item (none, or the window)
+ * says which. Only the first failure after the quiet time needs a second update, which reopens the window
+ * and reads the old item to learn how many failed meanwhile. Racing attempts each land in one branch.
  */
 export async function countFailure(
   table: string,
@@ -122,6 +170,7 @@ export async function countFailure(
 ): Promise<CountOutcome> {
   const key = problemKey(task, category);
   const target = `${table}/${key.pk}`;
+  const quietUntil = now + windowSeconds * 1000;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
       const { Attributes } = await call('dynamodb:UpdateItem', target, () =>
@@ -129,37 +178,51 @@ export async function countFailure(
           new UpdateCommand({
             TableName: table,
             Key: key,
+            // A new item gets suppressed 0 (-1 + 1), alertsSent 1 and owedBy this task, in the same write
+            // that opens the window: an invocation that dies before alerting leaves the debt to whichever
+            // takes the task over. Inside the window every if_not_exists keeps what is there.
             UpdateExpression:
-              'SET suppressed = if_not_exists(suppressed, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, lastFailureAt = :now, lastTaskArn = :task',
-            ConditionExpression: 'attribute_exists(pk) AND quietUntil > :now',
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now, ':task': task.taskArn },
-            ReturnValues: 'ALL_NEW',
+              'SET suppressed = if_not_exists(suppressed, :minusOne) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, lastFailureAt = :now, lastTaskArn = :task, windowStartedAt = if_not_exists(windowStartedAt, :now), quietUntil = if_not_exists(quietUntil, :until), alertsSent = if_not_exists(alertsSent, :one), clusterArn = if_not_exists(clusterArn, :cluster), #group = if_not_exists(#group, :group), category = if_not_exists(category, :category), #ttl = if_not_exists(#ttl, :ttl), owedBy = if_not_exists(owedBy, :task), owedFailedMeanwhile = if_not_exists(owedFailedMeanwhile, :zero), owedLastAlertAt = if_not_exists(owedLastAlertAt, :now)',
+            ConditionExpression: 'attribute_not_exists(pk) OR quietUntil > :now',
+            ExpressionAttributeNames: { '#group': 'group', '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':minusOne': -1,
+              ':zero': 0,
+              ':one': 1,
+              ':now': now,
+              ':until': quietUntil,
+              ':task': task.taskArn,
+              ':cluster': task.clusterArn,
+              ':group': task.group,
+              ':category': category,
+              ':ttl': ttlAt(quietUntil, PROBLEM_TTL_AFTER_WINDOW_SECONDS),
+            },
+            ReturnValues: 'ALL_OLD',
           }),
         ),
       );
-      const window = Attributes as Required<ProblemWindow>;
+      const old = Attributes as Required<ProblemWindow> | undefined;
+      if (!old) return openedWindow(undefined, now, windowSeconds);
       return {
         kind: 'suppressed',
-        failedInWindow: window.suppressed,
-        quietUntil: window.quietUntil,
-        lastAlertAt: window.windowStartedAt,
+        failedInWindow: old.suppressed + 1,
+        quietUntil: old.quietUntil,
+        lastAlertAt: old.windowStartedAt,
       };
     } catch (error) {
       if (!isConflict(error)) throw error;
     }
-    const quietUntil = now + windowSeconds * 1000;
     try {
       const { Attributes } = await call('dynamodb:UpdateItem', target, () =>
         dynamodb.send(
           new UpdateCommand({
             TableName: table,
             Key: key,
-            // owedBy travels in the same write that opens the window: an invocation that dies before
-            // alerting leaves the debt to whichever takes the task over, with what the alert must say
-            // about the window before (every operand reads the item as it was before this write).
+            // owedBy as above; what the alert must say about the window before travels with it (every
+            // operand reads the item as it was before this write).
             UpdateExpression:
               'SET windowStartedAt = :now, quietUntil = :until, suppressed = :zero, lastFailureAt = :now, lastTaskArn = :task, alertsSent = if_not_exists(alertsSent, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, clusterArn = :cluster, #group = :group, category = :category, #ttl = :ttl, owedBy = :task, owedFailedMeanwhile = if_not_exists(suppressed, :zero), owedLastAlertAt = if_not_exists(windowStartedAt, :now)',
-            ConditionExpression: 'attribute_not_exists(pk) OR quietUntil <= :now',
+            ConditionExpression: 'attribute_exists(pk) AND quietUntil <= :now',
             ExpressionAttributeNames: { '#group': 'group', '#ttl': 'ttl' },
             ExpressionAttributeValues: {
               ':now': now,
@@ -179,17 +242,18 @@ export async function countFailure(
       return openedWindow(Attributes as ProblemWindow | undefined, now, windowSeconds);
     } catch (error) {
       if (!isConflict(error)) throw error;
-      // Another invocation opened the window between our two updates: count inside it.
+      // Another invocation reopened the window between our two updates: count inside it.
     }
   }
   throw new Error(`Could not count a failure for ${key.pk}: the problem item kept changing`);
 }
 
 /**
- * The alert this task owes, when an invocation opened the problem's window for it and died before
- * recording that: the window's own item says so, and what the previous window counted.
+ * What the problem window says about a task taken over from an invocation that died before recording its
+ * count: it opened the window and owes the alert (the window's own item says so, and what the previous
+ * window counted), or it was the last failure counted there. Undefined when the window shows neither.
  */
-export async function owedAlert(
+export async function countedBefore(
   table: string,
   task: TaskSnapshot,
   category: Category,
@@ -197,18 +261,31 @@ export async function owedAlert(
 ): Promise<CountOutcome | undefined> {
   const window = await getItem<{
     owedBy?: string;
+    lastTaskArn?: string;
+    windowStartedAt?: number;
     quietUntil?: number;
+    suppressed?: number;
     owedFailedMeanwhile?: number;
     owedLastAlertAt?: number;
   }>(table, problemKey(task, category));
-  if (window?.owedBy !== task.taskArn || window.quietUntil === undefined) return undefined;
+  if (window?.quietUntil === undefined) return undefined;
   const { quietUntil, owedFailedMeanwhile: failedMeanwhile = 0, owedLastAlertAt: lastAlertAt } = window;
-  if (failedMeanwhile === 0 || lastAlertAt === undefined)
-    return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil } };
-  return {
-    kind: 'alert',
-    repeats: { kind: 'again', failedMeanwhile, lastAlertAt, windowSeconds, quietUntil },
-  };
+  if (window.owedBy === task.taskArn) {
+    if (failedMeanwhile === 0 || lastAlertAt === undefined)
+      return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil } };
+    return {
+      kind: 'alert',
+      repeats: { kind: 'again', failedMeanwhile, lastAlertAt, windowSeconds, quietUntil },
+    };
+  }
+  if (window.lastTaskArn === task.taskArn && window.windowStartedAt !== undefined)
+    return {
+      kind: 'suppressed',
+      failedInWindow: window.suppressed ?? 0,
+      quietUntil,
+      lastAlertAt: window.windowStartedAt,
+    };
+  return undefined;
 }
 
 /** Records the count's decision, so an invocation that takes over does not count the task again. */
@@ -226,16 +303,26 @@ export async function markCounted(
   });
 }
 
+/** The task is finished: its count's decision and, when it alerted, the SNS message id. */
 export async function markDone(
   table: string,
   task: TaskSnapshot,
   owner: string,
+  counted: { category: Category; outcome: CountOutcome },
   messageId?: string,
 ): Promise<void> {
-  await updateOwned(table, task, owner, `SET stage = :stage${messageId ? ', messageId = :message' : ''}`, {
-    ':stage': 'done',
-    ...(messageId ? { ':message': messageId } : {}),
-  });
+  await updateOwned(
+    table,
+    task,
+    owner,
+    `SET stage = :stage, category = :category, outcome = :outcome${messageId ? ', messageId = :message' : ''}`,
+    {
+      ':stage': 'done',
+      ':category': counted.category,
+      ':outcome': counted.outcome,
+      ...(messageId ? { ':message': messageId } : {}),
+    },
+  );
 }
 
 async function updateOwned(
