@@ -106,17 +106,20 @@ async function runScheduledTask(aws: LocalAws, handler: Handler): Promise<ApiCal
   const [stopped] = taskEvents('STOPPED');
   const onStopped = await measure(aws, fn, handler, stopped);
   return [
-    // Validate against the task definition; the job's active runs (ListTasks by family, none to
-    // describe); claim the due time (conditional write); register the job for the periodic pass;
-    // RunTask; record its task.
+    // Validate against the task definition; the job's active runs: its tasks in ECS (ListTasks by family,
+    // none to describe) and, in one read of the job's runs, this due time's record and the runs of other
+    // due times still trying to start (no task in ECS yet, invisible to ListTasks, yet Forbid must skip
+    // for them and Replace supersede them); claim the due time (conditional write, with the first
+    // attempt); register the job for the periodic pass; RunTask; record its task (and STARTED).
     row(fn, 'start a due run (Scheduler)', start, {
       'ecs:DescribeTaskDefinition': 1,
+      'dynamodb:Query': 1,
       'ecs:ListTasks': 1,
       'dynamodb:UpdateItem': 3,
       'ecs:RunTask': 1,
     }),
-    // The claimed due time says it all.
-    row(fn, 'the same due time again (duplicate)', again, { 'dynamodb:GetItem': 1 }),
+    // The claimed due time says it all (the same one read of the job's runs).
+    row(fn, 'the same due time again (duplicate)', again, { 'dynamodb:Query': 1 }),
     // One write: the task is RUNNING (start latency).
     row(fn, 'task RUNNING event', onRunning, { 'dynamodb:UpdateItem': 1 }),
     // The outcome on the run, and the job's "last succeeded".
@@ -156,19 +159,22 @@ async function detectFailedStart(aws: LocalAws, handler: Handler): Promise<ApiCa
   const pass = await measure(aws, fn, handler, tick(aws, 'ecs-autopilot-detect-failed-start-reconcile'));
   return [
     // Log links from the task definition (once per revision); the task's dedupe marker; the problem's
-    // window (conditional update); the alert.
+    // window (conditional update, which also records the alert owed); the alert; the marker marked done.
+    // That last write can't go: until it, a later event of the task (after the lease) can't tell a
+    // finished task from one whose invocation died, and would count or alert it again.
     row(fn, 'first failure of a problem (alert)', alert, {
       'ecs:DescribeTaskDefinition': 1,
       'dynamodb:PutItem': 1,
-      'dynamodb:UpdateItem': 1,
+      'dynamodb:UpdateItem': 2,
       'sns:Publish': 1,
     }),
-    // Marker and window; the task definition is cached.
+    // Marker, window, marker done (as above); the task definition is cached.
     row(fn, 'repeat failure in the window (counted)', counted, {
       'dynamodb:PutItem': 1,
-      'dynamodb:UpdateItem': 1,
+      'dynamodb:UpdateItem': 2,
     }),
-    // The marker is there.
+    // The marker is there: the failed claim returns it (ReturnValuesOnConditionCheckFailure). dynalite,
+    // behind the local endpoint, does not return it, so the function reads it: GetItem×1 here only.
     row(fn, 'duplicate event', duplicate, { 'dynamodb:PutItem': 1 }),
     // The cluster's stopped tasks (both already counted): list, describe, read their markers.
     row(fn, 'periodic pass (2 stopped tasks, both known)', pass, {
