@@ -59,7 +59,7 @@ export const detectFailedStart: FunctionSpec = {
       ...publishAlerts(ctx, 'Send one alert per problem (cluster, group, category) and window.'),
       stateTable(
         ctx,
-        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         ['failure#'],
         'Per-task markers (duplicates never double count) and per-problem alert windows, with conditional writes.',
       ),
