@@ -329,7 +329,7 @@ describe('idempotence and concurrency', () => {
     vi.setSystemTime(Date.now() + 3_600_000);
     const next = {
       ...terminate,
-      detail: { ...terminate.detail, LifecycleActionToken: 'aaaaaaaa-new-action' },
+      detail: { ...terminate.detail, LifecycleActionToken: 'aaaaaaaa-0000-4000-8000-00000000a2c7' },
     };
 
     const summary = await invoke(handler, next);

@@ -130,3 +130,61 @@ describe('parseDrainEvent', () => {
     expect(maskToken(undefined)).toBeUndefined();
   });
 });
+
+describe('size limits', () => {
+  const terminate = fixture('terminate-lifecycle-action.json') as { detail: Record<string, unknown> };
+  const spot = fixture('spot-interruption-warning.json') as { detail: Record<string, unknown> };
+  const withDetail = (event: { detail: Record<string, unknown> }, field: string, value: unknown) => ({
+    ...event,
+    detail: { ...event.detail, [field]: value },
+  });
+  /** The paths a refusal names, or undefined when the event is accepted. */
+  const refusedPaths = (event: unknown) => {
+    try {
+      parseDrainEvent(event);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof BadEventError)) throw error;
+      return error.issues.map((issue) => issue.path);
+    }
+  };
+
+  it.each([
+    ['AutoScalingGroupName', 'g'.repeat(255), 'g'.repeat(256)],
+    ['LifecycleHookName', 'h/'.repeat(127).concat('h'), 'h'.repeat(256)],
+    ['LifecycleActionToken', '12345678-1234-1234-1234-123456789012', '12345678-1234-1234-1234-1234567890123'],
+    ['NotificationMetadata', 'm'.repeat(1023), 'm'.repeat(1024)],
+    ['EC2InstanceId', 'i-0123456789abcdef0', 'i-0123456789abcdef01'],
+  ])('%s: accepted at the limit, refused just above it by name', (field, atLimit, above) => {
+    expect(refusedPaths(withDetail(terminate, field, atLimit))).toBeUndefined();
+    expect(refusedPaths(withDetail(terminate, field, above))).toEqual([`detail.${field}`]);
+  });
+
+  it('refuses a token of any other length, short or long', () => {
+    expect(refusedPaths(withDetail(terminate, 'LifecycleActionToken', 'abc'))).toEqual([
+      'detail.LifecycleActionToken',
+    ]);
+  });
+
+  it('refuses control characters in a group name and a source or detail-type past PutEvents limits', () => {
+    expect(refusedPaths(withDetail(terminate, 'AutoScalingGroupName', 'web\u0000asg'))).toEqual([
+      'detail.AutoScalingGroupName',
+    ]);
+    expect(refusedPaths({ ...terminate, source: 's'.repeat(257) })).toEqual(['source']);
+    expect(refusedPaths({ ...terminate, 'detail-type': 'd'.repeat(129) })).toEqual(['detail-type']);
+  });
+
+  it('cuts free text it only reports, with a marker saying how much', () => {
+    const event = parseDrainEvent(withDetail(spot, 'instance-action', 'x'.repeat(200_000)));
+    expect(event).toMatchObject({
+      kind: 'spot',
+      action: `${'x'.repeat(1024)}…[cut, 198976 more characters]`,
+    });
+    const moved = parseDrainEvent(withDetail(terminate, 'Destination', 'W'.repeat(5000)));
+    expect(moved.kind === 'lifecycle' && moved.destination?.length).toBeLessThan(1100);
+    const other = parseDrainEvent(withDetail(terminate, 'LifecycleTransition', 't'.repeat(5000)));
+    expect(
+      other.kind === 'not-terminating' && other.transition.endsWith('…[cut, 3976 more characters]'),
+    ).toBe(true);
+  });
+});

@@ -1,5 +1,13 @@
 import * as z from 'zod';
 import { BadEventError } from '../runtime/errors';
+import {
+  AUTO_SCALING_GROUP_NAME,
+  AWS_LIMITS,
+  cut,
+  freeText,
+  LIFECYCLE_HOOK_NAME,
+  limited,
+} from '../runtime/limits';
 
 /** EventBridge sources and detail types this function reacts to; rules.ts builds its patterns from them. */
 export const LIFECYCLE_SOURCE = 'aws.autoscaling';
@@ -33,30 +41,48 @@ export type DrainEvent =
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const instanceId = z.string().regex(INSTANCE_ID, 'expected an EC2 instance id such as i-0a1b2c3d4e5f60001');
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
+const bounded = (max: number, what: string) =>
+  limited(max, what).trim().min(1, 'expected a non-empty string');
 
 // Objects strip unknown keys rather than rejecting them: AWS adds fields to events without notice.
 const envelope = z.object({
-  source: nonEmpty,
-  'detail-type': nonEmpty,
-  time: z.string().optional(),
+  source: bounded(AWS_LIMITS.eventSource, 'source'),
+  'detail-type': bounded(AWS_LIMITS.eventDetailType, 'detail-type'),
+  time: freeText().optional(),
   detail: z.record(z.string(), z.unknown()),
 });
 
+// Names and the token go back to Auto Scaling in CompleteLifecycleAction: held to what it accepts.
 const lifecycleDetail = z.object({
-  AutoScalingGroupName: nonEmpty,
-  LifecycleHookName: nonEmpty,
+  AutoScalingGroupName: bounded(AWS_LIMITS.autoScalingName, 'AutoScalingGroupName').regex(
+    AUTO_SCALING_GROUP_NAME,
+    'expected an Auto Scaling group name (no control characters)',
+  ),
+  LifecycleHookName: bounded(AWS_LIMITS.autoScalingName, 'LifecycleHookName').regex(
+    LIFECYCLE_HOOK_NAME,
+    'expected a lifecycle hook name (letters, digits, "-", "_", "/")',
+  ),
   EC2InstanceId: instanceId,
-  LifecycleActionToken: nonEmpty,
-  LifecycleTransition: nonEmpty,
-  NotificationMetadata: z.string().optional(),
-  Origin: z.string().optional(),
-  Destination: z.string().optional(),
+  LifecycleActionToken: z
+    .string()
+    .length(AWS_LIMITS.lifecycleActionToken, 'expected a lifecycle action token: a 36-character UUID'),
+  // Compared with the transitions this function knows; any other is only reported.
+  LifecycleTransition: nonEmpty.transform((text) => cut(text)),
+  NotificationMetadata: limited(AWS_LIMITS.notificationMetadata, 'NotificationMetadata').optional(),
+  Origin: freeText().optional(),
+  Destination: freeText().optional(),
 });
 
 const spotDetail = z.object({
   'instance-id': instanceId,
-  'instance-action': z.string().optional(),
+  'instance-action': freeText().optional(),
 });
+
+/** The group a test notification names, when it names one: only reported, so cut. */
+function groupOf(record: Record<string, unknown>): string | undefined {
+  const group = record.AutoScalingGroupName;
+  return typeof group === 'string' ? cut(group) : undefined;
+}
 
 function epochMs(time: string | undefined): number | undefined {
   if (time === undefined) return undefined;
@@ -83,15 +109,11 @@ function parseWith<T extends z.ZodType>(source: string, schema: T, value: unknow
 export function parseDrainEvent(event: unknown): DrainEvent {
   // Auto Scaling's test message, as EventBridge or as the raw notification a queue would carry.
   if (isTestNotification(event)) {
-    const group = (event as Record<string, unknown>).AutoScalingGroupName;
-    return { kind: 'test-notification', group: typeof group === 'string' ? group : undefined };
+    return { kind: 'test-notification', group: groupOf(event as Record<string, unknown>) };
   }
   const { source, 'detail-type': detailType, time, detail } = parseWith('EventBridge event', envelope, event);
   if (source === LIFECYCLE_SOURCE && detailType === LIFECYCLE_DETAIL_TYPE) {
-    if (isTestNotification(detail)) {
-      const group = detail.AutoScalingGroupName;
-      return { kind: 'test-notification', group: typeof group === 'string' ? group : undefined };
-    }
+    if (isTestNotification(detail)) return { kind: 'test-notification', group: groupOf(detail) };
     const parsed = parseWith(
       'lifecycle action event',
       z.object({ detail: lifecycleDetail.partial({ LifecycleActionToken: true }) }),
