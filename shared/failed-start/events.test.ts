@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadEventError } from '../runtime/errors';
+import { classify } from './classify';
 import { parseFailedStartEvent, snapshotOfDescribed } from './events';
 
 const EVENTS = join(import.meta.dirname, '../../events/detect-failed-start');
@@ -87,5 +88,70 @@ describe('parseFailedStartEvent', () => {
     expect(snapshot?.group).toBe('family:api');
     expect(snapshot?.createdAt).toBe('2026-11-21T03:12:01.000Z');
     expect(snapshotOfDescribed({ taskArn: 'nonsense' })).toBeUndefined();
+  });
+});
+
+describe('size limits', () => {
+  const event = load('image-pull.json') as { detail: Record<string, unknown> };
+  const name255 = 'n'.repeat(255);
+  const withDetail = (fields: Record<string, unknown>) => ({
+    ...event,
+    detail: { ...event.detail, ...fields },
+  });
+  const refusedPaths = (input: unknown) => {
+    try {
+      parseFailedStartEvent(input);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof BadEventError)) throw error;
+      return error.issues.map((issue) => issue.path);
+    }
+  };
+  const arn = (resource: string) => `arn:aws:ecs:us-east-1:123456789012:${resource}`;
+
+  it.each([
+    ['clusterArn', arn(`cluster/${name255}`), arn(`cluster/${name255}n`)],
+    ['taskArn', arn(`task/${name255}/${name255}`), arn(`task/web/${name255}n`)],
+    ['taskDefinitionArn', arn(`task-definition/${name255}:1234567890`), arn(`task-definition/${name255}n:1`)],
+    ['group', `service:${name255}`, `service:${name255}n`],
+    ['startedBy', 's'.repeat(128), 's'.repeat(129)],
+    ['capacityProviderName', name255, `${name255}n`],
+  ])('%s: accepted at the limit, refused just above it by name', (field, atLimit, above) => {
+    expect(refusedPaths(withDetail({ [field]: atLimit }))).toBeUndefined();
+    expect(refusedPaths(withDetail({ [field]: above }))).toEqual([`detail.${field}`]);
+  });
+
+  it('container names: accepted at 255 characters (ECS internal names too), refused above by index', () => {
+    const containers = event.detail.containers as Record<string, unknown>[];
+    const named = (name: string) => withDetail({ containers: [{ ...containers[0], name }] });
+    expect(refusedPaths(named(name255))).toBeUndefined();
+    expect(refusedPaths(named('~internal~ecs~pause'))).toBeUndefined();
+    expect(refusedPaths(named(`${name255}n`))).toEqual(['detail.containers[0].name']);
+  });
+
+  it('accepts free text of any length, cut with a marker; classification reads the first part', () => {
+    const reason = `CannotPullContainerError: pull image manifest has been retried 5 time(s): ${'x'.repeat(200_000)}`;
+    const containers = event.detail.containers as Record<string, unknown>[];
+    const parsed = parseFailedStartEvent(
+      withDetail({
+        stoppedReason: reason,
+        availabilityZone: 'z'.repeat(50_000),
+        containers: [{ ...containers[0], reason, image: 'i'.repeat(50_000) }],
+      }),
+    );
+    if (parsed.kind !== 'task') throw new Error('expected a task');
+    const more = reason.length - 1024;
+    expect(parsed.task.stoppedReason).toBe(`${reason.slice(0, 1024)}…[cut, ${more} more characters]`);
+    expect(parsed.task.containers[0]?.reason).toBe(parsed.task.stoppedReason);
+    expect(parsed.task.containers[0]?.image?.length).toBeLessThan(1100);
+    expect(parsed.task.availabilityZone?.length).toBeLessThan(1100);
+    // As ECS would have sent it: the same text cut at 255.
+    const asEcs = reason.slice(0, 255);
+    const whole = parseFailedStartEvent(
+      withDetail({ stoppedReason: asEcs, containers: [{ ...containers[0], reason: asEcs }] }),
+    );
+    if (whole.kind !== 'task') throw new Error('expected a task');
+    expect(classify(parsed.task).entryId).toBe(classify(whole.task).entryId);
+    expect(classify(parsed.task).category).not.toBe('unknown');
   });
 });

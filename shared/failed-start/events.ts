@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { BadEventError, formatPath } from '../runtime/errors';
+import { AWS_LIMITS, cut, ECS_PATTERNS, limited } from '../runtime/limits';
 
 /** EventBridge sources and detail types this function reacts to; rules.ts builds its patterns from them. */
 export const TASK_STATE_SOURCE = 'aws.ecs';
@@ -47,20 +48,30 @@ export type FailedStartEvent =
   | { kind: 'task'; task: TaskSnapshot }
   | { kind: 'reconcile'; time: number | undefined };
 
+// Bounded part by part (shared/runtime/limits.ts): the ARNs become state-table keys.
 const TASK_ARN = /^arn:aws[\w-]*:ecs:([a-z0-9-]+):(\d{12}):task\/(?:([^/]+)\/)?([\w-]+)$/;
 const CLUSTER_ARN = /^arn:aws[\w-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/(.+)$/;
 const TASK_DEFINITION_ARN = /^arn:aws[\w-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/([\w-]+):(\d+)$/;
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
-// Empty strings and nulls mean "absent" in events.
+/** Empty strings and nulls mean "absent" in events. */
+const absentIfBlank = (value: string | null | undefined) =>
+  value === null || value === undefined || value.trim() === '' ? undefined : value;
+// Free text (reasons, statuses, images, times): any length, cut before it reaches an alert or an item.
 const optionalText = z
   .string()
   .nullish()
-  .transform((value) => (value === null || value === undefined || value.trim() === '' ? undefined : value));
+  .transform((value) => {
+    const text = absentIfBlank(value);
+    return text === undefined ? undefined : cut(text);
+  });
+/** An identifier with a documented maximum: refused past it, so no key or call carries more. */
+const optionalId = (max: number, what: string) => limited(max, what).nullish().transform(absentIfBlank);
 
 // Objects strip unknown keys rather than rejecting them: AWS adds fields to events without notice.
 const container = z.object({
-  name: nonEmpty,
+  // ECS's own containers (`~internal~ecs~pause`) break the name pattern, not the length.
+  name: nonEmpty.max(AWS_LIMITS.ecsName, `container name is longer than ${AWS_LIMITS.ecsName} characters`),
   image: optionalText,
   reason: optionalText,
   exitCode: z.number().int().nullish(),
@@ -70,20 +81,29 @@ const container = z.object({
 const detail = z.object({
   taskArn: z
     .string()
-    .regex(TASK_ARN, 'expected a task ARN such as arn:aws:ecs:us-east-1:123456789012:task/web/0123'),
+    .regex(
+      ECS_PATTERNS.taskArn,
+      'expected a task ARN such as arn:aws:ecs:us-east-1:123456789012:task/web/0123 (names up to 255 characters)',
+    ),
   clusterArn: z
     .string()
-    .regex(CLUSTER_ARN, 'expected a cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/web'),
+    .regex(
+      ECS_PATTERNS.clusterArn,
+      'expected a cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/web (a name of up to 255 letters, digits, "-", "_")',
+    ),
   taskDefinitionArn: z
     .string()
-    .regex(TASK_DEFINITION_ARN, 'expected a task definition ARN ending in family:revision'),
-  lastStatus: nonEmpty,
+    .regex(
+      ECS_PATTERNS.taskDefinitionArn,
+      'expected a task definition ARN ending in family:revision (a family of up to 255 characters)',
+    ),
+  lastStatus: nonEmpty.transform((text) => cut(text)),
   desiredStatus: optionalText,
   version: z.number({ error: 'expected the task version, a whole number' }).int().nonnegative(),
-  group: optionalText,
-  startedBy: optionalText,
+  group: optionalId(AWS_LIMITS.taskGroup, 'group'),
+  startedBy: optionalId(AWS_LIMITS.startedBy, 'startedBy'),
   launchType: optionalText,
-  capacityProviderName: optionalText,
+  capacityProviderName: optionalId(AWS_LIMITS.ecsName, 'capacityProviderName'),
   availabilityZone: optionalText,
   stopCode: optionalText,
   stoppedReason: optionalText,
@@ -94,8 +114,11 @@ const detail = z.object({
 });
 
 const envelope = z.object({
-  source: nonEmpty,
-  'detail-type': nonEmpty,
+  source: nonEmpty.max(AWS_LIMITS.eventSource, `source is longer than ${AWS_LIMITS.eventSource} characters`),
+  'detail-type': nonEmpty.max(
+    AWS_LIMITS.eventDetailType,
+    `detail-type is longer than ${AWS_LIMITS.eventDetailType} characters`,
+  ),
   time: z.string().optional(),
   region: z.string().optional(),
   detail: z.unknown(),
