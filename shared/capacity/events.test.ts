@@ -82,3 +82,53 @@ describe('parseCapacityEvent', () => {
     expect(() => parseCapacityEvent('not an event')).toThrow(BadEventError);
   });
 });
+
+describe('size limits', () => {
+  const name255 = 'n'.repeat(255);
+  const arn = (resource: string) => `arn:aws:ecs:us-east-1:123456789012:${resource}`;
+  const withDetail = (name: string, fields: Record<string, unknown>) => {
+    const event = sample(name);
+    return { ...event, detail: { ...(event.detail as Record<string, unknown>), ...fields } };
+  };
+  const refusedPaths = (event: unknown) => {
+    try {
+      parseCapacityEvent(event);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof BadEventError)) throw error;
+      return error.issues.map((issue) => issue.path);
+    }
+  };
+
+  it.each([
+    ['task-provisioning', 'clusterArn', arn(`cluster/${name255}`), arn(`cluster/${name255}n`)],
+    ['task-provisioning', 'taskArn', arn(`task/${name255}/${name255}`), arn(`task/web/${name255}n`)],
+    ['task-provisioning', 'capacityProviderName', name255, `${name255}n`],
+    ['placement-failure', 'clusterArn', arn(`cluster/${name255}`), arn(`cluster/${name255}n`)],
+    ['capacity-request', 'cluster', name255, `${name255}n`],
+    ['capacity-request', 'capacityProvider', name255, `${name255}n`],
+  ])('%s %s: accepted at the limit, refused just above it by name', (name, field, atLimit, above) => {
+    expect(refusedPaths(withDetail(name, { [field]: atLimit }))).toBeUndefined();
+    expect(refusedPaths(withDetail(name, { [field]: above }))).toEqual([`detail.${field}`]);
+  });
+
+  it('capacity provider ARNs and event resources: the ECS name and PutEvents limits', () => {
+    const providers = (name: string) =>
+      withDetail('placement-failure', { capacityProviderArns: [arn(`capacity-provider/${name}`)] });
+    expect(refusedPaths(providers(name255))).toBeUndefined();
+    expect(refusedPaths(providers(`${name255}n`))).toEqual(['detail.capacityProviderArns[0]']);
+    const event = sample('placement-failure');
+    expect(refusedPaths({ ...event, resources: ['r'.repeat(2048)] })).toBeUndefined();
+    expect(refusedPaths({ ...event, resources: ['r'.repeat(2049)] })).toEqual(['resources[0]']);
+    expect(refusedPaths({ ...event, 'detail-type': 'd'.repeat(129) })).toEqual(['detail-type']);
+  });
+
+  it('cuts the placement failure reason, which it only reports', () => {
+    const parsed = parseCapacityEvent(
+      withDetail('placement-failure', { reason: `RESOURCE:MEMORY ${'x'.repeat(100_000)}` }),
+    );
+    expect(parsed).toMatchObject({ kind: 'placement-failure' });
+    if (parsed.kind !== 'placement-failure') return;
+    expect(parsed.reason).toMatch(/^RESOURCE:MEMORY x+…\[cut, 98992 more characters\]$/);
+  });
+});

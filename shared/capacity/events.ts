@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { BadEventError } from '../runtime/errors';
+import { AWS_LIMITS, cut, ECS_PATTERNS, limited } from '../runtime/limits';
 
 export const SCHEDULE_SOURCE = 'aws.events';
 export const SCHEDULE_DETAIL_TYPE = 'Scheduled Event';
@@ -36,34 +37,55 @@ export type CapacityEvent =
   | { kind: 'ignored'; reason: string };
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
+const bounded = (max: number, what: string) =>
+  limited(max, what).trim().min(1, 'expected a non-empty string');
+/** Compared with known values, otherwise only reported: any length, cut. */
+const reported = nonEmpty.transform((text) => cut(text));
+const ecsId = (pattern: RegExp, example: string) =>
+  z
+    .string()
+    .regex(pattern, `expected ${example} (names up to ${AWS_LIMITS.ecsName} letters, digits, "-", "_")`);
+const clusterArn = ecsId(
+  ECS_PATTERNS.clusterArn,
+  'a cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/web',
+);
+const capacityProviderName = ecsId(ECS_PATTERNS.name, 'a capacity provider name');
 
 // Unknown keys are stripped, not rejected: AWS adds event fields without notice.
 const envelope = z.object({
-  source: nonEmpty,
-  'detail-type': nonEmpty,
+  source: bounded(AWS_LIMITS.eventSource, 'source'),
+  'detail-type': bounded(AWS_LIMITS.eventDetailType, 'detail-type'),
   time: z.string().optional(),
-  resources: z.array(z.string()).optional(),
+  resources: z.array(limited(AWS_LIMITS.eventResource, 'a resource')).optional(),
   detail: z.record(z.string(), z.unknown()),
 });
 
+// Empty optional names mean "none", as before.
 const taskDetail = z.object({
-  clusterArn: nonEmpty,
-  taskArn: nonEmpty,
-  lastStatus: nonEmpty,
-  capacityProviderName: z.string().optional(),
-  containerInstanceArn: z.string().optional(),
+  clusterArn,
+  taskArn: ecsId(ECS_PATTERNS.taskArn, 'a task ARN such as arn:aws:ecs:us-east-1:123456789012:task/web/0123'),
+  lastStatus: reported,
+  capacityProviderName: z.union([z.literal(''), capacityProviderName]).optional(),
+  containerInstanceArn: z
+    .union([z.literal(''), ecsId(ECS_PATTERNS.containerInstanceArn, 'a container instance ARN')])
+    .optional(),
 });
 
 const serviceDetail = z.object({
-  eventName: nonEmpty,
-  clusterArn: nonEmpty,
-  capacityProviderArns: z.array(z.string()).optional(),
-  reason: z.string().optional(),
+  eventName: reported,
+  clusterArn,
+  capacityProviderArns: z
+    .array(ecsId(ECS_PATTERNS.capacityProviderArn, 'a capacity provider ARN'))
+    .optional(),
+  reason: z
+    .string()
+    .transform((text) => cut(text))
+    .optional(),
 });
 
 const requestDetail = z.object({
-  cluster: nonEmpty,
-  capacityProvider: z.string().optional(),
+  cluster: ecsId(ECS_PATTERNS.clusterNameOrArn, 'a cluster name or ARN'),
+  capacityProvider: z.union([z.literal(''), capacityProviderName]).optional(),
 });
 
 /** `arn:aws:ecs:...:cluster/web` or `web` -> `web`. */
