@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { BadEventError } from './errors';
+import { AWS_LIMITS, cut } from './limits';
 
 export const METRICS_NAMESPACE = 'EcsAutopilot';
 
@@ -60,8 +61,9 @@ export function instrument<Result>(
 }
 
 function eventId(event: unknown): string | undefined {
+  // Read before the event is parsed, and put on every log line: cut, whatever the event says.
   if (typeof event === 'object' && event !== null && 'id' in event && typeof event.id === 'string') {
-    return event.id;
+    return cut(event.id, AWS_LIMITS.eventId);
   }
   return undefined;
 }

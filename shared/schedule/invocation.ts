@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { BadEventError, formatPath } from '../runtime/errors';
+import { AWS_LIMITS, cut, ECS_PATTERNS, freeText, limited } from '../runtime/limits';
 import { type DueTime, normalizeDue } from './identity';
 
 /**
@@ -22,13 +23,14 @@ export const TASK_STATE_CHANGE = { source: 'aws.ecs', detailType: 'ECS Task Stat
 
 const dueTime = (field: string) =>
   z.string({ error: `${field} is required (an ISO 8601 date-time)` }).transform((value, ctx): DueTime => {
+    // The refusal quotes the value: cut, so a huge one can't swell the answer and the log.
     const due = normalizeDue(value);
     if (due) return due;
     ctx.addIssue({
       code: 'custom',
       message: value.startsWith('<aws.')
-        ? `${field} is the unreplaced placeholder ${value}: the schedule's input must be set on an EventBridge Scheduler target`
-        : `${field} must be an ISO 8601 date-time such as 2024-06-01T02:00:00Z, got ${JSON.stringify(value)}`,
+        ? `${field} is the unreplaced placeholder ${cut(value, 64)}: the schedule's input must be set on an EventBridge Scheduler target`
+        : `${field} must be an ISO 8601 date-time such as 2024-06-01T02:00:00Z, got ${JSON.stringify(cut(value, 64))}`,
     });
     return z.NEVER;
   });
@@ -36,51 +38,66 @@ const dueTime = (field: string) =>
 const schedulerInput = z.looseObject({
   job: z.unknown().refine((job) => job !== undefined && job !== null, 'job is required'),
   scheduledTime: dueTime('scheduledTime'),
-  executionId: z.string().optional(),
-  attemptNumber: z.union([z.string(), z.number()]).optional(),
-  scheduleArn: z.string().optional(),
+  // The execution id becomes the logs' correlation id.
+  executionId: limited(AWS_LIMITS.eventId, 'executionId').optional(),
+  attemptNumber: z.union([freeText(), z.number()]).optional(),
+  scheduleArn: freeText().optional(),
 });
 
 const envelope = z.looseObject({
-  id: z.string().optional(),
-  source: z.string(),
-  'detail-type': z.string(),
+  id: limited(AWS_LIMITS.eventId, 'id').optional(),
+  source: limited(AWS_LIMITS.eventSource, 'source'),
+  'detail-type': limited(AWS_LIMITS.eventDetailType, 'detail-type'),
   time: z.string().optional(),
-  resources: z.array(z.string()).optional(),
+  resources: z.array(limited(AWS_LIMITS.eventResource, 'a resource')).optional(),
   detail: z.unknown(),
 });
 
 const scheduledDetail = z.looseObject({ job: z.unknown().optional() }).nullish();
 
-const timestamp = z.union([z.string(), z.number()]).nullish();
+// Timestamps and free text are stored and alerted: cut. Identifiers are held to ECS's limits.
+const timestamp = z.union([freeText(), z.number()]).nullish();
+const text = freeText().optional();
+const ecsId = (pattern: RegExp, field: string, example: string) =>
+  z
+    .string({ error: `detail.${field} is required` })
+    .regex(pattern, `expected ${example} (names up to ${AWS_LIMITS.ecsName} letters, digits, "-", "_")`);
+
+/** ECS tag limits: keys 1-128 characters, values up to 256. */
+const TAG_KEY_MAX = 128;
+const TAG_VALUE_MAX = 256;
 
 /** The fields of an ECS Task State Change detail this function reads; the rest is kept and ignored. */
 export const TaskStateDetailSchema = z.looseObject({
-  taskArn: z.string({ error: 'detail.taskArn is required' }),
-  clusterArn: z.string({ error: 'detail.clusterArn is required' }),
-  lastStatus: z.string({ error: 'detail.lastStatus is required' }),
-  desiredStatus: z.string().optional(),
-  startedBy: z.string().optional(),
-  group: z.string().optional(),
-  taskDefinitionArn: z.string().optional(),
+  taskArn: ecsId(ECS_PATTERNS.taskArn, 'taskArn', 'a task ARN'),
+  clusterArn: ecsId(ECS_PATTERNS.clusterArn, 'clusterArn', 'a cluster ARN'),
+  lastStatus: z.string({ error: 'detail.lastStatus is required' }).transform((value) => cut(value)),
+  desiredStatus: text,
+  startedBy: limited(AWS_LIMITS.startedBy, 'startedBy').optional(),
+  group: limited(AWS_LIMITS.taskGroup, 'group').optional(),
+  taskDefinitionArn: z
+    .string()
+    .regex(ECS_PATTERNS.taskDefinitionArn, 'expected a task definition ARN ending in family:revision')
+    .optional(),
   createdAt: timestamp,
   startedAt: timestamp,
   stoppingAt: timestamp,
   stoppedAt: timestamp,
-  stopCode: z.string().optional(),
-  stoppedReason: z.string().optional(),
+  stopCode: text,
+  stoppedReason: text,
   version: z.number().optional(),
   containers: z
     .array(
       z.looseObject({
-        name: z.string().optional(),
+        name: limited(AWS_LIMITS.ecsName, 'container name').optional(),
         exitCode: z.number().nullish(),
-        reason: z.string().optional(),
-        lastStatus: z.string().optional(),
+        reason: text,
+        lastStatus: text,
       }),
     )
     .optional(),
-  // Only a fallback for recognising our tasks: entries that aren't key/value pairs are dropped, not refused.
+  // Only a fallback for recognising our tasks: entries that aren't key/value pairs within ECS's tag
+  // limits are dropped, not refused.
   tags: z
     .array(z.unknown())
     .optional()
@@ -90,7 +107,12 @@ export const TaskStateDetailSchema = z.looseObject({
           string,
           unknown
         >;
-        return typeof key === 'string' && typeof value === 'string' ? [{ key, value }] : [];
+        return typeof key === 'string' &&
+          typeof value === 'string' &&
+          key.length <= TAG_KEY_MAX &&
+          value.length <= TAG_VALUE_MAX
+          ? [{ key, value }]
+          : [];
       }),
     ),
 });

@@ -61,7 +61,10 @@ const capacityProviderItem = z.strictObject({
 const keyValue = z.strictObject({ name: nonEmpty('name'), value: z.string() });
 
 const containerOverride = z.strictObject({
-  name: nonEmpty('container name'),
+  name: nonEmpty('container name').max(
+    255,
+    'container name is longer than 255 characters, the most ECS allows',
+  ),
   command: z.array(z.string()).optional(),
   environment: z.array(keyValue).optional(),
   environmentFiles: z.array(z.strictObject({ value: nonEmpty('value'), type: z.literal('s3') })).optional(),

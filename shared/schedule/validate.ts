@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { parse as parseQuery, QuerySyntaxError } from '../ecs/query';
 import { type LaunchType, validateTaskSize } from '../ecs/task-size';
 import { type EventIssue, formatPath } from '../runtime/errors';
+import { cut } from '../runtime/limits';
 import { RESERVED_TAG_PREFIX, runTags } from './identity';
 import { type Job, JobSchema, RUN_TASK_LIMITS } from './job';
 
@@ -73,7 +74,8 @@ function zodProblems(error: z.ZodError, input: unknown): JobProblem[] {
     if (issue.code === 'unrecognized_keys') {
       return {
         path,
-        message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (check the spelling; see the job schema in the README)`,
+        // Keys are quoted in the alert: cut, so a huge one can't push it past SNS's size limit.
+        message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${cut(key, 64)}"`).join(', ')} (check the spelling; see the job schema in the README)`,
       };
     }
     if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
