@@ -7,7 +7,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeError, FuzzHarness, preview, type Run, violations } from './support/fuzz-harness';
 import { eventTime, HANDLERS, type Handler, importHandler, samplesOf } from './support/handlers';
-import { applyMutations, casesOf, extraFieldsOnly, type Mutation, sweepOf } from './support/mutations';
+import {
+  applyMutations,
+  casesOf,
+  extraFieldsOnly,
+  type Mutation,
+  oversizeSweepOf,
+  sweepOf,
+} from './support/mutations';
 
 vi.mock('../../shared/runtime/time', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../shared/runtime/time')>();
@@ -71,6 +78,17 @@ describe.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s', (_name, 
     // All of it runs; one example of each kind of violation is reported.
     const kinds = new Map<string, string>();
     for (const { sample, mutations } of sweepOf(samples)) {
+      for (const found of await check(sample, mutations)) {
+        const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
+        if (!kinds.has(kind)) kinds.set(kind, found);
+      }
+    }
+    expect([...kinds.values()]).toEqual([]);
+  });
+
+  it('every string field past each AWS length limit: refused at parse time or cut before any call', async () => {
+    const kinds = new Map<string, string>();
+    for (const { sample, mutations } of oversizeSweepOf(samples)) {
       for (const found of await check(sample, mutations)) {
         const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
         if (!kinds.has(kind)) kinds.set(kind, found);

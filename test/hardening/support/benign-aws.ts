@@ -144,12 +144,37 @@ export function sampleTaskDefinition(reference: string): TaskDefinition | undefi
 
 type Answers = Record<string, (input: never) => unknown>;
 
-/** A `send` answering each command by its class name; the fallback answers the rest (undefined: refuse). */
-function dispatch<Output>(answers: Answers, fallback: object | undefined) {
+/**
+ * Errors by which the services refuse a request's parameters (sizes, lengths, characters). ECS's
+ * ClientException is left out: the emulation also answers it for a task definition that doesn't exist.
+ */
+const PARAMETER_REFUSALS = new Set(['ValidationException', 'ValidationError', 'InvalidParameterException']);
+
+/** A request AWS refused for its parameters: what the functions must never send. */
+export interface ParameterRefusal {
+  operation: string;
+  message: string;
+}
+
+/**
+ * A `send` answering each command by its class name; the fallback answers the rest (undefined: refuse).
+ * Parameter refusals are also handed to `refused`, since a caller may catch them and carry on.
+ */
+function dispatch<Output>(
+  answers: Answers,
+  fallback: object | undefined,
+  refused: (refusal: ParameterRefusal) => void,
+) {
   return async (command: object): Promise<Output> => {
     const { constructor: type, input } = command as { constructor: { name: string }; input: unknown };
     const answer = answers[type.name] as ((input: unknown) => unknown) | undefined;
-    if (answer) return answer(input) as Output;
+    try {
+      if (answer) return (await answer(input)) as Output;
+    } catch (error) {
+      const { name, message } = error as Error;
+      if (PARAMETER_REFUSALS.has(name)) refused({ operation: type.name.replace(/Command$/, ''), message });
+      throw error;
+    }
     if (fallback === undefined) throw new Error(`memory table: ${type.name} not supported`);
     return fallback as Output;
   };
@@ -163,14 +188,16 @@ export class BenignAws {
   readonly dynamodb = mockClient(DynamoDBDocumentClient);
   readonly table = new MemoryTable();
   private runs = 0;
+  private readonly refusals: ParameterRefusal[] = [];
 
   constructor() {
+    const refused = (refusal: ParameterRefusal) => void this.refusals.push(refusal);
     // One fake per client dispatching on the command's class: sinon's per-command matchers cost ~0.2 ms
     // a call, ten times this (measured), which decides whether 10,000 cases take seconds or minutes.
-    this.ecs.send.callsFake(dispatch(this.ecsAnswers(), {}));
-    this.autoScaling.send.callsFake(dispatch(this.autoScalingAnswers(), {}));
-    this.sns.send.callsFake(dispatch(this.snsAnswers(), {}));
-    this.dynamodb.send.callsFake(dispatch(this.table.answers, undefined));
+    this.ecs.send.callsFake(dispatch(this.ecsAnswers(), {}, refused));
+    this.autoScaling.send.callsFake(dispatch(this.autoScalingAnswers(), {}, refused));
+    this.sns.send.callsFake(dispatch(this.snsAnswers(), {}, refused));
+    this.dynamodb.send.callsFake(dispatch(this.table.answers, undefined, refused));
   }
 
   /** Empty table, no calls recorded; the answers stay installed. */
@@ -178,6 +205,12 @@ export class BenignAws {
     for (const mock of [this.ecs, this.autoScaling, this.sns, this.dynamodb]) mock.resetHistory();
     this.table.reset();
     this.runs = 0;
+    this.refusals.length = 0;
+  }
+
+  /** Requests refused for their parameters since the last reset, caught by the function or not. */
+  parameterRefusals(): ParameterRefusal[] {
+    return [...this.refusals];
   }
 
   /** Removes the mocks: the real clients again. */

@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { vi } from 'vitest';
 import { AwsOperationError } from '../../../shared/aws/errors';
 import { ConfigError } from '../../../shared/runtime/errors';
-import { type AwsCall, BenignAws, isMutating } from './benign-aws';
+import { type AwsCall, BenignAws, isMutating, type ParameterRefusal } from './benign-aws';
 import { type Handler, type HandlerSpec, lambdaContext, type Refusal } from './handlers';
 import { extraFieldsOnly, type Mutation, namesDamage } from './mutations';
 
@@ -21,12 +21,22 @@ export interface Run {
   calls: AwsCall[];
   /** Every warning and error logged, as JSON text. */
   logged: string;
+  /** Requests AWS refused for their parameters (a field too long, a message too big). */
+  refusals: ParameterRefusal[];
+  /** Characters in the longest warning or error logged, as JSON. */
+  longestLog: number;
 }
 
 /** Errors a handler may throw: AWS failures with context, and configuration problems. */
 const KNOWN_ERRORS = [AwsOperationError, ConfigError];
 
 const LAMBDA_TIMEOUT_MS = 120_000;
+
+/**
+ * A log line built from a huge event field would cost CloudWatch ingestion and bury the message; the
+ * functions cut free text to about 1 KB a field, so a line this long means a field went in whole.
+ */
+const LOG_LINE_MAX = 32 * 1024;
 
 function rejectionPaths(result: unknown): string[] | undefined {
   const answer = result as { status?: unknown; error?: { issues?: { path: string }[] } } | null;
@@ -44,11 +54,21 @@ export const preview = (value: unknown) => {
   return text.length > 400 ? `${text.slice(0, 400)}… (${text.length} chars)` : text;
 };
 
+/** Characters of a log entry as JSON (errors and cycles counted by their text). */
+function safeLength(args: unknown): number {
+  try {
+    return JSON.stringify(args)?.length ?? 0;
+  } catch {
+    return String(args).length;
+  }
+}
+
 const mutating = (calls: readonly AwsCall[]) => calls.filter((call) => isMutating(call.name));
 
 export class FuzzHarness {
   readonly aws = new BenignAws();
   private readonly logged: unknown[][] = [];
+  private longestQuiet = 0;
 
   /** Records warnings and errors instead of printing them (call in beforeAll; vi.restoreAllMocks undoes). */
   captureLogs(): void {
@@ -58,12 +78,22 @@ export class FuzzHarness {
         logged.push(args);
       } as Logger['error']);
     }
+    // Lower levels are only measured: their size matters, not their wording.
+    const measure = (args: unknown[]) => {
+      this.longestQuiet = Math.max(this.longestQuiet, safeLength(args));
+    };
+    for (const level of ['info', 'debug'] as const) {
+      vi.spyOn(Logger.prototype, level).mockImplementation(function (this: Logger, ...args: unknown[]) {
+        measure(args);
+      } as Logger['info']);
+    }
   }
 
   /** One invocation at `now` on a fresh, empty account. */
   async run(spec: HandlerSpec, handler: Handler, event: unknown, now: number): Promise<Run> {
     this.aws.reset();
     this.logged.length = 0;
+    this.longestQuiet = 0;
     vi.setSystemTime(now);
     let answer: Answer;
     try {
@@ -78,7 +108,13 @@ export class FuzzHarness {
     } catch (error) {
       answer = { kind: 'threw', error };
     }
-    return { answer, calls: this.aws.calls(), logged: JSON.stringify(this.logged) };
+    return {
+      answer,
+      calls: this.aws.calls(),
+      logged: JSON.stringify(this.logged),
+      refusals: this.aws.parameterRefusals(),
+      longestLog: Math.max(this.longestQuiet, ...this.logged.map(safeLength)),
+    };
   }
 }
 
@@ -98,8 +134,13 @@ export function violations(
   outcome: Run,
   base: Run,
 ): string[] {
-  const { answer, calls, logged } = outcome;
+  const { answer, calls, logged, refusals, longestLog } = outcome;
   const found: string[] = [];
+  // Oversized input is refused at parse time or cut before the call: AWS never sees a request it refuses.
+  for (const { operation, message } of refusals) {
+    found.push(`AWS refused ${operation}: ${message.slice(0, 200)}`);
+  }
+  if (longestLog > LOG_LINE_MAX) found.push(`logged ${longestLog} characters in one entry`);
   if (answer.kind === 'threw' && !KNOWN_ERRORS.some((type) => answer.error instanceof type)) {
     found.push(`unclassified error ${describeError(answer.error)}`);
   }

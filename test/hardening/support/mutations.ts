@@ -335,3 +335,39 @@ export function namesDamage(
     return startsWith(path, issue) || startsWith(issue, path);
   });
 }
+
+/**
+ * Lengths just past the limits AWS puts on the fields events carry or requests take (36-character
+ * tokens, 64-character client tokens, 128 startedBy, 255 names and reasons, 1600 ARNs, 1024/2048-byte
+ * sort and partition keys) and huge ones (SNS's 256 KB message, DynamoDB's 400 KB item).
+ */
+export const OVERSIZE_LENGTHS = [37, 65, 129, 256, 1025, 1601, 2049, 100_000, 200_000];
+
+/**
+ * Every string field of every sample made longer than each of {@link OVERSIZE_LENGTHS}, by repeating
+ * its own last character (so an id stays id-like as long as it can) or, for a fraction, a multi-byte one.
+ */
+export function oversizeSweepOf<T extends { event: unknown }>(
+  samples: readonly T[],
+): { sample: T; mutations: Mutation[] }[] {
+  return samples.flatMap((sample) =>
+    pathsOf(sample.event)
+      .filter((path) => path.length > 0 && typeof valueAt(sample.event, path) === 'string')
+      .flatMap((path) => {
+        const text = valueAt(sample.event, path) as string;
+        return OVERSIZE_LENGTHS.flatMap((length) =>
+          [text.at(-1) || 'x', 'é'].map((unit) => ({
+            sample,
+            mutations: [
+              {
+                kind: 'tweak',
+                path,
+                how: 'suffix',
+                text: unit.repeat(Math.max(1, length - text.length)),
+              },
+            ] satisfies Mutation[],
+          })),
+        );
+      }),
+  );
+}
