@@ -90,3 +90,80 @@ describe('parseInvocation', () => {
     });
   });
 });
+
+describe('size limits', () => {
+  const name255 = 'n'.repeat(255);
+  const arn = (resource: string) => `arn:aws:ecs:us-east-1:123456789012:${resource}`;
+  const stopped = sample('task-stopped-failed.json') as { detail: Record<string, unknown> };
+  const withDetail = (fields: Record<string, unknown>) => ({
+    ...stopped,
+    detail: { ...stopped.detail, ...fields },
+  });
+  const refusedPaths = (event: unknown) => {
+    try {
+      parseInvocation(event);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof BadEventError)) throw error;
+      return error.issues.map((issue) => issue.path);
+    }
+  };
+
+  it.each([
+    ['taskArn', arn(`task/${name255}/${name255}`), arn(`task/web/${name255}n`)],
+    ['clusterArn', arn(`cluster/${name255}`), arn(`cluster/${name255}n`)],
+    ['taskDefinitionArn', arn(`task-definition/${name255}:7`), arn(`task-definition/${name255}n:7`)],
+    ['startedBy', 's'.repeat(128), 's'.repeat(129)],
+    ['group', `family:${name255}`, `service:${name255}n`],
+  ])('detail.%s: accepted at the limit, refused just above it by name', (field, atLimit, above) => {
+    expect(refusedPaths(withDetail({ [field]: atLimit }))).toBeUndefined();
+    expect(refusedPaths(withDetail({ [field]: above }))).toEqual([`detail.${field}`]);
+  });
+
+  it('container names: 255 characters accepted, more refused by index', () => {
+    const named = (name: string) => withDetail({ containers: [{ name, exitCode: 1 }] });
+    expect(refusedPaths(named(name255))).toBeUndefined();
+    expect(refusedPaths(named(`${name255}n`))).toEqual(['detail.containers[0].name']);
+  });
+
+  it('event id and Scheduler execution id: 128 characters accepted, more refused by name', () => {
+    expect(refusedPaths({ ...stopped, id: 'i'.repeat(128) })).toBeUndefined();
+    expect(refusedPaths({ ...stopped, id: 'i'.repeat(129) })).toEqual(['id']);
+    const scheduler = sample('scheduler-invocation.json');
+    expect(refusedPaths({ ...scheduler, executionId: 'e'.repeat(128) })).toBeUndefined();
+    expect(refusedPaths({ ...scheduler, executionId: 'e'.repeat(129) })).toEqual(['executionId']);
+    expect(refusedPaths({ ...stopped, source: 's'.repeat(257) })).toEqual(['source']);
+    expect(refusedPaths({ ...stopped, 'detail-type': 'd'.repeat(129) })).toEqual(['detail-type']);
+  });
+
+  it('cuts free text (reasons, stop codes, timestamps) and drops tags past ECS tag limits', () => {
+    const reason = `Essential container in task exited ${'x'.repeat(100_000)}`;
+    const parsed = parseInvocation(
+      withDetail({
+        stoppedReason: reason,
+        stopCode: 'c'.repeat(100_000),
+        stoppedAt: 't'.repeat(100_000),
+        containers: [{ name: 'report', exitCode: 1, reason }],
+        tags: [
+          { key: 'ecs-autopilot:job', value: 'v'.repeat(257) },
+          { key: 'team', value: 'v'.repeat(256) },
+        ],
+      }),
+    );
+    if (parsed.kind !== 'task-state') throw new Error('expected a task state change');
+    const { detail } = parsed;
+    expect(detail.stoppedReason).toBe(
+      `${reason.slice(0, 1024)}…[cut, ${reason.length - 1024} more characters]`,
+    );
+    expect(detail.containers?.[0]?.reason).toBe(detail.stoppedReason);
+    expect(detail.stopCode?.length).toBeLessThan(1100);
+    expect(String(detail.stoppedAt).length).toBeLessThan(1100);
+    expect(detail.tags).toEqual([{ key: 'team', value: 'v'.repeat(256) }]);
+  });
+
+  it('quotes at most a little of a bad due time', () => {
+    const issues = rejection({ ...sample('scheduler-invocation.json'), scheduledTime: 'x'.repeat(100_000) });
+    expect(issues.map((issue) => issue.path)).toEqual(['scheduledTime']);
+    expect(issues[0]?.message.length).toBeLessThan(300);
+  });
+});

@@ -297,3 +297,21 @@ describe('helpers', () => {
     expect(familyOf('arn:aws:ecs:us-east-1:123456789012:task-definition/report:7')).toBe('report');
   });
 });
+
+describe('size limits in a job', () => {
+  const base = { name: 'nightly-report', taskDefinition: 'report:7' };
+  const withContainer = (name: string) => ({ ...base, overrides: { containerOverrides: [{ name }] } });
+
+  it('a container override name: 255 characters parse, more are refused by path', () => {
+    expect(parseJob(withContainer('c'.repeat(255))).ok).toBe(true);
+    expect(problemsOf(withContainer('c'.repeat(256))).map((problem) => problem.path)).toEqual([
+      'overrides.containerOverrides[0].name',
+    ]);
+  });
+
+  it('quotes at most 64 characters of an unknown field name', () => {
+    const [problem] = problemsOf({ ...base, ['k'.repeat(100_000)]: 1 });
+    expect(problem?.message).toContain(`"${'k'.repeat(64)}…[cut, 99936 more characters]"`);
+    expect(problem?.message.length).toBeLessThan(300);
+  });
+});
