@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { publishAlert, SNS_SUBJECT_MAX, toSubject } from './sns';
+import { alertMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX, toSubject } from './sns';
 
 describe('toSubject', () => {
   it('always yields a valid SNS subject', () => {
@@ -36,4 +36,29 @@ it('publishes text for people and JSON for machines', async () => {
   expect(message.default).toBe('hello');
   expect(message.email).toBe('hello');
   expect(JSON.parse(message.sqs)).toEqual({ a: 1 });
+});
+
+describe('alertMessage', () => {
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  it('sends an alert that fits as it is', () => {
+    const alert = { subject: 's', text: 'line\n'.repeat(1000), data: { reason: 'r'.repeat(10_000) } };
+    const message = JSON.parse(alertMessage(alert));
+    expect(message.default).toBe(alert.text);
+    expect(JSON.parse(message.lambda)).toEqual(alert.data);
+  });
+
+  it('cuts an alert past 256 KiB until it fits, with a visible marker', () => {
+    const huge = '\u0000é'.repeat(60_000);
+    const alert = {
+      subject: 's',
+      text: `Why: ${huge}\nsecond line`,
+      data: { reason: huge, containers: [{ reason: huge }, { reason: huge }] },
+    };
+    const text = alertMessage(alert);
+    expect(bytes(text)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    const message = JSON.parse(text);
+    expect(message.default).toMatch(/^Why: .*…\[cut, \d+ more characters\]\nsecond line$/s);
+    expect(JSON.parse(message.sqs).containers[1].reason).toMatch(/…\[cut, \d+ more characters\]$/);
+  });
 });

@@ -1,4 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { cut } from '../runtime/limits';
 import { clientConfig } from './client-config';
 import { call } from './errors';
 
@@ -6,6 +7,8 @@ import { call } from './errors';
 export const sns = new SNSClient(clientConfig);
 
 export const SNS_SUBJECT_MAX = 100;
+/** SNS refuses a message over 256 KiB in UTF-8 (the JSON structure included). */
+export const SNS_MESSAGE_MAX_BYTES = 262_144;
 
 export interface Alert {
   /** One line; cut to SNS's 100-character limit. */
@@ -27,23 +30,50 @@ export function toSubject(subject: string): string {
     : `${clean.slice(0, SNS_SUBJECT_MAX - 1)}…`.replace('…', '~');
 }
 
-/** Publishes one alert, the text for people and JSON for machine protocols. Returns the message id. */
+function messageOf(text: string, data: unknown): string {
+  const json = JSON.stringify(data);
+  return JSON.stringify({ default: text, email: text, sqs: json, lambda: json, http: json, https: json });
+}
+
+/** Every string in a JSON value cut to `max` characters. */
+function cutStrings(value: unknown, max: number): unknown {
+  if (typeof value === 'string') return cut(value, max);
+  if (Array.isArray(value)) return value.map((item) => cutStrings(item, max));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cutStrings(item, max)]));
+  }
+  return value;
+}
+
+/**
+ * The Publish message for an alert: text for people, JSON for machine protocols. Event text is cut
+ * where it is parsed, so this is the last guard: an alert that would still pass SNS's size limit has its
+ * lines and strings cut shorter and shorter until it fits, rather than being refused and lost.
+ */
+export function alertMessage(alert: Alert): string {
+  const fits = (message: string) => Buffer.byteLength(message, 'utf8') <= SNS_MESSAGE_MAX_BYTES;
+  const whole = messageOf(alert.text, alert.data);
+  if (fits(whole)) return whole;
+  for (const max of [4096, 1024, 256, 64]) {
+    const text = alert.text
+      .split('\n')
+      .map((line) => cut(line, max))
+      .join('\n');
+    const message = messageOf(cut(text, max * 16), cutStrings(alert.data, max));
+    if (fits(message)) return message;
+  }
+  return messageOf(cut(alert.text, 4096), { truncated: true, text: cut(alert.text, 4096) });
+}
+
+/** Publishes one alert. Returns the message id. */
 export async function publishAlert(topicArn: string, alert: Alert): Promise<string | undefined> {
-  const json = JSON.stringify(alert.data);
   const { MessageId } = await call('sns:Publish', topicArn, () =>
     sns.send(
       new PublishCommand({
         TopicArn: topicArn,
         Subject: toSubject(alert.subject),
         MessageStructure: 'json',
-        Message: JSON.stringify({
-          default: alert.text,
-          email: alert.text,
-          sqs: json,
-          lambda: json,
-          http: json,
-          https: json,
-        }),
+        Message: alertMessage(alert),
       }),
     ),
   );
