@@ -126,6 +126,14 @@ describe('size limits', () => {
     expect(refusedPaths(named(`${name255}n`))).toEqual(['detail.containers[0].name']);
   });
 
+  it('container images: any length, cut; anything but a string refused by path', () => {
+    const imaged = (image: unknown) => withDetail({ containers: [{ name: 'report', exitCode: 1, image }] });
+    expect(refusedPaths(imaged(-6.2e64))).toEqual(['detail.containers[0].image']);
+    const parsed = parseInvocation(imaged(`registry.example.com/${'r'.repeat(5000)}`));
+    if (parsed.kind !== 'task-state') throw new Error('expected a task state change');
+    expect(parsed.detail.containers?.[0]?.image).toMatch(/…\[cut, 3997 more characters\]$/);
+  });
+
   it('event id and Scheduler execution id: 128 characters accepted, more refused by name', () => {
     expect(refusedPaths({ ...stopped, id: 'i'.repeat(128) })).toBeUndefined();
     expect(refusedPaths({ ...stopped, id: 'i'.repeat(129) })).toEqual(['id']);

@@ -90,6 +90,8 @@ export const TaskStateDetailSchema = z.looseObject({
     .array(
       z.looseObject({
         name: limited(AWS_LIMITS.ecsName, 'container name').optional(),
+        // Read by the failed-start classifier (registry of the image): a string, cut.
+        image: text,
         exitCode: z.number().nullish(),
         reason: text,
         lastStatus: text,
