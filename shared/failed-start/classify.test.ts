@@ -234,7 +234,14 @@ describe('classify: properties', () => {
       fc.property(signals, (input) => {
         const result = classify(input);
         expect(CATEGORIES).toContain(result.category);
-        expect(result.summary).not.toMatch(/\{\w+\|/);
+        // Every placeholder is filled: what looks like one can only be quoted from the task's own text.
+        const given = [
+          input.stoppedReason,
+          ...(input.containers ?? []).flatMap((c) => [c.name, c.image, c.reason]),
+        ]
+          .filter((text) => text !== undefined)
+          .join('\n');
+        for (const left of result.summary.match(/\{\w+\|/g) ?? []) expect(given).toContain(left);
       }),
     );
   });
@@ -259,6 +266,16 @@ describe('render', () => {
     expect(render('read {secret|from {store|the store}}.', { store: 'SSM' })).toBe('read from SSM.');
     expect(render('read {secret|from {store|the store}}.', { secret: 'x' })).toBe('read x.');
     expect(render('deployment {deployment|} (scale-in {d|})', {})).toBe('deployment (scale-in)');
+  });
+
+  it('quotes a fact that looks like a placeholder instead of filling it', () => {
+    const facts = {
+      image: '{secret|x}',
+      secret: 'arn:aws:secretsmanager:us-east-1:1:secret:db',
+      name: '$& $1',
+    };
+    expect(render('pull {image|the image}.', facts)).toBe('pull {secret|x}.');
+    expect(render('container {name|}', facts)).toBe('container $& $1');
   });
 
   it('every template renders with no facts at all', () => {

@@ -176,15 +176,24 @@ function derivedFacts(facts: Facts, evidence: readonly Evidence[]): Facts {
   return derived;
 }
 
+// Braces inside a fact (event text) stand in for themselves while placeholders are filled, so a message
+// holding "{image|...}" is quoted, never read as a placeholder.
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const inert = (value: string) => value.replaceAll('{', OPEN).replaceAll('}', CLOSE);
+
 /** Fills `{fact|fallback}` placeholders, innermost first, so fallbacks may hold placeholders. */
 export function render(template: string, facts: Facts): string {
   const placeholder = /\{(\w+)\|([^{}]*)\}/;
   let text = template;
   for (let match = placeholder.exec(text); match; match = placeholder.exec(text)) {
     const [whole, name = '', fallback = ''] = match;
-    text = text.replace(whole, facts[name] ?? fallback);
+    const fact = facts[name];
+    text = text.replace(whole, () => (fact === undefined ? fallback : inert(fact)));
   }
   return text
+    .replaceAll(OPEN, '{')
+    .replaceAll(CLOSE, '}')
     .replace(/ {2,}/g, ' ')
     .replace(/ ([.,:;)])/g, '$1')
     .replace(/\( ?\)/g, '')
