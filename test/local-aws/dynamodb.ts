@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -65,11 +66,24 @@ export async function startDynamo(): Promise<LocalDynamo> {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+      // Likewise a new table turns ACTIVE on a timer; a DeleteTable before then is refused.
+      for (let attempt = 0; attempt < 400; attempt++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       ttl.set(name, 'ttl');
     },
     async reset() {
       const { TableNames = [] } = await client.send(new ListTablesCommand({}));
       for (const name of TableNames) await client.send(new DeleteTableCommand({ TableName: name }));
+      // dynalite drops a table on a timer even with deleteTableMs 0: on a busy machine a CreateTable
+      // right after would find it still DELETING (ResourceInUseException). Wait until it is gone.
+      for (let attempt = 0; attempt < 400; attempt++) {
+        const left = await client.send(new ListTablesCommand({}));
+        if ((left.TableNames ?? []).length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       ttl.clear();
     },
     async close() {
