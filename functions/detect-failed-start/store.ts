@@ -1,7 +1,6 @@
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { chunk } from '../../shared/aws/batch';
-import { dynamodb } from '../../shared/aws/dynamodb';
+import { batchGetItems, dynamodb } from '../../shared/aws/dynamodb';
 import { AwsOperationError, call, kindOf } from '../../shared/aws/errors';
 import {
   type CountOutcome,
@@ -53,28 +52,14 @@ function itemOfConditionFailure<T>(error: unknown): T | undefined {
   return item ? (unmarshall(item) as T) : undefined;
 }
 
-const BATCH_GET_LIMIT = 100;
-
-/** The markers of these tasks (consistent reads, 100 keys a call; unprocessed keys asked for again). */
+/** The markers of these tasks (consistent reads, 100 keys a call). */
 export async function readMarkers(table: string, taskArns: readonly string[]): Promise<Map<string, Marker>> {
+  const items = await batchGetItems<Marker & { taskArn?: string }>(
+    table,
+    [...new Set(taskArns)].map((arn) => ({ ...markerKey(arn) })),
+  );
   const found = new Map<string, Marker>();
-  for (const arns of chunk([...new Set(taskArns)], BATCH_GET_LIMIT)) {
-    let keys: Record<string, unknown>[] = arns.map((arn) => ({ ...markerKey(arn) }));
-    for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
-      const request = keys;
-      const output = await call('dynamodb:BatchGetItem', table, () =>
-        dynamodb.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } }),
-        ),
-      );
-      for (const item of output.Responses?.[table] ?? []) {
-        const marker = item as Marker & { taskArn?: string };
-        if (marker.taskArn) found.set(marker.taskArn, marker);
-      }
-      keys = output.UnprocessedKeys?.[table]?.Keys ?? [];
-    }
-    if (keys.length > 0) throw new Error(`BatchGetItem left ${keys.length} key(s) unprocessed on ${table}`);
-  }
+  for (const marker of items) if (marker.taskArn) found.set(marker.taskArn, marker);
   return found;
 }
 

@@ -1,7 +1,6 @@
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrainRecord } from '../drain/record';
-import { chunk } from './batch';
-import { dynamodb } from './dynamodb';
+import { batchGetItems, dynamodb } from './dynamodb';
 import { call, kindOf } from './errors';
 
 /**
@@ -9,7 +8,6 @@ import { call, kindOf } from './errors';
  * make concurrent invocations agree on one start time, one lease holder and one completion.
  */
 const SK = 'drain';
-const BATCH_GET_LIMIT = 100;
 /** Kept well past Auto Scaling's 48 h action limit, then DynamoDB's TTL removes it. */
 const OPEN_TTL_SECONDS = 7 * 24 * 3600;
 const DONE_TTL_SECONDS = 3 * 24 * 3600;
@@ -52,28 +50,16 @@ export async function getDrain(table: string, instanceId: string): Promise<Drain
   return fromItem(Item);
 }
 
-/** The drains recorded for these instances, 100 keys a call; unprocessed keys are asked for again. */
+/** The drains recorded for these instances (consistent reads, 100 keys a call). */
 export async function getDrains(
   table: string,
   instanceIds: readonly string[],
 ): Promise<Map<string, DrainRecord>> {
+  const items = await batchGetItems(table, [...new Set(instanceIds)].map(drainKey));
   const found = new Map<string, DrainRecord>();
-  for (const ids of chunk([...new Set(instanceIds)], BATCH_GET_LIMIT)) {
-    let keys: Record<string, unknown>[] = ids.map(drainKey);
-    for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
-      const request = keys;
-      const output = await call('dynamodb:BatchGetItem', table, () =>
-        dynamodb.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } }),
-        ),
-      );
-      for (const item of output.Responses?.[table] ?? []) {
-        const record = fromItem(item);
-        if (record) found.set(record.instanceId, record);
-      }
-      keys = output.UnprocessedKeys?.[table]?.Keys ?? [];
-    }
-    if (keys.length > 0) throw new Error(`BatchGetItem left ${keys.length} key(s) unprocessed on ${table}`);
+  for (const item of items) {
+    const record = fromItem(item);
+    if (record) found.set(record.instanceId, record);
   }
   return found;
 }
