@@ -14,7 +14,13 @@ import { dueFromMs } from '../shared/schedule/identity';
 import { seedUnpullableService } from '../test/hardening/support/scenarios';
 import { matchesPattern } from '../test/infra/event-pattern';
 import { followWorldClock } from '../test/local-aws/clock';
-import { type CallRecord, type LocalAws, SAMPLE, startLocalAws } from '../test/local-aws/index';
+import {
+  type CallRecord,
+  type LocalAws,
+  SAMPLE,
+  scheduledEvent,
+  startLocalAws,
+} from '../test/local-aws/index';
 import { lambdaContext } from '../test/local-aws/lambda';
 
 export interface ApiCallRow {
@@ -68,17 +74,7 @@ const JOB = (
   }
 ).job;
 
-const tick = (aws: LocalAws, rule: string) => ({
-  version: '0',
-  id: `tick-${aws.world.now()}`,
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: SAMPLE.account,
-  time: new Date(aws.world.now()).toISOString(),
-  region: SAMPLE.region,
-  resources: [`arn:aws:events:${SAMPLE.region}:${SAMPLE.account}:rule/${rule}`],
-  detail: {},
-});
+const tick = (aws: LocalAws, rule: string) => scheduledEvent(rule, aws.world.now());
 
 async function measure(aws: LocalAws, fn: string, handler: Handler, event: unknown): Promise<CallRecord[]> {
   aws.calls.clear();

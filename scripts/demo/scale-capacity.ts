@@ -4,7 +4,7 @@
 // the terminate hook, so drain-instance would drain them) once idle for SCALE_IN_AFTER_SECONDS.
 import { placementFailurePattern } from '../../functions/scale-capacity/rules';
 import { matchesPattern } from '../../test/infra/event-pattern';
-import { SAMPLE } from '../../test/local-aws/index';
+import { SAMPLE, scheduledEvent } from '../../test/local-aws/index';
 import type { DemoScenario } from './types';
 
 interface Summary {
@@ -19,17 +19,7 @@ interface Summary {
   }[];
 }
 
-const tick = (now: number) => ({
-  version: '0',
-  id: `tick-${now}`,
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: SAMPLE.account,
-  time: new Date(now).toISOString(),
-  region: SAMPLE.region,
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/ecs-autopilot-scale-capacity-tick'],
-  detail: {},
-});
+const tick = (now: number) => scheduledEvent('ecs-autopilot-scale-capacity-tick', now);
 
 export const scenario: DemoScenario = {
   title: 'A burst of service tasks answered by exactly enough instances, then idle ones removed',

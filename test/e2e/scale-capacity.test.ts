@@ -4,7 +4,7 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CapacitySummary } from '../../functions/scale-capacity/reconcile';
-import { type LocalAws, SAMPLE, startLocalAws } from '../local-aws/index';
+import { type LocalAws, SAMPLE, scheduledEvent, startLocalAws } from '../local-aws/index';
 import { lambdaContext } from '../local-aws/lambda';
 import { useLocalAwsEnv, useWorldClock } from '../local-aws/vitest';
 
@@ -24,17 +24,7 @@ const API = { cpu: 512, memoryMiB: 1024 };
 /** A new m5.large: 2048 CPU units, 7680 MiB, less the log-router daemon. */
 const NEW_INSTANCE = { cpu: 2048 - 128, memoryMiB: 7680 - 256 };
 
-const tick = () => ({
-  version: '0',
-  id: `tick-${aws.world.now()}`,
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: SAMPLE.account,
-  time: new Date(aws.world.now()).toISOString(),
-  region: SAMPLE.region,
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/ecs-autopilot-scale-capacity-tick'],
-  detail: {},
-});
+const tick = () => scheduledEvent('ecs-autopilot-scale-capacity-tick', aws.world.now());
 
 let aws: LocalAws;
 let handler: Handler;

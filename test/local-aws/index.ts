@@ -15,7 +15,7 @@ export { CallLog } from './calls';
 export type { FaultConfig } from './faults';
 export { FaultInjector } from './faults';
 export { AwsApiError } from './model/errors';
-export { SAMPLE, sampleWorld, seedSample } from './model/sample';
+export { SAMPLE, sampleWorld, scheduledEvent, seedSample } from './model/sample';
 export type * from './model/types';
 export type {
   LaunchResult,

@@ -14,7 +14,7 @@ import { placementFailurePattern, provisioningTaskPattern } from '../../../funct
 import { dueFromMs } from '../../../shared/schedule/identity';
 import { matchesPattern } from '../../infra/event-pattern';
 import { localClients } from '../../local-aws/clients';
-import { type LocalAws, SAMPLE } from '../../local-aws/index';
+import { type LocalAws, SAMPLE, scheduledEvent } from '../../local-aws/index';
 
 export interface ScenarioIo {
   /** Hands one moment's events to the function, as the delivery mode under test does. */
@@ -51,17 +51,7 @@ const EVENTS = join(import.meta.dirname, '../../../events');
 const sample = (fn: string, file: string) =>
   JSON.parse(readFileSync(join(EVENTS, fn, file), 'utf8')) as Record<string, unknown>;
 
-const scheduledEvent = (aws: LocalAws, rule: string) => ({
-  version: '0',
-  id: `tick-${aws.world.now()}`,
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: SAMPLE.account,
-  time: new Date(aws.world.now()).toISOString(),
-  region: SAMPLE.region,
-  resources: [`arn:aws:events:${SAMPLE.region}:${SAMPLE.account}:rule/${rule}`],
-  detail: {},
-});
+const tickOf = (aws: LocalAws, rule: string) => scheduledEvent(rule, aws.world.now());
 
 /** The state table's items under a key prefix, without the attributes that record when or by whom. */
 async function items(aws: LocalAws, prefix: string, keep: readonly string[]) {
@@ -105,7 +95,7 @@ const drainInstance: Scenario = {
     if (events.length !== 2) throw new Error(`expected 2 lifecycle events, got ${events.length}`);
     await deliver(events, { timeoutMs: 300_000 });
   },
-  tick: (aws) => scheduledEvent(aws, 'ecs-autopilot-drain-reconcile'),
+  tick: (aws) => tickOf(aws, 'ecs-autopilot-drain-reconcile'),
   tickEveryMs: 60_000,
   settlePasses: 10,
   async fingerprint(aws) {
@@ -221,7 +211,7 @@ const detectFailedStart: Scenario = {
     }
     world.setServiceDesiredCount(SAMPLE.cluster, 'checkout', 0);
   },
-  tick: (aws) => scheduledEvent(aws, 'ecs-autopilot-detect-failed-start-reconcile'),
+  tick: (aws) => tickOf(aws, 'ecs-autopilot-detect-failed-start-reconcile'),
   tickEveryMs: 5 * 60_000,
   settlePasses: 1,
   async fingerprint(aws) {
@@ -270,7 +260,7 @@ const scaleCapacity: Scenario = {
     await deliver(found);
     await wait(120_000);
   },
-  tick: (aws) => scheduledEvent(aws, 'ecs-autopilot-scale-capacity-tick'),
+  tick: (aws) => tickOf(aws, 'ecs-autopilot-scale-capacity-tick'),
   tickEveryMs: 60_000,
   settlePasses: 4,
   async fingerprint(aws) {

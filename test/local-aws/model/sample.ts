@@ -183,3 +183,18 @@ export function seedSample(world: World): void {
     capacityProviderStrategy: strategy,
   });
 }
+
+/** The event an EventBridge schedule rule of the sample account delivers at `at` (epoch ms). */
+export function scheduledEvent(rule: string, at: number) {
+  return {
+    version: '0',
+    id: `tick-${at}`,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: SAMPLE.account,
+    time: new Date(at).toISOString(),
+    region: SAMPLE.region,
+    resources: [`arn:aws:events:${SAMPLE.region}:${SAMPLE.account}:rule/${rule}`],
+    detail: {},
+  };
+}
