@@ -74,6 +74,8 @@ export interface PackingFigures {
 export interface ManagedFigures {
   /** Seconds from launch to registration, the same for both. */
   bootSeconds: number;
+  /** scale-capacity's SCALE_IN_AFTER_SECONDS in this run. */
+  scaleInAfterSeconds: number;
   traces: { trace: string; autopilot: SimulationResult; managed: SimulationResult }[];
   pendingRatio: number;
   idleRatio: number;
@@ -85,6 +87,11 @@ export interface CapacityFigures {
   packing: PackingFigures[];
   /** The comparison at boot times from 30 s (a warm pool) to 120 s (a heavy AMI): boot time bounds both. */
   managed: ManagedFigures[];
+  /**
+   * At a 90 s boot, scale-capacity's scale-in delay swept: what keeping idle instances longer buys in
+   * pending time and costs in idle time (managed scaling unchanged).
+   */
+  tradeOff: ManagedFigures[];
 }
 
 const median = (values: number[]) => {
@@ -201,7 +208,7 @@ export async function benchPacking(
   };
 }
 
-export function benchManaged(bootSeconds = 90): ManagedFigures {
+export function benchManaged(bootSeconds = 90, scaleInAfterSeconds = 300): ManagedFigures {
   const type = SAMPLE_INSTANCE_TYPES['m5.xlarge'] as (typeof SAMPLE_INSTANCE_TYPES)[string];
   const options = { type, bootSeconds, stepSeconds: 5, min: 0, max: 500, initial: 0 };
   const traces = sampleTraces(1).map((trace) => ({
@@ -210,7 +217,7 @@ export function benchManaged(bootSeconds = 90): ManagedFigures {
       trace,
       autopilotController(type, {
         reactionSeconds: 5,
-        scaleInAfterSeconds: 300,
+        scaleInAfterSeconds,
         min: 0,
         max: 500,
         bootTimeoutSeconds: 600,
@@ -234,6 +241,7 @@ export function benchManaged(bootSeconds = 90): ManagedFigures {
     total(pick, 'autopilot') / Math.max(1, total(pick, 'managed'));
   return {
     bootSeconds,
+    scaleInAfterSeconds,
     traces,
     pendingRatio: ratio((result) => result.pendingTaskSeconds),
     idleRatio: ratio((result) => result.idleInstanceSeconds),
@@ -252,11 +260,12 @@ export async function benchCapacity(options: { workloads?: number } = {}): Promi
     // Boot time (launch to registration) is a floor both controllers pay: 30 s is a warm pool or a lean
     // AMI, 60-90 s a plain ECS-optimized AMI with some user data, 120 s a heavy one.
     managed: [30, 45, 60, 90, 120].map((boot) => benchManaged(boot)),
+    tradeOff: [120, 300, 600, 900, 1200].map((after) => benchManaged(90, after)),
   };
 }
 
 export function printCapacity(figures: CapacityFigures): void {
-  const { decision, packing, managed } = figures;
+  const { decision, packing, managed, tradeOff } = figures;
   const fixed = (value: number, digits = 3) => value.toFixed(digits);
   console.log('scale-capacity planner');
   console.log(
@@ -301,6 +310,12 @@ export function printCapacity(figures: CapacityFigures): void {
       `    ratios: pending ${fixed(comparison.pendingRatio)} (target <= 0.3), idle ${fixed(comparison.idleRatio)} (target <= 0.5), instance-seconds ${fixed(comparison.instanceSecondsRatio)}`,
     );
   }
+  console.log('  90 s boot, scale-capacity scale-in delay swept (pending buys idle):');
+  for (const row of tradeOff)
+    console.log(
+      `    SCALE_IN_AFTER_SECONDS ${String(row.scaleInAfterSeconds).padStart(4)}: pending ${fixed(row.pendingRatio)}, idle ${fixed(row.idleRatio)}` +
+        `   per trace pending ${row.traces.map((trace) => fixed(trace.autopilot.pendingTaskSeconds / Math.max(1, trace.managed.pendingTaskSeconds), 2)).join(' / ')}`,
+    );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -105,8 +105,29 @@ interface Capacity {
     baselineMeanRatio: number;
     baselineWorstRatio: number;
   }[];
-  managed: { bootSeconds: number; pendingRatio: number; idleRatio: number; instanceSecondsRatio: number }[];
+  managed: ManagedRow[];
+  tradeOff: ManagedRow[];
 }
+
+interface ManagedRow {
+  bootSeconds: number;
+  scaleInAfterSeconds: number;
+  pendingRatio: number;
+  idleRatio: number;
+  instanceSecondsRatio: number;
+  traces: {
+    trace: string;
+    autopilot: { pendingTaskSeconds: number };
+    managed: { pendingTaskSeconds: number };
+  }[];
+}
+
+const tracePending = (row: ManagedRow) =>
+  row.traces
+    .map((trace) =>
+      fixed(trace.autopilot.pendingTaskSeconds / Math.max(1, trace.managed.pendingTaskSeconds), 2),
+    )
+    .join(' / ');
 
 function capacitySection(figures: Capacity): string[] {
   const { decision } = figures;
@@ -131,14 +152,35 @@ function capacitySection(figures: Capacity): string[] {
     'scale-capacity ÷ managed scaling; targets: pending ≤ 0.3, idle ≤ 0.5. Both controllers wait for the same',
     'boot (launch to registration), which bounds how far pending time can fall below managed scaling’s.',
     '',
-    '| vs a model of ECS managed scaling, same demand | pending task-seconds | idle instance-seconds | instance-seconds |',
-    '|---|---:|---:|---:|',
+    `| vs a model of ECS managed scaling, same demand | pending task-seconds | idle instance-seconds | instance-seconds | pending per trace (${traceNames(figures)}) |`,
+    '|---|---:|---:|---:|---|',
     ...figures.managed.map(
       (row) =>
-        `| ${row.bootSeconds} s boot | ${fixed(row.pendingRatio, 3)} | ${fixed(row.idleRatio, 3)} | ${fixed(row.instanceSecondsRatio, 3)} |`,
+        `| ${row.bootSeconds} s boot | ${fixed(row.pendingRatio, 3)} | ${fixed(row.idleRatio, 3)} | ${fixed(row.instanceSecondsRatio, 3)} | ${tracePending(row)} |`,
+    ),
+    '',
+    `At a 90 s boot, a longer scale-in delay buys pending time only with idle time: ${meetingBoth(figures.tradeOff)}.`,
+    'A single burst on a cluster without room (the deployments trace) stays near (decision + boot) ÷ (alarm +',
+    'boot) whatever the delay, since both controllers then wait for the same boot.',
+    '',
+    '| 90 s boot, SCALE_IN_AFTER_SECONDS | pending task-seconds | idle instance-seconds | pending per trace |',
+    '|---:|---:|---:|---|',
+    ...figures.tradeOff.map(
+      (row) =>
+        `| ${row.scaleInAfterSeconds} | ${fixed(row.pendingRatio, 3)} | ${fixed(row.idleRatio, 3)} | ${tracePending(row)} |`,
     ),
   ];
 }
+
+const meetingBoth = (rows: ManagedRow[]) => {
+  const both = rows.filter((row) => row.pendingRatio <= 0.3 && row.idleRatio <= 0.5);
+  return both.length === 0
+    ? 'no delay meets both targets'
+    : `${both.map((row) => `${row.scaleInAfterSeconds} s`).join(', ')} meet${both.length === 1 ? 's' : ''} both targets`;
+};
+
+const traceNames = (figures: Capacity) =>
+  (figures.managed[0]?.traces ?? []).map((trace) => trace.trace).join(' / ');
 
 /** Replaces the section between the markers, or appends it under "Measured figures" when missing. */
 export function withSection(readme: string, section: string): string {
