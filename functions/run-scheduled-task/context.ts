@@ -20,6 +20,8 @@ export interface ScheduleContext {
 
 /** Alerts about one run (missed, failed) are sent once; the marker outlives any redelivery. */
 export const RUN_ALERT_MARKER_SECONDS = 7 * 86_400;
+/** A silence alert is sent once per silence: its marker outlives the 90 days a silent job stays registered. */
+export const SILENCE_ALERT_MARKER_SECONDS = 91 * 86_400;
 
 export const METRIC = {
   started: 'RunsStarted',
@@ -33,6 +35,7 @@ export const METRIC = {
   capacityRequests: 'CapacityRequests',
   deadlineStops: 'DeadlineStops',
   replaced: 'RunsReplaced',
+  silentSchedules: 'SilentSchedules',
 } as const;
 
 /** Emits a metric for the whole function and, with a `job` dimension, for the one job (alarms per job). */

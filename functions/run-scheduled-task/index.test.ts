@@ -682,6 +682,92 @@ describe('the periodic pass', () => {
   });
 });
 
+describe('a schedule gone silent (expectEverySeconds)', () => {
+  const HOUR_MS = 3_600_000;
+  // One hour expected between due times, plus the default starting deadline (900 s).
+  const ALLOWED_MS = HOUR_MS + 900_000;
+  const FIRST_SEEN = DUE_MS + 5_000;
+  const tick = (handler: Handler) => handler(fixture('reconcile-tick.json'), lambdaContext());
+  const silenceAlerts = () => publications().filter((alert) => alert.data.type === 'SilentSchedule');
+
+  async function firstRunDone(handler: Handler) {
+    await handler(invocation({ expectEverySeconds: 3600 }), lambdaContext());
+    const task = [...ecs.tasks.keys()][0] as string;
+    await handler(ecs.stopped(task, 0), lambdaContext());
+  }
+
+  it('alerts once when no due time arrives for the expected gap plus the starting deadline', async () => {
+    const handler = await loadHandler();
+    await firstRunDone(handler);
+    vi.setSystemTime(FIRST_SEEN + ALLOWED_MS);
+    expect(await tick(handler)).toMatchObject({ silentSchedules: [] });
+    vi.setSystemTime(FIRST_SEEN + ALLOWED_MS + 60_000);
+    expect(await tick(handler)).toMatchObject({
+      silentSchedules: [
+        {
+          jobName: 'nightly-report',
+          lastDue: DUE,
+          silentSeconds: 4560,
+          expectEverySeconds: 3600,
+          allowedSeconds: 4500,
+        },
+      ],
+    });
+    vi.setSystemTime(FIRST_SEEN + ALLOWED_MS + 120_000);
+    await tick(handler);
+    expect(silenceAlerts()).toHaveLength(1);
+    const [alert] = silenceAlerts();
+    expect(alert?.subject).toBe(`Job nightly-report has had no due run since ${DUE}`);
+    expect(alert?.text).toMatch(/may be disabled or deleted, or its deliveries failing/);
+    expect(alert?.text).toMatch(/"suspend": true/);
+    expect(alert?.data).toMatchObject({ job: 'nightly-report', cluster: 'web', lastDue: DUE });
+    expect(metric('SilentSchedules')).toBe(1);
+  });
+
+  it('a due time that arrives ends the silence; falling silent again alerts again', async () => {
+    const handler = await loadHandler();
+    await firstRunDone(handler);
+    vi.setSystemTime(FIRST_SEEN + ALLOWED_MS + 60_000);
+    await tick(handler);
+    const nextDue = '2025-01-15T05:00:00Z';
+    vi.setSystemTime(Date.parse(nextDue) + 5_000);
+    await handler(invocation({ expectEverySeconds: 3600 }, nextDue), lambdaContext());
+    expect(await tick(handler)).toMatchObject({ silentSchedules: [] });
+    vi.setSystemTime(Date.parse(nextDue) + 5_000 + ALLOWED_MS + 60_000);
+    await tick(handler);
+    expect(silenceAlerts().map((alert) => alert.subject)).toEqual([
+      `Job nightly-report has had no due run since ${DUE}`,
+      `Job nightly-report has had no due run since ${nextDue}`,
+    ]);
+  });
+
+  it('a due time with an invalid definition still counts as the schedule firing: only the invalid-job alert', async () => {
+    const handler = await loadHandler();
+    await firstRunDone(handler);
+    const laterDue = '2025-01-15T04:00:00Z';
+    vi.setSystemTime(Date.parse(laterDue) + 5_000);
+    await handler(invocation({ expectEverySeconds: 3600, count: 11 }, laterDue), lambdaContext());
+    vi.setSystemTime(FIRST_SEEN + ALLOWED_MS + 60_000);
+    expect(await tick(handler)).toMatchObject({ silentSchedules: [] });
+    expect(publications().map((alert) => alert.data.type)).toEqual(['InvalidJob']);
+  });
+
+  it('jobs without expectEverySeconds are not checked', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    vi.setSystemTime(FIRST_SEEN + 30 * 86_400_000);
+    expect(await tick(handler)).toMatchObject({ silentSchedules: [] });
+  });
+
+  it('dry run reports the silence and sends nothing', async () => {
+    await firstRunDone(await loadHandler());
+    const dryRun = await loadHandler({ DRY_RUN: 'true' });
+    vi.setSystemTime(FIRST_SEEN + ALLOWED_MS + 60_000);
+    expect(await tick(dryRun)).toMatchObject({ silentSchedules: [{ jobName: 'nightly-report' }] });
+    expect(silenceAlerts()).toEqual([]);
+  });
+});
+
 describe('dry run', () => {
   it('returns the RunTask request it would make and changes nothing', async () => {
     const handler = await loadHandler({ DRY_RUN: 'true' });

@@ -1,11 +1,20 @@
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
+import { silentScheduleAlert } from '../../shared/schedule/alerts';
 import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { familyOf, type Job } from '../../shared/schedule/job';
-import { type DeadlineStop, deadlineStops, pendingRunAction } from '../../shared/schedule/reconcile';
+import { alertKey } from '../../shared/schedule/keys';
+import {
+  type DeadlineStop,
+  deadlineStops,
+  pendingRunAction,
+  type SilentSchedule,
+  silentSchedules,
+} from '../../shared/schedule/reconcile';
 import { parseJob } from '../../shared/schedule/validate';
-import { emit, METRIC, type ScheduleContext } from './context';
+import { alertOnce } from './alerts';
+import { emit, METRIC, type ScheduleContext, SILENCE_ALERT_MARKER_SECONDS } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import { continuePending, type RunSummary } from './run-job';
@@ -25,6 +34,8 @@ export interface ReconcileSummary {
   outcomesRecovered: number;
   unknownOutcomes: number;
   skippedJobs: { job: string; reason: string }[];
+  /** Jobs whose schedule has gone quiet past their expectEverySeconds. */
+  silentSchedules: SilentSchedule[];
 }
 
 interface Known {
@@ -47,6 +58,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
     outcomesRecovered: 0,
     unknownOutcomes: 0,
     skippedJobs: [],
+    silentSchedules: [],
   };
   const known: Known[] = [];
   for (const record of await ctx.store.listJobs()) {
@@ -93,6 +105,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
       summary.skippedJobs.push({ job: job.name, reason: errorMessage(error) });
     }
   });
+  await alertSilentSchedules(known, summary, ctx);
   ctx.logger.info('Reconciled', {
     jobs: summary.jobs,
     deadlineStops: summary.deadlineStops.length,
@@ -100,6 +113,48 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
     outcomesRecovered: summary.outcomesRecovered,
   });
   return summary;
+}
+
+/** One alert per silence for jobs that declare expectEverySeconds and whose due times stopped arriving. */
+async function alertSilentSchedules(
+  known: readonly Known[],
+  summary: ReconcileSummary,
+  ctx: ScheduleContext,
+) {
+  const byName = new Map(known.map((entry) => [entry.job.name, entry]));
+  summary.silentSchedules = silentSchedules(
+    known.map(({ record, job }) => ({
+      name: job.name,
+      expectEverySeconds: job.expectEverySeconds,
+      startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+      lastSeenAt: record.lastSeenAt,
+      lastDue: record.lastDue,
+    })),
+    ctx.now(),
+  );
+  for (const silent of summary.silentSchedules) {
+    const cluster = byName.get(silent.jobName)?.record.cluster ?? '';
+    ctx.logger.warn('Schedule silent: no due time has arrived', { ...silent, cluster });
+    if (ctx.config.DRY_RUN) continue;
+    try {
+      const sent = await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        // Keyed by the last arrival: one alert per silence, a new one if the job fires and falls silent again.
+        alertKey(silent.jobName, 'silent', String(silent.lastSeenAt)),
+        silentScheduleAlert({ ...silent, cluster, lastSeenAt: new Date(silent.lastSeenAt).toISOString() }),
+        ctx.now(),
+        SILENCE_ALERT_MARKER_SECONDS,
+      );
+      if (sent === 'sent') emit(ctx, METRIC.silentSchedules, silent.jobName);
+    } catch (error) {
+      // The next pass tries again: alertOnce releases a claim whose publish failed.
+      ctx.logger.error('Could not send the silence alert', {
+        job: silent.jobName,
+        error: errorMessage(error),
+      });
+    }
+  }
 }
 
 async function reconcileJob(

@@ -106,6 +106,7 @@ export async function reportInvalidJob(
   ctx.logger.error('Invalid job: nothing run', { job: jobName, due, problems });
   if (ctx.config.DRY_RUN) return { status: 'invalid-job', job: jobName, problems, alert: 'planned' };
   emit(ctx, METRIC.invalidJobs, jobName);
+  if (due) await ctx.store.touchJob(jobName, due, ctx.now());
   const alert = await alertOnce(
     ctx.store,
     ctx.config.ALERT_TOPIC_ARN,
@@ -259,7 +260,7 @@ export async function handleRun(
     return { status: 'planned', job: job.name, due, dryRun: true, plan: plan(decision, job, cluster, due) };
   }
 
-  const registered = await ctx.store.registerJob(job, cluster, ctx.now());
+  const registered = await ctx.store.registerJob(job, cluster, due, ctx.now());
   // A run about to call RunTask notes its first attempt with the claim.
   const claim = await claimFor(job, cluster, due, ctx, decision.action === 'run' ? 1 : undefined);
   if (!claim.claimed) return notOurs(job, due, claim.run);

@@ -97,7 +97,9 @@ export interface RegisteredJob {
   cluster: string;
   family: string;
   job: unknown;
+  /** When a due time of the job last arrived, and which (the silence check of expectEverySeconds). */
   lastSeenAt?: number;
+  lastDue?: DueTime;
 }
 
 const DAY_S = 86_400;
@@ -227,7 +229,7 @@ export class ScheduleStore {
    * caller then trims the run history (each due run adds at most one run item, so the history never holds
    * more than RUN_HISTORY + TRIM_EVERY finished runs).
    */
-  async registerJob(job: Job, cluster: string, now: number): Promise<{ trimHistory: boolean }> {
+  async registerJob(job: Job, cluster: string, due: DueTime, now: number): Promise<{ trimHistory: boolean }> {
     const updated = await this.update<{ dueRuns?: number }>(
       registryKey(job.name),
       {
@@ -237,6 +239,7 @@ export class ScheduleStore {
           family: familyOf(job.taskDefinition),
           job,
           lastSeenAt: now,
+          lastDue: due,
           ttl: ttlIn(now, REGISTRY_TTL_S),
         },
         add: { dueRuns: 1 },
@@ -244,6 +247,17 @@ export class ScheduleStore {
       'UPDATED_NEW',
     );
     return { trimHistory: (updated?.dueRuns ?? 0) % TRIM_EVERY === 0 };
+  }
+
+  /**
+   * A due time of a registered job arrived with a definition that can't run: it still counts as the
+   * schedule firing (the invalid-job alert covers it, not a silence alert).
+   */
+  async touchJob(jobName: string, due: DueTime | undefined, now: number): Promise<void> {
+    await this.tryUpdate(registryKey(jobName), {
+      set: { lastSeenAt: now, ...(due ? { lastDue: due } : {}) },
+      condition: 'attribute_exists(pk)',
+    });
   }
 
   listJobs(): Promise<RegisteredJob[]> {

@@ -90,3 +90,39 @@ export function failedRunAlert(
     },
   };
 }
+
+export interface SilentScheduleAlertInput {
+  jobName: string;
+  cluster: string;
+  /** When a due time last arrived (ISO), and which. */
+  lastSeenAt: string;
+  lastDue?: DueTime | undefined;
+  silentSeconds: number;
+  expectEverySeconds: number;
+  allowedSeconds: number;
+}
+
+export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
+  const since = input.lastDue ?? input.lastSeenAt;
+  return {
+    subject: `Job ${input.jobName} has had no due run since ${since}`,
+    text: [
+      `No due time of job "${input.jobName}" (cluster ${input.cluster}) has arrived for ${input.silentSeconds} s; the last was ${since}, received ${input.lastSeenAt}.`,
+      `The job expects one at least every ${input.expectEverySeconds} s (expectEverySeconds), plus its starting deadline: ${input.allowedSeconds} s in all.`,
+      'Nothing is being run. Its EventBridge Scheduler schedule (or rule) may be disabled or deleted, or its deliveries failing: check its state and the dead-letter queue.',
+      'To pause a job on purpose, set "suspend": true in its input instead: its due times still arrive and are recorded as skipped.',
+      'This alert is sent once per silence; the check starts again with the next due time that arrives.',
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'SilentSchedule',
+      job: input.jobName,
+      cluster: input.cluster,
+      lastSeenAt: input.lastSeenAt,
+      lastDue: input.lastDue,
+      silentSeconds: input.silentSeconds,
+      expectEverySeconds: input.expectEverySeconds,
+      allowedSeconds: input.allowedSeconds,
+    },
+  };
+}

@@ -20,6 +20,8 @@ export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
  * duplicate start a second run, so the deadline stays an hour inside the token's lifetime.
  */
 export const MAX_STARTING_DEADLINE_SECONDS = 23 * 3600;
+/** A monthly schedule's longest gap; well inside the 90 days a silent job stays registered. */
+export const MAX_EXPECT_EVERY_SECONDS = 31 * 86_400;
 
 /** Limits from the RunTask API reference (see shared/ECS-FACTS.md). */
 export const RUN_TASK_LIMITS = {
@@ -183,6 +185,12 @@ export const JobSchema = z.strictObject({
   ).optional(),
   /** A run older than this (from its task's creation) is stopped by the periodic pass. No limit by default. */
   activeDeadlineSeconds: positiveInt('activeDeadlineSeconds', 1, 30 * 24 * 3600).optional(),
+  /**
+   * The longest gap between two due times of the job's schedule. When no due time has arrived for this
+   * long plus the starting deadline, the periodic pass alerts once: the schedule may be disabled or
+   * deleted, or its deliveries failing. Up to 31 days (a monthly schedule). No check by default.
+   */
+  expectEverySeconds: positiveInt('expectEverySeconds', 60, MAX_EXPECT_EVERY_SECONDS).optional(),
   retry: retry.optional(),
   /** true: due runs are skipped (recorded, not run); active runs are left alone. */
   suspend: z.boolean().default(false),

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deadlineStops, pendingRunAction } from './reconcile';
+import { deadlineStops, pendingRunAction, silentSchedules } from './reconcile';
 
 const T0 = Date.parse('2025-01-15T02:00:00Z');
 const job = { name: 'nightly-report', cluster: 'web', family: 'report', activeDeadlineSeconds: 3600 };
@@ -70,5 +71,54 @@ describe('pendingRunAction', () => {
     expect(pendingRunAction({ due: '', nextAttemptAt: T0 + 30_000 }, deadline, T0 + 30_000)).toEqual({
       action: 'resume',
     });
+  });
+});
+
+describe('silentSchedules', () => {
+  const heartbeat = {
+    name: 'nightly-report',
+    expectEverySeconds: 86_400,
+    startingDeadlineSeconds: 900,
+    lastSeenAt: T0,
+    lastDue: '2025-01-15T02:00:00Z',
+  };
+
+  it('reports a job silent past its expected gap plus its starting deadline', () => {
+    expect(silentSchedules([heartbeat], T0 + (86_400 + 901) * 1000)).toEqual([
+      {
+        jobName: 'nightly-report',
+        lastSeenAt: T0,
+        lastDue: '2025-01-15T02:00:00Z',
+        silentSeconds: 87_301,
+        expectEverySeconds: 86_400,
+        allowedSeconds: 87_300,
+      },
+    ]);
+    expect(silentSchedules([heartbeat], T0 + 87_300 * 1000)).toEqual([]);
+  });
+
+  it('never checks a job without expectEverySeconds or never seen', () => {
+    const { expectEverySeconds: _, ...unchecked } = heartbeat;
+    const { lastSeenAt: __, ...unseen } = heartbeat;
+    expect(silentSchedules([unchecked, unseen], T0 + 365 * 86_400_000)).toEqual([]);
+  });
+
+  it('is silent exactly when the time since the last due time passes the allowance', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 60, max: 31 * 86_400 }),
+        fc.integer({ min: 10, max: 82_800 }),
+        fc.integer({ min: 0, max: 200 * 86_400_000 }),
+        (expectEverySeconds, startingDeadlineSeconds, elapsedMs) => {
+          const silent = silentSchedules(
+            [{ ...heartbeat, expectEverySeconds, startingDeadlineSeconds }],
+            T0 + elapsedMs,
+          );
+          const allowedMs = (expectEverySeconds + startingDeadlineSeconds) * 1000;
+          expect(silent.length).toBe(Math.floor(elapsedMs / 1000) * 1000 > allowedMs ? 1 : 0);
+          for (const job of silent) expect(job.silentSeconds).toBeGreaterThan(job.allowedSeconds);
+        },
+      ),
+    );
   });
 });

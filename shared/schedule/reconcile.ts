@@ -82,3 +82,48 @@ export function pendingRunAction(run: PendingRunView, deadlineAt: number, now: n
     return { action: 'wait', until: run.nextAttemptAt };
   return { action: 'resume' };
 }
+
+/** A registered job as the silence check sees it. Times in epoch ms. */
+export interface ScheduleHeartbeat {
+  name: string;
+  expectEverySeconds?: number | undefined;
+  startingDeadlineSeconds: number;
+  /** When a due time of the job last arrived (any decision: run, skip, missed). */
+  lastSeenAt?: number | undefined;
+  /** That due time, for the alert. */
+  lastDue?: DueTime | undefined;
+}
+
+export interface SilentSchedule {
+  jobName: string;
+  lastSeenAt: number;
+  lastDue?: DueTime | undefined;
+  silentSeconds: number;
+  expectEverySeconds: number;
+  /** The silence allowed: the expected gap plus the starting deadline (a due time may arrive that late). */
+  allowedSeconds: number;
+}
+
+/**
+ * Jobs whose schedule has gone quiet: no due time has arrived for longer than the gap the job declares
+ * (`expectEverySeconds`) plus its starting deadline. A disabled or deleted schedule, or deliveries that
+ * keep failing, start nothing and so are otherwise never noticed. Jobs without the setting aren't checked.
+ */
+export function silentSchedules(jobs: readonly ScheduleHeartbeat[], now: number): SilentSchedule[] {
+  const silent: SilentSchedule[] = [];
+  for (const job of jobs) {
+    if (job.expectEverySeconds === undefined || job.lastSeenAt === undefined) continue;
+    const allowedSeconds = job.expectEverySeconds + job.startingDeadlineSeconds;
+    const silentSeconds = Math.floor((now - job.lastSeenAt) / 1000);
+    if (silentSeconds <= allowedSeconds) continue;
+    silent.push({
+      jobName: job.name,
+      lastSeenAt: job.lastSeenAt,
+      lastDue: job.lastDue,
+      silentSeconds,
+      expectEverySeconds: job.expectEverySeconds,
+      allowedSeconds,
+    });
+  }
+  return silent;
+}

@@ -127,6 +127,14 @@ describe('parseJob', () => {
   it('caps startingDeadlineSeconds inside the 24 h clientToken memory', () => {
     expect(messages({ ...sampleJob, startingDeadlineSeconds: 86_400 })[0]).toMatch(/at most 82800/);
   });
+
+  it('bounds expectEverySeconds between a minute and a month (a monthly schedule)', () => {
+    expect(messages({ ...sampleJob, expectEverySeconds: 30 })[0]).toMatch(
+      /expectEverySeconds must be at least 60/,
+    );
+    expect(messages({ ...sampleJob, expectEverySeconds: 32 * 86_400 })[0]).toMatch(/at most 2678400/);
+    expect(messages({ ...sampleJob, expectEverySeconds: 86_400 })).toEqual([]);
+  });
 });
 
 describe('validateJob: ECS rules', () => {

@@ -264,6 +264,23 @@ describe('outcomes', () => {
   });
 });
 
+describe('a schedule gone silent', () => {
+  it('a job whose due times stop arriving is alerted once, by the every-minute pass', async () => {
+    const first = due({ expectEverySeconds: 3600 });
+    await invoke(first.event);
+    aws.world.advance(SAMPLE.reportRunMs + 120_000);
+    await deliverTaskEvents();
+    // The schedule is disabled: only the every-minute pass runs, for the hour expected plus 900 s and more.
+    for (let minute = 0; minute < 80; minute++) {
+      aws.world.advance(60_000);
+      await invoke(TICK);
+    }
+    expect(alerts()).toHaveLength(1);
+    expect(alerts()[0]?.subject).toBe(`Job nightly-report has had no due run since ${first.due}`);
+    expect(alerts()[0]?.textFor('email')).toMatch(/schedule \(or rule\) may be disabled or deleted/);
+  });
+});
+
 describe('faults', () => {
   it('throttling on ECS, DynamoDB and SNS is survived: one run, one alert', async () => {
     // Each throttle costs the SDK's real backoff, so one of each kind the function calls.
