@@ -20,6 +20,7 @@ const CLIENT_CLASSES: Record<string, string> = {
   'client-auto-scaling': 'AutoScalingClient',
   'client-sns': 'SNSClient',
   'client-dynamodb': 'DynamoDBClient',
+  'client-eventbridge': 'EventBridgeClient',
 };
 
 function sdkClientsOf(name: string): string[] {

@@ -48,6 +48,11 @@ export class Arns {
     });
   }
 
+  /** The account's default event bus, where the functions announce to each other. */
+  defaultEventBus(): string {
+    return this.stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+  }
+
   /** An Auto Scaling group by name; the group id in its ARN is unknown, hence the `*`. */
   autoScalingGroup(name: string): string {
     return this.stack.formatArn({

@@ -16,6 +16,7 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,6 +29,7 @@ export const DUE_MS = Date.parse(DUE);
 
 export const ecsMock = mockClient(ECSClient);
 export const snsMock = mockClient(SNSClient);
+export const eventbridgeMock = mockClient(EventBridgeClient);
 
 export const BASE_ENV = {
   STATE_TABLE: TABLE,

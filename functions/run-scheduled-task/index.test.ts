@@ -8,6 +8,7 @@ import {
   RunTaskCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSServiceException } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientTokenFor } from '../../shared/schedule/identity';
@@ -16,6 +17,7 @@ import {
   DUE,
   DUE_MS,
   ecsMock,
+  eventbridgeMock,
   FakeEcs,
   fixture,
   invocation,
@@ -82,6 +84,8 @@ beforeEach(async () => {
   ecsMock.reset();
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  eventbridgeMock.reset();
+  eventbridgeMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   ecs = new FakeEcs();
   ecs.install();
   clock.sleeps = [];
@@ -358,6 +362,29 @@ describe('failures and retries', () => {
     expect(await table.items('capacity#web')).toEqual([]);
     expect(metric('CapacityRequests')).toBe(1);
     expect(publications()).toEqual([]);
+    // Announced on the bus so scale-capacity passes at once, not at its next tick.
+    expect(eventbridgeMock).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const [entry] = eventbridgeMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entry).toMatchObject({ Source: 'ecs-autopilot', DetailType: 'Capacity Request' });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
+      cluster: 'web',
+      capacityProvider: 'web-asg-cp',
+      jobName: 'nightly-report',
+      due: DUE,
+      memoryMiB: 512,
+      count: 1,
+    });
+  });
+
+  it("announces a run's capacity request once, and a failed announcement costs only the wait", async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }, { reasons: ['RESOURCE:MEMORY'] }, 'place'];
+    eventbridgeMock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+    });
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext())).toMatchObject({ status: 'started', attempts: 3 });
+    expect(eventbridgeMock).toHaveReceivedCommandTimes(PutEventsCommand, 1);
   });
 
   it('a cluster with no instances (InvalidParameterException) is a capacity failure, retried', async () => {

@@ -7,6 +7,8 @@ import {
   isNoContainerInstancesError,
   kindOf,
 } from '../../shared/aws/errors';
+import { putEvent } from '../../shared/aws/eventbridge';
+import { requestAnnouncement } from '../../shared/capacity/events';
 import { taskRequirements } from '../../shared/ecs/requirements';
 import { invalidJobAlert, missedRunAlert } from '../../shared/schedule/alerts';
 import {
@@ -617,8 +619,9 @@ export async function attemptLoop(
 
     if (needsCapacity(result.reasons))
       capacityKey =
-        (await requestCapacity(state, result.reasons, job.count - started.size, deadlineAt, ctx)) ??
-        capacityKey;
+        (await requestCapacity(state, result.reasons, job.count - started.size, deadlineAt, ctx, {
+          announce: !capacityKey,
+        })) ?? capacityKey;
 
     const delayMs = backoffMs(failedAttempts, settings, ctx.random);
     let step = nextStep({
@@ -675,13 +678,18 @@ export async function attemptLoop(
   }
 }
 
-/** Writes the capacity request scale-capacity reads. Returns its key, or undefined for Fargate. */
+/**
+ * Writes the capacity request scale-capacity reads. Returns its key, or undefined for Fargate. The run's
+ * first request is also announced on the bus, so scale-capacity acts within seconds rather than at its
+ * next tick; later attempts only refresh the item.
+ */
 async function requestCapacity(
   state: RunState,
   reasons: string[],
   count: number,
   deadlineAt: number,
   ctx: ScheduleContext,
+  options: { announce: boolean },
 ): Promise<{ pk: string; sk: string } | undefined> {
   const { job, cluster } = state;
   let clusterDefaultStrategy: { capacityProvider?: string | undefined }[] | undefined;
@@ -704,6 +712,16 @@ async function requestCapacity(
   if (!request) return undefined;
   await ctx.store.putCapacityRequest(request);
   emit(ctx, METRIC.capacityRequests, job.name);
+  if (options.announce) {
+    try {
+      await putEvent(requestAnnouncement(request));
+    } catch (error) {
+      // Only a wake-up: scale-capacity's every-minute pass reads the request item anyway.
+      ctx.logger.warn('Could not announce the capacity request; the next tick finds it', {
+        error: errorMessage(error),
+      });
+    }
+  }
   ctx.logger.info('Capacity requested', {
     pk: request.pk,
     sk: request.sk,

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { reconcileSchedule, taskStateChangePattern } from '../../functions/run-scheduled-task/rules';
+import { REQUEST_SOURCE } from '../../shared/capacity/events';
 import { familyOf } from '../../shared/schedule/job';
 import type { Permission } from '../permissions';
 import {
@@ -115,7 +116,13 @@ export const runScheduledTask: FunctionSpec = {
         resources: [ANY_RESOURCE],
         why: 'Check task size and essential containers of a job before running it. DescribeTaskDefinition supports no resource-level permissions.',
       },
-      ...publishAlerts(ctx, 'Alert once on an invalid job, a missed run or a failed run.'),
+      {
+        actions: ['events:PutEvents'],
+        resources: [arns.defaultEventBus()],
+        conditions: { StringEquals: { 'events:source': REQUEST_SOURCE } },
+        why: 'Announce a capacity request so scale-capacity acts within seconds; only on the default bus, only as its own source.',
+      },
+      ...publishAlerts(ctx, 'Alert once on an invalid job, a missed run, a failed run or a silent schedule.'),
       stateTable(
         ctx,
         [

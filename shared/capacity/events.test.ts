@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BadEventError } from '../runtime/errors';
-import { parseCapacityEvent } from './events';
+import { parseCapacityEvent, requestAnnouncement } from './events';
 
 const sample = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(`events/scale-capacity/${name}.json`, 'utf8'));
@@ -130,5 +130,42 @@ describe('size limits', () => {
     expect(parsed).toMatchObject({ kind: 'placement-failure' });
     if (parsed.kind !== 'placement-failure') return;
     expect(parsed.reason).toMatch(/^RESOURCE:MEMORY x+…\[cut, 98992 more characters\]$/);
+  });
+});
+
+describe('requestAnnouncement', () => {
+  const request = {
+    cluster: 'web',
+    capacityProvider: 'web-asg-cp',
+    jobName: 'nightly-report',
+    due: '2025-01-15T03:00:00Z',
+    taskDefinition: 'report:7',
+    cpu: 256,
+    memoryMiB: 512,
+    gpus: 0,
+    count: 1,
+  };
+  const asReceived = (announcement: ReturnType<typeof requestAnnouncement>) => ({
+    ...sample('capacity-request'),
+    source: announcement.source,
+    'detail-type': announcement.detailType,
+    detail: announcement.detail,
+  });
+
+  it('is the event scale-capacity reads as a request for that cluster and provider', () => {
+    expect(parseCapacityEvent(asReceived(requestAnnouncement(request)))).toMatchObject({
+      kind: 'request',
+      cluster: 'web',
+      capacityProvider: 'web-asg-cp',
+    });
+  });
+
+  it('names no provider for a request meant for any group (`*`)', () => {
+    const announcement = requestAnnouncement({ ...request, capacityProvider: '*' });
+    expect(announcement.detail).not.toHaveProperty('capacityProvider');
+    expect(parseCapacityEvent(asReceived(announcement))).toMatchObject({
+      kind: 'request',
+      capacityProvider: undefined,
+    });
   });
 });

@@ -88,6 +88,29 @@ const requestDetail = z.object({
   capacityProvider: z.union([z.literal(''), capacityProviderName]).optional(),
 });
 
+/** What run-scheduled-task says when it writes a capacity request; `*` (any group) is no provider. */
+export interface RequestAnnouncementInput {
+  cluster: string;
+  capacityProvider: string;
+  jobName: string;
+  due: string;
+  taskDefinition: string;
+  cpu: number;
+  memoryMiB: number;
+  gpus: number;
+  count: number;
+}
+
+/** The `Capacity Request` event for a request just written: scale-capacity passes at once, not at its next tick. */
+export function requestAnnouncement(request: RequestAnnouncementInput) {
+  const { capacityProvider, ...rest } = request;
+  return {
+    source: REQUEST_SOURCE,
+    detailType: REQUEST_DETAIL_TYPE,
+    detail: { ...rest, ...(capacityProvider === '*' ? {} : { capacityProvider }) },
+  };
+}
+
 /** `arn:aws:ecs:...:cluster/web` or `web` -> `web`. */
 export function nameFromArn(arnOrName: string): string {
   return arnOrName.slice(arnOrName.lastIndexOf('/') + 1);

@@ -12,7 +12,7 @@ import { logicalIdOf, synthExample, templateOf } from './fixture';
  */
 
 /** Services whose actions the functions' code calls; others are granted for the platform (below). */
-const CODE_SERVICES = ['ecs', 'autoscaling', 'dynamodb', 'sns'];
+const CODE_SERVICES = ['ecs', 'autoscaling', 'dynamodb', 'sns', 'events'];
 const ACTION = new RegExp(`["'\`]((?:${CODE_SERVICES.join('|')}):[A-Z][A-Za-z]+)["'\`]`, 'g');
 
 /** Granted because of how a called action is authorized, not called themselves. */

@@ -1,7 +1,7 @@
 /** Every request the endpoint received, for tests that count or inspect calls. */
 
 export interface CallRecord {
-  service: 'ecs' | 'autoscaling' | 'sns' | 'dynamodb';
+  service: 'ecs' | 'autoscaling' | 'sns' | 'dynamodb' | 'events';
   operation: string;
   /** `service:Operation`, e.g. `ecs:DescribeTasks`. */
   name: string;

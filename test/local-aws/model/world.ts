@@ -303,6 +303,12 @@ export class World {
     );
   }
 
+  /** An event a function put on the default bus (PutEvents): delivered like the world's own. */
+  putEvent(source: string, detailType: string, resources: string[], detail: Record<string, unknown>): string {
+    this.emit(source, detailType, resources, detail);
+    return (this.emitted.at(-1) as WorldEvent).id;
+  }
+
   private emit(source: string, detailType: string, resources: string[], detail: Record<string, unknown>) {
     this.emitted.push({
       version: '0',

@@ -1,6 +1,6 @@
 /**
  * One HTTP endpoint on 127.0.0.1 for every service the functions call. Requests are routed the way
- * the SDK sends them: `X-Amz-Target` for the JSON protocols (ECS, DynamoDB), the form's `Action` +
+ * the SDK sends them: `X-Amz-Target` for the JSON protocols (ECS, DynamoDB, EventBridge), the form's `Action` +
  * `Version` for the Query protocols (Auto Scaling, SNS), the SigV4 credential scope as a fallback.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import { AwsApiError } from '../model/errors';
 import type { World } from '../model/world';
 import { AUTOSCALING_NAMESPACE, AUTOSCALING_VERSION, handleAutoScaling } from './autoscaling';
 import { ECS_TARGET_PREFIX, handleEcs } from './ecs';
+import { EVENTS_TARGET_PREFIX, handleEvents } from './events';
 import { parseQueryParams, queryError, queryResponse } from './query-protocol';
 import { handleSns, SNS_NAMESPACE, SNS_VERSION } from './sns';
 
@@ -30,6 +31,7 @@ export interface EndpointDeps {
 type Routed =
   | { service: 'ecs'; operation: string }
   | { service: 'dynamodb'; operation: string }
+  | { service: 'events'; operation: string }
   | { service: 'autoscaling' | 'sns'; operation: string }
   | { service: 'unknown'; operation: string };
 
@@ -51,6 +53,8 @@ function route(req: IncomingMessage, body: string): Routed {
   const target = String(req.headers['x-amz-target'] ?? '');
   if (target.startsWith(ECS_TARGET_PREFIX))
     return { service: 'ecs', operation: target.slice(ECS_TARGET_PREFIX.length) };
+  if (target.startsWith(EVENTS_TARGET_PREFIX))
+    return { service: 'events', operation: target.slice(EVENTS_TARGET_PREFIX.length) };
   if (target.startsWith(DYNAMODB_TARGET_PREFIX)) {
     return { service: 'dynamodb', operation: target.slice(DYNAMODB_TARGET_PREFIX.length) };
   }
@@ -79,6 +83,10 @@ const INJECTED: Record<string, { throttle: [string, string, number]; server: [st
   sns: {
     throttle: ['Throttling', 'Rate exceeded', 400],
     server: ['InternalError', 'An internal service error occurred.', 500],
+  },
+  events: {
+    throttle: ['ThrottlingException', 'Rate exceeded', 400],
+    server: ['InternalException', 'An internal error occurred.', 500],
   },
   dynamodb: {
     throttle: ['ThrottlingException', 'Rate of requests exceeds the allowed throughput.', 400],
@@ -113,7 +121,7 @@ function sendXml(res: ServerResponse, status: number, body: string) {
 }
 
 function sendError(res: ServerResponse, service: Routed['service'], error: AwsApiError) {
-  if (service === 'ecs') {
+  if (service === 'ecs' || service === 'events') {
     sendJson(
       res,
       error.status,
@@ -192,7 +200,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
   let input: Record<string, unknown>;
   try {
     input =
-      routed.service === 'ecs' || routed.service === 'dynamodb'
+      routed.service === 'ecs' || routed.service === 'dynamodb' || routed.service === 'events'
         ? (JSON.parse(body || '{}') as Record<string, unknown>)
         : parseQueryParams(body);
   } catch {
@@ -248,6 +256,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
       case 'ecs': {
         const output = handleEcs(world, routed.operation, input);
         sendJson(res, 200, output, 'application/x-amz-json-1.1');
+        return;
+      }
+      case 'events': {
+        sendJson(res, 200, handleEvents(world, routed.operation, input), 'application/x-amz-json-1.1');
         return;
       }
       case 'autoscaling': {
