@@ -711,8 +711,8 @@ describe('the periodic pass', () => {
 
 describe('a schedule gone silent (expectEverySeconds)', () => {
   const HOUR_MS = 3_600_000;
-  // One hour expected between due times, plus the default starting deadline (900 s).
-  const ALLOWED_MS = HOUR_MS + 900_000;
+  // One hour expected between due times, plus the default starting deadline (900 s) and a DST hour.
+  const ALLOWED_MS = HOUR_MS + 900_000 + HOUR_MS;
   const FIRST_SEEN = DUE_MS + 5_000;
   const tick = (handler: Handler) => handler(fixture('reconcile-tick.json'), lambdaContext());
   const silenceAlerts = () => publications().filter((alert) => alert.data.type === 'SilentSchedule');
@@ -734,9 +734,9 @@ describe('a schedule gone silent (expectEverySeconds)', () => {
         {
           jobName: 'nightly-report',
           lastDue: DUE,
-          silentSeconds: 4560,
+          silentSeconds: 8160,
           expectEverySeconds: 3600,
-          allowedSeconds: 4500,
+          allowedSeconds: 8100,
         },
       ],
     });
@@ -756,7 +756,7 @@ describe('a schedule gone silent (expectEverySeconds)', () => {
     await firstRunDone(handler);
     vi.setSystemTime(FIRST_SEEN + ALLOWED_MS + 60_000);
     await tick(handler);
-    const nextDue = '2025-01-15T05:00:00Z';
+    const nextDue = '2025-01-15T06:00:00Z';
     vi.setSystemTime(Date.parse(nextDue) + 5_000);
     await handler(invocation({ expectEverySeconds: 3600 }, nextDue), lambdaContext());
     expect(await tick(handler)).toMatchObject({ silentSchedules: [] });

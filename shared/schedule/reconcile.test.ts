@@ -83,18 +83,25 @@ describe('silentSchedules', () => {
     lastDue: '2025-01-15T02:00:00Z',
   };
 
-  it('reports a job silent past its expected gap plus its starting deadline', () => {
-    expect(silentSchedules([heartbeat], T0 + (86_400 + 901) * 1000)).toEqual([
+  it('reports a job silent past its expected gap plus its starting deadline and a daylight-saving hour', () => {
+    expect(silentSchedules([heartbeat], T0 + (86_400 + 900 + 3601) * 1000)).toEqual([
       {
         jobName: 'nightly-report',
         lastSeenAt: T0,
         lastDue: '2025-01-15T02:00:00Z',
-        silentSeconds: 87_301,
+        silentSeconds: 90_901,
         expectEverySeconds: 86_400,
-        allowedSeconds: 87_300,
+        allowedSeconds: 90_900,
       },
     ]);
-    expect(silentSchedules([heartbeat], T0 + 87_300 * 1000)).toEqual([]);
+    expect(silentSchedules([heartbeat], T0 + 90_900 * 1000)).toEqual([]);
+  });
+
+  it('allows the hour a daylight-saving change adds to one gap of a daily cron schedule', () => {
+    // 03:00 America/New_York: 07:00Z before the autumn change, 08:00Z after it; the pass ticks at 08:00Z.
+    const before = Date.parse('2025-11-01T07:00:05Z');
+    const job = { ...heartbeat, lastSeenAt: before, lastDue: '2025-11-01T07:00:00Z' };
+    expect(silentSchedules([job], Date.parse('2025-11-02T08:00:00Z'))).toEqual([]);
   });
 
   it('never checks a job without expectEverySeconds or never seen', () => {
@@ -114,7 +121,7 @@ describe('silentSchedules', () => {
             [{ ...heartbeat, expectEverySeconds, startingDeadlineSeconds }],
             T0 + elapsedMs,
           );
-          const allowedMs = (expectEverySeconds + startingDeadlineSeconds) * 1000;
+          const allowedMs = (expectEverySeconds + startingDeadlineSeconds + 3600) * 1000;
           expect(silent.length).toBe(Math.floor(elapsedMs / 1000) * 1000 > allowedMs ? 1 : 0);
           for (const job of silent) expect(job.silentSeconds).toBeGreaterThan(job.allowedSeconds);
         },

@@ -100,20 +100,26 @@ export interface SilentSchedule {
   lastDue?: DueTime | undefined;
   silentSeconds: number;
   expectEverySeconds: number;
-  /** The silence allowed: the expected gap plus the starting deadline (a due time may arrive that late). */
+  /**
+   * The silence allowed: the expected gap, plus the starting deadline (a due time may arrive that late),
+   * plus an hour for a daylight-saving change (Scheduler's cron follows the schedule's time zone).
+   */
   allowedSeconds: number;
 }
 
+/** A cron schedule in a time zone with daylight saving has one gap an hour longer each autumn. */
+export const DST_SHIFT_SECONDS = 3600;
+
 /**
  * Jobs whose schedule has gone quiet: no due time has arrived for longer than the gap the job declares
- * (`expectEverySeconds`) plus its starting deadline. A disabled or deleted schedule, or deliveries that
+ * (`expectEverySeconds`) plus its starting deadline and an hour for daylight saving. A disabled or deleted schedule, or deliveries that
  * keep failing, start nothing and so are otherwise never noticed. Jobs without the setting aren't checked.
  */
 export function silentSchedules(jobs: readonly ScheduleHeartbeat[], now: number): SilentSchedule[] {
   const silent: SilentSchedule[] = [];
   for (const job of jobs) {
     if (job.expectEverySeconds === undefined || job.lastSeenAt === undefined) continue;
-    const allowedSeconds = job.expectEverySeconds + job.startingDeadlineSeconds;
+    const allowedSeconds = job.expectEverySeconds + job.startingDeadlineSeconds + DST_SHIFT_SECONDS;
     const silentSeconds = Math.floor((now - job.lastSeenAt) / 1000);
     if (silentSeconds <= allowedSeconds) continue;
     silent.push({

@@ -270,8 +270,8 @@ describe('a schedule gone silent', () => {
     await invoke(first.event);
     aws.world.advance(SAMPLE.reportRunMs + 120_000);
     await deliverTaskEvents();
-    // The schedule is disabled: only the every-minute pass runs, for the hour expected plus 900 s and more.
-    for (let minute = 0; minute < 80; minute++) {
+    // The schedule is disabled: only the every-minute pass runs, past the hour expected + 900 s + a DST hour.
+    for (let minute = 0; minute < 150; minute++) {
       aws.world.advance(60_000);
       await invoke(TICK);
     }
