@@ -119,6 +119,7 @@ export function signalsOf(task: TaskSnapshot, containers: readonly ContainerView
           ...(item.reason ? { reason: item.reason } : {}),
           ...(item.exitCode !== undefined ? { exitCode: item.exitCode } : {}),
           ...(item.logs ? { logGroup: item.logs.group } : {}),
+          ...(item.essential !== undefined ? { essential: item.essential } : {}),
         }),
       ),
   };

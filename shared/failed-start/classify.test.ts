@@ -197,6 +197,42 @@ describe('classify: precedence and facts', () => {
     ).toBe('The essential container w exited with code 3 before the task ran.');
   });
 
+  it("does not blame a sidecar killed while ECS stopped the task (137) for an essential container's exit", () => {
+    const stopped = {
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+    };
+    // Flags unknown (an event alone): the container with a code of its own is the cause.
+    const unknownFlags = classify({
+      ...stopped,
+      containers: [
+        { name: 'app', exitCode: 1 },
+        { name: 'datadog-agent', exitCode: 137 },
+      ],
+    });
+    expect(unknownFlags.category).not.toBe('out-of-memory');
+    expect(unknownFlags.summary).toContain('app');
+    // Flags known: only essential containers can explain the stop; an essential one killed is still OOM.
+    const known = classify({
+      ...stopped,
+      containers: [
+        { name: 'app', exitCode: 1, essential: true },
+        { name: 'datadog-agent', exitCode: 137, essential: false },
+      ],
+    });
+    expect(known.summary).toContain('app');
+    expect(known.category).not.toBe('out-of-memory');
+    const oom = classify({
+      ...stopped,
+      containers: [
+        { name: 'app', exitCode: 137, essential: true },
+        { name: 'datadog-agent', exitCode: 1, essential: false },
+      ],
+    });
+    expect(oom).toMatchObject({ category: 'out-of-memory' });
+    expect(oom.summary).toContain('app');
+  });
+
   it('answers unknown, quoting the reason, when nothing matches', () => {
     const result = classify({ stoppedReason: 'Something new from ECS' });
     expect(result.entryId).toBe(UNKNOWN_ENTRY.id);

@@ -18,6 +18,8 @@ export interface ContainerSignal {
   exitCode?: number | null | undefined;
   /** The awslogs group of the container, when the task definition is known. */
   logGroup?: string | undefined;
+  /** From the task definition, when known: a non-essential container's exit never stops the task. */
+  essential?: boolean | undefined;
 }
 
 /** What ECS tells about a stopped task; an event detail or an SDK Task both fit. */
@@ -123,7 +125,7 @@ function matchEntry(match: MessageMatch, signals: StopSignals, texts: readonly T
   }
   if (match.exitCodes) {
     const codes = match.exitCodes;
-    const container = signals.containers?.find(
+    const container = suspects(signals).find(
       (candidate) => typeof candidate.exitCode === 'number' && codes.includes(candidate.exitCode),
     );
     if (!container) return undefined;
@@ -139,15 +141,40 @@ function matchEntry(match: MessageMatch, signals: StopSignals, texts: readonly T
   return hits.length > 0 ? hits : undefined;
 }
 
+/** Exit codes of a container killed by SIGKILL or SIGTERM: what ECS sends the others when one stops the task. */
+const STOPPED_BY_SIGNAL = [137, 143];
+
 /**
- * The container that explains the stop: one with a reason, else one that exited non-zero, else one
- * with any exit code; a task with a single container has no other candidate.
+ * The containers whose exit can explain the stop. Essential ones, when the task definition says which;
+ * otherwise those that exited with a code of their own, since when an essential container exits ECS
+ * stops the rest, and a sidecar that ignores SIGTERM ends with 137 without being the cause.
+ */
+function suspects(signals: StopSignals): readonly ContainerSignal[] {
+  const containers = signals.containers ?? [];
+  if (containers.some((container) => container.essential !== undefined)) {
+    return containers.filter((container) => container.essential !== false);
+  }
+  const ownCode = containers.filter(
+    (container) =>
+      typeof container.exitCode === 'number' &&
+      container.exitCode !== 0 &&
+      !STOPPED_BY_SIGNAL.includes(container.exitCode),
+  );
+  return ownCode.length > 0 ? ownCode : containers;
+}
+
+/**
+ * The container that explains the stop: one with a reason, else a suspect that exited non-zero, else
+ * any that did, else one with any exit code; a task with a single container has no other candidate.
  */
 export function failingContainer(signals: StopSignals): ContainerSignal | undefined {
   const containers = signals.containers ?? [];
+  const nonZero = (container: ContainerSignal) =>
+    typeof container.exitCode === 'number' && container.exitCode !== 0;
   return (
     containers.find((container) => container.reason) ??
-    containers.find((container) => typeof container.exitCode === 'number' && container.exitCode !== 0) ??
+    suspects(signals).find(nonZero) ??
+    containers.find(nonZero) ??
     containers.find((container) => typeof container.exitCode === 'number') ??
     (containers.length === 1 ? containers[0] : undefined)
   );

@@ -409,6 +409,28 @@ export const MESSAGE_FIXTURES: readonly MessageFixture[] = [
   },
   // --- container-command ----------------------------------------------------------------------------
   {
+    containerReason:
+      'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/home/wso2carbon/docker-entrypoint.sh": permission denied: unknown',
+    expected: {
+      category: 'container-command',
+      entry: 'entrypoint-permission-denied',
+      facts: { command: '/home/wso2carbon/docker-entrypoint.sh' },
+    },
+    source: 'https://github.com/wso2/docker-is/issues/463',
+    note: "the runtime's message as Docker printed it; ECS carries it after CannotStartContainerError",
+  },
+  {
+    containerReason:
+      'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec /bin/entrypoint.sh: permission denied: unknown',
+    expected: {
+      category: 'container-command',
+      entry: 'entrypoint-permission-denied',
+      facts: { command: '/bin/entrypoint.sh' },
+    },
+    source: 'https://github.com/appleboy/scp-action/issues/164',
+    note: "the runtime's message as Docker printed it (newer runc, no colon after exec)",
+  },
+  {
     stoppedReason:
       'CannotStartContainerError: API error (500): Cannot start container 54b6caa1f3d8476a7b3538827d4d5017596d696b0877925d1d28a9de735b2433: [8] System error: exec: "node index.js -t sockets_transport -i 0": executable file not found in $PATH',
     expected: {

@@ -458,6 +458,20 @@ export const TAXONOMY: readonly TaxonomyEntry[] = [
     docsUrl: DOCS_URLS.arm64,
   },
   {
+    id: 'entrypoint-permission-denied',
+    category: 'container-command',
+    match: {
+      reason: [/exec:? "?(?<command>[^":\s]+)"?: permission denied/i],
+    },
+    title: 'Command not executable',
+    summary: 'The container {container|} could not run its command {command|}: permission denied.',
+    cause:
+      'The file named by entryPoint or command is not executable in the image (no execute bit), or a volume mounted over it is noexec.',
+    remedy:
+      'Make it executable in the image (`RUN chmod +x <file>` in the Dockerfile) or run it through its interpreter (["sh","/app/start.sh"]); check no volume is mounted over it.',
+    docsUrl: DOCS_URLS.cannotStart,
+  },
+  {
     id: 'entrypoint-not-found',
     category: 'container-command',
     match: {
