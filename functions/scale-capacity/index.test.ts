@@ -345,9 +345,11 @@ describe('sample events', () => {
     expect(summary.providers[0]?.reasons?.[0]).toMatch(/^1 pending task\(s\): 1 fit on registered instances/);
   });
 
-  it('event storms: a PROVISIONING event that a later pass already saw is answered without reading the cluster', async () => {
+  it('event storms: a service task PROVISIONING event that a later pass already saw is answered without reading the cluster', async () => {
     const { vi } = await import('vitest');
-    const provisioning = sample('task-provisioning') as { time: string };
+    const standalone = sample('task-provisioning') as { time: string; detail: Record<string, unknown> };
+    // Every pass counts a service's missing tasks in its deficit; standalone tasks see below.
+    const provisioning = { ...standalone, detail: { ...standalone.detail, group: 'service:api' } };
     const at = Date.parse(provisioning.time);
     vi.setSystemTime(at + 10_000);
     expect((await invoke(sample('schedule-tick'))).status).toBe('done');
@@ -356,6 +358,8 @@ describe('sample events', () => {
     expect(summary).toMatchObject({ status: 'ignored', providers: [] });
     expect(summary.reason).toMatch(/already planned/);
     expect(ecsMock.calls()).toHaveLength(0);
+    // A standalone task is planned only by its own event's pass (ticks do not look for it): never skipped.
+    expect((await invoke(standalone)).status).toBe('done');
     // A placement failure still gets its pass: stall detection needs it.
     expect((await invoke(sample('placement-failure'))).status).toBe('done');
     // A PROVISIONING event newer than the last pass gets one too.

@@ -8,6 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
+import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
 import {
   CapacityProviderRefused,
@@ -30,7 +31,18 @@ export interface PassDeps extends Observability {
    * each one a pass has already seen is answered at once instead of re-reading the cluster.
    */
   passes?: Map<string, number>;
+  /**
+   * Standalone tasks a PROVISIONING event named (ARN -> cluster, first seen): every pass of their
+   * cluster, ticks included, describes them again until they leave PROVISIONING, so one whose event
+   * queued behind another pass is still planned (only service tasks are in deficits).
+   */
+  waiting?: WaitingTasks;
 }
+
+export type WaitingTasks = Map<string, { cluster: string; since: number }>;
+/** How long a standalone PROVISIONING task is looked for, and how many at most (DescribeTasks calls). */
+const WAITING_FOR_MS = 15 * 60_000;
+const WAITING_MAX = 500;
 
 /** EventBridge times are whole seconds, and ECS list calls lag a little: a pass this much later saw the event. */
 const SEEN_AFTER_MS = 5_000;
@@ -139,7 +151,7 @@ async function pass(
       anyInstance: config.providers.find((provider) => provider.cluster === target.cluster) === target,
       instanceTypes: config.instanceTypes,
       reads,
-      ...(event.kind === 'provisioning' ? { provisioningTasks: [event.taskArn] } : {}),
+      provisioningTasks: provisioningTasks(event, target, deps, now),
     });
   } catch (error) {
     if (error instanceof CapacityProviderRefused) {
@@ -151,15 +163,20 @@ async function pass(
     return { ...base, status: 'failed', error: (error as Error).message };
   }
   for (const note of observation.notes) logger.info('Observation note', { ...base, note });
+  forgetPlaced(deps.waiting, target.cluster, observation.stillProvisioning);
 
   const started = performance.now();
   let plan = planCapacity(observation.snapshot, now);
   const stalls = stallsOf(event, plan, observation, now);
-  if (stalls.some((stall) => stall.confirmed && !observation.stallMarkers.get(stall.source)?.confirmed)) {
-    // ECS failed again, a retry later, where the simulation says the tasks fit: plan them on new instances.
-    const stalled = new Set(stalls.filter((stall) => stall.confirmed).map((stall) => stall.source));
-    for (const demand of observation.snapshot.demand)
-      if (stalled.has(demand.source)) demand.newInstancesOnly = true;
+  const changed = stalls.filter((stall) => stallChanged(stall, observation.stallMarkers.get(stall.source)));
+  if (changed.length > 0) {
+    // ECS failed again, a retry later, where the simulation says the tasks fit: plan them on new
+    // instances; or it failed even there: report them instead of buying more.
+    const bySource = new Map(changed.map((stall) => [stall.source, stall]));
+    for (const demand of observation.snapshot.demand) {
+      const stall = bySource.get(demand.source);
+      if (stall) applyStall(demand, stall, now);
+    }
     plan = planCapacity(observation.snapshot, now);
   }
   const decisionMs = performance.now() - started;
@@ -215,13 +232,52 @@ async function pass(
 
 const passKey = (target: ProviderRef) => `${target.cluster}/${target.capacityProvider}`;
 
-/** Only PROVISIONING events are skipped: a placement failure feeds stall detection, a tick is the backstop. */
+/** The task the event names, and the standalone PROVISIONING tasks of the cluster still waiting. */
+function provisioningTasks(
+  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
+  target: ProviderRef,
+  deps: PassDeps,
+  now: number,
+): string[] {
+  const waiting = deps.waiting;
+  const named = event.kind === 'provisioning' ? event.taskArn : undefined;
+  if (
+    waiting &&
+    event.kind === 'provisioning' &&
+    !event.group?.startsWith('service:') &&
+    !waiting.has(event.taskArn) &&
+    waiting.size < WAITING_MAX
+  ) {
+    waiting.set(event.taskArn, { cluster: event.cluster, since: now });
+  }
+  const arns = new Set<string>(named ? [named] : []);
+  for (const [arn, entry] of waiting ?? []) {
+    if (now - entry.since > WAITING_FOR_MS) waiting?.delete(arn);
+    else if (entry.cluster === target.cluster) arns.add(arn);
+  }
+  return [...arns];
+}
+
+/** Remembered tasks of the cluster no longer PROVISIONING (placed, stopped or gone) are dropped. */
+function forgetPlaced(waiting: WaitingTasks | undefined, cluster: string, stillProvisioning: string[]) {
+  if (!waiting) return;
+  const still = new Set(stillProvisioning);
+  for (const [arn, entry] of waiting) if (entry.cluster === cluster && !still.has(arn)) waiting.delete(arn);
+}
+
+/**
+ * Only PROVISIONING events of service tasks are skipped: every pass counts a service's missing tasks
+ * in its deficit. A standalone task is planned only by the pass of its own event (a pass describes
+ * the task its event names, ticks see none), so its event always gets one. A placement failure feeds
+ * stall detection, a tick is the backstop.
+ */
 function seenByLaterPass(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
   target: ProviderRef,
   deps: PassDeps,
 ): boolean {
   if (event.kind !== 'provisioning' || event.time === undefined) return false;
+  if (!event.group?.startsWith('service:')) return false;
   const started = deps.passes?.get(passKey(target));
   return started !== undefined && started >= event.time + SEEN_AFTER_MS;
 }
@@ -233,7 +289,10 @@ const RETRY_SECONDS = 50;
  * A placement failure for a service whose tasks the plan puts on registered instances means ECS may
  * know something the snapshot does not (ENIs in use, required attributes). The first one is only
  * noted (the room may have appeared since); a second, after ECS's retry, with the plan unchanged,
- * confirms it: the service's tasks are then planned on new instances until it has none left to place.
+ * confirms it: the service's tasks are then planned on new instances (booting and requested ones
+ * count) until it has none left to place. If ECS still fails once instances registered after the
+ * confirmation (launched for it) and it has retried since, new instances do not help: the service
+ * is reported as unplaceable instead of scaled for, and retried from scratch UNPLACEABLE_RETRY_MS later.
  */
 function stallsOf(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
@@ -243,16 +302,33 @@ function stallsOf(
 ): StallMarker[] {
   if (event.kind !== 'placement-failure' || !event.service) return [];
   const source = `service:${event.service}`;
+  const at = new Date(now).toISOString();
   const known = observation.stallMarkers.get(source);
+  const reason = event.reason ?? known?.reason ?? 'placement failure';
+  if (known?.unplaceableAt) {
+    if (now - Date.parse(known.unplaceableAt) < UNPLACEABLE_RETRY_MS) return [{ ...known, reason }];
+    return [{ source, since: at, reason, confirmed: false }];
+  }
   const placement = plan.placements.find((item) => item.sources.includes(source));
   if (!placement) return [];
-  const reason = event.reason ?? known?.reason ?? 'placement failure';
-  if (known?.confirmed) return [{ ...known, reason }];
+  if (known?.confirmed) {
+    const confirmedAt = Date.parse(known.confirmedAt ?? known.since);
+    const launchedForIt = observation.snapshot.instances.some((instance) => {
+      const registeredAt = instance.registeredAt ? Date.parse(instance.registeredAt) : Number.NaN;
+      return registeredAt >= confirmedAt && now - registeredAt >= RETRY_SECONDS * 1000;
+    });
+    // The plan can only put a confirmed stall's tasks on instances registered since the confirmation.
+    if (placement.onRegistered > 0 && launchedForIt) return [{ ...known, reason, unplaceableAt: at }];
+    return [{ ...known, reason }];
+  }
   if (placement.onRegistered === 0) return [];
-  if (!known) return [{ source, since: new Date(now).toISOString(), reason, confirmed: false }];
+  if (!known) return [{ source, since: at, reason, confirmed: false }];
   const confirmed = now - Date.parse(known.since) >= RETRY_SECONDS * 1000;
-  return [{ ...known, reason, confirmed }];
+  return [{ ...known, reason, confirmed, ...(confirmed ? { confirmedAt: at } : {}) }];
 }
+
+const stallChanged = (stall: StallMarker, known: StallMarker | undefined) =>
+  stall.confirmed !== (known?.confirmed ?? false) || stall.unplaceableAt !== known?.unplaceableAt;
 
 function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {
   const pending = plan.demand.tasks;

@@ -60,9 +60,13 @@ export const scaleCapacity: FunctionSpec = {
     const groups = [...new Set(providers.map((p) => p.autoScalingGroupName))];
     return [
       {
-        actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities'],
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeScalingActivities',
+          'autoscaling:DescribeLifecycleHooks',
+        ],
         resources: [ANY_RESOURCE],
-        why: "Read the groups' size, instances and protection, and recent launch failures. Auto Scaling Describe* actions accept only `*`.",
+        why: "Read the groups' size, instances and protection, recent launch failures, and (for consolidation) that a terminate hook drains what it removes. Auto Scaling Describe* actions accept only `*`.",
       },
       {
         actions: [

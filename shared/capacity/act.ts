@@ -3,7 +3,12 @@
  * TerminateInstanceInAutoScalingGroup with decrement (the drain-instance hook drains the instance
  * first), the desired capacity is set to an absolute number, protection and markers are states.
  */
-import { setDesiredCapacity, setInstanceProtection, terminateInstanceAndDecrement } from '../aws/autoscaling';
+import {
+  describeAutoScalingGroups,
+  setDesiredCapacity,
+  setInstanceProtection,
+  terminateInstanceAndDecrement,
+} from '../aws/autoscaling';
 import { errorMessage, kindOf } from '../aws/errors';
 import type { Observation } from './observe';
 import type { CapacityPlan } from './planner';
@@ -95,12 +100,29 @@ export async function applyPlan({
     );
   }
 
-  // One scale-out decision, from the desired capacity the removals actually left.
+  // One scale-out decision, from the desired capacity the removals actually left. It is re-read just
+  // before: another pass (or a person) may have raised it since this one observed, and an absolute
+  // SetDesiredCapacity from the older value would lower it (Auto Scaling then picks what to kill).
   let desiredCapacity: number | undefined;
   const base = plan.currentDesired - removed.length;
   const target = Math.max(plan.limits.min, Math.min(base + plan.scaleOut, plan.limits.max));
   if (target > base) {
-    if (
+    const fresh = await freshDesiredCapacity(group);
+    if (fresh instanceof Error) {
+      outcomes.push({
+        action: 'set-desired-capacity',
+        target: `${group}=${target}`,
+        result: 'failed',
+        detail: `re-reading the desired capacity: ${errorMessage(fresh)}`,
+      });
+    } else if (fresh !== undefined && fresh >= target) {
+      outcomes.push({
+        action: 'set-desired-capacity',
+        target: `${group}=${target}`,
+        result: 'skipped',
+        detail: `desired capacity is already ${fresh}`,
+      });
+    } else if (
       await attempt('set-desired-capacity', `${group}=${target}`, () => setDesiredCapacity(group, target))
     ) {
       desiredCapacity = target;
@@ -123,7 +145,9 @@ export async function applyPlan({
   for (const stall of stalls) {
     await state(`stall ${stall.source}`, () => putStallMarker(table, cluster, capacityProvider, stall, now));
   }
-  const withDemand = new Set(plan.placements.flatMap((placement) => placement.sources));
+  const withDemand = new Set(
+    [...plan.placements, ...plan.unplaceable].flatMap((placement) => placement.sources),
+  );
   for (const source of observation.stallMarkers.keys()) {
     if (!withDemand.has(source)) {
       await state(`stall ${source}`, () => deleteStallMarker(table, cluster, capacityProvider, source));
@@ -140,4 +164,12 @@ export async function applyPlan({
     desiredCapacity,
     failures: outcomes.filter((outcome) => outcome.result === 'failed').length,
   };
+}
+
+async function freshDesiredCapacity(group: string): Promise<number | undefined | Error> {
+  try {
+    return (await describeAutoScalingGroups([group]))[0]?.DesiredCapacity;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }

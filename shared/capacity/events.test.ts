@@ -17,6 +17,7 @@ describe('parseCapacityEvent', () => {
       cluster: 'web',
       capacityProvider: 'web-asg-cp',
       taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/web/3f2e1d0c9b8a47f6a5e4d3c2b1a09f8e',
+      group: 'family:report',
     });
     expect(parseCapacityEvent(sample('placement-failure'))).toMatchObject({
       kind: 'placement-failure',

@@ -24,6 +24,8 @@ export type CapacityEvent =
       cluster: string;
       capacityProvider: string | undefined;
       taskArn: string;
+      /** `service:NAME` or `family:NAME`, when the event says. */
+      group: string | undefined;
     }
   | {
       kind: 'placement-failure';
@@ -65,6 +67,10 @@ const taskDetail = z.object({
   clusterArn,
   taskArn: ecsId(ECS_PATTERNS.taskArn, 'a task ARN such as arn:aws:ecs:us-east-1:123456789012:task/web/0123'),
   lastStatus: reported,
+  group: z
+    .string()
+    .transform((text) => cut(text))
+    .optional(),
   capacityProviderName: z.union([z.literal(''), capacityProviderName]).optional(),
   containerInstanceArn: z
     .union([z.literal(''), ecsId(ECS_PATTERNS.containerInstanceArn, 'a container instance ARN')])
@@ -157,6 +163,7 @@ export function parseCapacityEvent(event: unknown): CapacityEvent {
       cluster: nameFromArn(detail.clusterArn),
       capacityProvider: detail.capacityProviderName || undefined,
       taskArn: detail.taskArn,
+      group: detail.group || undefined,
     };
   }
 

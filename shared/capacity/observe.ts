@@ -12,7 +12,11 @@ import type {
   Task,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { describeAutoScalingGroups, describeScalingActivities } from '../aws/autoscaling';
+import {
+  describeAutoScalingGroups,
+  describeLifecycleHooks,
+  describeScalingActivities,
+} from '../aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../aws/batch';
 import {
   describeCapacityProviders,
@@ -27,9 +31,10 @@ import {
 } from '../aws/ecs';
 import { type InstanceView, toInstanceView } from '../ecs/container-instance';
 import { type ResourceShape, taskRequirements } from '../ecs/requirements';
-import { combineMemberOf, type StrategyItem, serviceDemand } from './demand';
+import { applyStall, combineMemberOf, type StrategyItem, serviceDemand } from './demand';
 import { nameFromArn } from './events';
 import { estimateInstanceType } from './instance-types';
+import { compileMemberOf } from './member-of';
 import type {
   CapacitySettings,
   CapacitySnapshot,
@@ -109,6 +114,8 @@ export interface Observation {
   stallMarkers: Map<string, StallMarker>;
   /** What to remember about the group's types, when it changed. */
   rememberTypes: RememberedTypes | undefined;
+  /** Of the PROVISIONING tasks asked about, those still waiting for an instance (any provider). */
+  stillProvisioning: string[];
   notes: string[];
 }
 
@@ -136,6 +143,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   if (!group)
     throw new CapacityProviderRefused(`Auto Scaling group ${groupName} of ${capacityProvider} not found`);
   if (!clusterInfo) throw new CapacityProviderRefused(`cluster ${cluster} not found`);
+  refuseCapacityInOtherUnits(group, capacityProvider);
 
   const asgInstances = (group.Instances ?? []).filter((instance) => instance.InstanceId);
   const inGroup = new Map(asgInstances.map((instance) => [instance.InstanceId as string, instance]));
@@ -163,8 +171,6 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     return definition ? taskRequirements(definition) : undefined;
   };
 
-  const daemonOverhead = sumShapes(daemons.map((service) => shapeOf(service.taskDefinition)));
-
   // Instance types: what the group launches and what each registers.
   const types = groupInstanceTypes(group, asgInstances, remembered);
   const views = registered.map((instance) => toInstanceView(instance));
@@ -186,13 +192,26 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     if (type && !resources[type]) resources[type] = resourcesFromView(view);
   }
 
+  // Daemons run only where their constraints hold: a new instance carries those that hold for any
+  // type and zone it may have; a registered one those that hold for it.
+  const newAttributes = newInstanceAttributes(group, views);
+  const daemonHolds = daemons.map((service) => daemonConstraint(service, definitions));
+  const newViews = newInstanceViews(types, group.AvailabilityZones ?? [], newAttributes);
+  const daemonOverhead = sumShapes(
+    daemons.map((service, index) =>
+      newViews.some((view) => daemonHolds[index]?.(view) ?? true)
+        ? shapeOf(service.taskDefinition)
+        : undefined,
+    ),
+  );
+
   // Registered instances.
   const instances: RegisteredInstance[] = registered.map((instance, index) => {
     const view = views[index] as InstanceView;
     const ec2 = inGroup.get(instance.ec2InstanceId as string) as AsgInstance;
     const type = view.attributes['ecs.instance-type'] ?? ec2.InstanceType ?? types[0] ?? 'unknown';
     const tasks = view.runningTasksCount + view.pendingTasksCount;
-    const estimated = tasks - daemons.length;
+    const estimated = tasks - daemonHolds.filter((holds) => holds?.(view) ?? true).length;
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(view.attributes)) attributes[name] = value ?? '';
     const typeEnis = resources[type]?.enis ?? 0;
@@ -224,7 +243,31 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   });
 
   await confirmIdle(cluster, instances, daemonGroups, settings, now, options.verifyLimit ?? 50);
-  if (settings.consolidation) await listMovableTasks(cluster, instances, daemonGroups, resources, settings);
+  const consolidation = settings.consolidation && (await drainsOnTermination(groupName, notes));
+  if (consolidation) {
+    const movedServices = await listMovableTasks(
+      cluster,
+      instances,
+      daemonGroups,
+      resources,
+      settings,
+      active,
+    );
+    // Where their siblings run, so a distinctInstance task is never moved next to one.
+    if (movedServices.length > 0) await markServiceInstances(cluster, movedServices, instances);
+  }
+
+  // Service tasks on DRAINING instances: ECS starts their replacements elsewhere before stopping them.
+  const draining = await drainingReplacements(cluster, instances, daemonGroups, active);
+  for (const replica of replicas) {
+    const replacements = draining.get(`service:${replica.service}`) ?? 0;
+    if (replacements > 0) {
+      replica.missing += replacements;
+      notes.push(
+        `service ${replica.service}: ${replacements} task(s) on draining instances need replacements elsewhere`,
+      );
+    }
+  }
 
   // Which instances already run a task of each distinctInstance service with tasks to place.
   const distinct = replicas.filter((replica) => replica.distinctInstance && replica.missing > 0);
@@ -253,8 +296,9 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       count: replica.missing,
       shape,
       distinctInstance: replica.distinctInstance,
-      newInstancesOnly: stallMarkers.get(source)?.confirmed === true,
+      newInstancesOnly: false,
     };
+    applyStall(item, stallMarkers.get(source), now);
     const memberOf = combineMemberOf([...replica.memberOf, ...definitionMemberOf(definition)]);
     if (memberOf) item.memberOf = memberOf;
     demand.push(item);
@@ -281,8 +325,16 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       ...(memberOf ? { memberOf } : {}),
     });
   }
+  let stillProvisioning: string[] = [];
   if (options.provisioningTasks && options.provisioningTasks.length > 0) {
-    await addProvisioningTasks(cluster, capacityProvider, options, byService, demand, notes);
+    stillProvisioning = await addProvisioningTasks(
+      cluster,
+      capacityProvider,
+      options,
+      byService,
+      demand,
+      notes,
+    );
   }
 
   // Headroom is counted in tasks of the largest service shape on this provider unless given.
@@ -312,9 +364,9 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       instanceTypes: types,
     },
     instanceTypes: resources,
-    newInstanceAttributes: newInstanceAttributes(group, views),
+    newInstanceAttributes: newAttributes,
     daemonOverhead,
-    settings: { ...settings, headroom },
+    settings: { ...settings, headroom, consolidation },
     instances,
     launching,
     demand,
@@ -328,6 +380,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     stallMarkers,
     rememberTypes:
       registered.length > 0 && JSON.stringify(learned) !== JSON.stringify(remembered) ? learned : undefined,
+    stillProvisioning,
     notes,
   };
 }
@@ -348,6 +401,40 @@ async function capacityProviderOf(name: string): Promise<CapacityProvider> {
     );
   }
   return provider;
+}
+
+/**
+ * The planner counts the desired capacity in instances. A group that counts it in weights (a mixed
+ * instances policy with WeightedCapacity) or in vCPUs / MiB (attribute-based instance type selection)
+ * would be sized in the wrong unit: its "desired minus instances" looks like instances on the way,
+ * which absorb the demand and nothing is ever launched. Refused until weights are modelled.
+ */
+function refuseCapacityInOtherUnits(group: AutoScalingGroup, capacityProvider: string): void {
+  const name = group.AutoScalingGroupName ?? '?';
+  const unit = group.DesiredCapacityType;
+  if (unit && unit !== 'units') {
+    throw new CapacityProviderRefused(
+      `Auto Scaling group ${name} of ${capacityProvider} counts its desired capacity in ${unit} (DesiredCapacityType), not in instances; scale-capacity sizes groups in instances and would read ${group.DesiredCapacity ?? 0} ${unit} as ${group.DesiredCapacity ?? 0} instances. Use DesiredCapacityType units or remove ${capacityProvider} from CAPACITY_PROVIDERS.`,
+    );
+  }
+  const weighted = [
+    ...(group.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? []).map((override) => ({
+      what: 'instance requirements',
+      type: override.InstanceType,
+      weight: override.WeightedCapacity,
+    })),
+    ...(group.Instances ?? []).map((instance) => ({
+      what: instance.InstanceId ?? '?',
+      type: instance.InstanceType,
+      weight: instance.WeightedCapacity,
+    })),
+  ].filter((entry) => entry.weight !== undefined && entry.weight.trim() !== '' && Number(entry.weight) !== 1);
+  const first = weighted[0];
+  if (first) {
+    throw new CapacityProviderRefused(
+      `Auto Scaling group ${name} of ${capacityProvider} weights its instances (WeightedCapacity ${first.weight} for ${first.type ?? first.what}), so its desired capacity counts units, not instances; scale-capacity sizes groups in instances and would take the extra units for instances on the way. Set every WeightedCapacity to 1 (or none) or remove ${capacityProvider} from CAPACITY_PROVIDERS.`,
+    );
+  }
 }
 
 function groupNameOf(provider: CapacityProvider): string {
@@ -471,6 +558,57 @@ function eniAttachments(instance: ContainerInstance): number {
   ).length;
 }
 
+/**
+ * A daemon's memberOf (service and task definition), as a test of an instance; undefined when it has
+ * none. One that cannot be evaluated here (invalid, or on task groups) is assumed to hold everywhere.
+ */
+function daemonConstraint(
+  service: Service,
+  definitions: Map<string, TaskDefinition>,
+): ((view: InstanceView) => boolean) | undefined {
+  const definition = service.taskDefinition ? definitions.get(service.taskDefinition) : undefined;
+  const expression = combineMemberOf([
+    ...(service.placementConstraints ?? [])
+      .filter((constraint) => constraint.type === 'memberOf' && constraint.expression)
+      .map((constraint) => constraint.expression as string),
+    ...(definition ? definitionMemberOf(definition) : []),
+  ]);
+  if (!expression) return undefined;
+  try {
+    const memberOf = compileMemberOf(expression);
+    if (memberOf.usesTaskGroups) return undefined;
+    return (view) => memberOf.test(view);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a new instance of the group may look like to the cluster query language: each type and zone. */
+function newInstanceViews(
+  types: string[],
+  zones: string[],
+  attributes: Record<string, string>,
+): InstanceView[] {
+  const none = { cpu: 0, memoryMiB: 0, gpus: 0, ports: { tcp: [], udp: [] }, enis: 0 };
+  return types.flatMap((type) =>
+    (zones.length > 0 ? zones : [undefined]).map((zone) => ({
+      arn: '',
+      ec2InstanceId: undefined,
+      status: 'ACTIVE' as const,
+      agentConnected: true,
+      registered: none,
+      remaining: none,
+      attributes: {
+        ...attributes,
+        'ecs.instance-type': type,
+        ...(zone ? { 'ecs.availability-zone': zone } : {}),
+      },
+      runningTasksCount: 0,
+      pendingTasksCount: 0,
+    })),
+  );
+}
+
 /** Attributes every registered instance shares (so a new one will have them), plus the group's tags. */
 function newInstanceAttributes(group: AutoScalingGroup, views: InstanceView[]): Record<string, string> {
   const result: Record<string, string> = {};
@@ -493,6 +631,45 @@ async function tasksOn(cluster: string, containerInstanceArn: string): Promise<T
   const arns = await listTaskArns(cluster, { containerInstance: containerInstanceArn });
   if (arns.length === 0) return [];
   return (await describeTasks(cluster, arns)).items.filter((task) => task.lastStatus !== 'STOPPED');
+}
+
+/**
+ * Replacements still to start for the service tasks on the group's DRAINING instances, per task
+ * group. ECS replaces a draining instance's service tasks by starting new ones elsewhere first (then
+ * stops the old ones, within minimumHealthyPercent), so they need room the deficit does not show:
+ * the old tasks still count as running. Replacements already started show as running + pending above
+ * the desired count and are subtracted. Standalone tasks are not replaced, daemon tasks stop last.
+ */
+async function drainingReplacements(
+  cluster: string,
+  instances: RegisteredInstance[],
+  daemonGroups: Set<string>,
+  services: Service[],
+): Promise<Map<string, number>> {
+  const drainingInstances = instances.filter((instance) => instance.status === 'DRAINING' && instance.arn);
+  const onDraining = new Map<string, number>();
+  if (drainingInstances.length === 0) return onDraining;
+  const lists = await mapConcurrent(drainingInstances, BATCH_CONCURRENCY, (instance) =>
+    tasksOn(cluster, instance.arn as string),
+  );
+  for (const task of lists.flat()) {
+    const group = task.group ?? '';
+    // Listed tasks have desired status RUNNING: those already told to stop were replaced.
+    if (!group.startsWith('service:') || daemonGroups.has(group)) continue;
+    onDraining.set(group, (onDraining.get(group) ?? 0) + 1);
+  }
+  const result = new Map<string, number>();
+  for (const service of services) {
+    const group = `service:${service.serviceName}`;
+    const tasks = onDraining.get(group);
+    if (!tasks) continue;
+    const started = Math.max(
+      0,
+      (service.runningCount ?? 0) + (service.pendingCount ?? 0) - (service.desiredCount ?? 0),
+    );
+    result.set(group, Math.max(0, tasks - started));
+  }
+  return result;
 }
 
 /**
@@ -523,14 +700,34 @@ async function confirmIdle(
   });
 }
 
-/** For consolidation: the least used busy instances and the tasks they would have to move. */
+/**
+ * Consolidation removes busy instances with TerminateInstanceInAutoScalingGroup: only a terminate
+ * lifecycle hook (drain-instance's) drains them first; without one their tasks would be killed.
+ */
+async function drainsOnTermination(groupName: string, notes: string[]): Promise<boolean> {
+  const hooks = await describeLifecycleHooks(groupName);
+  if (hooks.some((hook) => hook.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING')) return true;
+  notes.push(
+    `consolidation refused for ${groupName}: it has no autoscaling:EC2_INSTANCE_TERMINATING lifecycle hook, so a consolidated instance's tasks would be killed, not drained (deploy drain-instance's hook on the group)`,
+  );
+  return false;
+}
+
+/**
+ * For consolidation: the least used busy instances and the tasks they would have to move, each with
+ * its service's distinctInstance and memberOf (ECS places the replacements under them). Returns the
+ * distinctInstance services among them.
+ */
 async function listMovableTasks(
   cluster: string,
   instances: RegisteredInstance[],
   daemonGroups: Set<string>,
   resources: Record<string, InstanceTypeResources>,
   settings: CapacitySettings,
-): Promise<void> {
+  services: Service[],
+): Promise<{ service: string }[]> {
+  const byGroup = new Map(services.map((service) => [`service:${service.serviceName}`, service]));
+  const distinctServices = new Set<string>();
   const use = (instance: RegisteredInstance) => {
     const type = resources[instance.instanceType];
     if (!type) return 1;
@@ -561,13 +758,29 @@ async function listMovableTasks(
         pinned++;
         continue;
       }
-      movable.push({ shape: taskRequirements(definition, task.overrides), group: task.group });
+      const service = byGroup.get(task.group);
+      const constraints = service?.placementConstraints ?? [];
+      const distinctInstance = constraints.some((constraint) => constraint.type === 'distinctInstance');
+      if (distinctInstance && service?.serviceName) distinctServices.add(service.serviceName);
+      const memberOf = combineMemberOf([
+        ...constraints
+          .filter((constraint) => constraint.type === 'memberOf' && constraint.expression)
+          .map((constraint) => constraint.expression as string),
+        ...definitionMemberOf(definition),
+      ]);
+      movable.push({
+        shape: taskRequirements(definition, task.overrides),
+        group: task.group,
+        distinctInstance,
+        ...(memberOf ? { memberOf } : {}),
+      });
     }
     instance.nonDaemonTasks = tasks.length;
     instance.movableTasks = movable;
     instance.pinnedTasks = pinned;
     instance.taskGroups = [...new Set(tasks.map((task) => task.group ?? '').filter(Boolean))];
   });
+  return [...distinctServices].map((service) => ({ service }));
 }
 
 async function markServiceInstances(
@@ -626,13 +839,14 @@ async function addProvisioningTasks(
   byService: Map<string, Demand>,
   demand: Demand[],
   notes: string[],
-): Promise<void> {
+): Promise<string[]> {
   const { items } = await describeTasks(cluster, [...new Set(options.provisioningTasks)]);
-  const waiting = items.filter(
+  const provisioning = items.filter(
+    (task) => task.lastStatus === 'PROVISIONING' && !task.containerInstanceArn,
+  );
+  const waiting = provisioning.filter(
     (task) =>
-      task.lastStatus === 'PROVISIONING' &&
-      !task.containerInstanceArn &&
-      (task.capacityProviderName === capacityProvider || (!task.capacityProviderName && options.anyInstance)),
+      task.capacityProviderName === capacityProvider || (!task.capacityProviderName && options.anyInstance),
   );
   const definitions = await loadDefinitions(waiting.map((task) => task.taskDefinitionArn));
   const perService = new Map<string, number>();
@@ -664,4 +878,5 @@ async function addProvisioningTasks(
     const service = byService.get(group);
     if (service) service.count = Math.max(service.count, count);
   }
+  return provisioning.map((task) => task.taskArn ?? '').filter(Boolean);
 }

@@ -56,8 +56,10 @@ export interface ItemGroup {
   distinct: boolean;
   memberOf: MemberOf | undefined;
   sources: string[];
-  /** Not on registered or booting instances (ECS failed to place it there). */
+  /** Not on the registered instances ECS failed to place it on (booting and requested ones are fine). */
   newInstancesOnly: boolean;
+  /** With newInstancesOnly: registered instances that registered since then (epoch ms) are new too. */
+  newInstancesSince: number | undefined;
   total: number;
   remaining: number;
   onRegistered: number;
@@ -234,6 +236,7 @@ export function makeItemGroup(init: {
   sources: string[];
   count: number;
   newInstancesOnly?: boolean;
+  newInstancesSince?: number | undefined;
 }): ItemGroup {
   return {
     id: nextItemId++,
@@ -244,6 +247,7 @@ export function makeItemGroup(init: {
     memberOf: init.memberOf,
     sources: init.sources,
     newInstancesOnly: init.newInstancesOnly ?? false,
+    newInstancesSince: init.newInstancesSince,
     total: init.count,
     remaining: init.count,
     onRegistered: 0,

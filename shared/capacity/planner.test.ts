@@ -350,6 +350,75 @@ describe('planCapacity: scale-in and protection', () => {
   });
 });
 
+describe('planCapacity: registered instances still Pending in Auto Scaling', () => {
+  // The previous pass raised desired 2 -> 3 for 3 missing api tasks; i-03 is its instance, held in
+  // Pending:Wait by a launch lifecycle hook (or a warm pool, or an agent quicker than the group).
+  const busy = (id: number) => registered(id, { cpu: 0, memoryMiB: 0 }, { tasks: 4, nonDaemonTasks: 3 });
+  const newcomer = (extra: Record<string, unknown> = {}) =>
+    registered(
+      3,
+      { cpu: 1920, memoryMiB: 7424 },
+      {
+        lifecycleState: 'Pending:Wait',
+        tasks: 1,
+        nonDaemonTasks: 0,
+        protectedFromScaleIn: false,
+        registeredAt: minutesAgo(1),
+        ...extra,
+      },
+    );
+  const group = { ...sample().group, desired: 3 };
+
+  it('while it boots, the demand waits for it (no scale-out)', () => {
+    const plan = planCapacity(
+      sample({
+        group,
+        instances: [busy(1), busy(2)],
+        launching: [
+          {
+            id: 'i-0a1b2c3d4e5f60003',
+            instanceType: 'm5.large',
+            availabilityZone: 'us-east-1c',
+            lifecycleState: 'Pending:Wait',
+            launchedAt: minutesAgo(1),
+          },
+        ],
+        demand: [api(3)],
+      }),
+      NOW,
+    );
+    expect(plan.scaleOut).toBe(0);
+  });
+
+  it('once it registers (still Pending:Wait), ECS places on it: the same demand buys nothing more', () => {
+    const plan = planCapacity(
+      sample({ group, instances: [busy(1), busy(2), newcomer()], demand: [api(3)] }),
+      NOW,
+    );
+    expect(plan.scaleOut).toBe(0);
+    expect(plan.desiredCapacity).toBe(3);
+    expect(plan.totals).toMatchObject({ onRegistered: 3, onNew: 0 });
+    expect(plan.instances).toMatchObject({ usable: 3, unusable: 0 });
+  });
+
+  it('is never removed, protected or marked idle before it is InService', () => {
+    const plan = planCapacity(
+      sample({
+        group,
+        instances: [busy(1), busy(2), newcomer({ idleSince: minutesAgo(30) })],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([]);
+    expect(plan.idleMarkers.set).toEqual([]);
+    const working = planCapacity(
+      sample({ group, instances: [busy(1), busy(2), newcomer({ tasks: 3, nonDaemonTasks: 2 })] }),
+      NOW,
+    );
+    expect(working.protect).toEqual([]);
+  });
+});
+
 describe('parseSnapshot', () => {
   it('names what is wrong', () => {
     expect(() => parseSnapshot({ cluster: 'web' })).toThrow(SnapshotError);

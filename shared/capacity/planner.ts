@@ -55,7 +55,7 @@ export interface Removal {
   detail: string;
 }
 
-export type UnplaceableKind = 'too-large' | 'host-port' | 'constraint';
+export type UnplaceableKind = 'too-large' | 'host-port' | 'constraint' | 'placement-failure';
 
 export interface Unplaceable {
   key: string;
@@ -74,7 +74,7 @@ export interface CapacityPlan {
   placements: PlacementSummary[];
   totals: { onRegistered: number; onLaunching: number; onNew: number; unplaced: number };
   instances: {
-    /** Registered, ACTIVE, agent connected: what ECS can place on now. */
+    /** Registered, ACTIVE, agent connected (InService or still Pending): what ECS can place on now. */
     usable: number;
     /** Launched, not registered yet, within the boot timeout. */
     launching: number;
@@ -141,12 +141,12 @@ export function planCapacity(
   const reasons: string[] = [];
   const template = newInstanceTemplate(snapshot);
 
-  // Instances: usable, booting (launched, not registered), never registered, unusable.
+  // Instances: usable, booting (launched, not registered), never registered, unusable. ECS places
+  // tasks on a registered instance whatever its Auto Scaling state, so one still Pending (a launch
+  // hook, a warm pool) takes placements; only InService ones are removed, protected or marked idle.
   const counted = snapshot.instances.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
-  const usable = counted.filter(
-    (instance) =>
-      instance.status === 'ACTIVE' && instance.agentConnected && instance.lifecycleState === 'InService',
-  );
+  const placeableOn = counted.filter((instance) => instance.status === 'ACTIVE' && instance.agentConnected);
+  const usable = placeableOn.filter((instance) => instance.lifecycleState === 'InService');
   const launchingCounted = snapshot.launching.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
   const bootDeadline = now - settings.bootTimeoutSeconds * 1000;
   const booting = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) >= bootDeadline);
@@ -158,14 +158,14 @@ export function planCapacity(
     [...counted, ...booting].map((instance) => instance.availabilityZone),
   );
 
-  const registeredBins = usable.map((instance) => registeredBin(instance, snapshot));
+  const registeredBins = placeableOn.map((instance) => registeredBin(instance, snapshot));
   const launchingBins = booting.map((instance) => launchingBin(instance, snapshot));
   for (let index = 0; index < requested; index++) {
     launchingBins.push(freshBin(snapshot, template, 'launching', `requested-${index + 1}`, zones.next()));
   }
   if (options.trace) for (const bin of [...registeredBins, ...launchingBins]) bin.contents = new Map();
   const binById = new Map(registeredBins.map((bin) => [bin.id, bin]));
-  const instanceById = new Map(usable.map((instance) => [instance.id, instance]));
+  const instanceById = new Map(placeableOn.map((instance) => [instance.id, instance]));
 
   // Demand, grouped by shape and constraints.
   const { items, unplaceable: badConstraints } = groupDemand(snapshot, compile);
@@ -220,20 +220,34 @@ export function planCapacity(
         item.remaining -= placed;
       });
     };
-    // Demand ECS already failed to place on existing instances waits for new ones.
+    // Demand ECS already failed to place on the registered instances stays off them, except those
+    // registered since (launched for it); booting and requested instances are new ones too.
     const held = Int32Array.from(round, (item, index) => (item.newInstancesOnly ? (left[index] ?? 0) : 0));
     round.forEach((item, index) => {
       if (item.newInstancesOnly) left[index] = 0;
     });
     let before = left.slice();
+    held.forEach((count, index) => {
+      before[index] = (before[index] ?? 0) + count;
+    });
     for (const bin of busyFirst) fillBin(bin, round, left, dotProduct);
+    round.forEach((item, index) => {
+      const since = item.newInstancesSince;
+      if (since === undefined || (held[index] ?? 0) <= 0) return;
+      const only = new Int32Array(round.length);
+      only[index] = held[index] ?? 0;
+      for (const bin of busyFirst) {
+        if (bin.registeredAt && bin.registeredAt.getTime() >= since) fillBin(bin, round, only, dotProduct);
+      }
+      held[index] = only[index] ?? 0;
+    });
+    held.forEach((count, index) => {
+      left[index] = (left[index] ?? 0) + count;
+    });
     charge('onRegistered', before);
     before = left.slice();
     for (const bin of launchingBins) fillBin(bin, round, left, dotProduct);
     charge('onLaunching', before);
-    held.forEach((count, index) => {
-      left[index] = (left[index] ?? 0) + count;
-    });
     before = left.slice();
     // Partly filled new bins from an earlier round first.
     for (const bin of newBins) fillBin(bin, round, left, dotProduct);
@@ -320,7 +334,7 @@ export function planCapacity(
     for (const instance of candidates) {
       if (scaledIn >= perPass || removals.length >= removable) break;
       const targets = busyFirst.filter((bin) => bin.id !== instance.id && !removed.has(bin.id));
-      if (moveTasks(instance, targets)) {
+      if (moveTasks(instance, targets, compile)) {
         removed.add(instance.id);
         const bin = binById.get(instance.id);
         if (bin) bin.placed = -1; // never a target again
@@ -415,11 +429,11 @@ export function planCapacity(
     placements,
     totals,
     instances: {
-      usable: usable.length,
+      usable: placeableOn.length,
       launching: booting.length,
       requested,
       stuck: stuck.length,
-      unusable: counted.length - usable.length,
+      unusable: counted.length - placeableOn.length,
     },
     newInstances,
     newInstancesByZone,
@@ -436,7 +450,7 @@ export function planCapacity(
     unprotect,
     idleMarkers,
     unplaceable,
-    utilization: utilizationOf(usable, snapshot),
+    utilization: utilizationOf(placeableOn, snapshot),
     reasons,
     ...(assignments ? { assignments } : {}),
   };
@@ -567,7 +581,20 @@ export function groupDemand(
     const shape = normalizeShape(demand.shape);
     const constraint = demand.memberOf?.trim() || undefined;
     const group = demand.group ?? (demand.distinctInstance ? demand.source : undefined);
-    const key = `${shapeKey(shape)};distinct=${demand.distinctInstance ? group : '-'};memberOf=${constraint ?? '-'}${demand.newInstancesOnly ? ';new-only' : ''}`;
+    const since =
+      demand.newInstancesOnly && demand.newInstancesSince ? Date.parse(demand.newInstancesSince) : undefined;
+    const key = `${shapeKey(shape)};distinct=${demand.distinctInstance ? group : '-'};memberOf=${constraint ?? '-'}${demand.newInstancesOnly ? `;new-only${since !== undefined ? `@${since}` : ''}` : ''}`;
+    if (demand.unplaceable) {
+      // ECS keeps failing where new instances were bought for it: reported, not scaled for again.
+      unplaceable.set(`${key};${demand.source}`, {
+        key,
+        sources: [demand.source],
+        count: demand.count,
+        kind: 'placement-failure',
+        reason: demand.unplaceable,
+      });
+      continue;
+    }
     let memberOf: MemberOf | undefined;
     if (constraint !== undefined) {
       let result = compiled.get(constraint);
@@ -616,6 +643,7 @@ export function groupDemand(
         sources: [demand.source],
         count: demand.count,
         newInstancesOnly: demand.newInstancesOnly,
+        newInstancesSince: since,
       }),
     );
   }
@@ -931,27 +959,43 @@ function trimTrailingEmpty(bins: Bin[]): void {
   while (bins.length > 0 && (bins[bins.length - 1] as Bin).placed === 0) bins.pop();
 }
 
-/** Try to move every non-daemon task of an instance onto the targets; undo on failure. */
-function moveTasks(instance: RegisteredInstance, targets: Bin[]): boolean {
+/**
+ * Try to move every non-daemon task of an instance onto the targets, with its distinctInstance and
+ * memberOf constraints (ECS places the replacements under them); undo on failure.
+ */
+function moveTasks(
+  instance: RegisteredInstance,
+  targets: Bin[],
+  compile: (expression: string) => MemberOf,
+): boolean {
   const tasks = [...(instance.movableTasks ?? [])].sort(
     (a, b) => b.shape.cpu + b.shape.memoryMiB / 4 - (a.shape.cpu + a.shape.memoryMiB / 4),
   );
   const moved: [Bin, ItemGroup][] = [];
+  const undo = () => {
+    for (const [bin, done] of moved) unplace(bin, done);
+    return false;
+  };
   for (const task of tasks) {
+    let memberOf: MemberOf | undefined;
+    if (task.memberOf) {
+      try {
+        memberOf = compile(task.memberOf);
+      } catch {
+        return undo(); // a constraint we cannot evaluate: never assume it holds elsewhere
+      }
+    }
     const item = makeItemGroup({
       key: 'move',
       shape: normalizeShape(task.shape),
       group: task.group,
-      distinct: false,
-      memberOf: undefined,
+      distinct: task.distinctInstance,
+      memberOf,
       sources: [`move:${instance.id}`],
       count: 1,
     });
     const target = targets.find((bin) => bin.placed >= 0 && fits(bin, item));
-    if (!target) {
-      for (const [bin, done] of moved) unplace(bin, done);
-      return false;
-    }
+    if (!target) return undo();
     place(target, item);
     moved.push([target, item]);
   }

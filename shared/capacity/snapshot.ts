@@ -53,7 +53,14 @@ export const registeredInstanceSchema = z.object({
   nonDaemonTasks: count.nullable().default(0).describe('null when not known exactly'),
   idleSince: isoTime.nullable().default(null),
   movableTasks: z
-    .array(z.object({ shape: shapeSchema, group: z.string().optional() }))
+    .array(
+      z.object({
+        shape: shapeSchema,
+        group: z.string().optional(),
+        distinctInstance: z.boolean().default(false),
+        memberOf: z.string().optional().describe('its service and task definition memberOf, combined'),
+      }),
+    )
     .optional()
     .describe('non-daemon service tasks, listed for consolidation candidates only'),
   pinnedTasks: count.default(0).describe('tasks that cannot move (standalone tasks)'),
@@ -78,6 +85,15 @@ export const demandSchema = z.object({
     .boolean()
     .default(false)
     .describe('ECS failed to place it where the simulation said it fits: plan it on new instances'),
+  newInstancesSince: isoTime
+    .optional()
+    .describe(
+      'with newInstancesOnly: instances registered since this time were launched for it and count too',
+    ),
+  unplaceable: z
+    .string()
+    .optional()
+    .describe('ECS keeps failing to place it even on instances launched for it: reported, not scaled for'),
 });
 
 export const settingsSchema = z.object({

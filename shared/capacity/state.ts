@@ -136,6 +136,10 @@ export interface StallMarker {
   reason: string;
   /** Seen twice, a retry apart: only then are the source's tasks planned on new instances. */
   confirmed: boolean;
+  /** When it was confirmed (ISO): instances registered since then were launched for it. */
+  confirmedAt?: string | undefined;
+  /** When ECS still failed after instances launched for it registered (ISO): reported, not scaled for. */
+  unplaceableAt?: string | undefined;
 }
 
 export async function readStallMarkers(
@@ -157,6 +161,8 @@ export async function readStallMarkers(
             since: String(item.since ?? ''),
             reason: String(item.reason ?? ''),
             confirmed: item.confirmed === true,
+            ...(typeof item.confirmedAt === 'string' ? { confirmedAt: item.confirmedAt } : {}),
+            ...(typeof item.unplaceableAt === 'string' ? { unplaceableAt: item.unplaceableAt } : {}),
           },
         ];
       }),
@@ -181,6 +187,8 @@ export async function putStallMarker(
           since: marker.since,
           reason: marker.reason,
           confirmed: marker.confirmed,
+          ...(marker.confirmedAt ? { confirmedAt: marker.confirmedAt } : {}),
+          ...(marker.unplaceableAt ? { unplaceableAt: marker.unplaceableAt } : {}),
           ttl: Math.floor(now / 1000) + STALL_MARKER_TTL_SECONDS,
         },
       }),

@@ -1,0 +1,657 @@
+// One scale-capacity pass (observe -> plan -> act) against a mocked ECS + Auto Scaling + state-table
+// world: the cases a capacity review found wrong, each kept as a test of the behaviour that fixed it.
+import {
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+  SetDesiredCapacityCommand,
+  SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeServicesCommand, DescribeTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  apiService,
+  asgMock,
+  ciArn,
+  DRAIN_HOOK,
+  ddbMock,
+  ecsMock,
+  logRouter,
+  mockWorld,
+  NOW,
+  runPass,
+  taskArn,
+  tdArn,
+  tools,
+  ZONES,
+} from './mock-world';
+import type { WaitingTasks } from './reconcile';
+
+const full = (id: string, zone: string) => ({
+  id,
+  zone,
+  cpuFree: 0,
+  memFree: 0,
+  running: 4,
+  protected: true,
+});
+const threeFull = [full('i-01', 'us-east-1a'), full('i-02', 'us-east-1b'), full('i-03', 'us-east-1c')];
+
+describe('desired capacity counted in units other than instances', () => {
+  function expectRefused(summary: Awaited<ReturnType<typeof runPass>>, why: RegExp) {
+    const outcome = summary.providers[0];
+    expect(outcome?.status).toBe('refused');
+    expect(outcome?.error).toMatch(/web-asg/);
+    expect(outcome?.error).toMatch(why);
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(asgMock).not.toHaveReceivedCommand(TerminateInstanceInAutoScalingGroupCommand);
+  }
+
+  it('refuses a mixed instances policy with WeightedCapacity 2 (3 instances = desired 6 units)', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: {
+        DesiredCapacity: 6,
+        MaxSize: 40,
+        MixedInstancesPolicy: {
+          LaunchTemplate: {
+            LaunchTemplateSpecification: { LaunchTemplateName: 'web', Version: '$Latest' },
+            Overrides: [
+              { InstanceType: 'm5.large', WeightedCapacity: '2' },
+              { InstanceType: 'm5a.large', WeightedCapacity: '2' },
+            ],
+          },
+        },
+      },
+    });
+    expectRefused(await runPass(), /WeightedCapacity 2 for m5\.large/);
+  });
+
+  it('refuses DesiredCapacityType vcpu (3 m5.large = desired 6 vCPUs)', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: { DesiredCapacity: 6, MaxSize: 40, DesiredCapacityType: 'vcpu' },
+    });
+    expectRefused(await runPass(), /counts its desired capacity in vcpu \(DesiredCapacityType\)/);
+  });
+
+  it('accepts weights of 1 and DesiredCapacityType units: 6 missing api tasks buy 2 instances', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: {
+        DesiredCapacityType: 'units',
+        MixedInstancesPolicy: {
+          LaunchTemplate: {
+            LaunchTemplateSpecification: { LaunchTemplateName: 'web', Version: '$Latest' },
+            Overrides: [{ InstanceType: 'm5.large', WeightedCapacity: '1' }, { InstanceType: 'm5a.large' }],
+          },
+        },
+      },
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]).toMatchObject({ status: 'applied', scaleOut: 2, desiredCapacity: 5 });
+  });
+});
+
+describe('service tasks on DRAINING instances are demand (ECS starts their replacements first)', () => {
+  const apiTask = (id: string, instance: string, group = 'service:api'): Task => ({
+    taskArn: taskArn(id),
+    containerInstanceArn: ciArn(instance),
+    group,
+    taskDefinitionArn: tdArn('api:3'),
+    lastStatus: 'RUNNING',
+    desiredStatus: 'RUNNING',
+  });
+  const busy = (id: string, zone: string, status = 'ACTIVE', lifecycle = 'InService') => ({
+    id,
+    zone,
+    cpuFree: 384,
+    memFree: 4096,
+    running: 4,
+    protected: true,
+    status,
+    lifecycle,
+    tasks: [apiTask(`${id}-a`, id), apiTask(`${id}-b`, id), apiTask(`${id}-c`, id)],
+  });
+  const api = (running = 9, pending = 0) =>
+    apiService(9, running, {
+      pendingCount: pending,
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+    });
+
+  it('Spot interruption: i-03 DRAINING while still InService; its 3 api tasks need a new instance now', async () => {
+    mockWorld({
+      instances: [
+        busy('i-01', 'us-east-1a'),
+        busy('i-02', 'us-east-1b'),
+        busy('i-03', 'us-east-1c', 'DRAINING'),
+      ],
+      services: [api(), logRouter],
+    });
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(summary.providers[0]).toMatchObject({ scaleOut: 1, desiredCapacity: 4 });
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(/^3 pending task\(s\).* 3 need new instances/);
+  });
+
+  it('operator terminated i-03 with decrement (desired 3 -> 2): the drain gets the room it waits for', async () => {
+    mockWorld({
+      instances: [
+        busy('i-01', 'us-east-1a'),
+        busy('i-02', 'us-east-1b'),
+        busy('i-03', 'us-east-1c', 'DRAINING', 'Terminating:Wait'),
+      ],
+      services: [api(), logRouter],
+      group: { DesiredCapacity: 2 },
+    });
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 3 });
+    expect(summary.providers[0]).toMatchObject({ scaleOut: 1, desiredCapacity: 3 });
+  });
+
+  it('refresh without decrement: the replacement the group launches (requested) takes them', async () => {
+    mockWorld({
+      instances: [
+        busy('i-01', 'us-east-1a'),
+        busy('i-02', 'us-east-1b'),
+        busy('i-03', 'us-east-1c', 'DRAINING', 'Terminating:Wait'),
+      ],
+      services: [api(), logRouter],
+      group: { DesiredCapacity: 3 },
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons).toContain(
+      '0 instance(s) booting and 1 requested count as capacity on the way',
+    );
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(/^3 pending task\(s\).* 3 on instances booting/);
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+  });
+
+  it('replacements already started (running + pending above desired) are not bought again', async () => {
+    mockWorld({
+      instances: [
+        busy('i-01', 'us-east-1a'),
+        busy('i-02', 'us-east-1b'),
+        busy('i-03', 'us-east-1c', 'DRAINING'),
+      ],
+      // 2 of the 3 replacements started: 10 running + 1 pending of 9 desired.
+      services: [api(10, 1), logRouter],
+    });
+    const summary = await runPass(undefined, { DRY_RUN: 'true' });
+    expect(summary.providers[0]?.plan?.demand.tasks).toBe(1);
+  });
+
+  it('standalone and daemon tasks on a draining instance are not demand', async () => {
+    mockWorld({
+      instances: [
+        busy('i-01', 'us-east-1a'),
+        busy('i-02', 'us-east-1b'),
+        {
+          ...busy('i-03', 'us-east-1c', 'DRAINING'),
+          tasks: [apiTask('job', 'i-03', 'family:report'), apiTask('lr', 'i-03', 'service:log-router')],
+        },
+      ],
+      services: [api(), logRouter],
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toBe('no pending demand');
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+  });
+});
+
+describe('a confirmed placement stall buys instances once, then reports', () => {
+  // i-01 and i-02 have room the simulation believes in, where ECS failed twice.
+  const suspect = (id: string, zone: string) => ({
+    id,
+    zone,
+    cpuFree: 1024,
+    memFree: 4096,
+    running: 4,
+    protected: true,
+  });
+  const confirmed = {
+    source: 'service:api',
+    since: new Date(NOW - 10 * 60_000).toISOString(),
+    confirmedAt: new Date(NOW - 5 * 60_000).toISOString(),
+    reason: 'RESOURCE:ENI',
+    confirmed: true,
+  };
+  const placementFailure = {
+    version: '0',
+    id: 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e62',
+    'detail-type': 'ECS Service Action',
+    source: 'aws.ecs',
+    account: '123456789012',
+    time: '2025-01-15T03:04:58Z',
+    region: 'us-east-1',
+    resources: ['arn:aws:ecs:us-east-1:123456789012:service/web/api'],
+    detail: {
+      eventType: 'ERROR',
+      eventName: 'SERVICE_TASK_PLACEMENT_FAILURE',
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+      capacityProviderArns: ['arn:aws:ecs:us-east-1:123456789012:capacity-provider/web-asg-cp'],
+      reason: 'RESOURCE:ENI',
+    },
+  };
+
+  it('a minute later, the instance launched for it still booting: no second instance', async () => {
+    mockWorld({
+      instances: [
+        suspect('i-01', 'us-east-1a'),
+        suspect('i-02', 'us-east-1b'),
+        {
+          id: 'i-0a1b2c3d4e5f60003',
+          zone: 'us-east-1c',
+          cpuFree: 0,
+          memFree: 0,
+          running: 0,
+          registered: false,
+          lifecycle: 'Pending',
+        },
+      ],
+      services: [apiService(11, 9), logRouter],
+      activities: [
+        {
+          ActivityId: 'a-1',
+          AutoScalingGroupName: 'web-asg',
+          Cause: 'scale-capacity',
+          Description: 'Launching a new EC2 instance: i-0a1b2c3d4e5f60003',
+          StartTime: new Date(NOW - 60_000),
+          StatusCode: 'InProgress',
+        },
+      ],
+      stalls: [confirmed],
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(
+      /^2 pending task\(s\): 0 fit on registered instances, 2 on instances booting/,
+    );
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+  });
+
+  it('ECS fails again once that instance registered (and retried): reported as unplaceable, not scaled for', async () => {
+    mockWorld({
+      instances: [
+        suspect('i-01', 'us-east-1a'),
+        suspect('i-02', 'us-east-1b'),
+        {
+          id: 'i-03',
+          zone: 'us-east-1c',
+          cpuFree: 1920,
+          memFree: 7424,
+          running: 1,
+          registeredAt: new Date(NOW - 2 * 60_000),
+        },
+      ],
+      services: [apiService(11, 9), logRouter],
+      stalls: [confirmed],
+    });
+    const summary = await runPass(placementFailure);
+    expect(summary.providers[0]).toMatchObject({ status: 'applied', scaleOut: 0, unplaceable: 2 });
+    expect(summary.providers[0]?.reasons?.join('\n')).toMatch(
+      /cannot place 2 task\(s\) of service:api: ECS keeps failing to place it \(RESOURCE:ENI\) even on instances launched for it/,
+    );
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        sk: 'web-asg-cp#service:api',
+        confirmed: true,
+        unplaceableAt: new Date(NOW).toISOString(),
+      }),
+    });
+  });
+
+  it('while reported, ticks neither scale out nor forget it', async () => {
+    mockWorld({
+      instances: [suspect('i-01', 'us-east-1a'), suspect('i-02', 'us-east-1b')],
+      services: [apiService(11, 9), logRouter],
+      stalls: [{ ...confirmed, unplaceableAt: new Date(NOW - 60_000).toISOString() }],
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]).toMatchObject({ scaleOut: 0, unplaceable: 2 });
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(ddbMock).not.toHaveReceivedCommand(DeleteCommand);
+  });
+});
+
+describe('consolidation (CONSOLIDATION=true)', () => {
+  const task = (id: string, instance: string, group: string, definition: string): Task => ({
+    taskArn: taskArn(id),
+    containerInstanceArn: ciArn(instance),
+    group,
+    taskDefinitionArn: tdArn(definition),
+    lastStatus: 'RUNNING',
+    desiredStatus: 'RUNNING',
+  });
+  const ha = (constraints: { type: 'distinctInstance' | 'memberOf'; expression?: string }[]) => ({
+    serviceName: 'ha',
+    status: 'ACTIVE',
+    schedulingStrategy: 'REPLICA' as const,
+    desiredCount: 2,
+    runningCount: 2,
+    pendingCount: 0,
+    taskDefinition: tdArn('ha:1'),
+    capacityProviderStrategy: [{ capacityProvider: 'web-asg-cp', weight: 1 }],
+    placementConstraints: constraints,
+  });
+  const definitions = {
+    'ha:1': {
+      family: 'ha',
+      revision: 1,
+      networkMode: 'bridge' as const,
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'ha' }],
+    },
+  };
+  // Two lightly used instances, one ha task each (plus the log-router daemon).
+  const instances = (attributes: Record<string, string>[] = [{}, {}]) =>
+    ['i-01', 'i-02'].map((id, index) => ({
+      id,
+      zone: ZONES[index] as string,
+      cpuFree: 2048 - 128 - 256,
+      memFree: 7680 - 256 - 512,
+      running: 2,
+      protected: true,
+      attributes: attributes[index] ?? {},
+      tasks: [
+        task(`ha${index}`, id, 'service:ha', 'ha:1'),
+        task(`lr${index}`, id, 'service:log-router', 'log-router:2'),
+      ],
+    }));
+
+  it('never removes an instance whose distinctInstance task can only go next to its sibling', async () => {
+    mockWorld({
+      instances: instances(),
+      services: [ha([{ type: 'distinctInstance' }]), logRouter],
+      definitions,
+    });
+    const summary = await runPass(undefined, { CONSOLIDATION: 'true' });
+    expect(asgMock).toHaveReceivedCommand(DescribeLifecycleHooksCommand);
+    expect(summary.providers[0]?.reasons?.join('\n')).not.toMatch(/consolidation/);
+    expect(asgMock).not.toHaveReceivedCommand(TerminateInstanceInAutoScalingGroupCommand);
+  });
+
+  it('never moves a task onto an instance its memberOf excludes', async () => {
+    mockWorld({
+      instances: instances([{ tier: 'gold' }, { tier: 'silver' }]),
+      services: [ha([{ type: 'memberOf', expression: 'attribute:tier == gold' }]), logRouter],
+      definitions,
+    });
+    // i-02's task (tier silver) breaks the constraint already; i-01's can only stay on gold.
+    const summary = await runPass(undefined, { CONSOLIDATION: 'true', DRY_RUN: 'true' });
+    // i-02's task may go to i-01 (gold); i-01's has nowhere else to go.
+    expect(summary.providers[0]?.plan?.removals.map((removal) => removal.instanceId)).toEqual(['i-02']);
+  });
+
+  it('without constraints, one of the two goes (drained by the terminate hook)', async () => {
+    mockWorld({ instances: instances(), services: [ha([]), logRouter], definitions });
+    const summary = await runPass(undefined, { CONSOLIDATION: 'true' });
+    expect(summary.providers[0]?.reasons?.join('\n')).toMatch(/\(consolidation\): its 1 task\(s\) fit/);
+    expect(asgMock).toHaveReceivedCommandTimes(TerminateInstanceInAutoScalingGroupCommand, 1);
+  });
+
+  it('is refused, with the reason logged, when the group has no terminate lifecycle hook', async () => {
+    mockWorld({
+      instances: instances(),
+      services: [ha([]), logRouter],
+      definitions,
+      lifecycleHooks: [{ ...DRAIN_HOOK, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' }],
+    });
+    const info = vi.spyOn(tools.logger, 'info');
+    const summary = await runPass(undefined, { CONSOLIDATION: 'true', DRY_RUN: 'true' });
+    expect(summary.providers[0]?.plan?.removals).toEqual([]);
+    expect(info).toHaveBeenCalledWith(
+      'Observation note',
+      expect.objectContaining({
+        note: expect.stringMatching(
+          /consolidation refused for web-asg: it has no autoscaling:EC2_INSTANCE_TERMINATING lifecycle hook/,
+        ),
+      }),
+    );
+    expect(ecsMock).not.toHaveReceivedCommand(DescribeTasksCommand);
+  });
+});
+
+describe('a burst of PROVISIONING events for standalone tasks', () => {
+  const provisioning = (id: string): Task => ({
+    taskArn: taskArn(id),
+    lastStatus: 'PROVISIONING',
+    desiredStatus: 'RUNNING',
+    capacityProviderName: 'web-asg-cp',
+    group: 'family:bigjob',
+    taskDefinitionArn: tdArn('bigjob:1'),
+  });
+  const event = (id: string, time: number) => ({
+    version: '0',
+    id: `e-${id}`,
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    account: '123456789012',
+    time: new Date(time).toISOString().replace('.000', ''),
+    region: 'us-east-1',
+    resources: [taskArn(id)],
+    detail: {
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+      taskArn: taskArn(id),
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      capacityProviderName: 'web-asg-cp',
+      group: 'family:bigjob',
+      version: 1,
+    },
+  });
+
+  it('the second task, whose event waited behind the first pass, is still planned', async () => {
+    const world = {
+      instances: [{ id: 'i-01', zone: 'us-east-1a', cpuFree: 0, memFree: 0, running: 3, protected: true }],
+      services: [logRouter],
+      definitions: {
+        // One per m5.large.
+        'bigjob:1': {
+          family: 'bigjob',
+          revision: 1,
+          networkMode: 'bridge' as const,
+          cpu: '1536',
+          memory: '6144',
+          containerDefinitions: [{ name: 'job' }],
+        },
+      },
+      extraTasks: [provisioning('aaaa'), provisioning('bbbb')],
+    };
+    // What the execution environment remembers between invocations.
+    const passes = new Map<string, number>();
+    const waiting: WaitingTasks = new Map();
+    const at = NOW - 10_000; // both events at the same second
+    mockWorld(world);
+    const first = await runPass(event('aaaa', at), {}, { now: at + 6_000, passes, waiting });
+    expect(first.providers[0]).toMatchObject({ scaleOut: 1, desiredCapacity: 2 });
+
+    // The group now has desired 2 (one requested instance for task aaaa); bbbb still waits.
+    mockWorld({ ...world, group: { DesiredCapacity: 2 } });
+    const second = await runPass(event('bbbb', at), {}, { now: at + 7_000, passes, waiting });
+    expect(second.status).not.toBe('ignored');
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 3 });
+  });
+
+  it('ticks look for the standalone tasks events named until they leave PROVISIONING', async () => {
+    const world = {
+      instances: [{ id: 'i-01', zone: 'us-east-1a', cpuFree: 2048, memFree: 7680, running: 1 }],
+      services: [logRouter],
+      extraTasks: [{ ...provisioning('aaaa'), taskDefinitionArn: tdArn('api:3') }],
+    };
+    const passes = new Map<string, number>();
+    const waiting: WaitingTasks = new Map();
+    mockWorld(world);
+    await runPass(event('aaaa', NOW - 10_000), {}, { now: NOW - 5_000, passes, waiting });
+    expect([...waiting.keys()]).toEqual([taskArn('aaaa')]);
+
+    mockWorld(world);
+    const tick = await runPass(undefined, {}, { now: NOW, passes, waiting });
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeTasksCommand, { tasks: [taskArn('aaaa')] });
+    expect(tick.providers[0]?.reasons?.[0]).toMatch(/^1 pending task\(s\): 1 fit on registered instances/);
+
+    // Placed: described once more, then forgotten.
+    mockWorld({
+      ...world,
+      extraTasks: [{ ...world.extraTasks[0], lastStatus: 'RUNNING', containerInstanceArn: ciArn('i-01') }],
+    });
+    await runPass(undefined, {}, { now: NOW + 60_000, passes, waiting });
+    expect(waiting.size).toBe(0);
+  });
+});
+
+describe('a daemon constrained to another group of the cluster', () => {
+  const gpuExporter = {
+    serviceName: 'gpu-exporter',
+    status: 'ACTIVE',
+    schedulingStrategy: 'DAEMON' as const,
+    desiredCount: 2,
+    runningCount: 2,
+    taskDefinition: tdArn('gpu-exporter:1'),
+    placementConstraints: [
+      { type: 'memberOf' as const, expression: 'attribute:ecs.instance-type =~ g4dn.*' },
+    ],
+  };
+  const definitions = {
+    'gpu-exporter:1': {
+      family: 'gpu-exporter',
+      revision: 1,
+      networkMode: 'bridge' as const,
+      cpu: '512',
+      memory: '4096',
+      containerDefinitions: [{ name: 'exporter' }],
+    },
+    'big:1': {
+      family: 'big',
+      revision: 1,
+      networkMode: 'bridge' as const,
+      containerDefinitions: [{ name: 'big', cpu: 1024, memoryReservation: 6144 }],
+    },
+  };
+  const big = { ...apiService(1, 0), serviceName: 'big', taskDefinition: tdArn('big:1') };
+
+  it('is not charged to new instances: a 6 GiB task fits a new m5.large (7680 MiB - 256 for log-router)', async () => {
+    mockWorld({
+      instances: [{ id: 'i-01', zone: 'us-east-1a', cpuFree: 0, memFree: 0, running: 4, protected: true }],
+      services: [logRouter, gpuExporter, big],
+      definitions,
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.unplaceable).toBe(0);
+    expect(summary.providers[0]?.scaleOut).toBe(1);
+  });
+
+  it('is still charged where it holds for a type the group may launch', async () => {
+    mockWorld({
+      instances: [{ id: 'i-01', zone: 'us-east-1a', cpuFree: 0, memFree: 0, running: 4, protected: true }],
+      services: [logRouter, { ...gpuExporter, placementConstraints: [] }, big],
+      definitions,
+    });
+    const summary = await runPass(undefined, { DRY_RUN: 'true' });
+    expect(summary.providers[0]?.unplaceable).toBe(1);
+    expect(summary.providers[0]?.plan?.unplaceable[0]?.reason).toMatch(/after 4352 reserved by daemon tasks/);
+  });
+
+  it('is not counted on an instance it does not run on: log-router + one api task is busy and protected', async () => {
+    mockWorld({
+      instances: [
+        { id: 'i-01', zone: 'us-east-1a', cpuFree: 1408, memFree: 6400, running: 2, protected: false },
+      ],
+      services: [logRouter, gpuExporter, apiService(1, 1)],
+      definitions,
+    });
+    const summary = await runPass(undefined, { DRY_RUN: 'true' });
+    expect(ecsMock).not.toHaveReceivedCommand(DescribeTasksCommand);
+    expect(summary.providers[0]?.plan?.protect).toEqual(['i-01']);
+  });
+});
+
+describe('two passes at once (reserved concurrency 1 missing, a second stack, a manual invoke)', () => {
+  it('the older pass does not lower the desired capacity the newer one set', async () => {
+    const instances = ['i-01', 'i-02', 'i-03'].map((id, index) => ({
+      id,
+      zone: ZONES[index],
+      cpuFree: 0,
+      memFree: 0,
+      running: 4,
+      protected: index !== 0, // i-01 busy but unprotected: each pass protects it before scaling
+    }));
+    mockWorld({ instances, services: [apiService(15, 9), logRouter] });
+
+    let desired = 3;
+    asgMock.on(DescribeAutoScalingGroupsCommand).callsFake(() => ({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'web-asg',
+          MinSize: 0,
+          MaxSize: 20,
+          DesiredCapacity: desired,
+          DefaultCooldown: 300,
+          AvailabilityZones: ZONES,
+          HealthCheckType: 'EC2',
+          CreatedTime: new Date('2025-01-01T00:00:00Z'),
+          Instances: instances.map((instance) => ({
+            InstanceId: instance.id,
+            InstanceType: 'm5.large',
+            AvailabilityZone: instance.zone,
+            LifecycleState: 'InService',
+            HealthStatus: 'Healthy',
+            ProtectedFromScaleIn: instance.protected,
+          })),
+        },
+      ],
+    }));
+    const set: number[] = [];
+    asgMock.on(SetDesiredCapacityCommand).callsFake((input: { DesiredCapacity: number }) => {
+      set.push(input.DesiredCapacity);
+      desired = input.DesiredCapacity;
+      return {};
+    });
+    // Pass A sees 6 missing api tasks; pass B, a moment later, 12.
+    let describeCalls = 0;
+    ecsMock.on(DescribeServicesCommand).callsFake(() => {
+      describeCalls++;
+      return { services: [apiService(describeCalls === 1 ? 15 : 21, 9), logRouter] };
+    });
+    // Pass A is slow between its observation and its SetDesiredCapacity (throttled SetInstanceProtection).
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let protectCalls = 0;
+    let reachedGate: () => void = () => {};
+    const atGate = new Promise<void>((resolve) => {
+      reachedGate = resolve;
+    });
+    asgMock.on(SetInstanceProtectionCommand).callsFake(async () => {
+      if (++protectCalls === 1) {
+        reachedGate();
+        await gate;
+      }
+      return {};
+    });
+
+    const passA = runPass();
+    await atGate;
+    await runPass(); // pass B runs to completion: 3 -> 7
+    release();
+    const summaryA = await passA; // pass A, observed at 3, would set 3 + 2 = 5
+    expect(set).toEqual([7]);
+    expect(set[0]).toBe(7);
+    expect(desired).toBeGreaterThanOrEqual(7);
+    expect(summaryA.providers[0]?.status).toBe('applied');
+  });
+
+  it('raises the desired capacity when it is still below the target', async () => {
+    mockWorld({ instances: threeFull, services: [apiService(6 + 9, 9), logRouter] });
+    await runPass();
+    // Observed, then re-read just before setting it.
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 5 });
+  });
+});
