@@ -23,6 +23,9 @@ export const RUN_ALERT_MARKER_SECONDS = 7 * 86_400;
 /** A silence alert is sent once per silence: its marker outlives the 90 days a silent job stays registered. */
 export const SILENCE_ALERT_MARKER_SECONDS = 91 * 86_400;
 
+/** "The job's cluster no longer exists" is said once per job and cluster: the marker outlives the registry item. */
+export const CLUSTER_GONE_ALERT_MARKER_SECONDS = SILENCE_ALERT_MARKER_SECONDS;
+
 export const METRIC = {
   started: 'RunsStarted',
   skipped: 'RunsSkipped',

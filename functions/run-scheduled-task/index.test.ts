@@ -2,9 +2,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   AccessDeniedException,
   ClientException,
+  ClusterNotFoundException,
   DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
   ECSServiceException,
   InvalidParameterException,
+  ListTasksCommand,
   RunTaskCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
@@ -68,6 +71,21 @@ const metric = (name: string) => metricNames.filter((candidate) => candidate ===
 const runTasks = () => ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
 const runRecord = async (job = 'nightly-report', due = DUE) =>
   (await table.items(`job#${job}`)).find((item) => item.sk === `run#${due}`);
+
+/** ListTasks fails for these clusters (deleted, or ListTasks denied there); the others answer as usual. */
+function listingFails(failures: Record<string, () => Error>) {
+  ecsMock.on(ListTasksCommand).callsFake((input) => {
+    const failure = failures[input.cluster];
+    if (failure) throw failure();
+    return {
+      taskArns: ecs
+        .runningTasks()
+        .filter((task) => !input.family || task.group === `family:${input.family}`)
+        .map((task) => task.taskArn),
+    };
+  });
+}
+const clusterNotFound = () => new ClusterNotFoundException({ message: 'Cluster not found.', $metadata: {} });
 
 beforeAll(async () => {
   table = await startStateTable();
@@ -323,6 +341,38 @@ describe('an invalid job', () => {
     );
   });
 
+  it('a cluster ECS does not know raises one InvalidJob alert naming the cluster, and runs nothing', async () => {
+    listingFails({ 'web-typo': clusterNotFound });
+    const handler = await loadHandler();
+    const result = await handler(invocation({ cluster: 'web-typo' }), lambdaContext());
+    expect(result).toMatchObject({
+      status: 'invalid-job',
+      problems: [{ path: 'cluster', message: expect.stringMatching(/^ECS does not know cluster web-typo/) }],
+    });
+    await handler(invocation({ cluster: 'web-typo' }), lambdaContext());
+    expect(publications().map((alert) => alert.data.type)).toEqual(['InvalidJob']);
+    expect(publications()[0]?.text).toContain('- cluster: ECS does not know cluster web-typo');
+    expect(runTasks()).toHaveLength(0);
+    expect(await runRecord()).toBeUndefined();
+  });
+
+  it('a run left starting whose cluster is then deleted ends INVALID, alerted once', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }];
+    const handler = await loadHandler();
+    expect(await handler(invocation(), lambdaContext(20_000))).toMatchObject({ status: 'retrying' });
+    listingFails({ web: clusterNotFound });
+    vi.setSystemTime(DUE_MS + 120_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      resumed: [{ status: 'invalid-job', problems: [{ path: 'cluster' }] }],
+    });
+    await handler(fixture('reconcile-tick.json'), lambdaContext());
+    expect(await runRecord()).toMatchObject({ status: 'INVALID', reason: 'cluster web no longer exists' });
+    expect(publications().map((alert) => alert.subject)).toEqual([
+      'Job nightly-report: its cluster web no longer exists',
+    ]);
+    expect(runTasks()).toHaveLength(1);
+  });
+
   it('an envelope it cannot read is rejected with the field named', async () => {
     const handler = await loadHandler();
     expect(await handler({ job: {}, scheduledTime: 'tomorrow' }, lambdaContext())).toMatchObject({
@@ -456,6 +506,45 @@ describe('failures and retries', () => {
     expect(result).toMatchObject({ status: 'started' });
     expect(runTasks().map((input) => input.count)).toEqual([3, 1]);
     expect(ecs.tasks.size).toBe(3);
+  });
+
+  it('a run that placed only some of its tasks and gave up is never "succeeded", however they end', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'], place: 1 }, { reasons: ['RESOURCE:MEMORY'] }];
+    const handler = await loadHandler();
+    expect(
+      await handler(
+        invocation({ count: 2, retry: { maxAttempts: 2, initialDelaySeconds: 1 } }),
+        lambdaContext(),
+      ),
+    ).toMatchObject({ status: 'missed' });
+    const [only] = [...ecs.tasks.keys()];
+    await handler(ecs.stopped(only as string, 0), lambdaContext());
+
+    expect(publications().map((alert) => alert.data.type)).toEqual(['MissedRun']);
+    expect(await runRecord()).not.toMatchObject({ status: 'SUCCEEDED' });
+    expect(await runRecord()).toMatchObject({
+      status: 'MISSED',
+      reason: expect.stringMatching(/^could not place the tasks/),
+      outcome: { succeeded: true },
+    });
+    expect(metric('RunsSucceeded')).toBe(0);
+    expect(metric('RunsMissed')).toBe(1);
+    const [registry] = await table.items('job#*');
+    expect(registry?.lastSucceededDue).toBeUndefined();
+  });
+
+  it('a partly placed run whose task fails is FAILED, with its FailedRun alert', async () => {
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'], place: 1 }, { reasons: ['RESOURCE:MEMORY'] }];
+    const handler = await loadHandler();
+    await handler(
+      invocation({ count: 2, retry: { maxAttempts: 2, initialDelaySeconds: 1 } }),
+      lambdaContext(),
+    );
+    const [only] = [...ecs.tasks.keys()];
+    await handler(ecs.stopped(only as string, 1), lambdaContext());
+    expect(publications().map((alert) => alert.data.type)).toEqual(['MissedRun', 'FailedRun']);
+    expect(await runRecord()).toMatchObject({ status: 'FAILED' });
+    expect(metric('RunsFailed')).toBe(1);
   });
 
   it('a ConflictException names the tasks the token already started: adopted', async () => {
@@ -700,12 +789,129 @@ describe('the periodic pass', () => {
     expect(publications()[0]?.text).toMatch(/RunTask attempts: 1 \(RESOURCE:MEMORY ×1\)/);
   });
 
+  it('reads a run in its own cluster: a job that moved cluster does not end its old run UNKNOWN', async () => {
+    // ECS answers per cluster: the fake's tasks all live in "web".
+    const inCluster = (cluster: string | undefined, arn: string) =>
+      (cluster ?? 'default').replace(/^.*cluster\//, '') === arn.split('/')[1];
+    ecsMock.on(ListTasksCommand).callsFake((input) => ({
+      taskArns: ecs
+        .runningTasks()
+        .filter((task) => inCluster(input.cluster, task.taskArn as string))
+        .filter((task) => !input.family || task.group === `family:${input.family}`)
+        .map((task) => task.taskArn),
+    }));
+    ecsMock.on(DescribeTasksCommand).callsFake((input) => {
+      const arns: string[] = input.tasks ?? [];
+      const here = arns.filter((arn) => ecs.tasks.has(arn) && inCluster(input.cluster, arn));
+      return {
+        tasks: here.map((arn) => ecs.tasks.get(arn)),
+        failures: arns.filter((arn) => !here.includes(arn)).map((arn) => ({ arn, reason: 'MISSING' })),
+      };
+    });
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext()); // a long report, running in web
+    const [task] = [...ecs.tasks.keys()];
+    // The next due time arrives with the job moved to cluster web2 (suspended for the move).
+    const next = '2025-01-15T04:00:00Z';
+    vi.setSystemTime(Date.parse(next) + 5_000);
+    await handler(invocation({ cluster: 'web2', suspend: true }, next), lambdaContext());
+
+    vi.setSystemTime(DUE_MS + 2 * 3_600_000);
+    await handler(fixture('reconcile-tick.json'), lambdaContext());
+    expect(ecs.tasks.get(task as string)?.lastStatus).not.toBe('STOPPED'); // still running in web
+    expect(await runRecord()).toMatchObject({ status: 'STARTED' });
+    // Its active deadline (3600 s) is enforced where it runs.
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'web', task });
+    expect(ecsMock).toHaveReceivedCommandWith(ListTasksCommand, { cluster: 'web', family: 'report' });
+
+    await handler(ecs.stopped(task as string, 1), lambdaContext());
+    expect(publications().map((alert) => alert.data.type)).toEqual(['FailedRun']);
+    expect(await runRecord()).toMatchObject({ status: 'FAILED' });
+  });
+
   it('has nothing to do without known jobs', async () => {
     const handler = await loadHandler();
     expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
       status: 'reconciled',
       jobs: 0,
     });
+  });
+});
+
+describe('a cluster the periodic pass cannot read', () => {
+  const tick = (handler: Handler) => handler(fixture('reconcile-tick.json'), lambdaContext());
+  const BATCH_DUE = '2025-01-15T03:00:00Z';
+
+  /** nightly-report (deadline 600 s) runs in web; batch-report ran once in batch, a cluster deleted since. */
+  async function twoJobs(handler: Handler) {
+    await handler(invocation({ activeDeadlineSeconds: 600 }), lambdaContext());
+    const [hung] = [...ecs.tasks.keys()];
+    await handler(
+      invocation({ name: 'batch-report', cluster: 'batch', expectEverySeconds: 3600 }, BATCH_DUE),
+      lambdaContext(),
+    );
+    return hung as string;
+  }
+
+  it('still stops another job past activeDeadlineSeconds when a job of a deleted cluster is registered', async () => {
+    const handler = await loadHandler();
+    const hung = await twoJobs(handler);
+    listingFails({ batch: clusterNotFound });
+
+    vi.setSystemTime(DUE_MS + 5_000 + 600_000);
+    const result = await tick(handler);
+    expect(result).toMatchObject({
+      deadlineStops: [{ taskArn: hung }],
+      skippedJobs: [{ job: 'batch-report', reason: expect.stringMatching(/ClusterNotFoundException/) }],
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: hung });
+  });
+
+  it("says once that the job's cluster no longer exists, and never reads its runs as stopped", async () => {
+    const handler = await loadHandler();
+    await twoJobs(handler);
+    listingFails({ batch: clusterNotFound });
+    await tick(handler);
+    vi.setSystemTime(DUE_MS + 2 * 3_600_000);
+    // Were its run read as stopped, DescribeTasks would answer MISSING and the run would end UNKNOWN.
+    for (const task of ecs.runningTasks())
+      if (task.startedBy?.startsWith('ecs-autopilot/batch-report/')) ecs.tasks.delete(task.taskArn as string);
+    await tick(handler);
+
+    const gone = publications().filter((alert) => alert.data.type === 'InvalidJob');
+    expect(gone).toHaveLength(1);
+    expect(gone[0]).toMatchObject({
+      subject: 'Job batch-report: its cluster batch no longer exists',
+      data: { job: 'batch-report', cluster: 'batch', problems: [{ path: 'cluster' }] },
+    });
+    expect(gone[0]?.text).toMatch(/delete-item .*"sk":\{"S":"batch-report"\}/);
+    expect(metric('InvalidJobs')).toBe(1);
+    // An hour after ECS could last describe it, a run it could not list is still not UNKNOWN.
+    expect(await runRecord('batch-report', BATCH_DUE)).toMatchObject({ status: 'STARTED' });
+  });
+
+  it('still checks every job for silence, the job on the deleted cluster included', async () => {
+    const handler = await loadHandler();
+    await twoJobs(handler);
+    listingFails({ batch: clusterNotFound });
+    vi.setSystemTime(DUE_MS + 3 * 3_600_000);
+    expect(await tick(handler)).toMatchObject({ silentSchedules: [{ jobName: 'batch-report' }] });
+    expect(publications().map((alert) => alert.data.type)).toContain('SilentSchedule');
+  });
+
+  it('ListTasks denied on one cluster skips its jobs without saying the cluster is gone', async () => {
+    const handler = await loadHandler();
+    const hung = await twoJobs(handler);
+    listingFails({
+      batch: () =>
+        new AccessDeniedException({ message: 'not authorized to perform ecs:ListTasks', $metadata: {} }),
+    });
+    vi.setSystemTime(DUE_MS + 5_000 + 600_000);
+    expect(await tick(handler)).toMatchObject({
+      deadlineStops: [{ taskArn: hung }],
+      skippedJobs: [{ job: 'batch-report', reason: expect.stringMatching(/AccessDenied/) }],
+    });
+    expect(publications()).toEqual([]);
   });
 });
 
@@ -876,6 +1082,73 @@ describe('runs still starting', () => {
     expect(ecs.tasks.size).toBe(1);
   });
 
+  it('Replace also ends an earlier run still placing the rest of its tasks: it never starts one again', async () => {
+    const earlierTasksRunning = () =>
+      ecs.runningTasks().filter((task) => task.startedBy === 'ecs-autopilot/nightly-report/20250115T025500Z');
+    const handler = await loadHandler();
+    // Earlier due time: 1 of 2 tasks placed, the invocation runs out of time (PENDING, retrying).
+    vi.setSystemTime(Date.parse(EARLIER) + 5_000);
+    ecs.answers = [{ reasons: ['RESOURCE:MEMORY'], place: 1 }];
+    expect(
+      await handler(invocation({ count: 2, concurrencyPolicy: 'Replace' }, EARLIER), lambdaContext(20_000)),
+    ).toMatchObject({ status: 'retrying' });
+    expect(earlierTasksRunning()).toHaveLength(1);
+
+    // Next due time, Replace: the earlier run's task is stopped and the new run starts.
+    vi.setSystemTime(DUE_MS + 5_000);
+    expect(
+      await handler(invocation({ count: 2, concurrencyPolicy: 'Replace' }), lambdaContext()),
+    ).toMatchObject({ status: 'started' });
+    expect(earlierTasksRunning()).toHaveLength(0);
+
+    // The periodic pass must not bring the replaced run back.
+    vi.setSystemTime(DUE_MS + 5_000 + 120_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({ resumed: [] });
+    expect(earlierTasksRunning()).toHaveLength(0);
+    expect(await runRecord('nightly-report', EARLIER)).not.toMatchObject({ status: 'STARTED' });
+    expect(await runRecord('nightly-report', EARLIER)).toMatchObject({
+      status: 'REPLACED',
+      replacedBy: DUE,
+      reason: expect.stringMatching(/replaced by the run due 2025-01-15T03:00:00Z/),
+    });
+    // Its stopped task ends nothing more and alerts nothing.
+    const [stoppedEarlier] = [...ecs.tasks.values()].filter((task) => task.desiredStatus === 'STOPPED');
+    await handler(ecs.stopped(stoppedEarlier?.taskArn as string, 143), lambdaContext());
+    expect(await runRecord('nightly-report', EARLIER)).toMatchObject({ status: 'REPLACED' });
+    expect(publications()).toEqual([]);
+    expect(runTasks()).toHaveLength(2);
+  });
+
+  it('an invocation still placing a run that was replaced meanwhile stops what it placed', async () => {
+    const handler = await loadHandler();
+    const earlier = (input: { startedBy?: string | undefined }) =>
+      input.startedBy?.endsWith('20250115T025500Z');
+    let earlierCalls = 0;
+    ecsMock.on(RunTaskCommand).callsFake(async (input) => {
+      if (!earlier(input))
+        return { tasks: Array.from({ length: input.count ?? 1 }, () => ecs.start(input)), failures: [] };
+      earlierCalls++;
+      if (earlierCalls === 1) return { tasks: [ecs.start(input)], failures: [{ reason: 'RESOURCE:MEMORY' }] };
+      // The earlier run's second attempt is in flight when the next due time replaces it.
+      vi.setSystemTime(DUE_MS + 5_000);
+      expect(
+        await handler(invocation({ count: 2, concurrencyPolicy: 'Replace' }), lambdaContext()),
+      ).toMatchObject({ status: 'started' });
+      return { tasks: [ecs.start(input)], failures: [] };
+    });
+    vi.setSystemTime(Date.parse(EARLIER) + 5_000);
+    expect(
+      await handler(invocation({ count: 2, concurrencyPolicy: 'Replace' }, EARLIER), lambdaContext()),
+    ).toMatchObject({ status: 'superseded' });
+    expect(earlierCalls).toBe(2);
+    expect(ecs.runningTasks().filter(earlier)).toEqual([]);
+    expect(ecs.runningTasks()).toHaveLength(2);
+    expect(await runRecord('nightly-report', EARLIER)).toMatchObject({ status: 'REPLACED' });
+    expect((await runRecord('nightly-report', EARLIER))?.taskArns).toEqual(
+      new Set(ecsMock.commandCalls(StopTaskCommand).map((call) => call.args[0].input.task)),
+    );
+  });
+
   it('a redelivery during the backoff waits for it; after it, continues the run', async () => {
     ecs.answers = [{ reasons: ['RESOURCE:MEMORY'] }, 'place'];
     const handler = await loadHandler();
@@ -909,6 +1182,42 @@ describe('what ECS forgot', () => {
       unknownOutcomes: 1,
     });
     expect(await runRecord()).toMatchObject({ status: 'UNKNOWN' });
+    expect(publications()).toEqual([]);
+  });
+
+  it('a late STOPPED event after the pass recorded UNKNOWN still decides the run: FAILED, alerted once', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    const [task] = [...ecs.tasks.keys()];
+    const late = ecs.stopped(task as string, 1); // delivery delayed (Lambda async retries, up to 6 h)
+    ecs.tasks.clear(); // ECS forgot the task after about an hour
+    vi.setSystemTime(DUE_MS + 2 * 3_600_000);
+    expect(await handler(fixture('reconcile-tick.json'), lambdaContext())).toMatchObject({
+      unknownOutcomes: 1,
+    });
+
+    await handler(late, lambdaContext());
+    await handler(late, lambdaContext());
+    expect(publications().map((alert) => alert.data.type)).toEqual(['FailedRun']);
+    expect(await runRecord()).toMatchObject({
+      status: 'FAILED',
+      reason: 'outcome recorded late, after the run was marked UNKNOWN',
+    });
+    expect(metric('RunsFailed')).toBe(1);
+  });
+
+  it('a late successful outcome after UNKNOWN records the run SUCCEEDED and "last succeeded"', async () => {
+    const handler = await loadHandler();
+    await handler(invocation(), lambdaContext());
+    const [task] = [...ecs.tasks.keys()];
+    const late = ecs.stopped(task as string, 0);
+    ecs.tasks.clear();
+    vi.setSystemTime(DUE_MS + 2 * 3_600_000);
+    await handler(fixture('reconcile-tick.json'), lambdaContext());
+    await handler(late, lambdaContext());
+    expect(await runRecord()).toMatchObject({ status: 'SUCCEEDED' });
+    const [registry] = await table.items('job#*');
+    expect(registry).toMatchObject({ lastSucceededDue: DUE });
     expect(publications()).toEqual([]);
   });
 

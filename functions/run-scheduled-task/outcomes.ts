@@ -149,9 +149,11 @@ export async function outcomeOfDescribed(
 }
 
 /**
- * When every task of a started run has stopped, the run's result: SUCCEEDED or FAILED, decided by one
- * conditional write. The winner emits the metric and updates "last succeeded/failed"; a failed run
- * alerts once (also retried by later callers, so a crash can't lose the alert).
+ * When every task of a started run has stopped, the run's result: SUCCEEDED or FAILED (MISSED for a run
+ * that placed only some of its tasks, REPLACED for one a newer run stopped), decided by one conditional
+ * write; a run the pass had to call UNKNOWN is still decided by an outcome that arrives late. The winner
+ * emits the metric and updates "last succeeded/failed"; a failed run alerts once (also retried by later
+ * callers, so a crash can't lose the alert).
  *
  * `stopped`: the task whose stop was just recorded. The run may not know it yet (its start was never
  * recorded: the event proves it belongs), or may still be starting: it is then written to the run, which
@@ -176,7 +178,9 @@ export async function finalizeIfDone(
   }
   if (!run) return;
   if (run.status === 'FAILED') return alertFailed(jobName, run.cluster, due, run.tasks ?? [], ctx);
-  if (run.status !== 'STARTED' || !run.taskArns || run.taskArns.size === 0) return;
+  // UNKNOWN was the pass giving up on events that never came: an outcome arriving later still decides.
+  if ((run.status !== 'STARTED' && run.status !== 'UNKNOWN') || !run.taskArns || run.taskArns.size === 0)
+    return;
   const onlyThis =
     stopped !== undefined && run.taskArns.size === 1 && run.taskArns.has(stopped.outcome.taskArn);
   const outcomes = onlyThis
@@ -190,15 +194,35 @@ export async function finalizeIfDone(
   if (tasks.some((task) => task === undefined)) return;
   const done = tasks as TaskOutcome[];
   const result = runOutcome(done);
+  // A run that gave up with only some of its tasks placed never did all its work, however they ended: it
+  // stays missed (its MissedRun alert said so), never succeeded. A failed task still makes it FAILED.
+  const partial = run.taskArns.size < (run.count ?? run.taskArns.size);
   // A run stopped because a newer one replaced it did what the policy asked: no failure, no alert.
-  const status = result.succeeded ? 'SUCCEEDED' : run.replacedBy ? 'REPLACED' : 'FAILED';
+  const status = result.succeeded
+    ? partial
+      ? 'MISSED'
+      : 'SUCCEEDED'
+    : run.replacedBy
+      ? 'REPLACED'
+      : 'FAILED';
   const now = ctx.now();
-  if (!(await ctx.store.finalizeRun(jobName, due, status, now, { outcome: result, tasks: done }))) {
+  const fields = {
+    outcome: result,
+    tasks: done,
+    ...(run.status === 'UNKNOWN'
+      ? { reason: 'outcome recorded late, after the run was marked UNKNOWN' }
+      : {}),
+  };
+  if (!(await ctx.store.finalizeRun(jobName, due, status, now, fields))) {
     if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
     return;
   }
-  ctx.logger.info(`Run ${status.toLowerCase()}`, { failures: result.failures, exitCodes: result.exitCodes });
-  if (status !== 'REPLACED') {
+  ctx.logger.info(`Run ${status.toLowerCase()}`, {
+    failures: result.failures,
+    exitCodes: result.exitCodes,
+    ...(partial ? { tasks: run.taskArns.size, count: run.count } : {}),
+  });
+  if (status === 'SUCCEEDED' || status === 'FAILED') {
     emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
     await ctx.store.recordJobOutcome(jobName, due, status, now);
   }

@@ -1,6 +1,6 @@
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
-import { errorMessage } from '../../shared/aws/errors';
+import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { silentScheduleAlert } from '../../shared/schedule/alerts';
 import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { familyOf, type Job } from '../../shared/schedule/job';
@@ -17,7 +17,7 @@ import { alertOnce } from './alerts';
 import { emit, METRIC, type ScheduleContext, SILENCE_ALERT_MARKER_SECONDS } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
-import { continuePending, type RunSummary } from './run-job';
+import { continuePending, type RunSummary, reportClusterGone } from './run-job';
 import type { RegisteredJob, RunRecord } from './store';
 
 /** ECS keeps stopped tasks describable for about an hour; after that an unrecorded outcome is lost. */
@@ -43,10 +43,25 @@ interface Known {
   job: Job;
 }
 
+/** A job with the runs the pass may have to finish (PENDING or STARTED, in the recent window). */
+interface Watched extends Known {
+  open: RunRecord[];
+}
+
+/** The job's tasks are listed per cluster and family: the job's own, and each open run's (a job may move). */
+const groupKey = (cluster: string, family: string) => `${cluster}/${family}`;
+
+/** What ListTasks said for each (cluster, family): its job tasks, or why it could not be listed. */
+interface Listing {
+  tasks: Map<string, JobTaskView[]>;
+  failed: Map<string, { cluster: string; error: unknown }>;
+}
+
 /**
  * The every-minute pass. Re-reads real state and finishes what events left undone: stops runs past
  * activeDeadlineSeconds, resumes runs left PENDING (their invocation ran out of time or died) or reports
- * them missed, and records outcomes of runs whose stop events were lost.
+ * them missed, and records outcomes of runs whose stop events were lost. A cluster it can't read (deleted,
+ * ListTasks denied) costs only the jobs there: they are skipped, never taken for runs whose tasks are gone.
  */
 export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = {
@@ -68,17 +83,29 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
   }
   summary.jobs = known.length;
   if (known.length === 0) return summary;
+  const skip = (job: string, reason: string) => {
+    if (!summary.skippedJobs.some((skipped) => skipped.job === job))
+      summary.skippedJobs.push({ job, reason });
+  };
 
-  // One ListTasks per cluster and family, whatever the number of jobs sharing them.
-  const groups = [
-    ...new Map(known.map(({ record }) => [`${record.cluster}/${record.family}`, record])).values(),
-  ];
-  const listed = await mapConcurrent(groups, BATCH_CONCURRENCY, (record) =>
-    jobTasksOfFamily(record.cluster, record.family),
-  );
-  const active = listed.flat();
+  // Open runs first: their tasks are listed in each run's own cluster.
+  const watched: Watched[] = await mapConcurrent(known, BATCH_CONCURRENCY, async (entry) => {
+    try {
+      return { ...entry, open: await ctx.store.openRuns(entry.job.name, ctx.now()) };
+    } catch (error) {
+      ctx.logger.error('Could not read the open runs of a job', {
+        job: entry.job.name,
+        error: errorMessage(error),
+      });
+      skip(entry.job.name, errorMessage(error));
+      return { ...entry, open: [] };
+    }
+  });
+  const listing = await listJobTasks(watched, ctx);
+  const active = [...listing.tasks.values()].flat();
 
   const now = ctx.now();
+  // Only tasks that were listed can be stopped: a cluster that could not be read stops nothing.
   summary.deadlineStops = deadlineStops(
     known.map(({ record, job }) => ({
       name: job.name,
@@ -92,27 +119,100 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
   for (const stop of summary.deadlineStops) {
     ctx.logger.warn('Run exceeded its active deadline', { ...stop });
     if (ctx.config.DRY_RUN) continue;
-    await stopTask(stop.cluster, stop.taskArn, stop.reason);
-    emit(ctx, METRIC.deadlineStops, stop.jobName);
+    try {
+      await stopTask(stop.cluster, stop.taskArn, stop.reason);
+      emit(ctx, METRIC.deadlineStops, stop.jobName);
+    } catch (error) {
+      // The next pass tries again; the other stops and jobs go on.
+      ctx.logger.error('Could not stop a run past its active deadline', {
+        ...stop,
+        error: errorMessage(error),
+      });
+    }
   }
 
-  await mapConcurrent(known, BATCH_CONCURRENCY, async ({ record, job }) => {
+  await mapConcurrent(watched, BATCH_CONCURRENCY, async (entry) => {
+    const unreadable = unreadableGroups(entry, listing);
+    if (unreadable.length > 0) {
+      skip(entry.job.name, unreadable.map(({ error }) => errorMessage(error)).join('; '));
+    }
     try {
-      await reconcileJob(record, job, active, summary, ctx);
+      await reconcileJob(entry, listing, summary, ctx);
     } catch (error) {
       // One job's trouble must not starve the others; the next pass retries it.
-      ctx.logger.error('Reconcile failed for a job', { job: job.name, error: errorMessage(error) });
-      summary.skippedJobs.push({ job: job.name, reason: errorMessage(error) });
+      ctx.logger.error('Reconcile failed for a job', { job: entry.job.name, error: errorMessage(error) });
+      skip(entry.job.name, errorMessage(error));
     }
   });
+  await alertClustersGone(known, listing, ctx);
   await alertSilentSchedules(known, summary, ctx);
   ctx.logger.info('Reconciled', {
     jobs: summary.jobs,
     deadlineStops: summary.deadlineStops.length,
     resumed: summary.resumed.length,
     outcomesRecovered: summary.outcomesRecovered,
+    skippedJobs: summary.skippedJobs.length,
   });
   return summary;
+}
+
+/**
+ * One ListTasks per cluster and family, whatever the number of jobs and runs sharing them. A group that
+ * can't be listed is recorded as such, so its runs are left alone this pass rather than read as stopped.
+ */
+async function listJobTasks(watched: readonly Watched[], ctx: ScheduleContext): Promise<Listing> {
+  const groups = new Map<string, { cluster: string; family: string }>();
+  for (const { record, open } of watched) {
+    groups.set(groupKey(record.cluster, record.family), { cluster: record.cluster, family: record.family });
+    for (const run of open)
+      groups.set(groupKey(run.cluster, record.family), { cluster: run.cluster, family: record.family });
+  }
+  const listing: Listing = { tasks: new Map(), failed: new Map() };
+  await mapConcurrent([...groups], BATCH_CONCURRENCY, async ([key, { cluster, family }]) => {
+    try {
+      listing.tasks.set(key, await jobTasksOfFamily(cluster, family));
+    } catch (error) {
+      ctx.logger.error('Could not list the job tasks of a cluster; its jobs are skipped this pass', {
+        cluster,
+        family,
+        error: errorMessage(error),
+      });
+      listing.failed.set(key, { cluster, error });
+    }
+  });
+  return listing;
+}
+
+/** The groups a job needs (its own cluster's, its open runs') that could not be listed. */
+function unreadableGroups(entry: Watched, listing: Listing) {
+  const keys = new Set([
+    groupKey(entry.record.cluster, entry.record.family),
+    ...entry.open.map((run) => groupKey(run.cluster, entry.record.family)),
+  ]);
+  return [...keys].flatMap((key) => {
+    const failed = listing.failed.get(key);
+    return failed ? [failed] : [];
+  });
+}
+
+/**
+ * A job whose own cluster ECS no longer knows (deleted, often with the job retired on purpose) is said
+ * once: its due runs can't start and the pass can't watch it, and nothing else would tell.
+ */
+async function alertClustersGone(known: readonly Known[], listing: Listing, ctx: ScheduleContext) {
+  for (const { record, job } of known) {
+    const failed = listing.failed.get(groupKey(record.cluster, record.family));
+    if (!failed || kindOf(failed.error) !== 'not-found') continue;
+    try {
+      await reportClusterGone(job.name, record.cluster, failed.error, ctx);
+    } catch (error) {
+      // The next pass tries again: alertOnce releases a claim whose publish failed.
+      ctx.logger.error('Could not send the cluster-gone alert', {
+        job: job.name,
+        error: errorMessage(error),
+      });
+    }
+  }
 }
 
 /** One alert per silence for jobs that declare expectEverySeconds and whose due times stopped arriving. */
@@ -158,14 +258,12 @@ async function alertSilentSchedules(
 }
 
 async function reconcileJob(
-  record: RegisteredJob,
-  job: Job,
-  active: readonly JobTaskView[],
+  { job, open }: Watched,
+  listing: Listing,
   summary: ReconcileSummary,
   ctx: ScheduleContext,
 ): Promise<void> {
-  const open = await ctx.store.openRuns(job.name, ctx.now());
-  if (open.length === 0) return;
+  const family = familyOf(job.taskDefinition);
   const deadlineSeconds = job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
   for (const run of open) {
     if (run.status === 'PENDING') {
@@ -173,13 +271,17 @@ async function reconcileJob(
       if (action.action === 'busy' || action.action === 'wait') continue;
       if (!ctx.budget.hasTimeFor(RESUME_MS)) return;
       const taskDefinition = await describeTaskDefinition(job.taskDefinition);
+      // In the run's own cluster: its clientTokens, and any task it started, are there.
       summary.resumed.push(
-        await continuePending({ job, cluster: record.cluster, due: run.due, taskDefinition, run }, ctx, {
+        await continuePending({ job, cluster: run.cluster, due: run.due, taskDefinition, run }, ctx, {
           maxAttemptsNow: 1,
         }),
       );
     } else if (run.status === 'STARTED') {
-      await recoverOutcomes(run, record.cluster, active, summary, ctx);
+      const tasks = listing.tasks.get(groupKey(run.cluster, family));
+      // Not listed (the cluster could not be read): its tasks may well be running; never guess "gone".
+      if (!tasks) continue;
+      await recoverOutcomes(run, tasks, summary, ctx);
     }
   }
 }
@@ -187,11 +289,11 @@ async function reconcileJob(
 /** Tasks of a started run that ECS no longer wants running: their outcome, when the event never came. */
 async function recoverOutcomes(
   run: RunRecord,
-  cluster: string,
   active: readonly JobTaskView[],
   summary: ReconcileSummary,
   ctx: ScheduleContext,
 ): Promise<void> {
+  const cluster = run.cluster;
   const running = new Set(active.map((task) => task.taskArn));
   const gone = [...(run.taskArns ?? [])].filter((arn) => !running.has(arn));
   if (gone.length === 0) return;

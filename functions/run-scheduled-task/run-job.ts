@@ -10,7 +10,7 @@ import {
 import { putEvent } from '../../shared/aws/eventbridge';
 import { requestAnnouncement } from '../../shared/capacity/events';
 import { taskRequirements } from '../../shared/ecs/requirements';
-import { invalidJobAlert, missedRunAlert } from '../../shared/schedule/alerts';
+import { clusterGoneAlert, invalidJobAlert, missedRunAlert } from '../../shared/schedule/alerts';
 import {
   type ActiveRun,
   buildRunTaskRequest,
@@ -21,7 +21,7 @@ import {
   startingDeadlineAt,
 } from '../../shared/schedule/decide';
 import { type DueTime, dueMs } from '../../shared/schedule/identity';
-import { familyOf, type Job } from '../../shared/schedule/job';
+import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
 import {
@@ -37,8 +37,14 @@ import {
 } from '../../shared/schedule/retry';
 import { type JobProblem, parseJob, validateJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
-import { emit, METRIC, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
-import { jobTasksOfFamily } from './ecs-view';
+import {
+  CLUSTER_GONE_ALERT_MARKER_SECONDS,
+  emit,
+  METRIC,
+  RUN_ALERT_MARKER_SECONDS,
+  type ScheduleContext,
+} from './context';
+import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone } from './outcomes';
 import type { RunRecord } from './store';
 
@@ -120,6 +126,31 @@ export async function reportInvalidJob(
   return { status: 'invalid-job', job: jobName, problems, alert };
 }
 
+/**
+ * The cluster of a job that ran there no longer exists (deleted, often with the job retired on purpose):
+ * said once per job and cluster, by a run left starting there or by the periodic pass, whichever first.
+ */
+export async function reportClusterGone(
+  jobName: string,
+  cluster: string,
+  error: unknown,
+  ctx: ScheduleContext,
+): Promise<'sent' | 'already-sent' | 'planned'> {
+  const name = clusterName(cluster);
+  ctx.logger.warn('The cluster of a job no longer exists', { job: jobName, cluster: name });
+  if (ctx.config.DRY_RUN) return 'planned';
+  const sent = await alertOnce(
+    ctx.store,
+    ctx.config.ALERT_TOPIC_ARN,
+    alertKey(jobName, 'invalid', `cluster-gone#${name}`),
+    clusterGoneAlert(jobName, name, awsMessage(error)),
+    ctx.now(),
+    CLUSTER_GONE_ALERT_MARKER_SECONDS,
+  );
+  if (sent === 'sent') emit(ctx, METRIC.invalidJobs, jobName);
+  return sent;
+}
+
 /** Validation with the task definition: a job ECS would refuse is reported before anything runs. */
 async function validated(
   rawJob: unknown,
@@ -161,6 +192,12 @@ async function validated(
   return { job, cluster, taskDefinition };
 }
 
+/** The problem to report when ECS answers that the job's cluster does not exist. */
+const unknownCluster = (cluster: string, error: unknown): JobProblem => ({
+  path: 'cluster',
+  message: `ECS does not know cluster ${cluster} (${awsMessage(error)}): check its name, or that it still exists`,
+});
+
 /** Runs of the job that are active: tasks in ECS (desired RUNNING) and runs of other due times still starting. */
 async function observeActiveRuns(
   job: Job,
@@ -177,9 +214,12 @@ async function observeActiveRuns(
   }
   const now = ctx.now();
   for (const run of open) {
-    if (run.status !== 'PENDING' || byDue.has(run.due)) continue;
-    if (now > startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx))) continue;
-    byDue.set(run.due, { due: run.due, taskArns: [], pending: true });
+    if (run.status !== 'PENDING') continue;
+    const placed = byDue.get(run.due);
+    // Part of it runs and it is still placing the rest: Replace must also end its start.
+    if (placed) placed.pending = true;
+    else if (now <= startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx)))
+      byDue.set(run.due, { due: run.due, taskArns: [], pending: true });
   }
   return [...byDue.values()];
 }
@@ -249,12 +289,20 @@ export async function handleRun(
     return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
   }
 
+  let activeRuns: ActiveRun[];
+  try {
+    activeRuns = await observeActiveRuns(job, cluster, open, ctx);
+  } catch (error) {
+    // The first call that names the cluster: a typo, or a cluster deleted under its schedule.
+    if (kindOf(error) !== 'not-found') throw error;
+    return reportInvalidJob(job.name, [unknownCluster(cluster, error)], due, ctx);
+  }
   const decision = decideRun({
     job,
     due,
     now: ctx.now(),
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
-    activeRuns: await observeActiveRuns(job, cluster, open, ctx),
+    activeRuns,
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
@@ -366,8 +414,27 @@ export async function continuePending(
     const attempts = failures.length
       ? { count: run.failedAttempts ?? failures.length, summary: summarizeReasons(failures) }
       : undefined;
+    let ofFamily: JobTaskView[];
+    try {
+      ofFamily = await jobTasksOfFamily(cluster, familyOf(job.taskDefinition));
+    } catch (error) {
+      if (kindOf(error) !== 'not-found') throw error;
+      // The cluster was deleted while the run was starting: nothing can start there, whatever the deadline.
+      await finishStart(
+        ctx,
+        job.name,
+        due,
+        ctx.owner,
+        'INVALID',
+        ctx.now(),
+        `cluster ${cluster} no longer exists`,
+      );
+      if (run.capacityRequest) await ctx.store.deleteCapacityRequest(run.capacityRequest);
+      const alert = await reportClusterGone(job.name, cluster, error, ctx);
+      return { status: 'invalid-job', job: job.name, problems: [unknownCluster(cluster, error)], alert };
+    }
     // Tasks of this due time that ECS has but our record lacks (an attempt whose answer was lost).
-    const inEcs = (await jobTasksOfFamily(cluster, familyOf(job.taskDefinition)))
+    const inEcs = ofFamily
       .filter((task) => task.jobName === job.name && task.due === due)
       .map((task) => task.taskArn)
       .filter((arn) => !run.taskArns?.has(arn));
@@ -440,8 +507,11 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
     case 'run': {
       for (const old of decision.replace) {
         const reason = replacedReason(job.name, old.due, due);
-        if (old.pending) await ctx.store.supersedePending(job.name, old.due, reason, now);
-        if (old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
+        // A run that finished starting meanwhile is no longer PENDING: it is then marked like a started one.
+        const superseded =
+          old.pending &&
+          (await ctx.store.supersedePending(job.name, old.due, due, reason, now, old.taskArns));
+        if (!superseded && old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
         for (const taskArn of old.taskArns) await stopTask(state.cluster, taskArn, reason);
         ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
         emit(ctx, METRIC.replaced, job.name);
@@ -558,6 +628,8 @@ export async function attemptLoop(
   let attemptsNow = 0;
   // The claim may have noted the first attempt already (run.attempt as claimed, nothing failed since).
   let noted = state.run.attempt === attemptNumber ? attemptNumber : undefined;
+  // Tasks this invocation placed: stopped again if a newer run replaced this one meanwhile.
+  const placedHere: string[] = [];
 
   for (;;) {
     // Checked before any RunTask: tasks adopted from an earlier, interrupted attempt may already be all.
@@ -566,6 +638,8 @@ export async function attemptLoop(
       // recorded while the run was starting, the only case where the run may already be over.
       const run = await ctx.store.finishStarted(job.name, due, ctx.owner, [...started], ctx.now());
       if (run) noteLeaseGiven(ctx, job.name, due);
+      else if (await endIfReplaced(state, placedHere, capacityKey, ctx))
+        return { status: 'superseded', job: job.name, due };
       if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
       emit(ctx, METRIC.started, job.name);
       ctx.logger.info('Run started', {
@@ -599,6 +673,7 @@ export async function attemptLoop(
     }
     const fresh = result.taskArns.filter((arn) => !started.has(arn));
     for (const arn of fresh) started.add(arn);
+    placedHere.push(...fresh);
     // All tasks known: the top of the loop records them and finishes the start in one write.
     if (started.size >= job.count) continue;
     if (fresh.length > 0) await ctx.store.addStartedTasks(job.name, due, fresh, ctx.now());
@@ -650,7 +725,10 @@ export async function attemptLoop(
       nextAttemptAt,
       capacityKey,
     );
-    if (!stillOurs) return { status: 'superseded', job: job.name, due };
+    if (!stillOurs) {
+      await endIfReplaced(state, placedHere, capacityKey, ctx);
+      return { status: 'superseded', job: job.name, due };
+    }
 
     if (step.step === 'give-up') {
       return reportMissed(
@@ -676,6 +754,28 @@ export async function attemptLoop(
     await ctx.sleep(step.delayMs);
     if (!result.reissue) attemptNumber++;
   }
+}
+
+/**
+ * A newer run replaced this one while this invocation was still placing its tasks (concurrencyPolicy
+ * Replace): the tasks it placed after the newer run stopped the others are stopped too, and its capacity
+ * request withdrawn. True when so.
+ */
+async function endIfReplaced(
+  state: RunState,
+  taskArns: readonly string[],
+  capacityKey: { pk: string; sk: string } | undefined,
+  ctx: ScheduleContext,
+) {
+  if (taskArns.length === 0 && !capacityKey) return false;
+  const run = await ctx.store.getRun(state.job.name, state.due);
+  if (!run?.replacedBy || (run.status !== 'REPLACED' && run.status !== 'SKIPPED')) return false;
+  const reason = replacedReason(state.job.name, state.due, run.replacedBy);
+  await ctx.store.addStartedTasks(state.job.name, state.due, taskArns, ctx.now());
+  for (const taskArn of taskArns) await stopTask(state.cluster, taskArn, reason);
+  if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
+  ctx.logger.info('Replaced while starting: stopped the tasks placed meanwhile', { tasks: taskArns });
+  return true;
 }
 
 /**

@@ -33,6 +33,7 @@ export type RunStatus =
   | 'INVALID'
   | 'SUCCEEDED'
   | 'FAILED'
+  | 'REPLACED'
   | 'UNKNOWN';
 export const FINAL_STATUSES: readonly RunStatus[] = [
   'SKIPPED',
@@ -40,6 +41,7 @@ export const FINAL_STATUSES: readonly RunStatus[] = [
   'INVALID',
   'SUCCEEDED',
   'FAILED',
+  'REPLACED',
   'UNKNOWN',
 ];
 
@@ -454,10 +456,28 @@ export class ScheduleStore {
     await this.update(runKey(jobName, due), { set: { replacedBy: by } });
   }
 
-  /** An older run still trying to start, replaced by a newer one (concurrencyPolicy Replace). */
-  supersedePending(jobName: string, due: DueTime, reason: string, now: number): Promise<boolean> {
+  /**
+   * An older run still trying to start, replaced by a newer one (concurrencyPolicy Replace): SKIPPED when
+   * none of its tasks had started, REPLACED when some had (they are being stopped). Either way it is no
+   * longer PENDING, so whoever was still starting it stops there (its next conditional write fails).
+   */
+  supersedePending(
+    jobName: string,
+    due: DueTime,
+    by: DueTime,
+    reason: string,
+    now: number,
+    taskArns: readonly string[] = [],
+  ): Promise<boolean> {
     return this.tryUpdate(runKey(jobName, due), {
-      set: { status: 'SKIPPED', reason, decidedAt: now, finishedAt: now },
+      set: {
+        status: taskArns.length > 0 ? 'REPLACED' : 'SKIPPED',
+        replacedBy: by,
+        reason,
+        decidedAt: now,
+        finishedAt: now,
+      },
+      ...(taskArns.length > 0 ? { add: { taskArns: new Set(taskArns) } } : {}),
       remove: ['leaseOwner', 'leaseUntil', 'nextAttemptAt'],
       condition: '#status = :pending',
       values: { ':pending': 'PENDING' },
@@ -545,18 +565,22 @@ export class ScheduleStore {
     });
   }
 
-  /** Final state of a run we watched start. Only one caller wins; the winner reports. */
+  /**
+   * Final state of a run we watched start. Only one caller wins; the winner reports. A run recorded
+   * UNKNOWN (its outcome was not seen in time) can still be decided by a late outcome; UNKNOWN itself
+   * never overwrites anything but STARTED.
+   */
   finalizeRun(
     jobName: string,
     due: DueTime,
-    status: 'SUCCEEDED' | 'FAILED' | 'REPLACED' | 'UNKNOWN',
+    status: 'SUCCEEDED' | 'FAILED' | 'MISSED' | 'REPLACED' | 'UNKNOWN',
     now: number,
     fields: { outcome?: RunRecord['outcome']; tasks?: TaskOutcome[]; reason?: string },
   ): Promise<boolean> {
     return this.tryUpdate(runKey(jobName, due), {
       set: { status, finishedAt: now, ...fields },
-      condition: '#status = :started',
-      values: { ':started': 'STARTED' },
+      condition: status === 'UNKNOWN' ? '#status = :started' : '#status IN (:started, :unknown)',
+      values: { ':started': 'STARTED', ...(status === 'UNKNOWN' ? {} : { ':unknown': 'UNKNOWN' }) },
     });
   }
 

@@ -127,3 +127,24 @@ export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
     },
   };
 }
+
+/**
+ * A registered job whose cluster ECS no longer knows (deleted, or the job was retired with it): the
+ * every-minute pass can't see its tasks. Sent once per job and cluster.
+ */
+export function clusterGoneAlert(jobName: string, cluster: string, detail: string): JobAlert {
+  const problems: JobProblem[] = [
+    { path: 'cluster', message: `ECS does not know cluster ${cluster} (${detail})` },
+  ];
+  return {
+    subject: `Job ${jobName}: its cluster ${cluster} no longer exists`,
+    text: [
+      `The scheduled job "${jobName}" runs on cluster ${cluster}, which ECS no longer knows (${detail}).`,
+      'Its due runs can start nothing there, and the every-minute pass can no longer watch its runs.',
+      'If the job should still run, point its schedule input at an existing cluster.',
+      `If it was retired with its cluster, delete its schedule and its registry item: aws dynamodb delete-item --table-name <STATE_TABLE> --key '{"pk":{"S":"job#*"},"sk":{"S":"${jobName}"}}'.`,
+      'This alert is sent once per job and cluster.',
+    ].join('\n'),
+    data: { source: ALERT_SOURCE, type: 'InvalidJob', job: jobName, cluster, problems },
+  };
+}

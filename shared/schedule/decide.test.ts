@@ -43,6 +43,15 @@ describe('decideRun', () => {
     });
   });
 
+  it('names a run that placed some of its tasks and is still starting the rest', () => {
+    const partial: ActiveRun = { due: '2025-01-15T01:55:00Z', taskArns: ['arn:t1'], pending: true };
+    expect(decide({ concurrencyPolicy: 'Replace' }, [partial])).toMatchObject({
+      action: 'run',
+      reason: 'concurrencyPolicy Replace: replaces due 2025-01-15T01:55:00Z (1 task, still starting)',
+      replace: [partial],
+    });
+  });
+
   it('Replace runs and lists the runs to stop', () => {
     expect(decide({ concurrencyPolicy: 'Replace' }, [previous])).toMatchObject({
       action: 'run',

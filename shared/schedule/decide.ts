@@ -57,7 +57,7 @@ export function buildRunTaskRequest(
 export interface ActiveRun {
   due: DueTime;
   taskArns: string[];
-  /** Still trying to start (recorded PENDING in the state table, no task yet). */
+  /** Still trying to start (recorded PENDING in the state table): no task yet, or only some of them. */
   pending: boolean;
 }
 
@@ -83,11 +83,13 @@ export const startingDeadlineAt = (due: DueTime, startingDeadlineSeconds: number
 
 const describeRuns = (runs: readonly ActiveRun[]) =>
   runs
-    .map((run) =>
-      run.pending
-        ? `due ${run.due} (still starting)`
-        : `due ${run.due} (${run.taskArns.length} task${run.taskArns.length === 1 ? '' : 's'})`,
-    )
+    .map((run) => {
+      const tasks = `${run.taskArns.length} task${run.taskArns.length === 1 ? '' : 's'}`;
+      if (!run.pending) return `due ${run.due} (${tasks})`;
+      return run.taskArns.length > 0
+        ? `due ${run.due} (${tasks}, still starting)`
+        : `due ${run.due} (still starting)`;
+    })
     .join(', ');
 
 /**
