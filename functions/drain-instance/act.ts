@@ -1,6 +1,6 @@
 import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { markDrainCompleted, recordDrainProgress } from '../../shared/aws/drain-state';
+import { markActionEnded, markDrainCompleted, recordDrainProgress } from '../../shared/aws/drain-state';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';
@@ -83,11 +83,13 @@ export async function act(
         const outcome = await recordLifecycleActionHeartbeat(action);
         if (outcome === 'already-done') {
           // Completed by someone else, or expired: nothing holds the instance for us any more.
-          await endDrain(target, 'lifecycle-action-ended', runtime);
-          logger.warn('Lifecycle action no longer active; drain ends here', keys);
+          await reportActionEnded(target, { ...record, remainingTasks: plan.remaining.length }, runtime);
           return { ...result, finished: true, actionEnded: true };
         }
-        await recordDrainProgress(config.table, target.instanceId, { lastHeartbeatAt: at });
+        await recordDrainProgress(config.table, target.instanceId, {
+          lastHeartbeatAt: at,
+          remainingTasks: plan.remaining.length,
+        });
         result.heartbeatAt = at;
         logger.debug('Lifecycle heartbeat recorded', keys);
         break;
@@ -128,7 +130,38 @@ export async function act(
   return result;
 }
 
-/** Closes a drain that ended without our completion (its lifecycle action vanished, or a Spot pass). */
-export async function endDrain(target: DrainTarget, outcome: string, runtime: DrainRuntime): Promise<void> {
-  await markDrainCompleted(runtime.config.table, target.instanceId, Date.now(), outcome);
+/**
+ * A heartbeat found our lifecycle action gone while the drain was still open, so with tasks still on the
+ * instance: the hook expired (its default result terminates the instance) or someone completed it. Closes
+ * the drain and reports it once (error log + `DrainHookLost`), unless another invocation holds the lease
+ * (it may be completing the action right now) or closed the drain first.
+ */
+export async function reportActionEnded(
+  target: DrainTarget,
+  record: DrainRecord,
+  runtime: DrainRuntime,
+): Promise<boolean> {
+  const { logger, metrics, config } = runtime;
+  const now = Date.now();
+  const closed = await markActionEnded(config.table, target.instanceId, runtime.owner, now);
+  if (!closed) return false;
+  const details = {
+    ...instanceKeys(target),
+    remainingTasks: record.remainingTasks,
+    drainStartedAt: new Date(record.startedAt).toISOString(),
+    lastHeartbeatAt:
+      record.lastHeartbeatAt === undefined ? undefined : new Date(record.lastHeartbeatAt).toISOString(),
+    heartbeatTimeoutSeconds: target.heartbeatTimeoutSeconds,
+  };
+  if (record.cause === 'spot' || record.hook === undefined) {
+    // Spot reclaims the instance in two minutes whatever the hook does.
+    logger.warn('Lifecycle action no longer active; drain ends here', details);
+    return true;
+  }
+  logger.error(
+    'Lifecycle hook lost: the action ended (expired, or completed by someone else) before the drain finished; the instance terminates with its tasks',
+    details,
+  );
+  metrics.addMetric('DrainHookLost', 'Count', 1);
+  return true;
 }

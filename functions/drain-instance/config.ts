@@ -19,7 +19,7 @@ export const configShape = {
   POLL_INTERVAL_SECONDS: env.seconds(10, { min: 1, max: 120 }),
   /** Longest time between lifecycle heartbeats (also capped at a third of the hook's heartbeat timeout). */
   HEARTBEAT_INTERVAL_SECONDS: env.seconds(120, { min: 10, max: 3600 }),
-  /** Most instances one reconcile pass carries forward; the most overdue go first. */
+  /** Most full drain steps (ECS calls) one reconcile pass takes, soonest-expiring hook first; heartbeats are not bounded by it. */
   RECONCILE_MAX_INSTANCES: env.integer(25, { min: 1, max: 500 }),
   /** DynamoDB state table (pk, sk, ttl): drain start times, leases and completions. */
   STATE_TABLE: env.string(),

@@ -315,7 +315,7 @@ export async function runDrain(
       }
     }
   } finally {
-    if (!released) await releaseLease(config.table, target.instanceId, owner);
+    if (!released) await releaseLease(config.table, target.instanceId, owner, lastPlan?.remaining.length);
   }
   if (!lastPlan) {
     logger.info('No time left in this invocation; the reconcile pass continues the drain', keys);

@@ -15,6 +15,9 @@ export interface DrainSummary {
   /** Reconcile: instances found waiting in a terminate state, and those left for the next pass. */
   waiting?: number;
   deferred?: number;
+  /** Reconcile: heartbeats sent to keep open drains alive, and probes of instances without a drain. */
+  heartbeats?: number;
+  probes?: number;
 }
 
 export async function handleDrainEvent(event: DrainEvent, runtime: DrainRuntime): Promise<DrainSummary> {
@@ -34,6 +37,8 @@ export async function handleDrainEvent(event: DrainEvent, runtime: DrainRuntime)
       logger.info('Reconcile pass done', {
         waiting: result.waiting,
         deferred: result.deferred,
+        heartbeats: result.heartbeats,
+        probes: result.probes,
         outcomes: result.instances.map((outcome) => `${outcome.instanceId}: ${outcome.outcome}`),
       });
       return { ...summary, ...result };

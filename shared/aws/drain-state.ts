@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NotOursMark } from '../drain/reconcile';
 import type { DrainRecord } from '../drain/record';
 import { batchGetItems, dynamodb } from './dynamodb';
 import { call, kindOf } from './errors';
@@ -40,6 +41,7 @@ function fromItem(item: Record<string, unknown> | undefined): DrainRecord | unde
     outcome: text('outcome'),
     leaseOwner: text('leaseOwner'),
     leaseUntil: number('leaseUntil'),
+    remainingTasks: number('remainingTasks'),
   };
 }
 
@@ -141,17 +143,26 @@ export async function acquireLease(
   }
 }
 
-/** Gives the lease back so the next pass need not wait for it to expire. No-op when not ours. */
-export async function releaseLease(table: string, instanceId: string, owner: string): Promise<void> {
+/**
+ * Gives the lease back so the next pass need not wait for it to expire, noting how many tasks the last
+ * look left (what a lost hook would leave behind). No-op when not ours.
+ */
+export async function releaseLease(
+  table: string,
+  instanceId: string,
+  owner: string,
+  remainingTasks?: number,
+): Promise<void> {
+  const noteTasks = remainingTasks !== undefined;
   try {
     await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
       dynamodb.send(
         new UpdateCommand({
           TableName: table,
           Key: drainKey(instanceId),
-          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          UpdateExpression: `${noteTasks ? 'SET remainingTasks = :tasks ' : ''}REMOVE leaseOwner, leaseUntil`,
           ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': owner },
+          ExpressionAttributeValues: { ':owner': owner, ...(noteTasks ? { ':tasks': remainingTasks } : {}) },
         }),
       ),
     );
@@ -164,7 +175,7 @@ export async function releaseLease(table: string, instanceId: string, owner: str
 export async function recordDrainProgress(
   table: string,
   instanceId: string,
-  changes: Partial<Pick<DrainRecord, 'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause'>>,
+  changes: Partial<Pick<DrainRecord, 'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause' | 'remainingTasks'>>,
 ): Promise<void> {
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
@@ -206,6 +217,97 @@ export async function markDrainCompleted(
             ':at': completedAt,
             ':outcome': outcome,
             ':ttl': ttlFrom(completedAt, DONE_TTL_SECONDS),
+          },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Beside the drain item: sk `not-ours`, what the last probe learnt (see NotOursMark). */
+const NOT_OURS_SK = 'not-ours';
+/** Long enough to outlive any wait state; the mark's own `recheckAt` decides when it stops applying. */
+const NOT_OURS_TTL_SECONDS = 24 * 3600;
+
+export const notOursKey = (instanceId: string) => ({ pk: `drain#${instanceId}`, sk: NOT_OURS_SK });
+
+function markFromItem(item: Record<string, unknown>): NotOursMark | undefined {
+  const { instanceId, state, checkedAt, recheckAt } = item;
+  if (typeof instanceId !== 'string' || typeof state !== 'string') return undefined;
+  if (typeof checkedAt !== 'number' || typeof recheckAt !== 'number') return undefined;
+  return { instanceId, state, checkedAt, recheckAt };
+}
+
+/**
+ * What a reconcile pass needs of the state table for these instances, in one BatchGetItem per 50
+ * instances: their drains and their not-ours marks.
+ */
+export async function getReconcileState(
+  table: string,
+  instanceIds: readonly string[],
+): Promise<{ drains: Map<string, DrainRecord>; notOurs: Map<string, NotOursMark> }> {
+  const ids = [...new Set(instanceIds)];
+  const items = await batchGetItems(
+    table,
+    ids.flatMap((id) => [drainKey(id), notOursKey(id)]),
+  );
+  const drains = new Map<string, DrainRecord>();
+  const notOurs = new Map<string, NotOursMark>();
+  for (const item of items) {
+    if (item.sk === NOT_OURS_SK) {
+      const mark = markFromItem(item);
+      if (mark) notOurs.set(mark.instanceId, mark);
+    } else {
+      const record = fromItem(item);
+      if (record) drains.set(record.instanceId, record);
+    }
+  }
+  return { drains, notOurs };
+}
+
+/** Remembers that an instance waits on someone else's hook (overwrites the previous mark). */
+export async function rememberNotOurs(table: string, mark: NotOursMark): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/drain#${mark.instanceId}/${NOT_OURS_SK}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...notOursKey(mark.instanceId), ...mark, ttl: ttlFrom(mark.checkedAt, NOT_OURS_TTL_SECONDS) },
+      }),
+    ),
+  );
+}
+
+/**
+ * Closes an open drain whose lifecycle action ended without our completion (expired, or completed by
+ * someone else), outcome `lifecycle-action-ended`. Only while no other invocation holds its lease: a
+ * lease holder may be completing it right now. True for the one caller that closed it (it reports it).
+ */
+export async function markActionEnded(
+  table: string,
+  instanceId: string,
+  owner: string,
+  now: number,
+): Promise<boolean> {
+  try {
+    await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: drainKey(instanceId),
+          UpdateExpression:
+            'SET completedAt = :at, outcome = :outcome, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(completedAt) AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :at OR leaseOwner = :owner)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':at': now,
+            ':outcome': 'lifecycle-action-ended',
+            ':owner': owner,
+            ':ttl': ttlFrom(now, DONE_TTL_SECONDS),
           },
         }),
       ),

@@ -144,6 +144,14 @@ describe('planDrain', () => {
     expect(types(planDrain(input({ tasks, lastHeartbeatAt: undefined })))).toEqual(['heartbeat', 'wait']);
   });
 
+  it('puts the heartbeat before any step that can fail, so a failing step never costs the hook', () => {
+    const tasks = [apiTask('a'), reportTask('r')];
+    const policy = { kind: 'stop-after' as const, seconds: 0 };
+    const instance = { containerInstanceArn: ARN, status: 'ACTIVE', agentConnected: true };
+    const plan = planDrain(input({ tasks, policy, instance, lastHeartbeatAt: undefined }));
+    expect(types(plan)).toEqual(['heartbeat', 'set-draining', 'stop-standalone-tasks', 'wait']);
+  });
+
   it('Spot: drains and stops standalone tasks at once under stop-after; nothing to complete or heartbeat', () => {
     const plan = planDrain(
       input({

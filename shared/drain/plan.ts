@@ -245,8 +245,9 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
       notes,
     };
   }
+  // First: a step that keeps failing (DRAINING, StopTask) must not keep the hook from its heartbeat.
   if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
-    actions.push({ type: 'heartbeat' });
+    actions.unshift({ type: 'heartbeat' });
   actions.push({ type: 'wait', remaining: remaining.length });
   return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
 }

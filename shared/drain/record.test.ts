@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type DrainRecord,
-  hashToken,
-  isEarlierAction,
-  leaseHeldByOther,
-  MAX_ACTION_MS,
-  reconcileOrder,
-} from './record';
+import { type DrainRecord, hashToken, isEarlierAction, leaseHeldByOther, MAX_ACTION_MS } from './record';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
 const record = (fields: Partial<DrainRecord> = {}): DrainRecord => ({
@@ -48,16 +41,5 @@ describe('drain records', () => {
     expect(leaseHeldByOther(leased, 'req-1', T0)).toBe(false);
     expect(leaseHeldByOther(leased, 'req-2', T0 + 60_000)).toBe(false);
     expect(leaseHeldByOther(record(), 'req-2', T0)).toBe(false);
-  });
-
-  it('orders a reconcile pass most overdue first', () => {
-    const ordered = reconcileOrder([
-      { instanceId: 'i-3', record: record({ lastHeartbeatAt: T0 + 50_000 }) },
-      { instanceId: 'i-2', record: record({ lastHeartbeatAt: T0 + 10_000 }) },
-      { instanceId: 'i-4', record: record({ completedAt: T0 + 5_000 }) },
-      { instanceId: 'i-1', record: undefined },
-      { instanceId: 'i-5', record: record({ lastHeartbeatAt: undefined, startedAt: T0 + 20_000 }) },
-    ]);
-    expect(ordered.map((candidate) => candidate.instanceId)).toEqual(['i-1', 'i-4', 'i-2', 'i-5', 'i-3']);
   });
 });

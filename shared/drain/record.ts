@@ -27,6 +27,8 @@ export interface DrainRecord {
   /** The invocation working on the drain now, and until when; others leave it alone meanwhile. */
   leaseOwner: string | undefined;
   leaseUntil: number | undefined;
+  /** Tasks still holding the drain at its last heartbeat: what a lost hook leaves behind. */
+  remainingTasks?: number | undefined;
 }
 
 /** Auto Scaling's global limit for one lifecycle action: no drain can be the same action after this. */
@@ -55,21 +57,4 @@ export function leaseHeldByOther(record: DrainRecord, owner: string, now: number
 export function isEarlierAction(record: DrainRecord, tokenHash: string | undefined, now: number): boolean {
   if (now - record.startedAt > MAX_ACTION_MS) return true;
   return tokenHash !== undefined && record.tokenHash !== undefined && record.tokenHash !== tokenHash;
-}
-
-/**
- * Order for a reconcile pass, most overdue first: instances we hold no open drain for (a lost event:
- * their hook has been running for an unknown time) then open drains by how long since their hook timer
- * was last restarted. Drains held by a live lease are some invocation's work already.
- */
-export function reconcileOrder<T extends { instanceId: string; record: DrainRecord | undefined }>(
-  candidates: readonly T[],
-): T[] {
-  const lastProgress = (candidate: T) =>
-    candidate.record && isOpen(candidate.record)
-      ? (candidate.record.lastHeartbeatAt ?? candidate.record.startedAt)
-      : Number.NEGATIVE_INFINITY;
-  return [...candidates].sort(
-    (a, b) => lastProgress(a) - lastProgress(b) || a.instanceId.localeCompare(b.instanceId),
-  );
 }
