@@ -1,4 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ClusterNotFoundException, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { InternalErrorException, PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FailedStartConfig } from './config';
@@ -7,6 +8,7 @@ import {
   anotherTask,
   BASE_ENV,
   ECR,
+  ecsMock,
   mockAws,
   publishedAlerts,
   type SampleEvent,
@@ -353,5 +355,31 @@ describe('dry run', () => {
       now: T0 + 60_000,
     });
     expect(result).toMatchObject({ status: 'planned', plan: { action: 'count', failedInWindow: 1 } });
+  });
+});
+
+describe('the periodic pass', () => {
+  it('a cluster it cannot read is skipped; the other clusters are still swept', async () => {
+    const failed = sampleEvent('image-pull').detail;
+    ecsMock
+      .on(ListTasksCommand, { cluster: 'retired' })
+      .rejects(new ClusterNotFoundException({ message: 'Cluster not found.', $metadata: {} }));
+    ecsMock.on(ListTasksCommand, { cluster: 'web' }).resolves({ taskArns: [failed.taskArn] });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          ...failed,
+          createdAt: new Date(String(failed.createdAt)),
+          stoppedAt: new Date(String(failed.stoppedAt)),
+        } as never,
+      ],
+    });
+    const summary = await detect.reconcile(runtime({ env: { CLUSTERS: 'retired,web' } }));
+    expect(summary).toMatchObject({
+      scanned: 1,
+      results: [{ status: 'alerted', category: 'image-pull' }],
+      skippedClusters: [{ cluster: 'retired', reason: expect.stringMatching(/ClusterNotFoundException/) }],
+    });
+    expect(publishedAlerts()).toHaveLength(1);
   });
 });

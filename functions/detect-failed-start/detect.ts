@@ -83,6 +83,8 @@ export interface DetectSummary {
   /** Reconcile passes only: stopped tasks looked at, and those left for the next pass for lack of time. */
   scanned?: number;
   deferred?: number;
+  /** Reconcile passes only: clusters that could not be read this pass (deleted, access denied). */
+  skippedClusters?: { cluster: string; reason: string }[];
 }
 
 const problemLabel = (task: TaskSnapshot, classification: Classification) =>
@@ -260,9 +262,21 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
   const results: TaskResult[] = [];
   let scanned = 0;
   let deferred = 0;
+  const skippedClusters: { cluster: string; reason: string }[] = [];
   for (const cluster of config.clusters) {
-    const arns = await listTaskArns(cluster, { desiredStatus: 'STOPPED' });
-    const { items, failures } = await describeTasks(cluster, arns);
+    let listed: Awaited<ReturnType<typeof describeTasks>>;
+    try {
+      listed = await describeTasks(cluster, await listTaskArns(cluster, { desiredStatus: 'STOPPED' }));
+    } catch (error) {
+      // One cluster that can't be read (deleted, access denied) must not hide the others' failures.
+      logger.error('Could not read the stopped tasks of a cluster; skipped this pass', {
+        cluster,
+        error: errorMessage(error),
+      });
+      skippedClusters.push({ cluster, reason: errorMessage(error) });
+      continue;
+    }
+    const { items, failures } = listed;
     if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
     const failed = items
       .map((item) => snapshotOfDescribed(item))
@@ -291,7 +305,14 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
   const acted = results.filter((result) => result.status === 'alerted' || result.status === 'counted');
   if (acted.length > 0)
     logger.info('Reconcile pass found failures no event had reported', { count: acted.length });
-  return { status: 'ok', dryRun: config.dryRun, results, scanned, deferred };
+  return {
+    status: 'ok',
+    dryRun: config.dryRun,
+    results,
+    scanned,
+    deferred,
+    ...(skippedClusters.length > 0 ? { skippedClusters } : {}),
+  };
 }
 
 export async function handleEvent(event: FailedStartEvent, runtime: DetectRuntime): Promise<DetectSummary> {
