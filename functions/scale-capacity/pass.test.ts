@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   apiService,
   asgMock,
+  BASE_DEFINITIONS,
   ciArn,
   DRAIN_HOOK,
   ddbMock,
@@ -653,5 +654,246 @@ describe('two passes at once (reserved concurrency 1 missing, a second stack, a 
     // Observed, then re-read just before setting it.
     expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
     expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 5 });
+  });
+});
+
+describe('suspended Auto Scaling processes: an operator who freezes the group at 3 a.m. is obeyed', () => {
+  const suspended = (...names: string[]) => ({
+    SuspendedProcesses: names.map((name) => ({
+      ProcessName: name,
+      SuspensionReason: 'User suspended at 2025-01-15T03:00:00Z',
+    })),
+  });
+  const idle = (id: string, zone: string) => ({ id, zone, cpuFree: 1920, memFree: 7424, running: 1 });
+  /** i-01 busy, i-02 and i-03 idle for 30 minutes: one goes per pass (MAX_SCALE_IN 10 %, at least 1). */
+  const idleWorld = (group: Record<string, unknown> = {}) =>
+    mockWorld({
+      instances: [full('i-01', 'us-east-1a'), idle('i-02', 'us-east-1b'), idle('i-03', 'us-east-1c')],
+      services: [apiService(4, 4), logRouter],
+      idleSince: { 'i-02': '2025-01-15T02:35:00Z', 'i-03': '2025-01-15T02:35:00Z' },
+      group,
+    });
+  const OTHERS = ['AZRebalance', 'HealthCheck', 'ReplaceUnhealthy', 'ScheduledActions', 'AlarmNotification'];
+
+  it('Launch suspended: no scale-out; the demand stays reported, the reason is logged', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: suspended('Launch'),
+    });
+    const warn = vi.spyOn(tools.logger, 'warn');
+    const info = vi.spyOn(tools.logger, 'info');
+    const summary = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    const outcome = summary.providers[0];
+    expect(outcome).toMatchObject({
+      status: 'applied',
+      scaleOut: 0,
+      desiredCapacity: 3,
+      suspendedProcesses: ['Launch'],
+    });
+    expect(outcome?.reasons?.[0]).toMatch(
+      /^6 pending task\(s\): 0 fit on registered instances, .* 6 need new/,
+    );
+    expect(outcome?.reasons).toContain(
+      'no scale-out: Launch is suspended on web-asg; the 2 new instance(s) needed are not requested (the demand stays pending until Launch is resumed)',
+    );
+    expect(warn).toHaveBeenCalledWith(
+      'Held by suspended Auto Scaling processes',
+      expect.objectContaining({ suspendedProcesses: ['Launch'], scaleOutHeld: 2, pendingTasks: 6 }),
+    );
+    expect(info).toHaveBeenCalledWith(
+      'Observation note',
+      expect.objectContaining({
+        note: 'web-asg has suspended processes: Launch (User suspended at 2025-01-15T03:00:00Z)',
+      }),
+    );
+  });
+
+  it('Launch suspended, in dry run: the plan shows what is held', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: suspended('Launch'),
+    });
+    const summary = await runPass(undefined, { DRY_RUN: 'true' });
+    expect(summary.providers[0]?.plan).toMatchObject({
+      newInstances: 2,
+      scaleOut: 0,
+      limitedBy: 'launch-suspended',
+      suspended: { processes: ['Launch'], scaleOut: 2, removals: [] },
+    });
+  });
+
+  it('Terminate suspended: no instance removed; idle ones stay marked for when it is resumed', async () => {
+    idleWorld(suspended('Terminate'));
+    const warn = vi.spyOn(tools.logger, 'warn');
+    const summary = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(TerminateInstanceInAutoScalingGroupCommand);
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(summary.providers[0]).toMatchObject({ status: 'applied', removed: [], desiredCapacity: 3 });
+    expect(summary.providers[0]?.reasons).toContain(
+      'no removal: Terminate is suspended on web-asg; kept i-02 (idle)',
+    );
+    expect(warn).toHaveBeenCalledWith(
+      'Held by suspended Auto Scaling processes',
+      expect.objectContaining({ removalsHeld: ['i-02'], scaleOutHeld: 0 }),
+    );
+    expect(ddbMock).not.toHaveReceivedCommand(DeleteCommand);
+  });
+
+  it('Launch and Terminate suspended (a freeze): no change to the group at all', async () => {
+    idleWorld({ ...suspended('Launch', 'Terminate'), DesiredCapacity: 3 });
+    await runPass();
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: suspended('Terminate', 'Launch'),
+    });
+    await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(TerminateInstanceInAutoScalingGroupCommand);
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+  });
+
+  it(`${OTHERS.join(', ')} suspended: scale-out and removal go on as usual`, async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(6 + 9, 9), logRouter],
+      group: suspended(...OTHERS),
+    });
+    const out = await runPass();
+    expect(out.providers[0]).toMatchObject({ scaleOut: 2, desiredCapacity: 5 });
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 5 });
+    idleWorld(suspended(...OTHERS));
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(TerminateInstanceInAutoScalingGroupCommand, {
+      InstanceId: 'i-02',
+      ShouldDecrementDesiredCapacity: true,
+    });
+    expect(summary.providers[0]).toMatchObject({ removed: ['i-02'], desiredCapacity: 2 });
+  });
+
+  it('suspended between observe and act: the re-read group wins (no scale-out, no removal)', async () => {
+    const answers = (withSuspension: Record<string, unknown>) => {
+      let calls = 0;
+      const group = (suspendedNow: boolean) => ({
+        AutoScalingGroupName: 'web-asg',
+        MinSize: 0,
+        MaxSize: 20,
+        DesiredCapacity: 3,
+        DefaultCooldown: 300,
+        AvailabilityZones: ZONES,
+        HealthCheckType: 'EC2',
+        CreatedTime: new Date('2025-01-01T00:00:00Z'),
+        Instances: ['i-01', 'i-02', 'i-03'].map((id, index) => ({
+          InstanceId: id,
+          InstanceType: 'm5.large',
+          AvailabilityZone: ZONES[index],
+          LifecycleState: 'InService' as const,
+          HealthStatus: 'Healthy',
+          ProtectedFromScaleIn: index === 0,
+        })),
+        ...(suspendedNow ? withSuspension : {}),
+      });
+      // The pass observes the group unsuspended; the operator suspends before the pass acts.
+      asgMock
+        .on(DescribeAutoScalingGroupsCommand)
+        .callsFake(() => ({ AutoScalingGroups: [group(++calls > 1)] }));
+    };
+
+    mockWorld({ instances: threeFull, services: [apiService(6 + 9, 9), logRouter] });
+    answers(suspended('Launch'));
+    const scaleOut = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(scaleOut.providers[0]?.status).toBe('applied');
+
+    idleWorld();
+    answers(suspended('Terminate'));
+    const scaleIn = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(TerminateInstanceInAutoScalingGroupCommand);
+    expect(scaleIn.providers[0]).toMatchObject({ status: 'applied', removed: [] });
+  });
+});
+
+describe('rolling deployments start at most maximumPercent of the service at once', () => {
+  const definitions = { 'api:4': { ...BASE_DEFINITIONS['api:3'], revision: 4 } };
+  /** api desired 9, all 9 old tasks running on the three full instances, the new deployment at 0. */
+  const deploying = (maximumPercent: number | undefined) =>
+    apiService(9, 9, {
+      taskDefinition: tdArn('api:4'),
+      ...(maximumPercent === undefined
+        ? {}
+        : { deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent } }),
+      deployments: [
+        {
+          id: 'ecs-svc/2',
+          status: 'PRIMARY',
+          taskDefinition: tdArn('api:4'),
+          desiredCount: 9,
+          runningCount: 0,
+          pendingCount: 0,
+        },
+        {
+          id: 'ecs-svc/1',
+          status: 'ACTIVE',
+          taskDefinition: tdArn('api:3'),
+          desiredCount: 9,
+          runningCount: 9,
+          pendingCount: 0,
+        },
+      ],
+    });
+
+  it('maximumPercent 100 (replace in place): no instance bought, none removed as idle afterwards', async () => {
+    mockWorld({ instances: threeFull, services: [deploying(100), logRouter], definitions });
+    const summary = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(summary.providers[0]?.reasons?.[0]).toBe('no pending demand');
+  });
+
+  it('maximumPercent 150: room for 4 of the 9 new tasks (floor(9 x 1.5) - 9 running): 2 instances', async () => {
+    mockWorld({ instances: threeFull, services: [deploying(150), logRouter], definitions });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(/^4 pending task\(s\)/);
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 5 });
+  });
+
+  it('default maximumPercent 200: the whole new deployment (9 tasks, 3 instances)', async () => {
+    mockWorld({ instances: threeFull, services: [deploying(undefined), logRouter], definitions });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(/^9 pending task\(s\)/);
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 6 });
+  });
+
+  it('a draining instance under maximumPercent 100: ECS stops its tasks before replacing them, nothing bought yet', async () => {
+    const apiTask = (id: string, instance: string): Task => ({
+      taskArn: taskArn(id),
+      containerInstanceArn: ciArn(instance),
+      group: 'service:api',
+      taskDefinitionArn: tdArn('api:3'),
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+    });
+    const drainingI03 = {
+      ...full('i-03', 'us-east-1c'),
+      status: 'DRAINING',
+      tasks: ['a', 'b', 'c'].map((suffix) => apiTask(`i-03-${suffix}`, 'i-03')),
+    };
+    mockWorld({
+      instances: [full('i-01', 'us-east-1a'), full('i-02', 'us-east-1b'), drainingI03],
+      services: [
+        apiService(9, 9, { deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100 } }),
+        logRouter,
+      ],
+    });
+    const info = vi.spyOn(tools.logger, 'info');
+    await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(info).toHaveBeenCalledWith(
+      'Observation note',
+      expect.objectContaining({
+        note: 'service api: 3 task(s) on draining instances need replacements elsewhere; 0 can start now under its maximumPercent',
+      }),
+    );
   });
 });

@@ -58,6 +58,8 @@ export interface ProviderOutcome {
   unplaceable?: number;
   lowerBound?: number;
   reasons?: string[];
+  /** Auto Scaling processes suspended on the group (Launch holds scale-out, Terminate removals). */
+  suspendedProcesses?: string[];
   /** In dry run: the whole plan, the actions it would take. */
   plan?: CapacityPlan;
   failures?: ActResult['outcomes'];
@@ -195,7 +197,19 @@ async function pass(
     gap: plan.gap,
     decisionMs: Math.round(decisionMs * 10) / 10,
     reasons: plan.reasons,
+    ...(plan.suspended.processes.length > 0 ? { suspendedProcesses: plan.suspended.processes } : {}),
   });
+  if (plan.suspended.scaleOut > 0 || plan.suspended.removals.length > 0) {
+    // An operator froze the group (or Auto Scaling suspended Launch itself): say what waits on it.
+    logger.warn('Held by suspended Auto Scaling processes', {
+      ...base,
+      group: observation.groupName,
+      suspendedProcesses: plan.suspended.processes,
+      scaleOutHeld: plan.suspended.scaleOut,
+      removalsHeld: plan.suspended.removals.map((removal) => removal.instanceId),
+      pendingTasks: plan.demand.tasks,
+    });
+  }
   recordMetrics(deps, target, plan, decisionMs);
 
   const outcome: ProviderOutcome = {
@@ -206,6 +220,7 @@ async function pass(
     unplaceable: plan.unplaceable.reduce((sum, item) => sum + item.count, 0),
     lowerBound: plan.lowerBound,
     reasons: plan.reasons,
+    ...(plan.suspended.processes.length > 0 ? { suspendedProcesses: plan.suspended.processes } : {}),
   };
   if (config.dryRun) {
     deps.passes?.set(passKey(target), now);

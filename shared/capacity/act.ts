@@ -3,6 +3,7 @@
  * TerminateInstanceInAutoScalingGroup with decrement (the drain-instance hook drains the instance
  * first), the desired capacity is set to an absolute number, protection and markers are states.
  */
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   describeAutoScalingGroups,
   setDesiredCapacity,
@@ -78,9 +79,17 @@ export async function applyPlan({
     }
   };
 
-  // Removals first: each lowers the desired capacity by one.
+  // Removals first: each lowers the desired capacity by one. The plan made none while Terminate was
+  // suspended; the group is re-read so one suspended since this pass observed it is obeyed too.
   const removed: string[] = [];
-  for (const removal of plan.removals) {
+  const beforeRemovals = plan.removals.length > 0 ? await freshGroup(group) : undefined;
+  const heldRemovals =
+    beforeRemovals instanceof Error
+      ? `re-reading the group: ${errorMessage(beforeRemovals)}`
+      : isSuspended(beforeRemovals, 'Terminate')
+        ? `Terminate is suspended on ${group}`
+        : undefined;
+  for (const removal of heldRemovals ? [] : plan.removals) {
     // Gone already, or no longer removable (not InService, or the group reached its minimum).
     const ok = await attempt(
       'terminate',
@@ -89,6 +98,16 @@ export async function applyPlan({
       new Set(['not-found', 'invalid']),
     );
     if (ok) removed.push(removal.instanceId);
+  }
+  if (heldRemovals) {
+    for (const removal of plan.removals) {
+      outcomes.push({
+        action: 'terminate',
+        target: removal.instanceId,
+        result: beforeRemovals instanceof Error ? 'failed' : 'skipped',
+        detail: heldRemovals,
+      });
+    }
   }
 
   if (plan.protect.length > 0) {
@@ -107,7 +126,8 @@ export async function applyPlan({
   const base = plan.currentDesired - removed.length;
   const target = Math.max(plan.limits.min, Math.min(base + plan.scaleOut, plan.limits.max));
   if (target > base) {
-    const fresh = await freshDesiredCapacity(group);
+    const fresh = await freshGroup(group);
+    const freshDesired = fresh instanceof Error ? undefined : fresh?.DesiredCapacity;
     if (fresh instanceof Error) {
       outcomes.push({
         action: 'set-desired-capacity',
@@ -115,12 +135,20 @@ export async function applyPlan({
         result: 'failed',
         detail: `re-reading the desired capacity: ${errorMessage(fresh)}`,
       });
-    } else if (fresh !== undefined && fresh >= target) {
+    } else if (isSuspended(fresh, 'Launch')) {
+      // Suspended since this pass observed the group: an operator's freeze wins.
       outcomes.push({
         action: 'set-desired-capacity',
         target: `${group}=${target}`,
         result: 'skipped',
-        detail: `desired capacity is already ${fresh}`,
+        detail: `Launch is suspended on ${group}`,
+      });
+    } else if (freshDesired !== undefined && freshDesired >= target) {
+      outcomes.push({
+        action: 'set-desired-capacity',
+        target: `${group}=${target}`,
+        result: 'skipped',
+        detail: `desired capacity is already ${freshDesired}`,
       });
     } else if (
       await attempt('set-desired-capacity', `${group}=${target}`, () => setDesiredCapacity(group, target))
@@ -166,9 +194,12 @@ export async function applyPlan({
   };
 }
 
-async function freshDesiredCapacity(group: string): Promise<number | undefined | Error> {
+const isSuspended = (group: AutoScalingGroup | undefined, process: string) =>
+  (group?.SuspendedProcesses ?? []).some((suspended) => suspended.ProcessName === process);
+
+async function freshGroup(group: string): Promise<AutoScalingGroup | undefined | Error> {
   try {
-    return (await describeAutoScalingGroups([group]))[0]?.DesiredCapacity;
+    return (await describeAutoScalingGroups([group]))[0];
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }

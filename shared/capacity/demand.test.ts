@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { combineMemberOf, serviceDemand, strategyShare } from './demand';
+import { combineMemberOf, roomUnderMaximumPercent, serviceDemand, strategyShare } from './demand';
 
 const service = (overrides: Record<string, unknown> = {}) => ({
   serviceName: 'api',
@@ -111,6 +111,138 @@ describe('serviceDemand', () => {
       serviceDemand(service({ schedulingStrategy: 'DAEMON' }), 'web-asg-cp', defaults, false),
     ).toBeUndefined();
     expect(serviceDemand(service({ status: 'DRAINING' }), 'web-asg-cp', defaults, false)).toBeUndefined();
+  });
+});
+
+describe('serviceDemand under maximumPercent (rolling deployments)', () => {
+  const own = [{ capacityProvider: 'web-asg-cp', weight: 1 }];
+  /** 6 desired; the old deployment still runs `old` tasks, the new one `running` + `pending`. */
+  const deploying = (maximumPercent: number | undefined, old: number, running = 0, pending = 0) =>
+    service({
+      desiredCount: 6,
+      runningCount: old + running,
+      pendingCount: pending,
+      capacityProviderStrategy: own,
+      ...(maximumPercent === undefined ? {} : { deploymentConfiguration: { maximumPercent } }),
+      deployments: [
+        {
+          status: 'PRIMARY',
+          taskDefinition: 'api:4',
+          desiredCount: 6,
+          runningCount: running,
+          pendingCount: pending,
+        },
+        { status: 'ACTIVE', taskDefinition: 'api:3', desiredCount: old, runningCount: old, pendingCount: 0 },
+      ],
+    });
+  const missing = (input: ReturnType<typeof service>) =>
+    serviceDemand(input, 'web-asg-cp', [], false)?.missing;
+
+  it('maximumPercent 100 (replace in place): no room to buy; ECS stops old tasks first', () => {
+    expect(missing(deploying(100, 6))).toBe(0);
+    // Two old tasks stopped: ECS starts two new ones in their place.
+    expect(missing(deploying(100, 4))).toBe(2);
+  });
+
+  it('maximumPercent 150: half the service at a time', () => {
+    expect(missing(deploying(150, 6))).toBe(3);
+    // 3 old + 2 running + 1 pending new = 6 of 9: room for 3, the new deployment misses 3.
+    expect(missing(deploying(150, 3, 2, 1))).toBe(3);
+    // 5 old + 2 new = 7 of 9: room for 2 of the 4 missing.
+    expect(missing(deploying(150, 5, 2))).toBe(2);
+  });
+
+  it('default maximumPercent 200: the whole new deployment', () => {
+    expect(missing(deploying(undefined, 6))).toBe(6);
+    expect(serviceDemand(deploying(undefined, 6), 'web-asg-cp', [], false)?.room).toBe(6);
+  });
+
+  it('floors desired x maximumPercent / 100, as ECS does', () => {
+    expect(
+      roomUnderMaximumPercent(
+        service({
+          desiredCount: 3,
+          runningCount: 3,
+          pendingCount: 0,
+          deploymentConfiguration: { maximumPercent: 150 },
+        }),
+        3,
+      ),
+    ).toBe(1);
+    expect(
+      roomUnderMaximumPercent(
+        service({
+          desiredCount: 7,
+          runningCount: 7,
+          pendingCount: 0,
+          deploymentConfiguration: { maximumPercent: 110 },
+        }),
+        7,
+      ),
+    ).toBe(0);
+  });
+
+  it('outside a deployment the ceiling is far away: desired - running - pending as before', () => {
+    expect(
+      missing(service({ capacityProviderStrategy: own, deploymentConfiguration: { maximumPercent: 100 } })),
+    ).toBe(5);
+  });
+
+  it('splits what ECS may start by the strategy, never less than that in total', () => {
+    const strategy = [
+      { capacityProvider: 'on-demand', base: 2, weight: 1 },
+      { capacityProvider: 'spot', weight: 1 },
+    ];
+    // 10 desired at 150 %: old 10 running, so 5 new tasks start; base 2 then 1:1.
+    const input = service({
+      desiredCount: 10,
+      runningCount: 10,
+      pendingCount: 0,
+      capacityProviderStrategy: strategy,
+      deploymentConfiguration: { maximumPercent: 150 },
+      deployments: [
+        { status: 'PRIMARY', desiredCount: 10, runningCount: 0, pendingCount: 0 },
+        { status: 'ACTIVE', desiredCount: 10, runningCount: 10, pendingCount: 0 },
+      ],
+    });
+    const onDemand = serviceDemand(input, 'on-demand', [], false)?.missing ?? 0;
+    const spot = serviceDemand(input, 'spot', [], false)?.missing ?? 0;
+    expect(onDemand + spot).toBe(5);
+    expect(onDemand).toBeGreaterThanOrEqual(2);
+  });
+
+  it('property: one provider gets min(primary missing, ceiling - all started), never negative', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 100, max: 200 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 10 }),
+        (desired, maximumPercent, old, running, pending) => {
+          const input = service({
+            desiredCount: desired,
+            runningCount: old + running,
+            pendingCount: pending,
+            capacityProviderStrategy: own,
+            deploymentConfiguration: { maximumPercent },
+            deployments: [
+              { status: 'PRIMARY', desiredCount: desired, runningCount: running, pendingCount: pending },
+              { status: 'ACTIVE', desiredCount: 0, runningCount: old, pendingCount: 0 },
+            ],
+          });
+          const expected = Math.min(
+            Math.max(0, desired - running - pending),
+            Math.max(0, Math.floor((desired * maximumPercent) / 100) - old - running - pending),
+          );
+          expect(missing(input)).toBe(expected);
+          // ECS never runs more than the ceiling: what is bought for fits under it.
+          expect(old + running + pending + expected).toBeLessThanOrEqual(
+            Math.max(old + running + pending, Math.floor((desired * maximumPercent) / 100)),
+          );
+        },
+      ),
+    );
   });
 });
 

@@ -92,6 +92,7 @@ export interface ServiceLike {
   runningCount?: number | undefined;
   pendingCount?: number | undefined;
   taskDefinition?: string | undefined;
+  deploymentConfiguration?: { maximumPercent?: number | undefined } | undefined;
   placementConstraints?:
     | readonly { type?: string | undefined; expression?: string | undefined }[]
     | undefined;
@@ -111,14 +112,26 @@ export interface ServiceDemand {
   taskDefinition: string;
   /** Tasks still to place on this provider. */
   missing: number;
+  /**
+   * Tasks ECS may still start for the whole service under its maximumPercent:
+   * floor(desired x maximumPercent / 100) minus the running + pending tasks of all its deployments.
+   */
+  room: number;
   distinctInstance: boolean;
   /** memberOf expressions of the service (the task definition's are added by the caller). */
   memberOf: string[];
 }
 
+/** ECS's default maximumPercent for a replica service. */
+export const DEFAULT_MAXIMUM_PERCENT = 200;
+
 /**
  * The tasks a replica service still has to place on `provider`. During a deployment the primary
- * deployment's numbers count: it is the one starting tasks. A service uses the provider through its
+ * deployment's numbers count: it is the one starting tasks. ECS never runs more than
+ * floor(desiredCount x maximumPercent / 100) tasks of the service at once, old deployments' included,
+ * so a rolling deployment starts at most that many minus those running or pending (with
+ * maximumPercent 100 it stops old tasks first and starts the new ones in their place). Those ECS
+ * will start next are split by the strategy, as ECS places them. A service uses the provider through its
  * own strategy, the cluster's default when it has neither strategy nor launch type, or (launch type
  * EC2, any instance) when `anyInstance` says this provider takes such demand.
  */
@@ -143,9 +156,11 @@ export function serviceDemand(
   const started =
     (primary?.runningCount ?? service.runningCount ?? 0) +
     (primary?.pendingCount ?? service.pendingCount ?? 0);
+  const room = roomUnderMaximumPercent(service, desired);
+  const startable = Math.min(Math.max(0, desired - started), room);
   const missing = Math.max(
     0,
-    strategyShare(strategy, provider, desired) - strategyShare(strategy, provider, started),
+    strategyShare(strategy, provider, started + startable) - strategyShare(strategy, provider, started),
   );
   const taskDefinition = primary?.taskDefinition ?? service.taskDefinition;
   if (!taskDefinition) return undefined;
@@ -154,11 +169,31 @@ export function serviceDemand(
     service: service.serviceName ?? 'unknown',
     taskDefinition,
     missing,
+    room,
     distinctInstance: constraints.some((constraint) => constraint.type === 'distinctInstance'),
     memberOf: constraints
       .filter((constraint) => constraint.type === 'memberOf' && constraint.expression)
       .map((constraint) => constraint.expression as string),
   };
+}
+
+/**
+ * Tasks ECS may still start for a service: floor(desiredCount x maximumPercent / 100) less the running
+ * and pending tasks of every deployment (the service totals when it lists none).
+ */
+export function roomUnderMaximumPercent(service: ServiceLike, primaryDesired: number): number {
+  const desired = service.desiredCount ?? primaryDesired;
+  const maximumPercent = service.deploymentConfiguration?.maximumPercent ?? DEFAULT_MAXIMUM_PERCENT;
+  const ceiling = Math.floor((desired * maximumPercent) / 100);
+  const deployments = service.deployments ?? [];
+  const started =
+    deployments.length > 0
+      ? deployments.reduce(
+          (sum, deployment) => sum + (deployment.runningCount ?? 0) + (deployment.pendingCount ?? 0),
+          0,
+        )
+      : (service.runningCount ?? 0) + (service.pendingCount ?? 0);
+  return Math.max(0, ceiling - started);
 }
 
 /** Several memberOf constraints all have to hold. */

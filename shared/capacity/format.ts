@@ -89,6 +89,14 @@ export function formatPlan(plan: CapacityPlan): string {
         `${plan.currentDesired} -> ${plan.desiredCapacity}${plan.scaleOut > 0 ? ` (scale-out ${plan.scaleOut}${plan.limitedBy ? `, limited by ${plan.limitedBy}` : ''})` : ''}`,
       ],
       ['remove', list(plan.removals.map((removal) => `${removal.instanceId} (${removal.reason})`))],
+      ...(plan.suspended.processes.length > 0
+        ? [
+            [
+              'suspended',
+              `${plan.suspended.processes.join(', ')} (held: scale-out ${plan.suspended.scaleOut}, removals ${plan.suspended.removals.length})`,
+            ],
+          ]
+        : []),
       ['protect', list(plan.protect)],
       ['unprotect', list(plan.unprotect)],
     ]).map((line) =>

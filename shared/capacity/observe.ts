@@ -144,6 +144,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     throw new CapacityProviderRefused(`Auto Scaling group ${groupName} of ${capacityProvider} not found`);
   if (!clusterInfo) throw new CapacityProviderRefused(`cluster ${cluster} not found`);
   refuseCapacityInOtherUnits(group, capacityProvider);
+  const suspendedProcesses = suspendedProcessesOf(group, notes);
 
   const asgInstances = (group.Instances ?? []).filter((instance) => instance.InstanceId);
   const inGroup = new Map(asgInstances.map((instance) => [instance.InstanceId as string, instance]));
@@ -260,13 +261,14 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   // Service tasks on DRAINING instances: ECS starts their replacements elsewhere before stopping them.
   const draining = await drainingReplacements(cluster, instances, daemonGroups, active);
   for (const replica of replicas) {
-    const replacements = draining.get(`service:${replica.service}`) ?? 0;
-    if (replacements > 0) {
-      replica.missing += replacements;
-      notes.push(
-        `service ${replica.service}: ${replacements} task(s) on draining instances need replacements elsewhere`,
-      );
-    }
+    const onDraining = draining.get(`service:${replica.service}`) ?? 0;
+    if (onDraining <= 0) continue;
+    // Replacements start within maximumPercent too; beyond it ECS stops old tasks first (a deficit later).
+    const replacements = Math.min(onDraining, Math.max(0, replica.room - replica.missing));
+    replica.missing += replacements;
+    notes.push(
+      `service ${replica.service}: ${onDraining} task(s) on draining instances need replacements elsewhere${replacements < onDraining ? `; ${replacements} can start now under its maximumPercent` : ''}`,
+    );
   }
 
   // Which instances already run a task of each distinctInstance service with tasks to place.
@@ -362,6 +364,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       desired: group.DesiredCapacity ?? 0,
       availabilityZones: group.AvailabilityZones ?? [],
       instanceTypes: types,
+      ...(suspendedProcesses.length > 0 ? { suspendedProcesses } : {}),
     },
     instanceTypes: resources,
     newInstanceAttributes: newAttributes,
@@ -435,6 +438,25 @@ function refuseCapacityInOtherUnits(group: AutoScalingGroup, capacityProvider: s
       `Auto Scaling group ${name} of ${capacityProvider} weights its instances (WeightedCapacity ${first.weight} for ${first.type ?? first.what}), so its desired capacity counts units, not instances; scale-capacity sizes groups in instances and would take the extra units for instances on the way. Set every WeightedCapacity to 1 (or none) or remove ${capacityProvider} from CAPACITY_PROVIDERS.`,
     );
   }
+}
+
+/**
+ * The group's suspended Auto Scaling processes (SuspendProcesses), named in a note with the reason
+ * Auto Scaling gives (a person, or Auto Scaling itself after repeated launch failures).
+ */
+function suspendedProcessesOf(group: AutoScalingGroup, notes: string[]): string[] {
+  const suspended = (group.SuspendedProcesses ?? []).filter((process) => process.ProcessName);
+  if (suspended.length > 0) {
+    notes.push(
+      `${group.AutoScalingGroupName ?? '?'} has suspended processes: ${suspended
+        .map(
+          (process) =>
+            `${process.ProcessName}${process.SuspensionReason ? ` (${process.SuspensionReason})` : ''}`,
+        )
+        .join(', ')}`,
+    );
+  }
+  return [...new Set(suspended.map((process) => process.ProcessName as string))];
 }
 
 function groupNameOf(provider: CapacityProvider): string {

@@ -419,6 +419,140 @@ describe('planCapacity: registered instances still Pending in Auto Scaling', () 
   });
 });
 
+describe('planCapacity: suspended Auto Scaling processes (an operator freezing the group)', () => {
+  const idleFor30 = (id: number) =>
+    registered(
+      id,
+      { cpu: 1920, memoryMiB: 7424 },
+      { tasks: 1, nonDaemonTasks: 0, idleSince: minutesAgo(30) },
+    );
+  const frozen = (processes: string[], extra: Partial<CapacitySnapshotInput> = {}) =>
+    sample({
+      group: { ...sample().group, desired: 3, suspendedProcesses: processes },
+      settings: { maxScaleIn: { percent: 100 } },
+      instances: [registered(1, { cpu: 0, memoryMiB: 0 }), idleFor30(2)],
+      launching: [{ id: 'i-0a1b2c3d4e5f60009', instanceType: 'm5.large', launchedAt: minutesAgo(20) }],
+      demand: [api(12)],
+      ...extra,
+    });
+
+  it('Launch suspended: no scale-out, the demand and the instances it needs still reported', () => {
+    const plan = planCapacity(frozen(['Launch']), NOW);
+    // 12 api tasks: 3 on the idle instance, 9 need 3 new instances; none is requested.
+    expect(plan.demand.tasks).toBe(12);
+    expect(plan.totals).toMatchObject({ onRegistered: 3, onNew: 9 });
+    expect(plan.newInstances).toBe(3);
+    expect(plan).toMatchObject({ scaleOut: 0, limitedBy: 'launch-suspended' });
+    expect(plan.suspended).toMatchObject({ processes: ['Launch'], scaleOut: 3 });
+    expect(plan.reasons).toContain(
+      'no scale-out: Launch is suspended on web-asg; the 3 new instance(s) needed are not requested (the demand stays pending until Launch is resumed)',
+    );
+    // Terminate is not suspended: the instance that never registered still goes (with decrement).
+    expect(plan.removals.map((removal) => removal.reason)).toEqual(['never-registered']);
+    expect(plan.desiredCapacity).toBe(2);
+  });
+
+  it('Launch suspended: desired capacity not launched yet is not counted as capacity on the way', () => {
+    const plan = planCapacity(
+      sample({ group: { ...sample().group, desired: 2, suspendedProcesses: ['Launch'] }, demand: [api(3)] }),
+      NOW,
+    );
+    expect(plan.instances.requested).toBe(2);
+    expect(plan.totals).toMatchObject({ onLaunching: 0, onNew: 3 });
+    expect(plan.suspended.scaleOut).toBe(1);
+    expect(plan.desiredCapacity).toBe(2);
+    expect(plan.reasons).toContain(
+      '0 instance(s) booting count as capacity on the way; 2 requested do not (they launch only once Launch is resumed)',
+    );
+  });
+
+  it('Terminate suspended: nothing removed (idle, never registered, consolidation); scale-out goes on', () => {
+    const plan = planCapacity(
+      frozen(['Terminate'], { settings: { maxScaleIn: { percent: 100 }, consolidation: true } }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([]);
+    expect(plan.suspended.removals.map((removal) => [removal.instanceId, removal.reason])).toEqual([
+      ['i-0a1b2c3d4e5f60009', 'never-registered'],
+    ]);
+    expect(plan.reasons).toContain(
+      'no removal: Terminate is suspended on web-asg; kept i-0a1b2c3d4e5f60009 (never-registered)',
+    );
+    expect(plan).toMatchObject({ scaleOut: 3, desiredCapacity: 6 });
+  });
+
+  it('Terminate suspended: an idle instance is kept, its idle marker too', () => {
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 2, suspendedProcesses: ['Terminate'] },
+        settings: { maxScaleIn: { percent: 100 } },
+        instances: [idleFor30(1), idleFor30(2)],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toEqual([]);
+    expect(plan.suspended.removals).toHaveLength(2);
+    expect(plan.idleMarkers.clear).toEqual([]);
+    expect(plan.desiredCapacity).toBe(2);
+  });
+
+  it('both suspended: the group is frozen, the plan changes nothing', () => {
+    const plan = planCapacity(frozen(['Launch', 'Terminate']), NOW);
+    expect(plan).toMatchObject({ removals: [], scaleOut: 0, desiredCapacity: 3 });
+    expect(plan.reasons).toContain('processes suspended on web-asg: Launch, Terminate');
+  });
+
+  it('AZRebalance, HealthCheck, ReplaceUnhealthy, ... suspended: the same decision as none', () => {
+    const others = [
+      'AZRebalance',
+      'AddToLoadBalancer',
+      'AlarmNotification',
+      'HealthCheck',
+      'InstanceRefresh',
+      'ReplaceUnhealthy',
+      'ScheduledActions',
+    ];
+    const plan = planCapacity(frozen(others), NOW);
+    const free = planCapacity(frozen([]), NOW);
+    expect(plan.suspended).toEqual({ processes: others, scaleOut: 0, removals: [] });
+    expect({ ...plan, suspended: undefined, reasons: undefined }).toEqual({
+      ...free,
+      suspended: undefined,
+      reasons: undefined,
+    });
+    expect(plan).toMatchObject({
+      scaleOut: 3,
+      removals: [expect.objectContaining({ reason: 'never-registered' })],
+    });
+  });
+
+  it('properties: Launch suspended never raises the desired capacity, Terminate suspended never removes', () => {
+    fc.assert(
+      fc.property(
+        snapshotArbitrary,
+        fc.subarray(['Launch', 'Terminate', 'AZRebalance', 'HealthCheck']),
+        (snapshot, processes) => {
+          const plan = planCapacity(
+            { ...snapshot, group: { ...snapshot.group, suspendedProcesses: processes } },
+            NOW,
+          );
+          if (processes.includes('Launch')) {
+            expect(plan.scaleOut).toBe(0);
+            expect(plan.desiredCapacity).toBeLessThanOrEqual(snapshot.group.desired);
+          }
+          if (processes.includes('Terminate')) {
+            expect(plan.removals).toEqual([]);
+            expect(plan.desiredCapacity).toBeGreaterThanOrEqual(snapshot.group.desired);
+          }
+          const unsuspended = planCapacity(snapshot, NOW);
+          expect(plan.demand).toEqual(unsuspended.demand);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('parseSnapshot', () => {
   it('names what is wrong', () => {
     expect(() => parseSnapshot({ cluster: 'web' })).toThrow(SnapshotError);

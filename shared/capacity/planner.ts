@@ -96,8 +96,14 @@ export interface CapacityPlan {
   /** The desired capacity after this pass's removals and scale-out. */
   desiredCapacity: number;
   scaleOut: number;
-  limitedBy: 'max' | 'step' | undefined;
+  /** What held the scale-out back: the group's maximum, the step, or a suspended Launch process. */
+  limitedBy: 'max' | 'step' | 'launch-suspended' | undefined;
   removals: Removal[];
+  /**
+   * Auto Scaling processes suspended on the group (an operator freezing it), and what they held back
+   * this pass: the scale-out Launch would have needed, the removals Terminate would have made.
+   */
+  suspended: { processes: string[]; scaleOut: number; removals: Removal[] };
   protect: string[];
   unprotect: string[];
   idleMarkers: { set: { instanceId: string; since: string }[]; clear: string[] };
@@ -152,6 +158,13 @@ export function planCapacity(
   const booting = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) >= bootDeadline);
   const stuck = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) < bootDeadline);
   const requested = Math.max(0, group.desired - counted.length - launchingCounted.length);
+  // An operator who suspends Launch or Terminate (to freeze the group) is obeyed: no scale-out while
+  // Launch is suspended, no removal while Terminate is. The other processes change nothing here.
+  const suspendedProcesses = [...new Set(group.suspendedProcesses ?? [])].sort();
+  const launchSuspended = suspendedProcesses.includes('Launch');
+  const terminateSuspended = suspendedProcesses.includes('Terminate');
+  // Desired capacity not launched yet launches only once Launch is resumed: not capacity on the way.
+  const requestedBins = launchSuspended ? 0 : requested;
 
   const zones = new ZoneBalancer(
     group.availabilityZones,
@@ -160,7 +173,7 @@ export function planCapacity(
 
   const registeredBins = placeableOn.map((instance) => registeredBin(instance, snapshot));
   const launchingBins = booting.map((instance) => launchingBin(instance, snapshot));
-  for (let index = 0; index < requested; index++) {
+  for (let index = 0; index < requestedBins; index++) {
     launchingBins.push(freshBin(snapshot, template, 'launching', `requested-${index + 1}`, zones.next()));
   }
   if (options.trace) for (const bin of [...registeredBins, ...launchingBins]) bin.contents = new Map();
@@ -281,7 +294,7 @@ export function planCapacity(
   }
 
   // Scale-in: instances without non-daemon tasks for scaleInAfter, least valuable first.
-  const removals: Removal[] = [];
+  let removals: Removal[] = [];
   const removable = Math.max(0, group.desired - group.min);
   const perPass = removalLimit(settings.maxScaleIn, counted.length);
   for (const instance of stuck) {
@@ -318,7 +331,7 @@ export function planCapacity(
   }
 
   // Consolidation: an instance whose tasks all fit on the others (after demand and headroom) goes.
-  if (settings.consolidation && newInstances === 0) {
+  if (settings.consolidation && newInstances === 0 && !terminateSuspended) {
     const removed = new Set(removals.map((removal) => removal.instanceId));
     const candidates = usable
       .filter(
@@ -350,10 +363,20 @@ export function planCapacity(
     }
   }
 
+  // Terminate suspended: the removals are reported, not made (the instances stay, idle markers too).
+  const heldRemovals = terminateSuspended ? removals : [];
+  if (terminateSuspended) removals = [];
+
   // One desired capacity: removals decrement it, then the scale-out is added within max and step.
   const afterRemovals = group.desired - removals.length;
   let scaleOut = newInstances;
   let limitedBy: CapacityPlan['limitedBy'];
+  let heldScaleOut = 0;
+  if (launchSuspended && scaleOut > 0) {
+    heldScaleOut = Math.min(scaleOut, settings.maxStep, Math.max(0, group.max - afterRemovals));
+    scaleOut = 0;
+    limitedBy = 'launch-suspended';
+  }
   if (scaleOut > settings.maxStep) {
     scaleOut = settings.maxStep;
     limitedBy = 'step';
@@ -418,6 +441,10 @@ export function planCapacity(
     requested,
     booting: booting.length,
     headroom,
+    suspendedProcesses,
+    heldScaleOut,
+    heldRemovals,
+    launchSuspended,
   });
 
   return {
@@ -446,6 +473,7 @@ export function planCapacity(
     scaleOut: desiredCapacity - afterRemovals,
     limitedBy,
     removals,
+    suspended: { processes: suspendedProcesses, scaleOut: heldScaleOut, removals: heldRemovals },
     protect,
     unprotect,
     idleMarkers,
@@ -1123,6 +1151,10 @@ function explain(facts: {
   requested: number;
   booting: number;
   headroom: ItemGroup | undefined;
+  suspendedProcesses: string[];
+  heldScaleOut: number;
+  heldRemovals: Removal[];
+  launchSuspended: boolean;
 }): void {
   const { reasons, snapshot, totals } = facts;
   const lines: string[] = [];
@@ -1137,7 +1169,13 @@ function explain(facts: {
       `headroom of ${facts.headroom.total} task(s) of ${facts.headroom.shape.cpu} CPU / ${facts.headroom.shape.memoryMiB} MiB kept (${facts.headroom.onNew} on new instances)`,
     );
   }
-  if (facts.booting + facts.requested > 0) {
+  if (facts.launchSuspended) {
+    if (facts.booting > 0 || facts.requested > 0) {
+      lines.push(
+        `${facts.booting} instance(s) booting count as capacity on the way; ${facts.requested} requested do not (they launch only once Launch is resumed)`,
+      );
+    }
+  } else if (facts.booting + facts.requested > 0) {
     lines.push(
       `${facts.booting} instance(s) booting and ${facts.requested} requested count as capacity on the way`,
     );
@@ -1150,6 +1188,20 @@ function explain(facts: {
   if (facts.limitedBy === 'step') lines.push(`scale-out limited to the step of ${snapshot.settings.maxStep}`);
   if (facts.limitedBy === 'max')
     lines.push(`scale-out limited by the group's maximum of ${snapshot.group.max}`);
+  const group = snapshot.group.name;
+  if (facts.suspendedProcesses.length > 0) {
+    lines.push(`processes suspended on ${group}: ${facts.suspendedProcesses.join(', ')}`);
+  }
+  if (facts.limitedBy === 'launch-suspended') {
+    lines.push(
+      `no scale-out: Launch is suspended on ${group}; the ${facts.heldScaleOut} new instance(s) needed are not requested (the demand stays pending until Launch is resumed)`,
+    );
+  }
+  if (facts.heldRemovals.length > 0) {
+    lines.push(
+      `no removal: Terminate is suspended on ${group}; kept ${facts.heldRemovals.map((removal) => `${removal.instanceId} (${removal.reason})`).join(', ')}`,
+    );
+  }
   for (const removal of facts.removals)
     lines.push(`remove ${removal.instanceId} (${removal.reason}): ${removal.detail}`);
   for (const item of facts.unplaceable) {

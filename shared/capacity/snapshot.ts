@@ -119,6 +119,10 @@ export const snapshotSchema = z.object({
     desired: count,
     availabilityZones: z.array(z.string()).default([]),
     instanceTypes: z.array(z.string()).min(1).describe('types the group launches'),
+    suspendedProcesses: z
+      .array(z.string())
+      .optional()
+      .describe('Auto Scaling processes suspended on the group: Launch holds scale-out, Terminate removals'),
   }),
   instanceTypes: z.record(z.string(), instanceTypeSchema),
   newInstanceAttributes: z.record(z.string(), z.string()).default({}),
