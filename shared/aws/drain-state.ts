@@ -197,12 +197,29 @@ export async function recordDrainProgress(
  * Marks the drain complete. True for the one invocation that did it (it reports the completion);
  * false when another already had, so a completion is counted once.
  */
-export async function markDrainCompleted(
+export function markDrainCompleted(
   table: string,
   instanceId: string,
   completedAt: number,
   outcome: string,
 ): Promise<boolean> {
+  return closeDrain(table, instanceId, completedAt, outcome);
+}
+
+/**
+ * Sets the drain's completion once (conditional on no completion yet); with `unlessLeasedBy`, only
+ * while no other invocation holds a live lease. True for the one caller whose write closed it.
+ */
+async function closeDrain(
+  table: string,
+  instanceId: string,
+  at: number,
+  outcome: string,
+  unlessLeasedBy?: string,
+): Promise<boolean> {
+  const leaseFree = unlessLeasedBy
+    ? ' AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :at OR leaseOwner = :owner)'
+    : '';
   try {
     await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
       dynamodb.send(
@@ -211,12 +228,13 @@ export async function markDrainCompleted(
           Key: drainKey(instanceId),
           UpdateExpression:
             'SET completedAt = :at, outcome = :outcome, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(completedAt)',
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(completedAt)${leaseFree}`,
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
-            ':at': completedAt,
+            ':at': at,
             ':outcome': outcome,
-            ':ttl': ttlFrom(completedAt, DONE_TTL_SECONDS),
+            ':ttl': ttlFrom(at, DONE_TTL_SECONDS),
+            ...(unlessLeasedBy ? { ':owner': unlessLeasedBy } : {}),
           },
         }),
       ),
@@ -286,35 +304,11 @@ export async function rememberNotOurs(table: string, mark: NotOursMark): Promise
  * someone else), outcome `lifecycle-action-ended`. Only while no other invocation holds its lease: a
  * lease holder may be completing it right now. True for the one caller that closed it (it reports it).
  */
-export async function markActionEnded(
+export function markActionEnded(
   table: string,
   instanceId: string,
   owner: string,
   now: number,
 ): Promise<boolean> {
-  try {
-    await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
-      dynamodb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: drainKey(instanceId),
-          UpdateExpression:
-            'SET completedAt = :at, outcome = :outcome, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(completedAt) AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :at OR leaseOwner = :owner)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':at': now,
-            ':outcome': 'lifecycle-action-ended',
-            ':owner': owner,
-            ':ttl': ttlFrom(now, DONE_TTL_SECONDS),
-          },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return closeDrain(table, instanceId, now, 'lifecycle-action-ended', owner);
 }
