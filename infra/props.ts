@@ -114,6 +114,8 @@ export interface DetectFailedStartSettings extends FunctionSettings {
   readonly alertWindow?: Duration;
   /** Alert on tasks stopped on purpose before they ran (user or scheduler initiated). @default false */
   readonly alertOnIntentionalStops?: boolean;
+  /** Alert on tasks whose instance went away before they ran (Spot interruption, host stopped). @default false */
+  readonly alertOnHostInterruptions?: boolean;
 }
 
 export interface ScaleCapacitySettings extends FunctionSettings {

@@ -9,6 +9,8 @@ export const configShape = {
   ALERT_WINDOW_SECONDS: env.seconds(900, { min: 60, max: 86_400 }),
   /** true: also alert on tasks stopped on purpose before running (StopTask, a deployment scaling in pending tasks). */
   ALERT_ON_INTENTIONAL_STOPS: env.boolean(false),
+  /** true: also alert on tasks whose instance went away before they ran (Spot interruption, host stopped): ECS replaces them. */
+  ALERT_ON_HOST_INTERRUPTIONS: env.boolean(false),
   /** Clusters the reconcile pass looks at for failures whose event was lost (comma-separated); default DEFAULT_CLUSTER. */
   CLUSTERS: env.list(),
   /** Cluster the reconcile pass looks at when CLUSTERS is empty. */
@@ -27,6 +29,7 @@ export function loadFailedStartConfig(source: Record<string, string | undefined>
     topicArn: raw.ALERT_TOPIC_ARN,
     windowSeconds: raw.ALERT_WINDOW_SECONDS,
     alertOnIntentionalStops: raw.ALERT_ON_INTENTIONAL_STOPS,
+    alertOnHostInterruptions: raw.ALERT_ON_HOST_INTERRUPTIONS,
     clusters,
     dryRun: raw.DRY_RUN,
   };

@@ -358,6 +358,19 @@ describe('dry run', () => {
   });
 });
 
+describe('a task whose instance went away', () => {
+  it('is alerted, readable, when ALERT_ON_HOST_INTERRUPTIONS is on', async () => {
+    const env = { ALERT_ON_HOST_INTERRUPTIONS: 'true' };
+    expect(await handle(sampleEvent('host-or-spot'), { env })).toMatchObject({
+      status: 'alerted',
+      category: 'host-or-spot',
+    });
+    const [alert] = publishedAlerts();
+    expect(alert?.subject.length).toBeLessThanOrEqual(100);
+    expect(alert?.text).toContain('HOW TO FIX');
+  });
+});
+
 describe('the periodic pass', () => {
   it('a cluster it cannot read is skipped; the other clusters are still swept', async () => {
     const failed = sampleEvent('image-pull').detail;

@@ -12,7 +12,7 @@ import {
   signalsOf,
 } from '../../shared/failed-start/alert';
 import { type Classification, classify } from '../../shared/failed-start/classify';
-import { type CountOutcome, isReportable, predict, screen } from '../../shared/failed-start/decide';
+import { type CountOutcome, notReportable, predict, screen } from '../../shared/failed-start/decide';
 import {
   type FailedStartEvent,
   snapshotOfDescribed,
@@ -48,7 +48,13 @@ const STEP_RESERVE_MS = 3_000;
 
 export type TaskResult =
   | { task: string; status: 'ignored'; reason: 'not-stopped' | 'ran-then-stopped' }
-  | { task: string; status: 'ignored'; reason: 'intentional-stop'; category: string; entryId: string }
+  | {
+      task: string;
+      status: 'ignored';
+      reason: 'intentional-stop' | 'host-interruption';
+      category: string;
+      entryId: string;
+    }
   | { task: string; status: 'ignored'; reason: 'scheduled-job-run'; job: string; due: string }
   | { task: string; status: 'duplicate'; reason: 'already-handled' | 'in-progress-elsewhere' }
   | {
@@ -153,9 +159,8 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     ...described,
     summary: classification.summary,
   });
-  if (!isReportable(classification, config)) {
-    return { task: task.taskArn, status: 'ignored', reason: 'intentional-stop', ...described };
-  }
+  const ignored = notReportable(classification, config);
+  if (ignored) return { task: task.taskArn, status: 'ignored', reason: ignored, ...described };
 
   const now = runtime.now();
   if (config.dryRun) return plan(task, classification, containers, runtime, now);

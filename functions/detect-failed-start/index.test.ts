@@ -37,9 +37,15 @@ beforeEach(async () => {
 
 const invoke = (event: unknown) => handler(event, lambdaContext(`request-${++request}`));
 
-/** Sample events named after a category are failures of that category, except the intentional stop. */
+/**
+ * Sample events named after a category are failures of that category, except the intentional stop and
+ * the host interruption (not alerted by default).
+ */
 const categoryEvents = sampleEventNames().filter(
-  (name) => (CATEGORIES as readonly string[]).includes(name) && name !== 'stopped-by-user-or-scheduler',
+  (name) =>
+    (CATEGORIES as readonly string[]).includes(name) &&
+    name !== 'stopped-by-user-or-scheduler' &&
+    name !== 'host-or-spot',
 );
 
 describe('sample events', () => {
@@ -64,6 +70,14 @@ describe('sample events', () => {
   it('stopped-by-user-or-scheduler: ignored by default', async () => {
     const result = await invoke(sampleEvent('stopped-by-user-or-scheduler'));
     expect(result).toMatchObject({ results: [{ status: 'ignored', reason: 'intentional-stop' }] });
+    expect(publishedAlerts()).toEqual([]);
+  });
+
+  it('host-or-spot: ignored by default (ECS replaces a task whose instance went away)', async () => {
+    const result = await invoke(sampleEvent('host-or-spot'));
+    expect(result).toMatchObject({
+      results: [{ status: 'ignored', reason: 'host-interruption', category: 'host-or-spot' }],
+    });
     expect(publishedAlerts()).toEqual([]);
   });
 

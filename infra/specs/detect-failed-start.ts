@@ -32,6 +32,7 @@ export const detectFailedStart: FunctionSpec = {
       ALERT_TOPIC_ARN: ctx.topic.topicArn,
       ALERT_WINDOW_SECONDS: seconds(settings.alertWindow, ALERT_WINDOW_SECONDS),
       ALERT_ON_INTENTIONAL_STOPS: String(settings.alertOnIntentionalStops ?? false),
+      ALERT_ON_HOST_INTERRUPTIONS: String(settings.alertOnHostInterruptions ?? false),
       CLUSTERS: list(ctx.props.clusters),
       DEFAULT_CLUSTER: ctx.defaultCluster,
     };

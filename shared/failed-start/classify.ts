@@ -279,3 +279,4 @@ export function classify(
 
 /** Whether a category means the task was stopped on purpose (not a failure by default). */
 export const isIntentional = (category: Category): boolean => CATEGORY_INFO[category].intentional;
+export const isInterruption = (category: Category): boolean => CATEGORY_INFO[category].interruption === true;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classify } from './classify';
-import { isReportable, markerKey, openedWindow, predict, problemKey, screen } from './decide';
+import { markerKey, notReportable, openedWindow, predict, problemKey, screen } from './decide';
 import type { TaskSnapshot } from './events';
 
 const task = (fields: Partial<TaskSnapshot>): TaskSnapshot => ({
@@ -31,13 +31,20 @@ describe('screen', () => {
   });
 });
 
-describe('isReportable', () => {
+describe('notReportable', () => {
   const scaledIn = classify({ stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)' });
+  const spot = classify({ stoppedReason: 'Host EC2 (instance i-0abc123) terminated.' });
   const pull = classify({ stoppedReason: 'CannotPullContainerError: manifest unknown' });
+  const quiet = { alertOnIntentionalStops: false, alertOnHostInterruptions: false };
   it('leaves stops on purpose out unless configured', () => {
-    expect(isReportable(scaledIn, { alertOnIntentionalStops: false })).toBe(false);
-    expect(isReportable(scaledIn, { alertOnIntentionalStops: true })).toBe(true);
-    expect(isReportable(pull, { alertOnIntentionalStops: false })).toBe(true);
+    expect(notReportable(scaledIn, quiet)).toBe('intentional-stop');
+    expect(notReportable(scaledIn, { ...quiet, alertOnIntentionalStops: true })).toBeUndefined();
+    expect(notReportable(pull, quiet)).toBeUndefined();
+  });
+  it('leaves a task whose instance went away out unless configured: ECS replaces it', () => {
+    expect(spot.category).toBe('host-or-spot');
+    expect(notReportable(spot, quiet)).toBe('host-interruption');
+    expect(notReportable(spot, { ...quiet, alertOnHostInterruptions: true })).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { neverRan } from '../ecs/lifecycle';
 import type { Repeats } from './alert';
 import type { Classification } from './classify';
-import { isIntentional } from './classify';
+import { isIntentional, isInterruption } from './classify';
 import type { TaskSnapshot } from './events';
 import type { Category } from './taxonomy';
 
@@ -19,11 +19,22 @@ export function screen(task: TaskSnapshot): ScreenResult {
 
 export interface DecideOptions {
   alertOnIntentionalStops: boolean;
+  alertOnHostInterruptions: boolean;
 }
 
-/** Stops on purpose (a user, a deployment scaling in pending tasks) are not failures unless asked. */
-export function isReportable(classification: Classification, options: DecideOptions): boolean {
-  return options.alertOnIntentionalStops || !isIntentional(classification.category);
+/**
+ * Why a failure to start is not alerted, if it is not: a stop on purpose (a user, a deployment scaling
+ * in pending tasks) or an instance that went away under it (Spot, host stop; ECS places a replacement),
+ * unless configured to alert on those too.
+ */
+export function notReportable(
+  classification: Classification,
+  options: DecideOptions,
+): 'intentional-stop' | 'host-interruption' | undefined {
+  if (isIntentional(classification.category) && !options.alertOnIntentionalStops) return 'intentional-stop';
+  if (isInterruption(classification.category) && !options.alertOnHostInterruptions)
+    return 'host-interruption';
+  return undefined;
 }
 
 // --- State table layout (one table for the project; this function owns the `failure#` prefix) -------

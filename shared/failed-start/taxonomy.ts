@@ -42,6 +42,8 @@ export interface CategoryInfo {
   logsLikely: boolean;
   /** Stopped on purpose (a person, a deployment): not a failure unless configured otherwise. */
   intentional: boolean;
+  /** The instance went away under the task (Spot, host stop): nothing for the service to fix; ECS replaces it. */
+  interruption?: boolean;
 }
 
 export const CATEGORY_INFO: Record<Category, CategoryInfo> = {
@@ -58,7 +60,7 @@ export const CATEGORY_INFO: Record<Category, CategoryInfo> = {
   'task-definition': { label: 'task definition problem', logsLikely: false, intentional: false },
   'essential-container-exited': { label: 'essential container exited', logsLikely: true, intentional: false },
   'stopped-by-user-or-scheduler': { label: 'stopped on purpose', logsLikely: false, intentional: true },
-  'host-or-spot': { label: 'host went away', logsLikely: false, intentional: false },
+  'host-or-spot': { label: 'host went away', logsLikely: false, intentional: false, interruption: true },
   'platform-internal': { label: 'ECS/Docker internal error', logsLikely: false, intentional: false },
   unknown: { label: 'unrecognised reason', logsLikely: true, intentional: false },
 };
