@@ -101,6 +101,8 @@ export interface World {
   clusterDefault?: { capacityProvider: string; weight?: number; base?: number }[];
   /** Stall markers in the state table (capacity#web#stall). */
   stalls?: Record<string, unknown>[];
+  /** When the desired capacity was last raised while launches failed (capacity#web#launch). */
+  failingRaiseAt?: string;
   /** The group's lifecycle hooks; by default the sample's terminate hook (drain-instance). */
   lifecycleHooks?: LifecycleHook[];
 }
@@ -256,6 +258,9 @@ export function mockWorld(world: World) {
           ...stall,
         })),
       };
+    }
+    if (pk === 'capacity#web#launch' && world.failingRaiseAt) {
+      return { Items: [{ pk, sk: 'web-asg-cp', raisedAt: world.failingRaiseAt, ttl: NOW / 1000 + 86_400 }] };
     }
     return { Items: [] };
   });

@@ -1,13 +1,14 @@
 // One scale-capacity pass (observe -> plan -> act) against a mocked ECS + Auto Scaling + state-table
 // world: the cases a capacity review found wrong, each kept as a test of the behaviour that fixed it.
 import {
+  type Activity,
   DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeServicesCommand, DescribeTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, type Service, type Task } from '@aws-sdk/client-ecs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -25,6 +26,7 @@ import {
   taskArn,
   tdArn,
   tools,
+  type World,
   ZONES,
 } from './mock-world';
 import type { WaitingTasks } from './reconcile';
@@ -895,5 +897,237 @@ describe('rolling deployments start at most maximumPercent of the service at onc
         note: 'service api: 3 task(s) on draining instances need replacements elsewhere; 0 can start now under its maximumPercent',
       }),
     );
+  });
+});
+
+describe('desired capacity Auto Scaling fails to launch is not capacity on the way', () => {
+  const ICE =
+    'We currently do not have sufficient m5.large capacity in the Availability Zone you requested (us-east-1a). Our system will be working on provisioning additional capacity. Launching EC2 instance failed.';
+  const failedLaunch = (id: string, secondsAgo: number, StatusMessage = ICE): Activity => ({
+    ActivityId: id,
+    AutoScalingGroupName: 'web-asg',
+    Cause:
+      'At 2025-01-15T03:00:00Z a user request explicitly set group desired capacity changing the desired capacity from 3 to 5.',
+    Description: `Launching a new EC2 instance.  Status Reason: ${StatusMessage}`,
+    StartTime: new Date(NOW - secondsAgo * 1000),
+    StatusCode: 'Failed',
+    StatusMessage,
+    Progress: 100,
+  });
+  /** Three full instances, desired 5 (2 not launched), api missing `missing` tasks (3 per new m5.large). */
+  const world = (missing: number, extra: Partial<World> = {}) =>
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(9 + missing, 9), logRouter],
+      group: { DesiredCapacity: 5 },
+      ...extra,
+    });
+
+  it('launches not failing: the 2 requested instances take the 6 pending tasks (no scale-out)', async () => {
+    world(6);
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(/6 on instances booting or requested, 0 need new/);
+    expect(summary.providers[0]?.launchFailures).toBeUndefined();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+  });
+
+  it('launches failing: the requested instances stop counting, the failure is reported in Auto Scaling words; desired already covers the demand, so it stays', async () => {
+    world(6, { activities: [failedLaunch('a-2', 20), failedLaunch('a-1', 80)] });
+    const warn = vi.spyOn(tools.logger, 'warn');
+    const added: [string, number][] = [];
+    const single = tools.metrics.singleMetric.bind(tools.metrics);
+    vi.spyOn(tools.metrics, 'singleMetric').mockImplementation(() => {
+      const metrics = single();
+      const add = metrics.addMetric.bind(metrics);
+      vi.spyOn(metrics, 'addMetric').mockImplementation((name, unit, value) => {
+        added.push([name, value]);
+        return add(name, unit, value);
+      });
+      return metrics;
+    });
+    const summary = await runPass();
+    const outcome = summary.providers[0];
+    expect(outcome?.reasons).toEqual(
+      expect.arrayContaining([
+        '6 pending task(s): 0 fit on registered instances, 0 on instances booting or requested, 6 need new instances',
+        `launches failing on web-asg: 2 failed launch(es) since 2025-01-15T03:03:40.000Z, the latest (Failed at 2025-01-15T03:04:40.000Z): ${ICE}`,
+        '0 instance(s) booting count as capacity on the way; 2 requested do not (Auto Scaling fails to launch them)',
+        'desired capacity 5 -> 5',
+      ]),
+    );
+    expect(outcome?.launchFailures).toEqual({ count: 2, latest: ICE });
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(warn).toHaveBeenCalledWith(
+      'Launches failing',
+      expect.objectContaining({
+        group: 'web-asg',
+        failures: 2,
+        statusCode: 'Failed',
+        statusMessage: ICE,
+        requestedNotLaunched: 2,
+      }),
+    );
+    expect(added).toContainEqual(['LaunchFailures', 2]);
+  });
+
+  it('more demand while launches fail: raised once (5 -> 7 for 12 tasks), and the raise is recorded', async () => {
+    world(12, {
+      activities: [
+        failedLaunch(
+          'a-1',
+          30,
+          'The subnet ID subnet-0a1b has no available IP addresses. Launching EC2 instance failed.',
+        ),
+      ],
+    });
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 7 });
+    expect(summary.providers[0]?.reasons).toContain(
+      'launches are failing: desired capacity raised once more for the demand, not again for 600 s while they keep failing',
+    );
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        pk: 'capacity#web#launch',
+        sk: 'web-asg-cp',
+        raisedAt: new Date(NOW).toISOString(),
+      }),
+    });
+  });
+
+  it('still failing a minute after that raise: no second raise for the same demand', async () => {
+    world(12, {
+      group: { DesiredCapacity: 7 },
+      activities: [failedLaunch('a-2', 10), failedLaunch('a-1', 70)],
+      failingRaiseAt: new Date(NOW - 60_000).toISOString(),
+    });
+    const summary = await runPass(undefined, { DRY_RUN: 'true' });
+    expect(summary.providers[0]?.plan).toMatchObject({ scaleOut: 0, desiredCapacity: 7 });
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(9 + 15, 9), logRouter],
+      group: { DesiredCapacity: 7 },
+      activities: [failedLaunch('a-2', 10), failedLaunch('a-1', 70)],
+      failingRaiseAt: new Date(NOW - 60_000).toISOString(),
+    });
+    const more = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(more.providers[0]?.reasons).toContain(
+      'no scale-out: launches are failing on web-asg and its desired capacity was raised for them at 2025-01-15T03:04:00.000Z, less than the boot timeout (600 s) ago; the 1 more instance(s) needed are not requested before 2025-01-15T03:14:00.000Z',
+    );
+    expect(ddbMock).not.toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'capacity#web#launch' }),
+    });
+  });
+
+  it('a boot timeout after that raise, still failing and the demand grown: raised once more', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(9 + 15, 9), logRouter],
+      group: { DesiredCapacity: 7 },
+      activities: [failedLaunch('a-2', 10)],
+      failingRaiseAt: new Date(NOW - 601_000).toISOString(),
+    });
+    await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 8 });
+  });
+
+  it('a launch under way after the failures (capacity came back): the requested instances count again', async () => {
+    world(6, {
+      activities: [
+        {
+          ActivityId: 'a-3',
+          AutoScalingGroupName: 'web-asg',
+          Cause: 'scale-capacity',
+          Description: 'Launching a new EC2 instance: i-0a1b2c3d4e5f60009',
+          StartTime: new Date(NOW - 5_000),
+          StatusCode: 'InProgress',
+        },
+        failedLaunch('a-2', 20),
+      ],
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.launchFailures).toBeUndefined();
+    expect(summary.providers[0]?.reasons?.[0]).toMatch(/6 on instances booting or requested/);
+  });
+
+  it('failures older than the boot timeout are not current', async () => {
+    world(6, { activities: [failedLaunch('a-1', 700)] });
+    const summary = await runPass();
+    expect(summary.providers[0]?.launchFailures).toBeUndefined();
+  });
+});
+
+describe('blue/green (CODE_DEPLOY) and EXTERNAL services: the task sets hold the counts', () => {
+  const definitions = {
+    'api:4': {
+      ...BASE_DEFINITIONS['api:3'],
+      revision: 4,
+      containerDefinitions: [{ name: 'api', cpu: 1024, memoryReservation: 1024 }],
+    },
+  };
+  /** api desired 6: blue (api:3) runs 6 on the three full instances, green (api:4) starts 6. */
+  const blueGreen = (green: Record<string, unknown> = {}, extra: Partial<Service> = {}) =>
+    apiService(6, 6, {
+      deploymentController: { type: 'CODE_DEPLOY' },
+      taskDefinition: tdArn('api:3'),
+      taskSets: [
+        {
+          id: 'ecs-svc/blue',
+          status: 'PRIMARY',
+          taskDefinition: tdArn('api:3'),
+          computedDesiredCount: 6,
+          runningCount: 6,
+          pendingCount: 0,
+        },
+        {
+          id: 'ecs-svc/green',
+          status: 'ACTIVE',
+          taskDefinition: tdArn('api:4'),
+          computedDesiredCount: 6,
+          runningCount: 0,
+          pendingCount: 0,
+          ...green,
+        },
+      ],
+      ...extra,
+    });
+
+  it('the green task set gets capacity of its own shape (6 tasks of 1024 CPU: 1 per m5.large after the daemon, 6 instances)', async () => {
+    mockWorld({ instances: threeFull, services: [blueGreen(), logRouter], definitions });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toBe(
+      '6 pending task(s): 0 fit on registered instances, 0 on instances booting or requested, 6 need new instances',
+    );
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 9 });
+  });
+
+  it('a task set on another provider (its own strategy) buys nothing here', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [
+        blueGreen({ capacityProviderStrategy: [{ capacityProvider: 'spot-cp', weight: 1 }] }),
+        logRouter,
+      ],
+      definitions,
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.reasons?.[0]).toBe('no pending demand');
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+  });
+
+  it('the service constraints apply to the task set: distinctInstance puts one green task per new instance', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [
+        blueGreen(
+          { taskDefinition: tdArn('api:3'), computedDesiredCount: 4 },
+          { placementConstraints: [{ type: 'distinctInstance' }] },
+        ),
+        logRouter,
+      ],
+      definitions,
+    });
+    const summary = await runPass(undefined, { DRY_RUN: 'true' });
+    expect(summary.providers[0]?.plan).toMatchObject({ newInstances: 4, demand: { tasks: 4 } });
   });
 });

@@ -60,6 +60,8 @@ export interface ProviderOutcome {
   reasons?: string[];
   /** Auto Scaling processes suspended on the group (Launch holds scale-out, Terminate removals). */
   suspendedProcesses?: string[];
+  /** Launches Auto Scaling failed since its last one that did not (StatusMessage of the latest). */
+  launchFailures?: { count: number; latest: string };
   /** In dry run: the whole plan, the actions it would take. */
   plan?: CapacityPlan;
   failures?: ActResult['outcomes'];
@@ -210,6 +212,21 @@ async function pass(
       pendingTasks: plan.demand.tasks,
     });
   }
+  if (plan.launchFailures) {
+    // Auto Scaling cannot launch what was asked: say why, in its own words.
+    const latest = plan.launchFailures.failures[0];
+    logger.warn('Launches failing', {
+      ...base,
+      group: observation.groupName,
+      failures: plan.launchFailures.failures.length,
+      statusCode: latest?.status,
+      statusMessage: latest?.message,
+      since: plan.launchFailures.failures.at(-1)?.at,
+      requestedNotLaunched: plan.launchFailures.requested,
+      scaleOutHeld: plan.launchFailures.heldScaleOut,
+      pendingTasks: plan.demand.tasks,
+    });
+  }
   recordMetrics(deps, target, plan, decisionMs);
 
   const outcome: ProviderOutcome = {
@@ -221,6 +238,14 @@ async function pass(
     lowerBound: plan.lowerBound,
     reasons: plan.reasons,
     ...(plan.suspended.processes.length > 0 ? { suspendedProcesses: plan.suspended.processes } : {}),
+    ...(plan.launchFailures
+      ? {
+          launchFailures: {
+            count: plan.launchFailures.failures.length,
+            latest: plan.launchFailures.failures[0]?.message ?? '',
+          },
+        }
+      : {}),
   };
   if (config.dryRun) {
     deps.passes?.set(passKey(target), now);
@@ -353,6 +378,7 @@ function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, 
   metric(deps, target, 'NewInstancesNeeded', plan.newInstances);
   metric(deps, target, 'LowerBound', plan.lowerBound);
   metric(deps, target, 'UnplaceableTasks', plan.totals.unplaced);
+  metric(deps, target, 'LaunchFailures', plan.launchFailures?.failures.length ?? 0);
   metric(deps, target, 'CpuReserved', plan.utilization.cpu.reserved);
   metric(deps, target, 'CpuRegistered', plan.utilization.cpu.registered);
   metric(deps, target, 'MemoryReserved', plan.utilization.memoryMiB.reserved, MetricUnit.Megabytes);

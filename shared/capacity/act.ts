@@ -16,6 +16,7 @@ import type { CapacityPlan } from './planner';
 import {
   deleteIdleMarker,
   deleteStallMarker,
+  putFailingRaise,
   putIdleMarker,
   putRememberedTypes,
   putStallMarker,
@@ -180,6 +181,11 @@ export async function applyPlan({
     if (!withDemand.has(source)) {
       await state(`stall ${source}`, () => deleteStallMarker(table, cluster, capacityProvider, source));
     }
+  }
+  if (desiredCapacity !== undefined && plan.launchFailures?.recordRaise) {
+    // Raised while launches fail: not again for a boot timeout.
+    const raisedAt = new Date(now).toISOString();
+    await state('launch', () => putFailingRaise(table, cluster, capacityProvider, raisedAt, now));
   }
   if (observation.rememberTypes) {
     const types = observation.rememberTypes;

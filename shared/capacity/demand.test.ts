@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { combineMemberOf, roomUnderMaximumPercent, serviceDemand, strategyShare } from './demand';
+import {
+  combineMemberOf,
+  roomUnderMaximumPercent,
+  serviceDemand,
+  serviceDemands,
+  strategyShare,
+} from './demand';
 
 const service = (overrides: Record<string, unknown> = {}) => ({
   serviceName: 'api',
@@ -252,6 +258,125 @@ describe('combineMemberOf', () => {
     expect(combineMemberOf(['a == 1', ' a == 1 '])).toBe('a == 1');
     expect(combineMemberOf(['attribute:stack == blue', 'attribute:ecs.os-type == linux'])).toBe(
       '(attribute:stack == blue) and (attribute:ecs.os-type == linux)',
+    );
+  });
+});
+
+describe('serviceDemands: blue/green (CODE_DEPLOY) and EXTERNAL services keep their counts in task sets', () => {
+  const td = (name: string) => `arn:aws:ecs:us-east-1:123456789012:task-definition/${name}`;
+  const blueGreen = (overrides: Record<string, unknown> = {}) =>
+    service({
+      desiredCount: 4,
+      runningCount: 4,
+      pendingCount: 0,
+      deploymentController: { type: 'CODE_DEPLOY' },
+      placementConstraints: [
+        { type: 'distinctInstance' },
+        { type: 'memberOf', expression: 'attribute:ecs.instance-type =~ m5.*' },
+      ],
+      taskSets: [
+        {
+          id: 'ecs-svc/blue',
+          status: 'ACTIVE',
+          taskDefinition: td('api:3'),
+          computedDesiredCount: 4,
+          runningCount: 4,
+          pendingCount: 0,
+        },
+        {
+          id: 'ecs-svc/green',
+          status: 'PRIMARY',
+          taskDefinition: td('api:4'),
+          computedDesiredCount: 4,
+          runningCount: 1,
+          pendingCount: 1,
+        },
+      ],
+      ...overrides,
+    });
+  const defaults = [{ capacityProvider: 'web-asg-cp', weight: 1 }];
+
+  it('each task set misses computedDesiredCount - running - pending of its own task definition', () => {
+    const demands = serviceDemands(blueGreen(), 'web-asg-cp', defaults, false);
+    expect(demands.map((demand) => [demand.taskDefinition, demand.missing])).toEqual([
+      [td('api:4'), 2],
+      [td('api:3'), 0],
+    ]);
+    // Constraints come from the service.
+    expect(demands[0]).toMatchObject({
+      service: 'api',
+      distinctInstance: true,
+      memberOf: ['attribute:ecs.instance-type =~ m5.*'],
+    });
+  });
+
+  it("a task set's own strategy wins, else the service's, else the cluster default", () => {
+    const spotGreen = blueGreen({
+      capacityProviderStrategy: [{ capacityProvider: 'web-asg-cp', weight: 1 }],
+      taskSets: [
+        {
+          status: 'PRIMARY',
+          taskDefinition: td('api:4'),
+          computedDesiredCount: 4,
+          capacityProviderStrategy: [{ capacityProvider: 'spot', weight: 1 }],
+        },
+        { status: 'ACTIVE', taskDefinition: td('api:3'), computedDesiredCount: 4, runningCount: 1 },
+      ],
+    });
+    expect(serviceDemands(spotGreen, 'spot', [], false).map((demand) => demand.missing)).toEqual([4]);
+    expect(serviceDemands(spotGreen, 'web-asg-cp', [], false).map((demand) => demand.missing)).toEqual([3]);
+    const inherits = blueGreen({
+      taskSets: [{ status: 'PRIMARY', taskDefinition: td('api:4'), computedDesiredCount: 2 }],
+    });
+    expect(serviceDemands(inherits, 'web-asg-cp', defaults, false)[0]?.missing).toBe(2);
+    expect(serviceDemands(inherits, 'web-asg-cp', [], false)).toEqual([]);
+  });
+
+  it('an EXTERNAL task set of launch type EC2 goes to the provider taking any instance', () => {
+    const external = blueGreen({
+      deploymentController: { type: 'EXTERNAL' },
+      taskSets: [
+        { status: 'PRIMARY', taskDefinition: td('api:4'), launchType: 'EC2', computedDesiredCount: 3 },
+      ],
+    });
+    expect(serviceDemands(external, 'web-asg-cp', defaults, true)[0]?.missing).toBe(3);
+    expect(serviceDemands(external, 'web-asg-cp', defaults, false)).toEqual([]);
+  });
+
+  it('without task sets it is serviceDemand', () => {
+    const plain = service({ capacityProviderStrategy: defaults });
+    expect(serviceDemands(plain, 'web-asg-cp', [], false)).toEqual([
+      serviceDemand(plain, 'web-asg-cp', [], false),
+    ]);
+  });
+
+  it('property: the task sets miss the sum of max(0, computedDesiredCount - running - pending)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            computedDesiredCount: fc.integer({ min: 0, max: 50 }),
+            runningCount: fc.integer({ min: 0, max: 50 }),
+            pendingCount: fc.integer({ min: 0, max: 5 }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (sets) => {
+          const input = blueGreen({
+            taskSets: sets.map((set, index) => ({ ...set, taskDefinition: td(`api:${index + 1}`) })),
+          });
+          const total = serviceDemands(input, 'web-asg-cp', defaults, false).reduce(
+            (sum, demand) => sum + demand.missing,
+            0,
+          );
+          expect(total).toBe(
+            sets.reduce(
+              (sum, set) => sum + Math.max(0, set.computedDesiredCount - set.runningCount - set.pendingCount),
+              0,
+            ),
+          );
+        },
+      ),
     );
   });
 });

@@ -105,6 +105,19 @@ export interface ServiceLike {
         pendingCount?: number | undefined;
       }[]
     | undefined;
+  /** Blue/green (CODE_DEPLOY) and EXTERNAL deployment controllers keep their counts here. */
+  taskSets?: readonly TaskSetLike[] | undefined;
+}
+
+export interface TaskSetLike {
+  id?: string | undefined;
+  status?: string | undefined;
+  taskDefinition?: string | undefined;
+  launchType?: string | undefined;
+  capacityProviderStrategy?: readonly StrategyItem[] | undefined;
+  computedDesiredCount?: number | undefined;
+  runningCount?: number | undefined;
+  pendingCount?: number | undefined;
 }
 
 export interface ServiceDemand {
@@ -142,13 +155,7 @@ export function serviceDemand(
   anyInstance: boolean,
 ): ServiceDemand | undefined {
   if (service.status !== 'ACTIVE' || service.schedulingStrategy === 'DAEMON') return undefined;
-  const own = service.capacityProviderStrategy ?? [];
-  let strategy: readonly StrategyItem[];
-  if (own.length > 0) strategy = own;
-  else if (service.launchType === 'EC2')
-    strategy = anyInstance ? [{ capacityProvider: provider, weight: 1 }] : [];
-  else if (service.launchType) strategy = [];
-  else strategy = clusterDefault;
+  const strategy = strategyOf(service, provider, clusterDefault, anyInstance);
   if (!strategy.some((item) => item.capacityProvider === provider)) return undefined;
 
   const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
@@ -164,17 +171,104 @@ export function serviceDemand(
   );
   const taskDefinition = primary?.taskDefinition ?? service.taskDefinition;
   if (!taskDefinition) return undefined;
-  const constraints = service.placementConstraints ?? [];
   return {
     service: service.serviceName ?? 'unknown',
     taskDefinition,
     missing,
     room,
+    ...constraintsOf(service),
+  };
+}
+
+/**
+ * Which providers a service's (or task set's) tasks go to: its own strategy, the cluster's default
+ * when it has neither strategy nor launch type, or (launch type EC2, any instance) the provider when
+ * `anyInstance` says it takes such demand.
+ */
+function strategyOf(
+  owner: { capacityProviderStrategy?: readonly StrategyItem[] | undefined; launchType?: string | undefined },
+  provider: string,
+  clusterDefault: readonly StrategyItem[],
+  anyInstance: boolean,
+): readonly StrategyItem[] {
+  const own = owner.capacityProviderStrategy ?? [];
+  if (own.length > 0) return own;
+  if (owner.launchType === 'EC2') return anyInstance ? [{ capacityProvider: provider, weight: 1 }] : [];
+  if (owner.launchType) return [];
+  return clusterDefault;
+}
+
+function constraintsOf(service: ServiceLike): Pick<ServiceDemand, 'distinctInstance' | 'memberOf'> {
+  const constraints = service.placementConstraints ?? [];
+  return {
     distinctInstance: constraints.some((constraint) => constraint.type === 'distinctInstance'),
     memberOf: constraints
       .filter((constraint) => constraint.type === 'memberOf' && constraint.expression)
       .map((constraint) => constraint.expression as string),
   };
+}
+
+/**
+ * The tasks a service still has to place on `provider`, one entry per task definition. A service
+ * with task sets (blue/green CODE_DEPLOY, EXTERNAL deployment controllers) keeps its counts there:
+ * each task set misses computedDesiredCount - running - pending tasks of its own task definition,
+ * split by its own strategy (else the service's, else the cluster default); the constraints are the
+ * service's. Other services: serviceDemand.
+ */
+export function serviceDemands(
+  service: ServiceLike,
+  provider: string,
+  clusterDefault: readonly StrategyItem[],
+  anyInstance: boolean,
+): ServiceDemand[] {
+  const taskSets = service.taskSets ?? [];
+  if (taskSets.length === 0) {
+    const demand = serviceDemand(service, provider, clusterDefault, anyInstance);
+    return demand ? [demand] : [];
+  }
+  if (service.status !== 'ACTIVE' || service.schedulingStrategy === 'DAEMON') return [];
+  const constraints = constraintsOf(service);
+  // The PRIMARY task set first: it alone carries the service's room for draining replacements.
+  const ordered = [...taskSets].sort(
+    (a, b) => Number(b.status === 'PRIMARY') - Number(a.status === 'PRIMARY'),
+  );
+  const demands: ServiceDemand[] = [];
+  for (const taskSet of ordered) {
+    if (!taskSet.taskDefinition) continue;
+    const strategy = strategyOf(
+      {
+        capacityProviderStrategy: taskSet.capacityProviderStrategy?.length
+          ? taskSet.capacityProviderStrategy
+          : service.capacityProviderStrategy,
+        launchType: taskSet.launchType ?? service.launchType,
+      },
+      provider,
+      clusterDefault,
+      anyInstance,
+    );
+    if (!strategy.some((item) => item.capacityProvider === provider)) continue;
+    const started = (taskSet.runningCount ?? 0) + (taskSet.pendingCount ?? 0);
+    const startable = Math.max(0, (taskSet.computedDesiredCount ?? 0) - started);
+    const missing = Math.max(
+      0,
+      strategyShare(strategy, provider, started + startable) - strategyShare(strategy, provider, started),
+    );
+    demands.push({
+      service: service.serviceName ?? 'unknown',
+      taskDefinition: taskSet.taskDefinition,
+      missing,
+      room: missing,
+      ...constraints,
+    });
+  }
+  // Replacements for tasks on draining instances start under the service's maximumPercent.
+  const first = demands[0];
+  if (first) {
+    const missing = demands.reduce((total, demand) => total + demand.missing, 0);
+    const room = roomUnderMaximumPercent(service, service.desiredCount ?? 0);
+    first.room = first.missing + Math.max(0, room - missing);
+  }
+  return demands;
 }
 
 /**

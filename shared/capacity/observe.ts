@@ -31,21 +31,24 @@ import {
 } from '../aws/ecs';
 import { type InstanceView, toInstanceView } from '../ecs/container-instance';
 import { type ResourceShape, taskRequirements } from '../ecs/requirements';
-import { applyStall, combineMemberOf, type StrategyItem, serviceDemand } from './demand';
+import { applyStall, combineMemberOf, type StrategyItem, serviceDemands } from './demand';
 import { nameFromArn } from './events';
 import { estimateInstanceType } from './instance-types';
+import { launchFailuresOf } from './launches';
 import { compileMemberOf } from './member-of';
 import type {
   CapacitySettings,
   CapacitySnapshot,
   Demand,
   InstanceTypeResources,
+  LaunchFailure,
   LaunchingInstance,
   RegisteredInstance,
 } from './snapshot';
 import {
   type RememberedTypes,
   readCapacityRequests,
+  readFailingRaise,
   readIdleMarkers,
   readRememberedTypes,
   readStallMarkers,
@@ -158,9 +161,9 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const daemons = active.filter((service) => service.schedulingStrategy === 'DAEMON');
   const daemonGroups = new Set(daemons.map((service) => `service:${service.serviceName}`));
   const clusterDefault: StrategyItem[] = clusterInfo.defaultCapacityProviderStrategy ?? [];
-  const replicas = active
-    .map((service) => serviceDemand(service, capacityProvider, clusterDefault, options.anyInstance))
-    .filter((demand) => demand !== undefined);
+  const replicas = active.flatMap((service) =>
+    serviceDemands(service, capacityProvider, clusterDefault, options.anyInstance),
+  );
 
   const definitions = await loadDefinitions([
     ...daemons.map((service) => service.taskDefinition),
@@ -260,9 +263,12 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
 
   // Service tasks on DRAINING instances: ECS starts their replacements elsewhere before stopping them.
   const draining = await drainingReplacements(cluster, instances, daemonGroups, active);
+  const replaced = new Set<string>();
   for (const replica of replicas) {
     const onDraining = draining.get(`service:${replica.service}`) ?? 0;
-    if (onDraining <= 0) continue;
+    // A service with task sets has one replica per task set: its first (PRIMARY) takes them.
+    if (onDraining <= 0 || replaced.has(replica.service)) continue;
+    replaced.add(replica.service);
     // Replacements start within maximumPercent too; beyond it ECS stops old tasks first (a deficit later).
     const replacements = Math.min(onDraining, Math.max(0, replica.room - replica.missing));
     replica.missing += replacements;
@@ -275,8 +281,24 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const distinct = replicas.filter((replica) => replica.distinctInstance && replica.missing > 0);
   if (distinct.length > 0) await markServiceInstances(cluster, distinct, instances);
 
-  // Launched but not registered: when, from the group's scaling activities.
-  const launching = await launchingInstances(group, asgInstances, registeredIds, types, settings, now);
+  // Launched but not registered: when, from the group's scaling activities. They also tell whether
+  // Auto Scaling fails to launch the desired capacity it has not launched yet.
+  const { launching, launchFailures } = await launchActivity(
+    group,
+    asgInstances,
+    registeredIds,
+    types,
+    settings,
+    now,
+  );
+  const failingRaiseAt =
+    launchFailures.length > 0 ? await readFailingRaise(table, cluster, capacityProvider, now) : undefined;
+  if (launchFailures.length > 0) {
+    const latest = launchFailures[0] as LaunchFailure;
+    notes.push(
+      `${groupName}: ${launchFailures.length} launch(es) failed since the last launch that did not, the latest (${latest.status} at ${latest.at}): ${latest.message}`,
+    );
+  }
 
   // Demand.
   const demand: Demand[] = [];
@@ -365,6 +387,8 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       availabilityZones: group.AvailabilityZones ?? [],
       instanceTypes: types,
       ...(suspendedProcesses.length > 0 ? { suspendedProcesses } : {}),
+      ...(launchFailures.length > 0 ? { launchFailures } : {}),
+      ...(failingRaiseAt ? { failingRaiseAt } : {}),
     },
     instanceTypes: resources,
     newInstanceAttributes: newAttributes,
@@ -823,27 +847,30 @@ async function markServiceInstances(
   });
 }
 
-async function launchingInstances(
+async function launchActivity(
   group: AutoScalingGroup,
   instances: AsgInstance[],
   registeredIds: Set<string>,
   types: string[],
   settings: CapacitySettings,
   now: number,
-): Promise<LaunchingInstance[]> {
-  const unregistered = instances.filter(
-    (instance) =>
-      !registeredIds.has(instance.InstanceId as string) && IN_GROUP.test(instance.LifecycleState ?? ''),
-  );
-  if (unregistered.length === 0) return [];
+): Promise<{ launching: LaunchingInstance[]; launchFailures: LaunchFailure[] }> {
+  const inGroup = instances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? ''));
+  const unregistered = inGroup.filter((instance) => !registeredIds.has(instance.InstanceId as string));
+  // Desired capacity the group has not launched: are its launches failing?
+  const unlaunched = (group.DesiredCapacity ?? 0) > inGroup.length;
+  if (unregistered.length === 0 && !unlaunched) return { launching: [], launchFailures: [] };
   const windowStart = now - settings.bootTimeoutSeconds * 1000 - 60_000;
   const activities = await describeScalingActivities(group.AutoScalingGroupName as string, windowStart);
+  const launchFailures = unlaunched
+    ? launchFailuresOf(activities, now - settings.bootTimeoutSeconds * 1000)
+    : [];
   const launchedAt = new Map<string, number>();
   for (const activity of activities) {
     const id = /\bi-[0-9a-f]{8,17}\b/.exec(activity.Description ?? '')?.[0];
     if (id && activity.StartTime && !launchedAt.has(id)) launchedAt.set(id, activity.StartTime.getTime());
   }
-  return unregistered.map((instance) => ({
+  const launching = unregistered.map((instance) => ({
     id: instance.InstanceId as string,
     instanceType: instance.InstanceType ?? types[0] ?? 'unknown',
     ...(instance.AvailabilityZone ? { availabilityZone: instance.AvailabilityZone } : {}),
@@ -851,6 +878,7 @@ async function launchingInstances(
     // Not among the activities since the window opened: launched before it, so past the boot timeout.
     launchedAt: new Date(launchedAt.get(instance.InstanceId as string) ?? windowStart).toISOString(),
   }));
+  return { launching, launchFailures };
 }
 
 /** Tasks waiting in PROVISIONING that an event named, if they still wait. */

@@ -30,7 +30,13 @@ import {
   unplace,
 } from './packing';
 import { PATTERN_INSTANCES, patternStrategies } from './patterns';
-import type { CapacitySnapshot, LaunchingInstance, RegisteredInstance, Shape } from './snapshot';
+import type {
+  CapacitySnapshot,
+  LaunchFailure,
+  LaunchingInstance,
+  RegisteredInstance,
+  Shape,
+} from './snapshot';
 
 export interface PlacementSummary {
   key: string;
@@ -96,8 +102,25 @@ export interface CapacityPlan {
   /** The desired capacity after this pass's removals and scale-out. */
   desiredCapacity: number;
   scaleOut: number;
-  /** What held the scale-out back: the group's maximum, the step, or a suspended Launch process. */
-  limitedBy: 'max' | 'step' | 'launch-suspended' | undefined;
+  /**
+   * What held the scale-out back: the group's maximum, the step, a suspended Launch process, or
+   * launches failing (the desired capacity was raised less than the boot timeout ago while they fail).
+   */
+  limitedBy: 'max' | 'step' | 'launch-suspended' | 'launch-failing' | undefined;
+  /**
+   * Auto Scaling's launches are failing (scaling activities Failed or Cancelled since the last launch
+   * that did not fail) while desired capacity is still unlaunched: that capacity is not counted as on
+   * the way, and the desired capacity is raised at most once per boot timeout for it.
+   */
+  launchFailures?: {
+    failures: LaunchFailure[];
+    /** Desired capacity not launched, no longer counted as capacity on the way. */
+    requested: number;
+    /** The scale-out held because the desired capacity was raised less than a boot timeout ago. */
+    heldScaleOut: number;
+    /** This plan raises the desired capacity while launches fail: act records when. */
+    recordRaise: boolean;
+  };
   removals: Removal[];
   /**
    * Auto Scaling processes suspended on the group (an operator freezing it), and what they held back
@@ -164,7 +187,11 @@ export function planCapacity(
   const launchSuspended = suspendedProcesses.includes('Launch');
   const terminateSuspended = suspendedProcesses.includes('Terminate');
   // Desired capacity not launched yet launches only once Launch is resumed: not capacity on the way.
-  const requestedBins = launchSuspended ? 0 : requested;
+  // Nor while Auto Scaling's launches for it fail (no capacity for the type, a bad launch template,
+  // a subnet out of addresses): it may never launch.
+  const launchFailures = group.launchFailures ?? [];
+  const launchFailing = !launchSuspended && requested > 0 && launchFailures.length > 0;
+  const requestedBins = launchSuspended || launchFailing ? 0 : requested;
 
   const zones = new ZoneBalancer(
     group.availabilityZones,
@@ -369,7 +396,10 @@ export function planCapacity(
 
   // One desired capacity: removals decrement it, then the scale-out is added within max and step.
   const afterRemovals = group.desired - removals.length;
-  let scaleOut = newInstances;
+  // Launches failing: the unlaunched desired capacity is not on the way, so the demand asks for it
+  // again; only what it needs beyond the desired capacity already set is added (Auto Scaling keeps
+  // retrying the desired capacity it has on its own).
+  let scaleOut = launchFailing ? Math.max(0, newInstances - requested) : newInstances;
   let limitedBy: CapacityPlan['limitedBy'];
   let heldScaleOut = 0;
   if (launchSuspended && scaleOut > 0) {
@@ -384,6 +414,18 @@ export function planCapacity(
   if (afterRemovals + scaleOut > group.max) {
     scaleOut = Math.max(0, group.max - afterRemovals);
     limitedBy = 'max';
+  }
+  // While launches fail, the desired capacity is raised at most once per boot timeout.
+  let failingHeld = 0;
+  let recordRaise = false;
+  if (launchFailing) {
+    const raisedAt = group.failingRaiseAt ? Date.parse(group.failingRaiseAt) : Number.NaN;
+    if (scaleOut > 0 && now - raisedAt < settings.bootTimeoutSeconds * 1000) {
+      failingHeld = scaleOut;
+      scaleOut = 0;
+      limitedBy = 'launch-failing';
+    }
+    recordRaise = scaleOut > 0;
   }
   const desiredCapacity = Math.max(group.min, afterRemovals + scaleOut);
 
@@ -445,6 +487,9 @@ export function planCapacity(
     heldScaleOut,
     heldRemovals,
     launchSuspended,
+    launchFailures: launchFailing ? launchFailures : [],
+    failingHeld,
+    recordRaise,
   });
 
   return {
@@ -472,6 +517,9 @@ export function planCapacity(
     desiredCapacity,
     scaleOut: desiredCapacity - afterRemovals,
     limitedBy,
+    ...(launchFailing
+      ? { launchFailures: { failures: launchFailures, requested, heldScaleOut: failingHeld, recordRaise } }
+      : {}),
     removals,
     suspended: { processes: suspendedProcesses, scaleOut: heldScaleOut, removals: heldRemovals },
     protect,
@@ -1155,6 +1203,9 @@ function explain(facts: {
   heldScaleOut: number;
   heldRemovals: Removal[];
   launchSuspended: boolean;
+  launchFailures: LaunchFailure[];
+  failingHeld: number;
+  recordRaise: boolean;
 }): void {
   const { reasons, snapshot, totals } = facts;
   const lines: string[] = [];
@@ -1175,6 +1226,15 @@ function explain(facts: {
         `${facts.booting} instance(s) booting count as capacity on the way; ${facts.requested} requested do not (they launch only once Launch is resumed)`,
       );
     }
+  } else if (facts.launchFailures.length > 0) {
+    const latest = facts.launchFailures[0] as LaunchFailure;
+    const oldest = facts.launchFailures[facts.launchFailures.length - 1] as LaunchFailure;
+    lines.push(
+      `launches failing on ${snapshot.group.name}: ${facts.launchFailures.length} failed launch(es) since ${oldest.at}, the latest (${latest.status} at ${latest.at}): ${latest.message}`,
+    );
+    lines.push(
+      `${facts.booting} instance(s) booting count as capacity on the way; ${facts.requested} requested do not (Auto Scaling fails to launch them)`,
+    );
   } else if (facts.booting + facts.requested > 0) {
     lines.push(
       `${facts.booting} instance(s) booting and ${facts.requested} requested count as capacity on the way`,
@@ -1195,6 +1255,17 @@ function explain(facts: {
   if (facts.limitedBy === 'launch-suspended') {
     lines.push(
       `no scale-out: Launch is suspended on ${group}; the ${facts.heldScaleOut} new instance(s) needed are not requested (the demand stays pending until Launch is resumed)`,
+    );
+  }
+  const timeout = snapshot.settings.bootTimeoutSeconds;
+  if (facts.limitedBy === 'launch-failing') {
+    const next = new Date(Date.parse(snapshot.group.failingRaiseAt ?? '') + timeout * 1000).toISOString();
+    lines.push(
+      `no scale-out: launches are failing on ${snapshot.group.name} and its desired capacity was raised for them at ${snapshot.group.failingRaiseAt}, less than the boot timeout (${timeout} s) ago; the ${facts.failingHeld} more instance(s) needed are not requested before ${next}`,
+    );
+  } else if (facts.recordRaise) {
+    lines.push(
+      `launches are failing: desired capacity raised once more for the demand, not again for ${timeout} s while they keep failing`,
     );
   }
   if (facts.heldRemovals.length > 0) {

@@ -96,6 +96,13 @@ export const demandSchema = z.object({
     .describe('ECS keeps failing to place it even on instances launched for it: reported, not scaled for'),
 });
 
+/** A launch Auto Scaling tried and failed (a scaling activity with StatusCode Failed or Cancelled). */
+export const launchFailureSchema = z.object({
+  at: isoTime,
+  status: z.string().min(1).describe('Failed or Cancelled'),
+  message: z.string().describe("Auto Scaling's StatusMessage"),
+});
+
 export const settingsSchema = z.object({
   scaleInAfterSeconds: count.default(300),
   maxStep: count.min(1).default(10),
@@ -123,6 +130,13 @@ export const snapshotSchema = z.object({
       .array(z.string())
       .optional()
       .describe('Auto Scaling processes suspended on the group: Launch holds scale-out, Terminate removals'),
+    launchFailures: z
+      .array(launchFailureSchema)
+      .optional()
+      .describe('failed launches since the last launch that did not fail, newest first (scaling activities)'),
+    failingRaiseAt: isoTime
+      .optional()
+      .describe('when scale-capacity last raised the desired capacity while launches were failing'),
   }),
   instanceTypes: z.record(z.string(), instanceTypeSchema),
   newInstanceAttributes: z.record(z.string(), z.string()).default({}),
@@ -144,6 +158,7 @@ export type InstanceTypeResources = z.output<typeof instanceTypeSchema>;
 export type RegisteredInstance = z.output<typeof registeredInstanceSchema>;
 export type LaunchingInstance = z.output<typeof launchingInstanceSchema>;
 export type Demand = z.output<typeof demandSchema>;
+export type LaunchFailure = z.output<typeof launchFailureSchema>;
 export type CapacitySettings = z.output<typeof settingsSchema>;
 export type CapacitySnapshot = z.output<typeof snapshotSchema>;
 /** What a snapshot file may omit: every defaulted field. */

@@ -8,6 +8,7 @@
  * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task |
  * | `capacity#<cluster>#stall` | `<capacityProvider>#<source>` | demand ECS failed to place where the plan said it fits |
  * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
+ * | `capacity#<cluster>#launch` | `<capacityProvider>` | when the desired capacity was last raised while launches were failing |
  */
 import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '../aws/dynamodb';
@@ -24,6 +25,7 @@ export const keys = {
   idle: (cluster: string) => `capacity#${cluster}#idle`,
   stall: (cluster: string) => `capacity#${cluster}#stall`,
   types: (cluster: string) => `capacity#${cluster}#types`,
+  launch: (cluster: string) => `capacity#${cluster}#launch`,
 };
 
 type Item = Record<string, unknown>;
@@ -264,5 +266,43 @@ async function putIfAbsent(table: string, item: Item & { pk: string; sk: string 
 async function remove(table: string, pk: string, sk: string): Promise<void> {
   await call('dynamodb:DeleteItem', `${table}/${pk}/${sk}`, () =>
     dynamodb.send(new DeleteCommand({ TableName: table, Key: { pk, sk } })),
+  );
+}
+
+/**
+ * When scale-capacity last raised the group's desired capacity while its launches were failing: read
+ * only while they fail, so it costs nothing otherwise. Kept one day (the raise only matters for a
+ * boot timeout).
+ */
+export async function readFailingRaise(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  now: number,
+): Promise<string | undefined> {
+  const items = await query(table, keys.launch(cluster), capacityProvider);
+  const item = items.find((candidate) => candidate.sk === capacityProvider && live(candidate, now));
+  return typeof item?.raisedAt === 'string' ? item.raisedAt : undefined;
+}
+
+export async function putFailingRaise(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  raisedAt: string,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.launch(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.launch(cluster),
+          sk: capacityProvider,
+          raisedAt,
+          ttl: Math.floor(now / 1000) + DAY,
+        },
+      }),
+    ),
   );
 }
