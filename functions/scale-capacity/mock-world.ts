@@ -14,6 +14,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  type Attachment,
   type ContainerInstance,
   DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
@@ -86,6 +87,8 @@ export interface WorldInstance {
   registeredMem?: number;
   /** When it registered with the cluster (default 2025-01-15T01:00:00Z). */
   registeredAt?: Date;
+  /** The container instance's attachments (task ENIs, a trunk interface). */
+  attachments?: Attachment[];
 }
 
 export interface World {
@@ -159,6 +162,7 @@ export function mockWorld(world: World) {
     runningTasksCount: instance.running,
     pendingTasksCount: instance.pending ?? 0,
     registeredAt: instance.registeredAt ?? new Date('2025-01-15T01:00:00Z'),
+    ...(instance.attachments ? { attachments: instance.attachments } : {}),
     registeredResources: [
       { name: 'CPU', type: 'INTEGER', integerValue: instance.registeredCpu ?? 2048 },
       { name: 'MEMORY', type: 'INTEGER', integerValue: instance.registeredMem ?? 7680 },

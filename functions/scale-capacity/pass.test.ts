@@ -1131,3 +1131,120 @@ describe('blue/green (CODE_DEPLOY) and EXTERNAL services: the task sets hold the
     expect(summary.providers[0]?.plan).toMatchObject({ newInstances: 4, demand: { tasks: 4 } });
   });
 });
+
+describe('awsvpc tasks on trunked instances (ENI trunking, awsvpcTrunking)', () => {
+  const TRUNK = 'eni-0123456789abcdef0';
+  const trunked = { 'ecs.awsvpc-trunk-id': TRUNK };
+  const awsvpcWorker = (desired: number, cpu = 256, memory = 512): World => ({
+    instances: [],
+    services: [
+      logRouter,
+      {
+        serviceName: 'worker',
+        status: 'ACTIVE',
+        schedulingStrategy: 'REPLICA',
+        desiredCount: desired,
+        runningCount: 0,
+        pendingCount: 0,
+        taskDefinition: tdArn('small-worker:1'),
+        capacityProviderStrategy: [{ capacityProvider: 'web-asg-cp', weight: 1 }],
+      },
+    ],
+    definitions: {
+      'small-worker:1': {
+        family: 'small-worker',
+        revision: 1,
+        networkMode: 'awsvpc',
+        cpu: String(cpu),
+        memory: String(memory),
+        containerDefinitions: [{ name: 'worker' }],
+      },
+    },
+  });
+  const empty = (id: string, attributes: Record<string, string> = {}, type = 'm5.large') => ({
+    id,
+    type,
+    zone: 'us-east-1a',
+    cpuFree: 1920,
+    memFree: 7424,
+    running: 1,
+    protected: false,
+    attributes,
+  });
+  const eni = (id: string, networkInterfaceId: string) => ({
+    id,
+    type: 'ElasticNetworkInterface',
+    status: 'ATTACHED',
+    details: [{ name: 'networkInterfaceId', value: networkInterfaceId }],
+  });
+
+  it('6 small awsvpc tasks fit one empty trunked m5.large (10 task ENIs): no scale-out', async () => {
+    mockWorld({ ...awsvpcWorker(6), instances: [empty('i-01', trunked)] });
+    const summary = await runPass();
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    const reasons = summary.providers[0]?.reasons ?? [];
+    expect(reasons).toContain(
+      '6 pending task(s): 6 fit on registered instances, 0 on instances booting or requested, 0 need new instances',
+    );
+    expect(
+      reasons.some((reason) =>
+        reason.includes('new ones count as trunked (awsvpc tasks per instance: m5.large 10)'),
+      ),
+    ).toBe(true);
+  });
+
+  it('control: without the trunk attribute an m5.large takes 2 awsvpc tasks, so 4 need 2 new instances', async () => {
+    mockWorld({ ...awsvpcWorker(6), instances: [empty('i-01')] });
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 3 });
+    const reasons = summary.providers[0]?.reasons ?? [];
+    expect(reasons).toContain(
+      '6 pending task(s): 2 fit on registered instances, 0 on instances booting or requested, 4 need new instances',
+    );
+    expect(reasons.some((reason) => reason.startsWith('ENI trunking'))).toBe(false);
+  });
+
+  it('task ENIs already on a trunked instance are taken off its 10 (the trunk itself is not); new instances are trunked', async () => {
+    const attachments = [
+      eni('a-trunk', TRUNK),
+      ...Array.from({ length: 8 }, (_, i) => eni(`a-${i}`, `eni-${i}`)),
+    ];
+    mockWorld({ ...awsvpcWorker(12, 128, 256), instances: [{ ...empty('i-01', trunked), attachments }] });
+    const summary = await runPass();
+    // 2 on i-01 (10 - 8), the other 10 on one new trunked m5.large (not 5 untrunked ones).
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 2 });
+    expect(summary.providers[0]?.reasons).toContain(
+      '12 pending task(s): 2 fit on registered instances, 0 on instances booting or requested, 10 need new instances',
+    );
+  });
+
+  it('new instances count as untrunked unless every registered instance is trunked', async () => {
+    mockWorld({ ...awsvpcWorker(16, 128, 256), instances: [empty('i-01', trunked), empty('i-02')] });
+    const summary = await runPass();
+    // i-01 takes 10, i-02 2; the 4 left need 2 new instances at 2 task ENIs each.
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 4 });
+    const reasons = summary.providers[0]?.reasons ?? [];
+    expect(reasons).toContain(
+      '16 pending task(s): 12 fit on registered instances, 0 on instances booting or requested, 4 need new instances',
+    );
+    expect(reasons).toContain(
+      'ENI trunking: 1 of 2 registered instance(s) of web-asg are trunked; new ones count as not trunked',
+    );
+  });
+
+  it('a trunked type the ECS table lacks keeps its ENIs without trunking, and the plan says so', async () => {
+    mockWorld({ ...awsvpcWorker(6), instances: [empty('i-01', trunked, 'm7i.large')] });
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 3 });
+    expect(summary.providers[0]?.reasons).toContain(
+      'ENI trunking: m7i.large is not in the ECS trunking table; its trunked instances count its ENIs without trunking (2): set its enis in INSTANCE_TYPES',
+    );
+  });
+
+  it('INSTANCE_TYPES enis wins over the trunking table, for registered and new instances', async () => {
+    mockWorld({ ...awsvpcWorker(6), instances: [empty('i-01', trunked)] });
+    await runPass(undefined, { INSTANCE_TYPES: '{"m5.large":{"cpu":2048,"memoryMiB":7680,"enis":4}}' });
+    // 4 on i-01, the other 2 on one new instance of 4.
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 2 });
+  });
+});

@@ -33,7 +33,7 @@ import { type InstanceView, toInstanceView } from '../ecs/container-instance';
 import { type ResourceShape, taskRequirements } from '../ecs/requirements';
 import { applyStall, combineMemberOf, type StrategyItem, serviceDemands } from './demand';
 import { nameFromArn } from './events';
-import { estimateInstanceType } from './instance-types';
+import { estimateInstanceType, trunkTaskEnis } from './instance-types';
 import { launchFailuresOf } from './launches';
 import { compileMemberOf } from './member-of';
 import type {
@@ -195,6 +195,10 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     const type = view.attributes['ecs.instance-type'];
     if (type && !resources[type]) resources[type] = resourcesFromView(view);
   }
+  const trunking = eniTrunking(views, resources, options.instanceTypes ?? {});
+  // New instances take the trunk's task ENIs when the group's instances are trunked; what is
+  // remembered for a group at zero stays the count without trunking.
+  const newInstanceTypes = trunking.newInstances ? trunking.forNewInstances(types) : resources;
 
   // Daemons run only where their constraints hold: a new instance carries those that hold for any
   // type and zone it may have; a registered one those that hold for it.
@@ -218,7 +222,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     const estimated = tasks - daemonHolds.filter((holds) => holds?.(view) ?? true).length;
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(view.attributes)) attributes[name] = value ?? '';
-    const typeEnis = resources[type]?.enis ?? 0;
+    const typeEnis = trunking.taskEnis(type, isTrunked(view));
     return {
       id: instance.ec2InstanceId as string,
       arn: view.arn,
@@ -233,7 +237,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
         cpu: view.remaining.cpu,
         memoryMiB: view.remaining.memoryMiB,
         gpus: view.remaining.gpus,
-        enis: Math.max(0, typeEnis - eniAttachments(instance)),
+        enis: Math.max(0, typeEnis - eniAttachments(instance, view.attributes[TRUNK_ATTRIBUTE])),
       },
       portsInUse: view.remaining.ports,
       attributes,
@@ -389,8 +393,13 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       ...(suspendedProcesses.length > 0 ? { suspendedProcesses } : {}),
       ...(launchFailures.length > 0 ? { launchFailures } : {}),
       ...(failingRaiseAt ? { failingRaiseAt } : {}),
+      ...(trunking.seen
+        ? {
+            eniTrunking: { newInstances: trunking.newInstances, notInTable: [...trunking.notInTable].sort() },
+          }
+        : {}),
     },
-    instanceTypes: resources,
+    instanceTypes: newInstanceTypes,
     newInstanceAttributes: newAttributes,
     daemonOverhead,
     settings: { ...settings, headroom, consolidation },
@@ -597,11 +606,57 @@ const pick = <T>(record: Record<string, T>, names: string[]) =>
     names.filter((name) => record[name] !== undefined).map((name) => [name, record[name] as T]),
   );
 
-/** Task ENIs attached to the instance (awsvpc without trunking), as ECS lists them. */
-function eniAttachments(instance: ContainerInstance): number {
+/** Task ENIs attached to the instance, as ECS lists them; the trunk interface itself is not one. */
+function eniAttachments(instance: ContainerInstance, trunkId: string | undefined): number {
   return (instance.attachments ?? []).filter(
-    (attachment) => /eni|networkinterface/i.test(attachment.type ?? '') && attachment.status !== 'DELETED',
+    (attachment) =>
+      /eni|networkinterface/i.test(attachment.type ?? '') &&
+      attachment.status !== 'DELETED' &&
+      !(trunkId && (attachment.details ?? []).some((detail) => detail.value === trunkId)),
   ).length;
+}
+
+/** Set by ECS on container instances registered with a trunk interface (awsvpcTrunking). */
+const TRUNK_ATTRIBUTE = 'ecs.awsvpc-trunk-id';
+const isTrunked = (view: InstanceView) => Boolean(view.attributes[TRUNK_ATTRIBUTE]);
+
+/**
+ * ENI trunking: a trunked instance takes as many awsvpc tasks as its trunk has branch interfaces
+ * (the ECS table in instance-types.ts), not its ENI limit. New instances count as trunked only when
+ * every registered instance of the group is: the account setting applies to instances launched after
+ * it, so one untrunked instance leaves it in doubt. INSTANCE_TYPES `enis` wins; a type the table
+ * lacks keeps its ENIs without trunking and is named in the plan.
+ */
+function eniTrunking(
+  views: InstanceView[],
+  resources: Record<string, InstanceTypeResources>,
+  configured: Record<string, InstanceTypeResources>,
+) {
+  const notInTable = new Set<string>();
+  const taskEnis = (type: string, trunked: boolean): number => {
+    const override = configured[type]?.enis;
+    if (override !== undefined) return override;
+    const plain = resources[type]?.enis ?? 0;
+    if (!trunked) return plain;
+    const trunk = trunkTaskEnis(type);
+    if (trunk === undefined) notInTable.add(type);
+    return trunk ?? plain;
+  };
+  const newInstances = views.length > 0 && views.every(isTrunked);
+  return {
+    seen: views.some(isTrunked),
+    newInstances,
+    notInTable,
+    taskEnis,
+    forNewInstances: (types: string[]) => {
+      const result = { ...resources };
+      for (const type of types) {
+        const resource = resources[type];
+        if (resource) result[type] = { ...resource, enis: taskEnis(type, true) };
+      }
+      return result;
+    },
+  };
 }
 
 /**

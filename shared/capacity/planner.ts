@@ -1249,6 +1249,8 @@ function explain(facts: {
   if (facts.limitedBy === 'max')
     lines.push(`scale-out limited by the group's maximum of ${snapshot.group.max}`);
   const group = snapshot.group.name;
+  const trunking = snapshot.group.eniTrunking;
+  if (trunking) lines.push(...trunkingLines(snapshot, trunking));
   if (facts.suspendedProcesses.length > 0) {
     lines.push(`processes suspended on ${group}: ${facts.suspendedProcesses.join(', ')}`);
   }
@@ -1280,6 +1282,26 @@ function explain(facts: {
   }
   lines.push(`desired capacity ${snapshot.group.desired} -> ${facts.desiredCapacity}`);
   reasons.unshift(...lines);
+}
+
+/** What ENI trunking changed in the awsvpc counts, and where it could not. */
+function trunkingLines(
+  snapshot: CapacitySnapshot,
+  trunking: NonNullable<CapacitySnapshot['group']['eniTrunking']>,
+): string[] {
+  const group = snapshot.group.name;
+  const trunked = snapshot.instances.filter((instance) => instance.attributes['ecs.awsvpc-trunk-id']).length;
+  const lines = [
+    trunking.newInstances
+      ? `ENI trunking: the ${trunked} registered instance(s) of ${group} are trunked; new ones count as trunked (awsvpc tasks per instance: ${snapshot.group.instanceTypes.map((type) => `${type} ${snapshot.instanceTypes[type]?.enis ?? 0}`).join(', ')})`
+      : `ENI trunking: ${trunked} of ${snapshot.instances.length} registered instance(s) of ${group} are trunked; new ones count as not trunked`,
+  ];
+  for (const type of trunking.notInTable) {
+    lines.push(
+      `ENI trunking: ${type} is not in the ECS trunking table; its trunked instances count its ENIs without trunking (${snapshot.instanceTypes[type]?.enis ?? 0}): set its enis in INSTANCE_TYPES`,
+    );
+  }
+  return lines;
 }
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);

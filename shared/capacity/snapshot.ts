@@ -137,6 +137,13 @@ export const snapshotSchema = z.object({
     failingRaiseAt: isoTime
       .optional()
       .describe('when scale-capacity last raised the desired capacity while launches were failing'),
+    eniTrunking: z
+      .object({
+        newInstances: z.boolean().describe('every registered instance is trunked: new ones count as trunked'),
+        notInTable: z.array(z.string()).default([]).describe('trunked types the ECS table lacks'),
+      })
+      .optional()
+      .describe('present when a registered instance carries ecs.awsvpc-trunk-id'),
   }),
   instanceTypes: z.record(z.string(), instanceTypeSchema),
   newInstanceAttributes: z.record(z.string(), z.string()).default({}),
