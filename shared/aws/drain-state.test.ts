@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrainRecord } from '../drain/record';
+import { drainRecord } from '../drain/record.fixtures';
 
 // dynalite ships no types; this is the part of its API used here.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
@@ -44,22 +45,8 @@ afterAll(async () => {
 const T0 = Date.parse('2026-11-21T03:00:00Z');
 let counter = 0;
 const freshId = () => `i-0a1b2c3d4e5f${String(++counter).padStart(5, '0')}`;
-const record = (instanceId: string, fields: Partial<DrainRecord> = {}): DrainRecord => ({
-  instanceId,
-  group: 'web-asg',
-  hook: 'ecs-autopilot-drain',
-  cluster: 'web',
-  cause: 'terminate',
-  origin: 'lifecycle',
-  tokenHash: 'abc',
-  startedAt: T0,
-  lastHeartbeatAt: T0,
-  completedAt: undefined,
-  outcome: undefined,
-  leaseOwner: undefined,
-  leaseUntil: undefined,
-  ...fields,
-});
+const record = (instanceId: string, fields: Partial<DrainRecord> = {}) =>
+  drainRecord(T0, { instanceId, tokenHash: 'abc', ...fields });
 
 describe('drain state', () => {
   it('records one start time when two invocations begin the same drain at once', async () => {

@@ -8,27 +8,13 @@ import {
   planReconcile,
   type ReconcileCandidate,
 } from './reconcile';
-import { type DrainRecord, hashToken, MAX_ACTION_MS } from './record';
+import { type DrainRecord, MAX_ACTION_MS } from './record';
+import { drainRecord } from './record.fixtures';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
 const NOW = T0 + 600_000;
 
-const record = (fields: Partial<DrainRecord> = {}): DrainRecord => ({
-  instanceId: 'i-1',
-  group: 'web-asg',
-  hook: 'ecs-autopilot-drain',
-  cluster: 'web',
-  cause: 'terminate',
-  origin: 'lifecycle',
-  tokenHash: hashToken('token-1'),
-  startedAt: T0,
-  lastHeartbeatAt: T0,
-  completedAt: undefined,
-  outcome: undefined,
-  leaseOwner: undefined,
-  leaseUntil: undefined,
-  ...fields,
-});
+const record = (fields: Partial<DrainRecord> = {}) => drainRecord(T0, { instanceId: 'i-1', ...fields });
 
 const candidate = (instanceId: string, fields: Partial<ReconcileCandidate> = {}): ReconcileCandidate => ({
   instanceId,

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type DrainRecord, hashToken, isEarlierAction, leaseHeldByOther, MAX_ACTION_MS } from './record';
+import { drainRecord } from './record.fixtures';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
-const record = (fields: Partial<DrainRecord> = {}): DrainRecord => ({
-  instanceId: 'i-0a1b2c3d4e5f60001',
-  group: 'web-asg',
-  hook: 'ecs-autopilot-drain',
-  cluster: 'web',
-  cause: 'terminate',
-  origin: 'lifecycle',
-  tokenHash: hashToken('token-1'),
-  startedAt: T0,
-  lastHeartbeatAt: T0,
-  completedAt: undefined,
-  outcome: undefined,
-  leaseOwner: undefined,
-  leaseUntil: undefined,
-  ...fields,
-});
+const record = (fields: Partial<DrainRecord> = {}) => drainRecord(T0, fields);
 
 describe('drain records', () => {
   it('hashes tokens stably without keeping them', () => {
