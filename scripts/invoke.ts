@@ -11,6 +11,26 @@ import { functionNames } from './build';
 const usage =
   'usage: npm run invoke -- <function> <event.json|folder>... [--dry-run] [--aws] [--timeout <seconds>]';
 
+const help = `${usage}
+
+Runs a function's real handler with each event, as Lambda would, and prints one JSON result per event
+on stdout (logs go to stderr).
+
+  <function>          drain-instance | run-scheduled-task | detect-failed-start | scale-capacity
+  <event.json|folder> event files, or folders whose *.json files are run in name order (see events/)
+  --dry-run           the function computes and returns its plan and changes nothing
+  --aws               real AWS through the SDK's usual configuration (AWS_PROFILE or credentials,
+                      AWS_REGION) instead of the local endpoint; the function's own variables must be set:
+                      STATE_TABLE, ALERT_TOPIC_ARN and those in functions/<function>/README.md
+  --timeout <seconds> the Lambda timeout the handler sees (default 60)
+  -h, --help          this text
+
+Exit code: 0 when every event was handled, 1 when an event was rejected or a handler failed, 2 for a
+usage error.`;
+
+/** A usage error: exit code 2, with the usage line. */
+class UsageError extends Error {}
+
 /** Function settings for the sample cluster, on top of the endpoint's own environment. */
 export const SAMPLE_FUNCTION_ENVIRONMENT: Record<string, string> = {
   AUTO_SCALING_GROUPS: 'web-asg',
@@ -21,7 +41,7 @@ export const SAMPLE_FUNCTION_ENVIRONMENT: Record<string, string> = {
 
 function eventFiles(paths: string[]): string[] {
   return paths.flatMap((path) => {
-    if (!existsSync(path)) throw new Error(`No such event file or folder: ${path}`);
+    if (!existsSync(path)) throw new UsageError(`No such event file or folder: ${path}`);
     if (!statSync(path).isDirectory()) return [path];
     return readdirSync(path)
       .filter((name) => name.endsWith('.json'))
@@ -30,29 +50,63 @@ function eventFiles(paths: string[]): string[] {
   });
 }
 
-async function main() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      'dry-run': { type: 'boolean', default: false },
-      aws: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '60' },
-    },
-  });
-  const [functionName, ...paths] = positionals;
-  if (!functionName || paths.length === 0) throw new Error(usage);
-  if (!functionNames().includes(functionName)) {
-    throw new Error(`Unknown function "${functionName}". Known: ${functionNames().join(', ')}`);
+function readEvent(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${file} is not a JSON event: ${error instanceof Error ? error.message : error}`);
   }
+}
+
+/** A handler's answer to a bad event: `{ status: 'rejected', error }` (shared/runtime/observability.ts). */
+const isRejection = (result: unknown) =>
+  typeof result === 'object' && result !== null && 'status' in result && result.status === 'rejected';
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        aws: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '60' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseCommandLine();
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  const [functionName, ...paths] = positionals;
+  if (!functionName || paths.length === 0)
+    throw new UsageError('a function and at least one event are needed');
+  if (!functionNames().includes(functionName)) {
+    throw new UsageError(`Unknown function "${functionName}". Known: ${functionNames().join(', ')}`);
+  }
+  const timeoutSeconds = Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
+  }
+  // `npm run invoke x y --dry-run` without `--` hands the flag to npm, which sets npm_config_dry_run
+  // instead: honour it rather than really applying.
+  const dryRun = values['dry-run'] || process.env.npm_config_dry_run === 'true';
   const files = eventFiles(paths);
-  const timeoutMs = Number(values.timeout) * 1000;
+  const events = files.map((file) => ({ file, event: readEvent(file) }));
+  const timeoutMs = timeoutSeconds * 1000;
 
   // Logs go to stderr so stdout carries only results, which can be piped to jq.
   for (const method of ['log', 'info', 'debug', 'warn'] as const) {
     console[method] = (...args: unknown[]) => console.error(...args);
   }
   process.env.POWERTOOLS_DEV ??= 'true';
-  if (values['dry-run']) process.env.DRY_RUN = 'true';
+  if (dryRun) process.env.DRY_RUN = 'true';
 
   let close = async () => {};
   if (!values.aws) {
@@ -70,20 +124,31 @@ async function main() {
     console.error(`Local AWS endpoint with the sample cluster at ${aws.endpoint} (use --aws for real AWS)`);
   }
 
+  let failures = 0;
   try {
     const { handler } = await import(resolve('functions', functionName, 'index.ts'));
-    for (const file of files) {
-      const event: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    for (const { file, event } of events) {
       console.error(`\n▶ ${functionName} ← ${file}`);
-      const result = await handler(event, lambdaContext({ functionName, timeoutMs }));
-      process.stdout.write(`${JSON.stringify({ event: file, result }, null, 2)}\n`);
+      try {
+        const result = await handler(event, lambdaContext({ functionName, timeoutMs }));
+        if (isRejection(result)) failures += 1;
+        process.stdout.write(`${JSON.stringify({ event: file, result }, null, 2)}\n`);
+      } catch (error) {
+        failures += 1;
+        console.error(`${file}: the handler failed: ${error instanceof Error ? error.message : error}`);
+      }
     }
   } finally {
     await close();
   }
+  return failures === 0 ? 0 : 1;
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    if (error instanceof UsageError) console.error(`${usage}\n(npm run invoke -- --help for more)`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
