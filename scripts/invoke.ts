@@ -9,7 +9,7 @@ import { lambdaContext } from '../test/local-aws/lambda';
 import { functionNames } from './build';
 
 const usage =
-  'usage: npm run invoke -- <function> <event.json|folder>... [--dry-run] [--aws] [--timeout <seconds>]';
+  'usage: npm run invoke -- <function> <event.json|folder>... [--dry-run] [--aws] [--timeout <seconds>] [--verbose]';
 
 const help = `${usage}
 
@@ -23,6 +23,7 @@ on stdout (logs go to stderr).
                       AWS_REGION) instead of the local endpoint; the function's own variables must be set:
                       STATE_TABLE, ALERT_TOPIC_ARN and those in functions/<function>/README.md
   --timeout <seconds> the Lambda timeout the handler sees (default 60)
+  -v, --verbose       the functions' INFO logs on stderr (default: warnings and errors only)
   -h, --help          this text
 
 Exit code: 0 when every event was handled, 1 when an event was rejected or a handler failed, 2 for a
@@ -70,6 +71,7 @@ function parseCommandLine() {
         'dry-run': { type: 'boolean', default: false },
         aws: { type: 'boolean', default: false },
         timeout: { type: 'string', default: '60' },
+        verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -106,6 +108,10 @@ async function main(): Promise<number> {
     console[method] = (...args: unknown[]) => console.error(...args);
   }
   process.env.POWERTOOLS_DEV ??= 'true';
+  // Quiet unless asked: the functions' own logs are for CloudWatch, not a terminal.
+  process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
+  // Lambda runs Node 22; the SDK's notice about the local Node 20 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (dryRun) process.env.DRY_RUN = 'true';
 
   let close = async () => {};
