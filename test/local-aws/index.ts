@@ -9,6 +9,7 @@ import { type FaultConfig, FaultInjector } from './faults';
 import { SAMPLE, sampleWorld } from './model/sample';
 import { World, type WorldOptions } from './model/world';
 import { startEndpoint } from './server/http';
+import { EcsThrottling } from './throttling';
 
 export type { CallRecord } from './calls';
 export { CallLog } from './calls';
@@ -25,6 +26,7 @@ export type {
   WorldOptions,
 } from './model/world';
 export { DEFAULT_TIMINGS, World } from './model/world';
+export type { BucketCount } from './throttling';
 
 export type Seed = 'sample' | 'empty';
 
@@ -40,6 +42,8 @@ export interface StartOptions {
 }
 
 export interface LocalAws {
+  /** ECS's request throttling by token bucket per group of operations: off until `enable()`. */
+  readonly throttling: EcsThrottling;
   /** http://127.0.0.1:<port>: set AWS_ENDPOINT_URL to it before the SDK clients are built. */
   readonly endpoint: string;
   /** The current world (replaced by reset(): read it through this property each time). */
@@ -81,9 +85,20 @@ export async function startLocalAws(options: StartOptions = {}): Promise<LocalAw
   await build(options.seed ?? 'sample', options.world);
   for (const rule of [options.faults ?? []].flat()) faults.set(rule);
 
+  // Buckets refill with real time (calls within a pass) plus simulated time (advances between passes).
+  const realStart = performance.now();
+  let simulatedMs = 0;
+  let worldNow = world.now();
+  listeners.add((now) => {
+    simulatedMs += Math.max(0, now - worldNow);
+    worldNow = now;
+  });
+  const throttling = new EcsThrottling(() => performance.now() - realStart + simulatedMs);
+
   const { server, endpoint } = await startEndpoint({
     world: () => world,
     faults,
+    throttling,
     calls,
     dynamoPort: dynamo.port,
     dynamoShim: dynamo.shim,
@@ -96,8 +111,10 @@ export async function startLocalAws(options: StartOptions = {}): Promise<LocalAw
     },
     faults,
     calls,
+    throttling,
     async reset(seed = 'sample', worldOptions) {
       faults.clear();
+      throttling.disable();
       calls.clear();
       await build(seed, worldOptions);
     },

@@ -10,6 +10,7 @@ import type { CallLog, CallRecord } from '../calls';
 import type { FaultInjector } from '../faults';
 import { AwsApiError } from '../model/errors';
 import type { World } from '../model/world';
+import type { EcsThrottling } from '../throttling';
 import { AUTOSCALING_NAMESPACE, AUTOSCALING_VERSION, handleAutoScaling } from './autoscaling';
 import { ECS_TARGET_PREFIX, handleEcs } from './ecs';
 import { EVENTS_TARGET_PREFIX, handleEvents } from './events';
@@ -21,6 +22,8 @@ const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810.';
 export interface EndpointDeps {
   world: () => World;
   faults: FaultInjector;
+  /** ECS's request throttling (off unless enabled). */
+  throttling: EcsThrottling;
   calls: CallLog;
   /** Port of the in-process dynalite that DynamoDB requests are proxied to. */
   dynamoPort: number;
@@ -248,6 +251,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
     record.error = code;
     record.injected = fault.kind;
     sendError(res, routed.service, new AwsApiError(code, message, status));
+    return;
+  }
+
+  if (routed.service === 'ecs' && !deps.throttling.take(routed.operation)) {
+    record.status = 400;
+    record.error = 'ThrottlingException';
+    sendError(res, routed.service, new AwsApiError('ThrottlingException', 'Rate exceeded', 400));
     return;
   }
 
