@@ -3,6 +3,8 @@
 //   cold start   bundle size and init time per function vs the SDK clients alone and a bare node
 //   AWS calls    per operation vs the minimum it needs (drain-instance and the other functions)
 //   capacity     scale-capacity's planner: decision time, packing, vs ECS managed scaling
+//   fleet        what the functions cost an account's ECS API budget (bench/fleet.ts)
+// Every figure is also written under a stable name to bench/results.json.
 // Benches that import handlers run in their own process: the handlers' SDK clients are bound to the
 // local endpoint at import, one endpoint per process.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import type { ApiCallRow } from './api-calls';
 import { printApiCalls } from './api-calls';
 import { benchColdStart, type ColdStartRow } from './cold-start';
 import type { Row as DrainCallRow } from './drain-calls';
+import type { FleetFigures } from './fleet';
 
 const ROOT = join(import.meta.dirname, '..');
 const START = '<!-- bench:start -->';
@@ -182,6 +185,83 @@ const meetingBoth = (rows: ManagedRow[]) => {
 const traceNames = (figures: Capacity) =>
   (figures.managed[0]?.traces ?? []).map((trace) => trace.trace).join(' / ');
 
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
+
+function fleetSection(figures: FleetFigures): string[] {
+  const lines = [
+    '### What the functions cost an account',
+    '',
+    'An account of 20 clusters, 40 groups, 4,000 instances and 40,000 tasks (bench/fleet.ts): one cluster of it',
+    'runs on the local endpoint under the real handlers, their calls are counted per ECS throttling bucket, scaled',
+    "to the account, and played second by second against the documented buckets. Shares are of each bucket's",
+    'sustained rate; targets: quiet hour ≤ 5 %, instance refresh and crash loop ≤ 50 %.',
+    '',
+    '| scenario | bucket | peak (10 s) | mean | calls throttled |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const scenario of figures.scenarios) {
+    for (const bucket of scenario.buckets) {
+      lines.push(
+        `| ${scenario.name} | ${bucket.bucket} | ${percent(bucket.peakShare)} | ${percent(bucket.meanShare)} | ${Math.round(bucket.throttled).toLocaleString('en-US')} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    `Worst drain of the instance refresh ÷ its tasks' own stop time: ${fixed(figures.drainOverMinimum)}. A scale-out of ${figures.measured.scaleOutTasks.toLocaleString('en-US')} tasks is decided ${fixed(figures.scaleOutDecisionSeconds, 1)} s after the wake-up. Highest pass memory ÷ configured memory: ${fixed(figures.peakMemoryShare)}.`,
+  );
+  return lines;
+}
+
+/** Every figure under a stable name, for comparing runs: bench/results.json. */
+function resultsOf(parts: {
+  coldStart?: ColdStartRow[];
+  capacity?: Capacity | undefined;
+  fleet?: FleetFigures | undefined;
+}): Record<string, number> {
+  const results: Record<string, number> = {};
+  for (const row of parts.coldStart ?? []) {
+    results[`coldStart.${row.function}.initMs`] = row.initMs;
+    results[`coldStart.${row.function}.initOverSdkAlone`] = row.initMs / row.sdkOnlyMs;
+    results[`coldStart.${row.function}.bundleBytes`] = row.bundleBytes;
+  }
+  const { capacity, fleet } = parts;
+  if (capacity) {
+    results['capacity.decision.medianMs'] = capacity.decision.medianMs;
+    for (const set of capacity.packing) {
+      const name = set.set.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
+      results[`capacity.packing.${name}.meanRatio`] = set.meanRatio;
+      results[`capacity.packing.${name}.worstRatio`] = set.worstRatio;
+    }
+    for (const row of capacity.managed) {
+      results[`capacity.pending.all.${row.bootSeconds}s`] = row.pendingRatio;
+      results[`capacity.idle.all.${row.bootSeconds}s`] = row.idleRatio;
+    }
+  }
+  if (fleet) {
+    results['fleet.quietHour.peakShare'] = fleet.peakShare.quietHour;
+    results['fleet.instanceRefresh.peakShare'] = fleet.peakShare.instanceRefresh;
+    results['fleet.crashLoop.peakShare'] = fleet.peakShare.crashLoop;
+    results['fleet.scaleOut.decisionSeconds'] = fleet.scaleOutDecisionSeconds;
+    results['fleet.instanceRefresh.drainOverMinimum'] = fleet.drainOverMinimum;
+    results['fleet.peakMemoryShare'] = fleet.peakMemoryShare;
+  }
+  return results;
+}
+
+/** Merges figures into bench/results.json (a partial run keeps the others' figures), names sorted. */
+export function writeResults(results: Record<string, number>): void {
+  const path = join(ROOT, 'bench/results.json');
+  const previous = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : {};
+  const merged = { ...previous, ...results };
+  const sorted = Object.fromEntries(
+    Object.keys(merged)
+      .sort()
+      .map((name) => [name, merged[name]]),
+  );
+  writeFileSync(path, `${JSON.stringify(sorted, null, 2)}\n`);
+}
+
 /** Replaces the section between the markers, or appends it under "Measured figures" when missing. */
 export function withSection(readme: string, section: string): string {
   const block = `${START}\n${section}\n${END}`;
@@ -234,6 +314,12 @@ async function main() {
     capacity = figures;
   }
 
+  const fleet = optional('bench/fleet.ts') ? runJson<FleetFigures>('bench/fleet.ts') : undefined;
+  if (fleet) {
+    const { printFleet } = await import('./fleet');
+    printFleet(fleet);
+  }
+
   const section = [
     `_Measured by \`npm run bench\` on ${machine}, ${date}. Times depend on the machine; the ratios compare figures taken in the same run._`,
     '',
@@ -241,12 +327,14 @@ async function main() {
     '',
     ...apiCallSection(drain, apiCalls),
     ...(capacity ? ['', ...capacitySection(capacity)] : []),
+    ...(fleet ? ['', ...fleetSection(fleet)] : []),
   ].join('\n');
+  writeResults(resultsOf({ coldStart, capacity, fleet }));
 
   writeFileSync(join(ROOT, 'bench/RESULTS.md'), `# Measured figures\n\n${section}\n`);
   const readmePath = join(ROOT, 'README.md');
   writeFileSync(readmePath, withSection(readFileSync(readmePath, 'utf8'), section));
-  console.log('\nwritten: bench/RESULTS.md, README.md (between the bench markers)');
+  console.log('\nwritten: bench/RESULTS.md, bench/results.json, README.md (between the bench markers)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
