@@ -11,13 +11,7 @@
 import type { Context } from 'aws-lambda';
 import { type ApiBucket, ECS_API_BUCKETS, ecsApiBucket } from '../shared/ecs/api-buckets';
 import { followWorldClock } from '../test/local-aws/clock';
-import {
-  type CallRecord,
-  type LocalAws,
-  SAMPLE,
-  scheduledEvent,
-  startLocalAws,
-} from '../test/local-aws/index';
+import { type CallRecord, type LocalAws, scheduledEvent, startLocalAws } from '../test/local-aws/index';
 import { lambdaContext } from '../test/local-aws/lambda';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
