@@ -9,7 +9,7 @@ function invoke(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/invoke.ts', ...args], {
     encoding: 'utf8',
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', ...env },
-    timeout: 60_000,
+    timeout: 110_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -45,6 +45,17 @@ describe('npm run invoke', () => {
     ]);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).result.status).toBe('rejected');
+  });
+
+  it('runs the simulated clock while a handler waits, so a sample drain finishes', {
+    timeout: 120_000,
+  }, () => {
+    const { code, stdout } = invoke([
+      'drain-instance',
+      'events/drain-instance/terminate-lifecycle-action.json',
+    ]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).result.instances).toEqual([expect.objectContaining({ outcome: 'completed' })]);
   });
 
   it('treats --dry-run that npm kept for itself (no `--`) as a dry run', () => {

@@ -5,6 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as z from 'zod';
+import { SAMPLE, type World } from '../test/local-aws/index';
 import { lambdaContext } from '../test/local-aws/lambda';
 import { functionNames } from './build';
 
@@ -29,6 +31,42 @@ on stdout (logs go to stderr).
 Exit code: 0 when every event was handled, 1 when an event was rejected or a handler failed, 2 for a
 usage error.`;
 
+/**
+ * Makes the sample world live what a drain event announces, so the handler finds it: a terminate
+ * lifecycle action of a sample instance starts that scale-in (with the event's token), a Spot warning
+ * starts the interruption. Other events are about things the sample world already holds, or not at all.
+ */
+function actOut(world: World, event: unknown): void {
+  const parsed = drainEventShape.safeParse(event);
+  if (!parsed.success) return;
+  const { 'detail-type': detailType, detail } = parsed.data;
+  const instanceId = detail.EC2InstanceId ?? detail['instance-id'];
+  const instance = world.groupInstances(SAMPLE.group).find((one) => one.instanceId === instanceId);
+  if (!instanceId || instance?.lifecycleState !== 'InService') return;
+  if (detailType === 'EC2 Spot Instance Interruption Warning') {
+    world.interruptSpot(instanceId);
+    return;
+  }
+  world.terminateInstanceInGroup(instanceId, true);
+  const action = world
+    .lifecycleActions({ instanceId, active: true })
+    .find((one) => one.hookName === detail.LifecycleHookName);
+  if (action && detail.LifecycleActionToken) action.token = detail.LifecycleActionToken;
+}
+
+const drainEventShape = z.object({
+  'detail-type': z.enum([
+    'EC2 Instance-terminate Lifecycle Action',
+    'EC2 Spot Instance Interruption Warning',
+  ]),
+  detail: z.object({
+    EC2InstanceId: z.string().optional(),
+    LifecycleHookName: z.string().optional(),
+    LifecycleActionToken: z.string().optional(),
+    'instance-id': z.string().optional(),
+  }),
+});
+
 /** A usage error: exit code 2, with the usage line. */
 class UsageError extends Error {}
 
@@ -38,7 +76,13 @@ export const SAMPLE_FUNCTION_ENVIRONMENT: Record<string, string> = {
   LIFECYCLE_HOOK_NAMES: 'ecs-autopilot-drain',
   CLUSTERS: 'web',
   CAPACITY_PROVIDERS: 'web-asg-cp',
+  // The simulated clock runs 30 times faster than the handler's own waits: look every 2 s (a minute).
+  POLL_INTERVAL_SECONDS: '2',
 };
+
+/** On the local endpoint, simulated time runs at 30 × real time while a handler waits. */
+const REAL_MS_PER_TICK = 100;
+const SIMULATED_MS_PER_TICK = 3_000;
 
 function eventFiles(paths: string[]): string[] {
   return paths.flatMap((path) => {
@@ -115,6 +159,8 @@ async function main(): Promise<number> {
   if (dryRun) process.env.DRY_RUN = 'true';
 
   let close = async () => {};
+  let clockWhileWaiting = () => () => {};
+  let localWorld: (() => World) | undefined;
   if (!values.aws) {
     const { startLocalAws } = await import('../test/local-aws/index');
     const { followWorldClock } = await import('../test/local-aws/clock');
@@ -125,6 +171,15 @@ async function main(): Promise<number> {
       restoreDate();
       await aws.close();
     };
+    // The world's clock runs while a handler waits, so a drain, a job or a scale-out finishes in seconds
+    // rather than standing still. A dry run changes nothing, so its world stays put.
+    if (!dryRun) {
+      clockWhileWaiting = () => {
+        const ticker = setInterval(() => aws.world.advance(SIMULATED_MS_PER_TICK), REAL_MS_PER_TICK);
+        return () => clearInterval(ticker);
+      };
+    }
+    localWorld = () => aws.world;
     Object.assign(process.env, aws.env());
     for (const [name, value] of Object.entries(SAMPLE_FUNCTION_ENVIRONMENT)) process.env[name] ??= value;
     console.error(`Local AWS endpoint with the sample cluster at ${aws.endpoint} (use --aws for real AWS)`);
@@ -136,7 +191,9 @@ async function main(): Promise<number> {
     for (const { file, event } of events) {
       console.error(`\n▶ ${functionName} ← ${file}`);
       try {
-        const result = await handler(event, lambdaContext({ functionName, timeoutMs }));
+        if (localWorld && !dryRun) actOut(localWorld(), event);
+        const stopClock = clockWhileWaiting();
+        const result = await handler(event, lambdaContext({ functionName, timeoutMs })).finally(stopClock);
         if (isRejection(result)) failures += 1;
         process.stdout.write(`${JSON.stringify({ event: file, result }, null, 2)}\n`);
       } catch (error) {
