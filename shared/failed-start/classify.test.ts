@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MESSAGE_FIXTURES, type MessageFixture } from '../../test/corpus/failed-start/fixtures';
 import {
   type ContainerSignal,
   classify,
@@ -8,7 +9,6 @@ import {
   render,
   type StopSignals,
 } from './classify';
-import { MESSAGE_FIXTURES, type MessageFixture } from './messages.fixtures';
 import { CATEGORIES, TAXONOMY, UNKNOWN_ENTRY } from './taxonomy';
 
 function signalsOf(fixture: MessageFixture): StopSignals {

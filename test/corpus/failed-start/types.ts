@@ -1,0 +1,36 @@
+import type { Category } from '../../../shared/failed-start/taxonomy';
+
+/**
+ * One failure message of a task that never ran, as ECS reports it, with the category an ECS operator
+ * would file it under and where it was found.
+ */
+export interface CorpusMessage {
+  /** The task's `stoppedReason`. */
+  stoppedReason?: string;
+  /** The failing container's `reason`. */
+  containerReason?: string;
+  exitCode?: number;
+  stopCode?: string;
+  category: Category;
+  /** Where the message was found (a URL; for the agent, the file at the repository's HEAD). */
+  source: string;
+  /**
+   * What kind of source: `agent` (the ECS container agent's code: its error types and format strings,
+   * filled with sample values), `fixture` (the messages the classifier was first written against),
+   * `docs` (the ECS developer guide and AWS knowledge-center pages) and `issue` (public issues).
+   */
+  origin: 'agent' | 'fixture' | 'docs' | 'issue';
+  /** Agent releases that write the message (origin `agent`). */
+  agentVersions?: string;
+  /** Year the message was published (issues and pages). */
+  year?: number;
+  note?: string;
+}
+
+/**
+ * The split, fixed by source before any tuning: the classifier is tuned on what the agent's code can
+ * write and on its original fixtures; the documentation and public issues are held out and only
+ * measured.
+ */
+export const splitOf = (message: CorpusMessage): 'tuned' | 'held-out' =>
+  message.origin === 'agent' || message.origin === 'fixture' ? 'tuned' : 'held-out';
