@@ -160,7 +160,7 @@ const augmented: CorpusMessage[] = [
     ASM_CLIENT,
     SECRETS,
   ),
-  agent('secrets', 'asm resource: unable to find execution role credentials', ASM_AUTH, SECRETS),
+  agent('registry-auth', 'asm resource: unable to find execution role credentials', ASM_AUTH, SECRETS),
 ];
 
 // --- Secrets and environment files fetched before the containers start (EC2 agent) -----------------
