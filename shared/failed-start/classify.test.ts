@@ -301,6 +301,38 @@ const NEW_WORDINGS: readonly (readonly [Category, string])[] = [
     'out-of-memory',
     'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error setting cgroup config for procHooks process: unable to set memory limit to 6 (current usage: 10, peak usage: 10): unknown',
   ],
+  [
+    'container-command',
+    'CannotStartContainerError: Error response from daemon: container 4f2e encountered an error during hcsshim::System::CreateProcess: failure in a Windows system call: The system cannot find the file specified. (0x2)',
+  ],
+  [
+    'network',
+    'CannotStartContainerError: Error response from daemon: failed to create endpoint ecs-web-1 on network nat: HNS failed with error : The object already exists.',
+  ],
+  [
+    'task-definition',
+    "CannotStartContainerError: Error response from daemon: error while creating mount source path '/mnt/data/uploads': mkdir /mnt/data: read-only file system",
+  ],
+  [
+    'network',
+    'CannotPullContainerError: Error response from daemon: Get https://registry.example.com/v2/: proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused',
+  ],
+  [
+    'logging',
+    'CannotStartContainerError: Error response from daemon: failed to initialize logging driver: Options "https://splunk.example.com:8088/services/collector/event/1.0": dial tcp: lookup splunk.example.com: no such host',
+  ],
+  [
+    'logging',
+    'CannotStartContainerError: Error response from daemon: failed to initialize logging driver: failed to create Cloudwatch log stream: ThrottlingException: Rate exceeded',
+  ],
+  [
+    'network',
+    'CannotPullContainerError: error pulling image configuration: download failed after attempts=6: dial tcp 104.18.121.25:443: i/o timeout',
+  ],
+  [
+    'storage',
+    'CannotCreateContainerError: Error response from daemon: VolumeDriver.Mount: mount failed: exit status 32: mount.nfs4: Connection timed out',
+  ],
 ];
 
 describe('classify: new wordings of known causes', () => {

@@ -72,7 +72,7 @@ const STAGES: readonly [Stage, RegExp][] = [
   ],
   [
     'network-setup',
-    /network namespace|\bcni\b|eni plugin|ecs-eni|vpc-branch-eni|\bveth\b|pause container namespace|add network failed|configure ENI|ENI attachment|network interface provisioning|ContainerNetworkingError|external connectivity|on network bridge|InsufficientFreeAddresses|free (?:IPv4 )?addresses|\bENIs?\b|network interface|NetworkInterface/i,
+    /network namespace|\bcni\b|eni plugin|ecs-eni|vpc-branch-eni|\bveth\b|pause container namespace|add network failed|configure ENI|ENI attachment|network interface provisioning|ContainerNetworkingError|external connectivity|on network bridge|failed to create endpoint \S+ on network|InsufficientFreeAddresses|free (?:IPv4 )?addresses|\bENIs?\b|network interface|NetworkInterface/i,
   ],
   [
     'registry-auth',
@@ -103,7 +103,7 @@ const DEFINITE: readonly [Cause, RegExp][] = [
   ['disk-full', /no space left on device|Thin Pool has \d+ free data blocks|disk quota exceeded/i],
   [
     'out-of-memory',
-    /OOM-?killed|OutOfMemory|out of memory|memory limit too low|unable to set memory limit|Container killed due to memory usage/i,
+    /OOM-?killed|OutOfMemory|out of memory|memory limit too low|unable to set memory limit|Container killed due to memory usage|memory\.limit_in_bytes: device or resource busy/i,
   ],
   ['wrong-architecture', /exec format error/i],
   [
@@ -120,11 +120,11 @@ const DEFINITE: readonly [Cause, RegExp][] = [
   ],
   [
     'command-missing',
-    /executable file not found|exec: "?[^"]+"?: (?:stat [^:]*: )?no such file or directory|exec: "[^"]+": stat |starting container process caused:? "?exec:|exec user process caused:? "?no such file/i,
+    /executable file not found|exec: "?[^"]+"?: (?:stat [^:]*: )?no such file or directory|exec: "[^"]+": stat |starting container process caused:? "?exec:|exec user process caused:? "?no such file|CreateProcess: failure in a Windows system call: The system cannot find the (?:file|path) specified/i,
   ],
   [
     'mount-into-rootfs',
-    /mounting [^\n]{0,300}? to rootfs|to rootfs at|rootfs_linux\.go|create mount destination|mount a directory onto a file|error mounting "/i,
+    /mounting [^\n]{0,300}? to rootfs|to rootfs at|rootfs_linux\.go|create mount destination|mount a directory onto a file|error mounting "|creating mount source path/i,
   ],
   [
     'port-in-use',
@@ -144,7 +144,7 @@ const DEFINITE: readonly [Cause, RegExp][] = [
 const LAYERED: readonly [Cause, RegExp][] = [
   [
     'unreachable',
-    /i\/o timeout|dial tcp|no such host|connection (?:refused|reset|timed out)|TLS handshake timeout|request cancell?ed|RequestCanceled|context deadline exceeded|Client\.Timeout|send request failed|network is unreachable|no route to host|connection issue between the task and|check your (?:task )?network configuration/gi,
+    /i\/o timeout|dial tcp|no such host|connection (?:refused|reset|timed out)|TLS handshake timeout|request cancell?ed|RequestCanceled|context deadline exceeded|Client\.Timeout|send request failed|network is unreachable|no route to host|connection issue between the task and|check your (?:task )?network configuration|(?:could ?n.t|could not|unable to|cannot|can.t) reach|: EOF\b|proxyconnect/gi,
   ],
   [
     'kms',

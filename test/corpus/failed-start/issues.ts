@@ -273,7 +273,9 @@ export const ISSUE_MESSAGES: readonly CorpusMessage[] = [
     'CannotPullContainerError: Could not reach any registry endpoint',
     `${GH}/aws/amazon-ecs-agent/issues/719`,
     2017,
-    { note: 'Docker 1.x wording while Docker Hub was down' },
+    {
+      note: 'Docker 1.x wording while Docker Hub was down. Missed when first measured; "could not reach" was then added to the unreachable causes, so this message is no longer unseen.',
+    },
   ),
   issue(
     'image-pull',
