@@ -152,11 +152,11 @@ const LAYERED: readonly [Cause, RegExp][] = [
   ],
   [
     'denied',
-    /AccessDenied|\bdenied\b|not authorized|authorization token has expired|Forbidden|\b403\b|UnrecognizedClient|InvalidClientTokenId|ExpiredToken|insufficient_scope|requested access to the resource is denied|no basic auth credentials|unauthorized|authentication required|incorrect username or password|NoCredentialProviders|execution role credentials|may require 'docker login'|may require authorization|permissions to pull/gi,
+    /AccessDenied|\bdenied\b|not authorized|authorization token has expired|Forbidden|\b403\b|UnrecognizedClient|InvalidClientTokenId|ExpiredToken|insufficient_scope|requested access to the resource is denied|no basic auth credentials|unauthorized|authentication required|incorrect username or password|NoCredentialProviders|InvalidSignature|SignatureDoesNotMatch|security token included in the request is (?:invalid|expired)|execution role credentials|may require 'docker login'|may require authorization|permissions to pull/gi,
   ],
   [
     'not-found',
-    /not found|does not exist|NoSuchKey|NoSuchBucket|ParameterNotFound|ResourceNotFound|manifest unknown|invalid parameters?:|can.t find the specified|can.t retrieve the secret|Check whether the (?:image|secret) exists|API error \(404\)|\b404\b/gi,
+    /not found|NotFound|does not exist|NoSuchKey|NoSuchBucket|ParameterNotFound|ResourceNotFound|manifest unknown|invalid parameters?:|can.t find the specified|can.t retrieve the secret|Check whether the (?:image|secret) exists|API error \(404\)|\b404\b/gi,
   ],
   ['rate-limited', /toomanyrequests|Too Many Requests|\b429\b|rate limit|Throttling|Rate exceeded/gi],
 ];

@@ -820,7 +820,7 @@ export const TAXONOMY: readonly TaxonomyEntry[] = [
   {
     id: 'host-stopped',
     category: 'host-or-spot',
-    match: { reason: [/Host EC2 \(instance (?<instance>[^)\s]+)\) (?:stopped|terminated|is unhealthy)/i] },
+    match: { reason: [/Host EC2 \(instance (?<instance>[^)\s]+)\) (?:stopped|terminated)/i] },
     title: 'Host instance went away',
     summary: 'Instance {instance|of the task} was stopped or terminated before the task could run.',
     cause:

@@ -2,7 +2,8 @@ import type { Category } from '../../../shared/failed-start/taxonomy';
 import type { CorpusMessage } from './types';
 
 // Messages as the ECS developer guide and AWS knowledge-center pages print them (placeholders filled
-// with sample values where the page shows `<...>`). Held out: the classifier is never tuned on them.
+// with sample values where the page shows `<...>`; a `note` marks the few whose wording is rebuilt from
+// the page's description). Held out: the classifier is never tuned on them.
 
 const GUIDE = 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide';
 const PULL = `${GUIDE}/task_cannot_pull_image.html`;
@@ -258,11 +259,13 @@ export const DOCS_MESSAGES: readonly CorpusMessage[] = [
     'network',
     'ResourceInitializationError: failed to configure ENI: failed to setup regular eni: netlink: failed to get link by MAC address 0a:1b:2c:3d:4e:5f: Link not found',
     INIT,
+    { note: 'wording reconstructed from the page, not verbatim' },
   ),
   doc(
     'capacity',
     'ResourceInitializationError: failed to get task resources: Capacity is unavailable at this time. Please try again later or in a different availability zone',
     INIT,
+    { note: 'wording reconstructed from the page, not verbatim' },
   ),
   // --- CannotStartContainerError page --------------------------------------------------------------
   doc(
@@ -338,7 +341,9 @@ export const DOCS_MESSAGES: readonly CorpusMessage[] = [
     'CannotInspectContainerError: Could not transition to inspecting; timed out after waiting 30s',
     INSPECT,
   ),
-  doc('platform-internal', 'CannotInspectContainerError: context deadline exceeded', INSPECT),
+  doc('platform-internal', 'CannotInspectContainerError: context deadline exceeded', INSPECT, {
+    note: 'wording reconstructed from the page, not verbatim',
+  }),
   doc(
     'platform-internal',
     'DockerTimeoutError: Could not transition to created; timed out after waiting 4m0s',
@@ -358,6 +363,7 @@ export const DOCS_MESSAGES: readonly CorpusMessage[] = [
     'platform-internal',
     'ContainerRuntimeError: failed to create container: context deadline exceeded',
     CODES,
+    { note: 'wording reconstructed from the page, not verbatim' },
   ),
   doc(
     'platform-internal',
@@ -375,7 +381,6 @@ export const DOCS_MESSAGES: readonly CorpusMessage[] = [
     stopCode: 'TerminationNotice',
   }),
   doc('host-or-spot', 'Host EC2 (instance i-0a1b2c3d4e5f60718) stopped.', CODES),
-  doc('host-or-spot', 'Host EC2 (instance i-0a1b2c3d4e5f60718) is unhealthy.', CODES),
   doc('stopped-by-user-or-scheduler', 'Task stopped by user', CODES, { stopCode: 'UserInitiated' }),
   doc(
     'stopped-by-user-or-scheduler',
