@@ -347,4 +347,33 @@ export const ISSUE_MESSAGES: readonly CorpusMessage[] = [
     `${GH}/AlinaNova21/docker-screeps-server/issues/9`,
     2017,
   ),
+  // Third collection (added after the classifier was written, measured before any change to it).
+  issue(
+    'network',
+    'ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. : signal: killed',
+    `${GH}/civiform/civiform/issues/7648`,
+    2024,
+  ),
+  issue(
+    'logging',
+    'CannotStartContainerError: ResourceInitializationError: failed to initialize logging driver: failed to get fluentd log driver arguments: logging driver specified of container xxxxxxxx, but no log configuration specified',
+    `${GH}/splunk/splunk-connect-for-kubernetes/issues/423`,
+    2020,
+  ),
+  {
+    stoppedReason:
+      'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v42": failed to do request: Head "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/api/manifests/v42": dial tcp 10.0.3.17:443: i/o timeout',
+    category: 'network',
+    source: 'https://devopsaitoolkit.com/blog/aws-error-cannot-pull-container-error-ecs/',
+    origin: 'page',
+    year: 2026,
+  },
+  {
+    stoppedReason:
+      'Cannotpullcontainererror: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/username/repo: failed to do request: Head "https://registry-1.docker.io/v2/username/repo/manifests/latest": dial tcp 44.205.64.79:443: i/o timeout',
+    category: 'network',
+    source: 'https://openillumi.com/?p=106123',
+    origin: 'page',
+    year: 2025,
+  },
 ];

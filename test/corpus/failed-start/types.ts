@@ -17,9 +17,10 @@ export interface CorpusMessage {
   /**
    * What kind of source: `agent` (the ECS container agent's code: its error types and format strings,
    * filled with sample values), `fixture` (the messages the classifier was first written against),
-   * `docs` (the ECS developer guide and AWS knowledge-center pages) and `issue` (public issues).
+   * `docs` (the ECS developer guide and AWS knowledge-center pages), `issue` (public issues) and `page`
+   * (other public pages: blogs, forums).
    */
-  origin: 'agent' | 'fixture' | 'docs' | 'issue';
+  origin: 'agent' | 'fixture' | 'docs' | 'issue' | 'page';
   /** Agent releases that write the message (origin `agent`). */
   agentVersions?: string;
   /** Year the message was published (issues and pages). */
