@@ -35,6 +35,7 @@ export function classifierResults(figures: ClassifierFigures): Record<string, nu
     'classifier.tuned.accuracy': figures.tuned.accuracy,
     'classifier.heldOut.messages': figures.heldOut.messages,
     'classifier.heldOut.accuracy': figures.heldOut.accuracy,
+    'classifier.heldOut.firstSeenAccuracy': figures.heldOut.firstSeenAccuracy,
     'classifier.heldOut.unknown': figures.heldOut.unknown,
     'classifier.heldOut.unalerted': figures.heldOut.unalerted,
     'classifier.heldOut.target': figures.target,
@@ -75,10 +76,13 @@ export function classifierSection(figures: ClassifierFigures): string[] {
     'before tuning: tuned on the ECS agent’s error types and format strings and the original fixtures,',
     'held out: the ECS developer guide and AWS knowledge-center pages, and public issues.',
     '',
-    '| part | messages | accuracy | answered `unknown` (still alerts) | failures not alerted |',
-    '|---|---:|---:|---:|---:|',
-    `| tuned | ${tuned.messages} | ${percent(tuned.accuracy)} | ${tuned.unknown} | ${tuned.unalerted} |`,
-    `| **held out** | ${heldOut.messages} | **${percent(heldOut.accuracy)}** (target ≥ ${percent(figures.target)}) | ${heldOut.unknown} | ${heldOut.unalerted} |`,
+    '| part | messages | accuracy | at first sight | answered `unknown` (still alerts) | failures not alerted |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| tuned | ${tuned.messages} | ${percent(tuned.accuracy)} | – | ${tuned.unknown} | ${tuned.unalerted} |`,
+    `| **held out** | ${heldOut.messages} | **${percent(heldOut.accuracy)}** (target ≥ ${percent(figures.target)}) | ${percent(heldOut.firstSeenAccuracy)} | ${heldOut.unknown} | ${heldOut.unalerted} |`,
+    '',
+    '“At first sight” counts as wrong the held-out messages that were missed when first measured and that a',
+    'later change reads right (marked `missedWhenFirstSeen` in the corpus): they are no longer unseen.',
     '',
     'Held out, per category:',
     '',
@@ -107,7 +111,7 @@ export function classifierSection(figures: ClassifierFigures): string[] {
 
 export function printClassifier(figures: ClassifierFigures): void {
   console.log(
-    `classifier: held-out accuracy ${percent(figures.heldOut.accuracy)} on ${figures.heldOut.messages} messages (tuned: ${percent(figures.tuned.accuracy)} on ${figures.tuned.messages})`,
+    `classifier: held-out accuracy ${percent(figures.heldOut.accuracy)} on ${figures.heldOut.messages} messages, ${percent(figures.heldOut.firstSeenAccuracy)} at first sight (tuned: ${percent(figures.tuned.accuracy)} on ${figures.tuned.messages})`,
   );
   console.table(
     figures.heldOut.perCategory.map((score) => ({

@@ -657,7 +657,9 @@ export const TAXONOMY: readonly TaxonomyEntry[] = [
     match: {
       stage: ['logging'],
       cause: ['unreachable'],
-      reason: [/amazonaws\.com|RequestError|RequestCanceled|send request failed|request cancell?ed/i],
+      reason: [
+        /amazonaws\.com|RequestError|RequestCanceled|send request failed|request cancell?ed|connection issue between the task and/i,
+      ],
     },
     title: 'Cannot reach CloudWatch Logs',
     summary: 'The container {container|} could not start: its log driver could not reach CloudWatch Logs.',

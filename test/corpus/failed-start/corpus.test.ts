@@ -33,6 +33,7 @@ describe('failed-start corpus', () => {
   it(`keeps accuracy on the held-out part at ${HELD_OUT_TARGET * 100} % or more, and alerts on every failure`, () => {
     const result = evaluate(HELD_OUT);
     expect(result.accuracy).toBeGreaterThanOrEqual(HELD_OUT_TARGET);
+    expect(result.firstSeenAccuracy).toBeGreaterThanOrEqual(HELD_OUT_TARGET);
     // A failure may be answered `unknown` (its alert quotes the raw text) but never as a stop that
     // does not alert by default.
     expect(result.unalerted).toBe(0);

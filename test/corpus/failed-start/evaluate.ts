@@ -37,6 +37,8 @@ export interface Evaluation {
   messages: number;
   correct: number;
   accuracy: number;
+  /** Accuracy counting as wrong the messages missed when first measured (fixed since, so no longer unseen). */
+  firstSeenAccuracy: number;
   perCategory: CategoryScore[];
   /** confusion[expected][got] = messages; only non-zero cells. */
   confusion: Partial<Record<Category, Partial<Record<Category, number>>>>;
@@ -69,10 +71,15 @@ export function evaluate(messages: readonly CorpusMessage[]): Evaluation {
     return [{ category, messages: total, correct, accuracy: correct / total }];
   });
   const correct = messages.length - misses.length;
+  const missedBefore = messages.filter(
+    (message) => message.missedWhenFirstSeen && !misses.some((miss) => miss.message === message),
+  ).length;
+  const ratio = (count: number) => (messages.length === 0 ? 0 : count / messages.length);
   return {
     messages: messages.length,
     correct,
-    accuracy: messages.length === 0 ? 0 : correct / messages.length,
+    accuracy: ratio(correct),
+    firstSeenAccuracy: ratio(correct - missedBefore),
     perCategory,
     confusion,
     unknown,

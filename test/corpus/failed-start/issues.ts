@@ -274,7 +274,8 @@ export const ISSUE_MESSAGES: readonly CorpusMessage[] = [
     `${GH}/aws/amazon-ecs-agent/issues/719`,
     2017,
     {
-      note: 'Docker 1.x wording while Docker Hub was down. Missed when first measured; "could not reach" was then added to the unreachable causes, so this message is no longer unseen.',
+      note: 'Docker 1.x wording while Docker Hub was down; "could not reach" was added to the unreachable causes after it was missed.',
+      missedWhenFirstSeen: true,
     },
   ),
   issue(
@@ -353,6 +354,10 @@ export const ISSUE_MESSAGES: readonly CorpusMessage[] = [
     'ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. : signal: killed',
     `${GH}/civiform/civiform/issues/7648`,
     2024,
+    {
+      note: 'Read as logging when first measured; Fargate\'s "connection issue between the task and" was then taken as a call to AWS.',
+      missedWhenFirstSeen: true,
+    },
   ),
   issue(
     'logging',
