@@ -74,7 +74,7 @@ export function classifierSection(figures: ClassifierFigures): string[] {
     '',
     `${corpus.messages} distinct failure messages in \`test/corpus/failed-start/\` (${sources}), split by source`,
     'before tuning: tuned on the ECS agent’s error types and format strings and the original fixtures,',
-    'held out: the ECS developer guide and AWS knowledge-center pages, and public issues.',
+    'held out: the ECS developer guide and AWS knowledge-center pages, public issues and other public pages.',
     '',
     '| part | messages | accuracy | at first sight | answered `unknown` (still alerts) | failures not alerted |',
     '|---|---:|---:|---:|---:|---:|',

@@ -249,7 +249,7 @@ const NEW_WORDINGS: readonly (readonly [Category, string])[] = [
     'CannotStartContainerError: Error response from daemon: failed to initialize logging driver: dial unix /var/run/fluent.sock: connect: no such file or directory',
   ],
   [
-    'image-pull',
+    'container-command',
     'CannotPullContainerError: no matching manifest for linux/arm64/v8 in the manifest list entries',
   ],
   [

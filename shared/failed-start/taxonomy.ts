@@ -212,7 +212,8 @@ export const TAXONOMY: readonly TaxonomyEntry[] = [
   },
   {
     id: 'image-platform-missing',
-    category: 'image-pull',
+    // Filed with exec format error: the same fix (build for the task's platform), found at pull time.
+    category: 'container-command',
     match: {
       cause: ['platform-missing'],
       facts: [

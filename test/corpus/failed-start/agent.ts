@@ -53,7 +53,7 @@ const pullCauses = (image: string): [Category, string][] => {
     ['image-pull', `manifest for ${image} not found: manifest unknown: manifest unknown`],
     ['image-pull', `manifest for ${image} not found`],
     ['image-pull', `repository ${repo} not found: does not exist or no pull access`],
-    ['image-pull', 'no matching manifest for linux/arm64/v8 in the manifest list entries'],
+    ['container-command', 'no matching manifest for linux/arm64/v8 in the manifest list entries'],
     [
       'registry-auth',
       `pull access denied for ${repo}, repository does not exist or may require 'docker login'`,

@@ -123,7 +123,7 @@ export const DOCS_MESSAGES: readonly CorpusMessage[] = [
     FARGATE_PULL_KC,
   ),
   doc(
-    'image-pull',
+    'container-command',
     "CannotPullContainerError: pull image manifest has been retried 5 time(s): image Manifest does not contain descriptor matching platform 'linux/arm64'",
     PULL,
     { note: 'image built for one CPU architecture, task asks for the other' },

@@ -158,7 +158,7 @@ export const ISSUE_MESSAGES: readonly CorpusMessage[] = [
     2019,
   ),
   issue(
-    'image-pull',
+    'container-command',
     "CannotPullContainerError: pull image manifest has been retried 7 time(s): image Manifest does not contain descriptor matching platform 'linux/amd64'.",
     `${GH}/aviswerdlow/relay/issues/71`,
     2025,
@@ -231,7 +231,7 @@ export const ISSUE_MESSAGES: readonly CorpusMessage[] = [
     2025,
   ),
   issue(
-    'image-pull',
+    'container-command',
     'no matching manifest for linux/amd64 in the manifest list entries',
     `${GH}/amazonlinux/container-images/issues/127`,
     2025,
