@@ -3,8 +3,10 @@
 //   cold start   bundle size and init time per function vs the SDK clients alone and a bare node
 //   AWS calls    per operation vs the minimum it needs (drain-instance and the other functions)
 //   capacity     scale-capacity's planner: decision time, packing, vs ECS managed scaling
+//   classifier   detect-failed-start's classifier on the failure-message corpus, held-out accuracy
 //   fleet        what the functions cost an account's ECS API budget (bench/fleet.ts)
-// Every figure is also written under a stable name to bench/results.json.
+// `--only classifier` runs one part and rewrites only its figures. Every run merges its figures into
+// bench/results.json (flat stable names -> numbers).
 // Benches that import handlers run in their own process: the handlers' SDK clients are bound to the
 // local endpoint at import, one endpoint per process.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { ApiCallRow } from './api-calls';
 import { printApiCalls } from './api-calls';
+import { benchClassifier, classifierResults, classifierSection, printClassifier } from './classifier';
 import { benchColdStart, type ColdStartRow } from './cold-start';
 import type { Row as DrainCallRow } from './drain-calls';
 import type { FleetFigures } from './fleet';
@@ -213,14 +216,14 @@ function fleetSection(figures: FleetFigures): string[] {
   return lines;
 }
 
-/** Every figure under a stable name, for comparing runs: bench/results.json. */
+/** The figures of the whole run under stable names (bench/results.json). */
 function resultsOf(parts: {
-  coldStart?: ColdStartRow[];
-  capacity?: Capacity | undefined;
-  fleet?: FleetFigures | undefined;
+  coldStart: ColdStartRow[];
+  capacity: Capacity | undefined;
+  fleet: FleetFigures | undefined;
 }): Record<string, number> {
   const results: Record<string, number> = {};
-  for (const row of parts.coldStart ?? []) {
+  for (const row of parts.coldStart) {
     results[`coldStart.${row.function}.initMs`] = row.initMs;
     results[`coldStart.${row.function}.initOverSdkAlone`] = row.initMs / row.sdkOnlyMs;
     results[`coldStart.${row.function}.bundleBytes`] = row.bundleBytes;
@@ -249,17 +252,62 @@ function resultsOf(parts: {
   return results;
 }
 
-/** Merges figures into bench/results.json (a partial run keeps the others' figures), names sorted. */
-export function writeResults(results: Record<string, number>): void {
+/** Merges figures into bench/results.json: other parts' keys are kept, these are replaced. */
+function writeResults(figures: Record<string, number>): void {
   const path = join(ROOT, 'bench/results.json');
   const previous = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : {};
-  const merged = { ...previous, ...results };
+  const merged: Record<string, number> = { ...previous, ...figures };
   const sorted = Object.fromEntries(
     Object.keys(merged)
       .sort()
-      .map((name) => [name, merged[name]]),
+      .map((key) => [key, merged[key]]),
   );
   writeFileSync(path, `${JSON.stringify(sorted, null, 2)}\n`);
+}
+
+/**
+ * Replaces one part's block (`<!-- bench:NAME:start -->` … `end`); without one, inserts it before the
+ * end of the whole bench section, or appends it under a "Measured figures" heading.
+ */
+export function withBlock(text: string, name: string, lines: string[]): string {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${start}\n${lines.join('\n')}\n${end}`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from >= 0 && to > from) return `${text.slice(0, from)}${block}${text.slice(to + end.length)}`;
+  const whole = text.indexOf(END);
+  if (whole >= 0) return `${text.slice(0, whole)}\n${block}\n${text.slice(whole)}`;
+  return `${text.replace(/\s*$/, '')}\n\n## Measured figures\n\n${block}\n`;
+}
+
+const DETECT_README = 'functions/detect-failed-start/README.md';
+
+function updateFile(path: string, update: (text: string) => string): void {
+  const full = join(ROOT, path);
+  writeFileSync(full, update(existsSync(full) ? readFileSync(full, 'utf8') : ''));
+}
+
+/** `npm run bench -- --only classifier`: the classifier's figures alone, written in place. */
+function classifierOnly(): void {
+  const figures = benchClassifier();
+  printClassifier(figures);
+  const lines = classifierSection(figures);
+  writeResults(classifierResults(figures));
+  for (const path of ['README.md', 'bench/RESULTS.md', DETECT_README]) {
+    updateFile(path, (text) => withBlock(text, 'classifier', lines));
+  }
+  console.log(
+    `\nwritten: bench/results.json, README.md, bench/RESULTS.md, ${DETECT_README} (classifier block)`,
+  );
+}
+
+const PARTS = ['classifier'] as const;
+
+function onlyArgument(): string | undefined {
+  const index = process.argv.indexOf('--only');
+  if (index >= 0) return process.argv[index + 1];
+  return process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 }
 
 /** Replaces the section between the markers, or appends it under "Measured figures" when missing. */
@@ -272,6 +320,11 @@ export function withSection(readme: string, section: string): string {
 }
 
 async function main() {
+  const only = onlyArgument();
+  if (only !== undefined) {
+    if (only === 'classifier') return classifierOnly();
+    throw new Error(`--only: unknown part "${only}"; parts that run alone: ${PARTS.join(', ')}`);
+  }
   const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
   const date = new Date().toISOString().slice(0, 10);
 
@@ -319,6 +372,13 @@ async function main() {
     const { printFleet } = await import('./fleet');
     printFleet(fleet);
   }
+  writeResults(resultsOf({ coldStart, capacity, fleet }));
+
+  const classifier = benchClassifier();
+  printClassifier(classifier);
+  const classifierLines = classifierSection(classifier);
+  writeResults(classifierResults(classifier));
+  updateFile(DETECT_README, (text) => withBlock(text, 'classifier', classifierLines));
 
   const section = [
     `_Measured by \`npm run bench\` on ${machine}, ${date}. Times depend on the machine; the ratios compare figures taken in the same run._`,
@@ -328,13 +388,18 @@ async function main() {
     ...apiCallSection(drain, apiCalls),
     ...(capacity ? ['', ...capacitySection(capacity)] : []),
     ...(fleet ? ['', ...fleetSection(fleet)] : []),
+    '',
+    '<!-- bench:classifier:start -->',
+    ...classifierLines,
+    '<!-- bench:classifier:end -->',
   ].join('\n');
-  writeResults(resultsOf({ coldStart, capacity, fleet }));
 
   writeFileSync(join(ROOT, 'bench/RESULTS.md'), `# Measured figures\n\n${section}\n`);
   const readmePath = join(ROOT, 'README.md');
   writeFileSync(readmePath, withSection(readFileSync(readmePath, 'utf8'), section));
-  console.log('\nwritten: bench/RESULTS.md, bench/results.json, README.md (between the bench markers)');
+  console.log(
+    `\nwritten: bench/RESULTS.md, README.md (between the bench markers), bench/results.json, ${DETECT_README}`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { signalsOf as corpusSignals } from '../../test/corpus/failed-start/evaluate';
+import { MESSAGE_FIXTURES, type MessageFixture } from '../../test/corpus/failed-start/fixtures';
+import { TUNED } from '../../test/corpus/failed-start/index';
 import {
   type ContainerSignal,
   classify,
@@ -8,8 +11,7 @@ import {
   render,
   type StopSignals,
 } from './classify';
-import { MESSAGE_FIXTURES, type MessageFixture } from './messages.fixtures';
-import { CATEGORIES, TAXONOMY, UNKNOWN_ENTRY } from './taxonomy';
+import { CATEGORIES, type Category, TAXONOMY, UNKNOWN_ENTRY } from './taxonomy';
 
 function signalsOf(fixture: MessageFixture): StopSignals {
   const container: ContainerSignal = { name: 'app' };
@@ -54,6 +56,14 @@ const CONSTRUCTED: readonly { entry: string; signals: StopSignals }[] = [
     entry: 'user-stop-code',
     signals: { stopCode: 'UserInitiated', stoppedReason: 'Deploy rollback by Jenkins' },
   },
+  { entry: 'ecs-internal-error', signals: { stoppedReason: 'Task stopped due to an internal error' } },
+  {
+    entry: 'infrastructure-maintenance',
+    signals: {
+      stoppedReason:
+        'Task is stopping because ECS is performing maintenance on the underlying infrastructure hosting the task.',
+    },
+  },
 ];
 
 describe('classify: real messages', () => {
@@ -88,6 +98,7 @@ describe('classify: real messages', () => {
     const tested = new Set([
       ...MESSAGE_FIXTURES.map((fixture) => fixture.expected.entry),
       ...CONSTRUCTED.map((item) => item.entry),
+      ...TUNED.map((message) => classify(corpusSignals(message)).entryId),
     ]);
     expect(TAXONOMY.map((entry) => entry.id).filter((id) => !tested.has(id))).toEqual([]);
   });
@@ -96,20 +107,242 @@ describe('classify: real messages', () => {
     expect(classify(item.signals).entryId).toBe(item.entry);
   });
 
-  it('keeps recognising every message ECS cuts at 255 characters', () => {
+  it('keeps recognising messages cut at 255 characters (older consoles, pastes)', () => {
     for (const fixture of MESSAGE_FIXTURES.filter((item) => item.expected.category !== 'unknown')) {
       const signals = signalsOf(fixture);
       const cut: StopSignals = {
         ...signals,
-        ...(signals.stoppedReason ? { stoppedReason: signals.stoppedReason.slice(0, ECS_REASON_MAX) } : {}),
+        ...(signals.stoppedReason ? { stoppedReason: signals.stoppedReason.slice(0, 255) } : {}),
         containers: (signals.containers ?? []).map((container) => ({
           ...container,
-          ...(container.reason ? { reason: container.reason.slice(0, ECS_REASON_MAX) } : {}),
+          ...(container.reason ? { reason: container.reason.slice(0, 255) } : {}),
         })),
       };
       expect(classify(cut).category, label(fixture)).not.toBe('unknown');
     }
   });
+
+  it('treats a reason as cut only at the 1024 characters ECS keeps', () => {
+    expect(ECS_REASON_MAX).toBe(1024);
+    const reason = `CannotPullContainerError: ${'x'.repeat(300)}: manifest unknown`;
+    expect(classify({ containers: [{ name: 'api', reason }] }).truncated).toBe(false);
+    const long = `CannotPullContainerError: ${'x'.repeat(1100)}`.slice(0, ECS_REASON_MAX);
+    expect(classify({ containers: [{ name: 'api', reason: long }] }).truncated).toBe(true);
+  });
+
+  it('keeps a value that ends a long reason ECS did not cut', () => {
+    const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/service:2026-11-21';
+    const reason = `CannotPullContainerError: pull image manifest has been retried 5 time(s): ${'layer '.repeat(50)}manifest for ${image} not found`;
+    expect(reason.length).toBeGreaterThan(255);
+    const result = classify({ containers: [{ name: 'api', reason }] });
+    expect(result.truncated).toBe(false);
+    expect(result.facts.image).toBe(image);
+  });
+});
+
+/**
+ * Wordings of known causes written for this test (other registries, runtimes, SDK errors, older agents),
+ * none taken from the corpus: the stage and the innermost cause must place them, whatever the case.
+ */
+const NEW_WORDINGS: readonly (readonly [Category, string])[] = [
+  [
+    'registry-auth',
+    'CannotPullContainerError: failed to pull and unpack image "docker.io/library/foo:latest": failed to resolve reference "docker.io/library/foo:latest": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed',
+  ],
+  [
+    'network',
+    'CannotPullContainerError: Error response from daemon: Get "https://registry-1.docker.io/v2/": context deadline exceeded',
+  ],
+  [
+    'registry-auth',
+    'CannotPullContainerError: Error response from daemon: Head "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/latest": no basic auth credentials',
+  ],
+  [
+    'registry-auth',
+    'CannotPullContainerError: Error response from daemon: Get https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/latest: denied: Your authorization token has expired. Reauthenticate and try again.',
+  ],
+  [
+    'storage',
+    'CannotPullContainerError: Error response from daemon: failed to register layer: ApplyLayer exit status 1 stdout:  stderr: write /usr/lib/x.so: no space left on device',
+  ],
+  [
+    'network',
+    'CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/a/b": net/http: TLS handshake timeout',
+  ],
+  [
+    'network',
+    'CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: read tcp 10.0.1.5:44382->52.216.1.1:443: read: connection reset by peer',
+  ],
+  [
+    'image-pull',
+    'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1: pulling from host 123456789012.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests 1]: 404 Not Found',
+  ],
+  [
+    'registry-auth',
+    'CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref docker.io/acme/app:1: unexpected status from HEAD request to https://registry-1.docker.io/v2/acme/app/manifests/1: 401 Unauthorized',
+  ],
+  [
+    'network',
+    'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/library/redis:7: failed to authorize: failed to fetch anonymous token: Get "https://auth.docker.io/token?scope=repository": dial tcp: lookup auth.docker.io: no such host',
+  ],
+  [
+    'registry-auth',
+    'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/acme/app:1: failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized',
+  ],
+  [
+    'secrets',
+    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): ParameterNotFound: ',
+  ],
+  [
+    'secrets',
+    "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:x from secrets manager: InvalidRequestException: You can't perform this operation on the secret because it was marked for deletion.",
+  ],
+  [
+    'secrets',
+    "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:x from secrets manager: DecryptionFailure: Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+  ],
+  [
+    'secrets',
+    'Fetching secret data from AWS Secrets Manager in region us-east-1: secret arn:aws:secretsmanager:us-east-1:1:secret:x: AccessDeniedException: User is not authorized',
+  ],
+  [
+    'secrets',
+    "ResourceInitializationError: failed to download env files: file download command: non empty error stream: failed to download file x.env: InvalidObjectState: The operation is not valid for the object's storage class",
+  ],
+  [
+    'network',
+    'ResourceInitializationError: failed to download env files: file download command: non empty error stream: failed to download file prod.env: RequestError: send request failed caused by: Get "https://bucket.s3.amazonaws.com/prod.env": dial tcp 52.1.1.1:443: i/o timeout',
+  ],
+  [
+    'network',
+    'ResourceInitializationError: failed to setup network namespace: plugin type="ecs-eni" failed (add): interface not found',
+  ],
+  ['network', 'ResourceInitializationError: ENI attachment failed'],
+  [
+    'task-definition',
+    'CannotStartContainerError: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting "/efs/data" to rootfs at "/data": mount /efs/data:/data, flags: 0x5000: no such file or directory: unknown',
+  ],
+  [
+    'task-definition',
+    'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: unable to find user nginx: no matching entries in passwd file: unknown',
+  ],
+  ['task-definition', 'linux spec user: unable to find group app: no matching entries in group file'],
+  ['network', 'CannotStartContainerError: Error response from daemon: Address already in use'],
+  [
+    'health-check',
+    'Task failed Elastic Load Balancing health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/y)',
+  ],
+  [
+    'host-or-spot',
+    'Task is stopping because it is running on infrastructure that is scheduled for retirement',
+  ],
+  [
+    'storage',
+    "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: b'mount.nfs4: access denied by server while mounting 127.0.0.1:/'",
+  ],
+  [
+    'task-definition',
+    'CannotCreateContainerError: Error response from daemon: invalid mount config for type "bind": bind source path does not exist: /data',
+  ],
+  [
+    'logging',
+    'CannotStartContainerError: Error response from daemon: failed to initialize logging driver: dial unix /var/run/fluent.sock: connect: no such file or directory',
+  ],
+  [
+    'container-command',
+    'CannotPullContainerError: no matching manifest for linux/arm64/v8 in the manifest list entries',
+  ],
+  [
+    'container-command',
+    'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown',
+  ],
+  ['image-pull', 'CannotPullContainerError: invalid reference format: repository name must be lowercase'],
+  [
+    'registry-auth',
+    'CannotPullContainerError: Error: Status 403 trying to pull repository acme/app: "{\\"errors\\":[{\\"code\\":\\"DENIED\\"}]}"',
+  ],
+  ['image-pull', 'CannotPullContainerError: Error: Status 404 trying to pull repository acme/app'],
+  [
+    'secrets',
+    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): ValidationException: Parameter ARN is not valid',
+  ],
+  [
+    'registry-auth',
+    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): UnrecognizedClientException: The security token included in the request is invalid',
+  ],
+  [
+    'storage',
+    'CannotPullContainerError: failed to unpack image on snapshotter overlayfs: failed to extract layer sha256:1: mount callback failed on /tmp/containerd-mount1: write /tmp/x: no space left on device: unknown',
+  ],
+  ['platform-internal', 'Task stopped due to an internal error'],
+  ['platform-internal', 'CannotStopContainerError: context deadline exceeded'],
+  [
+    'platform-internal',
+    'ContainerRuntimeTimeoutError: Could not transition to created; timed out after waiting 4m0s',
+  ],
+  [
+    'logging',
+    'CannotStartContainerError: API error (500): Failed to initialize logging driver: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist.',
+  ],
+  ['task-definition', 'InvalidVolumeError: volume [data] : task scoped volume could not be autoprovisioned'],
+  [
+    'network',
+    'CannotStartContainerError: Error response from daemon: driver failed programming external connectivity on endpoint ecs-x (abc): Error starting userland proxy: listen tcp4 0.0.0.0:80: bind: address already in use',
+  ],
+  [
+    'registry-auth',
+    "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to get registry auth from asm: service call has been retried 1 time(s): asm fetching secret from the service for dockerhub: ResourceNotFoundException: Secrets Manager can't find the specified secret.",
+  ],
+  [
+    'image-pull',
+    'CannotPullContainerError: Error response from daemon: unknown: Tag v1 was deleted or has expired. To pull, revive via time machine',
+  ],
+  [
+    'out-of-memory',
+    'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error setting cgroup config for procHooks process: unable to set memory limit to 6 (current usage: 10, peak usage: 10): unknown',
+  ],
+  [
+    'container-command',
+    'CannotStartContainerError: Error response from daemon: container 4f2e encountered an error during hcsshim::System::CreateProcess: failure in a Windows system call: The system cannot find the file specified. (0x2)',
+  ],
+  [
+    'network',
+    'CannotStartContainerError: Error response from daemon: failed to create endpoint ecs-web-1 on network nat: HNS failed with error : The object already exists.',
+  ],
+  [
+    'task-definition',
+    "CannotStartContainerError: Error response from daemon: error while creating mount source path '/mnt/data/uploads': mkdir /mnt/data: read-only file system",
+  ],
+  [
+    'network',
+    'CannotPullContainerError: Error response from daemon: Get https://registry.example.com/v2/: proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused',
+  ],
+  [
+    'logging',
+    'CannotStartContainerError: Error response from daemon: failed to initialize logging driver: Options "https://splunk.example.com:8088/services/collector/event/1.0": dial tcp: lookup splunk.example.com: no such host',
+  ],
+  [
+    'logging',
+    'CannotStartContainerError: Error response from daemon: failed to initialize logging driver: failed to create Cloudwatch log stream: ThrottlingException: Rate exceeded',
+  ],
+  [
+    'network',
+    'CannotPullContainerError: error pulling image configuration: download failed after attempts=6: dial tcp 104.18.121.25:443: i/o timeout',
+  ],
+  [
+    'storage',
+    'CannotCreateContainerError: Error response from daemon: VolumeDriver.Mount: mount failed: exit status 32: mount.nfs4: Connection timed out',
+  ],
+];
+
+describe('classify: new wordings of known causes', () => {
+  it.each(NEW_WORDINGS.map(([category, text]) => [category, text.slice(0, 100), text] as const))(
+    '%s: %s',
+    (category, _, text) => {
+      expect(classify({ stoppedReason: text, containers: [{ name: 'app' }] }).category).toBe(category);
+      expect(classify({ containers: [{ name: 'app', reason: text.toLowerCase() }] }).category).toBe(category);
+    },
+  );
 });
 
 describe('classify: precedence and facts', () => {
@@ -162,7 +395,7 @@ describe('classify: precedence and facts', () => {
     expect(result.entryId).toBe('registry-rate-limited');
   });
 
-  it('drops a value cut off by the 255-character limit and uses the container image instead', () => {
+  it('drops a value cut off by the 1024-character limit and uses the container image instead', () => {
     const image =
       '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/very-long-repository-name:2026-11-21-build-4711';
     const prefix = 'CannotPullContainerError: Error response from daemon: pull access denied for ';

@@ -1,3 +1,4 @@
+import { type Anatomy, anatomyOf } from './structure';
 import {
   CATEGORY_INFO,
   type Category,
@@ -7,8 +8,12 @@ import {
   UNKNOWN_ENTRY,
 } from './taxonomy';
 
-/** ECS cuts `stoppedReason` (and container reasons) at this many characters. */
-export const ECS_REASON_MAX = 255;
+/**
+ * ECS keeps at most this many characters of a task's `stoppedReason` and a container's `reason`
+ * ("A short (1024 max characters) human-readable string", Container.reason in the ECS API Reference);
+ * a message this long was probably cut.
+ */
+export const ECS_REASON_MAX = 1024;
 
 /** One container of a stopped task; an event container or an SDK Container both fit. */
 export interface ContainerSignal {
@@ -62,6 +67,8 @@ interface Text {
   text: string;
   source: 'stoppedReason' | 'container';
   container?: ContainerSignal;
+  /** The stage and root cause of the text, read once. */
+  anatomy: Anatomy;
 }
 
 const isTruncated = (text: string) => text.length >= ECS_REASON_MAX;
@@ -91,14 +98,28 @@ function containerFacts(container: ContainerSignal | undefined): Facts {
   return facts;
 }
 
-function matchText(patterns: readonly RegExp[], texts: readonly Text[]): Hit | undefined {
-  for (const { text, source, container } of texts) {
-    const matches = patterns
-      .map((pattern) => pattern.exec(text))
-      .filter((match): match is RegExpExecArray => match !== null);
-    if (matches.length === 0) continue;
+/** Named groups of every pattern that matches the text; earlier patterns win. */
+function capturesOfAll(patterns: readonly RegExp[], text: string): Facts {
+  const matches = patterns
+    .map((pattern) => pattern.exec(text))
+    .filter((match): match is RegExpExecArray => match !== null);
+  return Object.assign({}, ...matches.reverse().map((match) => capturesOf(match, text))) as Facts;
+}
+
+/** Whether one text holds the entry's patterns, stage and cause. */
+function textMatches(match: MessageMatch, { text, anatomy }: Text): boolean {
+  if (match.reason && !match.reason.some((pattern) => pattern.test(text))) return false;
+  if (match.stage && !(anatomy.stage && match.stage.includes(anatomy.stage))) return false;
+  if (match.cause && !(anatomy.cause && match.cause.includes(anatomy.cause))) return false;
+  return true;
+}
+
+function matchText(match: MessageMatch, texts: readonly Text[]): Hit | undefined {
+  for (const item of texts) {
+    if (!textMatches(match, item)) continue;
+    const { text, source, container } = item;
     // Every pattern that matches this text may name something (one the secret, another its store).
-    const captures = Object.assign({}, ...matches.reverse().map((match) => capturesOf(match, text))) as Facts;
+    const captures = capturesOfAll([...(match.reason ?? []), ...(match.facts ?? [])], text);
     return {
       // The message's own values win over the container's fields.
       facts: { ...containerFacts(container), ...captures },
@@ -110,14 +131,14 @@ function matchText(patterns: readonly RegExp[], texts: readonly Text[]): Hit | u
 
 function matchEntry(match: MessageMatch, signals: StopSignals, texts: readonly Text[]): Hit[] | undefined {
   const hits: Hit[] = [];
-  if (match.reason) {
-    const hit = matchText(match.reason, texts);
+  if (match.reason || match.stage || match.cause) {
+    const hit = matchText(match, texts);
     if (!hit) return undefined;
     hits.push(hit);
   }
   if (match.stoppedReason) {
     const hit = matchText(
-      match.stoppedReason,
+      { reason: match.stoppedReason },
       texts.filter((text) => text.source === 'stoppedReason'),
     );
     if (!hit) return undefined;
@@ -230,9 +251,22 @@ export function render(template: string, facts: Facts): string {
 function textsOf(signals: StopSignals): Text[] {
   const texts: Text[] = [];
   for (const container of signals.containers ?? []) {
-    if (container.reason) texts.push({ text: container.reason, source: 'container', container });
+    if (container.reason) {
+      texts.push({
+        text: container.reason,
+        source: 'container',
+        container,
+        anatomy: anatomyOf(container.reason),
+      });
+    }
   }
-  if (signals.stoppedReason) texts.push({ text: signals.stoppedReason, source: 'stoppedReason' });
+  if (signals.stoppedReason) {
+    texts.push({
+      text: signals.stoppedReason,
+      source: 'stoppedReason',
+      anatomy: anatomyOf(signals.stoppedReason),
+    });
+  }
   return texts;
 }
 

@@ -1,4 +1,4 @@
-import type { Category } from './taxonomy';
+import type { Category } from '../../../shared/failed-start/taxonomy';
 
 /**
  * Real messages from stopped ECS tasks, as people pasted them in public issues and as AWS documents
