@@ -28,6 +28,7 @@ import {
   place,
   type Scorer,
   unplace,
+  ZoneSweep,
 } from './packing';
 import { PATTERN_INSTANCES, patternStrategies } from './patterns';
 import type {
@@ -49,6 +50,14 @@ export interface PlacementSummary {
   onLaunching: number;
   onNew: number;
   unplaced: number;
+  /** With a memberOf: the zones of the group where a new instance can take these tasks. */
+  zones?: string[];
+  /**
+   * With a memberOf and tasks on new instances: which new instance of this plan (1 = the first
+   * Auto Scaling launches, in its zone order) first takes one; more than 1 when the instances
+   * before it land in zones the constraint excludes.
+   */
+  launchesToReach?: number;
 }
 
 export type RemovalReason = 'idle' | 'consolidation' | 'never-registered';
@@ -302,6 +311,7 @@ export function planCapacity(
   const headroom = headroomItem(snapshot, placeable);
   if (headroom) placeRound([headroom]);
   trimTrailingEmpty(newBins);
+  const waits = zoneWaits(placeable, newBins, (item) => allowedZones(item, snapshot, template));
   // Tasks that fit only where room ran out (registered instances) and on no new instance.
   for (const item of placeable) {
     if (item.remaining > 0) {
@@ -415,6 +425,17 @@ export function planCapacity(
     scaleOut = Math.max(0, group.max - afterRemovals);
     limitedBy = 'max';
   }
+  // Under the maximum, instances that would only land in zones no pending task can use (the zone
+  // order has not reached theirs yet) are not launched: nothing would come of them but idle capacity.
+  let uselessUnderMax = 0;
+  if (limitedBy === 'max' && !launchFailing) {
+    let useful = 0;
+    newBins.slice(0, scaleOut).forEach((bin, index) => {
+      if (bin.placed > 0) useful = index + 1;
+    });
+    uselessUnderMax = scaleOut - useful;
+    scaleOut = useful;
+  }
   // While launches fail, the desired capacity is raised at most once per boot timeout.
   let failingHeld = 0;
   let recordRaise = false;
@@ -453,7 +474,7 @@ export function planCapacity(
     }
   }
 
-  const placements = items.map((item) => summarize(item));
+  const placements = items.map((item) => summarize(item, waits.get(item.id)));
   const assignments = options.trace
     ? assignmentsOf(
         [...registeredBins, ...launchingBins, ...newBins],
@@ -490,6 +511,9 @@ export function planCapacity(
     launchFailures: launchFailing ? launchFailures : [],
     failingHeld,
     recordRaise,
+    waits: [...waits.values()],
+    maxAllows: limitedBy === 'max' ? scaleOut + uselessUnderMax : undefined,
+    uselessUnderMax,
   });
 
   return {
@@ -834,18 +858,18 @@ function packNew(
   floor: number,
 ): Bin[] {
   if (!left.some((count) => count > 0)) return [];
-  const zoneCount = Math.max(1, snapshot.group.availabilityZones.length);
+  const zoneList = snapshot.group.availabilityZones;
   const binCentric = (score: Scorer) => (trialLeft: Int32Array, open: () => Bin) => {
     const bins: Bin[] = [];
-    let empty = 0;
+    const sweep = new ZoneSweep(zoneList);
     while (trialLeft.some((count) => count > 0)) {
       const bin = open();
       bins.push(bin);
       const seeded = spreadScarce(bin, round, trialLeft, template);
       if (fillBin(bin, round, trialLeft, score) + seeded === 0) {
         // A zone constraint: the group's next instance goes to another zone.
-        if (++empty >= zoneCount) break;
-      } else empty = 0;
+        if (sweep.miss(bin.availabilityZone)) break;
+      } else sweep.hit();
     }
     return bins;
   };
@@ -855,7 +879,7 @@ function packNew(
     (trialLeft: Int32Array, open: () => Bin) => {
       const bins: Bin[] = [];
       const size = (item: ItemGroup) => dominantSize(item.shape, template.cpu || 1, template.memoryMiB || 1);
-      firstFitDecreasing(round, trialLeft, bins, open, size, zoneCount);
+      firstFitDecreasing(round, trialLeft, bins, open, size, zoneList);
       return bins;
     },
   ];
@@ -877,7 +901,7 @@ function packNew(
   for (const strategy of strategies) attempt(strategy);
   // Pattern packing costs more: only where a few hundred instances are at stake.
   if (best && best.bins.length > floor && best.bins.length <= PATTERN_INSTANCES) {
-    for (const strategy of patternStrategies(round, template, zoneCount)) attempt(strategy);
+    for (const strategy of patternStrategies(round, template, zoneList)) attempt(strategy);
   }
   zones.restore(start);
   if (!best) return [];
@@ -1169,8 +1193,9 @@ function utilizationOf(
   return result;
 }
 
-function summarize(item: ItemGroup): PlacementSummary {
+function summarize(item: ItemGroup, wait: ZoneWait | undefined): PlacementSummary {
   return {
+    ...(wait ? { zones: wait.zones, ...(wait.launch > 0 ? { launchesToReach: wait.launch } : {}) } : {}),
     key: item.key,
     sources: item.sources,
     shape: item.shape,
@@ -1206,6 +1231,10 @@ function explain(facts: {
   launchFailures: LaunchFailure[];
   failingHeld: number;
   recordRaise: boolean;
+  waits: ZoneWait[];
+  /** With the scale-out limited by the maximum: how many new instances it allows. */
+  maxAllows: number | undefined;
+  uselessUnderMax: number;
 }): void {
   const { reasons, snapshot, totals } = facts;
   const lines: string[] = [];
@@ -1248,6 +1277,18 @@ function explain(facts: {
   if (facts.limitedBy === 'step') lines.push(`scale-out limited to the step of ${snapshot.settings.maxStep}`);
   if (facts.limitedBy === 'max')
     lines.push(`scale-out limited by the group's maximum of ${snapshot.group.max}`);
+  for (const wait of facts.waits) {
+    if (wait.launch <= 1 || wait.otherZonesFirst === 0) continue;
+    const beyondMax = facts.maxAllows !== undefined && wait.launch > facts.maxAllows;
+    lines.push(
+      `${wait.sources.join(', ')} can run only in ${wait.zones.join(', ')} (memberOf(${wait.memberOf})): Auto Scaling launches in the zone with the fewest instances, so its first new instance there is the ${ordinal(wait.launch)} new instance (${wait.otherZonesFirst} launched in other zones first)${beyondMax ? `; the group's maximum of ${snapshot.group.max} allows ${facts.maxAllows} more: these tasks stay pending until the maximum is raised` : ''}`,
+    );
+  }
+  if (facts.uselessUnderMax > 0) {
+    lines.push(
+      `${facts.uselessUnderMax} more instance(s) the maximum allows would land only in zones no pending task can use: not launched`,
+    );
+  }
   const group = snapshot.group.name;
   const trunking = snapshot.group.eniTrunking;
   if (trunking) lines.push(...trunkingLines(snapshot, trunking));
@@ -1305,3 +1346,55 @@ function trunkingLines(
 }
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+/** Where a zone-constrained demand's new instances are, in Auto Scaling's launch order. */
+interface ZoneWait {
+  sources: string[];
+  memberOf: string;
+  zones: string[];
+  /** 1-based position among this plan's new instances of the first that takes one (0: none does). */
+  launch: number;
+  /** New instances before that one in zones the constraint excludes. */
+  otherZonesFirst: number;
+}
+
+function zoneWaits(
+  placeable: ItemGroup[],
+  newBins: Bin[],
+  zonesOf: (item: ItemGroup) => string[],
+): Map<number, ZoneWait> {
+  const waits = new Map<number, ZoneWait>();
+  for (const item of placeable) {
+    if (!item.memberOf) continue;
+    const zones = zonesOf(item);
+    const index = newBins.findIndex((bin) => (bin.contents?.get(item.id) ?? 0) > 0);
+    const otherZonesFirst =
+      index < 0
+        ? 0
+        : newBins
+            .slice(0, index)
+            .filter((bin) => bin.availabilityZone !== undefined && !zones.includes(bin.availabilityZone))
+            .length;
+    waits.set(item.id, {
+      sources: item.sources,
+      memberOf: item.memberOf.text,
+      zones,
+      launch: index + 1,
+      otherZonesFirst,
+    });
+  }
+  return waits;
+}
+
+/** The group's zones where a new instance can take one task of the item. */
+function allowedZones(item: ItemGroup, snapshot: CapacitySnapshot, template: NewInstanceTemplate): string[] {
+  return snapshot.group.availabilityZones.filter((zone) =>
+    fits(freshBin(snapshot, template, 'new', 'probe', zone), item),
+  );
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
