@@ -334,21 +334,42 @@ export function planCapacity(
   let removals: Removal[] = [];
   const removable = Math.max(0, group.desired - group.min);
   const perPass = removalLimit(settings.maxScaleIn, counted.length);
+  // Instances per zone as Auto Scaling counts them: removals keep the zones within one instance.
+  const zoneCounts = new ZoneCounts(group.availabilityZones, [
+    ...counted.map(zoneOf),
+    ...launchingCounted.map((instance) => instance.availabilityZone),
+  ]);
+  // Every removal, whatever its reason, counts against the per-pass limit.
+  let scaledIn = 0;
   for (const instance of stuck) {
-    if (removals.length >= removable) break;
+    if (removals.length >= removable || scaledIn >= perPass) break;
     removals.push({
       instanceId: instance.id,
       ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
       reason: 'never-registered',
       detail: `launched ${Math.round((now - Date.parse(instance.launchedAt)) / 1000)} s ago and never registered with cluster ${snapshot.cluster} (boot timeout ${settings.bootTimeoutSeconds} s): check the AMI, user data and ECS_CLUSTER`,
     });
+    zoneCounts.remove(instance.availabilityZone);
+    scaledIn++;
   }
-  let scaledIn = 0;
-  for (const instance of removalOrder) {
+  const idleLongEnough = removalOrder.filter((instance) => {
     const bin = binById.get(instance.id);
-    if (!bin || bin.placed > 0 || !isIdle(instance) || instance.idleSince === null) continue;
-    const idleSeconds = Math.floor((now - Date.parse(instance.idleSince)) / 1000);
-    if (idleSeconds < settings.scaleInAfterSeconds) continue;
+    if (!bin || bin.placed > 0 || !isIdle(instance) || instance.idleSince === null) return false;
+    return now - Date.parse(instance.idleSince) >= settings.scaleInAfterSeconds * 1000;
+  });
+  // Least valuable first, but only from a zone with the most instances (as Auto Scaling's default
+  // termination policy picks): otherwise AZRebalance launches in the emptied zone and terminates
+  // elsewhere to even them out again, a busy instance or the one just launched.
+  while (idleLongEnough.length > 0) {
+    const index = idleLongEnough.findIndex((instance) => zoneCounts.canRemove(zoneOf(instance)));
+    if (index < 0) {
+      const kept = idleLongEnough[0] as RegisteredInstance;
+      reasons.push(
+        `keeping idle ${kept.id}${idleLongEnough.length > 1 ? ` and ${idleLongEnough.length - 1} more` : ''}: removing it would leave ${zoneOf(kept)} with ${zoneCounts.count(zoneOf(kept)) - 1} instance(s) against ${zoneCounts.most()} in ${zoneCounts.fullest()}; removals keep the group's zones within one instance of each other (Auto Scaling's AZRebalance would launch and terminate to even them out)`,
+      );
+      break;
+    }
+    const instance = idleLongEnough[index] as RegisteredInstance;
     if (scaledIn >= perPass) {
       reasons.push(`scale-in limited to ${perPass} instance(s) per pass`);
       break;
@@ -357,6 +378,8 @@ export function planCapacity(
       reasons.push(`keeping idle ${instance.id}: the group is at its minimum of ${group.min}`);
       break;
     }
+    idleLongEnough.splice(index, 1);
+    const idleSeconds = Math.floor((now - Date.parse(instance.idleSince ?? '')) / 1000);
     removals.push({
       instanceId: instance.id,
       ...(instance.arn ? { arn: instance.arn } : {}),
@@ -364,6 +387,7 @@ export function planCapacity(
       reason: 'idle',
       detail: `no non-daemon task for ${idleSeconds} s (scale-in after ${settings.scaleInAfterSeconds} s)`,
     });
+    zoneCounts.remove(zoneOf(instance));
     scaledIn++;
   }
 
@@ -374,6 +398,7 @@ export function planCapacity(
       .filter(
         (instance) =>
           !removed.has(instance.id) &&
+          zoneCounts.canRemove(zoneOf(instance)) &&
           instance.movableTasks !== undefined &&
           instance.movableTasks.length > 0 &&
           instance.pinnedTasks === 0 &&
@@ -383,6 +408,7 @@ export function planCapacity(
       .sort((a, b) => utilization(a, snapshot) - utilization(b, snapshot));
     for (const instance of candidates) {
       if (scaledIn >= perPass || removals.length >= removable) break;
+      if (!zoneCounts.canRemove(zoneOf(instance))) continue;
       const targets = busyFirst.filter((bin) => bin.id !== instance.id && !removed.has(bin.id));
       if (moveTasks(instance, targets, compile)) {
         removed.add(instance.id);
@@ -395,6 +421,7 @@ export function planCapacity(
           reason: 'consolidation',
           detail: `its ${instance.movableTasks?.length} task(s) fit on the other instances, headroom kept`,
         });
+        zoneCounts.remove(zoneOf(instance));
         scaledIn++;
       }
     }
@@ -1397,4 +1424,43 @@ function ordinal(n: number): string {
   const tens = n % 100;
   const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
   return `${n}${suffix}`;
+}
+
+function zoneOf(instance: RegisteredInstance): string | undefined {
+  return instance.availabilityZone ?? instance.attributes['ecs.availability-zone'];
+}
+
+/**
+ * Instances per enabled zone of the group. A removal is allowed from a zone with the most instances
+ * (so the zones never drift further apart) or from outside the group's zones (rebalancing removes
+ * those anyway); "Balance across Availability Zones" in the Auto Scaling user guide.
+ */
+export class ZoneCounts {
+  private readonly counts: Map<string, number>;
+  constructor(zones: readonly string[], existing: Iterable<string | undefined>) {
+    this.counts = new Map(zones.map((zone) => [zone, 0]));
+    for (const zone of existing) {
+      if (zone !== undefined && this.counts.has(zone))
+        this.counts.set(zone, (this.counts.get(zone) ?? 0) + 1);
+    }
+  }
+  count(zone: string | undefined): number {
+    return zone === undefined ? 0 : (this.counts.get(zone) ?? 0);
+  }
+  most(): number {
+    return Math.max(0, ...this.counts.values());
+  }
+  fullest(): string {
+    return [...this.counts]
+      .filter(([, count]) => count === this.most())
+      .map(([zone]) => zone)
+      .join(', ');
+  }
+  canRemove(zone: string | undefined): boolean {
+    if (zone === undefined || !this.counts.has(zone)) return true;
+    return this.count(zone) >= this.most();
+  }
+  remove(zone: string | undefined): void {
+    if (zone !== undefined && this.counts.has(zone)) this.counts.set(zone, Math.max(0, this.count(zone) - 1));
+  }
 }

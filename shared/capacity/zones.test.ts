@@ -239,6 +239,120 @@ describe('planCapacity: a zone-confined task whose zone holds more instances tha
           expect(plan.newInstances).toBeLessThanOrEqual(enough);
         },
       ),
+      fixedSeed(150),
+    );
+  });
+});
+
+describe('planCapacity: removals keep the zones balanced (Auto Scaling would even them out again)', () => {
+  const idle = (zone: string) =>
+    instance(zone, {
+      free: { cpu: 1920, memoryMiB: 7424, enis: 2 },
+      tasks: 1,
+      nonDaemonTasks: 0,
+      protectedFromScaleIn: false,
+      idleSince: minutesAgo(30),
+    });
+  const zonesAfter = (snapshot: CapacitySnapshot, removed: string[]) => {
+    const counts: Record<string, number> = Object.fromEntries(
+      snapshot.group.availabilityZones.map((zone) => [zone, 0]),
+    );
+    for (const one of snapshot.instances) {
+      if (removed.includes(one.id)) continue;
+      const zone = one.availabilityZone ?? '';
+      counts[zone] = (counts[zone] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  it('six instances, two per zone, the two idle ones in one zone: only one goes', () => {
+    const snapshot = group([0, 2, 2], { settings: { maxScaleIn: { percent: 100 } } });
+    snapshot.instances.push(
+      ...[idle('us-east-1a'), idle('us-east-1a')].map(
+        (one) =>
+          parseSnapshot({ ...snapshot, instances: [one] })
+            .instances[0] as (typeof snapshot.instances)[number],
+      ),
+    );
+    snapshot.group.desired = 6;
+    const plan = planCapacity(snapshot, NOW);
+    expect(plan.removals).toHaveLength(1);
+    expect(
+      zonesAfter(
+        snapshot,
+        plan.removals.map((removal) => removal.instanceId),
+      ),
+    ).toEqual({
+      'us-east-1a': 1,
+      'us-east-1b': 2,
+      'us-east-1c': 2,
+    });
+    expect(plan.desiredCapacity).toBe(5);
+    expect(plan.reasons.join('\n')).toMatch(/keeping idle i-\w+.*us-east-1a.*zones within one instance/);
+  });
+
+  it('idle instances spread over the zones: a balanced set goes', () => {
+    const snapshot = group([1, 1, 1], { settings: { maxScaleIn: { percent: 100 } } });
+    const idles = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1a'].map(
+      (zone) =>
+        parseSnapshot({ ...snapshot, instances: [idle(zone)] })
+          .instances[0] as (typeof snapshot.instances)[number],
+    );
+    snapshot.instances.push(...idles);
+    snapshot.group.desired = 7;
+    const plan = planCapacity(snapshot, NOW);
+    // a 3, b 2, c 2: all four idle can go (a, then one of each, then a), ending 1/1/1.
+    expect(plan.removals).toHaveLength(4);
+    expect(
+      zonesAfter(
+        snapshot,
+        plan.removals.map((removal) => removal.instanceId),
+      ),
+    ).toEqual({
+      'us-east-1a': 1,
+      'us-east-1b': 1,
+      'us-east-1c': 1,
+    });
+  });
+
+  it('property: every removal is from a zone with the most instances, so the zones never drift further apart', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ busy: fc.integer({ min: 0, max: 3 }), idle: fc.integer({ min: 0, max: 3 }) }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.integer({ min: 0, max: 4 }),
+        (zones, min) => {
+          const snapshot = group(
+            zones.map((zone) => zone.busy),
+            { settings: { maxScaleIn: { percent: 100 } } },
+          );
+          zones.forEach((zone, index) => {
+            for (let n = 0; n < zone.idle; n++) {
+              snapshot.instances.push(
+                parseSnapshot({ ...snapshot, instances: [idle(zoneName(index))] })
+                  .instances[0] as (typeof snapshot.instances)[number],
+              );
+            }
+          });
+          snapshot.group.desired = snapshot.instances.length;
+          snapshot.group.min = Math.min(min, snapshot.instances.length);
+          const before = Object.values(zonesAfter(snapshot, []));
+          const spread = (counts: number[]) => Math.max(...counts) - Math.min(...counts);
+          const plan = planCapacity(snapshot, NOW);
+          const removed: string[] = [];
+          for (const removal of plan.removals) {
+            const counts = zonesAfter(snapshot, removed);
+            const zone = removal.availabilityZone ?? '';
+            expect(counts[zone]).toBe(Math.max(...Object.values(counts)));
+            removed.push(removal.instanceId);
+          }
+          expect(spread(Object.values(zonesAfter(snapshot, removed)))).toBeLessThanOrEqual(
+            Math.max(1, spread(before)),
+          );
+        },
+      ),
       fixedSeed(300),
     );
   });
