@@ -306,6 +306,24 @@ describe('planCapacity: scale-in and protection', () => {
     expect(plan.scaleOut).toBe(1);
   });
 
+  it('counts never-registered removals against MAX_SCALE_IN like any other', () => {
+    const stuck = (n: number) => ({
+      id: `i-0a1b2c3d4e5f6000${n}`,
+      instanceType: 'm5.large',
+      availabilityZone: 'us-east-1a',
+      launchedAt: minutesAgo(20),
+    });
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 3 },
+        settings: { maxScaleIn: { count: 1 } },
+        launching: [stuck(7), stuck(8), stuck(9)],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toHaveLength(1);
+  });
+
   it('consolidates an instance whose tasks fit on the others', () => {
     const plan = planCapacity(
       sample({
