@@ -348,6 +348,45 @@ describe('planCapacity: scale-in and protection', () => {
     ]);
   });
 
+  it('never consolidates an instance running a task with scale-in protection (UpdateTaskProtection)', () => {
+    const consolidating = (task: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      planCapacity(
+        sample({
+          group: { ...sample().group, desired: 2 },
+          settings: { consolidation: true },
+          instances: [
+            registered(1, { cpu: 1024, memoryMiB: 4096 }, { nonDaemonTasks: 1 }),
+            registered(
+              2,
+              { cpu: 1408, memoryMiB: 6400 },
+              {
+                nonDaemonTasks: 1,
+                movableTasks: [{ shape: { cpu: 512, memoryMiB: 1024 }, group: 'service:api', ...task }],
+                ...extra,
+              },
+            ),
+          ],
+        }),
+        NOW,
+      );
+    const until = new Date(NOW + 3_600_000).toISOString();
+    const protectedPlan = consolidating({ protectedUntil: until });
+    expect(protectedPlan.removals).toEqual([]);
+    expect(protectedPlan.reasons.join('\n')).toMatch(
+      new RegExp(
+        `not consolidating i-0a1b2c3d4e5f60002: 1 task\\(s\\) protected from scale-in until ${until}`,
+      ),
+    );
+    expect(consolidating({ protected: true }).removals).toEqual([]);
+    // Protection expired: the task may move again.
+    expect(consolidating({ protectedUntil: minutesAgo(1) }).removals).toEqual([
+      expect.objectContaining({ instanceId: 'i-0a1b2c3d4e5f60002', reason: 'consolidation' }),
+    ]);
+    // Counted on the instance (observe may know the count without each task's state).
+    expect(consolidating({}, { protectedTasks: 1 }).removals).toEqual([]);
+    expect(consolidating({}).removals).toHaveLength(1);
+  });
+
   it('does not consolidate instances running standalone tasks', () => {
     const plan = planCapacity(
       sample({

@@ -408,6 +408,13 @@ export function planCapacity(
       .sort((a, b) => utilization(a, snapshot) - utilization(b, snapshot));
     for (const instance of candidates) {
       if (scaledIn >= perPass || removals.length >= removable) break;
+      // A task protected from scale-in (ECS task scale-in protection) is never stopped to save an
+      // instance: "Protect your Amazon ECS tasks from being terminated by scale-in events".
+      const shielded = taskProtection(instance, now);
+      if (shielded) {
+        reasons.push(`not consolidating ${instance.id}: ${shielded}`);
+        continue;
+      }
       if (!zoneCounts.canRemove(zoneOf(instance))) continue;
       const targets = busyFirst.filter((bin) => bin.id !== instance.id && !removed.has(bin.id));
       if (moveTasks(instance, targets, compile)) {
@@ -1463,4 +1470,21 @@ export class ZoneCounts {
   remove(zone: string | undefined): void {
     if (zone !== undefined && this.counts.has(zone)) this.counts.set(zone, Math.max(0, this.count(zone) - 1));
   }
+}
+
+/** Why an instance's tasks are protected from scale-in now, or undefined when none is. */
+function taskProtection(instance: RegisteredInstance, now: number): string | undefined {
+  const tasks = (instance.movableTasks ?? []).filter(
+    (task) =>
+      (task.protected === true && task.protectedUntil === undefined) ||
+      (task.protectedUntil !== undefined && Date.parse(task.protectedUntil) > now),
+  );
+  const count = Math.max(tasks.length, instance.protectedTasks ?? 0);
+  if (count === 0) return undefined;
+  const until = tasks
+    .map((task) => task.protectedUntil)
+    .filter((at): at is string => at !== undefined)
+    .sort()
+    .at(-1);
+  return `${count} task(s) protected from scale-in${until ? ` until ${until}` : ''} (UpdateTaskProtection)`;
 }

@@ -59,11 +59,19 @@ export const registeredInstanceSchema = z.object({
         group: z.string().optional(),
         distinctInstance: z.boolean().default(false),
         memberOf: z.string().optional().describe('its service and task definition memberOf, combined'),
+        protected: z
+          .boolean()
+          .optional()
+          .describe('task scale-in protection enabled (UpdateTaskProtection / GetTaskProtection)'),
+        protectedUntil: isoTime.optional().describe("the protection's expirationDate"),
       }),
     )
     .optional()
     .describe('non-daemon service tasks, listed for consolidation candidates only'),
   pinnedTasks: count.default(0).describe('tasks that cannot move (standalone tasks)'),
+  protectedTasks: count
+    .optional()
+    .describe('tasks with scale-in protection in force (UpdateTaskProtection): never consolidated'),
 });
 
 export const launchingInstanceSchema = z.object({
