@@ -5,6 +5,7 @@
  * scale-in protection changes and the demand that can never be placed.
  */
 import { shapeKey } from '../ecs/requirements';
+import { type LaunchType, launchType } from './launch-type';
 import {
   type BoundKind,
   countLimit,
@@ -144,6 +145,8 @@ export interface CapacityPlan {
     cpu: { reserved: number; registered: number };
     memoryMiB: { reserved: number; registered: number };
   };
+  /** With a mixed instances policy: the type new instances are planned as, and why. */
+  launchType?: LaunchType;
   /** Each decision in words, for the log and the table. */
   reasons: string[];
   assignments?: Assignment[];
@@ -170,13 +173,23 @@ const IN_DESIRED = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
 const HEADROOM_SOURCE = 'headroom';
 
 export function planCapacity(
-  snapshot: CapacitySnapshot,
+  observed: CapacitySnapshot,
   now: number,
   options: PlanOptions = {},
 ): CapacityPlan {
   const compile = options.compileMemberOf ?? defaultCompileMemberOf;
-  const { group, settings } = snapshot;
   const reasons: string[] = [];
+  // Demand, grouped by shape and constraints.
+  const { items, unplaceable: badConstraints } = groupDemand(observed, compile);
+  // New instances are planned as the type the group's allocation strategy launches.
+  const launch = launchType(
+    observed,
+    items.map((item) => item.shape),
+  );
+  const snapshot: CapacitySnapshot = launch
+    ? { ...observed, group: { ...observed.group, instanceTypes: launch.instanceTypes } }
+    : observed;
+  const { group, settings } = snapshot;
   const template = newInstanceTemplate(snapshot);
 
   // Instances: usable, booting (launched, not registered), never registered, unusable. ECS places
@@ -215,9 +228,6 @@ export function planCapacity(
   if (options.trace) for (const bin of [...registeredBins, ...launchingBins]) bin.contents = new Map();
   const binById = new Map(registeredBins.map((bin) => [bin.id, bin]));
   const instanceById = new Map(placeableOn.map((instance) => [instance.id, instance]));
-
-  // Demand, grouped by shape and constraints.
-  const { items, unplaceable: badConstraints } = groupDemand(snapshot, compile);
 
   // Demand no instance of this group can ever take is reported, not scaled for.
   const unplaceable: Unplaceable[] = [...badConstraints];
@@ -546,6 +556,7 @@ export function planCapacity(
     failingHeld,
     recordRaise,
     waits: [...waits.values()],
+    launch,
     maxAllows: limitedBy === 'max' ? scaleOut + uselessUnderMax : undefined,
     uselessUnderMax,
   });
@@ -585,6 +596,7 @@ export function planCapacity(
     idleMarkers,
     unplaceable,
     utilization: utilizationOf(placeableOn, snapshot),
+    ...(launch ? { launchType: launch } : {}),
     reasons,
     ...(assignments ? { assignments } : {}),
   };
@@ -1266,6 +1278,7 @@ function explain(facts: {
   failingHeld: number;
   recordRaise: boolean;
   waits: ZoneWait[];
+  launch: LaunchType | undefined;
   /** With the scale-out limited by the maximum: how many new instances it allows. */
   maxAllows: number | undefined;
   uselessUnderMax: number;
@@ -1308,6 +1321,7 @@ function explain(facts: {
       `${facts.newInstances} new instance(s) needed (lower bound ${facts.bound.value} by ${facts.bound.by})`,
     );
   }
+  if (facts.launch && facts.newInstances > 0) lines.push(facts.launch.reason);
   if (facts.limitedBy === 'step') lines.push(`scale-out limited to the step of ${snapshot.settings.maxStep}`);
   if (facts.limitedBy === 'max')
     lines.push(`scale-out limited by the group's maximum of ${snapshot.group.max}`);

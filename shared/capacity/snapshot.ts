@@ -26,6 +26,11 @@ export const instanceTypeSchema = z.object({
   gpus: count.default(0),
   /** ENIs available to awsvpc tasks: the type's ENI limit minus the primary interface. */
   enis: count.default(0),
+  pricePerHour: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('On-Demand price (any currency): orders the types for lowest-price allocation strategies'),
 });
 
 const freeSchema = z.object({
@@ -134,6 +139,17 @@ export const snapshotSchema = z.object({
     desired: count,
     availabilityZones: z.array(z.string()).default([]),
     instanceTypes: z.array(z.string()).min(1).describe('types the group launches'),
+    mixedInstances: z
+      .object({
+        onDemandAllocationStrategy: z.string().default('prioritized'),
+        spotAllocationStrategy: z.string().default('lowest-price'),
+        onDemandBaseCapacity: count.default(0),
+        onDemandPercentageAboveBaseCapacity: z.number().min(0).max(100).default(100),
+      })
+      .optional()
+      .describe(
+        "the group's mixed instances policy (InstancesDistribution); instanceTypes in override order",
+      ),
     suspendedProcesses: z
       .array(z.string())
       .optional()
