@@ -189,6 +189,70 @@ describe('planCapacity: scale-out', () => {
   });
 });
 
+describe('planCapacity: explaining new instances, and daemons it cannot read', () => {
+  it('names, for each new instance, the sources whose tasks it is for', () => {
+    const plan = planCapacity(
+      sample({
+        demand: [
+          api(3),
+          {
+            source: 'service:worker',
+            group: 'service:worker',
+            count: 1,
+            shape: { cpu: 1024, memoryMiB: 4096 },
+          },
+          {
+            source: 'service:pinned',
+            group: 'service:pinned',
+            count: 1,
+            shape: { cpu: 1024, memoryMiB: 1024 },
+            memberOf: 'attribute:ecs.availability-zone == us-east-1c',
+          },
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.newInstanceSources).toHaveLength(plan.newInstances);
+    for (const one of plan.newInstanceSources) expect(one.availabilityZone).toBeDefined();
+    const all = plan.newInstanceSources.flatMap((one) => one.sources);
+    expect(new Set(all)).toEqual(new Set(['service:api', 'service:worker', 'service:pinned']));
+    const pinned = plan.newInstanceSources.find((one) => one.sources.includes('service:pinned'));
+    expect(pinned?.availabilityZone).toBe('us-east-1c');
+    expect(plan.reasons.join('\n')).toMatch(/new-\d+ \(us-east-1c\)[^\n]*for [^\n]*service:pinned/);
+  });
+
+  it('a daemon whose task definition cannot be read keeps its room on new instances, measured on an idle one', () => {
+    const snapshot = (unread: string[]) =>
+      sample({
+        group: { ...sample().group, desired: 1 },
+        // The idle instance's daemons reserve 384 CPU / 768 MiB: the log router's 128/256 and an unread one.
+        instances: [
+          registered(
+            1,
+            { cpu: 1664, memoryMiB: 6912 },
+            { tasks: 2, nonDaemonTasks: 0, idleSince: minutesAgo(1) },
+          ),
+        ],
+        demand: [
+          { source: 'service:api', group: 'service:api', count: 8, shape: { cpu: 640, memoryMiB: 1024 } },
+        ],
+        ...(unread.length > 0 ? { unreadDaemons: unread } : {}),
+      });
+    // Known daemons only: 1920 CPU per new instance, 3 tasks each; 2 on the idle one, 6 on 2 new.
+    expect(planCapacity(snapshot([]), NOW).newInstances).toBe(2);
+    const plan = planCapacity(snapshot(['service:xray']), NOW);
+    // With the measured 384 CPU: 1664 per new instance, 2 tasks each: 3 new instances.
+    expect(plan.newInstances).toBe(3);
+    expect(plan.reasons.join('\n')).toMatch(/service:xray.*could not be read.*384 CPU \/ 768 MiB/);
+  });
+
+  it('an unread daemon with no registered instance to measure it on: said, not ignored silently', () => {
+    const plan = planCapacity(sample({ demand: [api(2)], unreadDaemons: ['service:xray'] }), NOW);
+    expect(plan.newInstances).toBe(1);
+    expect(plan.reasons.join('\n')).toMatch(/service:xray.*could not be read.*no registered instance/);
+  });
+});
+
 describe('planCapacity: scale-in and protection', () => {
   const idle = (id: number, idleMinutes: number | null, extra: Record<string, unknown> = {}) =>
     registered(

@@ -145,6 +145,8 @@ export interface CapacityPlan {
     cpu: { reserved: number; registered: number };
     memoryMiB: { reserved: number; registered: number };
   };
+  /** Each new instance of the plan, in launch order, and the demand sources whose tasks it is for. */
+  newInstanceSources: NewInstanceSources[];
   /** With a mixed instances policy: the type new instances are planned as, and why. */
   launchType?: LaunchType;
   /** Each decision in words, for the log and the table. */
@@ -156,6 +158,14 @@ export interface PlanOptions {
   compileMemberOf?: (expression: string) => MemberOf;
   /** Include every instance's simulated placements (for tests and `npm run plan -- --trace`). */
   trace?: boolean;
+}
+
+export interface NewInstanceSources {
+  instanceId: string;
+  instanceType: string;
+  availabilityZone: string | undefined;
+  /** Empty: launched only so Auto Scaling's zone order reaches a zone a later one needs. */
+  sources: string[];
 }
 
 /** Where the simulation put tasks: one entry per instance (registered, booting or new) that got any. */
@@ -186,9 +196,13 @@ export function planCapacity(
     observed,
     items.map((item) => item.shape),
   );
-  const snapshot: CapacitySnapshot = launch
+  const typed: CapacitySnapshot = launch
     ? { ...observed, group: { ...observed.group, instanceTypes: launch.instanceTypes } }
     : observed;
+  // Daemons whose task definition could not be read still run on every new instance.
+  const unread = unreadDaemonOverhead(typed);
+  const snapshot: CapacitySnapshot = unread ? { ...typed, daemonOverhead: unread.overhead } : typed;
+  if (unread) reasons.push(unread.reason);
   const { group, settings } = snapshot;
   const template = newInstanceTemplate(snapshot);
 
@@ -322,6 +336,7 @@ export function planCapacity(
   if (headroom) placeRound([headroom]);
   trimTrailingEmpty(newBins);
   const waits = zoneWaits(placeable, newBins, (item) => allowedZones(item, snapshot, template));
+  const newInstanceSources = sourcesOf(newBins, [...placeable, ...(headroom ? [headroom] : [])]);
   // Tasks that fit only where room ran out (registered instances) and on no new instance.
   for (const item of placeable) {
     if (item.remaining > 0) {
@@ -557,6 +572,7 @@ export function planCapacity(
     recordRaise,
     waits: [...waits.values()],
     launch,
+    newInstanceSources,
     maxAllows: limitedBy === 'max' ? scaleOut + uselessUnderMax : undefined,
     uselessUnderMax,
   });
@@ -578,6 +594,7 @@ export function planCapacity(
     },
     newInstances,
     newInstancesByZone,
+    newInstanceSources,
     lowerBound: bound.value,
     lowerBoundBy: bound.by,
     gap: newInstances - bound.value,
@@ -1279,6 +1296,7 @@ function explain(facts: {
   recordRaise: boolean;
   waits: ZoneWait[];
   launch: LaunchType | undefined;
+  newInstanceSources: NewInstanceSources[];
   /** With the scale-out limited by the maximum: how many new instances it allows. */
   maxAllows: number | undefined;
   uselessUnderMax: number;
@@ -1322,6 +1340,7 @@ function explain(facts: {
     );
   }
   if (facts.launch && facts.newInstances > 0) lines.push(facts.launch.reason);
+  lines.push(...sourceLines(facts.newInstanceSources));
   if (facts.limitedBy === 'step') lines.push(`scale-out limited to the step of ${snapshot.settings.maxStep}`);
   if (facts.limitedBy === 'max')
     lines.push(`scale-out limited by the group's maximum of ${snapshot.group.max}`);
@@ -1501,4 +1520,102 @@ function taskProtection(instance: RegisteredInstance, now: number): string | und
     .sort()
     .at(-1);
   return `${count} task(s) protected from scale-in${until ? ` until ${until}` : ''} (UpdateTaskProtection)`;
+}
+
+function sourcesOf(newBins: Bin[], items: ItemGroup[]): NewInstanceSources[] {
+  const byId = new Map(items.map((item) => [item.id, item]));
+  return newBins.map((bin) => ({
+    instanceId: bin.id,
+    instanceType: bin.instanceType,
+    availabilityZone: bin.availabilityZone,
+    sources: [
+      ...new Set([...(bin.contents?.keys() ?? [])].flatMap((id) => byId.get(id)?.sources ?? [])),
+    ].sort(),
+  }));
+}
+
+/** One line per set of sources: which new instances are for them (the first few named). */
+function sourceLines(instances: NewInstanceSources[]): string[] {
+  const groups = new Map<string, NewInstanceSources[]>();
+  for (const instance of instances) {
+    const key = instance.sources.join(', ');
+    groups.set(key, [...(groups.get(key) ?? []), instance]);
+  }
+  const SHOWN = 6;
+  return [...groups].map(([sources, members]) => {
+    const named = members
+      .slice(0, SHOWN)
+      .map((one) => `${one.instanceId} (${one.availabilityZone ?? 'any zone'})`)
+      .join(', ');
+    const more = members.length > SHOWN ? ` and ${members.length - SHOWN} more` : '';
+    const what =
+      sources === ''
+        ? "for no task: launched only so that Auto Scaling's zone order reaches the zone a later one needs"
+        : `for ${sources}`;
+    return `new instance${members.length > 1 ? 's' : ''} ${named}${more} ${what}`;
+  });
+}
+
+type Resources4 = Pick<Shape, 'cpu' | 'memoryMiB' | 'gpus' | 'enis'>;
+
+/**
+ * Daemons whose task definition could not be read are not in `daemonOverhead`, yet run on every new
+ * instance: their room is measured where it shows. On a registered instance without non-daemon
+ * tasks, what is reserved is the daemons' (the largest such measure is taken); else each instance
+ * reserves at least the daemons', so the least reserved is an upper bound. Either way no less than
+ * the daemons read. With nothing to measure on, said so.
+ */
+function unreadDaemonOverhead(
+  snapshot: CapacitySnapshot,
+): { overhead: CapacitySnapshot['daemonOverhead']; reason: string } | undefined {
+  const unread = snapshot.unreadDaemons ?? [];
+  if (unread.length === 0) return undefined;
+  const known = snapshot.daemonOverhead;
+  const names = `daemon${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`;
+  const measured = snapshot.instances.flatMap((instance) => {
+    const type = snapshot.instanceTypes[instance.instanceType];
+    if (!type || instance.status !== 'ACTIVE' || !IN_DESIRED.test(instance.lifecycleState)) return [];
+    const reserved: Resources4 = {
+      cpu: Math.max(0, type.cpu - instance.free.cpu),
+      memoryMiB: Math.max(0, type.memoryMiB - instance.free.memoryMiB),
+      gpus: Math.max(0, type.gpus - instance.free.gpus),
+      enis: Math.max(0, type.enis - instance.free.enis),
+    };
+    return [{ instance, reserved }];
+  });
+  const idle = measured.filter(({ instance }) => instance.nonDaemonTasks === 0);
+  const pick = (from: typeof measured, combine: (a: number, b: number) => number): Resources4 | undefined =>
+    from.length === 0
+      ? undefined
+      : from.slice(1).reduce<Resources4>(
+          (acc, { reserved }) => ({
+            cpu: combine(acc.cpu, reserved.cpu),
+            memoryMiB: combine(acc.memoryMiB, reserved.memoryMiB),
+            gpus: combine(acc.gpus, reserved.gpus),
+            enis: combine(acc.enis, reserved.enis),
+          }),
+          { ...(from[0] as (typeof from)[number]).reserved },
+        );
+  const estimate = idle.length > 0 ? pick(idle, Math.max) : pick(measured, Math.min);
+  if (!estimate) {
+    return {
+      overhead: known,
+      reason: `${names}: task definition could not be read, and no registered instance shows what it reserves: new instances are planned with the daemons read only (${known.cpu} CPU / ${known.memoryMiB} MiB) and may hold fewer tasks than planned`,
+    };
+  }
+  const overhead = {
+    ...known,
+    cpu: Math.max(known.cpu, estimate.cpu),
+    memoryMiB: Math.max(known.memoryMiB, estimate.memoryMiB),
+    gpus: Math.max(known.gpus, estimate.gpus),
+    enis: Math.max(known.enis, estimate.enis),
+  };
+  const where =
+    idle.length > 0
+      ? `measured on ${idle.length} registered instance(s) without other tasks`
+      : `the least any registered instance reserves (an upper bound: none is without other tasks)`;
+  return {
+    overhead,
+    reason: `${names}: task definition could not be read; new instances are planned with ${overhead.cpu} CPU / ${overhead.memoryMiB} MiB reserved by daemons, ${where} (the daemons read reserve ${known.cpu} CPU / ${known.memoryMiB} MiB)`,
+  };
 }

@@ -178,6 +178,12 @@ export const snapshotSchema = z.object({
     hostPorts: { tcp: [], udp: [] },
     enis: 0,
   }),
+  unreadDaemons: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'daemon services whose task definition could not be read (not in daemonOverhead): their room is measured on registered instances',
+    ),
   settings: settingsSchema.default(settingsSchema.parse({})),
   instances: z.array(registeredInstanceSchema).default([]),
   launching: z.array(launchingInstanceSchema).default([]),
