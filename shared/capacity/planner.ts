@@ -1488,7 +1488,9 @@ export class ZoneCounts {
     return zone === undefined ? 0 : (this.counts.get(zone) ?? 0);
   }
   most(): number {
-    return Math.max(0, ...this.counts.values());
+    let most = 0;
+    for (const count of this.counts.values()) if (count > most) most = count;
+    return most;
   }
   fullest(): string {
     return [...this.counts]
@@ -1539,10 +1541,13 @@ function sourceLines(instances: NewInstanceSources[]): string[] {
   const groups = new Map<string, NewInstanceSources[]>();
   for (const instance of instances) {
     const key = instance.sources.join(', ');
-    groups.set(key, [...(groups.get(key) ?? []), instance]);
+    const members = groups.get(key);
+    if (members) members.push(instance);
+    else groups.set(key, [instance]);
   }
   const SHOWN = 6;
-  return [...groups].map(([sources, members]) => {
+  const LINES = 20;
+  const lines = [...groups].slice(0, LINES).map(([sources, members]) => {
     const named = members
       .slice(0, SHOWN)
       .map((one) => `${one.instanceId} (${one.availabilityZone ?? 'any zone'})`)
@@ -1554,6 +1559,13 @@ function sourceLines(instances: NewInstanceSources[]): string[] {
         : `for ${sources}`;
     return `new instance${members.length > 1 ? 's' : ''} ${named}${more} ${what}`;
   });
+  if (groups.size > LINES) {
+    const rest = [...groups.values()].slice(LINES).reduce((total, members) => total + members.length, 0);
+    lines.push(
+      `${rest} more new instance(s) for ${groups.size - LINES} other sets of sources (newInstanceSources lists each)`,
+    );
+  }
+  return lines;
 }
 
 type Resources4 = Pick<Shape, 'cpu' | 'memoryMiB' | 'gpus' | 'enis'>;
