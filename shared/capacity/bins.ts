@@ -2,10 +2,17 @@
  * Bins: what each instance offers the simulation (registered, booting, requested or new), the type and
  * room a new instance has, and the zones Auto Scaling launches new instances in.
  */
+
 import type { NewInstanceTemplate } from './lower-bound';
 import { type Bin, newBin } from './packing';
 import { IN_DESIRED } from './plan';
-import type { CapacitySnapshot, LaunchingInstance, RegisteredInstance, Shape } from './snapshot';
+import type {
+  CapacitySnapshot,
+  LaunchFailure,
+  LaunchingInstance,
+  RegisteredInstance,
+  Shape,
+} from './snapshot';
 
 /**
  * What a new instance offers after its daemon tasks. With several instance types the group may
@@ -200,5 +207,68 @@ export function unreadDaemonOverhead(
   return {
     overhead,
     reason: `${names}: task definition could not be read; new instances are planned with ${overhead.cpu} CPU / ${overhead.memoryMiB} MiB reserved by daemons, ${where} (the daemons read reserve ${known.cpu} CPU / ${known.memoryMiB} MiB)`,
+  };
+}
+
+/** The group's instances as the plan sees them, and what the operator and Auto Scaling hold back. */
+export interface Fleet {
+  /** Registered instances counted in the desired capacity (Pending or InService). */
+  counted: RegisteredInstance[];
+  /** Of those, ACTIVE with a connected agent: ECS places on them. */
+  placeableOn: RegisteredInstance[];
+  /** Of those, InService: only these are removed, protected or marked idle. */
+  usable: RegisteredInstance[];
+  launchingCounted: LaunchingInstance[];
+  booting: LaunchingInstance[];
+  stuck: LaunchingInstance[];
+  requested: number;
+  suspendedProcesses: string[];
+  launchSuspended: boolean;
+  terminateSuspended: boolean;
+  launchFailures: LaunchFailure[];
+  launchFailing: boolean;
+  /** Desired capacity not launched yet that counts as capacity on the way. */
+  requestedBins: number;
+}
+
+export function fleetOf(snapshot: CapacitySnapshot, now: number): Fleet {
+  const { group, settings } = snapshot;
+  // Instances: usable, booting (launched, not registered), never registered, unusable. ECS places
+  // tasks on a registered instance whatever its Auto Scaling state, so one still Pending (a launch
+  // hook, a warm pool) takes placements; only InService ones are removed, protected or marked idle.
+  const counted = snapshot.instances.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
+  const placeableOn = counted.filter((instance) => instance.status === 'ACTIVE' && instance.agentConnected);
+  const usable = placeableOn.filter((instance) => instance.lifecycleState === 'InService');
+  const launchingCounted = snapshot.launching.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
+  const bootDeadline = now - settings.bootTimeoutSeconds * 1000;
+  const booting = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) >= bootDeadline);
+  const stuck = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) < bootDeadline);
+  const requested = Math.max(0, group.desired - counted.length - launchingCounted.length);
+  // An operator who suspends Launch or Terminate (to freeze the group) is obeyed: no scale-out while
+  // Launch is suspended, no removal while Terminate is. The other processes change nothing here.
+  const suspendedProcesses = [...new Set(group.suspendedProcesses ?? [])].sort();
+  const launchSuspended = suspendedProcesses.includes('Launch');
+  const terminateSuspended = suspendedProcesses.includes('Terminate');
+  // Desired capacity not launched yet launches only once Launch is resumed: not capacity on the way.
+  // Nor while Auto Scaling's launches for it fail (no capacity for the type, a bad launch template,
+  // a subnet out of addresses): it may never launch.
+  const launchFailures = group.launchFailures ?? [];
+  const launchFailing = !launchSuspended && requested > 0 && launchFailures.length > 0;
+  const requestedBins = launchSuspended || launchFailing ? 0 : requested;
+
+  return {
+    counted,
+    placeableOn,
+    usable,
+    launchingCounted,
+    booting,
+    stuck,
+    requested,
+    suspendedProcesses,
+    launchSuspended,
+    terminateSuspended,
+    launchFailures,
+    launchFailing,
+    requestedBins,
   };
 }

@@ -1,9 +1,7 @@
-/**
- * Placement on new instances: several packings of the same demand, the best kept (fewest instances),
- * in Auto Scaling's zone order.
- */
 import { freshBin, type ZoneBalancer } from './bins';
 import { sum } from './explain';
+import { headroomItem } from './items';
+import type { LowerBound } from './lower-bound';
 import { countLimit, type NewInstanceTemplate } from './lower-bound';
 import {
   type Bin,
@@ -20,7 +18,8 @@ import {
   ZoneSweep,
 } from './packing';
 import { PATTERN_INSTANCES, patternStrategies } from './patterns';
-import type { CapacitySnapshot } from './snapshot';
+import { isIdle, leastValuableFirst } from './scale-in';
+import type { CapacitySnapshot, RegisteredInstance } from './snapshot';
 
 /**
  * New instances: several packings of the same demand, keeping the one with the fewest instances
@@ -216,4 +215,111 @@ export function trimTrailingEmpty(bins: Bin[]): void {
 
 export function fullness(bin: Bin): number {
   return 1 - bin.cpu / bin.capacityCpu + (1 - bin.memoryMiB / bin.capacityMemory);
+}
+
+/**
+ * Places the demand, then the headroom: on registered instances (busy ones first, fullest first;
+ * then idle ones, most valuable first, so the least valuable stay empty and can go), on booting and
+ * requested ones, then on new instances in Auto Scaling's zone order.
+ */
+export function placeDemand(input: {
+  snapshot: CapacitySnapshot;
+  template: NewInstanceTemplate;
+  now: number;
+  usable: RegisteredInstance[];
+  instanceById: Map<string, RegisteredInstance>;
+  registeredBins: Bin[];
+  launchingBins: Bin[];
+  zones: ZoneBalancer;
+  placeable: ItemGroup[];
+  bound: LowerBound;
+}): {
+  newBins: Bin[];
+  headroom: ItemGroup | undefined;
+  busyFirst: Bin[];
+  removalOrder: RegisteredInstance[];
+} {
+  const {
+    snapshot,
+    template,
+    now,
+    usable,
+    instanceById,
+    registeredBins,
+    launchingBins,
+    zones,
+    placeable,
+    bound,
+  } = input;
+  // Registered instances: busy ones first (fullest first), then idle ones, most valuable first, so
+  // that the least valuable stay empty and can go.
+  const removalOrder = leastValuableFirst(usable, now);
+  const idleRank = new Map(removalOrder.map((instance, index) => [instance.id, index]));
+  const order = new Map(
+    registeredBins.map((bin) => {
+      const rank = idleRank.get(bin.id);
+      // Busy: 0..2 by fullness (fullest first); idle: after them, most valuable first.
+      const key =
+        rank !== undefined && isIdle(instanceById.get(bin.id))
+          ? 3 + (removalOrder.length - rank)
+          : 2 - fullness(bin);
+      return [bin, key];
+    }),
+  );
+  const busyFirst = [...registeredBins].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+
+  const newBins: Bin[] = [];
+  let newSerial = 0;
+  const placeRound = (round: ItemGroup[]) => {
+    const left = Int32Array.from(round, (item) => item.remaining);
+    const charge = (kind: 'onRegistered' | 'onLaunching' | 'onNew', before: Int32Array) => {
+      round.forEach((item, index) => {
+        const placed = (before[index] ?? 0) - (left[index] ?? 0);
+        item[kind] += placed;
+        item.remaining -= placed;
+      });
+    };
+    // Demand ECS already failed to place on the registered instances stays off them, except those
+    // registered since (launched for it); booting and requested instances are new ones too.
+    const held = Int32Array.from(round, (item, index) => (item.newInstancesOnly ? (left[index] ?? 0) : 0));
+    round.forEach((item, index) => {
+      if (item.newInstancesOnly) left[index] = 0;
+    });
+    let before = left.slice();
+    held.forEach((count, index) => {
+      before[index] = (before[index] ?? 0) + count;
+    });
+    for (const bin of busyFirst) fillBin(bin, round, left, dotProduct);
+    round.forEach((item, index) => {
+      const since = item.newInstancesSince;
+      if (since === undefined || (held[index] ?? 0) <= 0) return;
+      const only = new Int32Array(round.length);
+      only[index] = held[index] ?? 0;
+      for (const bin of busyFirst) {
+        if (bin.registeredAt && bin.registeredAt.getTime() >= since) fillBin(bin, round, only, dotProduct);
+      }
+      held[index] = only[index] ?? 0;
+    });
+    held.forEach((count, index) => {
+      left[index] = (left[index] ?? 0) + count;
+    });
+    charge('onRegistered', before);
+    before = left.slice();
+    for (const bin of launchingBins) fillBin(bin, round, left, dotProduct);
+    charge('onLaunching', before);
+    before = left.slice();
+    // Partly filled new bins from an earlier round first.
+    for (const bin of newBins) fillBin(bin, round, left, dotProduct);
+    // With nothing else to place on, the bound says when a packing of the demand cannot be beaten.
+    const floor = registeredBins.length + launchingBins.length + newBins.length === 0 ? bound.value : 0;
+    const fresh = packNew(round, left, snapshot, template, zones, newBins.length, floor);
+    for (const bin of fresh) bin.id = `new-${++newSerial}`;
+    newBins.push(...fresh);
+    charge('onNew', before);
+  };
+  placeRound(placeable);
+  const headroom = headroomItem(snapshot, placeable);
+  if (headroom) placeRound([headroom]);
+  trimTrailingEmpty(newBins);
+  return { newBins, headroom, busyFirst, removalOrder };
 }

@@ -7,6 +7,7 @@
  * (removals), limits.ts (min, max, step, suspended and failing launches), explain.ts (reasons).
  */
 import {
+  fleetOf,
   freshBin,
   launchingBin,
   newInstanceTemplate,
@@ -24,24 +25,16 @@ import {
   utilizationOf,
   zoneWaits,
 } from './explain';
-import { groupDemand, headroomItem, whyUnplaceable } from './items';
+import { groupDemand, whyUnplaceable } from './items';
 import { launchType } from './launch-type';
+import { limitScaleOut } from './limits';
 import { lowerBound } from './lower-bound';
 import { compileMemberOf as defaultCompileMemberOf } from './member-of';
-import { type Bin, dotProduct, fillBin, fits, type ItemGroup } from './packing';
-import { fullness, packNew, trimTrailingEmpty } from './placement';
-import { type CapacityPlan, IN_DESIRED, type PlanOptions, type Removal, type Unplaceable } from './plan';
-import {
-  isIdle,
-  leastValuableFirst,
-  moveTasks,
-  removalLimit,
-  taskProtection,
-  utilization,
-  ZoneCounts,
-  zoneOf,
-} from './scale-in';
-import type { CapacitySnapshot, RegisteredInstance } from './snapshot';
+import { fits, type ItemGroup } from './packing';
+import { placeDemand } from './placement';
+import type { CapacityPlan, PlanOptions, Unplaceable } from './plan';
+import { planRemovals, protectionAndMarkers } from './scale-in';
+import type { CapacitySnapshot } from './snapshot';
 
 export { freshBin, newInstanceTemplate, ZoneBalancer } from './bins';
 export { groupDemand } from './items';
@@ -79,31 +72,24 @@ export function planCapacity(
   const unread = unreadDaemonOverhead(typed);
   const snapshot: CapacitySnapshot = unread ? { ...typed, daemonOverhead: unread.overhead } : typed;
   if (unread) reasons.push(unread.reason);
-  const { group, settings } = snapshot;
+  const { group } = snapshot;
   const template = newInstanceTemplate(snapshot);
 
-  // Instances: usable, booting (launched, not registered), never registered, unusable. ECS places
-  // tasks on a registered instance whatever its Auto Scaling state, so one still Pending (a launch
-  // hook, a warm pool) takes placements; only InService ones are removed, protected or marked idle.
-  const counted = snapshot.instances.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
-  const placeableOn = counted.filter((instance) => instance.status === 'ACTIVE' && instance.agentConnected);
-  const usable = placeableOn.filter((instance) => instance.lifecycleState === 'InService');
-  const launchingCounted = snapshot.launching.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
-  const bootDeadline = now - settings.bootTimeoutSeconds * 1000;
-  const booting = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) >= bootDeadline);
-  const stuck = launchingCounted.filter((instance) => Date.parse(instance.launchedAt) < bootDeadline);
-  const requested = Math.max(0, group.desired - counted.length - launchingCounted.length);
-  // An operator who suspends Launch or Terminate (to freeze the group) is obeyed: no scale-out while
-  // Launch is suspended, no removal while Terminate is. The other processes change nothing here.
-  const suspendedProcesses = [...new Set(group.suspendedProcesses ?? [])].sort();
-  const launchSuspended = suspendedProcesses.includes('Launch');
-  const terminateSuspended = suspendedProcesses.includes('Terminate');
-  // Desired capacity not launched yet launches only once Launch is resumed: not capacity on the way.
-  // Nor while Auto Scaling's launches for it fail (no capacity for the type, a bad launch template,
-  // a subnet out of addresses): it may never launch.
-  const launchFailures = group.launchFailures ?? [];
-  const launchFailing = !launchSuspended && requested > 0 && launchFailures.length > 0;
-  const requestedBins = launchSuspended || launchFailing ? 0 : requested;
+  const fleet = fleetOf(snapshot, now);
+  const {
+    counted,
+    placeableOn,
+    usable,
+    booting,
+    stuck,
+    requested,
+    suspendedProcesses,
+    launchSuspended,
+    terminateSuspended,
+    launchFailures,
+    launchFailing,
+    requestedBins,
+  } = fleet;
 
   const zones = new ZoneBalancer(
     group.availabilityZones,
@@ -141,76 +127,18 @@ export function planCapacity(
     template,
   );
 
-  // Registered instances: busy ones first (fullest first), then idle ones, most valuable first, so
-  // that the least valuable stay empty and can go.
-  const removalOrder = leastValuableFirst(usable, now);
-  const idleRank = new Map(removalOrder.map((instance, index) => [instance.id, index]));
-  const order = new Map(
-    registeredBins.map((bin) => {
-      const rank = idleRank.get(bin.id);
-      // Busy: 0..2 by fullness (fullest first); idle: after them, most valuable first.
-      const key =
-        rank !== undefined && isIdle(instanceById.get(bin.id))
-          ? 3 + (removalOrder.length - rank)
-          : 2 - fullness(bin);
-      return [bin, key];
-    }),
-  );
-  const busyFirst = [...registeredBins].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-
-  const newBins: Bin[] = [];
-  let newSerial = 0;
-  const placeRound = (round: ItemGroup[]) => {
-    const left = Int32Array.from(round, (item) => item.remaining);
-    const charge = (kind: 'onRegistered' | 'onLaunching' | 'onNew', before: Int32Array) => {
-      round.forEach((item, index) => {
-        const placed = (before[index] ?? 0) - (left[index] ?? 0);
-        item[kind] += placed;
-        item.remaining -= placed;
-      });
-    };
-    // Demand ECS already failed to place on the registered instances stays off them, except those
-    // registered since (launched for it); booting and requested instances are new ones too.
-    const held = Int32Array.from(round, (item, index) => (item.newInstancesOnly ? (left[index] ?? 0) : 0));
-    round.forEach((item, index) => {
-      if (item.newInstancesOnly) left[index] = 0;
-    });
-    let before = left.slice();
-    held.forEach((count, index) => {
-      before[index] = (before[index] ?? 0) + count;
-    });
-    for (const bin of busyFirst) fillBin(bin, round, left, dotProduct);
-    round.forEach((item, index) => {
-      const since = item.newInstancesSince;
-      if (since === undefined || (held[index] ?? 0) <= 0) return;
-      const only = new Int32Array(round.length);
-      only[index] = held[index] ?? 0;
-      for (const bin of busyFirst) {
-        if (bin.registeredAt && bin.registeredAt.getTime() >= since) fillBin(bin, round, only, dotProduct);
-      }
-      held[index] = only[index] ?? 0;
-    });
-    held.forEach((count, index) => {
-      left[index] = (left[index] ?? 0) + count;
-    });
-    charge('onRegistered', before);
-    before = left.slice();
-    for (const bin of launchingBins) fillBin(bin, round, left, dotProduct);
-    charge('onLaunching', before);
-    before = left.slice();
-    // Partly filled new bins from an earlier round first.
-    for (const bin of newBins) fillBin(bin, round, left, dotProduct);
-    // With nothing else to place on, the bound says when a packing of the demand cannot be beaten.
-    const floor = registeredBins.length + launchingBins.length + newBins.length === 0 ? bound.value : 0;
-    const fresh = packNew(round, left, snapshot, template, zones, newBins.length, floor);
-    for (const bin of fresh) bin.id = `new-${++newSerial}`;
-    newBins.push(...fresh);
-    charge('onNew', before);
-  };
-  placeRound(placeable);
-  const headroom = headroomItem(snapshot, placeable);
-  if (headroom) placeRound([headroom]);
-  trimTrailingEmpty(newBins);
+  const { newBins, headroom, busyFirst, removalOrder } = placeDemand({
+    snapshot,
+    template,
+    now,
+    usable,
+    instanceById,
+    registeredBins,
+    launchingBins,
+    zones,
+    placeable,
+    bound,
+  });
   const waits = zoneWaits(placeable, newBins, (item) => allowedZones(item, snapshot, template));
   const newInstanceSources = sourcesOf(newBins, [...placeable, ...(headroom ? [headroom] : [])]);
   // Tasks that fit only where room ran out (registered instances) and on no new instance.
@@ -232,182 +160,34 @@ export function planCapacity(
   }
 
   // Scale-in: instances without non-daemon tasks for scaleInAfter, least valuable first.
-  let removals: Removal[] = [];
-  const removable = Math.max(0, group.desired - group.min);
-  const perPass = removalLimit(settings.maxScaleIn, counted.length);
-  // Instances per zone as Auto Scaling counts them: removals keep the zones within one instance.
-  const zoneCounts = new ZoneCounts(group.availabilityZones, [
-    ...counted.map(zoneOf),
-    ...launchingCounted.map((instance) => instance.availabilityZone),
-  ]);
-  // Every removal, whatever its reason, counts against the per-pass limit.
-  let scaledIn = 0;
-  for (const instance of stuck) {
-    if (removals.length >= removable || scaledIn >= perPass) break;
-    removals.push({
-      instanceId: instance.id,
-      ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
-      reason: 'never-registered',
-      detail: `launched ${Math.round((now - Date.parse(instance.launchedAt)) / 1000)} s ago and never registered with cluster ${snapshot.cluster} (boot timeout ${settings.bootTimeoutSeconds} s): check the AMI, user data and ECS_CLUSTER`,
-    });
-    zoneCounts.remove(instance.availabilityZone);
-    scaledIn++;
-  }
-  const idleLongEnough = removalOrder.filter((instance) => {
-    const bin = binById.get(instance.id);
-    if (!bin || bin.placed > 0 || !isIdle(instance) || instance.idleSince === null) return false;
-    return now - Date.parse(instance.idleSince) >= settings.scaleInAfterSeconds * 1000;
+  let removals = planRemovals({
+    snapshot,
+    now,
+    fleet,
+    removalOrder,
+    binById,
+    busyFirst,
+    newInstances,
+    compile,
+    reasons,
   });
-  // Least valuable first, but only from a zone with the most instances (as Auto Scaling's default
-  // termination policy picks): otherwise AZRebalance launches in the emptied zone and terminates
-  // elsewhere to even them out again, a busy instance or the one just launched.
-  while (idleLongEnough.length > 0) {
-    const index = idleLongEnough.findIndex((instance) => zoneCounts.canRemove(zoneOf(instance)));
-    if (index < 0) {
-      const kept = idleLongEnough[0] as RegisteredInstance;
-      reasons.push(
-        `keeping idle ${kept.id}${idleLongEnough.length > 1 ? ` and ${idleLongEnough.length - 1} more` : ''}: removing it would leave ${zoneOf(kept)} with ${zoneCounts.count(zoneOf(kept)) - 1} instance(s) against ${zoneCounts.most()} in ${zoneCounts.fullest()}; removals keep the group's zones within one instance of each other (Auto Scaling's AZRebalance would launch and terminate to even them out)`,
-      );
-      break;
-    }
-    const instance = idleLongEnough[index] as RegisteredInstance;
-    if (scaledIn >= perPass) {
-      reasons.push(`scale-in limited to ${perPass} instance(s) per pass`);
-      break;
-    }
-    if (removals.length >= removable) {
-      reasons.push(`keeping idle ${instance.id}: the group is at its minimum of ${group.min}`);
-      break;
-    }
-    idleLongEnough.splice(index, 1);
-    const idleSeconds = Math.floor((now - Date.parse(instance.idleSince ?? '')) / 1000);
-    removals.push({
-      instanceId: instance.id,
-      ...(instance.arn ? { arn: instance.arn } : {}),
-      ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
-      reason: 'idle',
-      detail: `no non-daemon task for ${idleSeconds} s (scale-in after ${settings.scaleInAfterSeconds} s)`,
-    });
-    zoneCounts.remove(zoneOf(instance));
-    scaledIn++;
-  }
-
-  // Consolidation: an instance whose tasks all fit on the others (after demand and headroom) goes.
-  if (settings.consolidation && newInstances === 0 && !terminateSuspended) {
-    const removed = new Set(removals.map((removal) => removal.instanceId));
-    const candidates = usable
-      .filter(
-        (instance) =>
-          !removed.has(instance.id) &&
-          zoneCounts.canRemove(zoneOf(instance)) &&
-          instance.movableTasks !== undefined &&
-          instance.movableTasks.length > 0 &&
-          instance.pinnedTasks === 0 &&
-          instance.nonDaemonTasks === instance.movableTasks.length &&
-          (binById.get(instance.id)?.placed ?? 1) === 0,
-      )
-      .sort((a, b) => utilization(a, snapshot) - utilization(b, snapshot));
-    for (const instance of candidates) {
-      if (scaledIn >= perPass || removals.length >= removable) break;
-      // A task protected from scale-in (ECS task scale-in protection) is never stopped to save an
-      // instance: "Protect your Amazon ECS tasks from being terminated by scale-in events".
-      const shielded = taskProtection(instance, now);
-      if (shielded) {
-        reasons.push(`not consolidating ${instance.id}: ${shielded}`);
-        continue;
-      }
-      if (!zoneCounts.canRemove(zoneOf(instance))) continue;
-      const targets = busyFirst.filter((bin) => bin.id !== instance.id && !removed.has(bin.id));
-      if (moveTasks(instance, targets, compile)) {
-        removed.add(instance.id);
-        const bin = binById.get(instance.id);
-        if (bin) bin.placed = -1; // never a target again
-        removals.push({
-          instanceId: instance.id,
-          ...(instance.arn ? { arn: instance.arn } : {}),
-          ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
-          reason: 'consolidation',
-          detail: `its ${instance.movableTasks?.length} task(s) fit on the other instances, headroom kept`,
-        });
-        zoneCounts.remove(zoneOf(instance));
-        scaledIn++;
-      }
-    }
-  }
 
   // Terminate suspended: the removals are reported, not made (the instances stay, idle markers too).
   const heldRemovals = terminateSuspended ? removals : [];
   if (terminateSuspended) removals = [];
 
-  // One desired capacity: removals decrement it, then the scale-out is added within max and step.
-  const afterRemovals = group.desired - removals.length;
-  // Launches failing: the unlaunched desired capacity is not on the way, so the demand asks for it
-  // again; only what it needs beyond the desired capacity already set is added (Auto Scaling keeps
-  // retrying the desired capacity it has on its own).
-  let scaleOut = launchFailing ? Math.max(0, newInstances - requested) : newInstances;
-  let limitedBy: CapacityPlan['limitedBy'];
-  let heldScaleOut = 0;
-  if (launchSuspended && scaleOut > 0) {
-    heldScaleOut = Math.min(scaleOut, settings.maxStep, Math.max(0, group.max - afterRemovals));
-    scaleOut = 0;
-    limitedBy = 'launch-suspended';
-  }
-  if (scaleOut > settings.maxStep) {
-    scaleOut = settings.maxStep;
-    limitedBy = 'step';
-  }
-  if (afterRemovals + scaleOut > group.max) {
-    scaleOut = Math.max(0, group.max - afterRemovals);
-    limitedBy = 'max';
-  }
-  // Under the maximum, instances that would only land in zones no pending task can use (the zone
-  // order has not reached theirs yet) are not launched: nothing would come of them but idle capacity.
-  let uselessUnderMax = 0;
-  if (limitedBy === 'max' && !launchFailing) {
-    let useful = 0;
-    newBins.slice(0, scaleOut).forEach((bin, index) => {
-      if (bin.placed > 0) useful = index + 1;
-    });
-    uselessUnderMax = scaleOut - useful;
-    scaleOut = useful;
-  }
-  // While launches fail, the desired capacity is raised at most once per boot timeout.
-  let failingHeld = 0;
-  let recordRaise = false;
-  if (launchFailing) {
-    const raisedAt = group.failingRaiseAt ? Date.parse(group.failingRaiseAt) : Number.NaN;
-    if (scaleOut > 0 && now - raisedAt < settings.bootTimeoutSeconds * 1000) {
-      failingHeld = scaleOut;
-      scaleOut = 0;
-      limitedBy = 'launch-failing';
-    }
-    recordRaise = scaleOut > 0;
-  }
-  const desiredCapacity = Math.max(group.min, afterRemovals + scaleOut);
+  const {
+    afterRemovals,
+    scaleOut,
+    limitedBy,
+    heldScaleOut,
+    uselessUnderMax,
+    failingHeld,
+    recordRaise,
+    desiredCapacity,
+  } = limitScaleOut({ snapshot, now, fleet, newBins, removals: removals.length });
 
-  // Protection: busy instances protected so the group never picks them; idle ones released.
-  const removedIds = new Set(removals.map((removal) => removal.instanceId));
-  const protect: string[] = [];
-  const unprotect: string[] = [];
-  for (const instance of usable) {
-    if (removedIds.has(instance.id)) continue;
-    const busy = instance.nonDaemonTasks !== null && instance.nonDaemonTasks > 0;
-    const placed = (binById.get(instance.id)?.placed ?? 0) > 0;
-    if (busy && !instance.protectedFromScaleIn) protect.push(instance.id);
-    if (instance.nonDaemonTasks === 0 && !placed && instance.protectedFromScaleIn)
-      unprotect.push(instance.id);
-  }
-
-  // Idle markers: first time seen without non-daemon tasks, and cleared once busy again.
-  const idleMarkers: CapacityPlan['idleMarkers'] = { set: [], clear: [] };
-  for (const instance of usable) {
-    const maybeIdle = instance.nonDaemonTasks === null || instance.nonDaemonTasks === 0;
-    if (maybeIdle && instance.idleSince === null) {
-      idleMarkers.set.push({ instanceId: instance.id, since: new Date(now).toISOString() });
-    } else if (!maybeIdle && instance.idleSince !== null) {
-      idleMarkers.clear.push(instance.id);
-    }
-  }
+  const { protect, unprotect, idleMarkers } = protectionAndMarkers(usable, removals, binById, now);
 
   const placements = items.map((item) => summarize(item, waits.get(item.id)));
   const assignments = options.trace

@@ -2,8 +2,10 @@
  * Scale-in: which instances go (never registered, idle, consolidation), within the per-pass limit, the
  * group's minimum and zone balance, and the rules that protect busy instances and protected tasks.
  */
+import type { Fleet } from './bins';
 import { normalizeShape } from './items';
 import { type Bin, fits, type ItemGroup, type MemberOf, makeItemGroup, place, unplace } from './packing';
+import type { CapacityPlan, Removal } from './plan';
 import type { CapacitySnapshot, RegisteredInstance } from './snapshot';
 
 /**
@@ -176,4 +178,167 @@ export function taskProtection(instance: RegisteredInstance, now: number): strin
     .sort()
     .at(-1);
   return `${count} task(s) protected from scale-in${until ? ` until ${until}` : ''} (UpdateTaskProtection)`;
+}
+
+/**
+ * Removals: instances launched past the boot timeout that never registered, idle instances, and
+ * (with consolidation) busy ones whose tasks all fit elsewhere; every one counted against the
+ * per-pass limit, above the group's minimum, and from a zone with the most instances.
+ */
+export function planRemovals(input: {
+  snapshot: CapacitySnapshot;
+  now: number;
+  fleet: Fleet;
+  removalOrder: RegisteredInstance[];
+  binById: Map<string, Bin>;
+  busyFirst: Bin[];
+  newInstances: number;
+  compile: (expression: string) => MemberOf;
+  reasons: string[];
+}): Removal[] {
+  const { snapshot, now, fleet, removalOrder, binById, busyFirst, newInstances, compile, reasons } = input;
+  const { group, settings } = snapshot;
+  const { counted, launchingCounted, stuck, usable, terminateSuspended } = fleet;
+  // Scale-in: instances without non-daemon tasks for scaleInAfter, least valuable first.
+  const removals: Removal[] = [];
+  const removable = Math.max(0, group.desired - group.min);
+  const perPass = removalLimit(settings.maxScaleIn, counted.length);
+  // Instances per zone as Auto Scaling counts them: removals keep the zones within one instance.
+  const zoneCounts = new ZoneCounts(group.availabilityZones, [
+    ...counted.map(zoneOf),
+    ...launchingCounted.map((instance) => instance.availabilityZone),
+  ]);
+  // Every removal, whatever its reason, counts against the per-pass limit.
+  let scaledIn = 0;
+  for (const instance of stuck) {
+    if (removals.length >= removable || scaledIn >= perPass) break;
+    removals.push({
+      instanceId: instance.id,
+      ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+      reason: 'never-registered',
+      detail: `launched ${Math.round((now - Date.parse(instance.launchedAt)) / 1000)} s ago and never registered with cluster ${snapshot.cluster} (boot timeout ${settings.bootTimeoutSeconds} s): check the AMI, user data and ECS_CLUSTER`,
+    });
+    zoneCounts.remove(instance.availabilityZone);
+    scaledIn++;
+  }
+  const idleLongEnough = removalOrder.filter((instance) => {
+    const bin = binById.get(instance.id);
+    if (!bin || bin.placed > 0 || !isIdle(instance) || instance.idleSince === null) return false;
+    return now - Date.parse(instance.idleSince) >= settings.scaleInAfterSeconds * 1000;
+  });
+  // Least valuable first, but only from a zone with the most instances (as Auto Scaling's default
+  // termination policy picks): otherwise AZRebalance launches in the emptied zone and terminates
+  // elsewhere to even them out again, a busy instance or the one just launched.
+  while (idleLongEnough.length > 0) {
+    const index = idleLongEnough.findIndex((instance) => zoneCounts.canRemove(zoneOf(instance)));
+    if (index < 0) {
+      const kept = idleLongEnough[0] as RegisteredInstance;
+      reasons.push(
+        `keeping idle ${kept.id}${idleLongEnough.length > 1 ? ` and ${idleLongEnough.length - 1} more` : ''}: removing it would leave ${zoneOf(kept)} with ${zoneCounts.count(zoneOf(kept)) - 1} instance(s) against ${zoneCounts.most()} in ${zoneCounts.fullest()}; removals keep the group's zones within one instance of each other (Auto Scaling's AZRebalance would launch and terminate to even them out)`,
+      );
+      break;
+    }
+    const instance = idleLongEnough[index] as RegisteredInstance;
+    if (scaledIn >= perPass) {
+      reasons.push(`scale-in limited to ${perPass} instance(s) per pass`);
+      break;
+    }
+    if (removals.length >= removable) {
+      reasons.push(`keeping idle ${instance.id}: the group is at its minimum of ${group.min}`);
+      break;
+    }
+    idleLongEnough.splice(index, 1);
+    const idleSeconds = Math.floor((now - Date.parse(instance.idleSince ?? '')) / 1000);
+    removals.push({
+      instanceId: instance.id,
+      ...(instance.arn ? { arn: instance.arn } : {}),
+      ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+      reason: 'idle',
+      detail: `no non-daemon task for ${idleSeconds} s (scale-in after ${settings.scaleInAfterSeconds} s)`,
+    });
+    zoneCounts.remove(zoneOf(instance));
+    scaledIn++;
+  }
+
+  // Consolidation: an instance whose tasks all fit on the others (after demand and headroom) goes.
+  if (settings.consolidation && newInstances === 0 && !terminateSuspended) {
+    const removed = new Set(removals.map((removal) => removal.instanceId));
+    const candidates = usable
+      .filter(
+        (instance) =>
+          !removed.has(instance.id) &&
+          zoneCounts.canRemove(zoneOf(instance)) &&
+          instance.movableTasks !== undefined &&
+          instance.movableTasks.length > 0 &&
+          instance.pinnedTasks === 0 &&
+          instance.nonDaemonTasks === instance.movableTasks.length &&
+          (binById.get(instance.id)?.placed ?? 1) === 0,
+      )
+      .sort((a, b) => utilization(a, snapshot) - utilization(b, snapshot));
+    for (const instance of candidates) {
+      if (scaledIn >= perPass || removals.length >= removable) break;
+      // A task protected from scale-in (ECS task scale-in protection) is never stopped to save an
+      // instance: "Protect your Amazon ECS tasks from being terminated by scale-in events".
+      const shielded = taskProtection(instance, now);
+      if (shielded) {
+        reasons.push(`not consolidating ${instance.id}: ${shielded}`);
+        continue;
+      }
+      if (!zoneCounts.canRemove(zoneOf(instance))) continue;
+      const targets = busyFirst.filter((bin) => bin.id !== instance.id && !removed.has(bin.id));
+      if (moveTasks(instance, targets, compile)) {
+        removed.add(instance.id);
+        const bin = binById.get(instance.id);
+        if (bin) bin.placed = -1; // never a target again
+        removals.push({
+          instanceId: instance.id,
+          ...(instance.arn ? { arn: instance.arn } : {}),
+          ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+          reason: 'consolidation',
+          detail: `its ${instance.movableTasks?.length} task(s) fit on the other instances, headroom kept`,
+        });
+        zoneCounts.remove(zoneOf(instance));
+        scaledIn++;
+      }
+    }
+  }
+
+  return removals;
+}
+
+/**
+ * Scale-in protection (busy instances protected so the group never picks them; idle ones released)
+ * and idle markers (set when first seen without non-daemon tasks, cleared once busy again).
+ */
+export function protectionAndMarkers(
+  usable: RegisteredInstance[],
+  removals: Removal[],
+  binById: Map<string, Bin>,
+  now: number,
+): { protect: string[]; unprotect: string[]; idleMarkers: CapacityPlan['idleMarkers'] } {
+  // Protection: busy instances protected so the group never picks them; idle ones released.
+  const removedIds = new Set(removals.map((removal) => removal.instanceId));
+  const protect: string[] = [];
+  const unprotect: string[] = [];
+  for (const instance of usable) {
+    if (removedIds.has(instance.id)) continue;
+    const busy = instance.nonDaemonTasks !== null && instance.nonDaemonTasks > 0;
+    const placed = (binById.get(instance.id)?.placed ?? 0) > 0;
+    if (busy && !instance.protectedFromScaleIn) protect.push(instance.id);
+    if (instance.nonDaemonTasks === 0 && !placed && instance.protectedFromScaleIn)
+      unprotect.push(instance.id);
+  }
+
+  // Idle markers: first time seen without non-daemon tasks, and cleared once busy again.
+  const idleMarkers: CapacityPlan['idleMarkers'] = { set: [], clear: [] };
+  for (const instance of usable) {
+    const maybeIdle = instance.nonDaemonTasks === null || instance.nonDaemonTasks === 0;
+    if (maybeIdle && instance.idleSince === null) {
+      idleMarkers.set.push({ instanceId: instance.id, since: new Date(now).toISOString() });
+    } else if (!maybeIdle && instance.idleSince !== null) {
+      idleMarkers.clear.push(instance.id);
+    }
+  }
+
+  return { protect, unprotect, idleMarkers };
 }
