@@ -237,7 +237,12 @@ export function fleetOf(snapshot: CapacitySnapshot, now: number): Fleet {
   // tasks on a registered instance whatever its Auto Scaling state, so one still Pending (a launch
   // hook, a warm pool) takes placements; only InService ones are removed, protected or marked idle.
   const counted = snapshot.instances.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
-  const placeableOn = counted.filter((instance) => instance.status === 'ACTIVE' && instance.agentConnected);
+  // An Unhealthy instance is terminated and replaced by Auto Scaling ("Health checks for instances in
+  // an Auto Scaling group"): nothing is planned on it, and it is not the planner's to remove.
+  const placeableOn = counted.filter(
+    (instance) =>
+      instance.status === 'ACTIVE' && instance.agentConnected && instance.healthStatus !== 'Unhealthy',
+  );
   const usable = placeableOn.filter((instance) => instance.lifecycleState === 'InService');
   const launchingCounted = snapshot.launching.filter((instance) => IN_DESIRED.test(instance.lifecycleState));
   const bootDeadline = now - settings.bootTimeoutSeconds * 1000;

@@ -253,6 +253,32 @@ describe('planCapacity: explaining new instances, and daemons it cannot read', (
   });
 });
 
+describe('planCapacity: instances Auto Scaling reports Unhealthy', () => {
+  it('are not planned on (Auto Scaling replaces them), nor removed as idle by the planner', () => {
+    const snapshot = (health: string | undefined) =>
+      sample({
+        group: { ...sample().group, desired: 1 },
+        instances: [
+          registered(
+            1,
+            { cpu: 1920, memoryMiB: 7424 },
+            { nonDaemonTasks: 0, idleSince: minutesAgo(30), ...(health ? { healthStatus: health } : {}) },
+          ),
+        ],
+        demand: [api(2)],
+      });
+    expect(planCapacity(snapshot('Healthy'), NOW)).toMatchObject({
+      scaleOut: 0,
+      totals: { onRegistered: 2 },
+    });
+    const plan = planCapacity(snapshot('Unhealthy'), NOW);
+    expect(plan.totals).toMatchObject({ onRegistered: 0, onNew: 2 });
+    expect(plan.scaleOut).toBe(1);
+    expect(plan.removals).toEqual([]);
+    expect(plan.instances.unusable).toBe(1);
+  });
+});
+
 describe('planCapacity: scale-in and protection', () => {
   const idle = (id: number, idleMinutes: number | null, extra: Record<string, unknown> = {}) =>
     registered(

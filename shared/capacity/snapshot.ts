@@ -46,6 +46,10 @@ export const registeredInstanceSchema = z.object({
   instanceType: z.string().min(1),
   availabilityZone: z.string().optional(),
   lifecycleState: z.string().default('InService').describe('Auto Scaling lifecycle state'),
+  healthStatus: z
+    .string()
+    .optional()
+    .describe('Auto Scaling health status: Unhealthy ones are being replaced, not planned on'),
   status: z.string().default('ACTIVE').describe('ECS container instance status'),
   agentConnected: z.boolean().default(true),
   protectedFromScaleIn: z.boolean().default(false),
