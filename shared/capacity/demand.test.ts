@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fixedSeed } from '../../test/support/properties';
 import {
   combineMemberOf,
   roomUnderMaximumPercent,
@@ -248,6 +249,61 @@ describe('serviceDemand under maximumPercent (rolling deployments)', () => {
           );
         },
       ),
+    );
+  });
+});
+
+describe('serviceDemand: per-provider deficits from where the tasks run (capacityProviderName)', () => {
+  const strategy = [
+    { capacityProvider: 'on-demand', weight: 1 },
+    { capacityProvider: 'spot', weight: 1 },
+  ];
+
+  it('a provider short of its share gets what it lacks, not its weight of the missing tasks', () => {
+    // 4 started, all on spot (on-demand could not launch): 2 more go to on-demand, as ECS evens the split.
+    const input = service({
+      desiredCount: 6,
+      runningCount: 4,
+      pendingCount: 0,
+      capacityProviderStrategy: strategy,
+    });
+    expect(serviceDemand(input, 'on-demand', [], false)?.missing).toBe(1);
+    const known = { ...input, tasksByProvider: { spot: 4 } };
+    expect(serviceDemand(known, 'on-demand', [], false)?.missing).toBe(2);
+    expect(serviceDemand(known, 'spot', [], false)?.missing).toBe(0);
+  });
+
+  it('property: the providers together miss exactly what ECS may start, each never negative', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        (desired, onDemand, spot, base, weight) => {
+          const input = {
+            ...service({
+              desiredCount: desired,
+              runningCount: onDemand + spot,
+              pendingCount: 0,
+              capacityProviderStrategy: [
+                { capacityProvider: 'on-demand', base, weight: 1 },
+                { capacityProvider: 'spot', weight },
+              ],
+            }),
+            tasksByProvider: { 'on-demand': onDemand, spot },
+          };
+          const a = serviceDemand(input, 'on-demand', [], false)?.missing ?? 0;
+          const b = serviceDemand(input, 'spot', [], false)?.missing ?? 0;
+          expect(a).toBeGreaterThanOrEqual(0);
+          expect(b).toBeGreaterThanOrEqual(0);
+          expect(a + b).toBe(
+            Math.min(Math.max(0, desired - onDemand - spot), roomUnderMaximumPercent(input, desired)),
+          );
+        },
+      ),
+      fixedSeed(200),
     );
   });
 });

@@ -107,6 +107,11 @@ export interface ServiceLike {
     | undefined;
   /** Blue/green (CODE_DEPLOY) and EXTERNAL deployment controllers keep their counts here. */
   taskSets?: readonly TaskSetLike[] | undefined;
+  /**
+   * Running and pending tasks of the service (its primary deployment) per capacity provider, from
+   * the tasks' `capacityProviderName`: where they really are, when known.
+   */
+  tasksByProvider?: Readonly<Record<string, number>> | undefined;
 }
 
 export interface TaskSetLike {
@@ -165,10 +170,7 @@ export function serviceDemand(
     (primary?.pendingCount ?? service.pendingCount ?? 0);
   const room = roomUnderMaximumPercent(service, desired);
   const startable = Math.min(Math.max(0, desired - started), room);
-  const missing = Math.max(
-    0,
-    strategyShare(strategy, provider, started + startable) - strategyShare(strategy, provider, started),
-  );
+  const missing = providerDeficit(strategy, provider, started, startable, service.tasksByProvider);
   const taskDefinition = primary?.taskDefinition ?? service.taskDefinition;
   if (!taskDefinition) return undefined;
   return {
@@ -178,6 +180,46 @@ export function serviceDemand(
     room,
     ...constraintsOf(service),
   };
+}
+
+/**
+ * How many of the `startable` tasks ECS will place on `provider`. Without knowing where the started
+ * tasks are, they are taken to follow the strategy, and the provider gets its share of the new total
+ * less its share of the started. Knowing it (`tasksByProvider`), each new task goes to the provider
+ * furthest below its share of the total so far, as ECS evens the split toward the strategy: a
+ * provider that could not launch its share earlier gets what it lacks, not just its weight.
+ */
+export function providerDeficit(
+  strategy: readonly StrategyItem[],
+  provider: string,
+  started: number,
+  startable: number,
+  tasksByProvider: Readonly<Record<string, number>> | undefined,
+): number {
+  if (!tasksByProvider) {
+    return Math.max(
+      0,
+      strategyShare(strategy, provider, started + startable) - strategyShare(strategy, provider, started),
+    );
+  }
+  const names = [
+    ...new Set(strategy.map((item) => item.capacityProvider).filter((name) => name !== undefined)),
+  ];
+  if (!names.includes(provider)) return 0;
+  const counts = new Map(names.map((name) => [name, tasksByProvider[name] ?? 0]));
+  for (let placed = 1; placed <= startable; placed++) {
+    let best: string | undefined;
+    let bestLack = Number.NEGATIVE_INFINITY;
+    for (const name of names) {
+      const lack = strategyShare(strategy, name, started + placed) - (counts.get(name) ?? 0);
+      if (lack > bestLack) {
+        bestLack = lack;
+        best = name;
+      }
+    }
+    if (best !== undefined) counts.set(best, (counts.get(best) ?? 0) + 1);
+  }
+  return (counts.get(provider) ?? 0) - (tasksByProvider[provider] ?? 0);
 }
 
 /**

@@ -320,6 +320,28 @@ export function fillBin(bin: Bin, items: readonly ItemGroup[], left: Int32Array,
   }
 }
 
+/**
+ * When to stop opening new instances that take nothing. New instances differ only by zone, and
+ * Auto Scaling's zone order reaches every zone of the group sooner or later (it launches in the zone
+ * with the fewest instances), so a new instance that refuses the tasks left proves nothing until,
+ * since the last one that took a task, the order has opened one in every zone: a task confined to a
+ * zone that holds more instances than the others waits for the others to catch up, however many
+ * launches that takes. Without known zones, the first refusal is final.
+ */
+export class ZoneSweep {
+  private readonly tried = new Set<string | undefined>();
+  constructor(private readonly zones: readonly string[]) {}
+  /** A new instance in `zone` took nothing: true once the order has tried every zone of the group. */
+  miss(zone: string | undefined): boolean {
+    this.tried.add(zone);
+    return this.zones.every((candidate) => this.tried.has(candidate));
+  }
+  /** A new instance took a task: the zones are tried afresh. */
+  hit(): void {
+    this.tried.clear();
+  }
+}
+
 /** Item-centric first-fit decreasing over a list of bins, opening new bins from `open`. */
 export function firstFitDecreasing(
   items: readonly ItemGroup[],
@@ -327,8 +349,8 @@ export function firstFitDecreasing(
   bins: Bin[],
   open: () => Bin,
   size: (item: ItemGroup) => number,
-  /** New bins in a row that may refuse a placeable task (one per zone) before giving up. */
-  maxMisses: number,
+  /** The group's zones: new bins that refuse a placeable task are opened until each was tried. */
+  zones: readonly string[],
 ): void {
   const order = items
     .map((_, index) => index)
@@ -337,7 +359,7 @@ export function firstFitDecreasing(
     const item = items[index] as ItemGroup;
     // Bins only fill up, so the first bin that can take a task of this group never moves back.
     let start = 0;
-    let misses = 0;
+    const sweep = new ZoneSweep(zones);
     while ((left[index] ?? 0) > 0) {
       let target: Bin | undefined;
       for (let b = start; b < bins.length; b++) {
@@ -352,11 +374,11 @@ export function firstFitDecreasing(
         bins.push(fresh);
         if (!fits(fresh, item)) {
           // Not on a new instance in this zone (a zone constraint): the group's next one goes elsewhere.
-          if (++misses > maxMisses) break;
+          if (sweep.miss(fresh.availabilityZone)) break;
           start = bins.length;
           continue;
         }
-        misses = 0;
+        sweep.hit();
         target = fresh;
         start = bins.length - 1;
       }

@@ -4,7 +4,7 @@
  * such patterns (`patternStrategies`); the benchmark's LP bound prices columns with it.
  */
 import type { NewInstanceTemplate } from './lower-bound';
-import { type Bin, dotProduct, fillBin, fits, type ItemGroup, place } from './packing';
+import { type Bin, dotProduct, fillBin, fits, type ItemGroup, place, ZoneSweep } from './packing';
 
 /** CPU units, MiB, GPUs, ENIs: the resources a pattern must fit in. */
 export type Resources = [cpu: number, memoryMiB: number, gpus: number, enis: number];
@@ -232,7 +232,8 @@ type Strategy = (left: Int32Array, open: () => Bin) => Bin[] | undefined;
 export function patternStrategies(
   round: readonly ItemGroup[],
   template: NewInstanceTemplate,
-  zoneCount: number,
+  /** The group's zones (see ZoneSweep). */
+  zones: readonly string[],
 ): Strategy[] {
   if (round.length === 0 || round.length > PATTERN_SHAPES) return [];
   const capacity: Resources = [template.cpu, template.memoryMiB, template.gpus, template.enis];
@@ -272,7 +273,7 @@ export function patternStrategies(
     (left, open) => {
       if (nodes >= NODES_PER_ROUND) return undefined;
       const bins: Bin[] = [];
-      let empty = 0;
+      const sweep = new ZoneSweep(zones);
       let pattern: number[] | undefined;
       while (left.some((count) => count > 0)) {
         // The same pattern serves instance after instance until the tasks it takes run out.
@@ -306,8 +307,8 @@ export function patternStrategies(
         placed += fillBin(bin, round, left, dotProduct);
         if (placed === 0) {
           // A zone constraint: the group's next instance goes to another zone.
-          if (++empty >= zoneCount) break;
-        } else empty = 0;
+          if (sweep.miss(bin.availabilityZone)) break;
+        } else sweep.hit();
       }
       after?.(bins);
       return bins;

@@ -189,6 +189,96 @@ describe('planCapacity: scale-out', () => {
   });
 });
 
+describe('planCapacity: explaining new instances, and daemons it cannot read', () => {
+  it('names, for each new instance, the sources whose tasks it is for', () => {
+    const plan = planCapacity(
+      sample({
+        demand: [
+          api(3),
+          {
+            source: 'service:worker',
+            group: 'service:worker',
+            count: 1,
+            shape: { cpu: 1024, memoryMiB: 4096 },
+          },
+          {
+            source: 'service:pinned',
+            group: 'service:pinned',
+            count: 1,
+            shape: { cpu: 1024, memoryMiB: 1024 },
+            memberOf: 'attribute:ecs.availability-zone == us-east-1c',
+          },
+        ],
+      }),
+      NOW,
+    );
+    expect(plan.newInstanceSources).toHaveLength(plan.newInstances);
+    for (const one of plan.newInstanceSources) expect(one.availabilityZone).toBeDefined();
+    const all = plan.newInstanceSources.flatMap((one) => one.sources);
+    expect(new Set(all)).toEqual(new Set(['service:api', 'service:worker', 'service:pinned']));
+    const pinned = plan.newInstanceSources.find((one) => one.sources.includes('service:pinned'));
+    expect(pinned?.availabilityZone).toBe('us-east-1c');
+    expect(plan.reasons.join('\n')).toMatch(/new-\d+ \(us-east-1c\)[^\n]*for [^\n]*service:pinned/);
+  });
+
+  it('a daemon whose task definition cannot be read keeps its room on new instances, measured on an idle one', () => {
+    const snapshot = (unread: string[]) =>
+      sample({
+        group: { ...sample().group, desired: 1 },
+        // The idle instance's daemons reserve 384 CPU / 768 MiB: the log router's 128/256 and an unread one.
+        instances: [
+          registered(
+            1,
+            { cpu: 1664, memoryMiB: 6912 },
+            { tasks: 2, nonDaemonTasks: 0, idleSince: minutesAgo(1) },
+          ),
+        ],
+        demand: [
+          { source: 'service:api', group: 'service:api', count: 8, shape: { cpu: 640, memoryMiB: 1024 } },
+        ],
+        ...(unread.length > 0 ? { unreadDaemons: unread } : {}),
+      });
+    // Known daemons only: 1920 CPU per new instance, 3 tasks each; 2 on the idle one, 6 on 2 new.
+    expect(planCapacity(snapshot([]), NOW).newInstances).toBe(2);
+    const plan = planCapacity(snapshot(['service:xray']), NOW);
+    // With the measured 384 CPU: 1664 per new instance, 2 tasks each: 3 new instances.
+    expect(plan.newInstances).toBe(3);
+    expect(plan.reasons.join('\n')).toMatch(/service:xray.*could not be read.*384 CPU \/ 768 MiB/);
+  });
+
+  it('an unread daemon with no registered instance to measure it on: said, not ignored silently', () => {
+    const plan = planCapacity(sample({ demand: [api(2)], unreadDaemons: ['service:xray'] }), NOW);
+    expect(plan.newInstances).toBe(1);
+    expect(plan.reasons.join('\n')).toMatch(/service:xray.*could not be read.*no registered instance/);
+  });
+});
+
+describe('planCapacity: instances Auto Scaling reports Unhealthy', () => {
+  it('are not planned on (Auto Scaling replaces them), nor removed as idle by the planner', () => {
+    const snapshot = (health: string | undefined) =>
+      sample({
+        group: { ...sample().group, desired: 1 },
+        instances: [
+          registered(
+            1,
+            { cpu: 1920, memoryMiB: 7424 },
+            { nonDaemonTasks: 0, idleSince: minutesAgo(30), ...(health ? { healthStatus: health } : {}) },
+          ),
+        ],
+        demand: [api(2)],
+      });
+    expect(planCapacity(snapshot('Healthy'), NOW)).toMatchObject({
+      scaleOut: 0,
+      totals: { onRegistered: 2 },
+    });
+    const plan = planCapacity(snapshot('Unhealthy'), NOW);
+    expect(plan.totals).toMatchObject({ onRegistered: 0, onNew: 2 });
+    expect(plan.scaleOut).toBe(1);
+    expect(plan.removals).toEqual([]);
+    expect(plan.instances.unusable).toBe(1);
+  });
+});
+
 describe('planCapacity: scale-in and protection', () => {
   const idle = (id: number, idleMinutes: number | null, extra: Record<string, unknown> = {}) =>
     registered(
@@ -306,6 +396,24 @@ describe('planCapacity: scale-in and protection', () => {
     expect(plan.scaleOut).toBe(1);
   });
 
+  it('counts never-registered removals against MAX_SCALE_IN like any other', () => {
+    const stuck = (n: number) => ({
+      id: `i-0a1b2c3d4e5f6000${n}`,
+      instanceType: 'm5.large',
+      availabilityZone: 'us-east-1a',
+      launchedAt: minutesAgo(20),
+    });
+    const plan = planCapacity(
+      sample({
+        group: { ...sample().group, desired: 3 },
+        settings: { maxScaleIn: { count: 1 } },
+        launching: [stuck(7), stuck(8), stuck(9)],
+      }),
+      NOW,
+    );
+    expect(plan.removals).toHaveLength(1);
+  });
+
   it('consolidates an instance whose tasks fit on the others', () => {
     const plan = planCapacity(
       sample({
@@ -328,6 +436,45 @@ describe('planCapacity: scale-in and protection', () => {
     expect(plan.removals).toEqual([
       expect.objectContaining({ instanceId: 'i-0a1b2c3d4e5f60002', reason: 'consolidation' }),
     ]);
+  });
+
+  it('never consolidates an instance running a task with scale-in protection (UpdateTaskProtection)', () => {
+    const consolidating = (task: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      planCapacity(
+        sample({
+          group: { ...sample().group, desired: 2 },
+          settings: { consolidation: true },
+          instances: [
+            registered(1, { cpu: 1024, memoryMiB: 4096 }, { nonDaemonTasks: 1 }),
+            registered(
+              2,
+              { cpu: 1408, memoryMiB: 6400 },
+              {
+                nonDaemonTasks: 1,
+                movableTasks: [{ shape: { cpu: 512, memoryMiB: 1024 }, group: 'service:api', ...task }],
+                ...extra,
+              },
+            ),
+          ],
+        }),
+        NOW,
+      );
+    const until = new Date(NOW + 3_600_000).toISOString();
+    const protectedPlan = consolidating({ protectedUntil: until });
+    expect(protectedPlan.removals).toEqual([]);
+    expect(protectedPlan.reasons.join('\n')).toMatch(
+      new RegExp(
+        `not consolidating i-0a1b2c3d4e5f60002: 1 task\\(s\\) protected from scale-in until ${until}`,
+      ),
+    );
+    expect(consolidating({ protected: true }).removals).toEqual([]);
+    // Protection expired: the task may move again.
+    expect(consolidating({ protectedUntil: minutesAgo(1) }).removals).toEqual([
+      expect.objectContaining({ instanceId: 'i-0a1b2c3d4e5f60002', reason: 'consolidation' }),
+    ]);
+    // Counted on the instance (observe may know the count without each task's state).
+    expect(consolidating({}, { protectedTasks: 1 }).removals).toEqual([]);
+    expect(consolidating({}).removals).toHaveLength(1);
   });
 
   it('does not consolidate instances running standalone tasks', () => {

@@ -26,6 +26,11 @@ export const instanceTypeSchema = z.object({
   gpus: count.default(0),
   /** ENIs available to awsvpc tasks: the type's ENI limit minus the primary interface. */
   enis: count.default(0),
+  pricePerHour: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('On-Demand price (any currency): orders the types for lowest-price allocation strategies'),
 });
 
 const freeSchema = z.object({
@@ -41,6 +46,10 @@ export const registeredInstanceSchema = z.object({
   instanceType: z.string().min(1),
   availabilityZone: z.string().optional(),
   lifecycleState: z.string().default('InService').describe('Auto Scaling lifecycle state'),
+  healthStatus: z
+    .string()
+    .optional()
+    .describe('Auto Scaling health status: Unhealthy ones are being replaced, not planned on'),
   status: z.string().default('ACTIVE').describe('ECS container instance status'),
   agentConnected: z.boolean().default(true),
   protectedFromScaleIn: z.boolean().default(false),
@@ -59,11 +68,19 @@ export const registeredInstanceSchema = z.object({
         group: z.string().optional(),
         distinctInstance: z.boolean().default(false),
         memberOf: z.string().optional().describe('its service and task definition memberOf, combined'),
+        protected: z
+          .boolean()
+          .optional()
+          .describe('task scale-in protection enabled (UpdateTaskProtection / GetTaskProtection)'),
+        protectedUntil: isoTime.optional().describe("the protection's expirationDate"),
       }),
     )
     .optional()
     .describe('non-daemon service tasks, listed for consolidation candidates only'),
   pinnedTasks: count.default(0).describe('tasks that cannot move (standalone tasks)'),
+  protectedTasks: count
+    .optional()
+    .describe('tasks with scale-in protection in force (UpdateTaskProtection): never consolidated'),
 });
 
 export const launchingInstanceSchema = z.object({
@@ -126,6 +143,17 @@ export const snapshotSchema = z.object({
     desired: count,
     availabilityZones: z.array(z.string()).default([]),
     instanceTypes: z.array(z.string()).min(1).describe('types the group launches'),
+    mixedInstances: z
+      .object({
+        onDemandAllocationStrategy: z.string().default('prioritized'),
+        spotAllocationStrategy: z.string().default('lowest-price'),
+        onDemandBaseCapacity: count.default(0),
+        onDemandPercentageAboveBaseCapacity: z.number().min(0).max(100).default(100),
+      })
+      .optional()
+      .describe(
+        "the group's mixed instances policy (InstancesDistribution); instanceTypes in override order",
+      ),
     suspendedProcesses: z
       .array(z.string())
       .optional()
@@ -154,6 +182,12 @@ export const snapshotSchema = z.object({
     hostPorts: { tcp: [], udp: [] },
     enis: 0,
   }),
+  unreadDaemons: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'daemon services whose task definition could not be read (not in daemonOverhead): their room is measured on registered instances',
+    ),
   settings: settingsSchema.default(settingsSchema.parse({})),
   instances: z.array(registeredInstanceSchema).default([]),
   launching: z.array(launchingInstanceSchema).default([]),
