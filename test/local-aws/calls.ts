@@ -13,7 +13,7 @@ export interface CallRecord {
   status: number;
   /** Set when the answer was an error: the error code (injected or real). */
   error?: string;
-  injected?: 'throttle' | 'server-error';
+  injected?: 'throttle' | 'server-error' | 'error' | 'unprocessed';
 }
 
 export class CallLog {

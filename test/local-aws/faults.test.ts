@@ -1,4 +1,4 @@
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListTasksCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -102,5 +102,36 @@ describe('injected faults', () => {
     });
     remove();
     await expect(once.ecs.send(new ListTasksCommand({ cluster: 'web' }))).resolves.toMatchObject({});
+  });
+});
+
+// The Query services' errors as their wire carries them (the modelled `error.code` and status of
+// botocore's autoscaling 2011-01-01 and sns 2010-03-31 models); the SDK names each by its modelled
+// shape, and the adapters must classify it under that name.
+describe('injected service errors reach the SDK under their modelled names', () => {
+  const scaling = () =>
+    once.autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web-asg', DesiredCapacity: 2 }),
+    );
+  const publish = () => once.sns.send(new PublishCommand({ TopicArn: SAMPLE.topicArn, Message: 'm' }));
+  it.each([
+    ['autoscaling', 'ScalingActivityInProgress', 400, scaling, 'ScalingActivityInProgressFault', 'conflict'],
+    ['autoscaling', 'ResourceInUse', 400, scaling, 'ResourceInUseFault', 'conflict'],
+    ['autoscaling', 'ResourceContention', 500, scaling, 'ResourceContentionFault', 'transient'],
+    ['autoscaling', 'LimitExceeded', 400, scaling, 'LimitExceededFault', 'other'],
+    ['autoscaling', 'AccessDenied', 403, scaling, 'AccessDenied', 'access-denied'],
+    ['sns', 'AuthorizationError', 403, publish, 'AuthorizationErrorException', 'access-denied'],
+    ['sns', 'NotFound', 404, publish, 'NotFoundException', 'not-found'],
+    ['sns', 'InvalidParameter', 400, publish, 'InvalidParameterException', 'invalid'],
+    ['sns', 'ParameterValueInvalid', 400, publish, 'InvalidParameterValueException', 'invalid'],
+    ['sns', 'Throttled', 429, publish, 'ThrottledException', 'throttled'],
+    ['sns', 'KMSThrottling', 400, publish, 'KMSThrottlingException', 'throttled'],
+    ['sns', 'InternalError', 500, publish, 'InternalErrorException', 'transient'],
+  ] as const)('%s %s -> %s', async (service, code, status, send, name, kind) => {
+    aws.faults.set({ operation: `${service}:*`, error: { code, status }, times: 1 });
+    const error = await send().catch((e: unknown) => e);
+    expect(error).toMatchObject({ name, $metadata: { httpStatusCode: status } });
+    expect(classifyAwsError(error)).toBe(kind);
+    expect(aws.calls.list()[0]).toMatchObject({ error: code, status, injected: 'error' });
   });
 });

@@ -240,6 +240,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
 
   const fault = deps.faults.decide(record.name);
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+  if (fault.kind === 'error') {
+    const { code, message = `injected ${code}`, status = 400 } = fault.error;
+    record.status = status;
+    record.error = code;
+    record.injected = 'error';
+    sendError(res, routed.service, new AwsApiError(code, message, status));
+    return;
+  }
   if (fault.kind !== 'none') {
     const [code, message, status] = INJECTED[routed.service]?.[
       fault.kind === 'throttle' ? 'throttle' : 'server'
