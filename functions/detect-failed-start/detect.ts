@@ -289,12 +289,22 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     scanned += items.length;
     // Tasks already handled from their event are the normal case: one batched read of their markers
     // leaves only the others to claim (a dry run reads each marker itself).
-    const markers = config.dryRun
-      ? new Map()
+    const read: Awaited<ReturnType<typeof readMarkers>> = config.dryRun
+      ? { markers: new Map(), unread: 0 }
       : await readMarkers(
           config.table,
           failed.map((task) => task.taskArn),
+          { budget: runtime.budget },
         );
+    // An unread marker is unknown: the task goes on to the claim, whose conditional write finds it.
+    if (read.unread > 0) {
+      logger.warn('Some failure markers could not be read; their tasks are claimed one by one', {
+        cluster,
+        unread: read.unread,
+        ...(read.error ? { error: errorMessage(read.error) } : {}),
+      });
+    }
+    const { markers } = read;
     const now = runtime.now();
     const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
     const outcomes = await mapConcurrent(candidates, BATCH_CONCURRENCY, async (task) => {

@@ -135,3 +135,83 @@ describe('injected service errors reach the SDK under their modelled names', () 
     expect(aws.calls.list()[0]).toMatchObject({ error: code, status, injected: 'error' });
   });
 });
+
+describe('DynamoDB batches with unprocessed keys, end to end through the adapters', () => {
+  it('reads every key of a BatchGetItem whose answers leave keys unprocessed, asking again with backoff', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const state = await import('../../shared/aws/drain-state');
+      const { drainRecord } = await import('../../shared/drain/record.fixtures');
+      const ids = Array.from({ length: 6 }, (_, n) => `i-0unprocessed${n}`);
+      for (const id of ids)
+        await state.createDrain(SAMPLE.table, drainRecord(aws.world.now(), { instanceId: id }));
+      aws.faults.set({ operation: 'dynamodb:BatchGetItem', unprocessedRate: 0.5, times: 3 });
+      const { drains, notOurs, unread } = await state.getReconcileState(SAMPLE.table, ids);
+      expect([...drains.keys()].sort()).toEqual(ids);
+      expect(notOurs.size).toBe(0);
+      expect(unread).toEqual([]);
+      const reads = aws.calls.list('dynamodb:BatchGetItem');
+      expect(reads.map((call) => call.injected ?? 'answered')).toEqual([
+        'unprocessed',
+        'unprocessed',
+        'unprocessed',
+        'answered',
+      ]);
+      // Each retry asks only for what was left: 12 keys, then the half held back each time: 6, 3, 1.
+      const asked = reads.map(
+        (call) =>
+          ((call.input.RequestItems as Record<string, { Keys: unknown[] }>)[SAMPLE.table]?.Keys ?? []).length,
+      );
+      expect(asked).toEqual([12, 6, 3, 1]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('returns the instances left unread instead of failing the pass when keys stay unprocessed', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const state = await import('../../shared/aws/drain-state');
+      aws.faults.set({ operation: 'dynamodb:BatchGetItem', unprocessedRate: 1 });
+      let checks = 0;
+      const budget = { hasTimeFor: () => ++checks <= 2 };
+      const { drains, unread } = await state.getReconcileState(SAMPLE.table, ['i-0a', 'i-0b'], { budget });
+      expect(drains.size).toBe(0);
+      expect(unread.sort()).toEqual(['i-0a', 'i-0b']);
+      expect(aws.calls.count('dynamodb:BatchGetItem')).toBe(3);
+    } finally {
+      restore();
+    }
+  });
+
+  it('trims run history although BatchWriteItem leaves deletes unprocessed', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const { dynamodb } = await import('../../shared/aws/dynamodb');
+      const { PutCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+      const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+      const runSk = (n: number) => `run#2025-01-${String(n + 1).padStart(2, '0')}T00:00:00Z`;
+      for (let n = 0; n < 30; n++) {
+        await dynamodb.send(
+          new PutCommand({
+            TableName: SAMPLE.table,
+            Item: { pk: 'job#nightly', sk: runSk(n), status: 'SUCCEEDED' },
+          }),
+        );
+      }
+      aws.faults.set({ operation: 'dynamodb:BatchWriteItem', unprocessedRate: 0.3, times: 2 });
+      expect(await new ScheduleStore(SAMPLE.table).trimHistory('nightly', 2)).toBe(28);
+      const { Items = [] } = await dynamodb.send(
+        new QueryCommand({
+          TableName: SAMPLE.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'job#nightly' },
+        }),
+      );
+      expect(Items.map((item) => item.sk)).toEqual([runSk(28), runSk(29)]);
+      expect(aws.calls.list('dynamodb:BatchWriteItem').filter((call) => call.injected)).toHaveLength(2);
+    } finally {
+      restore();
+    }
+  });
+});
