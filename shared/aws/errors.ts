@@ -20,7 +20,8 @@ export type AwsErrorKind =
 // `ScalingActivityInProgressFault`); for an unmodelled one (`ValidationError`, `AccessDenied`,
 // `Throttling`) the wire code itself. Source: the services' models (botocore `service-2.json`, shapes
 // with `"exception": true` and their `"error": {"code"}`), checked end to end in
-// test/local-aws/faults.test.ts.
+// test/local-aws/faults.test.ts. The wire codes are listed too, for errors built without the model
+// (an older client, a hand-made error).
 const NOT_FOUND_NAMES = new Set([
   'ClusterNotFoundException',
   'ServiceNotFoundException',
@@ -29,6 +30,7 @@ const NOT_FOUND_NAMES = new Set([
   'TargetNotFoundException',
   // SNS NotFound (404)
   'NotFoundException',
+  'NotFound',
 ]);
 const INVALID_NAMES = new Set([
   'InvalidParameterException',
@@ -40,8 +42,10 @@ const INVALID_NAMES = new Set([
   // Auto Scaling: unmodelled, under its wire code
   'ValidationError',
   'InvalidNextToken',
-  // SNS ParameterValueInvalid
+  // SNS InvalidParameter, ParameterValueInvalid
   'InvalidParameterValueException',
+  'InvalidParameter',
+  'ParameterValueInvalid',
 ]);
 const ACCESS_DENIED_NAMES = new Set([
   'AccessDeniedException',
@@ -49,6 +53,7 @@ const ACCESS_DENIED_NAMES = new Set([
   'AccessDenied',
   // SNS AuthorizationError (403)
   'AuthorizationErrorException',
+  'AuthorizationError',
   'KMSAccessDeniedException',
 ]);
 const CONFLICT_NAMES = new Set([
@@ -59,6 +64,8 @@ const CONFLICT_NAMES = new Set([
   // Auto Scaling ResourceInUse, ScalingActivityInProgress
   'ResourceInUseFault',
   'ScalingActivityInProgressFault',
+  'ResourceInUse',
+  'ScalingActivityInProgress',
 ]);
 /** Throttling under names smithy's classifier does not list. */
 const THROTTLING_NAMES = new Set([
@@ -66,13 +73,14 @@ const THROTTLING_NAMES = new Set([
   'RequestLimitExceeded',
   // SNS Throttled (429), KMSThrottling
   'ThrottledException',
+  'Throttled',
   'KMSThrottlingException',
 ]);
 /**
  * Retryable faults answered with a 4xx by some endpoints: Auto Scaling ResourceContention (a pending
  * update to the same resource; modelled with status 500).
  */
-const TRANSIENT_NAMES = new Set(['ResourceContentionFault', 'InternalErrorException']);
+const TRANSIENT_NAMES = new Set(['ResourceContentionFault', 'ResourceContention', 'InternalErrorException']);
 
 /** Messages that mean the effect we wanted has already happened. */
 const ALREADY_DONE_MESSAGES = [/No active Lifecycle Action found/i];
@@ -103,7 +111,11 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   // Auto Scaling's LimitExceededFault is a quota (groups, hooks, instances per call), not a rate:
   // retrying does not help, so it is surfaced as it is. smithy's list does hold ECS's and DynamoDB's
   // `LimitExceededException`, a rate limit on concurrent control-plane calls.
-  if (name !== 'LimitExceededFault' && (isThrottlingError(sdkError) || THROTTLING_NAMES.has(name))) {
+  if (
+    name !== 'LimitExceededFault' &&
+    name !== 'LimitExceeded' &&
+    (isThrottlingError(sdkError) || THROTTLING_NAMES.has(name))
+  ) {
     return 'throttled';
   }
   if (ALREADY_DONE_MESSAGES.some((pattern) => pattern.test(message))) return 'already-done';
