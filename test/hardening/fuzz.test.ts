@@ -2,9 +2,10 @@
 // unclassified error, refuses bad input with the field at fault named (in its answer and its log) and
 // without changing anything, and reads an event with unknown extra fields as it reads the original.
 // AWS is mocked with benign answers (support/benign-aws.ts) so a case costs well under a millisecond.
-// Cases per handler: FUZZ_RUNS (default 10,000); FUZZ_SEED replays a failure.
+// Cases per handler: FUZZ_RUNS (default 10,000). The seed is fixed (printed); FUZZ_SEED picks another.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fastCheckSeed } from '../support/fast-check';
 import { describeError, FuzzHarness, preview, type Run, violations } from './support/fuzz-harness';
 import { eventTime, HANDLERS, type Handler, importHandler, samplesOf } from './support/handlers';
 import {
@@ -23,11 +24,12 @@ vi.mock('../../shared/runtime/time', async (importOriginal) => {
 });
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+const SEED = fastCheckSeed();
 
 const harness = new FuzzHarness();
 
 beforeAll(() => {
+  console.log(`fuzz: seed ${SEED}, ${RUNS} cases per handler (FUZZ_SEED, FUZZ_RUNS to change)`);
   vi.useFakeTimers({ toFake: ['Date'] });
   harness.captureLogs();
 });
