@@ -297,6 +297,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
     status: 200,
   };
   deps.calls.add(record);
+  res.on('finish', () => deps.calls.answered({ ...record, status: res.statusCode }));
 
   if (routed.service === 'unknown') {
     record.status = 400;
