@@ -26,6 +26,9 @@ vi.mock('../../shared/runtime/time', async (importOriginal) => {
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = fastCheckSeed();
 
+// Thousands of handler runs per test: minutes, not the default 30 s, on a busy machine.
+const SWEEP_TIMEOUT_MS = 600_000;
+
 const harness = new FuzzHarness();
 
 beforeAll(() => {
@@ -76,38 +79,50 @@ describe.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s', (_name, 
     );
   }
 
-  it('every field dropped, nulled and (strings) given each hostile suffix: the same contract', async () => {
-    // All of it runs; one example of each kind of violation is reported.
-    const kinds = new Map<string, string>();
-    for (const { sample, mutations } of sweepOf(samples)) {
-      for (const found of await check(sample, mutations)) {
-        const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
-        if (!kinds.has(kind)) kinds.set(kind, found);
+  it(
+    'every field dropped, nulled and (strings) given each hostile suffix: the same contract',
+    async () => {
+      // All of it runs; one example of each kind of violation is reported.
+      const kinds = new Map<string, string>();
+      for (const { sample, mutations } of sweepOf(samples)) {
+        for (const found of await check(sample, mutations)) {
+          const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
+          if (!kinds.has(kind)) kinds.set(kind, found);
+        }
       }
-    }
-    expect([...kinds.values()]).toEqual([]);
-  });
+      expect([...kinds.values()]).toEqual([]);
+    },
+    SWEEP_TIMEOUT_MS,
+  );
 
-  it('every string field past each AWS length limit: refused at parse time or cut before any call', async () => {
-    const kinds = new Map<string, string>();
-    for (const { sample, mutations } of oversizeSweepOf(samples)) {
-      for (const found of await check(sample, mutations)) {
-        const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
-        if (!kinds.has(kind)) kinds.set(kind, found);
+  it(
+    'every string field past each AWS length limit: refused at parse time or cut before any call',
+    async () => {
+      const kinds = new Map<string, string>();
+      for (const { sample, mutations } of oversizeSweepOf(samples)) {
+        for (const found of await check(sample, mutations)) {
+          const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
+          if (!kinds.has(kind)) kinds.set(kind, found);
+        }
       }
-    }
-    expect([...kinds.values()]).toEqual([]);
-  });
+      expect([...kinds.values()]).toEqual([]);
+    },
+    SWEEP_TIMEOUT_MS,
+  );
 
-  it(`damaged events (${RUNS}): classified errors only; refused by name, unchanged; extra fields accepted`, async () => {
-    await fc.assert(
-      fc.asyncProperty(casesOf(samples), async ({ sample, mutations }) => {
-        expect(await check(sample, mutations)).toEqual([]);
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-    // Both sides were exercised: many events refused, many still accepted after damage.
-    expect(tally.rejected + tally.refused).toBeGreaterThan(RUNS * 0.2);
-    expect(tally.accepted).toBeGreaterThan(RUNS * 0.1);
-  });
+  it(
+    `damaged events (${RUNS}): classified errors only; refused by name, unchanged; extra fields accepted`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(casesOf(samples), async ({ sample, mutations }) => {
+          expect(await check(sample, mutations)).toEqual([]);
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+      // Both sides were exercised: many events refused, many still accepted after damage.
+      expect(tally.rejected + tally.refused).toBeGreaterThan(RUNS * 0.2);
+      expect(tally.accepted).toBeGreaterThan(RUNS * 0.1);
+    },
+    SWEEP_TIMEOUT_MS,
+  );
 });
