@@ -395,4 +395,29 @@ describe('the periodic pass', () => {
     });
     expect(publishedAlerts()).toHaveLength(1);
   });
+
+  it('handles a described task ECS gave without a version, and counts one it cannot read', async () => {
+    const failed = sampleEvent('image-pull').detail;
+    const { version: _omitted, ...withoutVersion } = failed;
+    ecsMock
+      .on(ListTasksCommand, { cluster: 'web' })
+      .resolves({ taskArns: [failed.taskArn, `${failed.taskArn}0`] });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          ...withoutVersion,
+          createdAt: new Date(String(failed.createdAt)),
+          stoppedAt: new Date(String(failed.stoppedAt)),
+        } as never,
+        // No task definition ARN: nothing to classify it by, but not dropped without a word.
+        { taskArn: `${failed.taskArn}0`, clusterArn: failed.clusterArn, lastStatus: 'STOPPED' } as never,
+      ],
+    });
+    const summary = await detect.reconcile(runtime({ env: { CLUSTERS: 'web' } }));
+    expect(summary).toMatchObject({
+      scanned: 2,
+      unreadable: 1,
+      results: [{ status: 'alerted', category: 'image-pull' }],
+    });
+  });
 });

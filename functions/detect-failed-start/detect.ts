@@ -14,6 +14,7 @@ import {
 import { type Classification, classify } from '../../shared/failed-start/classify';
 import { type CountOutcome, notReportable, predict, screen } from '../../shared/failed-start/decide';
 import {
+  describedTaskIssues,
   type FailedStartEvent,
   snapshotOfDescribed,
   type TaskSnapshot,
@@ -89,6 +90,8 @@ export interface DetectSummary {
   /** Reconcile passes only: stopped tasks looked at, and those left for the next pass for lack of time. */
   scanned?: number;
   deferred?: number;
+  /** Reconcile passes only: stopped tasks described without the fields needed to check them (logged). */
+  unreadable?: number;
   /** Reconcile passes only: clusters that could not be read this pass (deleted, access denied). */
   skippedClusters?: { cluster: string; reason: string }[];
 }
@@ -267,6 +270,7 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
   const results: TaskResult[] = [];
   let scanned = 0;
   let deferred = 0;
+  let unreadable = 0;
   const skippedClusters: { cluster: string; reason: string }[] = [];
   for (const cluster of config.clusters) {
     let listed: Awaited<ReturnType<typeof describeTasks>>;
@@ -283,18 +287,42 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     }
     const { items, failures } = listed;
     if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
-    const failed = items
-      .map((item) => snapshotOfDescribed(item))
-      .filter((task): task is TaskSnapshot => task !== undefined && screen(task) === 'failed-to-start');
+    const snapshots = items.map((item) => snapshotOfDescribed(item));
+    // A task ECS described without what the function needs is unknown, not absent: said and counted.
+    const unreadableHere = items.filter((_, index) => snapshots[index] === undefined);
+    if (unreadableHere.length > 0) {
+      unreadable += unreadableHere.length;
+      logger.warn('Some stopped tasks were described without the fields needed to check them', {
+        cluster,
+        count: unreadableHere.length,
+        tasks: unreadableHere.slice(0, 10).map((item) => ({
+          taskArn: item.taskArn,
+          issues: describedTaskIssues(item),
+        })),
+      });
+    }
+    const failed = snapshots.filter(
+      (task): task is TaskSnapshot => task !== undefined && screen(task) === 'failed-to-start',
+    );
     scanned += items.length;
     // Tasks already handled from their event are the normal case: one batched read of their markers
     // leaves only the others to claim (a dry run reads each marker itself).
-    const markers = config.dryRun
-      ? new Map()
+    const read: Awaited<ReturnType<typeof readMarkers>> = config.dryRun
+      ? { markers: new Map(), unread: 0 }
       : await readMarkers(
           config.table,
           failed.map((task) => task.taskArn),
+          { budget: runtime.budget },
         );
+    // An unread marker is unknown: the task goes on to the claim, whose conditional write finds it.
+    if (read.unread > 0) {
+      logger.warn('Some failure markers could not be read; their tasks are claimed one by one', {
+        cluster,
+        unread: read.unread,
+        ...(read.error ? { error: errorMessage(read.error) } : {}),
+      });
+    }
+    const { markers } = read;
     const now = runtime.now();
     const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
     const outcomes = await mapConcurrent(candidates, BATCH_CONCURRENCY, async (task) => {
@@ -316,6 +344,7 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     results,
     scanned,
     deferred,
+    ...(unreadable > 0 ? { unreadable } : {}),
     ...(skippedClusters.length > 0 ? { skippedClusters } : {}),
   };
 }

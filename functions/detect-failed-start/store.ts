@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { batchGetItems, dynamodb } from '../../shared/aws/dynamodb';
+import { type BatchOptions, batchGetItems, dynamodb } from '../../shared/aws/dynamodb';
 import { AwsOperationError, call, kindOf } from '../../shared/aws/errors';
 import {
   type CountOutcome,
@@ -52,15 +52,23 @@ function itemOfConditionFailure<T>(error: unknown): T | undefined {
   return item ? (unmarshall(item) as T) : undefined;
 }
 
-/** The markers of these tasks (consistent reads, 100 keys a call). */
-export async function readMarkers(table: string, taskArns: readonly string[]): Promise<Map<string, Marker>> {
-  const items = await batchGetItems<Marker & { taskArn?: string }>(
+/**
+ * The markers of these tasks (consistent reads, 100 keys a call), and how many could not be read within
+ * the budget (their tasks go through the claim, whose conditional write finds any marker).
+ */
+export async function readMarkers(
+  table: string,
+  taskArns: readonly string[],
+  options: BatchOptions = {},
+): Promise<{ markers: Map<string, Marker>; unread: number; error?: Error }> {
+  const { items, unread, error } = await batchGetItems<Marker & { taskArn?: string }>(
     table,
     [...new Set(taskArns)].map((arn) => ({ ...markerKey(arn) })),
+    options,
   );
-  const found = new Map<string, Marker>();
-  for (const marker of items) if (marker.taskArn) found.set(marker.taskArn, marker);
-  return found;
+  const markers = new Map<string, Marker>();
+  for (const marker of items) if (marker.taskArn) markers.set(marker.taskArn, marker);
+  return { markers, unread: unread.length, ...(error ? { error } : {}) };
 }
 
 /** What a marker read says without claiming: finished, or held by a live lease. */

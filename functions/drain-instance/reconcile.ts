@@ -137,10 +137,19 @@ export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult>
   });
   if (eligible.length === 0 && gone.length === 0) return result;
 
-  const state = await getReconcileState(config.table, [
-    ...eligible.map((candidate) => candidate.instanceId),
-    ...gone.map((instance) => instance.instanceId),
-  ]);
+  const state = await getReconcileState(
+    config.table,
+    [...eligible.map((candidate) => candidate.instanceId), ...gone.map((instance) => instance.instanceId)],
+    { budget: runtime.budget },
+  );
+  // Unread state is unknown, not absent: those instances take the no-record path (a probe of the hook,
+  // conditional writes), which never assumes there is no drain.
+  if (state.unread.length > 0) {
+    logger.warn('Drain state of some instances could not be read; they are probed as unrecorded', {
+      instances: state.unread,
+      error: state.error ? errorMessage(state.error) : 'unprocessed keys',
+    });
+  }
   if (!config.dryRun) {
     const ended = actionsEndedUnderUs(
       gone.map((instance) => ({ ...instance, record: state.drains.get(instance.instanceId) })),

@@ -327,7 +327,7 @@ export async function handleRun(
 /** Drops finished runs beyond RUN_HISTORY; never worth failing the run for (the next trim catches up). */
 async function trimHistory(jobName: string, ctx: ScheduleContext) {
   try {
-    const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY);
+    const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY, { budget: ctx.budget });
     if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
   } catch (error) {
     ctx.logger.warn('Could not trim the run history; a later run does', { error: errorMessage(error) });

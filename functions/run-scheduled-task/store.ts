@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -7,8 +6,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../../shared/aws/batch';
-import { dynamodb } from '../../shared/aws/dynamodb';
+import { type BatchOptions, batchWriteItems, dynamodb } from '../../shared/aws/dynamodb';
 import { call, kindOf } from '../../shared/aws/errors';
 import type { DueTime } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
@@ -584,8 +582,12 @@ export class ScheduleStore {
     });
   }
 
-  /** Drops finished runs beyond the newest `keep` (ongoing runs are never dropped). */
-  async trimHistory(jobName: string, keep: number): Promise<number> {
+  /**
+   * Drops finished runs beyond the newest `keep` (ongoing runs are never dropped); deletes DynamoDB
+   * leaves unprocessed are retried with backoff within the budget, and any left go at the next trim.
+   * Returns how many were dropped.
+   */
+  async trimHistory(jobName: string, keep: number, options: BatchOptions = {}): Promise<number> {
     const runs = await this.query<{ pk: string; sk: string; status: RunStatus }>({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
       ProjectionExpression: 'pk, sk, #status',
@@ -594,18 +596,13 @@ export class ScheduleStore {
       ScanIndexForward: false,
     });
     const old = runs.slice(keep).filter((run) => FINAL_STATUSES.includes(run.status));
-    for (const batch of chunk(old, 25)) {
-      await call('dynamodb:BatchWriteItem', `${this.table}/${jobPk(jobName)}`, () =>
-        dynamodb.send(
-          new BatchWriteCommand({
-            RequestItems: {
-              [this.table]: batch.map((run) => ({ DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } })),
-            },
-          }),
-        ),
-      );
-    }
-    return old.length;
+    const { unprocessed, error } = await batchWriteItems(
+      this.table,
+      old.map((run) => ({ DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } })),
+      options,
+    );
+    if (error && unprocessed.length === old.length) throw error;
+    return old.length - unprocessed.length;
   }
 
   // Tasks

@@ -139,9 +139,10 @@ describe('drain state', () => {
   it('reads many drains at once, 100 keys a call', async () => {
     const ids = Array.from({ length: 130 }, freshId);
     await Promise.all(ids.slice(0, 120).map((id) => state.createDrain(TABLE, record(id))));
-    const found = await state.getDrains(TABLE, [...ids, ids[0] as string]);
-    expect(found.size).toBe(120);
-    expect(found.get(ids[5] as string)?.cluster).toBe('web');
+    const { drains, unread } = await state.getDrains(TABLE, [...ids, ids[0] as string]);
+    expect(drains.size).toBe(120);
+    expect(drains.get(ids[5] as string)?.cluster).toBe('web');
+    expect(unread).toEqual([]);
   });
 
   it('reads drains and not-ours marks of a reconcile pass together; a mark leaves the drain alone', async () => {

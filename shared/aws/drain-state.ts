@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NotOursMark } from '../drain/reconcile';
 import type { DrainRecord } from '../drain/record';
-import { batchGetItems, dynamodb } from './dynamodb';
+import { type BatchOptions, batchGetItems, dynamodb } from './dynamodb';
 import { call, kindOf } from './errors';
 
 /**
@@ -52,18 +52,27 @@ export async function getDrain(table: string, instanceId: string): Promise<Drain
   return fromItem(Item);
 }
 
-/** The drains recorded for these instances (consistent reads, 100 keys a call). */
+/** Instance ids of keys a batch read left unread (their drains are unknown, not absent). */
+const unreadInstances = (keys: readonly Record<string, unknown>[]) => [
+  ...new Set(keys.map((key) => String(key.pk).replace(/^drain#/, ''))),
+];
+
+/**
+ * The drains recorded for these instances (consistent reads, 100 keys a call), and the instances whose
+ * record could not be read within the budget.
+ */
 export async function getDrains(
   table: string,
   instanceIds: readonly string[],
-): Promise<Map<string, DrainRecord>> {
-  const items = await batchGetItems(table, [...new Set(instanceIds)].map(drainKey));
-  const found = new Map<string, DrainRecord>();
+  options: BatchOptions = {},
+): Promise<{ drains: Map<string, DrainRecord>; unread: string[] }> {
+  const { items, unread } = await batchGetItems(table, [...new Set(instanceIds)].map(drainKey), options);
+  const drains = new Map<string, DrainRecord>();
   for (const item of items) {
     const record = fromItem(item);
-    if (record) found.set(record.instanceId, record);
+    if (record) drains.set(record.instanceId, record);
   }
-  return found;
+  return { drains, unread: unreadInstances(unread) };
 }
 
 /**
@@ -267,11 +276,19 @@ function markFromItem(item: Record<string, unknown>): NotOursMark | undefined {
 export async function getReconcileState(
   table: string,
   instanceIds: readonly string[],
-): Promise<{ drains: Map<string, DrainRecord>; notOurs: Map<string, NotOursMark> }> {
+  options: BatchOptions = {},
+): Promise<{
+  drains: Map<string, DrainRecord>;
+  notOurs: Map<string, NotOursMark>;
+  /** Instances whose state could not be read within the budget: unknown, to be treated as unrecorded. */
+  unread: string[];
+  error?: Error;
+}> {
   const ids = [...new Set(instanceIds)];
-  const items = await batchGetItems(
+  const { items, unread, error } = await batchGetItems(
     table,
     ids.flatMap((id) => [drainKey(id), notOursKey(id)]),
+    options,
   );
   const drains = new Map<string, DrainRecord>();
   const notOurs = new Map<string, NotOursMark>();
@@ -284,7 +301,7 @@ export async function getReconcileState(
       if (record) drains.set(record.instanceId, record);
     }
   }
-  return { drains, notOurs };
+  return { drains, notOurs, unread: unreadInstances(unread), ...(error ? { error } : {}) };
 }
 
 /** Remembers that an instance waits on someone else's hook (overwrites the previous mark). */

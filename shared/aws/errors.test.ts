@@ -1,4 +1,9 @@
-import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingServiceException,
+  LimitExceededFault,
+  ResourceInUseFault,
+  ScalingActivityInProgressFault,
+} from '@aws-sdk/client-auto-scaling';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   AccessDeniedException,
@@ -8,6 +13,7 @@ import {
   InvalidParameterException,
   ServerException,
 } from '@aws-sdk/client-ecs';
+import { AuthorizationErrorException, NotFoundException } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { AwsOperationError, call, classifyAwsError, kindOf } from './errors';
 
@@ -69,6 +75,31 @@ describe('classifyAwsError', () => {
       'missing permissions',
       new AccessDeniedException({ message: 'not authorized', $metadata: {} }),
       'access-denied',
+    ],
+    [
+      'Auto Scaling busy with a scaling activity',
+      new ScalingActivityInProgressFault({ message: 'activity in progress', $metadata: {} }),
+      'conflict',
+    ],
+    [
+      'an Auto Scaling resource in use',
+      new ResourceInUseFault({ message: 'in use', $metadata: {} }),
+      'conflict',
+    ],
+    [
+      'an Auto Scaling quota (not a rate)',
+      new LimitExceededFault({ message: 'limit', ...meta(400) }),
+      'other',
+    ],
+    [
+      'SNS denying the publish',
+      new AuthorizationErrorException({ message: 'not authorized', ...meta(403) }),
+      'access-denied',
+    ],
+    [
+      'an unknown SNS topic',
+      new NotFoundException({ message: 'Topic does not exist', ...meta(404) }),
+      'not-found',
     ],
     ['a server fault', new ServerException({ message: 'internal', ...meta(500) }), 'transient'],
     ['something else', new Error('boom'), 'other'],

@@ -15,38 +15,72 @@ export type AwsErrorKind =
   | 'transient'
   | 'other';
 
+// Names as the SDK gives them: for a modelled error its shape name (the Query services, Auto Scaling and
+// SNS, send a wire code such as `ScalingActivityInProgress` that the SDK turns into the shape
+// `ScalingActivityInProgressFault`); for an unmodelled one (`ValidationError`, `AccessDenied`,
+// `Throttling`) the wire code itself. Source: the services' models (botocore `service-2.json`, shapes
+// with `"exception": true` and their `"error": {"code"}`), checked end to end in
+// test/local-aws/faults.test.ts. The wire codes are listed too, for errors built without the model
+// (an older client, a hand-made error).
 const NOT_FOUND_NAMES = new Set([
   'ClusterNotFoundException',
   'ServiceNotFoundException',
+  'TaskSetNotFoundException',
   'ResourceNotFoundException',
   'TargetNotFoundException',
+  // SNS NotFound (404)
   'NotFoundException',
   'NotFound',
 ]);
 const INVALID_NAMES = new Set([
   'InvalidParameterException',
   'ClientException',
-  'ValidationError',
   'ValidationException',
-  'InvalidParameterValue',
-  'InvalidParameter',
   'PlatformUnknownException',
   'PlatformTaskDefinitionIncompatibilityException',
   'UnsupportedFeatureException',
+  // Auto Scaling: unmodelled, under its wire code
+  'ValidationError',
+  'InvalidNextToken',
+  // SNS InvalidParameter, ParameterValueInvalid
+  'InvalidParameterValueException',
+  'InvalidParameter',
+  'ParameterValueInvalid',
 ]);
 const ACCESS_DENIED_NAMES = new Set([
   'AccessDeniedException',
+  // IAM's denial on the Query services is unmodelled: the wire code
   'AccessDenied',
+  // SNS AuthorizationError (403)
+  'AuthorizationErrorException',
   'AuthorizationError',
-  'UnauthorizedOperation',
+  'KMSAccessDeniedException',
 ]);
 const CONFLICT_NAMES = new Set([
   'ConflictException',
   'ConditionalCheckFailedException',
   'TransactionConflictException',
+  'UpdateInProgressException',
+  // Auto Scaling ResourceInUse, ScalingActivityInProgress
+  'ResourceInUseFault',
+  'ScalingActivityInProgressFault',
   'ResourceInUse',
   'ScalingActivityInProgress',
 ]);
+/** Throttling under names smithy's classifier does not list. */
+const THROTTLING_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  // SNS Throttled (429), KMSThrottling
+  'ThrottledException',
+  'Throttled',
+  'KMSThrottlingException',
+]);
+/**
+ * Retryable faults answered with a 4xx by some endpoints: Auto Scaling ResourceContention (a pending
+ * update to the same resource; modelled with status 500).
+ */
+const TRANSIENT_NAMES = new Set(['ResourceContentionFault', 'ResourceContention', 'InternalErrorException']);
 
 /** Messages that mean the effect we wanted has already happened. */
 const ALREADY_DONE_MESSAGES = [/No active Lifecycle Action found/i];
@@ -74,10 +108,13 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   const message = errorMessage(error);
   // smithy's classifiers read only optional fields ($retryable, $metadata, name), so any error will do.
   const sdkError = error as SdkError;
+  // Auto Scaling's LimitExceededFault is a quota (groups, hooks, instances per call), not a rate:
+  // retrying does not help, so it is surfaced as it is. smithy's list does hold ECS's and DynamoDB's
+  // `LimitExceededException`, a rate limit on concurrent control-plane calls.
   if (
-    isThrottlingError(sdkError) ||
-    name === 'ProvisionedThroughputExceededException' ||
-    name === 'LimitExceededException'
+    name !== 'LimitExceededFault' &&
+    name !== 'LimitExceeded' &&
+    (isThrottlingError(sdkError) || THROTTLING_NAMES.has(name))
   ) {
     return 'throttled';
   }
@@ -86,7 +123,7 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   if (CONFLICT_NAMES.has(name)) return 'conflict';
   if (ACCESS_DENIED_NAMES.has(name)) return 'access-denied';
   if (INVALID_NAMES.has(name)) return 'invalid';
-  if (isServerError(sdkError) || isTransientError(sdkError)) return 'transient';
+  if (TRANSIENT_NAMES.has(name) || isServerError(sdkError) || isTransientError(sdkError)) return 'transient';
   return 'other';
 }
 

@@ -6,7 +6,7 @@
  * (registered instances with no task) and instance-seconds in all.
  *
  * The managed-scaling model follows the published rules (ECS developer guide, "Deep dive on Amazon
- * ECS cluster auto scaling"; /work/shared/ECS-FACTS.md): CapacityProviderReservation = M / N x 100
+ * ECS cluster auto scaling", https://aws.amazon.com/blogs/containers/deep-dive-on-amazon-ecs-cluster-auto-scaling/): CapacityProviderReservation = M / N x 100
  * published each minute; the scale-out alarm acts on 1 datapoint, the scale-in alarm on 15; M for
  * waiting tasks is N plus the instances needed by the largest single group of identical tasks
  * (binpacked), at least minimumScalingStepSize; from zero instances the metric is 200 (two

@@ -1,10 +1,12 @@
-import type { Task } from '@aws-sdk/client-ecs';
+import { type Task, TaskStopCode } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   groupOf,
+  HOST_INTERRUPTION_STOP_CODES,
   hasReachedRunning,
   isAtOrAfter,
+  isHostInterruption,
   isServiceTask,
   isStopping,
   isTerminal,
@@ -135,5 +137,27 @@ describe('groups', () => {
     expect(isServiceTask({ group: 'family:api', startedBy: 'ecs-svc/1234567890123456789' })).toBe(true);
     expect(isServiceTask({ group: 'family:report', startedBy: 'ecs-autopilot/nightly-report' })).toBe(false);
     expect(isServiceTask({})).toBe(false);
+  });
+});
+
+describe('stop codes', () => {
+  it.each([
+    ['SpotInterruption', true],
+    ['TerminationNotice', true],
+    // ECS replaced the task because its host failed an infrastructure health check (SDK TaskStopCode).
+    ['InfrastructureHealth', true],
+    ['TaskFailedToStart', false],
+    ['EssentialContainerExited', false],
+    ['UserInitiated', false],
+    ['ServiceSchedulerInitiated', false],
+    [undefined, false],
+  ])('%s is a host interruption: %s', (stopCode, expected) => {
+    expect(isHostInterruption({ stopCode })).toBe(expected);
+  });
+
+  it('lists every host interruption code of the SDK', () => {
+    const sdk: readonly string[] = Object.values(TaskStopCode);
+    expect(HOST_INTERRUPTION_STOP_CODES.every((code) => sdk.includes(code))).toBe(true);
+    expect(sdk).toContain('InfrastructureHealth');
   });
 });

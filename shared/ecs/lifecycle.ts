@@ -33,6 +33,23 @@ export interface TaskLike {
 
 export const TASK_FAILED_TO_START = 'TaskFailedToStart';
 
+/**
+ * Stop codes of a task stopped because its host went away, not because of the task: a Spot reclaim
+ * (`SpotInterruption`), a termination notice for the instance (`TerminationNotice`), or ECS replacing
+ * it after its infrastructure failed a health check (`InfrastructureHealth`). Values of the API's
+ * `TaskStopCode` ("Stopped tasks error codes", Amazon ECS Developer Guide).
+ */
+export const HOST_INTERRUPTION_STOP_CODES = [
+  'SpotInterruption',
+  'TerminationNotice',
+  'InfrastructureHealth',
+] as const;
+
+/** The task was stopped because its host went away (see {@link HOST_INTERRUPTION_STOP_CODES}). */
+export function isHostInterruption(task: Pick<TaskLike, 'stopCode'>): boolean {
+  return (HOST_INTERRUPTION_STOP_CODES as readonly (string | undefined)[]).includes(task.stopCode);
+}
+
 /** Position of a state in TASK_STATES; undefined for states ECS may add later. */
 export function stateIndex(status: string | undefined): number | undefined {
   const index = TASK_STATES.indexOf(status as TaskState);

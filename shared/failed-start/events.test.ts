@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadEventError } from '../runtime/errors';
 import { classify } from './classify';
-import { parseFailedStartEvent, snapshotOfDescribed } from './events';
+import { describedTaskIssues, parseFailedStartEvent, snapshotOfDescribed } from './events';
 
 const EVENTS = join(import.meta.dirname, '../../events/detect-failed-start');
 const load = (name: string) =>
@@ -88,6 +88,26 @@ describe('parseFailedStartEvent', () => {
     expect(snapshot?.group).toBe('family:api');
     expect(snapshot?.createdAt).toBe('2026-11-21T03:12:01.000Z');
     expect(snapshotOfDescribed({ taskArn: 'nonsense' })).toBeUndefined();
+  });
+
+  it('keeps a described task ECS gave without a version (DescribeTasks marks every field optional)', () => {
+    const { version: _omitted, ...detail } = load('image-pull.json').detail as Record<string, unknown>;
+    const snapshot = snapshotOfDescribed({
+      ...(detail as object),
+      createdAt: new Date('2026-11-21T03:12:01Z'),
+      stoppedAt: new Date('2026-11-21T03:12:41.907Z'),
+    } as Parameters<typeof snapshotOfDescribed>[0]);
+    expect(snapshot?.taskArn).toBe(detail.taskArn);
+    expect(snapshot?.version).toBeUndefined();
+  });
+
+  it('says what a described task lacks when it cannot be read', () => {
+    expect(describedTaskIssues({ taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/web/0123' })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^clusterArn: /),
+        expect.stringMatching(/^taskDefinitionArn: /),
+      ]),
+    );
   });
 });
 

@@ -15,8 +15,11 @@ export interface TaskSnapshot {
   clusterArn: string;
   cluster: string;
   region: string;
-  /** Grows with every change of the task; duplicates carry the same version. */
-  version: number;
+  /**
+   * Grows with every change of the task; duplicates carry the same version. Events always carry it;
+   * DescribeTasks may omit it (every field of its Task is optional).
+   */
+  version?: number;
   lastStatus: string;
   desiredStatus?: string;
   /** `service:NAME` or `family:NAME` (or a custom RunTask group). */
@@ -141,7 +144,7 @@ function withoutUndefined<T extends object>(value: T): T {
 }
 
 /** Builds the snapshot from fields an event detail and an SDK Task share. */
-export function snapshotOf(fields: z.output<typeof detail>): TaskSnapshot {
+export function snapshotOf(fields: z.output<typeof detail> | z.output<typeof described>): TaskSnapshot {
   const [, region = '', , , taskId = ''] = TASK_ARN.exec(fields.taskArn) ?? [];
   const [, cluster = ''] = CLUSTER_ARN.exec(fields.clusterArn) ?? [];
   const [, family = '', revision = ''] = TASK_DEFINITION_ARN.exec(fields.taskDefinitionArn) ?? [];
@@ -201,7 +204,33 @@ export function parseFailedStartEvent(event: unknown): FailedStartEvent {
   return { kind: 'task', task: snapshotOf(parseWith(detail, outer.detail, 'detail')) };
 }
 
-/** An SDK Task (DescribeTasks) in the same shape, for the reconcile pass. Undefined if it lacks ids. */
+/** DescribeTasks' Task: what the function needs, with `version` (informational here) allowed absent. */
+const described = detail.extend({ version: detail.shape.version.optional() });
+
+type DescribedTask = Parameters<typeof snapshotOfDescribed>[0];
+
+function parseDescribed(task: DescribedTask) {
+  return described.safeParse({
+    ...task,
+    createdAt: task.createdAt?.toISOString(),
+    startedAt: task.startedAt?.toISOString(),
+    stoppedAt: task.stoppedAt?.toISOString(),
+    containers: (task.containers ?? []).filter((item) => item.name),
+  });
+}
+
+/** Why a described task cannot be read (`path: message` each); empty when it can. */
+export function describedTaskIssues(task: DescribedTask): string[] {
+  const result = parseDescribed(task);
+  return result.success
+    ? []
+    : result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+}
+
+/**
+ * An SDK Task (DescribeTasks) in the same shape, for the reconcile pass. Undefined if it lacks what the
+ * function needs (ids, status); {@link describedTaskIssues} says what.
+ */
 export function snapshotOfDescribed(task: {
   taskArn?: string | undefined;
   clusterArn?: string | undefined;
@@ -229,12 +258,6 @@ export function snapshotOfDescribed(task: {
       }[]
     | undefined;
 }): TaskSnapshot | undefined {
-  const result = detail.safeParse({
-    ...task,
-    createdAt: task.createdAt?.toISOString(),
-    startedAt: task.startedAt?.toISOString(),
-    stoppedAt: task.stoppedAt?.toISOString(),
-    containers: (task.containers ?? []).filter((item) => item.name),
-  });
+  const result = parseDescribed(task);
   return result.success ? snapshotOf(result.data) : undefined;
 }

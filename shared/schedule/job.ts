@@ -23,7 +23,7 @@ export const MAX_STARTING_DEADLINE_SECONDS = 23 * 3600;
 /** A monthly schedule's longest gap; well inside the 90 days a silent job stays registered. */
 export const MAX_EXPECT_EVERY_SECONDS = 31 * 86_400;
 
-/** Limits from the RunTask API reference (see shared/ECS-FACTS.md). */
+/** Limits from the RunTask API reference (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html). */
 export const RUN_TASK_LIMITS = {
   count: 10,
   capacityProviders: 20,

@@ -2,9 +2,10 @@
 // unclassified error, refuses bad input with the field at fault named (in its answer and its log) and
 // without changing anything, and reads an event with unknown extra fields as it reads the original.
 // AWS is mocked with benign answers (support/benign-aws.ts) so a case costs well under a millisecond.
-// Cases per handler: FUZZ_RUNS (default 10,000); FUZZ_SEED replays a failure.
+// Cases per handler: FUZZ_RUNS (default 10,000). The seed is fixed (printed); FUZZ_SEED picks another.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fastCheckSeed } from '../support/fast-check';
 import { describeError, FuzzHarness, preview, type Run, violations } from './support/fuzz-harness';
 import { eventTime, HANDLERS, type Handler, importHandler, samplesOf } from './support/handlers';
 import {
@@ -23,11 +24,15 @@ vi.mock('../../shared/runtime/time', async (importOriginal) => {
 });
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+const SEED = fastCheckSeed();
+
+// Thousands of handler runs per test: minutes, not the default 30 s, on a busy machine.
+const SWEEP_TIMEOUT_MS = 600_000;
 
 const harness = new FuzzHarness();
 
 beforeAll(() => {
+  console.log(`fuzz: seed ${SEED}, ${RUNS} cases per handler (FUZZ_SEED, FUZZ_RUNS to change)`);
   vi.useFakeTimers({ toFake: ['Date'] });
   harness.captureLogs();
 });
@@ -74,38 +79,50 @@ describe.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s', (_name, 
     );
   }
 
-  it('every field dropped, nulled and (strings) given each hostile suffix: the same contract', async () => {
-    // All of it runs; one example of each kind of violation is reported.
-    const kinds = new Map<string, string>();
-    for (const { sample, mutations } of sweepOf(samples)) {
-      for (const found of await check(sample, mutations)) {
-        const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
-        if (!kinds.has(kind)) kinds.set(kind, found);
+  it(
+    'every field dropped, nulled and (strings) given each hostile suffix: the same contract',
+    async () => {
+      // All of it runs; one example of each kind of violation is reported.
+      const kinds = new Map<string, string>();
+      for (const { sample, mutations } of sweepOf(samples)) {
+        for (const found of await check(sample, mutations)) {
+          const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
+          if (!kinds.has(kind)) kinds.set(kind, found);
+        }
       }
-    }
-    expect([...kinds.values()]).toEqual([]);
-  });
+      expect([...kinds.values()]).toEqual([]);
+    },
+    SWEEP_TIMEOUT_MS,
+  );
 
-  it('every string field past each AWS length limit: refused at parse time or cut before any call', async () => {
-    const kinds = new Map<string, string>();
-    for (const { sample, mutations } of oversizeSweepOf(samples)) {
-      for (const found of await check(sample, mutations)) {
-        const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
-        if (!kinds.has(kind)) kinds.set(kind, found);
+  it(
+    'every string field past each AWS length limit: refused at parse time or cut before any call',
+    async () => {
+      const kinds = new Map<string, string>();
+      for (const { sample, mutations } of oversizeSweepOf(samples)) {
+        for (const found of await check(sample, mutations)) {
+          const kind = (found.split('\n')[0] ?? '').replace(/\d+/g, 'N');
+          if (!kinds.has(kind)) kinds.set(kind, found);
+        }
       }
-    }
-    expect([...kinds.values()]).toEqual([]);
-  });
+      expect([...kinds.values()]).toEqual([]);
+    },
+    SWEEP_TIMEOUT_MS,
+  );
 
-  it(`damaged events (${RUNS}): classified errors only; refused by name, unchanged; extra fields accepted`, async () => {
-    await fc.assert(
-      fc.asyncProperty(casesOf(samples), async ({ sample, mutations }) => {
-        expect(await check(sample, mutations)).toEqual([]);
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-    // Both sides were exercised: many events refused, many still accepted after damage.
-    expect(tally.rejected + tally.refused).toBeGreaterThan(RUNS * 0.2);
-    expect(tally.accepted).toBeGreaterThan(RUNS * 0.1);
-  });
+  it(
+    `damaged events (${RUNS}): classified errors only; refused by name, unchanged; extra fields accepted`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(casesOf(samples), async ({ sample, mutations }) => {
+          expect(await check(sample, mutations)).toEqual([]);
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+      // Both sides were exercised: many events refused, many still accepted after damage.
+      expect(tally.rejected + tally.refused).toBeGreaterThan(RUNS * 0.2);
+      expect(tally.accepted).toBeGreaterThan(RUNS * 0.1);
+    },
+    SWEEP_TIMEOUT_MS,
+  );
 });

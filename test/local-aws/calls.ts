@@ -1,4 +1,10 @@
-/** Every request the endpoint received, for tests that count or inspect calls. */
+/**
+ * Every request the endpoint received, for tests that count or inspect calls. With RECORD_REQUESTS set
+ * to a file path, each request is also appended to it as one JSON line (service, operation, input as
+ * the service reads it, answer status and error) for scripts/check-requests.py, which checks them
+ * against the services' published models.
+ */
+import { appendFileSync } from 'node:fs';
 
 export interface CallRecord {
   service: 'ecs' | 'autoscaling' | 'sns' | 'dynamodb' | 'events';
@@ -13,14 +19,31 @@ export interface CallRecord {
   status: number;
   /** Set when the answer was an error: the error code (injected or real). */
   error?: string;
-  injected?: 'throttle' | 'server-error';
+  injected?: 'throttle' | 'server-error' | 'error' | 'unprocessed';
 }
 
 export class CallLog {
   private records: CallRecord[] = [];
 
+  constructor(private recordTo: string | undefined = process.env.RECORD_REQUESTS || undefined) {}
+
+  /** Appends answered requests to this JSON-lines file from now on (undefined: stops). */
+  recordInto(path: string | undefined): void {
+    this.recordTo = path;
+  }
+
   add(record: CallRecord): void {
     this.records.push(record);
+  }
+
+  /** Appends a request, with its answer, to the RECORD_REQUESTS file (called once it is answered). */
+  answered(record: CallRecord): void {
+    if (!this.recordTo) return;
+    const { service, operation, input, status, error, injected } = record;
+    appendFileSync(
+      this.recordTo,
+      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}) })}\n`,
+    );
   }
 
   /** All calls, or those named `service:Operation` / `service:*`. */

@@ -1,4 +1,4 @@
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListTasksCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -102,5 +102,116 @@ describe('injected faults', () => {
     });
     remove();
     await expect(once.ecs.send(new ListTasksCommand({ cluster: 'web' }))).resolves.toMatchObject({});
+  });
+});
+
+// The Query services' errors as their wire carries them (the modelled `error.code` and status of
+// botocore's autoscaling 2011-01-01 and sns 2010-03-31 models); the SDK names each by its modelled
+// shape, and the adapters must classify it under that name.
+describe('injected service errors reach the SDK under their modelled names', () => {
+  const scaling = () =>
+    once.autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web-asg', DesiredCapacity: 2 }),
+    );
+  const publish = () => once.sns.send(new PublishCommand({ TopicArn: SAMPLE.topicArn, Message: 'm' }));
+  it.each([
+    ['autoscaling', 'ScalingActivityInProgress', 400, scaling, 'ScalingActivityInProgressFault', 'conflict'],
+    ['autoscaling', 'ResourceInUse', 400, scaling, 'ResourceInUseFault', 'conflict'],
+    ['autoscaling', 'ResourceContention', 500, scaling, 'ResourceContentionFault', 'transient'],
+    ['autoscaling', 'LimitExceeded', 400, scaling, 'LimitExceededFault', 'other'],
+    ['autoscaling', 'AccessDenied', 403, scaling, 'AccessDenied', 'access-denied'],
+    ['sns', 'AuthorizationError', 403, publish, 'AuthorizationErrorException', 'access-denied'],
+    ['sns', 'NotFound', 404, publish, 'NotFoundException', 'not-found'],
+    ['sns', 'InvalidParameter', 400, publish, 'InvalidParameterException', 'invalid'],
+    ['sns', 'ParameterValueInvalid', 400, publish, 'InvalidParameterValueException', 'invalid'],
+    ['sns', 'Throttled', 429, publish, 'ThrottledException', 'throttled'],
+    ['sns', 'KMSThrottling', 400, publish, 'KMSThrottlingException', 'throttled'],
+    ['sns', 'InternalError', 500, publish, 'InternalErrorException', 'transient'],
+  ] as const)('%s %s -> %s', async (service, code, status, send, name, kind) => {
+    aws.faults.set({ operation: `${service}:*`, error: { code, status }, times: 1 });
+    const error = await send().catch((e: unknown) => e);
+    expect(error).toMatchObject({ name, $metadata: { httpStatusCode: status } });
+    expect(classifyAwsError(error)).toBe(kind);
+    expect(aws.calls.list()[0]).toMatchObject({ error: code, status, injected: 'error' });
+  });
+});
+
+describe('DynamoDB batches with unprocessed keys, end to end through the adapters', () => {
+  it('reads every key of a BatchGetItem whose answers leave keys unprocessed, asking again with backoff', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const state = await import('../../shared/aws/drain-state');
+      const { drainRecord } = await import('../../shared/drain/record.fixtures');
+      const ids = Array.from({ length: 6 }, (_, n) => `i-0unprocessed${n}`);
+      for (const id of ids)
+        await state.createDrain(SAMPLE.table, drainRecord(aws.world.now(), { instanceId: id }));
+      aws.faults.set({ operation: 'dynamodb:BatchGetItem', unprocessedRate: 0.5, times: 3 });
+      const { drains, notOurs, unread } = await state.getReconcileState(SAMPLE.table, ids);
+      expect([...drains.keys()].sort()).toEqual(ids);
+      expect(notOurs.size).toBe(0);
+      expect(unread).toEqual([]);
+      const reads = aws.calls.list('dynamodb:BatchGetItem');
+      expect(reads.map((call) => call.injected ?? 'answered')).toEqual([
+        'unprocessed',
+        'unprocessed',
+        'unprocessed',
+        'answered',
+      ]);
+      // Each retry asks only for what was left: 12 keys, then the half held back each time: 6, 3, 1.
+      const asked = reads.map(
+        (call) =>
+          ((call.input.RequestItems as Record<string, { Keys: unknown[] }>)[SAMPLE.table]?.Keys ?? []).length,
+      );
+      expect(asked).toEqual([12, 6, 3, 1]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('returns the instances left unread instead of failing the pass when keys stay unprocessed', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const state = await import('../../shared/aws/drain-state');
+      aws.faults.set({ operation: 'dynamodb:BatchGetItem', unprocessedRate: 1 });
+      let checks = 0;
+      const budget = { hasTimeFor: () => ++checks <= 2 };
+      const { drains, unread } = await state.getReconcileState(SAMPLE.table, ['i-0a', 'i-0b'], { budget });
+      expect(drains.size).toBe(0);
+      expect(unread.sort()).toEqual(['i-0a', 'i-0b']);
+      expect(aws.calls.count('dynamodb:BatchGetItem')).toBe(3);
+    } finally {
+      restore();
+    }
+  });
+
+  it('trims run history although BatchWriteItem leaves deletes unprocessed', async () => {
+    const restore = useLocalAwsEnv(aws);
+    try {
+      const { dynamodb } = await import('../../shared/aws/dynamodb');
+      const { PutCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+      const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+      const runSk = (n: number) => `run#2025-01-${String(n + 1).padStart(2, '0')}T00:00:00Z`;
+      for (let n = 0; n < 30; n++) {
+        await dynamodb.send(
+          new PutCommand({
+            TableName: SAMPLE.table,
+            Item: { pk: 'job#nightly', sk: runSk(n), status: 'SUCCEEDED' },
+          }),
+        );
+      }
+      aws.faults.set({ operation: 'dynamodb:BatchWriteItem', unprocessedRate: 0.3, times: 2 });
+      expect(await new ScheduleStore(SAMPLE.table).trimHistory('nightly', 2)).toBe(28);
+      const { Items = [] } = await dynamodb.send(
+        new QueryCommand({
+          TableName: SAMPLE.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'job#nightly' },
+        }),
+      );
+      expect(Items.map((item) => item.sk)).toEqual([runSk(28), runSk(29)]);
+      expect(aws.calls.list('dynamodb:BatchWriteItem').filter((call) => call.injected)).toHaveLength(2);
+    } finally {
+      restore();
+    }
   });
 });

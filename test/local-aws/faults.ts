@@ -12,11 +12,25 @@ export interface FaultConfig {
   serverErrorRate?: number;
   /** Added to every matching call, before the answer. */
   latencyMs?: number;
+  /**
+   * Answers matching calls with this error of the service, as its wire carries it (`code` is the wire
+   * code: for the Query services the modelled `error.code`, e.g. `ScalingActivityInProgress`, which the
+   * SDK turns into the modelled shape name `ScalingActivityInProgressFault`). Status defaults to 400.
+   */
+  error?: { code: string; message?: string; status?: number };
+  /**
+   * DynamoDB BatchGetItem / BatchWriteItem only: share of the request's keys (or write requests) left
+   * unprocessed in the answer (0..1, at least one when above 0), as DynamoDB does under throttling or
+   * its 16 MB response limit.
+   */
+  unprocessedRate?: number;
   /** Applies to at most this many matching calls (with rate 1: exactly the next N). */
   times?: number;
 }
 
-export type FaultDecision = { kind: 'throttle' | 'server-error' | 'none'; latencyMs: number };
+export type FaultDecision =
+  | { kind: 'throttle' | 'server-error' | 'none'; latencyMs: number; unprocessedRate?: number }
+  | { kind: 'error'; latencyMs: number; error: { code: string; message?: string; status?: number } };
 
 interface Rule extends FaultConfig {
   used: number;
@@ -47,17 +61,20 @@ export class FaultInjector {
 
   decide(operation: string): FaultDecision {
     let latencyMs = 0;
+    let unprocessedRate: number | undefined;
     for (const rule of this.rules) {
       if (!matches(rule.operation ?? '*', operation)) continue;
       if (rule.times !== undefined && rule.used >= rule.times) continue;
       rule.used++;
       latencyMs = Math.max(latencyMs, rule.latencyMs ?? 0);
+      if (rule.error) return { kind: 'error', latencyMs, error: rule.error };
+      if (rule.unprocessedRate !== undefined) unprocessedRate ??= rule.unprocessedRate;
       const roll = this.random.next();
       if (roll < (rule.throttleRate ?? 0)) return { kind: 'throttle', latencyMs };
       if (roll < (rule.throttleRate ?? 0) + (rule.serverErrorRate ?? 0))
         return { kind: 'server-error', latencyMs };
     }
-    return { kind: 'none', latencyMs };
+    return { kind: 'none', latencyMs, ...(unprocessedRate === undefined ? {} : { unprocessedRate }) };
   }
 }
 

@@ -31,7 +31,7 @@ export type { BucketCount } from './throttling';
 export type Seed = 'sample' | 'empty';
 
 export interface StartOptions {
-  /** `sample` (default): the sample universe of GUIDE.md, settled; `empty`: nothing at all. */
+  /** `sample` (default): the sample universe of model/sample.ts (see README.md), settled; `empty`: nothing at all. */
   seed?: Seed;
   /** Fault rules active from the start (more can be added with `faults.set`). */
   faults?: FaultConfig | FaultConfig[];

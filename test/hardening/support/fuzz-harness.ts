@@ -1,5 +1,5 @@
 // Runs one handler on one event against benign AWS, and judges the answer against the contract every
-// handler keeps with bad input (GUIDE.md): classified errors only; a refusal names the field at fault in
+// handler keeps with bad input (README.md, "Errors"): classified errors only; a refusal names the field at fault in
 // its answer and its log, and changes nothing; unknown extra fields change nothing.
 // The caller mocks shared/runtime/time (sleep moves the faked Date) and fakes Date.
 import { Logger } from '@aws-lambda-powertools/logger';

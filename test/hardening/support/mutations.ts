@@ -313,6 +313,26 @@ const startsWith = (path: readonly string[], prefix: readonly string[]) =>
   prefix.length <= path.length && prefix.every((segment, index) => segment === path[index]);
 
 /**
+ * Where a path applied at one point of the damage is in the damaged event: each later drop of an
+ * element before it in the same array moves it one place down (mutations apply in order, each on the
+ * event as the earlier ones left it).
+ */
+function finalPath(path: readonly Segment[], later: readonly Mutation[]): Segment[] {
+  const moved = [...path];
+  for (const mutation of later) {
+    if (mutation.kind !== 'drop') continue;
+    const dropped = mutation.path;
+    const at = dropped.length - 1;
+    const droppedIndex = dropped[at];
+    const ownIndex = moved[at];
+    if (typeof droppedIndex !== 'number' || typeof ownIndex !== 'number' || moved.length <= at) continue;
+    if (!dropped.slice(0, at).every((segment, i) => segment === moved[i])) continue;
+    if (ownIndex > droppedIndex) moved[at] = ownIndex - 1;
+  }
+  return moved;
+}
+
+/**
  * Whether a reported issue names the damaged field: the field itself, a field inside it (a dropped
  * object's missing members) or the object holding it (a rule across its fields). The event's root
  * counts only for damage at the top level (an event no longer recognisable as one of the kinds).
@@ -324,9 +344,9 @@ export function namesDamage(
 ): boolean {
   const issue = segmentsOf(issuePath);
   const routes = ['source', 'detail-type', ...routing];
-  return mutations.some((mutation) => {
+  return mutations.some((mutation, index) => {
     const damaged = mutation.kind === 'extra' ? [...mutation.path, mutation.key] : mutation.path;
-    const path = damaged.map(String);
+    const path = finalPath(damaged, mutations.slice(index + 1)).map(String);
     if (path.length === 0) return true;
     // A field deciding what kind of event this is (source, detail-type...) sends it elsewhere: any field
     // of the new reading may be named.

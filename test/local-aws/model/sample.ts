@@ -1,4 +1,4 @@
-/** The sample universe of GUIDE.md: cluster `web` on Auto Scaling group `web-asg`, three instances. */
+/** The sample universe (test/local-aws/README.md, "The sample seed"): cluster `web` on Auto Scaling group `web-asg`, three instances. */
 import { World, type WorldOptions } from './world';
 
 export const SAMPLE = {

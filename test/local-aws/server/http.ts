@@ -181,6 +181,78 @@ function proxyToDynalite(
   });
 }
 
+/** Sends a (rewritten) DynamoDB request to dynalite and reads its whole answer. */
+function askDynalite(
+  req: IncomingMessage,
+  body: string,
+  port: number,
+): Promise<{ status: number; payload: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const headers = {
+      ...req.headers,
+      host: `127.0.0.1:${port}`,
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    const upstream = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () =>
+          resolve({
+            status: answer.statusCode ?? 500,
+            payload: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>,
+          }),
+        );
+      },
+    );
+    upstream.on('error', reject);
+    upstream.end(body);
+  });
+}
+
+/**
+ * BatchGetItem / BatchWriteItem with a share of each table's keys (or write requests) left unprocessed,
+ * as DynamoDB answers under throttling or its 16 MB limit: the last ones of each table are held back
+ * and returned in UnprocessedKeys / UnprocessedItems, the rest processed by dynalite.
+ */
+async function answerPartly(
+  req: IncomingMessage,
+  res: ServerResponse,
+  operation: 'BatchGetItem' | 'BatchWriteItem',
+  input: Record<string, unknown>,
+  rate: number,
+  port: number,
+): Promise<number> {
+  const requestItems = (input.RequestItems ?? {}) as Record<string, unknown>;
+  const processed: Record<string, unknown> = {};
+  const held: Record<string, unknown> = {};
+  for (const [table, entry] of Object.entries(requestItems)) {
+    const all =
+      (operation === 'BatchGetItem' ? (entry as { Keys?: unknown[] }).Keys : (entry as unknown[])) ?? [];
+    const holdCount = rate <= 0 ? 0 : Math.min(all.length, Math.max(1, Math.floor(all.length * rate)));
+    const keep = all.slice(0, all.length - holdCount);
+    const hold = all.slice(all.length - holdCount);
+    const wrap = (items: unknown[]) =>
+      operation === 'BatchGetItem' ? { ...(entry as Record<string, unknown>), Keys: items } : items;
+    if (keep.length > 0) processed[table] = wrap(keep);
+    if (hold.length > 0) held[table] = wrap(hold);
+  }
+  const unprocessedField = operation === 'BatchGetItem' ? 'UnprocessedKeys' : 'UnprocessedItems';
+  let status = 200;
+  let payload: Record<string, unknown> = operation === 'BatchGetItem' ? { Responses: {} } : {};
+  if (Object.keys(processed).length > 0) {
+    ({ status, payload } = await askDynalite(
+      req,
+      JSON.stringify({ ...input, RequestItems: processed }),
+      port,
+    ));
+  }
+  if (status === 200) payload = { ...payload, [unprocessedField]: held };
+  sendJson(res, status, payload, 'application/x-amz-json-1.0');
+  return status;
+}
+
 export async function startEndpoint(deps: EndpointDeps): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((error: unknown) => {
@@ -228,6 +300,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
     status: 200,
   };
   deps.calls.add(record);
+  res.on('finish', () => deps.calls.answered({ ...record, status: res.statusCode }));
 
   if (routed.service === 'unknown') {
     record.status = 400;
@@ -243,6 +316,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
 
   const fault = deps.faults.decide(record.name);
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+  if (fault.kind === 'error') {
+    const { code, message = `injected ${code}`, status = 400 } = fault.error;
+    record.status = status;
+    record.error = code;
+    record.injected = 'error';
+    sendError(res, routed.service, new AwsApiError(code, message, status));
+    return;
+  }
   if (fault.kind !== 'none') {
     const [code, message, status] = INJECTED[routed.service]?.[
       fault.kind === 'throttle' ? 'throttle' : 'server'
@@ -286,6 +367,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
         const shimmed = deps.dynamoShim(routed.operation, input);
         if (shimmed !== undefined) {
           sendJson(res, 200, shimmed, 'application/x-amz-json-1.0');
+          return;
+        }
+        const operation = routed.operation;
+        if (fault.unprocessedRate && (operation === 'BatchGetItem' || operation === 'BatchWriteItem')) {
+          record.injected = 'unprocessed';
+          record.status = await answerPartly(
+            req,
+            res,
+            operation,
+            input,
+            fault.unprocessedRate,
+            deps.dynamoPort,
+          );
           return;
         }
         record.status = await proxyToDynalite(req, raw, res, deps.dynamoPort);
