@@ -174,7 +174,10 @@ const HINTS: readonly [Cause, RegExp][] = [
  * except a registry API path (`/v2/`) or Docker's blob download, which do say "pull".
  */
 const blankNames = (text: string) =>
-  text.replace(/\S*\/\S*/g, (token) => (/\/v2\/|GetImageBlob/.test(token) ? ' /v2/ ' : ' _ '));
+  text
+    .split(/(\s+)/)
+    .map((token) => (!token.includes('/') ? token : /\/v2\/|GetImageBlob/.test(token) ? '/v2/' : '_'))
+    .join('');
 
 export function stageOf(text: string): Stage | undefined {
   const plain = blankNames(text);
