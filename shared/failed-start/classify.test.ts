@@ -44,6 +44,8 @@ const CONSTRUCTED: readonly { entry: string; signals: StopSignals }[] = [
     },
   },
   { entry: 'spot-stop-code', signals: { stopCode: 'SpotInterruption' } },
+  // ECS replaced the task after its host failed a health check: the host went away, like Spot.
+  { entry: 'spot-stop-code', signals: { stopCode: 'InfrastructureHealth' } },
   {
     // containerd's wording for a tag missing from ECR (Fargate, newer EC2 agents).
     entry: 'image-not-found',

@@ -1,3 +1,4 @@
+import { HOST_INTERRUPTION_STOP_CODES } from '../ecs/lifecycle';
 import type { Cause, Stage } from './structure';
 
 /**
@@ -863,10 +864,11 @@ export const TAXONOMY: readonly TaxonomyEntry[] = [
   {
     id: 'spot-stop-code',
     category: 'host-or-spot',
-    match: { stopCodes: ['SpotInterruption', 'TerminationNotice'] },
+    match: { stopCodes: HOST_INTERRUPTION_STOP_CODES },
     title: 'Capacity reclaimed',
     summary: 'The task was stopped because its capacity was reclaimed ({stopCode|Spot}).',
-    cause: 'AWS took the Spot capacity back or the host is being terminated.',
+    cause:
+      'AWS took the Spot capacity back, the host is being terminated, or its infrastructure failed a health check.',
     remedy:
       'Expected with Spot. Mix in on-demand capacity for tasks that must start; drain instances before terminating them.',
     docsUrl: DOCS_URLS.spotInstances,

@@ -6,8 +6,8 @@
 import * as z from 'zod';
 
 /**
- * Free text is cut past this many characters. ECS cuts stoppedReason and container reasons at 255
- * (shared/failed-start/classify.ts ECS_REASON_MAX), so real text is never cut; a hostile 200 KB string
+ * Free text is cut past this many characters. ECS keeps stoppedReason and container reasons up to 1024
+ * characters (shared/failed-start/classify.ts ECS_REASON_MAX), so real text is never cut; a hostile 200 KB string
  * becomes about 1 KB, and an alert (sent as six copies in one SNS message) stays far under 256 KB.
  */
 export const TEXT_MAX = 1024;
