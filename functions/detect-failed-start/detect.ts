@@ -29,6 +29,7 @@ import {
   readMarker,
   readMarkers,
   readProblem,
+  releaseClaim,
   settled,
 } from './store';
 
@@ -213,7 +214,19 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
   }
 
   const alert = alertFor(task, classification, containers, outcome.repeats);
-  const messageId = await publishAlert(config.topicArn, alert);
+  let messageId: string | undefined;
+  try {
+    messageId = await publishAlert(config.topicArn, alert);
+  } catch (error) {
+    // Give the claim back (keeping the count) and fail the invocation: Lambda's retry publishes.
+    await releaseClaim(config.table, task, runtime.owner, counted).catch((release: unknown) =>
+      logger.warn('Could not release the claim; the periodic pass will finish the alert', {
+        task: task.taskArn,
+        error: errorMessage(release),
+      }),
+    );
+    throw error;
+  }
   await markDone(config.table, task, runtime.owner, counted, messageId);
   logger.info('Alert sent', { problem, subject: alert.subject, messageId });
   return {

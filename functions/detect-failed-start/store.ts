@@ -310,6 +310,26 @@ export async function markDone(
   );
 }
 
+/**
+ * Publishing failed: the count's decision is kept and the lease given back at once, so Lambda's retry
+ * (about a minute later, well inside a lease that covers the whole invocation) takes the task over and
+ * publishes, instead of finding it busy and answering "duplicate".
+ */
+export async function releaseClaim(
+  table: string,
+  task: TaskSnapshot,
+  owner: string,
+  counted: { category: Category; outcome: CountOutcome },
+): Promise<void> {
+  await updateOwned(
+    table,
+    task,
+    owner,
+    'SET stage = :stage, category = :category, outcome = :outcome, leaseUntil = :released',
+    { ':stage': 'counted', ':category': counted.category, ':outcome': counted.outcome, ':released': 0 },
+  );
+}
+
 async function updateOwned(
   table: string,
   task: TaskSnapshot,
