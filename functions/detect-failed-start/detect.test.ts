@@ -1,5 +1,10 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ClusterNotFoundException, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import {
+  ClusterNotFoundException,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
 import { InternalErrorException, PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FailedStartConfig } from './config';
@@ -49,9 +54,16 @@ beforeEach(async () => {
   ecs.clearTaskDefinitionCache();
 });
 
-function runtime(
-  options: { owner?: string; now?: number; env?: Record<string, string>; remainingMs?: number } = {},
-) {
+type Options = {
+  owner?: string;
+  now?: number;
+  env?: Record<string, string>;
+  remainingMs?: number;
+  /** When the task stopped; by default just before `now`, as events arrive. */
+  stoppedAt?: number;
+};
+
+function runtime(options: Options = {}) {
   const config: FailedStartConfig = loadConfig({ ...BASE_ENV, ...options.env });
   const remaining = options.remainingMs ?? 30_000;
   const value: DetectRuntime = {
@@ -70,8 +82,15 @@ function taskOf(event: SampleEvent) {
   return parsed.task;
 }
 
-const handle = (event: SampleEvent, options: Parameters<typeof runtime>[0] = {}) =>
-  detect.handleTask(taskOf(event), runtime(options));
+function stoppedAt(event: SampleEvent, at: number): SampleEvent {
+  return { ...event, detail: { ...event.detail, stoppedAt: new Date(at).toISOString() } };
+}
+
+const handle = (event: SampleEvent, options: Options = {}) =>
+  detect.handleTask(
+    taskOf(stoppedAt(event, options.stoppedAt ?? (options.now ?? T0) - 100)),
+    runtime(options),
+  );
 
 const statuses = (results: readonly TaskResult[]) => results.map((result) => result.status);
 
@@ -113,6 +132,15 @@ describe('one alert per problem', () => {
     await handle(pull());
     await handle(anotherTask(pull(), 1), { now: T0 + WINDOW_MS + 5_000 });
     expect(publishedAlerts()[1]?.data.repeats).toMatchObject({ first: true, failedMeanwhile: 0 });
+  });
+
+  it('keys windows on when the task stopped: a late event from inside a window counts, it does not alert', async () => {
+    await handle(pull());
+    // A failure of 10 minutes after the alert whose event arrives 20 minutes after it (a lost event
+    // found by the periodic pass): it belongs to the first window.
+    const late = await handle(anotherTask(pull(), 1), { now: T0 + 20 * 60_000, stoppedAt: T0 + 10 * 60_000 });
+    expect(late.status).toBe('counted');
+    expect(publishedAlerts()).toHaveLength(1);
   });
 
   it('keeps problems apart by group and by category', async () => {
@@ -295,13 +323,36 @@ describe('what is not a failure', () => {
     const event = sampleEvent('stopped-by-user-or-scheduler');
     expect(await handle(event)).toMatchObject({ status: 'ignored', reason: 'intentional-stop' });
     expect(publishedAlerts()).toEqual([]);
-    const asked = await handle(event, { env: { ALERT_ON_INTENTIONAL_STOPS: 'true' } });
+    const asked = await handle(anotherTask(event, 1), { env: { ALERT_ON_INTENTIONAL_STOPS: 'true' } });
     expect(asked).toMatchObject({ status: 'alerted', category: 'stopped-by-user-or-scheduler' });
   });
 });
 
 describe('job runs of run-scheduled-task', () => {
+  const registerJob = async (name: string, fields: Record<string, unknown>) => {
+    const { dynamodb } = await import('../../shared/aws/dynamodb');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    await dynamodb.send(
+      new PutCommand({ TableName: BASE_ENV.STATE_TABLE, Item: { pk: 'job#*', sk: name, name, ...fields } }),
+    );
+  };
+
+  it('alerts on a task whose startedBy merely looks like a job run: the registry knows no such job', async () => {
+    const event = sampleEvent('image-pull');
+    const lookalike = {
+      ...event,
+      detail: { ...event.detail, startedBy: 'ecs-autopilot/nightly-report/20250115T030000Z' },
+    };
+    expect(await handle(lookalike)).toMatchObject({ status: 'alerted' });
+    // A registered job of another cluster or family is not this task's either.
+    await registerJob('nightly-report', { cluster: 'other', family: 'api' });
+    expect(await handle(anotherTask(lookalike, 1), { now: T0 + WINDOW_MS * 2 })).toMatchObject({
+      status: 'alerted',
+    });
+  });
+
   it('leaves a run that never started to run-scheduled-task, which alerts on the failed run: one alert, not two', async () => {
+    await registerJob('nightly-report', { cluster: 'web', family: 'api' });
     const event = sampleEvent('image-pull');
     const jobRun = {
       ...event,
@@ -314,10 +365,12 @@ describe('job runs of run-scheduled-task', () => {
       job: 'nightly-report',
       due: '2025-01-15T03:00:00Z',
     });
-    expect(await table.items()).toEqual([]);
     expect(publishedAlerts()).toEqual([]);
     // Another caller's startedBy is not a job run.
-    const other = { ...event, detail: { ...event.detail, startedBy: 'ecs-autopilot-like/other' } };
+    const other = anotherTask(
+      { ...event, detail: { ...event.detail, startedBy: 'ecs-autopilot-like/other' } },
+      1,
+    );
     expect(await handle(other)).toMatchObject({ status: 'alerted' });
   });
 });
@@ -373,6 +426,44 @@ describe('a task whose instance went away', () => {
 });
 
 describe('the periodic pass', () => {
+  const describedAs = (...events: SampleEvent[]) => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: events.map((event) => event.detail.taskArn) });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: events.map(
+        ({ detail }) =>
+          ({
+            ...detail,
+            createdAt: new Date(String(detail.createdAt)),
+            stoppedAt: new Date(String(detail.stoppedAt)),
+          }) as never,
+      ),
+    });
+  };
+
+  it('one task that cannot be handled does not fail the pass: the others are still alerted', async () => {
+    describedAs(sampleEvent('image-pull'), sampleEvent('logging'));
+    snsMock
+      .on(PublishCommand)
+      .rejectsOnce(new InternalErrorException({ message: 'boom', $metadata: {} }))
+      .resolves({ MessageId: 'message-2' });
+    const summary = await detect.reconcile(runtime());
+    expect(statuses(summary.results).sort()).toEqual(['alerted', 'failed']);
+    expect(summary.results.find((result) => result.status === 'failed')).toMatchObject({
+      error: expect.stringMatching(/sns:Publish/),
+    });
+  });
+
+  it('remembers tasks ignored on purpose, so later passes do not classify them again', async () => {
+    describedAs(sampleEvent('stopped-by-user-or-scheduler'));
+    const first = await detect.reconcile(runtime());
+    expect(first.results).toMatchObject([{ status: 'ignored', reason: 'intentional-stop' }]);
+    const describeCalls = ecsMock.commandCalls(DescribeTaskDefinitionCommand).length;
+    ecs.clearTaskDefinitionCache();
+    const second = await detect.reconcile(runtime({ now: T0 + 300_000 }));
+    expect(second.results).toEqual([]);
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(describeCalls);
+  });
+
   it('a cluster it cannot read is skipped; the other clusters are still swept', async () => {
     const failed = sampleEvent('image-pull').detail;
     ecsMock

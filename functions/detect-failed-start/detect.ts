@@ -12,7 +12,13 @@ import {
   signalsOf,
 } from '../../shared/failed-start/alert';
 import { type Classification, classify } from '../../shared/failed-start/classify';
-import { type CountOutcome, notReportable, predict, screen } from '../../shared/failed-start/decide';
+import {
+  type CountOutcome,
+  failureTime,
+  notReportable,
+  predict,
+  screen,
+} from '../../shared/failed-start/decide';
 import {
   type FailedStartEvent,
   snapshotOfDescribed,
@@ -26,9 +32,11 @@ import {
   countedBefore,
   countFailure,
   markDone,
+  markIgnored,
   readMarker,
   readMarkers,
   readProblem,
+  registeredJob,
   releaseClaim,
   settled,
 } from './store';
@@ -58,6 +66,8 @@ export type TaskResult =
     }
   | { task: string; status: 'ignored'; reason: 'scheduled-job-run'; job: string; due: string }
   | { task: string; status: 'duplicate'; reason: 'already-handled' | 'in-progress-elsewhere' }
+  /** Periodic pass only: this task's handling failed; the next pass tries it again. */
+  | { task: string; status: 'failed'; error: string }
   | {
       task: string;
       status: 'alerted';
@@ -125,6 +135,32 @@ function alertFor(
   return buildAlert({ task, classification, containers, repeats });
 }
 
+/**
+ * The job run a task belongs to, when run-scheduled-task started it: its startedBy names a job, and
+ * the scheduler's registry (the state table) knows that job, in this cluster, with this task family. A
+ * startedBy that merely looks like a job's is anyone's to set (RunTask takes any text): not trusted.
+ */
+async function jobRunOf(task: TaskSnapshot, runtime: DetectRuntime) {
+  const run = parseStartedBy(task.startedBy);
+  if (!run) return undefined;
+  try {
+    const job = await registeredJob(runtime.config.table, run.jobName);
+    const family = task.taskDefinition.split(':')[0];
+    if (job?.cluster === task.cluster && job.family === family) return run;
+    runtime.logger.info('startedBy looks like a job run, but the scheduler has no such job here', {
+      task: task.taskArn,
+      startedBy: task.startedBy,
+    });
+  } catch (error) {
+    // Unknown: alert. Two alerts for one failure beat none.
+    runtime.logger.warn('Could not read the job registry; treating the task as no job run', {
+      task: task.taskArn,
+      error: errorMessage(error),
+    });
+  }
+  return undefined;
+}
+
 /** Observe -> decide -> act for one stopped task. Idempotent: the same task twice gives one count. */
 export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Promise<TaskResult> {
   const { config, logger } = runtime;
@@ -134,8 +170,9 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     return { task: task.taskArn, status: 'ignored', reason: screened };
   }
   // run-scheduled-task alerts on each failed run of its jobs, with this same diagnosis: one alert, not two.
-  const run = parseStartedBy(task.startedBy);
+  const run = await jobRunOf(task, runtime);
   if (run) {
+    if (!config.dryRun) await markIgnored(config.table, task, 'scheduled-job-run', runtime.now());
     logger.info('Failed start left to run-scheduled-task', {
       task: task.taskArn,
       job: run.jobName,
@@ -161,10 +198,14 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     summary: classification.summary,
   });
   const ignored = notReportable(classification, config);
-  if (ignored) return { task: task.taskArn, status: 'ignored', reason: ignored, ...described };
+  if (ignored) {
+    if (!config.dryRun) await markIgnored(config.table, task, ignored, runtime.now());
+    return { task: task.taskArn, status: 'ignored', reason: ignored, ...described };
+  }
 
   const now = runtime.now();
-  if (config.dryRun) return plan(task, classification, containers, runtime, now);
+  const at = failureTime(task, now);
+  if (config.dryRun) return plan(task, classification, containers, runtime, at);
 
   // The lease ends when this invocation would have timed out; a later one may then take over.
   const leaseUntil = now + runtime.budget.remainingMs() + STEP_RESERVE_MS;
@@ -191,7 +232,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
         ? await countedBefore(config.table, task, classification.category, config.windowSeconds)
         : undefined;
     outcome =
-      before ?? (await countFailure(config.table, task, classification.category, now, config.windowSeconds));
+      before ?? (await countFailure(config.table, task, classification.category, at, config.windowSeconds));
     if (!before) emitFailedStart(runtime.metrics, task, classification);
   }
   // No write between the count and the alert: the window's owedBy records the debt until markDone.
@@ -310,10 +351,23 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
         );
     const now = runtime.now();
     const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
-    const outcomes = await mapConcurrent(candidates, BATCH_CONCURRENCY, async (task) => {
-      if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
-      return handleTask(task, runtime);
-    });
+    const outcomes = await mapConcurrent(
+      candidates,
+      BATCH_CONCURRENCY,
+      async (task): Promise<TaskResult | undefined> => {
+        if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
+        try {
+          return await handleTask(task, runtime);
+        } catch (error) {
+          // One task that fails (SNS down, a throttled write) must not hide the others: the next pass retries it.
+          logger.error('Could not handle a stopped task; the next pass retries it', {
+            task: task.taskArn,
+            error: errorMessage(error),
+          });
+          return { task: task.taskArn, status: 'failed', error: errorMessage(error) };
+        }
+      },
+    );
     for (const outcome of outcomes) {
       if (!outcome) deferred++;
       // Tasks already handled from their event are the normal case; the summary lists the rest.

@@ -16,6 +16,7 @@ import {
 } from '../../shared/failed-start/decide';
 import type { TaskSnapshot } from '../../shared/failed-start/events';
 import type { Category } from '../../shared/failed-start/taxonomy';
+import { registryKey } from '../../shared/schedule/keys';
 
 /** The per-task item: which invocation works on it, how far it got, and what the count decided. */
 export interface Marker {
@@ -350,6 +351,50 @@ async function updateOwned(
       }),
     ),
   );
+}
+
+/**
+ * A task not alerted on purpose (a stop on purpose, a host interruption, a job run) is marked done with
+ * why, so the periodic pass settles it from its marker instead of classifying it again every 5 minutes.
+ */
+export async function markIgnored(
+  table: string,
+  task: TaskSnapshot,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const key = markerKey(task.taskArn);
+  try {
+    await call('dynamodb:PutItem', `${table}/${key.pk}`, () =>
+      dynamodb.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...key,
+            stage: 'done',
+            ignored: reason,
+            owner: 'ignored',
+            leaseUntil: 0,
+            version: task.version,
+            taskArn: task.taskArn,
+            claimedAt: now,
+            ttl: ttlAt(now, MARKER_TTL_SECONDS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+}
+
+/** run-scheduled-task's registry entry of a job (pk `job#*`, sk the job's name): its cluster and family. */
+export async function registeredJob(
+  table: string,
+  jobName: string,
+): Promise<{ cluster?: string; family?: string } | undefined> {
+  return getItem<{ cluster?: string; family?: string }>(table, registryKey(jobName));
 }
 
 /** Read-only views for a dry run. */

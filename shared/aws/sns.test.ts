@@ -15,6 +15,11 @@ describe('toSubject', () => {
     );
   });
 
+  it('stays under 100 characters, as SNS asks ("less than 100 characters long")', () => {
+    expect(toSubject('x'.repeat(200)).length).toBe(99);
+    expect(toSubject('y'.repeat(100)).length).toBe(99);
+  });
+
   it('keeps a short subject as it is', () => {
     expect(toSubject('ECS web/api: image pull failed')).toBe('ECS web/api: image pull failed');
   });

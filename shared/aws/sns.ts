@@ -6,12 +6,13 @@ import { call } from './errors';
 /** Built once per container; reused by every invocation. */
 export const sns = new SNSClient(clientConfig);
 
-export const SNS_SUBJECT_MAX = 100;
+/** Publish: "Subjects must be ... less than 100 characters long" (SNS API reference). */
+export const SNS_SUBJECT_MAX = 99;
 /** SNS refuses a message over 256 KiB in UTF-8 (the JSON structure included). */
 export const SNS_MESSAGE_MAX_BYTES = 262_144;
 
 export interface Alert {
-  /** One line; cut to SNS's 100-character limit. */
+  /** One line; cut under SNS's 100-character limit. */
   subject: string;
   /** What a person reads first (email, SMS, chat). */
   text: string;
@@ -19,7 +20,7 @@ export interface Alert {
   data: Record<string, unknown>;
 }
 
-/** SNS subjects: at most 100 printable ASCII characters, no line breaks. */
+/** SNS subjects: fewer than 100 printable ASCII characters, no line breaks. */
 export function toSubject(subject: string): string {
   const clean = subject
     .replace(/[^\x20-\x7E]/g, ' ')

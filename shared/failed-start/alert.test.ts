@@ -95,6 +95,55 @@ describe('links', () => {
   });
 });
 
+describe('untrusted text', () => {
+  it('builds no log link when awslogs-region is not an AWS region', () => {
+    for (const region of ['evil.example/x#', 'evil.example', 'us-east-1.evil.example', 'US-EAST-1', '']) {
+      const container = {
+        name: 'api',
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-group': '/ecs/api', 'awslogs-region': region },
+        },
+      };
+      const location = logLocation(container, TASK_ID, 'us-east-1');
+      if (region === '') expect(location?.url).toMatch(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\//);
+      else expect(location, region).toBeUndefined();
+    }
+  });
+
+  it('keeps console links on the console host whatever the names say', () => {
+    const links = consoleLinks(task({ cluster: 'web/../../evil', region: 'evil.example/' }));
+    for (const url of Object.values(links)) expect(url ?? '').not.toContain('evil.example');
+  });
+
+  it('redacts credential-looking text in quoted reasons, keeping a marker', () => {
+    const reason =
+      'Essential container in task exited: /app/run --db-password=hunter2 AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY key AKIAIOSFODNN7EXAMPLE https://bob:s3cr3t@db.example/x Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def token=abc123';
+    const alert = alertFor(
+      task({ stoppedReason: reason, containers: [{ name: 'api', exitCode: 1, reason }] }),
+    );
+    const everything = `${alert.subject}\n${alert.text}\n${JSON.stringify(alert.data)}`;
+    for (const secret of [
+      'hunter2',
+      'wJalrXUtnFEMI',
+      'AKIAIOSFODNN7EXAMPLE',
+      's3cr3t',
+      'eyJhbGciOiJIUzI1NiJ9',
+      'abc123',
+    ])
+      expect(everything).not.toContain(secret);
+    expect(alert.text).toContain('[redacted]');
+    expect(alert.text).toContain('/app/run --db-password=');
+  });
+
+  it('says a reason may be cut only when it reaches 1024 characters, as ECS now allows', () => {
+    const at255 = `Essential container in task exited: ${'x'.repeat(255 - 36)}`;
+    expect(alertFor(task({ stoppedReason: at255 })).text).not.toMatch(/cuts reasons/);
+    const at1024 = `Essential container in task exited: ${'x'.repeat(1024 - 36)}`;
+    expect(alertFor(task({ stoppedReason: at1024 })).text).toContain('ECS keeps at most 1024 characters');
+  });
+});
+
 describe('buildAlert', () => {
   it('tells what failed, why, the fix and the context, with the log stream of the failing container', () => {
     const alert = alertFor(task());

@@ -3,6 +3,7 @@ import { SNS_SUBJECT_MAX } from '../aws/sns';
 import { groupOf } from '../ecs/lifecycle';
 import type { Classification, ContainerSignal, StopSignals } from './classify';
 import type { TaskSnapshot } from './events';
+import { redactDeep } from './redact';
 import { CATEGORY_INFO } from './taxonomy';
 
 /** The parts of a task definition the alert reads; an SDK TaskDefinition fits. */
@@ -49,12 +50,34 @@ export type Repeats =
       quietUntil: number;
     };
 
-const consoleHost = (region: string) => `https://${region}.console.aws.amazon.com`;
+/**
+ * AWS Region codes (us-east-1, eu-central-2, us-gov-west-1, cn-north-1, eu-isoe-west-1). Anything else
+ * (an awslogs-region of `evil.example/x#`) gets no link: the host of a link is never taken from text.
+ */
+export const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
-/** The CloudWatch console encodes path parts twice and writes `%` as `$`. */
+/** The console of the Region's partition (AWS Management Console, GovCloud, China), or none. */
+function consoleOrigin(region: string): string | undefined {
+  if (!AWS_REGION.test(region)) return undefined;
+  if (region.startsWith('cn-')) return `https://${region}.console.amazonaws.cn`;
+  if (region.startsWith('us-gov-')) return 'https://console.amazonaws-us-gov.com';
+  return `https://${region}.console.aws.amazon.com`;
+}
+
 /** Event text may hold lone surrogates, which encodeURIComponent refuses: make it well formed first. */
 const uriPart = (value: string) => encodeURIComponent(value.toWellFormed());
+/** The CloudWatch console encodes path parts twice and writes `%` as `$`. */
 const cloudWatchPart = (value: string) => encodeURIComponent(uriPart(value)).replace(/%/g, '$');
+
+/** A console URL from a validated origin and encoded path parts, with `region` as its query. */
+function consoleUrl(region: string, parts: readonly string[], hash?: string): string | undefined {
+  const origin = consoleOrigin(region);
+  if (!origin) return undefined;
+  const url = new URL(`/${parts.map(uriPart).join('/')}`, origin);
+  url.searchParams.set('region', region);
+  if (hash) url.hash = hash;
+  return url.href;
+}
 
 export function logLocation(
   definition: NonNullable<TaskDefinitionLike['containerDefinitions']>[number],
@@ -67,14 +90,10 @@ export function logLocation(
   const region = config.options?.['awslogs-region'] || taskRegion;
   const prefix = config.options?.['awslogs-stream-prefix'];
   const stream = prefix ? `${prefix}/${definition.name}/${taskId}` : undefined;
-  const base = `${consoleHost(region)}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${cloudWatchPart(group)}`;
-  return {
-    container: definition.name,
-    region,
-    group,
-    ...(stream ? { stream } : {}),
-    url: stream ? `${base}/log-events/${cloudWatchPart(stream)}` : base,
-  };
+  const hash = `logsV2:log-groups/log-group/${cloudWatchPart(group)}${stream ? `/log-events/${cloudWatchPart(stream)}` : ''}`;
+  const url = consoleUrl(region, ['cloudwatch', 'home'], hash);
+  if (!url) return undefined;
+  return { container: definition.name, region, group, ...(stream ? { stream } : {}), url };
 }
 
 /** Event containers completed from the task definition (image, essential, awslogs location). */
@@ -131,21 +150,30 @@ export function groupParts(group: string): { kind: 'service' | 'family' | 'group
   return { kind: 'group', name: parsed?.name ?? group };
 }
 
-export function consoleLinks(task: TaskSnapshot) {
+/** Links to the task, its service and its task definition; none when the task's Region is not one. */
+export function consoleLinks(task: TaskSnapshot): {
+  task?: string;
+  service?: string;
+  taskDefinition?: string;
+} {
   const { region, cluster, taskId } = task;
-  const base = `${consoleHost(region)}/ecs/v2`;
-  const query = `?region=${region}`;
   const group = groupParts(task.group);
-  const [family, revision] = task.taskDefinition.split(':');
-  return {
-    task: `${base}/clusters/${uriPart(cluster)}/tasks/${taskId}${query}`,
-    ...(group.kind === 'service'
-      ? {
-          service: `${base}/clusters/${uriPart(cluster)}/services/${uriPart(group.name)}${query}`,
-        }
-      : {}),
-    taskDefinition: `${base}/task-definitions/${family}/${revision}${query}`,
+  const [family = '', revision = ''] = task.taskDefinition.split(':');
+  const link = (...parts: string[]) => consoleUrl(region, ['ecs', 'v2', ...parts]);
+  const links = {
+    task: link('clusters', cluster, 'tasks', taskId),
+    service: group.kind === 'service' ? link('clusters', cluster, 'services', group.name) : undefined,
+    taskDefinition: link('task-definitions', family, revision),
   };
+  return Object.fromEntries(Object.entries(links).filter(([, url]) => url !== undefined));
+}
+
+/** ECS keeps up to 1024 characters of a task's or container's reason (API reference: Task, Container). */
+export const ECS_REASON_LIMIT = 1024;
+
+function reasonMayBeCut(task: TaskSnapshot, containers: readonly ContainerView[]): boolean {
+  const reasons = [task.stoppedReason, ...containers.map((item) => item.reason)];
+  return reasons.some((reason) => reason !== undefined && reason.length >= ECS_REASON_LIMIT);
 }
 
 const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
@@ -234,9 +262,9 @@ export function buildAlert(input: {
     .join('\n');
 
   const linkLines = [
-    `Task:             ${links.task}`,
+    ...(links.task ? [`Task:             ${links.task}`] : []),
     ...(links.service ? [`Service:          ${links.service}`] : []),
-    `Task definition:  ${links.taskDefinition}`,
+    ...(links.taskDefinition ? [`Task definition:  ${links.taskDefinition}`] : []),
     ...(showLogs ? logs.map((item) => `${`Logs (${item.container}):`.padEnd(17)} ${item.url}`) : []),
     `How to fix:       ${classification.docsUrl}`,
   ].join('\n');
@@ -265,8 +293,8 @@ export function buildAlert(input: {
     ...(task.stoppedReason && !containers.some((item) => item.reason === task.stoppedReason)
       ? ['', 'STOPPED REASON (as ECS wrote it)', indent(task.stoppedReason)]
       : []),
-    ...(classification.truncated
-      ? [indent('(ECS cuts reasons at 255 characters; the end may be missing.)')]
+    ...(reasonMayBeCut(task, containers)
+      ? [indent(`(ECS keeps at most ${ECS_REASON_LIMIT} characters of a reason; the end may be missing.)`)]
       : []),
     '',
     'LINKS',
@@ -323,8 +351,9 @@ export function buildAlert(input: {
           },
     facts: classification.facts,
     evidence: classification.evidence,
-    truncated: classification.truncated,
+    truncated: reasonMayBeCut(task, containers),
   };
 
-  return { subject: subjectOf(task, classification, repeats), text, data };
+  // Reasons and commands are quoted as ECS wrote them: credentials in them never leave the function.
+  return redactDeep({ subject: subjectOf(task, classification, repeats), text, data });
 }

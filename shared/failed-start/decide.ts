@@ -37,6 +37,16 @@ export function notReportable(
   return undefined;
 }
 
+/**
+ * When the failure happened: the task's stoppedAt, so an event that arrives late (a lost event found by
+ * the periodic pass, a retry) falls in the window of when it failed, not of when it was read. Processing
+ * time when stoppedAt is missing, unreadable or in the future (a skewed clock).
+ */
+export function failureTime(task: Pick<TaskSnapshot, 'stoppedAt'>, now: number): number {
+  const at = task.stoppedAt === undefined ? Number.NaN : Date.parse(task.stoppedAt);
+  return Number.isNaN(at) || at > now ? now : at;
+}
+
 // --- State table layout (one table for the project; this function owns the `failure#` prefix) -------
 
 export interface ItemKey {
