@@ -112,6 +112,27 @@ describe('one alert per problem', () => {
     expect(publishedAlerts()).toHaveLength(1);
   });
 
+  it('gives every publish the attributes filter policies route on: cluster, category, severity, status, source', async () => {
+    await handle(pull());
+    await handle(sampleEvent('standalone-task'));
+    const attributes = snsMock
+      .commandCalls(PublishCommand)
+      .map((call) => call.args[0].input.MessageAttributes);
+    expect(attributes).toEqual([
+      {
+        cluster: { DataType: 'String', StringValue: 'web' },
+        category: { DataType: 'String', StringValue: 'image-pull' },
+        severity: { DataType: 'String', StringValue: 'critical' },
+        status: { DataType: 'String', StringValue: 'firing' },
+        source: { DataType: 'String', StringValue: 'ecs-autopilot.detect-failed-start' },
+      },
+      expect.objectContaining({
+        category: { DataType: 'String', StringValue: 'registry-auth' },
+        severity: { DataType: 'String', StringValue: 'warning' },
+      }),
+    ]);
+  });
+
   it('alerts again after the window, saying how many failed meanwhile', async () => {
     await handle(pull());
     for (let n = 1; n <= 7; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });

@@ -43,6 +43,22 @@ it('publishes text for people and JSON for machines', async () => {
   expect(JSON.parse(message.sqs)).toEqual({ a: 1 });
 });
 
+it('carries the alert attributes as SNS message attributes, for subscription filter policies', async () => {
+  const snsMock = mockClient(SNSClient);
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  await publishAlert('arn:aws:sns:us-east-1:123456789012:alerts', {
+    subject: 's',
+    text: 'hello',
+    data: {},
+    attributes: { cluster: 'web', severity: 'critical', status: 'firing' },
+  });
+  expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes).toEqual({
+    cluster: { DataType: 'String', StringValue: 'web' },
+    severity: { DataType: 'String', StringValue: 'critical' },
+    status: { DataType: 'String', StringValue: 'firing' },
+  });
+});
+
 describe('alertMessage', () => {
   const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 

@@ -18,6 +18,8 @@ export interface Alert {
   text: string;
   /** The same alert for machines (SQS, Lambda, HTTP subscribers). */
   data: Record<string, unknown>;
+  /** SNS message attributes (String), for subscription filter policies. */
+  attributes?: Record<string, string>;
 }
 
 /** SNS subjects: fewer than 100 printable ASCII characters, no line breaks. */
@@ -66,6 +68,15 @@ export function alertMessage(alert: Alert): string {
   return messageOf(cut(alert.text, 4096), { truncated: true, text: cut(alert.text, 4096) });
 }
 
+/** Attribute values are cut to 256 characters: filter policies match short values, and SNS bounds the message. */
+function messageAttributes(attributes: Record<string, string>) {
+  return Object.fromEntries(
+    Object.entries(attributes)
+      .filter(([, value]) => value !== '')
+      .map(([name, value]) => [name, { DataType: 'String', StringValue: cut(value, 256) }]),
+  );
+}
+
 /** Publishes one alert. Returns the message id. */
 export async function publishAlert(topicArn: string, alert: Alert): Promise<string | undefined> {
   const { MessageId } = await call('sns:Publish', topicArn, () =>
@@ -75,6 +86,7 @@ export async function publishAlert(topicArn: string, alert: Alert): Promise<stri
         Subject: toSubject(alert.subject),
         MessageStructure: 'json',
         Message: alertMessage(alert),
+        ...(alert.attributes ? { MessageAttributes: messageAttributes(alert.attributes) } : {}),
       }),
     ),
   );

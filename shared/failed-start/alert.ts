@@ -2,6 +2,7 @@ import type { Alert } from '../aws/sns';
 import { SNS_SUBJECT_MAX } from '../aws/sns';
 import { groupOf } from '../ecs/lifecycle';
 import type { Classification, ContainerSignal, StopSignals } from './classify';
+import { ALERT_SOURCE, severityOf } from './decide';
 import type { TaskSnapshot } from './events';
 import { redactDeep } from './redact';
 import { CATEGORY_INFO } from './taxonomy';
@@ -305,6 +306,8 @@ export function buildAlert(input: {
 
   const data = {
     schema: 'ecs-autopilot.failed-start/v1',
+    status: 'firing',
+    severity: severityOf(classification.category, task.group),
     category: classification.category,
     entryId: classification.entryId,
     title: classification.title,
@@ -355,5 +358,12 @@ export function buildAlert(input: {
   };
 
   // Reasons and commands are quoted as ECS wrote them: credentials in them never leave the function.
-  return redactDeep({ subject: subjectOf(task, classification, repeats), text, data });
+  const attributes = {
+    cluster: task.cluster,
+    category: classification.category,
+    severity: severityOf(classification.category, task.group),
+    status: 'firing',
+    source: ALERT_SOURCE,
+  };
+  return redactDeep({ subject: subjectOf(task, classification, repeats), text, data, attributes });
 }

@@ -47,6 +47,30 @@ export function failureTime(task: Pick<TaskSnapshot, 'stoppedAt'>, now: number):
   return Number.isNaN(at) || at > now ? now : at;
 }
 
+export type Severity = 'critical' | 'warning' | 'info';
+export type AlertStatus = 'firing' | 'resolved';
+
+/** Categories that ECS's own retries usually get past (Fargate capacity, agent or Docker hiccups). */
+const TRANSIENT: readonly Category[] = ['capacity', 'platform-internal'];
+
+/**
+ * The severity a filter policy routes on (README: "Severity"):
+ * - `critical`: a service failing for a cause its scheduler's retries will not fix (bad image, denied
+ *   secret, missing log group...): it stays short of its desired count until someone acts;
+ * - `warning`: a task family or RunTask group (standalone tasks and jobs: no scheduler keeps trying), or
+ *   a service failing for a transient cause (capacity, platform hiccups);
+ * - `info`: stops on purpose and host interruptions (when alerting on them is turned on), and every
+ *   resolved message.
+ */
+export function severityOf(category: Category, group: string, status: AlertStatus = 'firing'): Severity {
+  if (status === 'resolved' || isIntentional(category) || isInterruption(category)) return 'info';
+  if (!group.startsWith('service:') || TRANSIENT.includes(category)) return 'warning';
+  return 'critical';
+}
+
+/** Where the alerts come from, in the `source` message attribute and in the JSON. */
+export const ALERT_SOURCE = 'ecs-autopilot.detect-failed-start';
+
 // --- State table layout (one table for the project; this function owns the `failure#` prefix) -------
 
 export interface ItemKey {
