@@ -25,6 +25,7 @@ import {
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');
 let store: typeof import('./store');
+let incidents: typeof import('./incidents');
 let events: typeof import('../../shared/failed-start/events');
 let ecs: typeof import('../../shared/aws/ecs');
 let tools: ReturnType<typeof import('../../shared/runtime/observability').observability>;
@@ -38,6 +39,7 @@ beforeAll(async () => {
   // Module-scope SDK clients read the endpoint when built: import after dynalite is up.
   detect = await import('./detect');
   store = await import('./store');
+  incidents = await import('./incidents');
   events = await import('../../shared/failed-start/events');
   ecs = await import('../../shared/aws/ecs');
   loadConfig = (await import('./config')).loadFailedStartConfig;
@@ -72,6 +74,7 @@ function runtime(options: Options = {}) {
     budget: { remainingMs: () => remaining, hasTimeFor: (ms: number) => remaining >= ms },
     owner: options.owner ?? 'request-1',
     now: () => options.now ?? T0,
+    sleep: async () => undefined,
   };
   return value;
 }
@@ -94,6 +97,32 @@ const handle = (event: SampleEvent, options: Options = {}) =>
 
 const statuses = (results: readonly TaskResult[]) => results.map((result) => result.status);
 
+/** The incident item of the sample service api's problem of this category. */
+async function incident(category: string) {
+  return (await table.items()).find(
+    (item) => item.sk === 'incident' && String(item.pk).includes(`#${category}#`),
+  );
+}
+
+function refOf(category: 'image-pull') {
+  const image = `${ECR}/api:1.4.3`;
+  const causeKey = `image:${image.replace(/:[^:/]+$/, '')}`;
+  return {
+    pk: incidents.incidentPk('arn:aws:ecs:us-east-1:123456789012:cluster/web', category, causeKey),
+    cluster: 'web',
+    clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+    category,
+    causeKey,
+  };
+}
+
+const failureOf = (task: ReturnType<typeof taskOf>) => ({
+  group: task.group,
+  family: 'api',
+  taskArn: task.taskArn,
+  detail: undefined,
+});
+
 describe('one alert per problem', () => {
   const pull = () => sampleEvent('image-pull');
 
@@ -108,7 +137,7 @@ describe('one alert per problem', () => {
     const repeats = [];
     for (let n = 1; n <= 5; n++) repeats.push(await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 }));
     expect(statuses(repeats)).toEqual(Array(5).fill('counted'));
-    expect(repeats.at(-1)).toMatchObject({ failedInWindow: 5 });
+    expect(repeats.at(-1)).toMatchObject({ failedInWindow: 6 }); // failures of the problem so far
     expect(publishedAlerts()).toHaveLength(1);
   });
 
@@ -133,35 +162,37 @@ describe('one alert per problem', () => {
     ]);
   });
 
-  it('alerts again after the window, saying how many failed meanwhile', async () => {
+  it('repeats after the window with one subject, since when and how many in all, then backs off', async () => {
     await handle(pull());
     for (let n = 1; n <= 7; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });
-    const after = await handle(anotherTask(pull(), 99), { now: T0 + WINDOW_MS + 1 });
-    expect(after.status).toBe('alerted');
+    const repeat = await handle(anotherTask(pull(), 99), { now: T0 + WINDOW_MS + 1 });
+    expect(repeat).toMatchObject({ status: 'alerted', message: 'repeat' });
+    // The next repeat is 30 minutes after this one, not 15.
+    const early = await handle(anotherTask(pull(), 100), { now: T0 + WINDOW_MS + 20 * 60_000 });
+    expect(early.status).toBe('counted');
     const alerts = publishedAlerts();
     expect(alerts).toHaveLength(2);
-    expect(alerts[1]?.subject).toBe(
-      '[web] service api failed to start: Image not found (7 more since 03:12 UTC)',
-    );
+    expect(alerts[1]?.subject).toBe(alerts[0]?.subject);
     expect(alerts[1]?.text).toContain(
-      '7 more tasks failed this way since the last alert at 2026-11-21 03:12 UTC',
+      'Still failing since 2026-11-21 03:12 UTC (15 min): 9 failures in all, 8 since the last message at 2026-11-21 03:12 UTC.',
     );
-    expect(alerts[1]?.data.repeats).toMatchObject({ first: false, failedMeanwhile: 7 });
+    expect(alerts[1]?.data).toMatchObject({
+      status: 'firing',
+      kind: 'repeat',
+      failures: 9,
+      newSinceLastMessage: 8,
+    });
   });
 
-  it('treats a lone failure after a quiet window as a first failure', async () => {
-    await handle(pull());
-    await handle(anotherTask(pull(), 1), { now: T0 + WINDOW_MS + 5_000 });
-    expect(publishedAlerts()[1]?.data.repeats).toMatchObject({ first: true, failedMeanwhile: 0 });
-  });
-
-  it('keys windows on when the task stopped: a late event from inside a window counts, it does not alert', async () => {
-    await handle(pull());
-    // A failure of 10 minutes after the alert whose event arrives 20 minutes after it (a lost event
-    // found by the periodic pass): it belongs to the first window.
-    const late = await handle(anotherTask(pull(), 1), { now: T0 + 20 * 60_000, stoppedAt: T0 + 10 * 60_000 });
-    expect(late.status).toBe('counted');
-    expect(publishedAlerts()).toHaveLength(1);
+  it('a failure every 16 minutes is one problem: announced once as new, then repeats', async () => {
+    const kinds = [];
+    for (let n = 0; n < 15; n++) {
+      const result = await handle(anotherTask(pull(), n), { now: T0 + n * 16 * 60_000 });
+      if (result.status === 'alerted') kinds.push(result.message);
+    }
+    expect(kinds[0]).toBe('new');
+    expect(kinds.slice(1).every((kind) => kind === 'repeat')).toBe(true);
+    expect(kinds.length).toBeLessThanOrEqual(6);
   });
 
   it('keeps problems apart by group and by category', async () => {
@@ -172,15 +203,18 @@ describe('one alert per problem', () => {
     expect(publishedAlerts()).toHaveLength(3);
   });
 
-  it('emits the FailedStarts metric by cluster, group and category for each counted failure', async () => {
+  it('emits the FailedStarts metric by (cluster), (cluster, group) and (cluster, group, category)', async () => {
     const dimensions = vi.spyOn(Metrics.prototype, 'addDimensions');
     const metric = vi.spyOn(Metrics.prototype, 'addMetric');
     await handle(pull());
     await handle(anotherTask(pull(), 1));
     await handle(pull()); // the same task again: not counted twice
-    expect(dimensions.mock.calls).toEqual(
-      Array(2).fill([{ cluster: 'web', group: 'service:api', category: 'image-pull' }]),
-    );
+    const sets = [
+      [{ cluster: 'web' }],
+      [{ cluster: 'web', group: 'service:api' }],
+      [{ cluster: 'web', group: 'service:api', category: 'image-pull' }],
+    ];
+    expect(dimensions.mock.calls).toEqual([...sets, ...sets]);
     expect(metric.mock.calls.filter(([name]) => name === 'FailedStarts')).toEqual(
       Array(2).fill(['FailedStarts', 'Count', 1]),
     );
@@ -203,8 +237,7 @@ describe('duplicates, order and concurrency', () => {
     expect([again, newer, older]).toEqual(
       Array(3).fill({ task: event.detail.taskArn, status: 'duplicate', reason: 'already-handled' }),
     );
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 1, suppressed: 0 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 1, totalFailures: 1 });
     expect(publishedAlerts()).toHaveLength(1);
   });
 
@@ -216,8 +249,7 @@ describe('duplicates, order and concurrency', () => {
     expect(statuses(results).filter((status) => status === 'alerted')).toHaveLength(1);
     expect(statuses(results).filter((status) => status === 'counted')).toHaveLength(19);
     expect(publishedAlerts()).toHaveLength(1);
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 20, suppressed: 19, alertsSent: 1 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 20, alertsSent: 1 });
   });
 
   it('counts once when two invocations handle the same event at the same time', async () => {
@@ -227,93 +259,44 @@ describe('duplicates, order and concurrency', () => {
     expect(publishedAlerts()).toHaveLength(1);
   });
 
-  it('finishes the alert of an invocation that crashed after counting, without counting again', async () => {
-    const task = taskOf(sampleEvent('image-pull'));
-    expect(await store.claimTask(BASE_ENV.STATE_TABLE as string, task, 'crashed', T0, T0 + 30_000)).toEqual({
-      kind: 'claimed',
+  it('finishes the message of an invocation that crashed after counting, without counting again', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    const task = taskOf(stoppedAt(sampleEvent('image-pull'), T0 - 100));
+    expect(await store.claimTask(tableName, task, 'crashed', T0, T0 + 123_000)).toEqual({ kind: 'claimed' });
+    const recorded = await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 0,
+      windowSeconds: 900,
     });
-    const outcome = await store.countFailure(BASE_ENV.STATE_TABLE as string, task, 'image-pull', T0, 900);
-    await store.markCounted(BASE_ENV.STATE_TABLE as string, task, 'crashed', 'image-pull', outcome);
-
+    expect(recorded.kind).toBe('opened');
+    await store.markCounted(tableName, task, 'crashed', {
+      category: 'image-pull',
+      outcome: { incidentPk: refOf('image-pull').pk, episode: recorded.incident.episode },
+    });
     // Within the crashed invocation's lease: left alone.
     expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 10_000 })).toMatchObject({
       status: 'duplicate',
       reason: 'in-progress-elsewhere',
     });
-    // Lambda's retry a minute later takes over and publishes.
-    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 });
+    // After it, the periodic pass (or a retry) takes over and sends the message once.
+    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 130_000 });
     expect(resumed.status).toBe('alerted');
     expect(publishedAlerts()).toHaveLength(1);
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 1 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 1, alertsSent: 1 });
   });
 
-  it('killed between counting in the window and marking the task done: the takeover does not count it again', async () => {
+  it('the periodic pass sends a first message an invocation left owed', async () => {
     const tableName = BASE_ENV.STATE_TABLE as string;
-    expect((await handle(sampleEvent('image-pull'))).status).toBe('alerted');
-    // The second failure's invocation counts it inside the window, then dies before its next write.
-    const task = taskOf(anotherTask(sampleEvent('image-pull'), 1));
-    await store.claimTask(tableName, task, 'crashed', T0 + 1000, T0 + 31_000);
-    expect(
-      await store.countFailure(tableName, task, 'image-pull', T0 + 1000, WINDOW_MS / 1000),
-    ).toMatchObject({
-      kind: 'suppressed',
-      failedInWindow: 1,
+    const task = taskOf(stoppedAt(sampleEvent('image-pull'), T0 - 100));
+    await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 30_000,
+      windowSeconds: 900,
     });
-    const resumed = await handle(anotherTask(sampleEvent('image-pull'), 1), {
-      owner: 'retry',
-      now: T0 + 60_000,
-    });
-    expect(resumed).toMatchObject({ status: 'counted', failedInWindow: 1 });
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 2, suppressed: 1, alertsSent: 1 });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const early = await detect.reconcile(runtime({ now: T0 + 10_000 }));
+    expect(early.messages).toBeUndefined();
+    const pass = await detect.reconcile(runtime({ now: T0 + 60_000 }));
+    expect(pass.messages).toMatchObject([{ kind: 'new' }]);
     expect(publishedAlerts()).toHaveLength(1);
-    // And the task is done: a later duplicate changes nothing.
-    expect(await handle(anotherTask(sampleEvent('image-pull'), 1), { now: T0 + 120_000 })).toMatchObject({
-      status: 'duplicate',
-      reason: 'already-handled',
-    });
-  });
-
-  it('killed between opening the window and publishing: the takeover publishes the alert once', async () => {
-    const tableName = BASE_ENV.STATE_TABLE as string;
-    const task = taskOf(sampleEvent('image-pull'));
-    await store.claimTask(tableName, task, 'crashed', T0, T0 + 30_000);
-    expect(await store.countFailure(tableName, task, 'image-pull', T0, WINDOW_MS / 1000)).toMatchObject({
-      kind: 'alert',
-      repeats: { kind: 'first' },
-    });
-    expect(publishedAlerts()).toHaveLength(0);
-    expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 })).toMatchObject({
-      status: 'alerted',
-    });
-    expect(publishedAlerts()).toHaveLength(1);
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 1, suppressed: 0, alertsSent: 1 });
-  });
-
-  it('a taken-over alert after a quiet window still says how many failed meanwhile', async () => {
-    const tableName = BASE_ENV.STATE_TABLE as string;
-    // One alert, then three failures counted quietly in its window.
-    expect((await handle(sampleEvent('image-pull'))).status).toBe('alerted');
-    for (let index = 1; index <= 3; index++)
-      expect(
-        (await handle(anotherTask(sampleEvent('image-pull'), index), { now: T0 + index * 1000 })).status,
-      ).toBe('counted');
-    // After the window, the next failure's invocation opens a new one and dies before alerting.
-    const later = T0 + WINDOW_MS + 60_000;
-    const task = taskOf(anotherTask(sampleEvent('image-pull'), 4));
-    await store.claimTask(tableName, task, 'crashed', later, later + 30_000);
-    await store.countFailure(tableName, task, 'image-pull', later, WINDOW_MS / 1000);
-
-    const resumed = await handle(anotherTask(sampleEvent('image-pull'), 4), {
-      owner: 'retry',
-      now: later + 60_000,
-    });
-    expect(resumed.status).toBe('alerted');
-    const alerts = publishedAlerts();
-    expect(alerts).toHaveLength(2);
-    expect(JSON.stringify(alerts[1])).toMatch(/3 more/);
   });
 
   it("lets Lambda's first retry publish when SNS failed the first time (deployed timeout, not 1 s)", async () => {
@@ -423,13 +406,13 @@ describe('dry run', () => {
     expect(publishedAlerts()).toEqual([]);
   });
 
-  it('says a failure would only be counted inside a window opened by a live run', async () => {
+  it('says a failure would only be counted before the next message of a problem is due', async () => {
     await handle(sampleEvent('image-pull'));
     const result = await handle(anotherTask(sampleEvent('image-pull'), 2), {
       env: { DRY_RUN: 'true' },
       now: T0 + 60_000,
     });
-    expect(result).toMatchObject({ status: 'planned', plan: { action: 'count', failedInWindow: 1 } });
+    expect(result).toMatchObject({ status: 'planned', plan: { action: 'count', failedInWindow: 2 } });
   });
 });
 

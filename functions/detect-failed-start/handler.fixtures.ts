@@ -20,6 +20,8 @@ export const BASE_ENV: Record<string, string> = {
   STATE_TABLE: TABLE,
   ALERT_TOPIC_ARN: TOPIC,
   ALERT_WINDOW_SECONDS: '900',
+  // Messages go at once here; the grouping wait has tests of its own.
+  GROUP_WAIT_SECONDS: '0',
   DEFAULT_CLUSTER: 'web',
   DRY_RUN: 'false',
 };
