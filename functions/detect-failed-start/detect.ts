@@ -667,7 +667,7 @@ async function healthOf(
     const { items } = await describeServices(incident.cluster, names);
     for (const name of names) {
       const service = items.find((item) => item.serviceName === name);
-      if (!service || service.status !== 'ACTIVE') continue; // deleted or being deleted: nothing left to fail
+      if (service?.status !== 'ACTIVE') continue; // deleted or being deleted: nothing left to fail
       const running = service.runningCount ?? 0;
       const desired = service.desiredCount ?? 0;
       if (running < desired) {

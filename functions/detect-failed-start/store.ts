@@ -158,6 +158,7 @@ export async function markDone(
   counted: { category: Category; outcome: Counted },
   messageId?: string,
 ): Promise<void> {
+  // Another invocation took the task over after this one's lease ended: it finishes it.
   await updateOwned(
     table,
     task,
@@ -169,7 +170,9 @@ export async function markDone(
       ':outcome': counted.outcome,
       ...(messageId ? { ':message': messageId } : {}),
     },
-  );
+  ).catch((error: unknown) => {
+    if (!isConflict(error)) throw error;
+  });
 }
 
 /**
