@@ -469,7 +469,7 @@ export function composeMessage(input: MessageInput): Notification {
   const title = titleOf(incident);
   const headline =
     status === 'resolved'
-      ? `RESOLVED: ${affected} in cluster ${incident.cluster} start tasks again (${title}${incident.causeLabel ? `, ${incident.causeLabel}` : ''}).`
+      ? `RESOLVED: ${affected} in cluster ${incident.cluster} ${incident.members.length === 1 ? 'starts' : 'start'} tasks again (${title}${incident.causeLabel ? `, ${incident.causeLabel}` : ''}).`
       : `${kind === 'repeat' ? 'STILL FIRING' : kind === 'recurred' ? 'FIRING AGAIN' : 'FIRING'}: ${affected} in cluster ${incident.cluster} failed to start tasks: ${title}${incident.causeLabel ? ` (${incident.causeLabel})` : ''}.`;
   const next =
     status === 'firing' && input.nextDueAt !== undefined
