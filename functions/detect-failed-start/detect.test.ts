@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   ClusterNotFoundException,
+  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListTasksCommand,
@@ -220,6 +221,71 @@ describe('one alert per problem', () => {
     );
     dimensions.mockRestore();
     metric.mockRestore();
+  });
+});
+
+describe('lifecycle: resolved, late events, recurrence, chat', () => {
+  const pull = () => sampleEvent('image-pull');
+  const healthy = () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'api', status: 'ACTIVE', runningCount: 3, desiredCount: 3 }],
+    });
+  };
+
+  it('is resolved once, after the quiet window, only when the service runs its desired count', async () => {
+    await handle(pull());
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'api', status: 'ACTIVE', runningCount: 1, desiredCount: 3 }],
+    });
+    expect((await detect.reconcile(runtime({ now: T0 + 20 * 60_000 }))).messages).toBeUndefined();
+    healthy();
+    expect((await detect.reconcile(runtime({ now: T0 + 25 * 60_000 }))).messages).toMatchObject([
+      { kind: 'resolved' },
+    ]);
+    expect((await detect.reconcile(runtime({ now: T0 + 30 * 60_000 }))).messages).toBeUndefined();
+    const [firing, resolved] = publishedAlerts();
+    expect(resolved?.subject).toBe(firing?.subject);
+    expect(resolved?.text).toContain('service api runs its desired count');
+    expect(resolved?.data).toMatchObject({
+      status: 'resolved',
+      failures: 1,
+      dedupKey: firing?.data.dedupKey,
+    });
+  });
+
+  it('a late event from before the resolution sends nothing; a failure days later says it recurred, counting afresh', async () => {
+    await handle(pull());
+    for (let n = 1; n <= 4; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });
+    healthy();
+    await detect.reconcile(runtime({ now: T0 + 25 * 60_000 }));
+    const late = await handle(anotherTask(pull(), 50), { now: T0 + 26 * 60_000, stoppedAt: T0 + 5 * 60_000 });
+    expect(late.status).toBe('counted');
+    expect(publishedAlerts()).toHaveLength(2);
+    const again = await handle(anotherTask(pull(), 60), { now: T0 + 3 * 86_400_000 });
+    expect(again).toMatchObject({ status: 'alerted', message: 'recurred' });
+    const recurred = publishedAlerts()[2];
+    expect(recurred?.text).toMatch(
+      /Recurred: it had ended at 2026-11-21 03:37 UTC .*; 1 failure in this episode/,
+    );
+    expect(recurred?.data).toMatchObject({ kind: 'recurred', failures: 1 });
+  });
+
+  it('sends chat its custom-notification format on the chat topic, threaded by the problem', async () => {
+    const chatTopic = 'arn:aws:sns:us-east-1:123456789012:ecs-autopilot-chat';
+    await handle(pull(), { env: { CHAT_TOPIC_ARN: chatTopic } });
+    const calls = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    const chat = calls.find((input) => input.TopicArn === chatTopic);
+    expect(chat?.MessageStructure).toBeUndefined();
+    const body = JSON.parse(chat?.Message ?? '{}');
+    expect(body).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown', title: expect.stringContaining('FIRING') },
+      metadata: { threadId: publishedAlerts()[0]?.data.dedupKey },
+    });
+    expect(chat?.MessageAttributes?.status).toEqual({ DataType: 'String', StringValue: 'firing' });
   });
 });
 

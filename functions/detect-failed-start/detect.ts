@@ -616,16 +616,18 @@ async function sweepProblems(
         await forgetIncident(config.table, incident.pk);
         continue;
       }
-      if (owesFiring(incident, now)) {
+      // Quiet and healthy again: resolved (its message says how many failed in all), before any repeat.
+      const health = quietSince(incident, now, config.windowSeconds)
+        ? await healthOf(incident, stoppedByCluster.get(incident.cluster), runtime)
+        : { healthy: false };
+      if (!health.healthy) {
+        if (!owesFiring(incident, now)) continue;
         const claimed = await claimMessage(config.table, incident, runtime.owner, now, MESSAGE_LEASE_MS, {
           due: true,
         });
         if (claimed) sent.push({ problem: incident.pk, ...(await sendFiring(claimed, runtime, now)) });
         continue;
       }
-      if (!quietSince(incident, now, config.windowSeconds)) continue;
-      const health = await healthOf(incident, stoppedByCluster.get(incident.cluster), runtime);
-      if (!health.healthy) continue;
       const claimed = await claimMessage(config.table, incident, runtime.owner, now, MESSAGE_LEASE_MS, {
         quietAt: incident.lastFailureAt,
       });

@@ -114,14 +114,17 @@ export function mockAws() {
 
 /** The alerts sent so far: subject, text and the JSON for machines. */
 export function publishedAlerts() {
-  return snsMock.commandCalls(PublishCommand).map((call) => {
+  return snsMock.commandCalls(PublishCommand).flatMap((call) => {
     const input = call.args[0].input;
+    if (input.MessageStructure !== 'json') return []; // the chat topic's own format
     const message = JSON.parse(input.Message ?? '{}') as { default: string; email: string; sqs: string };
-    return {
-      subject: input.Subject ?? '',
-      text: message.email,
-      data: JSON.parse(message.sqs) as Record<string, unknown>,
-    };
+    return [
+      {
+        subject: input.Subject ?? '',
+        text: message.email,
+        data: JSON.parse(message.sqs) as Record<string, unknown>,
+      },
+    ];
   });
 }
 
