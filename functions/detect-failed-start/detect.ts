@@ -43,6 +43,7 @@ import {
   finishMessage,
   forgetIncident,
   incidentPk,
+  indexIncident,
   openIncidentPks,
   readIncident,
   readIncidents,
@@ -255,6 +256,13 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     counted = claim.marker.outcome;
     failures = 0;
     logger.info('Resuming a task left half done', { task: task.taskArn });
+  } else if (claim.kind === 'resumed' && (await countedByDeadInvocation(task, ref, runtime))) {
+    // The invocation that died counted the task (it is the problem's latest) but could not say so.
+    const current = (await readIncident(config.table, ref.pk)) as Incident;
+    await indexIncident(config.table, ref.pk);
+    counted = { incidentPk: ref.pk, episode: current.episode };
+    failures = current.failures;
+    logger.info('Resuming a task counted by an invocation that died', { task: task.taskArn });
   } else {
     const recorded = await recordFailure(config.table, ref, failure, at, now, {
       waitMs: config.groupWaitSeconds * 1000,
@@ -323,6 +331,16 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     message: sent.kind,
     ...(sent.messageId ? { messageId: sent.messageId } : {}),
   };
+}
+
+/** Whether the problem's item shows this task as counted: its latest failure, or a member's. */
+async function countedByDeadInvocation(task: TaskSnapshot, ref: IncidentRef, runtime: DetectRuntime) {
+  const current = await readIncident(runtime.config.table, ref.pk);
+  if (!current) return false;
+  return (
+    current.lastTaskArn === task.taskArn ||
+    current.members.some((member) => member.lastTaskArn === task.taskArn)
+  );
 }
 
 const familyOf = (task: TaskSnapshot) => task.taskDefinition.split(':')[0] ?? task.taskDefinition;

@@ -374,5 +374,8 @@ export async function releaseMessage(table: string, pk: string, owner: string): 
   }
 }
 
+/** Lists an incident as open (idempotent): a takeover repeats it when the first writer died before. */
+export const indexIncident = (table: string, pk: string) => updateIndex(table, pk, 'ADD');
+
 /** An incident gone from the index's point of view (resolved elsewhere, or quiet past expiry). */
 export const forgetIncident = (table: string, pk: string) => updateIndex(table, pk, 'DELETE');

@@ -148,6 +148,8 @@ export interface Incident extends IncidentRef {
   recurredAfter?: number;
   sendingBy?: string;
   sendingUntil?: number;
+  /** The latest task counted (a takeover of it knows it was counted). */
+  lastTaskArn?: string;
   /** The subject of its first message, kept for all the others (mail threads). */
   subject?: string;
   members: IncidentMember[];
