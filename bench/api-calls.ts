@@ -234,6 +234,8 @@ export async function benchApiCalls(): Promise<ApiCallRow[]> {
   const previous = { ...process.env };
   Object.assign(process.env, aws.env(), {
     CLUSTERS: SAMPLE.cluster,
+    // detect-failed-start: events are delivered one at a time here, so no grouping wait.
+    GROUP_WAIT_SECONDS: '0',
     CAPACITY_PROVIDERS: SAMPLE.capacityProvider,
     DRY_RUN: 'false',
     POWERTOOLS_LOG_LEVEL: 'SILENT',

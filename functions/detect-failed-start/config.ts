@@ -5,8 +5,12 @@ export const configShape = {
   STATE_TABLE: env.string(),
   /** SNS topic that receives the alerts (email text, JSON for SQS/Lambda/HTTP subscribers). */
   ALERT_TOPIC_ARN: env.string(),
-  /** After an alert, further failures of the same problem (cluster, group, category) are counted, not sent, for this long. */
+  /** After a problem's first message, the next no sooner than this (then twice, four times it, then every 4 h); also the quiet time before it can be resolved. */
   ALERT_WINDOW_SECONDS: env.seconds(900, { min: 60, max: 86_400 }),
+  /** How long a new problem waits before its first message, so a wave of services failing for one cause becomes one message. */
+  GROUP_WAIT_SECONDS: env.seconds(30, { min: 0, max: 300 }),
+  /** Optional SNS topic for AWS Chatbot (Amazon Q Developer in chat applications): gets its custom-notification format. */
+  CHAT_TOPIC_ARN: env.optionalString(),
   /** true: also alert on tasks stopped on purpose before running (StopTask, a deployment scaling in pending tasks). */
   ALERT_ON_INTENTIONAL_STOPS: env.boolean(false),
   /** true: also alert on tasks whose instance went away before they ran (Spot interruption, host stopped): ECS replaces them. */
@@ -28,6 +32,8 @@ export function loadFailedStartConfig(source: Record<string, string | undefined>
     table: raw.STATE_TABLE,
     topicArn: raw.ALERT_TOPIC_ARN,
     windowSeconds: raw.ALERT_WINDOW_SECONDS,
+    groupWaitSeconds: raw.GROUP_WAIT_SECONDS,
+    chatTopicArn: raw.CHAT_TOPIC_ARN,
     alertOnIntentionalStops: raw.ALERT_ON_INTENTIONAL_STOPS,
     alertOnHostInterruptions: raw.ALERT_ON_HOST_INTERRUPTIONS,
     clusters,

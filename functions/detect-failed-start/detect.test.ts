@@ -1,5 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ClusterNotFoundException, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import {
+  ClusterNotFoundException,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
 import { InternalErrorException, PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FailedStartConfig } from './config';
@@ -20,6 +26,7 @@ import {
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');
 let store: typeof import('./store');
+let incidents: typeof import('./incidents');
 let events: typeof import('../../shared/failed-start/events');
 let ecs: typeof import('../../shared/aws/ecs');
 let tools: ReturnType<typeof import('../../shared/runtime/observability').observability>;
@@ -33,6 +40,7 @@ beforeAll(async () => {
   // Module-scope SDK clients read the endpoint when built: import after dynalite is up.
   detect = await import('./detect');
   store = await import('./store');
+  incidents = await import('./incidents');
   events = await import('../../shared/failed-start/events');
   ecs = await import('../../shared/aws/ecs');
   loadConfig = (await import('./config')).loadFailedStartConfig;
@@ -49,9 +57,16 @@ beforeEach(async () => {
   ecs.clearTaskDefinitionCache();
 });
 
-function runtime(
-  options: { owner?: string; now?: number; env?: Record<string, string>; remainingMs?: number } = {},
-) {
+type Options = {
+  owner?: string;
+  now?: number;
+  env?: Record<string, string>;
+  remainingMs?: number;
+  /** When the task stopped; by default just before `now`, as events arrive. */
+  stoppedAt?: number;
+};
+
+function runtime(options: Options = {}) {
   const config: FailedStartConfig = loadConfig({ ...BASE_ENV, ...options.env });
   const remaining = options.remainingMs ?? 30_000;
   const value: DetectRuntime = {
@@ -60,6 +75,7 @@ function runtime(
     budget: { remainingMs: () => remaining, hasTimeFor: (ms: number) => remaining >= ms },
     owner: options.owner ?? 'request-1',
     now: () => options.now ?? T0,
+    sleep: async () => undefined,
   };
   return value;
 }
@@ -70,10 +86,43 @@ function taskOf(event: SampleEvent) {
   return parsed.task;
 }
 
-const handle = (event: SampleEvent, options: Parameters<typeof runtime>[0] = {}) =>
-  detect.handleTask(taskOf(event), runtime(options));
+function stoppedAt(event: SampleEvent, at: number): SampleEvent {
+  return { ...event, detail: { ...event.detail, stoppedAt: new Date(at).toISOString() } };
+}
+
+const handle = (event: SampleEvent, options: Options = {}) =>
+  detect.handleTask(
+    taskOf(stoppedAt(event, options.stoppedAt ?? (options.now ?? T0) - 100)),
+    runtime(options),
+  );
 
 const statuses = (results: readonly TaskResult[]) => results.map((result) => result.status);
+
+/** The incident item of the sample service api's problem of this category. */
+async function incident(category: string) {
+  return (await table.items()).find(
+    (item) => item.sk === 'incident' && String(item.pk).includes(`#${category}#`),
+  );
+}
+
+function refOf(category: 'image-pull') {
+  const image = `${ECR}/api:1.4.3`;
+  const causeKey = `image:${image.replace(/:[^:/]+$/, '')}`;
+  return {
+    pk: incidents.incidentPk('arn:aws:ecs:us-east-1:123456789012:cluster/web', category, causeKey),
+    cluster: 'web',
+    clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+    category,
+    causeKey,
+  };
+}
+
+const failureOf = (task: ReturnType<typeof taskOf>) => ({
+  group: task.group,
+  family: 'api',
+  taskArn: task.taskArn,
+  detail: undefined,
+});
 
 describe('one alert per problem', () => {
   const pull = () => sampleEvent('image-pull');
@@ -89,30 +138,62 @@ describe('one alert per problem', () => {
     const repeats = [];
     for (let n = 1; n <= 5; n++) repeats.push(await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 }));
     expect(statuses(repeats)).toEqual(Array(5).fill('counted'));
-    expect(repeats.at(-1)).toMatchObject({ failedInWindow: 5 });
+    expect(repeats.at(-1)).toMatchObject({ failedInWindow: 6 }); // failures of the problem so far
     expect(publishedAlerts()).toHaveLength(1);
   });
 
-  it('alerts again after the window, saying how many failed meanwhile', async () => {
+  it('gives every publish the attributes filter policies route on: cluster, category, severity, status, source', async () => {
     await handle(pull());
-    for (let n = 1; n <= 7; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });
-    const after = await handle(anotherTask(pull(), 99), { now: T0 + WINDOW_MS + 1 });
-    expect(after.status).toBe('alerted');
-    const alerts = publishedAlerts();
-    expect(alerts).toHaveLength(2);
-    expect(alerts[1]?.subject).toBe(
-      '[web] service api failed to start: Image not found (7 more since 03:12 UTC)',
-    );
-    expect(alerts[1]?.text).toContain(
-      '7 more tasks failed this way since the last alert at 2026-11-21 03:12 UTC',
-    );
-    expect(alerts[1]?.data.repeats).toMatchObject({ first: false, failedMeanwhile: 7 });
+    await handle(sampleEvent('standalone-task'));
+    const attributes = snsMock
+      .commandCalls(PublishCommand)
+      .map((call) => call.args[0].input.MessageAttributes);
+    expect(attributes).toEqual([
+      {
+        cluster: { DataType: 'String', StringValue: 'web' },
+        category: { DataType: 'String', StringValue: 'image-pull' },
+        severity: { DataType: 'String', StringValue: 'critical' },
+        status: { DataType: 'String', StringValue: 'firing' },
+        source: { DataType: 'String', StringValue: 'ecs-autopilot.detect-failed-start' },
+      },
+      expect.objectContaining({
+        category: { DataType: 'String', StringValue: 'registry-auth' },
+        severity: { DataType: 'String', StringValue: 'warning' },
+      }),
+    ]);
   });
 
-  it('treats a lone failure after a quiet window as a first failure', async () => {
+  it('repeats after the window with one subject, since when and how many in all, then backs off', async () => {
     await handle(pull());
-    await handle(anotherTask(pull(), 1), { now: T0 + WINDOW_MS + 5_000 });
-    expect(publishedAlerts()[1]?.data.repeats).toMatchObject({ first: true, failedMeanwhile: 0 });
+    for (let n = 1; n <= 7; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });
+    const repeat = await handle(anotherTask(pull(), 99), { now: T0 + WINDOW_MS + 1 });
+    expect(repeat).toMatchObject({ status: 'alerted', message: 'repeat' });
+    // The next repeat is 30 minutes after this one, not 15.
+    const early = await handle(anotherTask(pull(), 100), { now: T0 + WINDOW_MS + 20 * 60_000 });
+    expect(early.status).toBe('counted');
+    const alerts = publishedAlerts();
+    expect(alerts).toHaveLength(2);
+    expect(alerts[1]?.subject).toBe(alerts[0]?.subject);
+    expect(alerts[1]?.text).toContain(
+      'Still failing since 2026-11-21 03:12 UTC (15 min): 9 failures in all, 8 since the last message at 2026-11-21 03:12 UTC.',
+    );
+    expect(alerts[1]?.data).toMatchObject({
+      status: 'firing',
+      kind: 'repeat',
+      failures: 9,
+      newSinceLastMessage: 8,
+    });
+  });
+
+  it('a failure every 16 minutes is one problem: announced once as new, then repeats', async () => {
+    const kinds = [];
+    for (let n = 0; n < 15; n++) {
+      const result = await handle(anotherTask(pull(), n), { now: T0 + n * 16 * 60_000 });
+      if (result.status === 'alerted') kinds.push(result.message);
+    }
+    expect(kinds[0]).toBe('new');
+    expect(kinds.slice(1).every((kind) => kind === 'repeat')).toBe(true);
+    expect(kinds.length).toBeLessThanOrEqual(6);
   });
 
   it('keeps problems apart by group and by category', async () => {
@@ -123,20 +204,88 @@ describe('one alert per problem', () => {
     expect(publishedAlerts()).toHaveLength(3);
   });
 
-  it('emits the FailedStarts metric by cluster, group and category for each counted failure', async () => {
+  it('emits the FailedStarts metric by (cluster), (cluster, group) and (cluster, group, category)', async () => {
     const dimensions = vi.spyOn(Metrics.prototype, 'addDimensions');
     const metric = vi.spyOn(Metrics.prototype, 'addMetric');
     await handle(pull());
     await handle(anotherTask(pull(), 1));
     await handle(pull()); // the same task again: not counted twice
-    expect(dimensions.mock.calls).toEqual(
-      Array(2).fill([{ cluster: 'web', group: 'service:api', category: 'image-pull' }]),
-    );
+    const sets = [
+      [{ cluster: 'web' }],
+      [{ cluster: 'web', group: 'service:api' }],
+      [{ cluster: 'web', group: 'service:api', category: 'image-pull' }],
+    ];
+    expect(dimensions.mock.calls).toEqual([...sets, ...sets]);
     expect(metric.mock.calls.filter(([name]) => name === 'FailedStarts')).toEqual(
       Array(2).fill(['FailedStarts', 'Count', 1]),
     );
     dimensions.mockRestore();
     metric.mockRestore();
+  });
+});
+
+describe('lifecycle: resolved, late events, recurrence, chat', () => {
+  const pull = () => sampleEvent('image-pull');
+  const healthy = () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'api', status: 'ACTIVE', runningCount: 3, desiredCount: 3 }],
+    });
+  };
+
+  it('is resolved once, after the quiet window, only when the service runs its desired count', async () => {
+    await handle(pull());
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'api', status: 'ACTIVE', runningCount: 1, desiredCount: 3 }],
+    });
+    expect((await detect.reconcile(runtime({ now: T0 + 20 * 60_000 }))).messages).toBeUndefined();
+    healthy();
+    expect((await detect.reconcile(runtime({ now: T0 + 25 * 60_000 }))).messages).toMatchObject([
+      { kind: 'resolved' },
+    ]);
+    expect((await detect.reconcile(runtime({ now: T0 + 30 * 60_000 }))).messages).toBeUndefined();
+    const [firing, resolved] = publishedAlerts();
+    expect(resolved?.subject).toBe(firing?.subject);
+    expect(resolved?.text).toContain('service api runs its desired count');
+    expect(resolved?.data).toMatchObject({
+      status: 'resolved',
+      failures: 1,
+      dedupKey: firing?.data.dedupKey,
+    });
+  });
+
+  it('a late event from before the resolution sends nothing; a failure days later says it recurred, counting afresh', async () => {
+    await handle(pull());
+    for (let n = 1; n <= 4; n++) await handle(anotherTask(pull(), n), { now: T0 + n * 60_000 });
+    healthy();
+    await detect.reconcile(runtime({ now: T0 + 25 * 60_000 }));
+    const late = await handle(anotherTask(pull(), 50), { now: T0 + 26 * 60_000, stoppedAt: T0 + 5 * 60_000 });
+    expect(late.status).toBe('counted');
+    expect(publishedAlerts()).toHaveLength(2);
+    const again = await handle(anotherTask(pull(), 60), { now: T0 + 3 * 86_400_000 });
+    expect(again).toMatchObject({ status: 'alerted', message: 'recurred' });
+    const recurred = publishedAlerts()[2];
+    expect(recurred?.text).toMatch(
+      /Recurred: it had ended at 2026-11-21 03:37 UTC .*; 1 failure in this episode/,
+    );
+    expect(recurred?.data).toMatchObject({ kind: 'recurred', failures: 1 });
+  });
+
+  it('sends chat its custom-notification format on the chat topic, threaded by the problem', async () => {
+    const chatTopic = 'arn:aws:sns:us-east-1:123456789012:ecs-autopilot-chat';
+    await handle(pull(), { env: { CHAT_TOPIC_ARN: chatTopic } });
+    const calls = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    const chat = calls.find((input) => input.TopicArn === chatTopic);
+    expect(chat?.MessageStructure).toBeUndefined();
+    const body = JSON.parse(chat?.Message ?? '{}');
+    expect(body).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown', title: expect.stringContaining('FIRING') },
+      metadata: { threadId: publishedAlerts()[0]?.data.dedupKey },
+    });
+    expect(chat?.MessageAttributes?.status).toEqual({ DataType: 'String', StringValue: 'firing' });
   });
 });
 
@@ -154,8 +303,7 @@ describe('duplicates, order and concurrency', () => {
     expect([again, newer, older]).toEqual(
       Array(3).fill({ task: event.detail.taskArn, status: 'duplicate', reason: 'already-handled' }),
     );
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 1, suppressed: 0 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 1, totalFailures: 1 });
     expect(publishedAlerts()).toHaveLength(1);
   });
 
@@ -167,8 +315,7 @@ describe('duplicates, order and concurrency', () => {
     expect(statuses(results).filter((status) => status === 'alerted')).toHaveLength(1);
     expect(statuses(results).filter((status) => status === 'counted')).toHaveLength(19);
     expect(publishedAlerts()).toHaveLength(1);
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 20, suppressed: 19, alertsSent: 1 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 20, alertsSent: 1 });
   });
 
   it('counts once when two invocations handle the same event at the same time', async () => {
@@ -178,98 +325,50 @@ describe('duplicates, order and concurrency', () => {
     expect(publishedAlerts()).toHaveLength(1);
   });
 
-  it('finishes the alert of an invocation that crashed after counting, without counting again', async () => {
-    const task = taskOf(sampleEvent('image-pull'));
-    expect(await store.claimTask(BASE_ENV.STATE_TABLE as string, task, 'crashed', T0, T0 + 30_000)).toEqual({
-      kind: 'claimed',
+  it('finishes the message of an invocation that crashed after counting, without counting again', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    const task = taskOf(stoppedAt(sampleEvent('image-pull'), T0 - 100));
+    expect(await store.claimTask(tableName, task, 'crashed', T0, T0 + 123_000)).toEqual({ kind: 'claimed' });
+    const recorded = await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 0,
+      windowSeconds: 900,
     });
-    const outcome = await store.countFailure(BASE_ENV.STATE_TABLE as string, task, 'image-pull', T0, 900);
-    await store.markCounted(BASE_ENV.STATE_TABLE as string, task, 'crashed', 'image-pull', outcome);
-
+    expect(recorded.kind).toBe('opened');
+    await store.markCounted(tableName, task, 'crashed', {
+      category: 'image-pull',
+      outcome: { incidentPk: refOf('image-pull').pk, episode: recorded.incident.episode },
+    });
     // Within the crashed invocation's lease: left alone.
     expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 10_000 })).toMatchObject({
       status: 'duplicate',
       reason: 'in-progress-elsewhere',
     });
-    // Lambda's retry a minute later takes over and publishes.
-    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 });
+    // After it, the periodic pass (or a retry) takes over and sends the message once.
+    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 130_000 });
     expect(resumed.status).toBe('alerted');
     expect(publishedAlerts()).toHaveLength(1);
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 1 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 1, alertsSent: 1 });
   });
 
-  it('killed between counting in the window and marking the task done: the takeover does not count it again', async () => {
+  it('the periodic pass sends a first message an invocation left owed', async () => {
     const tableName = BASE_ENV.STATE_TABLE as string;
-    expect((await handle(sampleEvent('image-pull'))).status).toBe('alerted');
-    // The second failure's invocation counts it inside the window, then dies before its next write.
-    const task = taskOf(anotherTask(sampleEvent('image-pull'), 1));
-    await store.claimTask(tableName, task, 'crashed', T0 + 1000, T0 + 31_000);
-    expect(
-      await store.countFailure(tableName, task, 'image-pull', T0 + 1000, WINDOW_MS / 1000),
-    ).toMatchObject({
-      kind: 'suppressed',
-      failedInWindow: 1,
+    const task = taskOf(stoppedAt(sampleEvent('image-pull'), T0 - 100));
+    await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 30_000,
+      windowSeconds: 900,
     });
-    const resumed = await handle(anotherTask(sampleEvent('image-pull'), 1), {
-      owner: 'retry',
-      now: T0 + 60_000,
-    });
-    expect(resumed).toMatchObject({ status: 'counted', failedInWindow: 1 });
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 2, suppressed: 1, alertsSent: 1 });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const early = await detect.reconcile(runtime({ now: T0 + 10_000 }));
+    expect(early.messages).toBeUndefined();
+    const pass = await detect.reconcile(runtime({ now: T0 + 60_000 }));
+    expect(pass.messages).toMatchObject([{ kind: 'new' }]);
     expect(publishedAlerts()).toHaveLength(1);
-    // And the task is done: a later duplicate changes nothing.
-    expect(await handle(anotherTask(sampleEvent('image-pull'), 1), { now: T0 + 120_000 })).toMatchObject({
-      status: 'duplicate',
-      reason: 'already-handled',
-    });
   });
 
-  it('killed between opening the window and publishing: the takeover publishes the alert once', async () => {
-    const tableName = BASE_ENV.STATE_TABLE as string;
-    const task = taskOf(sampleEvent('image-pull'));
-    await store.claimTask(tableName, task, 'crashed', T0, T0 + 30_000);
-    expect(await store.countFailure(tableName, task, 'image-pull', T0, WINDOW_MS / 1000)).toMatchObject({
-      kind: 'alert',
-      repeats: { kind: 'first' },
-    });
-    expect(publishedAlerts()).toHaveLength(0);
-    expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 60_000 })).toMatchObject({
-      status: 'alerted',
-    });
-    expect(publishedAlerts()).toHaveLength(1);
-    const problem = (await table.items()).find((item) => String(item.pk).includes('#image-pull'));
-    expect(problem).toMatchObject({ totalFailures: 1, suppressed: 0, alertsSent: 1 });
-  });
-
-  it('a taken-over alert after a quiet window still says how many failed meanwhile', async () => {
-    const tableName = BASE_ENV.STATE_TABLE as string;
-    // One alert, then three failures counted quietly in its window.
-    expect((await handle(sampleEvent('image-pull'))).status).toBe('alerted');
-    for (let index = 1; index <= 3; index++)
-      expect(
-        (await handle(anotherTask(sampleEvent('image-pull'), index), { now: T0 + index * 1000 })).status,
-      ).toBe('counted');
-    // After the window, the next failure's invocation opens a new one and dies before alerting.
-    const later = T0 + WINDOW_MS + 60_000;
-    const task = taskOf(anotherTask(sampleEvent('image-pull'), 4));
-    await store.claimTask(tableName, task, 'crashed', later, later + 30_000);
-    await store.countFailure(tableName, task, 'image-pull', later, WINDOW_MS / 1000);
-
-    const resumed = await handle(anotherTask(sampleEvent('image-pull'), 4), {
-      owner: 'retry',
-      now: later + 60_000,
-    });
-    expect(resumed.status).toBe('alerted');
-    const alerts = publishedAlerts();
-    expect(alerts).toHaveLength(2);
-    expect(JSON.stringify(alerts[1])).toMatch(/3 more/);
-  });
-
-  it('lets a retry publish when SNS failed the first time', async () => {
+  it("lets Lambda's first retry publish when SNS failed the first time (deployed timeout, not 1 s)", async () => {
     snsMock.on(PublishCommand).rejectsOnce(new InternalErrorException({ message: 'boom', $metadata: {} }));
-    await expect(handle(sampleEvent('image-pull'), { owner: 'first', remainingMs: 1_000 })).rejects.toThrow(
+    // 120 s left, as at the deployed timeout: the claim must not outlive the failed attempt.
+    await expect(handle(sampleEvent('image-pull'), { owner: 'first', remainingMs: 120_000 })).rejects.toThrow(
       /sns:Publish/,
     );
     mockAws();
@@ -294,13 +393,36 @@ describe('what is not a failure', () => {
     const event = sampleEvent('stopped-by-user-or-scheduler');
     expect(await handle(event)).toMatchObject({ status: 'ignored', reason: 'intentional-stop' });
     expect(publishedAlerts()).toEqual([]);
-    const asked = await handle(event, { env: { ALERT_ON_INTENTIONAL_STOPS: 'true' } });
+    const asked = await handle(anotherTask(event, 1), { env: { ALERT_ON_INTENTIONAL_STOPS: 'true' } });
     expect(asked).toMatchObject({ status: 'alerted', category: 'stopped-by-user-or-scheduler' });
   });
 });
 
 describe('job runs of run-scheduled-task', () => {
+  const registerJob = async (name: string, fields: Record<string, unknown>) => {
+    const { dynamodb } = await import('../../shared/aws/dynamodb');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    await dynamodb.send(
+      new PutCommand({ TableName: BASE_ENV.STATE_TABLE, Item: { pk: 'job#*', sk: name, name, ...fields } }),
+    );
+  };
+
+  it('alerts on a task whose startedBy merely looks like a job run: the registry knows no such job', async () => {
+    const event = sampleEvent('image-pull');
+    const lookalike = {
+      ...event,
+      detail: { ...event.detail, startedBy: 'ecs-autopilot/nightly-report/20250115T030000Z' },
+    };
+    expect(await handle(lookalike)).toMatchObject({ status: 'alerted' });
+    // A registered job of another cluster or family is not this task's either.
+    await registerJob('nightly-report', { cluster: 'other', family: 'api' });
+    expect(await handle(anotherTask(lookalike, 1), { now: T0 + WINDOW_MS * 2 })).toMatchObject({
+      status: 'alerted',
+    });
+  });
+
   it('leaves a run that never started to run-scheduled-task, which alerts on the failed run: one alert, not two', async () => {
+    await registerJob('nightly-report', { cluster: 'web', family: 'api' });
     const event = sampleEvent('image-pull');
     const jobRun = {
       ...event,
@@ -313,10 +435,12 @@ describe('job runs of run-scheduled-task', () => {
       job: 'nightly-report',
       due: '2025-01-15T03:00:00Z',
     });
-    expect(await table.items()).toEqual([]);
     expect(publishedAlerts()).toEqual([]);
     // Another caller's startedBy is not a job run.
-    const other = { ...event, detail: { ...event.detail, startedBy: 'ecs-autopilot-like/other' } };
+    const other = anotherTask(
+      { ...event, detail: { ...event.detail, startedBy: 'ecs-autopilot-like/other' } },
+      1,
+    );
     expect(await handle(other)).toMatchObject({ status: 'alerted' });
   });
 });
@@ -348,13 +472,13 @@ describe('dry run', () => {
     expect(publishedAlerts()).toEqual([]);
   });
 
-  it('says a failure would only be counted inside a window opened by a live run', async () => {
+  it('says a failure would only be counted before the next message of a problem is due', async () => {
     await handle(sampleEvent('image-pull'));
     const result = await handle(anotherTask(sampleEvent('image-pull'), 2), {
       env: { DRY_RUN: 'true' },
       now: T0 + 60_000,
     });
-    expect(result).toMatchObject({ status: 'planned', plan: { action: 'count', failedInWindow: 1 } });
+    expect(result).toMatchObject({ status: 'planned', plan: { action: 'count', failedInWindow: 2 } });
   });
 });
 
@@ -372,6 +496,44 @@ describe('a task whose instance went away', () => {
 });
 
 describe('the periodic pass', () => {
+  const describedAs = (...events: SampleEvent[]) => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: events.map((event) => event.detail.taskArn) });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: events.map(
+        ({ detail }) =>
+          ({
+            ...detail,
+            createdAt: new Date(String(detail.createdAt)),
+            stoppedAt: new Date(String(detail.stoppedAt)),
+          }) as never,
+      ),
+    });
+  };
+
+  it('one task that cannot be handled does not fail the pass: the others are still alerted', async () => {
+    describedAs(sampleEvent('image-pull'), sampleEvent('logging'));
+    snsMock
+      .on(PublishCommand)
+      .rejectsOnce(new InternalErrorException({ message: 'boom', $metadata: {} }))
+      .resolves({ MessageId: 'message-2' });
+    const summary = await detect.reconcile(runtime());
+    expect(statuses(summary.results).sort()).toEqual(['alerted', 'failed']);
+    expect(summary.results.find((result) => result.status === 'failed')).toMatchObject({
+      error: expect.stringMatching(/sns:Publish/),
+    });
+  });
+
+  it('remembers tasks ignored on purpose, so later passes do not classify them again', async () => {
+    describedAs(sampleEvent('stopped-by-user-or-scheduler'));
+    const first = await detect.reconcile(runtime());
+    expect(first.results).toMatchObject([{ status: 'ignored', reason: 'intentional-stop' }]);
+    const describeCalls = ecsMock.commandCalls(DescribeTaskDefinitionCommand).length;
+    ecs.clearTaskDefinitionCache();
+    const second = await detect.reconcile(runtime({ now: T0 + 300_000 }));
+    expect(second.results).toEqual([]);
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(describeCalls);
+  });
+
   it('a cluster it cannot read is skipped; the other clusters are still swept', async () => {
     const failed = sampleEvent('image-pull').detail;
     ecsMock

@@ -1,35 +1,65 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Task } from '@aws-sdk/client-ecs';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { describeTaskDefinition, describeTasks, listTaskArns } from '../../shared/aws/ecs';
+import { describeServices, describeTaskDefinition, describeTasks, listTaskArns } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
-import { type Alert, publishAlert } from '../../shared/aws/sns';
+import { type Alert, publishAlert, publishRaw } from '../../shared/aws/sns';
 import {
   buildAlert,
-  type ContainerView,
+  composeMessage,
   containerViews,
-  type Repeats,
+  groupParts,
+  type Notification,
   signalsOf,
 } from '../../shared/failed-start/alert';
 import { type Classification, classify } from '../../shared/failed-start/classify';
-import { type CountOutcome, notReportable, predict, screen } from '../../shared/failed-start/decide';
+import {
+  type Counted,
+  causeOf,
+  EPISODE_EXPIRY_MS,
+  failureTime,
+  type Incident,
+  type IncidentRef,
+  type MessageKind,
+  messageKindOf,
+  notReportable,
+  owesFiring,
+  quietSince,
+  repeatAfterMs,
+  screen,
+} from '../../shared/failed-start/decide';
 import {
   describedTaskIssues,
   type FailedStartEvent,
   snapshotOfDescribed,
   type TaskSnapshot,
 } from '../../shared/failed-start/events';
+import type { Category } from '../../shared/failed-start/taxonomy';
 import type { TimeBudget } from '../../shared/runtime/time';
 import { parseStartedBy } from '../../shared/schedule/identity';
 import type { FailedStartConfig } from './config';
 import {
+  claimMessage,
+  finishMessage,
+  forgetIncident,
+  incidentPk,
+  indexIncident,
+  openIncidentPks,
+  readIncident,
+  readIncidents,
+  recordFailure,
+  releaseMessage,
+} from './incidents';
+import {
   claimTask,
-  countedBefore,
-  countFailure,
+  markCounted,
   markDone,
+  markIgnored,
   readMarker,
   readMarkers,
-  readProblem,
+  registeredJob,
+  releaseClaim,
   settled,
 } from './store';
 
@@ -42,6 +72,8 @@ export interface DetectRuntime {
   /** Identifies this invocation as the holder of a task's lease (the Lambda request id). */
   owner: string;
   now: () => number;
+  /** Waits out a new problem's grouping wait. */
+  sleep: (ms: number) => Promise<void>;
 }
 
 /** Time kept back for one task's steps when deciding whether a reconcile pass can take another. */
@@ -58,12 +90,16 @@ export type TaskResult =
     }
   | { task: string; status: 'ignored'; reason: 'scheduled-job-run'; job: string; due: string }
   | { task: string; status: 'duplicate'; reason: 'already-handled' | 'in-progress-elsewhere' }
+  /** Periodic pass only: this task's handling failed; the next pass tries it again. */
+  | { task: string; status: 'failed'; error: string }
   | {
       task: string;
       status: 'alerted';
       problem: string;
       category: string;
       entryId: string;
+      /** Which message of the problem this invocation sent. */
+      message: MessageKind;
       messageId?: string;
     }
   | {
@@ -94,10 +130,9 @@ export interface DetectSummary {
   unreadable?: number;
   /** Reconcile passes only: clusters that could not be read this pass (deleted, access denied). */
   skippedClusters?: { cluster: string; reason: string }[];
+  /** Reconcile passes only: messages of open problems sent by this pass (owed firing, repeats, resolved). */
+  messages?: { problem: string; kind: MessageKind; messageId?: string }[];
 }
-
-const problemLabel = (task: TaskSnapshot, classification: Classification) =>
-  `${task.cluster}/${task.group}/${classification.category}`;
 
 /** The task definition for links and images; never worth failing the alert for. */
 async function taskDefinitionOf(task: TaskSnapshot, logger: Logger) {
@@ -112,19 +147,42 @@ async function taskDefinitionOf(task: TaskSnapshot, logger: Logger) {
   }
 }
 
+/**
+ * FailedStarts per (cluster), (cluster, group) and (cluster, group, category): one alarm covers a cluster
+ * or a service whatever the reason, and the finest set still says why.
+ */
 function emitFailedStart(metrics: Metrics, task: TaskSnapshot, classification: Classification): void {
   const metric = metrics.singleMetric();
+  metric.addDimensions({ cluster: task.cluster });
+  metric.addDimensions({ cluster: task.cluster, group: task.group });
   metric.addDimensions({ cluster: task.cluster, group: task.group, category: classification.category });
   metric.addMetric('FailedStarts', MetricUnit.Count, 1);
 }
 
-function alertFor(
-  task: TaskSnapshot,
-  classification: Classification,
-  containers: ContainerView[],
-  repeats: Repeats,
-) {
-  return buildAlert({ task, classification, containers, repeats });
+/**
+ * The job run a task belongs to, when run-scheduled-task started it: its startedBy names a job, and
+ * the scheduler's registry (the state table) knows that job, in this cluster, with this task family. A
+ * startedBy that merely looks like a job's is anyone's to set (RunTask takes any text): not trusted.
+ */
+async function jobRunOf(task: TaskSnapshot, runtime: DetectRuntime) {
+  const run = parseStartedBy(task.startedBy);
+  if (!run) return undefined;
+  try {
+    const job = await registeredJob(runtime.config.table, run.jobName);
+    const family = task.taskDefinition.split(':')[0];
+    if (job?.cluster === task.cluster && job.family === family) return run;
+    runtime.logger.info('startedBy looks like a job run, but the scheduler has no such job here', {
+      task: task.taskArn,
+      startedBy: task.startedBy,
+    });
+  } catch (error) {
+    // Unknown: alert. Two alerts for one failure beat none.
+    runtime.logger.warn('Could not read the job registry; treating the task as no job run', {
+      task: task.taskArn,
+      error: errorMessage(error),
+    });
+  }
+  return undefined;
 }
 
 /** Observe -> decide -> act for one stopped task. Idempotent: the same task twice gives one count. */
@@ -136,8 +194,9 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     return { task: task.taskArn, status: 'ignored', reason: screened };
   }
   // run-scheduled-task alerts on each failed run of its jobs, with this same diagnosis: one alert, not two.
-  const run = parseStartedBy(task.startedBy);
+  const run = await jobRunOf(task, runtime);
   if (run) {
+    if (!config.dryRun) await markIgnored(config.table, task, 'scheduled-job-run', runtime.now());
     logger.info('Failed start left to run-scheduled-task', {
       task: task.taskArn,
       job: run.jobName,
@@ -163,10 +222,21 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     summary: classification.summary,
   });
   const ignored = notReportable(classification, config);
-  if (ignored) return { task: task.taskArn, status: 'ignored', reason: ignored, ...described };
+  if (ignored) {
+    if (!config.dryRun) await markIgnored(config.table, task, ignored, runtime.now());
+    return { task: task.taskArn, status: 'ignored', reason: ignored, ...described };
+  }
 
   const now = runtime.now();
-  if (config.dryRun) return plan(task, classification, containers, runtime, now);
+  const at = failureTime(task, now);
+  const ref = incidentRefOf(task, classification);
+  const failure = {
+    group: task.group,
+    family: familyOf(task),
+    taskArn: task.taskArn,
+    detail: buildAlert({ task, classification, containers }),
+  };
+  if (config.dryRun) return plan(task, ref, failure, described, runtime, at);
 
   // The lease ends when this invocation would have timed out; a later one may then take over.
   const leaseUntil = now + runtime.budget.remainingMs() + STEP_RESERVE_MS;
@@ -180,84 +250,281 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     };
   }
 
-  let outcome: CountOutcome;
+  let counted: Counted;
+  let failures: number;
+  let opened = false;
+  let dueAt: number | undefined;
   if (claim.kind === 'resumed' && claim.marker.stage === 'counted' && claim.marker.outcome) {
-    // A previous invocation counted the task but did not finish: do not count it twice.
-    outcome = claim.marker.outcome;
-    logger.info('Resuming a task left half done', { task: task.taskArn, outcome: outcome.kind });
+    // A previous invocation counted the task, then could not send what was due: do not count it twice.
+    counted = claim.marker.outcome;
+    failures = 0;
+    logger.info('Resuming a task left half done', { task: task.taskArn });
+  } else if (claim.kind === 'resumed' && (await countedByDeadInvocation(task, ref, runtime))) {
+    // The invocation that died counted the task (it is the problem's latest) but could not say so.
+    const current = (await readIncident(config.table, ref.pk)) as Incident;
+    await indexIncident(config.table, ref.pk);
+    counted = { incidentPk: ref.pk, episode: current.episode };
+    failures = current.failures;
+    logger.info('Resuming a task counted by an invocation that died', { task: task.taskArn });
   } else {
-    // A taken-over task may have been counted already, its invocation dying before it could say so: the
-    // window tells (it owes the alert, or was the last failure counted).
-    const before =
-      claim.kind === 'resumed'
-        ? await countedBefore(config.table, task, classification.category, config.windowSeconds)
-        : undefined;
-    outcome =
-      before ?? (await countFailure(config.table, task, classification.category, now, config.windowSeconds));
-    if (!before) emitFailedStart(runtime.metrics, task, classification);
-  }
-  // No write between the count and the alert: the window's owedBy records the debt until markDone.
-  const counted = { category: classification.category, outcome };
-
-  const problem = problemLabel(task, classification);
-  if (outcome.kind === 'suppressed') {
-    await markDone(config.table, task, runtime.owner, counted);
-    logger.info('Failure counted, alert already sent for this problem', {
-      problem,
-      failedInWindow: outcome.failedInWindow,
+    const recorded = await recordFailure(config.table, ref, failure, at, now, {
+      waitMs: config.groupWaitSeconds * 1000,
+      windowSeconds: config.windowSeconds,
     });
-    return {
-      task: task.taskArn,
-      status: 'counted',
-      problem,
-      ...described,
-      failedInWindow: outcome.failedInWindow,
-    };
+    emitFailedStart(runtime.metrics, task, classification);
+    counted = { incidentPk: ref.pk, episode: recorded.incident.episode };
+    // Before anything can fail: a takeover of this task sends what is due without counting it again.
+    await markCounted(config.table, task, runtime.owner, {
+      category: classification.category,
+      outcome: counted,
+    });
+    failures = recorded.incident.failures;
+    opened = recorded.kind === 'opened';
+    dueAt = recorded.incident.dueAt;
+    if (recorded.kind === 'late') {
+      await markDone(config.table, task, runtime.owner, {
+        category: classification.category,
+        outcome: counted,
+      });
+      logger.info('Failure from before the problem was resolved, read late: counted, nothing sent', {
+        problem: ref.pk,
+      });
+      return {
+        task: task.taskArn,
+        status: 'counted',
+        problem: ref.pk,
+        ...described,
+        failedInWindow: failures,
+      };
+    }
   }
 
-  const alert = alertFor(task, classification, containers, outcome.repeats);
-  const messageId = await publishAlert(config.topicArn, alert);
-  await markDone(config.table, task, runtime.owner, counted, messageId);
-  logger.info('Alert sent', { problem, subject: alert.subject, messageId });
+  let sent: Sent | undefined;
+  try {
+    sent = await sendIfDue(counted, runtime, opened ? dueAt : undefined);
+  } catch (error) {
+    // Give the claim back (keeping the count) and fail the invocation: Lambda's retry sends what is due.
+    await releaseClaim(config.table, task, runtime.owner, {
+      category: classification.category,
+      outcome: counted,
+    }).catch((release: unknown) =>
+      logger.warn('Could not release the claim; the periodic pass will send what is due', {
+        task: task.taskArn,
+        error: errorMessage(release),
+      }),
+    );
+    throw error;
+  }
+  await markDone(
+    config.table,
+    task,
+    runtime.owner,
+    { category: classification.category, outcome: counted },
+    sent?.messageId,
+  );
+  if (!sent) {
+    logger.info('Failure counted; no message due for this problem', { problem: ref.pk, failures });
+    return { task: task.taskArn, status: 'counted', problem: ref.pk, ...described, failedInWindow: failures };
+  }
   return {
     task: task.taskArn,
     status: 'alerted',
-    problem,
+    problem: ref.pk,
     ...described,
-    ...(messageId ? { messageId } : {}),
+    message: sent.kind,
+    ...(sent.messageId ? { messageId: sent.messageId } : {}),
   };
 }
 
-/** Dry run: reads the state table (never writes it) to say whether a live run would alert. */
+/** Whether the problem's item shows this task as counted: its latest failure, or a member's. */
+async function countedByDeadInvocation(task: TaskSnapshot, ref: IncidentRef, runtime: DetectRuntime) {
+  const current = await readIncident(runtime.config.table, ref.pk);
+  if (!current) return false;
+  return (
+    current.lastTaskArn === task.taskArn ||
+    current.members.some((member) => member.lastTaskArn === task.taskArn)
+  );
+}
+
+const familyOf = (task: TaskSnapshot) => task.taskDefinition.split(':')[0] ?? task.taskDefinition;
+
+function incidentRefOf(task: TaskSnapshot, classification: Classification): IncidentRef {
+  const cause = causeOf(classification.category, classification.facts, task.group);
+  return {
+    pk: incidentPk(task.clusterArn, classification.category, cause.key),
+    cluster: task.cluster,
+    clusterArn: task.clusterArn,
+    category: classification.category,
+    causeKey: cause.key,
+    ...(cause.label ? { causeLabel: cause.label } : {}),
+  };
+}
+
+interface Sent {
+  kind: MessageKind;
+  messageId?: string;
+}
+
+/** How long one message's sender holds it: a publish takes well under a second, with SDK retries a few. */
+const MESSAGE_LEASE_MS = 30_000;
+
+/**
+ * Sends the problem's firing or repeat message if one is due. The invocation that opened the problem
+ * first waits out the grouping wait (when it has the time), so failures of the same cause arriving
+ * meanwhile are in the same message; any later invocation or the periodic pass sends it otherwise.
+ */
+async function sendIfDue(
+  counted: Counted,
+  runtime: DetectRuntime,
+  waitUntil?: number,
+): Promise<Sent | undefined> {
+  const { config } = runtime;
+  if (waitUntil !== undefined) {
+    const wait = waitUntil - runtime.now();
+    if (wait > 0) {
+      if (runtime.budget.remainingMs() - STEP_RESERVE_MS < wait) return undefined;
+      await runtime.sleep(wait);
+    }
+  }
+  const now = runtime.now();
+  const claimed = await claimMessage(
+    config.table,
+    { pk: counted.incidentPk, episode: counted.episode },
+    runtime.owner,
+    now,
+    MESSAGE_LEASE_MS,
+    { due: true },
+  );
+  if (!claimed) return undefined;
+  if (claimed.state === 'firing' && claimed.failures <= claimed.notifiedFailures) {
+    await releaseMessage(config.table, claimed.pk, runtime.owner);
+    return undefined;
+  }
+  return sendFiring(claimed, runtime, now);
+}
+
+async function sendFiring(incident: Incident, runtime: DetectRuntime, now: number): Promise<Sent> {
+  const { config } = runtime;
+  const kind = messageKindOf(incident);
+  const alertsSent = incident.alertsSent + 1;
+  const nextDueAt = now + repeatAfterMs(alertsSent, config.windowSeconds);
+  const message = composeMessage({ incident, kind, now, nextDueAt });
+  const messageId = await deliver(message, incident, runtime);
+  await finishMessage(config.table, incident, runtime.owner, {
+    kind: 'firing',
+    at: now,
+    told: incident.failures,
+    alertsSent,
+    nextDueAt,
+    subject: message.subject,
+  });
+  runtime.logger.info('Problem message sent', {
+    problem: incident.pk,
+    kind,
+    subject: message.subject,
+    messageId,
+  });
+  return { kind, ...(messageId ? { messageId } : {}) };
+}
+
+/** Publishes to the alerts topic (and the chat topic, when set); gives the message back if SNS fails. */
+async function deliver(
+  message: Notification,
+  incident: Incident,
+  runtime: DetectRuntime,
+): Promise<string | undefined> {
+  const { config, logger, metrics } = runtime;
+  let messageId: string | undefined;
+  try {
+    messageId = await publishAlert(config.topicArn, message);
+  } catch (error) {
+    await releaseMessage(config.table, incident.pk, runtime.owner).catch((release: unknown) =>
+      logger.warn('Could not give the message back; it is sent once its lease ends', {
+        problem: incident.pk,
+        error: errorMessage(release),
+      }),
+    );
+    throw error;
+  }
+  const chatTopic = config.chatTopicArn;
+  if (chatTopic) {
+    try {
+      await publishRaw(chatTopic, JSON.stringify(message.chat), message.attributes);
+    } catch (error) {
+      // The alert itself went out: chat is a second copy, so its failure is reported, not retried.
+      logger.error('Could not publish the chat notification', {
+        problem: incident.pk,
+        error: errorMessage(error),
+      });
+      metrics.addMetric('ChatDeliveryFailed', MetricUnit.Count, 1);
+    }
+  }
+  return messageId;
+}
+
+/** Dry run: reads the state table (never writes it) to say whether a live run would send a message. */
 async function plan(
   task: TaskSnapshot,
-  classification: Classification,
-  containers: ContainerView[],
+  ref: IncidentRef,
+  failure: { group: string; family: string; taskArn: string; detail: Alert },
+  described: { category: Category; entryId: string },
   runtime: DetectRuntime,
-  now: number,
+  at: number,
 ): Promise<TaskResult> {
   const { config, logger } = runtime;
-  const described = { category: classification.category, entryId: classification.entryId };
+  const now = runtime.now();
   const marker = await readMarker(config.table, task.taskArn);
-  if (marker) {
-    return { task: task.taskArn, status: 'planned', ...described, plan: { action: 'nothing' } };
-  }
-  const outcome = predict(
-    await readProblem(config.table, task, classification.category),
-    now,
-    config.windowSeconds,
-  );
-  if (outcome.kind === 'suppressed') {
-    logger.info('Dry run: would count the failure, not alert', { failedInWindow: outcome.failedInWindow });
+  if (marker) return { task: task.taskArn, status: 'planned', ...described, plan: { action: 'nothing' } };
+  const current = await readIncident(config.table, ref.pk);
+  const member = {
+    ...failure,
+    failures: 1,
+    firstFailureAt: at,
+    lastFailureAt: at,
+    lastTaskArn: task.taskArn,
+  };
+  const open =
+    current &&
+    !(current.state === 'resolved' && (current.resolvedAt === undefined || at > current.resolvedAt)) &&
+    current.lastFailureAt >= at - EPISODE_EXPIRY_MS;
+  if (open && (current.state === 'pending' || current.dueAt > now)) {
+    logger.info('Dry run: would count the failure, not send', { failures: current.failures + 1 });
     return {
       task: task.taskArn,
       status: 'planned',
       ...described,
-      plan: { action: 'count', failedInWindow: outcome.failedInWindow },
+      plan: { action: 'count', failedInWindow: current.failures + 1 },
     };
   }
-  const alert = alertFor(task, classification, containers, outcome.repeats);
-  logger.info('Dry run: would send this alert', { subject: alert.subject, text: alert.text });
+  const incident: Incident = open
+    ? {
+        ...current,
+        failures: current.failures + 1,
+        lastFailureAt: Math.max(current.lastFailureAt, at),
+        members: [...current.members.filter((item) => item.group !== failure.group), member],
+      }
+    : {
+        ...ref,
+        episode: (current?.episode ?? 0) + 1,
+        state: 'pending',
+        episodeStartedAt: at,
+        lastFailureAt: at,
+        failures: 1,
+        totalFailures: (current?.totalFailures ?? 0) + 1,
+        notifiedFailures: 0,
+        alertsSent: 0,
+        dueAt: now,
+        ...(current ? { recurredAfter: current.resolvedAt ?? current.lastFailureAt } : {}),
+        members: [member],
+      };
+  const kind = messageKindOf(incident);
+  const alert = composeMessage({
+    incident,
+    kind,
+    now,
+    nextDueAt: now + repeatAfterMs(incident.alertsSent + 1, config.windowSeconds),
+  });
+  logger.info('Dry run: would send this message', { subject: alert.subject, text: alert.text });
   return { task: task.taskArn, status: 'planned', ...described, plan: { action: 'alert', alert } };
 }
 
@@ -272,6 +539,7 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
   let deferred = 0;
   let unreadable = 0;
   const skippedClusters: { cluster: string; reason: string }[] = [];
+  const stoppedByCluster = new Map<string, Task[]>();
   for (const cluster of config.clusters) {
     let listed: Awaited<ReturnType<typeof describeTasks>>;
     try {
@@ -286,6 +554,7 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
       continue;
     }
     const { items, failures } = listed;
+    stoppedByCluster.set(cluster, items);
     if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
     const snapshots = items.map((item) => snapshotOfDescribed(item));
     // A task ECS described without what the function needs is unknown, not absent: said and counted.
@@ -325,16 +594,30 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     const { markers } = read;
     const now = runtime.now();
     const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
-    const outcomes = await mapConcurrent(candidates, BATCH_CONCURRENCY, async (task) => {
-      if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
-      return handleTask(task, runtime);
-    });
+    const outcomes = await mapConcurrent(
+      candidates,
+      BATCH_CONCURRENCY,
+      async (task): Promise<TaskResult | undefined> => {
+        if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
+        try {
+          return await handleTask(task, runtime);
+        } catch (error) {
+          // One task that fails (SNS down, a throttled write) must not hide the others: the next pass retries it.
+          logger.error('Could not handle a stopped task; the next pass retries it', {
+            task: task.taskArn,
+            error: errorMessage(error),
+          });
+          return { task: task.taskArn, status: 'failed', error: errorMessage(error) };
+        }
+      },
+    );
     for (const outcome of outcomes) {
       if (!outcome) deferred++;
       // Tasks already handled from their event are the normal case; the summary lists the rest.
       else if (outcome.status !== 'duplicate') results.push(outcome);
     }
   }
+  const messages = config.dryRun ? [] : await sweepProblems(runtime, stoppedByCluster);
   const acted = results.filter((result) => result.status === 'alerted' || result.status === 'counted');
   if (acted.length > 0)
     logger.info('Reconcile pass found failures no event had reported', { count: acted.length });
@@ -346,7 +629,128 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     deferred,
     ...(unreadable > 0 ? { unreadable } : {}),
     ...(skippedClusters.length > 0 ? { skippedClusters } : {}),
+    ...(messages.length > 0 ? { messages } : {}),
   };
+}
+
+/**
+ * The periodic pass over open problems: sends what an invocation that died left owed (a first message
+ * after the grouping wait, a repeat due with new failures) and the resolved message of each problem
+ * quiet for the window whose services run their desired count and whose families ran a task. Each
+ * problem on its own: one that fails is logged and tried again next pass.
+ */
+async function sweepProblems(
+  runtime: DetectRuntime,
+  stoppedByCluster: ReadonlyMap<string, Task[]>,
+): Promise<{ problem: string; kind: MessageKind; messageId?: string }[]> {
+  const { config, logger } = runtime;
+  const sent: { problem: string; kind: MessageKind; messageId?: string }[] = [];
+  let incidents: Incident[];
+  try {
+    incidents = await readIncidents(config.table, await openIncidentPks(config.table));
+  } catch (error) {
+    logger.error('Could not read the open problems; their messages wait for the next pass', {
+      error: errorMessage(error),
+    });
+    return sent;
+  }
+  for (const incident of incidents) {
+    if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) break;
+    const now = runtime.now();
+    try {
+      if (incident.state === 'resolved' || now - incident.lastFailureAt > EPISODE_EXPIRY_MS) {
+        // Resolved (index left behind), or quiet for a day with no way to tell health (a deleted cluster).
+        await forgetIncident(config.table, incident.pk);
+        continue;
+      }
+      // Quiet and healthy again: resolved (its message says how many failed in all), before any repeat.
+      const health = quietSince(incident, now, config.windowSeconds)
+        ? await healthOf(incident, stoppedByCluster.get(incident.cluster), runtime)
+        : { healthy: false };
+      if (!health.healthy) {
+        if (!owesFiring(incident, now)) continue;
+        const claimed = await claimMessage(config.table, incident, runtime.owner, now, MESSAGE_LEASE_MS, {
+          due: true,
+        });
+        if (claimed) sent.push({ problem: incident.pk, ...(await sendFiring(claimed, runtime, now)) });
+        continue;
+      }
+      const claimed = await claimMessage(config.table, incident, runtime.owner, now, MESSAGE_LEASE_MS, {
+        quietAt: incident.lastFailureAt,
+      });
+      if (!claimed) continue;
+      const message = composeMessage({
+        incident: claimed,
+        kind: 'resolved',
+        now,
+        resolution: health.resolution,
+      });
+      const messageId = await deliver(message, claimed, runtime);
+      await finishMessage(config.table, claimed, runtime.owner, { kind: 'resolved', at: now });
+      logger.info('Problem resolved', { problem: incident.pk, subject: message.subject, messageId });
+      sent.push({ problem: incident.pk, kind: 'resolved', ...(messageId ? { messageId } : {}) });
+    } catch (error) {
+      logger.error('Could not finish a problem this pass; the next pass tries again', {
+        problem: incident.pk,
+        error: errorMessage(error),
+      });
+    }
+  }
+  return sent;
+}
+
+/**
+ * Whether every service and family of a problem is healthy again: a service runs its desired count (or
+ * is gone), a family ran a task since its last failure. Unknown (a call failed) is not healthy.
+ */
+async function healthOf(
+  incident: Incident,
+  stopped: readonly Task[] | undefined,
+  runtime: DetectRuntime,
+): Promise<{ healthy: boolean; resolution?: string }> {
+  const services = incident.members.filter((member) => member.group.startsWith('service:'));
+  const families = incident.members.filter((member) => !member.group.startsWith('service:'));
+  const said: string[] = [];
+  if (services.length > 0) {
+    const names = services.map((member) => groupParts(member.group).name);
+    const { items } = await describeServices(incident.cluster, names);
+    for (const name of names) {
+      const service = items.find((item) => item.serviceName === name);
+      if (service?.status !== 'ACTIVE') continue; // deleted or being deleted: nothing left to fail
+      const running = service.runningCount ?? 0;
+      const desired = service.desiredCount ?? 0;
+      if (running < desired) {
+        runtime.logger.debug('Problem quiet, service still short of its desired count', {
+          name,
+          running,
+          desired,
+        });
+        return { healthy: false };
+      }
+    }
+    said.push(
+      names.length === 1
+        ? `service ${names[0]} runs its desired count`
+        : `its ${names.length} services run their desired counts`,
+    );
+  }
+  for (const member of families) {
+    const ranSince = (task: Task) =>
+      task.group === member.group &&
+      task.startedAt !== undefined &&
+      task.startedAt.getTime() > member.lastFailureAt;
+    if ((stopped ?? []).some(ranSince)) continue;
+    const running = await listTaskArns(incident.cluster, { family: member.family, desiredStatus: 'RUNNING' });
+    const { items } = running.length > 0 ? await describeTasks(incident.cluster, running) : { items: [] };
+    if (!items.some(ranSince)) return { healthy: false };
+  }
+  if (families.length > 0)
+    said.push(
+      families.length === 1
+        ? `task family ${groupParts(families[0]?.group ?? '').name} ran a task`
+        : `its ${families.length} task families ran tasks`,
+    );
+  return { healthy: true, resolution: said.join(' and ') };
 }
 
 export async function handleEvent(event: FailedStartEvent, runtime: DetectRuntime): Promise<DetectSummary> {

@@ -63,7 +63,7 @@ describe('sample events', () => {
     expect(alert?.data).toMatchObject({
       category: name,
       cluster: 'web',
-      schema: 'ecs-autopilot.failed-start/v1',
+      schema: 'ecs-autopilot.failed-start/v2',
     });
   });
 

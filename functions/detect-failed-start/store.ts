@@ -3,19 +3,16 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type BatchOptions, batchGetItems, dynamodb } from '../../shared/aws/dynamodb';
 import { AwsOperationError, call, kindOf } from '../../shared/aws/errors';
 import {
-  type CountOutcome,
+  type Counted,
   type ItemKey,
   MARKER_TTL_SECONDS,
   type MarkerStage,
   markerKey,
-  openedWindow,
-  PROBLEM_TTL_AFTER_WINDOW_SECONDS,
-  type ProblemWindow,
-  problemKey,
   ttlAt,
 } from '../../shared/failed-start/decide';
 import type { TaskSnapshot } from '../../shared/failed-start/events';
 import type { Category } from '../../shared/failed-start/taxonomy';
+import { registryKey } from '../../shared/schedule/keys';
 
 /** The per-task item: which invocation works on it, how far it got, and what the count decided. */
 export interface Marker {
@@ -24,7 +21,7 @@ export interface Marker {
   leaseUntil: number;
   version: number;
   category?: Category;
-  outcome?: CountOutcome;
+  outcome?: Counted;
   messageId?: string;
 }
 
@@ -147,152 +144,17 @@ export async function claimTask(
   }
 }
 
-/**
- * Counts one failure against its problem, atomically, in one conditional update for the usual cases: a
- * problem seen for the first time opens its window (every `if_not_exists` takes the new value), a failure
- * inside the window is added to its count (they keep the window's); the old item (none, or the window)
- * says which. Only the first failure after the quiet time needs a second update, which reopens the window
- * and reads the old item to learn how many failed meanwhile. Racing attempts each land in one branch.
- */
-export async function countFailure(
-  table: string,
-  task: TaskSnapshot,
-  category: Category,
-  now: number,
-  windowSeconds: number,
-): Promise<CountOutcome> {
-  const key = problemKey(task, category);
-  const target = `${table}/${key.pk}`;
-  const quietUntil = now + windowSeconds * 1000;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      const { Attributes } = await call('dynamodb:UpdateItem', target, () =>
-        dynamodb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: key,
-            // A new item gets suppressed 0 (-1 + 1), alertsSent 1 and owedBy this task, in the same write
-            // that opens the window: an invocation that dies before alerting leaves the debt to whichever
-            // takes the task over. Inside the window every if_not_exists keeps what is there.
-            UpdateExpression:
-              'SET suppressed = if_not_exists(suppressed, :minusOne) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, lastFailureAt = :now, lastTaskArn = :task, windowStartedAt = if_not_exists(windowStartedAt, :now), quietUntil = if_not_exists(quietUntil, :until), alertsSent = if_not_exists(alertsSent, :one), clusterArn = if_not_exists(clusterArn, :cluster), #group = if_not_exists(#group, :group), category = if_not_exists(category, :category), #ttl = if_not_exists(#ttl, :ttl), owedBy = if_not_exists(owedBy, :task), owedFailedMeanwhile = if_not_exists(owedFailedMeanwhile, :zero), owedLastAlertAt = if_not_exists(owedLastAlertAt, :now)',
-            ConditionExpression: 'attribute_not_exists(pk) OR quietUntil > :now',
-            ExpressionAttributeNames: { '#group': 'group', '#ttl': 'ttl' },
-            ExpressionAttributeValues: {
-              ':minusOne': -1,
-              ':zero': 0,
-              ':one': 1,
-              ':now': now,
-              ':until': quietUntil,
-              ':task': task.taskArn,
-              ':cluster': task.clusterArn,
-              ':group': task.group,
-              ':category': category,
-              ':ttl': ttlAt(quietUntil, PROBLEM_TTL_AFTER_WINDOW_SECONDS),
-            },
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
-      );
-      const old = Attributes as Required<ProblemWindow> | undefined;
-      if (!old) return openedWindow(undefined, now, windowSeconds);
-      return {
-        kind: 'suppressed',
-        failedInWindow: old.suppressed + 1,
-        quietUntil: old.quietUntil,
-        lastAlertAt: old.windowStartedAt,
-      };
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-    }
-    try {
-      const { Attributes } = await call('dynamodb:UpdateItem', target, () =>
-        dynamodb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: key,
-            // owedBy as above; what the alert must say about the window before travels with it (every
-            // operand reads the item as it was before this write).
-            UpdateExpression:
-              'SET windowStartedAt = :now, quietUntil = :until, suppressed = :zero, lastFailureAt = :now, lastTaskArn = :task, alertsSent = if_not_exists(alertsSent, :zero) + :one, totalFailures = if_not_exists(totalFailures, :zero) + :one, clusterArn = :cluster, #group = :group, category = :category, #ttl = :ttl, owedBy = :task, owedFailedMeanwhile = if_not_exists(suppressed, :zero), owedLastAlertAt = if_not_exists(windowStartedAt, :now)',
-            ConditionExpression: 'attribute_exists(pk) AND quietUntil <= :now',
-            ExpressionAttributeNames: { '#group': 'group', '#ttl': 'ttl' },
-            ExpressionAttributeValues: {
-              ':now': now,
-              ':until': quietUntil,
-              ':zero': 0,
-              ':one': 1,
-              ':task': task.taskArn,
-              ':cluster': task.clusterArn,
-              ':group': task.group,
-              ':category': category,
-              ':ttl': ttlAt(quietUntil, PROBLEM_TTL_AFTER_WINDOW_SECONDS),
-            },
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
-      );
-      return openedWindow(Attributes as ProblemWindow | undefined, now, windowSeconds);
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      // Another invocation reopened the window between our two updates: count inside it.
-    }
-  }
-  throw new Error(`Could not count a failure for ${key.pk}: the problem item kept changing`);
-}
-
-/**
- * What the problem window says about a task taken over from an invocation that died before recording its
- * count: it opened the window and owes the alert (the window's own item says so, and what the previous
- * window counted), or it was the last failure counted there. Undefined when the window shows neither.
- */
-export async function countedBefore(
-  table: string,
-  task: TaskSnapshot,
-  category: Category,
-  windowSeconds: number,
-): Promise<CountOutcome | undefined> {
-  const window = await getItem<{
-    owedBy?: string;
-    lastTaskArn?: string;
-    windowStartedAt?: number;
-    quietUntil?: number;
-    suppressed?: number;
-    owedFailedMeanwhile?: number;
-    owedLastAlertAt?: number;
-  }>(table, problemKey(task, category));
-  if (window?.quietUntil === undefined) return undefined;
-  const { quietUntil, owedFailedMeanwhile: failedMeanwhile = 0, owedLastAlertAt: lastAlertAt } = window;
-  if (window.owedBy === task.taskArn) {
-    if (failedMeanwhile === 0 || lastAlertAt === undefined)
-      return { kind: 'alert', repeats: { kind: 'first', windowSeconds, quietUntil } };
-    return {
-      kind: 'alert',
-      repeats: { kind: 'again', failedMeanwhile, lastAlertAt, windowSeconds, quietUntil },
-    };
-  }
-  if (window.lastTaskArn === task.taskArn && window.windowStartedAt !== undefined)
-    return {
-      kind: 'suppressed',
-      failedInWindow: window.suppressed ?? 0,
-      quietUntil,
-      lastAlertAt: window.windowStartedAt,
-    };
-  return undefined;
-}
-
-/** Records the count's decision, so an invocation that takes over does not count the task again. */
+/** Records what the count decided, so an invocation that takes the task over does not count it again. */
 export async function markCounted(
   table: string,
   task: TaskSnapshot,
   owner: string,
-  category: Category,
-  outcome: CountOutcome,
+  counted: { category: Category; outcome: Counted },
 ): Promise<void> {
   await updateOwned(table, task, owner, 'SET stage = :stage, category = :category, outcome = :outcome', {
     ':stage': 'counted',
-    ':category': category,
-    ':outcome': outcome,
+    ':category': counted.category,
+    ':outcome': counted.outcome,
   });
 }
 
@@ -301,9 +163,10 @@ export async function markDone(
   table: string,
   task: TaskSnapshot,
   owner: string,
-  counted: { category: Category; outcome: CountOutcome },
+  counted: { category: Category; outcome: Counted },
   messageId?: string,
 ): Promise<void> {
+  // Another invocation took the task over after this one's lease ended: it finishes it.
   await updateOwned(
     table,
     task,
@@ -315,6 +178,28 @@ export async function markDone(
       ':outcome': counted.outcome,
       ...(messageId ? { ':message': messageId } : {}),
     },
+  ).catch((error: unknown) => {
+    if (!isConflict(error)) throw error;
+  });
+}
+
+/**
+ * Publishing failed: the count's decision is kept and the lease given back at once, so Lambda's retry
+ * (about a minute later, well inside a lease that covers the whole invocation) takes the task over and
+ * publishes, instead of finding it busy and answering "duplicate".
+ */
+export async function releaseClaim(
+  table: string,
+  task: TaskSnapshot,
+  owner: string,
+  counted: { category: Category; outcome: Counted },
+): Promise<void> {
+  await updateOwned(
+    table,
+    task,
+    owner,
+    'SET stage = :stage, category = :category, outcome = :outcome, leaseUntil = :released',
+    { ':stage': 'counted', ':category': counted.category, ':outcome': counted.outcome, ':released': 0 },
   );
 }
 
@@ -340,7 +225,49 @@ async function updateOwned(
   );
 }
 
-/** Read-only views for a dry run. */
+/**
+ * A task not alerted on purpose (a stop on purpose, a host interruption, a job run) is marked done with
+ * why, so the periodic pass settles it from its marker instead of classifying it again every 5 minutes.
+ */
+export async function markIgnored(
+  table: string,
+  task: TaskSnapshot,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const key = markerKey(task.taskArn);
+  try {
+    await call('dynamodb:PutItem', `${table}/${key.pk}`, () =>
+      dynamodb.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...key,
+            stage: 'done',
+            ignored: reason,
+            owner: 'ignored',
+            leaseUntil: 0,
+            version: task.version,
+            taskArn: task.taskArn,
+            claimedAt: now,
+            ttl: ttlAt(now, MARKER_TTL_SECONDS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+}
+
+/** run-scheduled-task's registry entry of a job (pk `job#*`, sk the job's name): its cluster and family. */
+export async function registeredJob(
+  table: string,
+  jobName: string,
+): Promise<{ cluster?: string; family?: string } | undefined> {
+  return getItem<{ cluster?: string; family?: string }>(table, registryKey(jobName));
+}
+
+/** Read-only view for a dry run. */
 export const readMarker = (table: string, taskArn: string) => getItem<Marker>(table, markerKey(taskArn));
-export const readProblem = (table: string, task: TaskSnapshot, category: Category) =>
-  getItem<ProblemWindow>(table, problemKey(task, category));

@@ -53,6 +53,11 @@ export const detectFailedStart: FunctionSpec = {
         why: 'Reconcile pass: read stopped tasks (reasons, containers). Task ids are only known at run time.',
       },
       {
+        actions: ['ecs:DescribeServices'],
+        resources: props.clusters.map((cluster) => arns.services(cluster)),
+        why: 'Periodic pass: a problem is resolved only once its services run their desired count.',
+      },
+      {
         actions: ['ecs:DescribeTaskDefinition'],
         resources: [ANY_RESOURCE],
         why: "Find the failing container's image and awslogs stream for the alert. DescribeTaskDefinition supports no resource-level permissions.",

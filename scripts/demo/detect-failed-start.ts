@@ -14,7 +14,7 @@ type Summary = { results?: { status: string }[] };
 export const scenario: DemoScenario = {
   title: 'A bad image tag: a dozen failed starts, one alert that says why',
   function: 'detect-failed-start',
-  env: { ALERT_WINDOW_SECONDS: '900', ALERT_ON_INTENTIONAL_STOPS: 'false' },
+  env: { ALERT_WINDOW_SECONDS: '900', GROUP_WAIT_SECONDS: '0', ALERT_ON_INTENTIONAL_STOPS: 'false' },
   async run({ aws, narrate, invoke }) {
     const { world } = aws;
     const definition = world.registerTaskDefinition({

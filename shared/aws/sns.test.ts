@@ -15,6 +15,11 @@ describe('toSubject', () => {
     );
   });
 
+  it('stays under 100 characters, as SNS asks ("less than 100 characters long")', () => {
+    expect(toSubject('x'.repeat(200)).length).toBe(99);
+    expect(toSubject('y'.repeat(100)).length).toBe(99);
+  });
+
   it('keeps a short subject as it is', () => {
     expect(toSubject('ECS web/api: image pull failed')).toBe('ECS web/api: image pull failed');
   });
@@ -36,6 +41,22 @@ it('publishes text for people and JSON for machines', async () => {
   expect(message.default).toBe('hello');
   expect(message.email).toBe('hello');
   expect(JSON.parse(message.sqs)).toEqual({ a: 1 });
+});
+
+it('carries the alert attributes as SNS message attributes, for subscription filter policies', async () => {
+  const snsMock = mockClient(SNSClient);
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  await publishAlert('arn:aws:sns:us-east-1:123456789012:alerts', {
+    subject: 's',
+    text: 'hello',
+    data: {},
+    attributes: { cluster: 'web', severity: 'critical', status: 'firing' },
+  });
+  expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes).toEqual({
+    cluster: { DataType: 'String', StringValue: 'web' },
+    severity: { DataType: 'String', StringValue: 'critical' },
+    status: { DataType: 'String', StringValue: 'firing' },
+  });
 });
 
 describe('alertMessage', () => {

@@ -6,20 +6,25 @@ import { call } from './errors';
 /** Built once per container; reused by every invocation. */
 export const sns = new SNSClient(clientConfig);
 
-export const SNS_SUBJECT_MAX = 100;
+/** Publish: "Subjects must be ... less than 100 characters long" (SNS API reference). */
+export const SNS_SUBJECT_MAX = 99;
 /** SNS refuses a message over 256 KiB in UTF-8 (the JSON structure included). */
 export const SNS_MESSAGE_MAX_BYTES = 262_144;
 
 export interface Alert {
-  /** One line; cut to SNS's 100-character limit. */
+  /** One line; cut under SNS's 100-character limit. */
   subject: string;
   /** What a person reads first (email, SMS, chat). */
   text: string;
   /** The same alert for machines (SQS, Lambda, HTTP subscribers). */
   data: Record<string, unknown>;
+  /** SNS message attributes (String), for subscription filter policies. */
+  attributes?: Record<string, string>;
+  /** One line for SMS subscribers (SNS sends at most 1,600 characters per SMS publish; one SMS is 160). */
+  sms?: string;
 }
 
-/** SNS subjects: at most 100 printable ASCII characters, no line breaks. */
+/** SNS subjects: fewer than 100 printable ASCII characters, no line breaks. */
 export function toSubject(subject: string): string {
   const clean = subject
     .replace(/[^\x20-\x7E]/g, ' ')
@@ -30,9 +35,23 @@ export function toSubject(subject: string): string {
     : `${clean.slice(0, SNS_SUBJECT_MAX - 1)}…`.replace('…', '~');
 }
 
-function messageOf(text: string, data: unknown): string {
+/**
+ * One publish, a body per protocol (Publish, MessageStructure "json"): text for email, a line for SMS,
+ * the JSON for queues, functions, web hooks and Firehose.
+ */
+function messageOf(text: string, data: unknown, sms?: string): string {
   const json = JSON.stringify(data);
-  return JSON.stringify({ default: text, email: text, sqs: json, lambda: json, http: json, https: json });
+  return JSON.stringify({
+    default: text,
+    email: text,
+    ...(sms ? { sms } : {}),
+    'email-json': json,
+    sqs: json,
+    lambda: json,
+    http: json,
+    https: json,
+    firehose: json,
+  });
 }
 
 /** Every string in a JSON value cut to `max` characters. */
@@ -52,17 +71,26 @@ function cutStrings(value: unknown, max: number): unknown {
  */
 export function alertMessage(alert: Alert): string {
   const fits = (message: string) => Buffer.byteLength(message, 'utf8') <= SNS_MESSAGE_MAX_BYTES;
-  const whole = messageOf(alert.text, alert.data);
+  const whole = messageOf(alert.text, alert.data, alert.sms);
   if (fits(whole)) return whole;
   for (const max of [4096, 1024, 256, 64]) {
     const text = alert.text
       .split('\n')
       .map((line) => cut(line, max))
       .join('\n');
-    const message = messageOf(cut(text, max * 16), cutStrings(alert.data, max));
+    const message = messageOf(cut(text, max * 16), cutStrings(alert.data, max), alert.sms);
     if (fits(message)) return message;
   }
-  return messageOf(cut(alert.text, 4096), { truncated: true, text: cut(alert.text, 4096) });
+  return messageOf(cut(alert.text, 4096), { truncated: true, text: cut(alert.text, 4096) }, alert.sms);
+}
+
+/** Attribute values are cut to 256 characters: filter policies match short values, and SNS bounds the message. */
+function messageAttributes(attributes: Record<string, string>) {
+  return Object.fromEntries(
+    Object.entries(attributes)
+      .filter(([, value]) => value !== '')
+      .map(([name, value]) => [name, { DataType: 'String', StringValue: cut(value, 256) }]),
+  );
 }
 
 /** Publishes one alert. Returns the message id. */
@@ -74,6 +102,28 @@ export async function publishAlert(topicArn: string, alert: Alert): Promise<stri
         Subject: toSubject(alert.subject),
         MessageStructure: 'json',
         Message: alertMessage(alert),
+        ...(alert.attributes ? { MessageAttributes: messageAttributes(alert.attributes) } : {}),
+      }),
+    ),
+  );
+  return MessageId;
+}
+
+/**
+ * Publishes one body as it is, to a topic whose subscribers all read the same format (AWS Chatbot's
+ * custom notifications on a chat topic). Returns the message id.
+ */
+export async function publishRaw(
+  topicArn: string,
+  message: string,
+  attributes?: Record<string, string>,
+): Promise<string | undefined> {
+  const { MessageId } = await call('sns:Publish', topicArn, () =>
+    sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: message,
+        ...(attributes ? { MessageAttributes: messageAttributes(attributes) } : {}),
       }),
     ),
   );

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classify } from './classify';
-import { markerKey, notReportable, openedWindow, predict, problemKey, screen } from './decide';
+import {
+  causeOf,
+  failureTime,
+  markerKey,
+  messageKindOf,
+  notReportable,
+  repeatAfterMs,
+  screen,
+  severityOf,
+} from './decide';
 import type { TaskSnapshot } from './events';
 
 const task = (fields: Partial<TaskSnapshot>): TaskSnapshot => ({
@@ -51,42 +60,63 @@ describe('notReportable', () => {
 describe('keys', () => {
   it('namespaces items under failure#', () => {
     expect(markerKey('arn:x')).toEqual({ pk: 'failure#task#arn:x', sk: 'task' });
-    expect(problemKey(task({}), 'image-pull')).toEqual({
-      pk: 'failure#arn:aws:ecs:us-east-1:123456789012:cluster/web#service:api#image-pull',
-      sk: 'window',
-    });
   });
 });
 
-describe('windows', () => {
-  const windowSeconds = 900;
-  it('a first failure opens a window; the next after it reports the count', () => {
-    expect(openedWindow(undefined, 1_000, windowSeconds)).toEqual({
-      kind: 'alert',
-      repeats: { kind: 'first', windowSeconds, quietUntil: 901_000 },
-    });
-    expect(
-      openedWindow({ windowStartedAt: 0, quietUntil: 900_000, suppressed: 4 }, 950_000, windowSeconds),
-    ).toEqual({
-      kind: 'alert',
-      repeats: { kind: 'again', failedMeanwhile: 4, lastAlertAt: 0, windowSeconds, quietUntil: 1_850_000 },
-    });
+describe('lifecycle', () => {
+  it('backs off repeats: the window, twice it, four times it, then every 4 hours', () => {
+    const minutes = [1, 2, 3, 4, 5, 9].map((sent) => repeatAfterMs(sent, 900) / 60_000);
+    expect(minutes).toEqual([15, 30, 60, 240, 240, 240]);
   });
 
-  it('predicts alert outside a window and count inside it, at any time', () => {
+  it('never repeats faster than the window, whatever it is', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 10 ** 12 }),
-        fc.integer({ min: 0, max: 10 ** 6 }),
-        fc.integer({ min: -(10 ** 6), max: 10 ** 6 }),
-        (start, suppressed, offset) => {
-          const window = { windowStartedAt: start, quietUntil: start + windowSeconds * 1000, suppressed };
-          const now = window.quietUntil + offset;
-          const outcome = predict(window, now, windowSeconds);
-          expect(outcome.kind).toBe(now < window.quietUntil ? 'suppressed' : 'alert');
-          if (outcome.kind === 'suppressed') expect(outcome.failedInWindow).toBe(suppressed + 1);
-        },
-      ),
+      fc.property(fc.integer({ min: 60, max: 86_400 }), fc.integer({ min: 1, max: 1000 }), (window, sent) => {
+        expect(repeatAfterMs(sent, window)).toBeGreaterThanOrEqual(window * 1000);
+        expect(repeatAfterMs(sent + 1, window)).toBeGreaterThanOrEqual(repeatAfterMs(sent, window));
+      }),
+      { seed: 1337 },
     );
+  });
+
+  it('names the first message new, or recurred after a quiet episode, then repeats', () => {
+    expect(messageKindOf({ state: 'pending' })).toBe('new');
+    expect(messageKindOf({ state: 'pending', recurredAfter: 5 })).toBe('recurred');
+    expect(messageKindOf({ state: 'firing' })).toBe('repeat');
+  });
+
+  it('groups failures by what they share: the secret, the registry, the repository; else the service', () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password-AbCdEf';
+    expect(causeOf('secrets', { secret }, 'service:api')).toEqual({
+      key: `secret:${secret}`,
+      label: 'secret db-password-AbCdEf',
+    });
+    expect(
+      causeOf('image-pull', { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.3' }, 'service:a')
+        .key,
+    ).toBe(
+      causeOf(
+        'image-pull',
+        { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:abcd' },
+        'service:b',
+      ).key,
+    );
+    expect(causeOf('registry-auth', { image: 'nginx:latest' }, 'service:a').key).toBe('registry:docker.io');
+    expect(causeOf('container-command', {}, 'service:api').key).toBe('group:service:api');
+  });
+
+  it('rates severity by what keeps failing and who keeps trying', () => {
+    expect(severityOf('image-pull', 'service:api')).toBe('critical');
+    expect(severityOf('image-pull', 'family:report')).toBe('warning');
+    expect(severityOf('capacity', 'service:api')).toBe('warning');
+    expect(severityOf('image-pull', 'service:api', 'resolved')).toBe('info');
+  });
+
+  it('keys windows on stoppedAt, unless it is missing or in the future', () => {
+    expect(failureTime({ stoppedAt: '2026-11-21T03:00:00Z' }, Date.parse('2026-11-21T03:30:00Z'))).toBe(
+      Date.parse('2026-11-21T03:00:00Z'),
+    );
+    expect(failureTime({}, 42)).toBe(42);
+    expect(failureTime({ stoppedAt: '2999-01-01T00:00:00Z' }, 42)).toBe(42);
   });
 });

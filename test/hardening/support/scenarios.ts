@@ -192,7 +192,7 @@ export function seedUnpullableService(world: LocalAws['world'], desiredCount: nu
 const detectFailedStart: Scenario = {
   name: 'detect-failed-start: an unpullable image failing 12 times',
   fn: 'detect-failed-start',
-  env: { ALERT_WINDOW_SECONDS: '900', CLUSTERS: SAMPLE.cluster },
+  env: { ALERT_WINDOW_SECONDS: '900', GROUP_WAIT_SECONDS: '0', CLUSTERS: SAMPLE.cluster },
   concurrent: true,
   periodicPassRecoversLostEvents: true,
   async play(aws, { deliver, wait }) {
@@ -218,7 +218,7 @@ const detectFailedStart: Scenario = {
     const problems = await items(aws, 'failure#', ['category', 'alertsSent', 'totalFailures']);
     return {
       alerts: alerts(aws),
-      windows: problems.filter((item) => item.sk === 'window'),
+      problems: problems.filter((item) => item.sk === 'incident'),
       tasksCounted: problems.filter((item) => item.sk === 'task').length,
     };
   },
