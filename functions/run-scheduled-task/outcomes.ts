@@ -1,6 +1,7 @@
 import { describeTaskDefinition } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
 import { failedRunAlert } from '../../shared/schedule/alerts';
+import { stoppedByReplace } from '../../shared/schedule/decide';
 import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
 import type { TaskStateDetail } from '../../shared/schedule/invocation';
 import { clusterName } from '../../shared/schedule/job';
@@ -197,14 +198,12 @@ export async function finalizeIfDone(
   // A run that gave up with only some of its tasks placed never did all its work, however they ended: it
   // stays missed (its MissedRun alert said so), never succeeded. A failed task still makes it FAILED.
   const partial = run.taskArns.size < (run.count ?? run.taskArns.size);
-  // A run stopped because a newer one replaced it did what the policy asked: no failure, no alert.
-  const status = result.succeeded
-    ? partial
-      ? 'MISSED'
-      : 'SUCCEEDED'
-    : run.replacedBy
-      ? 'REPLACED'
-      : 'FAILED';
+  // A run stopped because a newer one replaced it did what the policy asked: no failure, no alert. Judged
+  // from how its tasks stopped, not from the intent to replace it: a run that failed on its own before
+  // (or instead of) the replacement's stop is a failure.
+  const failed = done.filter((task) => !task.succeeded);
+  const replaced = failed.length > 0 && failed.every((task) => stoppedByReplace(task, jobName, due));
+  const status = result.succeeded ? (partial ? 'MISSED' : 'SUCCEEDED') : replaced ? 'REPLACED' : 'FAILED';
   const now = ctx.now();
   const fields = {
     outcome: result,

@@ -46,7 +46,7 @@ import {
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone } from './outcomes';
-import type { RunRecord } from './store';
+import type { ReplacedRun, RunRecord } from './store';
 
 /** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
 const ATTEMPT_MS = 15_000;
@@ -241,7 +241,71 @@ export async function handleRun(
   const { job, cluster, taskDefinition } = checked;
   const due = input.due;
   ctx.logger.appendKeys({ job: job.name, due });
+  const state = { job, cluster, due, taskDefinition };
+  // Dry run writes nothing, the lease included.
+  const outcome = ctx.config.DRY_RUN
+    ? await decideAndClaim(state, ctx)
+    : await withJobLease(job.name, ctx, () => decideAndClaim(state, ctx));
+  if ('status' in outcome) return outcome;
+  if ('resume' in outcome) return continuePending({ ...state, run: outcome.resume }, ctx);
+  let summary: RunSummary;
+  try {
+    summary = await act(outcome.decision, { ...state, run: outcome.run }, ctx);
+  } finally {
+    await release(job.name, due, ctx);
+  }
+  if (outcome.trimHistory) await trimHistory(job.name, ctx);
+  return summary;
+}
 
+/** Longest wait between two tries of a job's decision lease held by another invocation. */
+const JOB_LEASE_WAIT_MAX_MS = 2_000;
+
+/** Another invocation of the job held its decision lease for as long as this one could wait. */
+export class JobBusyError extends Error {
+  constructor(jobName: string) {
+    super(
+      `job ${jobName}: another invocation held the job's decision lease for as long as this one could wait; the due time is left to the Scheduler's retry`,
+    );
+    this.name = 'JobBusyError';
+  }
+}
+
+/**
+ * Runs `work` holding the job's decision lease (see ScheduleStore.acquireJobLease). The lease lasts as
+ * long as the holder's invocation may (its crash frees it at its timeout); a waiter backs off while it
+ * has time, then throws so the due time is redelivered (Scheduler and Lambda retry) rather than lost.
+ */
+async function withJobLease<T>(jobName: string, ctx: ScheduleContext, work: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    const until = ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS;
+    if (await ctx.store.acquireJobLease(jobName, ctx.owner, ctx.now(), until)) break;
+    const delayMs = Math.min(JOB_LEASE_WAIT_MAX_MS, 100 * 2 ** tries) * (0.5 + ctx.random() / 2);
+    if (!ctx.budget.hasTimeFor(delayMs + ATTEMPT_MS)) throw new JobBusyError(jobName);
+    if (tries === 0) ctx.logger.info('Another invocation is deciding a run of the job; waiting for it');
+    await ctx.sleep(delayMs);
+  }
+  try {
+    return await work();
+  } finally {
+    await ctx.store.releaseJobLease(jobName, ctx.owner).catch((error: unknown) => {
+      ctx.logger.warn('Could not release the job lease; it expires by itself', {
+        error: errorMessage(error),
+      });
+    });
+  }
+}
+
+type Claimed =
+  | RunSummary
+  | { resume: RunRecord }
+  | { decision: RunDecision; run: RunRecord; trimHistory: boolean };
+
+/** Observe → decide → claim for one due time; under the job's lease, so policies hold across due times. */
+async function decideAndClaim(
+  { job, cluster, due, taskDefinition }: Omit<RunState, 'run'>,
+  ctx: ScheduleContext,
+): Promise<Claimed> {
   // This due time's run and the job's other open runs (for the concurrency policy), in one read.
   const { run: existing, open } = await ctx.store.runAndOpenRuns(job.name, due, ctx.now());
   if (existing && existing.status !== 'PENDING') {
@@ -286,7 +350,7 @@ export async function handleRun(
         reasons: existing.lastFailure?.reasons ?? [],
       };
     }
-    return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
+    return { resume: existing };
   }
 
   let activeRuns: ActiveRun[];
@@ -311,17 +375,12 @@ export async function handleRun(
   }
 
   const registered = await ctx.store.registerJob(job, cluster, due, ctx.now());
-  // A run about to call RunTask notes its first attempt with the claim.
-  const claim = await claimFor(job, cluster, due, ctx, decision.action === 'run' ? 1 : undefined);
+  // A run about to call RunTask notes its first attempt with the claim, and the runs it replaces.
+  const claim = await claimFor(job, cluster, due, ctx, {
+    ...(decision.action === 'run' ? { attempt: 1, replacing: decision.replace } : {}),
+  });
   if (!claim.claimed) return notOurs(job, due, claim.run);
-  let summary: RunSummary;
-  try {
-    summary = await act(decision, { job, cluster, due, taskDefinition, run: claim.run }, ctx);
-  } finally {
-    await release(job.name, due, ctx);
-  }
-  if (registered.trimHistory) await trimHistory(job.name, ctx);
-  return summary;
+  return { decision, run: claim.run, trimHistory: registered.trimHistory };
 }
 
 /** Drops finished runs beyond RUN_HISTORY; never worth failing the run for (the next trim catches up). */
@@ -334,7 +393,13 @@ async function trimHistory(jobName: string, ctx: ScheduleContext) {
   }
 }
 
-function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext, attempt?: number) {
+function claimFor(
+  job: Job,
+  cluster: string,
+  due: DueTime,
+  ctx: ScheduleContext,
+  extra: { attempt?: number; replacing?: ReplacedRun[] } = {},
+) {
   return ctx.store.claimRun({
     jobName: job.name,
     cluster,
@@ -343,7 +408,7 @@ function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext,
     owner: ctx.owner,
     now: ctx.now(),
     leaseUntil: ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS,
-    ...(attempt !== undefined ? { attempt } : {}),
+    ...extra,
   });
 }
 
@@ -452,6 +517,8 @@ export async function continuePending(
         started,
       );
     }
+    // A Replace whose stops did not all succeed: redone before anything starts.
+    if (run.replacing?.length) await stopReplaced(current, run.replacing, ctx);
     return await attemptLoop(current, ctx, options);
   } finally {
     await release(job.name, due, ctx);
@@ -505,20 +572,34 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
     case 'missed':
       return reportMissed(state, decision.reason, ctx);
     case 'run': {
-      for (const old of decision.replace) {
-        const reason = replacedReason(job.name, old.due, due);
-        // A run that finished starting meanwhile is no longer PENDING: it is then marked like a started one.
-        const superseded =
-          old.pending &&
-          (await ctx.store.supersedePending(job.name, old.due, due, reason, now, old.taskArns));
-        if (!superseded && old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
-        for (const taskArn of old.taskArns) await stopTask(state.cluster, taskArn, reason);
-        ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
-        emit(ctx, METRIC.replaced, job.name);
-      }
+      await stopReplaced(state, decision.replace, ctx);
       return attemptLoop(state, ctx);
     }
   }
+}
+
+/**
+ * Stops the runs this one replaces (concurrencyPolicy Replace) before it starts, so they never overlap.
+ * A run still starting is superseded first (its starter stops at its next conditional write). A started
+ * run is noted replaced only once its tasks' stops succeeded; a stop that fails throws with the run left
+ * PENDING and its `replacing` list kept, so the invocation that resumes it (Lambda's retry, a duplicate,
+ * the periodic pass) redoes the stops first. Stopping a task already stopped is harmless.
+ */
+async function stopReplaced(state: RunState, runs: readonly ReplacedRun[], ctx: ScheduleContext) {
+  const { job, cluster, due } = state;
+  if (runs.length === 0) return;
+  for (const old of runs) {
+    const reason = replacedReason(job.name, old.due, due);
+    // A run that finished starting meanwhile is no longer PENDING: it is then handled like a started one.
+    const superseded =
+      old.pending &&
+      (await ctx.store.supersedePending(job.name, old.due, due, reason, ctx.now(), old.taskArns));
+    for (const taskArn of old.taskArns) await stopTask(cluster, taskArn, reason);
+    if (!superseded && old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
+    ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
+    emit(ctx, METRIC.replaced, job.name);
+  }
+  await ctx.store.clearReplacing(job.name, due, ctx.owner);
 }
 
 /** Reports a run that could not start: run record MISSED (or STARTED when part of it runs), metric, one alert. */

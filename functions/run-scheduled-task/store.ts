@@ -14,6 +14,7 @@ import type { DueTime } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import {
   type alertKey,
+  jobLeaseKey,
   jobPk,
   REGISTRY_PK,
   RUN_PREFIX,
@@ -82,8 +83,20 @@ export interface RunRecord {
   };
   /** Outcome of each task, once the run is final. */
   tasks?: TaskOutcome[];
-  /** Due time of the run that replaced this one (concurrencyPolicy Replace): its stop is no failure. */
+  /** Due time of the run that replaced this one (concurrencyPolicy Replace), noted once its tasks were stopped. */
   replacedBy?: DueTime;
+  /**
+   * The runs this one replaces (concurrencyPolicy Replace) whose stops are not all done yet: noted with the
+   * claim, cleared once every stop succeeded, so an invocation that resumes the run redoes them first.
+   */
+  replacing?: ReplacedRun[];
+}
+
+/** A run being replaced: its due time, the tasks to stop, whether it was still starting. */
+export interface ReplacedRun {
+  due: DueTime;
+  taskArns: string[];
+  pending: boolean;
 }
 
 /** One task of a run (sk `task#<due>#<taskId>`): what its state change events said. */
@@ -121,6 +134,18 @@ export const TRIM_EVERY = 5;
 const ttlIn = (now: number, seconds: number) => Math.floor(now / 1000) + seconds;
 
 const isConditionFailure = (error: unknown) => kindOf(error) === 'conflict';
+
+/**
+ * The one lease primitive of this store (runs and the per-job decision lease): the holder's name and
+ * expiry, and the condition that it is free (never taken, expired, or already ours).
+ */
+function lease(owner: string, now: number, until: number) {
+  return {
+    set: { leaseOwner: owner, leaseUntil: until },
+    free: '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner)',
+    values: { ':now': now, ':owner': owner },
+  };
+}
 
 interface Update {
   set?: Record<string, unknown>;
@@ -304,16 +329,19 @@ export class ScheduleStore {
     leaseUntil: number;
     /** The RunTask attempt about to be made, noted with the claim (saves recordAttempt's write). */
     attempt?: number;
+    /** Runs this one replaces, noted before their stops (see RunRecord.replacing). */
+    replacing?: ReplacedRun[];
   }): Promise<{ claimed: boolean; run: RunRecord }> {
     const key = runKey(input.jobName, input.due);
+    const held = lease(input.owner, input.now, input.leaseUntil);
     try {
       const run = await this.update<RunRecord>(
         key,
         {
           set: {
-            leaseOwner: input.owner,
-            leaseUntil: input.leaseUntil,
+            ...held.set,
             ...(input.attempt !== undefined ? { attempt: input.attempt } : {}),
+            ...(input.replacing?.length ? { replacing: input.replacing } : {}),
           },
           setIfNotExists: {
             jobName: input.jobName,
@@ -324,9 +352,8 @@ export class ScheduleStore {
             createdAt: input.now,
             ttl: ttlIn(input.now, RUN_TTL_S),
           },
-          condition:
-            'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner))',
-          values: { ':pending': 'PENDING', ':now': input.now, ':owner': input.owner },
+          condition: `attribute_not_exists(pk) OR (#status = :pending AND ${held.free})`,
+          values: { ':pending': 'PENDING', ...held.values },
         },
         'ALL_NEW',
       );
@@ -444,16 +471,43 @@ export class ScheduleStore {
 
   /** Lets another invocation (or the periodic pass) continue the run at once. */
   releaseLease(jobName: string, due: DueTime, owner: string): Promise<boolean> {
-    return this.tryUpdate(runKey(jobName, due), {
+    return this.release(runKey(jobName, due), owner);
+  }
+
+  private release(key: { pk: string; sk: string }, owner: string): Promise<boolean> {
+    return this.tryUpdate(key, {
       remove: ['leaseOwner', 'leaseUntil'],
       condition: '#leaseOwner = :owner',
       values: { ':owner': owner },
     });
   }
 
-  /** A started run stopped by a newer one (concurrencyPolicy Replace). */
+  /** A started run whose tasks a newer one stopped (concurrencyPolicy Replace). */
   async markReplaced(jobName: string, due: DueTime, by: DueTime): Promise<void> {
     await this.update(runKey(jobName, due), { set: { replacedBy: by } });
+  }
+
+  /** Every stop of the runs this one replaces succeeded: a resume has none left to redo. */
+  clearReplacing(jobName: string, due: DueTime, owner: string): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), { remove: ['replacing'], ...this.ownedPending(owner) });
+  }
+
+  /**
+   * The job's decision lease, held around "observe active runs → decide → claim the run" so the
+   * concurrency policy holds across due times of one job (a backlog, retries delivered together), not
+   * only within one. False while another invocation holds it.
+   */
+  acquireJobLease(jobName: string, owner: string, now: number, until: number): Promise<boolean> {
+    const held = lease(owner, now, until);
+    return this.tryUpdate(jobLeaseKey(jobName), {
+      set: { ...held.set, ttl: ttlIn(until, DAY_S) },
+      condition: `attribute_not_exists(pk) OR ${held.free}`,
+      values: held.values,
+    });
+  }
+
+  releaseJobLease(jobName: string, owner: string): Promise<boolean> {
+    return this.release(jobLeaseKey(jobName), owner);
   }
 
   /**

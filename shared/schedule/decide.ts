@@ -153,6 +153,20 @@ export function decideRun({
   }
 }
 
+const replacedPrefix = (jobName: string, oldDue: DueTime) =>
+  `ecs-autopilot: run of job ${jobName} due ${oldDue} replaced by the run due `;
+
 /** StopTask reason for a run stopped by a newer one (ECS keeps up to 255 characters). */
 export const replacedReason = (jobName: string, oldDue: DueTime, newDue: DueTime) =>
-  `ecs-autopilot: run of job ${jobName} due ${oldDue} replaced by the run due ${newDue} (concurrencyPolicy Replace)`;
+  `${replacedPrefix(jobName, oldDue)}${newDue} (concurrencyPolicy Replace)`;
+
+/**
+ * Whether a stopped task of the run due `due` was stopped by a newer run replacing it: ECS reports the
+ * StopTask reason as the task's stoppedReason. A task that ended on its own (or was stopped for any other
+ * reason) before the replacement's stop took effect is not.
+ */
+export const stoppedByReplace = (
+  task: { stopCode?: string | undefined; stoppedReason?: string | undefined },
+  jobName: string,
+  due: DueTime,
+) => task.stopCode === 'UserInitiated' && (task.stoppedReason ?? '').startsWith(replacedPrefix(jobName, due));

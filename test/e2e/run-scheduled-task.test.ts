@@ -310,3 +310,69 @@ describe('faults', () => {
     expect(aws.calls.list().filter((call) => call.injected === 'throttle').length).toBe(4);
   }, 60_000);
 });
+
+describe('Replace whose StopTask fails', () => {
+  /** Every SDK attempt of the next StopTask call answers 5xx (clientConfig.maxAttempts is 8). */
+  const failNextStop = () => aws.faults.set({ operation: 'ecs:StopTask', serverErrorRate: 1, times: 8 });
+
+  async function oldRunActive() {
+    const first = due({ concurrencyPolicy: 'Replace' });
+    await invoke(first.event);
+    aws.world.advance(60_000);
+    expect(reportTasks('RUNNING')).toHaveLength(1);
+    return { old: reportTasks('RUNNING')[0]?.arn as string, oldDue: first.due };
+  }
+
+  it('starts nothing while the old run still runs, and the retried invocation redoes the stop', async () => {
+    const { old } = await oldRunActive();
+    const second = due({ concurrencyPolicy: 'Replace' });
+    failNextStop();
+    await expect(invoke(second.event)).rejects.toThrow();
+    // No overlap: the new run did not start beside the old one.
+    expect(aws.calls.count('ecs:RunTask')).toBe(1);
+    expect(aws.world.task(old)).toMatchObject({ desiredStatus: 'RUNNING' });
+    // Lambda's retry of the same due time stops the old run, then starts the new one.
+    expect(await invoke(second.event)).toMatchObject({ status: 'started' });
+    expect(aws.world.task(old)).toMatchObject({
+      desiredStatus: 'STOPPED',
+      stoppedReason: expect.stringMatching(/replaced by the run due/),
+    });
+    aws.world.advance(60_000);
+    await deliverTaskEvents();
+    expect(alerts()).toEqual([]);
+  }, 60_000);
+
+  it('the periodic pass also redoes the stop before starting the new run', async () => {
+    const { old } = await oldRunActive();
+    const second = due({ concurrencyPolicy: 'Replace' });
+    failNextStop();
+    await expect(invoke(second.event)).rejects.toThrow();
+    aws.world.advance(60_000);
+    await invoke(TICK);
+    expect(aws.world.task(old)).toMatchObject({ desiredStatus: 'STOPPED' });
+    expect(await run(second.due)).toMatchObject({ status: 'STARTED' });
+  }, 60_000);
+
+  it('an old run that later fails on its own is FAILED and alerted, not silently REPLACED', async () => {
+    aws.world.setTaskScript('report', { runForMs: 5 * 60_000, exitCode: 2 });
+    const { oldDue } = await oldRunActive();
+    const second = due({ concurrencyPolicy: 'Replace', startingDeadlineSeconds: 60 });
+    failNextStop();
+    await expect(invoke(second.event)).rejects.toThrow();
+    aws.world.advance(6 * 60_000);
+    await deliverTaskEvents();
+    expect(await run(oldDue)).toMatchObject({ status: 'FAILED' });
+    expect(alerts().map((alert) => alert.subject)).toContain(`Job nightly-report failed: run due ${oldDue}`);
+  }, 60_000);
+});
+
+describe('per-job serialization', () => {
+  it('Forbid: two due times delivered together start one run, the other is skipped', async () => {
+    const first = due({ concurrencyPolicy: 'Forbid' }, -120_000);
+    const second = due({ concurrencyPolicy: 'Forbid' }, -60_000);
+    const results = await Promise.all([invoke(first.event), invoke(second.event)]);
+    expect(results.map((result) => result.status).sort()).toEqual(['skipped', 'started']);
+    expect(reportTasks()).toHaveLength(1);
+    expect(aws.calls.count('ecs:RunTask')).toBe(1);
+  });
+});
