@@ -201,17 +201,17 @@ describe('concurrency policies with a run still active', () => {
     }).taskArn as string;
   });
 
-  it('Forbid skips, records why, runs nothing', async () => {
+  it('Forbid waits for the active run (until the starting deadline), records why, runs nothing', async () => {
     const handler = await loadHandler();
     expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toEqual({
-      status: 'skipped',
+      status: 'waiting',
       job: 'nightly-report',
       due: DUE,
+      until: new Date(Date.now() + 60_000).toISOString(),
       reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T02:00:00Z (1 task) is still active',
     });
     expect(runTasks()).toHaveLength(0);
-    expect(await runRecord()).toMatchObject({ status: 'SKIPPED' });
-    expect(metric('RunsSkipped')).toBe(1);
+    expect(await runRecord()).toMatchObject({ status: 'PENDING', waiting: true });
     expect(publications()).toEqual([]);
   });
 
@@ -1062,7 +1062,7 @@ describe('runs still starting', () => {
     const handler = await loadHandler();
     await leaveEarlierPending(handler);
     expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toMatchObject({
-      status: 'skipped',
+      status: 'waiting',
       reason: `concurrencyPolicy Forbid: the run due ${EARLIER} (still starting) is still active`,
     });
   });

@@ -1,20 +1,28 @@
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
-import { silentScheduleAlert } from '../../shared/schedule/alerts';
+import { longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
 import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
 import {
   type DeadlineStop,
   deadlineStops,
+  type LongRun,
+  longRuns,
   pendingRunAction,
   type SilentSchedule,
   silentSchedules,
 } from '../../shared/schedule/reconcile';
 import { parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
-import { emit, METRIC, type ScheduleContext, SILENCE_ALERT_MARKER_SECONDS } from './context';
+import {
+  emit,
+  METRIC,
+  RUN_ALERT_MARKER_SECONDS,
+  type ScheduleContext,
+  SILENCE_ALERT_MARKER_SECONDS,
+} from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import { continuePending, type RunSummary, reportClusterGone } from './run-job';
@@ -36,6 +44,8 @@ export interface ReconcileSummary {
   skippedJobs: { job: string; reason: string }[];
   /** Jobs whose schedule has gone quiet past their expectEverySeconds. */
   silentSchedules: SilentSchedule[];
+  /** Runs active past their job's longRunAlertSeconds (alerted once each). */
+  longRuns: LongRun[];
 }
 
 interface Known {
@@ -74,6 +84,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
     unknownOutcomes: 0,
     skippedJobs: [],
     silentSchedules: [],
+    longRuns: [],
   };
   const known: Known[] = [];
   for (const record of await ctx.store.listJobs()) {
@@ -130,6 +141,8 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
       });
     }
   }
+
+  await alertLongRuns(known, active, summary, ctx);
 
   await mapConcurrent(watched, BATCH_CONCURRENCY, async (entry) => {
     const unreadable = unreadableGroups(entry, listing);
@@ -209,6 +222,48 @@ async function alertClustersGone(known: readonly Known[], listing: Listing, ctx:
       // The next pass tries again: alertOnce releases a claim whose publish failed.
       ctx.logger.error('Could not send the cluster-gone alert', {
         job: job.name,
+        error: errorMessage(error),
+      });
+    }
+  }
+}
+
+/**
+ * One alert per run active past its job's bound (longRunAlertSeconds, by default the schedule's period):
+ * with Forbid it holds the next due times back, and nothing else says so while it runs. A job whose
+ * activeDeadlineSeconds comes first is left to that stop.
+ */
+async function alertLongRuns(
+  known: readonly Known[],
+  active: readonly JobTaskView[],
+  summary: ReconcileSummary,
+  ctx: ScheduleContext,
+) {
+  summary.longRuns = longRuns(
+    known.map(({ job }) => {
+      const limit = job.longRunAlertSeconds ?? job.expectEverySeconds;
+      const stoppedFirst =
+        job.activeDeadlineSeconds !== undefined && limit !== undefined && job.activeDeadlineSeconds <= limit;
+      return { name: job.name, longRunAlertSeconds: stoppedFirst ? undefined : limit };
+    }),
+    active,
+    ctx.now(),
+  );
+  for (const long of summary.longRuns) {
+    ctx.logger.warn('Run active longer than expected', { ...long });
+    if (ctx.config.DRY_RUN) continue;
+    try {
+      await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        alertKey(long.jobName, 'long-running', long.due),
+        longRunAlert(long),
+        ctx.now(),
+        RUN_ALERT_MARKER_SECONDS,
+      );
+    } catch (error) {
+      ctx.logger.error('Could not send the long-run alert', {
+        job: long.jobName,
         error: errorMessage(error),
       });
     }

@@ -10,7 +10,12 @@ import {
 import { putEvent } from '../../shared/aws/eventbridge';
 import { requestAnnouncement } from '../../shared/capacity/events';
 import { taskRequirements } from '../../shared/ecs/requirements';
-import { clusterGoneAlert, invalidJobAlert, missedRunAlert } from '../../shared/schedule/alerts';
+import {
+  clusterGoneAlert,
+  invalidJobAlert,
+  missedRunAlert,
+  skipStreakAlert,
+} from '../../shared/schedule/alerts';
 import {
   type ActiveRun,
   buildRunTaskRequest,
@@ -58,6 +63,7 @@ export type RunSummary =
   | { status: 'already-decided'; job: string; due: DueTime; runStatus: string; reason?: string | undefined }
   | { status: 'in-progress'; job: string; due: DueTime; leaseUntil?: number | undefined }
   | { status: 'skipped'; job: string; due: DueTime; reason: string }
+  | { status: 'waiting'; job: string; due: DueTime; until: string; reason: string }
   | { status: 'missed'; job: string; due: DueTime; reason: string }
   | { status: 'retrying'; job: string; due: DueTime; nextAttemptAt: string; reasons: string[] }
   | { status: 'superseded'; job: string; due: DueTime }
@@ -214,7 +220,8 @@ async function observeActiveRuns(
   }
   const now = ctx.now();
   for (const run of open) {
-    if (run.status !== 'PENDING') continue;
+    // A run waiting for an earlier one (Forbid) has started nothing and holds no one back.
+    if (run.status !== 'PENDING' || run.waiting) continue;
     const placed = byDue.get(run.due);
     // Part of it runs and it is still placing the rest: Replace must also end its start.
     if (placed) placed.pending = true;
@@ -341,6 +348,15 @@ async function decideAndClaim(
       startingDeadlineAt(due, startingDeadlineSeconds(job, ctx)),
       ctx.now(),
     );
+    if (action.action === 'wait' && existing.waiting) {
+      return {
+        status: 'waiting',
+        job: job.name,
+        due,
+        until: new Date(action.until).toISOString(),
+        reason: existing.reason ?? 'an earlier run is still active',
+      };
+    }
     if (action.action === 'wait') {
       return {
         status: 'retrying',
@@ -475,6 +491,11 @@ export async function continuePending(
   const run = claim.run;
   try {
     const current = { ...state, run };
+    if (run.waiting) {
+      return pastDeadline
+        ? await skipForbidden(current, run.reason ?? 'an earlier run was still active', ctx)
+        : await decideWaiting(current, ctx);
+    }
     const failures = run.failures ?? [];
     const attempts = failures.length
       ? { count: run.failedAttempts ?? failures.length, summary: summarizeReasons(failures) }
@@ -563,6 +584,7 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
       return { status: 'already-started', job: job.name, due, taskArns: decision.taskArns };
     }
     case 'skip': {
+      if (decision.cause === 'forbid') return waitForEarlierRun(state, decision.reason, ctx);
       ctx.logger.warn('Run skipped', { reason: decision.reason });
       if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
         emit(ctx, METRIC.skipped, job.name);
@@ -576,6 +598,85 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
       return attemptLoop(state, ctx);
     }
   }
+}
+
+/** How often a run waiting for an earlier one (Forbid) is decided again: the periodic pass's cadence. */
+const FORBID_RECHECK_MS = 60_000;
+
+/**
+ * concurrencyPolicy Forbid found an earlier run active. The due time is not dropped at once: the earlier
+ * run may end in time (an hourly job that takes 61 minutes), so it waits, decided again every minute by the
+ * periodic pass (or a redelivery) until its starting deadline, when it is skipped.
+ */
+async function waitForEarlierRun(state: RunState, reason: string, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, due } = state;
+  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const until = Math.min(ctx.now() + FORBID_RECHECK_MS, deadlineAt);
+  if (ctx.now() >= deadlineAt) return skipForbidden(state, reason, ctx);
+  if (await ctx.store.waitForActiveRun(job.name, due, ctx.owner, until, reason))
+    noteLeaseGiven(ctx, job.name, due);
+  ctx.logger.info('Waiting for an earlier run to end (concurrencyPolicy Forbid)', {
+    reason,
+    until: new Date(until).toISOString(),
+  });
+  return { status: 'waiting', job: job.name, due, until: new Date(until).toISOString(), reason };
+}
+
+/**
+ * A due time still held back by an earlier run at its starting deadline: SKIPPED, counted in the job's
+ * skip streak, which alerts once when it reaches alertAfterSkips (a hung run would otherwise cost every
+ * later run in silence, each skip looking like a schedule that fires).
+ */
+async function skipForbidden(state: RunState, reason: string, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, cluster, due } = state;
+  const final = `${reason} until its starting deadline`;
+  ctx.logger.warn('Run skipped', { reason: final });
+  if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', ctx.now(), final)) {
+    emit(ctx, METRIC.skipped, job.name);
+    const streak = await ctx.store.recordForbidSkip(job.name, due);
+    if (streak && streak.skipStreak >= job.alertAfterSkips) {
+      await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        alertKey(job.name, 'skipped', streak.skipStreakSince),
+        skipStreakAlert({
+          jobName: job.name,
+          cluster: clusterName(cluster),
+          streak: streak.skipStreak,
+          since: streak.skipStreakSince,
+          lastDue: due,
+          reason,
+        }),
+        ctx.now(),
+        RUN_ALERT_MARKER_SECONDS,
+      );
+    }
+  }
+  return { status: 'skipped', job: job.name, due, reason: final };
+}
+
+/**
+ * A run waiting for an earlier one, decided again under the job's lease: it starts (and from then on
+ * holds the others back) only if nothing else of the job is active.
+ */
+async function decideWaiting(state: RunState, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, cluster, due } = state;
+  const decision = await withJobLease(job.name, ctx, async () => {
+    const open = (await ctx.store.openRuns(job.name, ctx.now())).filter((run) => run.due !== due);
+    const decided = decideRun({
+      job,
+      due,
+      now: ctx.now(),
+      startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
+      activeRuns: await observeActiveRuns(job, cluster, open, ctx),
+    });
+    if (decided.action === 'run' && !(await ctx.store.stopWaiting(job.name, due, ctx.owner)))
+      return undefined;
+    return decided;
+  });
+  if (!decision) return { status: 'superseded', job: job.name, due };
+  ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
+  return act(decision, state, ctx);
 }
 
 /**
@@ -723,6 +824,9 @@ export async function attemptLoop(
         return { status: 'superseded', job: job.name, due };
       if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
       emit(ctx, METRIC.started, job.name);
+      await ctx.store.resetSkipStreak(job.name).catch((error: unknown) => {
+        ctx.logger.warn('Could not reset the skip streak', { error: errorMessage(error) });
+      });
       ctx.logger.info('Run started', {
         tasks: [...started],
         attempt: attemptNumber,

@@ -90,6 +90,11 @@ export interface RunRecord {
    * claim, cleared once every stop succeeded, so an invocation that resumes the run redoes them first.
    */
   replacing?: ReplacedRun[];
+  /**
+   * concurrencyPolicy Forbid found an earlier run active: this one waits (PENDING, not counted as active)
+   * and is decided again at nextAttemptAt, until its starting deadline.
+   */
+  waiting?: boolean;
 }
 
 /** A run being replaced: its due time, the tasks to stop, whether it was still starting. */
@@ -485,6 +490,59 @@ export class ScheduleStore {
   /** A started run whose tasks a newer one stopped (concurrencyPolicy Replace). */
   async markReplaced(jobName: string, due: DueTime, by: DueTime): Promise<void> {
     await this.update(runKey(jobName, due), { set: { replacedBy: by } });
+  }
+
+  /** Forbid: the run waits for an earlier one to end, decided again at `nextAttemptAt`; releases the lease. */
+  waitForActiveRun(
+    jobName: string,
+    due: DueTime,
+    owner: string,
+    nextAttemptAt: number,
+    reason: string,
+  ): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      set: { waiting: true, nextAttemptAt, reason },
+      remove: ['leaseOwner', 'leaseUntil'],
+      ...this.ownedPending(owner),
+    });
+  }
+
+  /** The waiting run may start now: from here on it counts as active for the job's other due times. */
+  stopWaiting(jobName: string, due: DueTime, owner: string): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      remove: ['waiting', 'nextAttemptAt', 'reason'],
+      ...this.ownedPending(owner),
+    });
+  }
+
+  /** A due time skipped for an earlier run still active: the job's streak of them, and its first due time. */
+  async recordForbidSkip(
+    jobName: string,
+    due: DueTime,
+  ): Promise<{ skipStreak: number; skipStreakSince: DueTime } | undefined> {
+    try {
+      const updated = await this.update<{ skipStreak?: number; skipStreakSince?: DueTime }>(
+        registryKey(jobName),
+        {
+          add: { skipStreak: 1 },
+          setIfNotExists: { skipStreakSince: due },
+          condition: 'attribute_exists(pk)',
+        },
+        'ALL_NEW',
+      );
+      return { skipStreak: updated?.skipStreak ?? 1, skipStreakSince: updated?.skipStreakSince ?? due };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A run of the job started: its Forbid skip streak is over. */
+  resetSkipStreak(jobName: string): Promise<boolean> {
+    return this.tryUpdate(registryKey(jobName), {
+      remove: ['skipStreak', 'skipStreakSince'],
+      condition: 'attribute_exists(#skipStreak)',
+    });
   }
 
   /** Every stop of the runs this one replaces succeeded: a resume has none left to redo. */

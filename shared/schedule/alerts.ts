@@ -148,3 +148,68 @@ export function clusterGoneAlert(jobName: string, cluster: string, detail: strin
     data: { source: ALERT_SOURCE, type: 'InvalidJob', job: jobName, cluster, problems },
   };
 }
+
+export interface SkipStreakAlertInput {
+  jobName: string;
+  cluster: string;
+  streak: number;
+  /** The first due time of the streak and the last one skipped. */
+  since: DueTime;
+  lastDue: DueTime;
+  reason: string;
+}
+
+/** Due times skipped one after another because an earlier run is still active (concurrencyPolicy Forbid). */
+export function skipStreakAlert(input: SkipStreakAlertInput): JobAlert {
+  return {
+    subject: `Job ${input.jobName}: ${input.streak} due runs in a row skipped (concurrencyPolicy Forbid)`,
+    text: [
+      `${input.streak} due times of job "${input.jobName}" (cluster ${input.cluster}) in a row, from ${input.since} to ${input.lastDue}, were skipped: each waited until its starting deadline for an earlier run to end.`,
+      `Last reason: ${input.reason}.`,
+      'The earlier run may be hung. Check its logs; stop it (aws ecs stop-task) or set activeDeadlineSeconds so a hung run is stopped.',
+      'This alert is sent once per streak; the streak ends with the next run that starts.',
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'SkippedRuns',
+      job: input.jobName,
+      cluster: input.cluster,
+      streak: input.streak,
+      since: input.since,
+      lastDue: input.lastDue,
+      reason: input.reason,
+    },
+  };
+}
+
+export interface LongRunAlertInput {
+  jobName: string;
+  cluster: string;
+  due: DueTime;
+  ageSeconds: number;
+  limitSeconds: number;
+  taskArns: readonly string[];
+}
+
+/** A run active longer than the job expects (longRunAlertSeconds, by default its schedule's period). */
+export function longRunAlert(input: LongRunAlertInput): JobAlert {
+  return {
+    subject: `Job ${input.jobName}: run due ${input.due} still running`,
+    text: [
+      `The run of job "${input.jobName}" due ${input.due} on cluster ${input.cluster} has been active for ${input.ageSeconds} s, longer than ${input.limitSeconds} s (longRunAlertSeconds, by default the schedule's period).`,
+      `Tasks: ${input.taskArns.join(', ')}.`,
+      'With concurrencyPolicy Forbid the next due times wait for it and are skipped at their starting deadline. It is not stopped (set activeDeadlineSeconds for that).',
+      'This alert is sent once per run.',
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'LongRun',
+      job: input.jobName,
+      cluster: input.cluster,
+      due: input.due,
+      ageSeconds: input.ageSeconds,
+      limitSeconds: input.limitSeconds,
+      taskArns: input.taskArns,
+    },
+  };
+}

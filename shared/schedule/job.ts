@@ -191,6 +191,13 @@ export const JobSchema = z.strictObject({
    * deleted, or its deliveries failing. Up to 31 days (a monthly schedule). No check by default.
    */
   expectEverySeconds: positiveInt('expectEverySeconds', 60, MAX_EXPECT_EVERY_SECONDS).optional(),
+  /**
+   * A run still active this long (from its start) alerts once: it outlives its period, and with Forbid
+   * the next due times wait for it and may be skipped. Default: expectEverySeconds when set.
+   */
+  longRunAlertSeconds: positiveInt('longRunAlertSeconds', 60, 30 * 24 * 3600).optional(),
+  /** This many due times in a row skipped by Forbid (an earlier run still active) alert once. */
+  alertAfterSkips: positiveInt('alertAfterSkips', 1, 1000).default(3),
   retry: retry.optional(),
   /** true: due runs are skipped (recorded, not run); active runs are left alone. */
   suspend: z.boolean().default(false),

@@ -9,7 +9,7 @@ import { type DueTime, taskIdOf } from './identity';
  * | `job#*`           | `<job>`                   | registry: last job definition seen, last outcomes |
  * | `job#<job>`       | `run#<due>`               | one run: status, attempts, tasks, outcome         |
  * | `job#<job>`       | `task#<due>#<taskId>`     | one task of a run: RUNNING/STOPPED facts          |
- * | `job#<job>`       | `alert#<kind>#<key>`      | alert sent once (invalid, missed, failed, silent) |
+ * | `job#<job>`       | `alert#<kind>#<key>`      | alert sent once (invalid, missed, failed, ...)    |
  * | `job#<job>`       | `lease`                   | the job's decision lease (observe → decide → claim) |
  */
 export const REGISTRY_PK = 'job#*';
@@ -23,7 +23,11 @@ export const taskKey = (jobName: string, due: DueTime, taskArn: string) => ({
   pk: jobPk(jobName),
   sk: `${taskPrefix(due)}${taskIdOf(taskArn)}`,
 });
-export const alertKey = (jobName: string, kind: 'invalid' | 'missed' | 'failed' | 'silent', key: string) => ({
+export const alertKey = (
+  jobName: string,
+  kind: 'invalid' | 'missed' | 'failed' | 'silent' | 'skipped' | 'long-running',
+  key: string,
+) => ({
   pk: jobPk(jobName),
   sk: `alert#${kind}#${key}`,
 });

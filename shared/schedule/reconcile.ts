@@ -57,6 +57,57 @@ export function deadlineStops(
   return stops;
 }
 
+/** A job as the long-run check sees it: the age past which a run alerts (undefined: not checked). */
+export interface LongRunLimit {
+  name: string;
+  longRunAlertSeconds?: number | undefined;
+}
+
+export interface LongRun {
+  jobName: string;
+  cluster: string;
+  due: DueTime;
+  ageSeconds: number;
+  limitSeconds: number;
+  taskArns: string[];
+}
+
+/**
+ * Runs active longer than their job's limit, one entry per run. A run's age counts from its start: the
+ * earliest creation of its tasks (falling back to their start, then the due time).
+ */
+export function longRuns(
+  jobs: readonly LongRunLimit[],
+  tasks: readonly ActiveTask[],
+  now: number,
+): LongRun[] {
+  const limits = new Map(jobs.map((job) => [job.name, job.longRunAlertSeconds]));
+  const runs = new Map<string, Omit<LongRun, 'ageSeconds'> & { since: number }>();
+  for (const task of tasks) {
+    const limitSeconds = limits.get(task.jobName);
+    if (limitSeconds === undefined) continue;
+    const key = `${task.jobName}/${task.due}`;
+    const since = task.createdAt ?? task.startedAt ?? Date.parse(task.due);
+    const run = runs.get(key) ?? {
+      cluster: task.cluster,
+      jobName: task.jobName,
+      due: task.due,
+      since,
+      limitSeconds,
+      taskArns: [],
+    };
+    run.since = Math.min(run.since, since);
+    run.taskArns.push(task.taskArn);
+    runs.set(key, run);
+  }
+  const long: LongRun[] = [];
+  for (const { since, ...run } of runs.values()) {
+    const ageSeconds = Math.floor((now - since) / 1000);
+    if (ageSeconds >= run.limitSeconds) long.push({ ...run, ageSeconds });
+  }
+  return long;
+}
+
 /** The parts of a PENDING run record the decision reads. Times in epoch ms. */
 export interface PendingRunView {
   due: DueTime;

@@ -140,10 +140,14 @@ describe('concurrency with a run still active', () => {
     return reportTasks('RUNNING')[0]?.arn as string;
   }
 
-  it('Forbid: the second run is skipped and nothing else starts', async () => {
+  it('Forbid: the second run waits, is skipped at its starting deadline, and nothing else starts', async () => {
     await firstRunActive();
-    const second = due({ concurrencyPolicy: 'Forbid' });
-    expect(await invoke(second.event)).toMatchObject({ status: 'skipped' });
+    const second = due({ concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 120 });
+    expect(await invoke(second.event)).toMatchObject({ status: 'waiting' });
+    for (let minute = 0; minute < 3; minute++) {
+      aws.world.advance(60_000);
+      await invoke(TICK);
+    }
     expect(reportTasks()).toHaveLength(1);
     expect(aws.calls.count('ecs:RunTask')).toBe(1);
     expect(await run(second.due)).toMatchObject({ status: 'SKIPPED' });
@@ -367,12 +371,57 @@ describe('Replace whose StopTask fails', () => {
 });
 
 describe('per-job serialization', () => {
-  it('Forbid: two due times delivered together start one run, the other is skipped', async () => {
+  it('Forbid: two due times delivered together start one run, the other waits', async () => {
     const first = due({ concurrencyPolicy: 'Forbid' }, -120_000);
     const second = due({ concurrencyPolicy: 'Forbid' }, -60_000);
     const results = await Promise.all([invoke(first.event), invoke(second.event)]);
-    expect(results.map((result) => result.status).sort()).toEqual(['skipped', 'started']);
+    expect(results.map((result) => result.status).sort()).toEqual(['started', 'waiting']);
     expect(reportTasks()).toHaveLength(1);
     expect(aws.calls.count('ecs:RunTask')).toBe(1);
+  });
+});
+
+describe('Forbid with a run that outlives its period', () => {
+  it('a due time skipped for an active run waits for it until its starting deadline, then runs', async () => {
+    // An hourly job that takes 61 minutes must not lose every other run.
+    aws.world.setTaskScript('report', { runForMs: 61 * 60_000, exitCode: 0 });
+    const first = due({ concurrencyPolicy: 'Forbid', activeDeadlineSeconds: undefined });
+    await invoke(first.event);
+    aws.world.advance(60 * 60_000);
+    const second = due({ concurrencyPolicy: 'Forbid', activeDeadlineSeconds: undefined });
+    expect(await invoke(second.event)).toMatchObject({ status: 'waiting' });
+    expect(aws.calls.count('ecs:RunTask')).toBe(1);
+    for (let minute = 0; minute < 4; minute++) {
+      aws.world.advance(60_000);
+      await deliverTaskEvents();
+      await invoke(TICK);
+    }
+    expect(await run(first.due)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await run(second.due)).toMatchObject({ status: 'STARTED' });
+    expect(reportTasks('RUNNING').map((task) => task.startedBy)).toEqual([
+      startedByFor('nightly-report', second.due),
+    ]);
+    expect(alerts()).toEqual([]);
+  });
+
+  it('a hung run: each due time is skipped at its deadline; one alert for the run, one for the streak', async () => {
+    aws.world.setTaskScript('report', { runForMs: 24 * 3_600_000, exitCode: 0 });
+    const job = { concurrencyPolicy: 'Forbid', activeDeadlineSeconds: undefined, expectEverySeconds: 3600 };
+    const first = due(job);
+    await invoke(first.event);
+    aws.world.advance(60 * 60_000);
+    for (let hour = 1; hour <= 5; hour++) {
+      const next = due(job);
+      expect(await invoke(next.event)).toMatchObject({ status: 'waiting' });
+      aws.world.advance(16 * 60_000);
+      await invoke(TICK);
+      expect(await run(next.due)).toMatchObject({ status: 'SKIPPED' });
+      aws.world.advance(44 * 60_000);
+    }
+    expect(aws.calls.count('ecs:RunTask')).toBe(1);
+    const subjects = alerts().map((alert) => alert.subject);
+    expect(subjects).toHaveLength(2);
+    expect(subjects).toContain(`Job nightly-report: run due ${first.due} still running`);
+    expect(subjects).toContain(`Job nightly-report: 3 due runs in a row skipped (concurrencyPolicy Forbid)`);
   });
 });
