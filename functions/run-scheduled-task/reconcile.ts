@@ -3,6 +3,7 @@ import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aw
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
 import { startingDeadlineAt } from '../../shared/schedule/decide';
+import { periodMs, scheduleOf } from '../../shared/schedule/expression';
 import { familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
 import {
@@ -241,7 +242,10 @@ async function alertLongRuns(
 ) {
   summary.longRuns = longRuns(
     known.map(({ job }) => {
-      const limit = job.longRunAlertSeconds ?? job.expectEverySeconds;
+      const schedule = scheduleOf(job);
+      const period = schedule && periodMs(schedule, ctx.now());
+      const limit =
+        job.longRunAlertSeconds ?? job.expectEverySeconds ?? (period ? Math.round(period / 1000) : undefined);
       const stoppedFirst =
         job.activeDeadlineSeconds !== undefined && limit !== undefined && job.activeDeadlineSeconds <= limit;
       return { name: job.name, longRunAlertSeconds: stoppedFirst ? undefined : limit };
@@ -281,6 +285,8 @@ async function alertSilentSchedules(
     known.map(({ record, job }) => ({
       name: job.name,
       expectEverySeconds: job.expectEverySeconds,
+      schedule: scheduleOf(job),
+      flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
       startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
       lastSeenAt: record.lastSeenAt,
       lastDue: record.lastDue,
@@ -297,7 +303,12 @@ async function alertSilentSchedules(
         ctx.config.ALERT_TOPIC_ARN,
         // Keyed by the last arrival: one alert per silence, a new one if the job fires and falls silent again.
         alertKey(silent.jobName, 'silent', String(silent.lastSeenAt)),
-        silentScheduleAlert({ ...silent, cluster, lastSeenAt: new Date(silent.lastSeenAt).toISOString() }),
+        silentScheduleAlert({
+          ...silent,
+          cluster,
+          lastSeenAt: new Date(silent.lastSeenAt).toISOString(),
+          schedule: byName.get(silent.jobName)?.job.schedule,
+        }),
         ctx.now(),
         SILENCE_ALERT_MARKER_SECONDS,
       );

@@ -193,7 +193,9 @@ async function validated(
       ctx,
     );
   }
-  const problems = validateJob(job, taskDefinition);
+  const problems = validateJob(job, taskDefinition, {
+    startingDeadlineSeconds: ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+  });
   if (problems.length > 0) return reportInvalidJob(job.name, problems, due, ctx);
   return { job, cluster, taskDefinition };
 }

@@ -100,6 +100,9 @@ export interface SilentScheduleAlertInput {
   silentSeconds: number;
   expectEverySeconds: number;
   allowedSeconds: number;
+  /** With the job's schedule: the due time that did not arrive, and the schedule. */
+  expectedDue?: string | undefined;
+  schedule?: string | undefined;
 }
 
 export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
@@ -108,7 +111,9 @@ export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
     subject: `Job ${input.jobName} has had no due run since ${since}`,
     text: [
       `No due time of job "${input.jobName}" (cluster ${input.cluster}) has arrived for ${input.silentSeconds} s; the last was ${since}, received ${input.lastSeenAt}.`,
-      `The job expects one at least every ${input.expectEverySeconds} s (expectEverySeconds), plus its starting deadline and an hour for daylight saving: ${input.allowedSeconds} s in all.`,
+      input.expectedDue
+        ? `Its schedule ${input.schedule ?? ''} named a due time at ${input.expectedDue}; none arrived by then plus its starting deadline (${input.allowedSeconds} s after the last arrival in all).`
+        : `The job expects one at least every ${input.expectEverySeconds} s (expectEverySeconds), plus its starting deadline and an hour for daylight saving: ${input.allowedSeconds} s in all.`,
       'Nothing is being run. Its EventBridge Scheduler schedule (or rule) may be disabled or deleted, or its deliveries failing: check its state and the dead-letter queue.',
       'To pause a job on purpose, set "suspend": true in its input instead: its due times still arrive and are recorded as skipped.',
       `If the job was renamed or retired, nothing is wrong; to forget it, delete its registry item: aws dynamodb delete-item --table-name <STATE_TABLE> --key '{"pk":{"S":"job#*"},"sk":{"S":"${input.jobName}"}}'.`,
@@ -124,6 +129,7 @@ export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
       silentSeconds: input.silentSeconds,
       expectEverySeconds: input.expectEverySeconds,
       allowedSeconds: input.allowedSeconds,
+      expectedDue: input.expectedDue,
     },
   };
 }

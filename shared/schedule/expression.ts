@@ -317,3 +317,13 @@ export function dueTimesBetween(schedule: Schedule, fromMs: number, toMs: number
   }
   return due;
 }
+
+/** The schedule a job declares (`schedule`, `timeZone`), or undefined when it declares none or an invalid one. */
+export function scheduleOf(job: {
+  schedule?: string | undefined;
+  timeZone?: string | undefined;
+}): Schedule | undefined {
+  if (job.schedule === undefined) return undefined;
+  const parsed = parseSchedule(job.schedule, job.timeZone);
+  return parsed.ok ? parsed.schedule : undefined;
+}

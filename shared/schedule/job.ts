@@ -183,6 +183,16 @@ export const JobSchema = z.strictObject({
     10,
     MAX_STARTING_DEADLINE_SECONDS,
   ).optional(),
+  /**
+   * The job's EventBridge Scheduler expression (`cron(...)`, `rate(...)`, `at(...)`), as on its schedule.
+   * Optional; with it, expected due times, silence and the long-run bound come from the schedule itself,
+   * daylight saving included.
+   */
+  schedule: nonEmpty('schedule').max(256, 'schedule is longer than 256 characters').optional(),
+  /** The schedule's time zone (ScheduleExpressionTimezone, an IANA name). UTC by default. */
+  timeZone: nonEmpty('timeZone').max(64, 'timeZone is longer than 64 characters').optional(),
+  /** The schedule's flexible time window (minutes), when it has one: it must leave the starting deadline room. */
+  flexibleTimeWindowMinutes: positiveInt('flexibleTimeWindowMinutes', 1, 1440).optional(),
   /** A run older than this (from its task's creation) is stopped by the periodic pass. No limit by default. */
   activeDeadlineSeconds: positiveInt('activeDeadlineSeconds', 1, 30 * 24 * 3600).optional(),
   /**

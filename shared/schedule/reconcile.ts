@@ -1,3 +1,4 @@
+import { nextDueAfter, type Schedule } from './expression';
 import type { DueTime } from './identity';
 
 /** What the periodic pass knows about a job from the state table (the last definition it saw). */
@@ -138,6 +139,9 @@ export function pendingRunAction(run: PendingRunView, deadlineAt: number, now: n
 export interface ScheduleHeartbeat {
   name: string;
   expectEverySeconds?: number | undefined;
+  /** The job's own schedule: the next due time is computed from it (daylight saving included). */
+  schedule?: Schedule | undefined;
+  flexibleTimeWindowMinutes?: number | undefined;
   startingDeadlineSeconds: number;
   /** When a due time of the job last arrived (any decision: run, skip, missed). */
   lastSeenAt?: number | undefined;
@@ -156,7 +160,12 @@ export interface SilentSchedule {
    * plus an hour for a daylight-saving change (Scheduler's cron follows the schedule's time zone).
    */
   allowedSeconds: number;
+  /** With a schedule: the due time that did not arrive (ISO). */
+  expectedDue?: string | undefined;
 }
+
+/** Scheduler invokes within a minute of the due time; a delivery may take a few retries more. */
+export const DELIVERY_GRACE_SECONDS = 300;
 
 /** A cron schedule in a time zone with daylight saving has one gap an hour longer each autumn. */
 export const DST_SHIFT_SECONDS = 3600;
@@ -169,7 +178,13 @@ export const DST_SHIFT_SECONDS = 3600;
 export function silentSchedules(jobs: readonly ScheduleHeartbeat[], now: number): SilentSchedule[] {
   const silent: SilentSchedule[] = [];
   for (const job of jobs) {
-    if (job.expectEverySeconds === undefined || job.lastSeenAt === undefined) continue;
+    if (job.lastSeenAt === undefined) continue;
+    if (job.schedule) {
+      const found = silentBySchedule(job, job.schedule, job.lastSeenAt, now);
+      if (found) silent.push(found);
+      continue;
+    }
+    if (job.expectEverySeconds === undefined) continue;
     const allowedSeconds = job.expectEverySeconds + job.startingDeadlineSeconds + DST_SHIFT_SECONDS;
     const silentSeconds = Math.floor((now - job.lastSeenAt) / 1000);
     if (silentSeconds <= allowedSeconds) continue;
@@ -183,4 +198,33 @@ export function silentSchedules(jobs: readonly ScheduleHeartbeat[], now: number)
     });
   }
   return silent;
+}
+
+/**
+ * Silence measured against the schedule itself: the due time after the last one that arrived, plus its
+ * starting deadline, flexible window and a delivery grace. A daylight-saving gap (a cron time that does
+ * not exist is skipped) is then no silence, and a one-time schedule that has fired is never silent.
+ */
+function silentBySchedule(
+  job: ScheduleHeartbeat,
+  schedule: Schedule,
+  lastSeenAt: number,
+  now: number,
+): SilentSchedule | undefined {
+  const anchor = job.lastDue ? Date.parse(job.lastDue) : lastSeenAt;
+  const next = nextDueAfter(schedule, anchor);
+  if (next === undefined) return undefined;
+  const allowedUntil =
+    next +
+    (job.startingDeadlineSeconds + (job.flexibleTimeWindowMinutes ?? 0) * 60 + DELIVERY_GRACE_SECONDS) * 1000;
+  if (now <= allowedUntil) return undefined;
+  return {
+    jobName: job.name,
+    lastSeenAt,
+    lastDue: job.lastDue,
+    silentSeconds: Math.floor((now - lastSeenAt) / 1000),
+    expectEverySeconds: Math.round((next - anchor) / 1000),
+    allowedSeconds: Math.floor((allowedUntil - lastSeenAt) / 1000),
+    expectedDue: new Date(next).toISOString(),
+  };
 }

@@ -425,3 +425,42 @@ describe('Forbid with a run that outlives its period', () => {
     expect(subjects).toContain(`Job nightly-report: 3 due runs in a row skipped (concurrencyPolicy Forbid)`);
   });
 });
+
+describe('time from the schedule itself', () => {
+  const daily = {
+    schedule: 'cron(30 2 * * ? *)',
+    timeZone: 'America/New_York',
+    activeDeadlineSeconds: undefined,
+  };
+  const advanceTo = (iso: string) => aws.world.advance(Date.parse(iso) - aws.world.now());
+  async function ticksUntil(iso: string, everyMs = 30 * 60_000) {
+    while (aws.world.now() + everyMs <= Date.parse(iso)) {
+      aws.world.advance(everyMs);
+      await invoke(TICK);
+    }
+    advanceTo(iso);
+  }
+
+  it('a daily 02:30 New York job across spring-forward raises no silence alert; a due time that never comes does', async () => {
+    advanceTo('2025-03-08T07:30:00Z'); // 02:30 EST, the day before the clocks go forward
+    expect(await invoke(due(daily).event)).toMatchObject({ status: 'started' });
+    // 2025-03-09 has no 02:30 in New York: Scheduler skips it, the next due time is 47 hours later.
+    await ticksUntil('2025-03-10T06:30:00Z');
+    expect(alerts()).toEqual([]);
+    expect(await invoke(due(daily).event)).toMatchObject({ status: 'started' });
+    // The schedule is disabled: the 2025-03-11 02:30 EDT due time never arrives.
+    await ticksUntil('2025-03-11T08:00:00Z');
+    expect(alerts().map((alert) => alert.subject)).toEqual([
+      'Job nightly-report has had no due run since 2025-03-10T06:30:00Z',
+    ]);
+  }, 60_000);
+
+  it('a flexible window that leaves the starting deadline no room is refused, saying why', async () => {
+    const result = await invoke(
+      due({ schedule: 'rate(1 hour)', flexibleTimeWindowMinutes: 15, startingDeadlineSeconds: 900 }).event,
+    );
+    expect(result).toMatchObject({ status: 'invalid-job' });
+    expect(JSON.stringify(result.problems)).toMatch(/flexibleTimeWindowMinutes.*no room/);
+    expect(aws.calls.count('ecs:RunTask')).toBe(0);
+  });
+});
