@@ -1,7 +1,7 @@
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
-import { longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
+import { backlogAlert, longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
 import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { periodMs, scheduleOf } from '../../shared/schedule/expression';
 import { familyOf, type Job } from '../../shared/schedule/job';
@@ -160,6 +160,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
   });
   await alertClustersGone(known, listing, ctx);
   await alertSilentSchedules(known, summary, ctx);
+  await alertBacklogs(known, ctx);
   ctx.logger.info('Reconciled', {
     jobs: summary.jobs,
     deadlineStops: summary.deadlineStops.length,
@@ -242,10 +243,14 @@ async function alertLongRuns(
 ) {
   summary.longRuns = longRuns(
     known.map(({ job }) => {
-      const schedule = scheduleOf(job);
+      // The default bound (the period) only matters where a long run holds the next due times back.
+      const schedule = job.concurrencyPolicy === 'Forbid' ? scheduleOf(job) : undefined;
       const period = schedule && periodMs(schedule, ctx.now());
-      const limit =
-        job.longRunAlertSeconds ?? job.expectEverySeconds ?? (period ? Math.round(period / 1000) : undefined);
+      const byDefault =
+        job.concurrencyPolicy !== 'Forbid'
+          ? undefined
+          : (job.expectEverySeconds ?? (period ? Math.round(period / 1000) : undefined));
+      const limit = job.longRunAlertSeconds ?? byDefault;
       const stoppedFirst =
         job.activeDeadlineSeconds !== undefined && limit !== undefined && job.activeDeadlineSeconds <= limit;
       return { name: job.name, longRunAlertSeconds: stoppedFirst ? undefined : limit };
@@ -270,6 +275,37 @@ async function alertLongRuns(
         job: long.jobName,
         error: errorMessage(error),
       });
+    }
+  }
+}
+
+/** A backlog's misses are alerted once the burst has been quiet this long, so the count is whole. */
+const BACKLOG_QUIET_MS = 120_000;
+
+/** One alert per backlog: the due times a burst of late deliveries brought past their deadline. */
+async function alertBacklogs(known: readonly Known[], ctx: ScheduleContext) {
+  for (const { record, job } of known) {
+    const { backlogMissed, backlogFirstDue, backlogLastDue, backlogLastAt } = record;
+    if (!backlogMissed || !backlogFirstDue || backlogLastAt === undefined) continue;
+    if (ctx.now() - backlogLastAt < BACKLOG_QUIET_MS || ctx.config.DRY_RUN) continue;
+    try {
+      await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        alertKey(job.name, 'missed', `backlog#${backlogFirstDue}`),
+        backlogAlert({
+          jobName: job.name,
+          cluster: record.cluster,
+          missed: backlogMissed,
+          firstDue: backlogFirstDue,
+          lastDue: backlogLastDue ?? backlogFirstDue,
+        }),
+        ctx.now(),
+        RUN_ALERT_MARKER_SECONDS,
+      );
+      await ctx.store.clearBacklog(job.name, backlogLastAt);
+    } catch (error) {
+      ctx.logger.error('Could not send the backlog alert', { job: job.name, error: errorMessage(error) });
     }
   }
 }

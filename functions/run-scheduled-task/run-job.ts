@@ -25,7 +25,8 @@ import {
   replacedReason,
   startingDeadlineAt,
 } from '../../shared/schedule/decide';
-import { type DueTime, dueMs } from '../../shared/schedule/identity';
+import { nextDueAfter, scheduleOf } from '../../shared/schedule/expression';
+import { type DueTime, dueFromMs, dueMs } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
@@ -305,6 +306,27 @@ async function withJobLease<T>(jobName: string, ctx: ScheduleContext, work: () =
   }
 }
 
+/**
+ * A due time of the job newer than `due` that has already come: one the state table holds a run of, or
+ * the next one the job's schedule names (or, without a schedule, the longest gap it declares) when that
+ * is already past. Only a backlog has one.
+ */
+function newerDueTime(job: Job, due: DueTime, runs: readonly RunRecord[], now: number): DueTime | undefined {
+  const known = runs
+    .map((run) => run.due)
+    .filter((other) => other > due)
+    .sort()
+    .at(-1);
+  if (known) return known;
+  const schedule = scheduleOf(job);
+  const next = schedule
+    ? nextDueAfter(schedule, dueMs(due))
+    : job.expectEverySeconds !== undefined
+      ? dueMs(due) + job.expectEverySeconds * 1000
+      : undefined;
+  return next !== undefined && next <= now ? dueFromMs(next) : undefined;
+}
+
 type Claimed =
   | RunSummary
   | { resume: RunRecord }
@@ -385,6 +407,7 @@ async function decideAndClaim(
     now: ctx.now(),
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
     activeRuns,
+    newerDue: newerDueTime(job, due, open, ctx.now()),
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
@@ -587,6 +610,8 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
     }
     case 'skip': {
       if (decision.cause === 'forbid') return waitForEarlierRun(state, decision.reason, ctx);
+      if (decision.cause === 'superseded')
+        return skipSuperseded(state, decision.reason, decision.missed, ctx);
       ctx.logger.warn('Run skipped', { reason: decision.reason });
       if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
         emit(ctx, METRIC.skipped, job.name);
@@ -655,6 +680,26 @@ async function skipForbidden(state: RunState, reason: string, ctx: ScheduleConte
     }
   }
   return { status: 'skipped', job: job.name, due, reason: final };
+}
+
+/**
+ * A due time of a backlog that a newer one supersedes: SKIPPED. One past its starting deadline is also a
+ * missed run, counted for the backlog's single alert (sent by the periodic pass once the burst is over)
+ * rather than alerted on its own: a burst of late deliveries must not page once per due time.
+ */
+async function skipSuperseded(
+  state: RunState,
+  reason: string,
+  missed: boolean,
+  ctx: ScheduleContext,
+): Promise<RunSummary> {
+  const { job, due } = state;
+  ctx.logger.warn('Run skipped', { reason, missed });
+  if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', ctx.now(), reason)) {
+    emit(ctx, missed ? METRIC.missed : METRIC.skipped, job.name);
+    if (missed) await ctx.store.recordBacklogMiss(job.name, due, ctx.now());
+  }
+  return { status: 'skipped', job: job.name, due, reason };
 }
 
 /**

@@ -120,6 +120,11 @@ export interface RegisteredJob {
   /** When a due time of the job last arrived, and which (the silence check of expectEverySeconds). */
   lastSeenAt?: number;
   lastDue?: DueTime;
+  /** Due times of a backlog skipped past their deadline, not yet alerted (see recordBacklogMiss). */
+  backlogMissed?: number;
+  backlogFirstDue?: DueTime;
+  backlogLastDue?: DueTime;
+  backlogLastAt?: number;
 }
 
 const DAY_S = 86_400;
@@ -537,6 +542,39 @@ export class ScheduleStore {
     }
   }
 
+  /**
+   * A due time of a backlog skipped past its starting deadline: counted on the registry item, so the
+   * periodic pass sends one alert for the backlog instead of one per due time.
+   */
+  async recordBacklogMiss(jobName: string, due: DueTime, now: number): Promise<void> {
+    await this.tryUpdate(registryKey(jobName), {
+      add: { backlogMissed: 1 },
+      setIfNotExists: { backlogFirstDue: due },
+      set: { backlogLastAt: now },
+      condition: 'attribute_exists(pk)',
+    });
+    // The newest missed due time: only ever moves forward (deliveries of a burst come in any order).
+    await this.tryUpdate(registryKey(jobName), {
+      set: { backlogLastDue: due },
+      condition: 'attribute_not_exists(#backlogLastDue) OR #backlogLastDue < :due',
+      values: { ':due': due },
+    });
+    await this.tryUpdate(registryKey(jobName), {
+      set: { backlogFirstDue: due },
+      condition: '#backlogFirstDue > :due',
+      values: { ':due': due },
+    });
+  }
+
+  /** The backlog's alert is sent: its count starts again, unless more misses came meanwhile. */
+  clearBacklog(jobName: string, lastAt: number): Promise<boolean> {
+    return this.tryUpdate(registryKey(jobName), {
+      remove: ['backlogMissed', 'backlogFirstDue', 'backlogLastDue', 'backlogLastAt'],
+      condition: '#backlogLastAt = :lastAt',
+      values: { ':lastAt': lastAt },
+    });
+  }
+
   /** A run of the job started: its Forbid skip streak is over. */
   resetSkipStreak(jobName: string): Promise<boolean> {
     return this.tryUpdate(registryKey(jobName), {
@@ -641,8 +679,8 @@ export class ScheduleStore {
     const windowStart = `${RUN_PREFIX}${new Date(now - OPEN_RUN_WINDOW_MS).toISOString().slice(0, 19)}Z`;
     const runs = await this.query<RunRecord & { sk: string }>({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      // The key can't be filtered on; every run item holds its due time.
-      FilterExpression: '#status IN (:pending, :started) OR #due = :due',
+      // The key can't be filtered on; every run item holds its due time. Newer runs tell of a backlog.
+      FilterExpression: '#status IN (:pending, :started) OR #due >= :due',
       ExpressionAttributeNames: { '#status': 'status', '#due': 'due' },
       ExpressionAttributeValues: {
         ':pk': jobPk(jobName),

@@ -219,3 +219,32 @@ export function longRunAlert(input: LongRunAlertInput): JobAlert {
     },
   };
 }
+
+export interface BacklogAlertInput {
+  jobName: string;
+  cluster: string;
+  missed: number;
+  firstDue: DueTime;
+  lastDue: DueTime;
+}
+
+/** Due times of a backlog (deliveries held back, then a burst) that arrived past their starting deadline. */
+export function backlogAlert(input: BacklogAlertInput): JobAlert {
+  return {
+    subject: `Job ${input.jobName} missed ${input.missed} runs due ${input.firstDue} to ${input.lastDue} (a backlog)`,
+    text: [
+      `${input.missed} due times of job "${input.jobName}" (cluster ${input.cluster}) from ${input.firstDue} to ${input.lastDue} were delivered past their starting deadline, in a burst (throttled or failed deliveries, an outage of this function).`,
+      'As a CronJob does, only the most recent due time of a backlog runs; the older ones are recorded skipped. A most recent due time that could not start is alerted on its own.',
+      "Check the schedule's delivery metrics and dead-letter queue, and this function's errors and throttles, for what held the deliveries back.",
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'MissedRuns',
+      job: input.jobName,
+      cluster: input.cluster,
+      missed: input.missed,
+      firstDue: input.firstDue,
+      lastDue: input.lastDue,
+    },
+  };
+}

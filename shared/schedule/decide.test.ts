@@ -163,3 +163,29 @@ describe('stoppedByReplace', () => {
     );
   });
 });
+
+describe('a backlog', () => {
+  const newer = '2025-01-15T02:05:00Z';
+  const decideWithNewer = (policy: Job['concurrencyPolicy'], now: number) =>
+    decideRun({
+      job: job({ concurrencyPolicy: policy }),
+      due: DUE,
+      now,
+      startingDeadlineSeconds: 900,
+      activeRuns: [],
+      newerDue: newer,
+    });
+
+  it('Allow and Replace run only the most recent due time; past the deadline it is a missed one', () => {
+    expect(decideWithNewer('Allow', AT_DUE + 60_000)).toMatchObject({
+      action: 'skip',
+      cause: 'superseded',
+      missed: false,
+    });
+    expect(decideWithNewer('Replace', AT_DUE + 1_000_000)).toMatchObject({ action: 'skip', missed: true });
+  });
+
+  it('Forbid keeps its order (the newer due time waits for the older run)', () => {
+    expect(decideWithNewer('Forbid', AT_DUE + 60_000)).toMatchObject({ action: 'run' });
+  });
+});

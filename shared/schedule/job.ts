@@ -203,7 +203,8 @@ export const JobSchema = z.strictObject({
   expectEverySeconds: positiveInt('expectEverySeconds', 60, MAX_EXPECT_EVERY_SECONDS).optional(),
   /**
    * A run still active this long (from its start) alerts once: it outlives its period, and with Forbid
-   * the next due times wait for it and may be skipped. Default: expectEverySeconds when set.
+   * the next due times wait for it and may be skipped. Default with Forbid: expectEverySeconds, else the
+   * schedule's period; none with Allow or Replace.
    */
   longRunAlertSeconds: positiveInt('longRunAlertSeconds', 60, 30 * 24 * 3600).optional(),
   /** This many due times in a row skipped by Forbid (an earlier run still active) alert once. */

@@ -464,3 +464,29 @@ describe('time from the schedule itself', () => {
     expect(aws.calls.count('ecs:RunTask')).toBe(0);
   });
 });
+
+describe('Allow with a backlog', () => {
+  it('starts only the most recent due time; older ones are skipped, with one alert for those missed', async () => {
+    const job = {
+      concurrencyPolicy: 'Allow',
+      schedule: 'cron(* * * * ? *)',
+      startingDeadlineSeconds: 300,
+      activeDeadlineSeconds: undefined,
+    };
+    // Deliveries held back ten minutes (throttling, an outage) arrive in one burst, oldest first.
+    const backlog = Array.from({ length: 11 }, (_, index) => due(job, (index - 10) * 60_000));
+    const results = [];
+    for (const { event } of backlog) results.push(await invoke(event));
+    expect(results.map((result) => result.status)).toEqual([...Array(10).fill('skipped'), 'started']);
+    expect(aws.calls.count('ecs:RunTask')).toBe(1);
+    expect(await run(backlog[0]?.due as string)).toMatchObject({ status: 'SKIPPED' });
+    for (let minute = 0; minute < 4; minute++) {
+      aws.world.advance(60_000);
+      await invoke(TICK);
+    }
+    // The five past their starting deadline are one alert, not five.
+    expect(alerts().map((alert) => alert.subject)).toEqual([
+      `Job nightly-report missed 5 runs due ${backlog[0]?.due} to ${backlog[4]?.due} (a backlog)`,
+    ]);
+  });
+});
