@@ -13,7 +13,7 @@ import {
   taskOutcome,
   toIso,
 } from '../../shared/schedule/outcome';
-import { essentialContainers } from '../../shared/schedule/validate';
+import { essentialContainers, parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
 import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
 
@@ -55,6 +55,28 @@ async function essentialsOf(
   }
 }
 
+/**
+ * The job's successContainers, from its registry item (the last definition a due time brought). Read only
+ * for tasks of several containers, where it can matter; a job that can't be read lets the default decide.
+ */
+async function successContainersOf(
+  jobName: string,
+  containers: number,
+  ctx: ScheduleContext,
+): Promise<string[] | undefined> {
+  if (containers < 2) return undefined;
+  try {
+    const record = await ctx.store.getJob(jobName);
+    const parsed = record ? parseJob(record.job) : undefined;
+    return parsed?.ok ? parsed.job.successContainers : undefined;
+  } catch (error) {
+    ctx.logger.warn('Could not read the job; its essential containers decide', {
+      error: errorMessage(error),
+    });
+    return undefined;
+  }
+}
+
 /** ECS Task State Change for a task this function started: start latency, outcome, run result. */
 export async function handleTaskState(
   detail: TaskStateDetail,
@@ -74,7 +96,11 @@ export async function handleTaskState(
   };
   const outcome =
     detail.lastStatus === 'STOPPED'
-      ? taskOutcome(detail, await essentialsOf(detail.taskDefinitionArn, ctx))
+      ? taskOutcome(
+          detail,
+          await essentialsOf(detail.taskDefinitionArn, ctx),
+          await successContainersOf(identity.jobName, detail.containers?.length ?? 0, ctx),
+        )
       : undefined;
   if (ctx.config.DRY_RUN)
     return { status: 'planned', dryRun: true, ...base, ...(outcome ? { outcome } : {}) };
@@ -145,8 +171,9 @@ export async function recordStopped(
 export async function outcomeOfDescribed(
   task: StoppedTaskLike & { taskDefinitionArn?: string | undefined },
   ctx: ScheduleContext,
+  successContainers?: readonly string[],
 ): Promise<TaskOutcome> {
-  return taskOutcome(task, await essentialsOf(task.taskDefinitionArn, ctx));
+  return taskOutcome(task, await essentialsOf(task.taskDefinitionArn, ctx), successContainers);
 }
 
 /**
@@ -210,7 +237,9 @@ export async function finalizeIfDone(
     tasks: done,
     ...(run.status === 'UNKNOWN'
       ? { reason: 'outcome recorded late, after the run was marked UNKNOWN' }
-      : {}),
+      : status === 'FAILED' && done.some((task) => task.reason === 'DeadlineExceeded')
+        ? { reason: 'DeadlineExceeded' }
+        : {}),
   };
   if (!(await ctx.store.finalizeRun(jobName, due, status, now, fields))) {
     if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);

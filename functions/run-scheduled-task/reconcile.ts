@@ -383,7 +383,7 @@ async function reconcileJob(
       const tasks = listing.tasks.get(groupKey(run.cluster, family));
       // Not listed (the cluster could not be read): its tasks may well be running; never guess "gone".
       if (!tasks) continue;
-      await recoverOutcomes(run, tasks, summary, ctx);
+      await recoverOutcomes(run, tasks, summary, ctx, job.successContainers);
     }
   }
 }
@@ -394,6 +394,7 @@ async function recoverOutcomes(
   active: readonly JobTaskView[],
   summary: ReconcileSummary,
   ctx: ScheduleContext,
+  successContainers?: readonly string[],
 ): Promise<void> {
   const cluster = run.cluster;
   const running = new Set(active.map((task) => task.taskArn));
@@ -410,7 +411,7 @@ async function recoverOutcomes(
   const { items, failures } = await describeTasks(cluster, unrecorded);
   const identity = { jobName: run.jobName, due: run.due };
   for (const task of items.filter((candidate) => candidate.lastStatus === 'STOPPED')) {
-    const outcome = await outcomeOfDescribed(task, ctx);
+    const outcome = await outcomeOfDescribed(task, ctx, successContainers);
     if (ctx.config.DRY_RUN) continue;
     if ((await recordStopped(identity, outcome, ctx)).firstStop) summary.outcomesRecovered++;
   }

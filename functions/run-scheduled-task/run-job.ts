@@ -264,7 +264,7 @@ export async function handleRun(
   } finally {
     await release(job.name, due, ctx);
   }
-  if (outcome.trimHistory) await trimHistory(job.name, ctx);
+  if (outcome.trimHistory) await trimHistory(job, ctx);
   return summary;
 }
 
@@ -424,10 +424,18 @@ async function decideAndClaim(
   return { decision, run: claim.run, trimHistory: registered.trimHistory };
 }
 
-/** Drops finished runs beyond RUN_HISTORY; never worth failing the run for (the next trim catches up). */
-async function trimHistory(jobName: string, ctx: ScheduleContext) {
+/** Trims the run history to the job's limits; never worth failing the run for (the next trim catches up). */
+async function trimHistory(job: Job, ctx: ScheduleContext) {
   try {
-    const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY);
+    const trimmed = await ctx.store.trimHistory(
+      job.name,
+      {
+        succeeded: job.successfulRunsHistoryLimit ?? ctx.config.RUN_HISTORY,
+        failed: job.failedRunsHistoryLimit ?? ctx.config.RUN_HISTORY,
+        skipped: ctx.config.RUN_HISTORY,
+      },
+      ctx.now(),
+    );
     if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
   } catch (error) {
     ctx.logger.warn('Could not trim the run history; a later run does', { error: errorMessage(error) });

@@ -83,6 +83,8 @@ export interface RunRecord {
   };
   /** Outcome of each task, once the run is final. */
   tasks?: TaskOutcome[];
+  /** A trimmed run: only its status is kept, until RunTask forgets its clientToken (see trimHistory). */
+  marker?: boolean;
   /** Due time of the run that replaced this one (concurrencyPolicy Replace), noted once its tasks were stopped. */
   replacedBy?: DueTime;
   /**
@@ -138,6 +140,11 @@ const TASK_TTL_S = 7 * DAY_S;
 export const OPEN_RUN_WINDOW_MS = 2 * DAY_S * 1000;
 
 const MAX_RECORDED_FAILURES = 20;
+/**
+ * RunTask remembers a clientToken for 24 hours ("RunTask", Amazon ECS API Reference, clientToken):
+ * until then a duplicate of a trimmed run must still be answered from its marker. An hour of margin.
+ */
+const CLIENT_TOKEN_LIFETIME_MS = 25 * 3_600_000;
 /** The run history is trimmed every this many due runs of a job, not after each run. */
 export const TRIM_EVERY = 5;
 
@@ -295,6 +302,13 @@ export class ScheduleStore {
       set: { lastSeenAt: now, ...(due ? { lastDue: due } : {}) },
       condition: 'attribute_exists(pk)',
     });
+  }
+
+  async getJob(jobName: string): Promise<RegisteredJob | undefined> {
+    const { Item } = await call('dynamodb:GetItem', `${this.table}/${REGISTRY_PK}`, () =>
+      dynamodb.send(new GetCommand({ TableName: this.table, Key: registryKey(jobName) })),
+    );
+    return Item as RegisteredJob | undefined;
   }
 
   listJobs(): Promise<RegisteredJob[]> {
@@ -734,28 +748,63 @@ export class ScheduleStore {
     });
   }
 
-  /** Drops finished runs beyond the newest `keep` (ongoing runs are never dropped). */
-  async trimHistory(jobName: string, keep: number): Promise<number> {
-    const runs = await this.query<{ pk: string; sk: string; status: RunStatus }>({
+  /**
+   * Trims the finished runs of a job: the newest `keep.succeeded` SUCCEEDED, `keep.failed` of the failures
+   * (FAILED, MISSED, INVALID, REPLACED, UNKNOWN) and `keep.skipped` SKIPPED, each counted on its own so
+   * skips never push real results out. A run trimmed while RunTask may still replay its clientToken (due
+   * time + 24 h) is shrunk to a small marker of its status, so a late duplicate is answered, not decided
+   * afresh; older ones are deleted. Ongoing runs are never touched. Answers how many were trimmed.
+   */
+  async trimHistory(
+    jobName: string,
+    keep: { succeeded: number; failed: number; skipped: number },
+    now: number,
+  ): Promise<number> {
+    const runs = await this.query<{
+      pk: string;
+      sk: string;
+      status: RunStatus;
+      due: DueTime;
+      marker?: boolean;
+    }>({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-      ProjectionExpression: 'pk, sk, #status',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ProjectionExpression: 'pk, sk, #status, #due, #marker',
+      ExpressionAttributeNames: { '#status': 'status', '#due': 'due', '#marker': 'marker' },
       ExpressionAttributeValues: { ':pk': jobPk(jobName), ':run': RUN_PREFIX },
       ScanIndexForward: false,
     });
-    const old = runs.slice(keep).filter((run) => FINAL_STATUSES.includes(run.status));
-    for (const batch of chunk(old, 25)) {
-      await call('dynamodb:BatchWriteItem', `${this.table}/${jobPk(jobName)}`, () =>
-        dynamodb.send(
-          new BatchWriteCommand({
-            RequestItems: {
-              [this.table]: batch.map((run) => ({ DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } })),
+    const kept = { succeeded: 0, failed: 0, skipped: 0 };
+    const trimmed = runs.filter((run) => {
+      if (run.marker || !FINAL_STATUSES.includes(run.status)) return false;
+      const bucket =
+        run.status === 'SUCCEEDED' ? 'succeeded' : run.status === 'SKIPPED' ? 'skipped' : 'failed';
+      kept[bucket]++;
+      return kept[bucket] > keep[bucket];
+    });
+    const writes = trimmed.map((run) => {
+      const tokenExpiresAt = Date.parse(run.due) + CLIENT_TOKEN_LIFETIME_MS;
+      return tokenExpiresAt > now
+        ? {
+            PutRequest: {
+              Item: {
+                pk: run.pk,
+                sk: run.sk,
+                jobName,
+                due: run.due,
+                status: run.status,
+                marker: true,
+                ttl: Math.ceil(tokenExpiresAt / 1000),
+              },
             },
-          }),
-        ),
+          }
+        : { DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } };
+    });
+    for (const batch of chunk(writes, 25)) {
+      await call('dynamodb:BatchWriteItem', `${this.table}/${jobPk(jobName)}`, () =>
+        dynamodb.send(new BatchWriteCommand({ RequestItems: { [this.table]: batch } })),
       );
     }
-    return old.length;
+    return trimmed.length;
   }
 
   // Tasks

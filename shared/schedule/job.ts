@@ -193,7 +193,17 @@ export const JobSchema = z.strictObject({
   timeZone: nonEmpty('timeZone').max(64, 'timeZone is longer than 64 characters').optional(),
   /** The schedule's flexible time window (minutes), when it has one: it must leave the starting deadline room. */
   flexibleTimeWindowMinutes: positiveInt('flexibleTimeWindowMinutes', 1, 1440).optional(),
-  /** A run older than this (from its task's creation) is stopped by the periodic pass. No limit by default. */
+  /**
+   * The containers whose exit decides whether a task succeeded (all must exit 0 by themselves). Default:
+   * the essential containers that ended by themselves; an essential sidecar ECS stopped after the main
+   * container exited (SIGTERM 143, SIGKILL 137) does not fail the run.
+   */
+  successContainers: z
+    .array(nonEmpty('container name'))
+    .min(1, 'successContainers is empty: omit it to let the essential containers decide')
+    .max(10, 'successContainers names more than 10 containers')
+    .optional(),
+  /** A run older than this (from the run's start) is stopped by the periodic pass (DeadlineExceeded). No limit by default. */
   activeDeadlineSeconds: positiveInt('activeDeadlineSeconds', 1, 30 * 24 * 3600).optional(),
   /**
    * The longest gap between two due times of the job's schedule. When no due time has arrived for this
@@ -209,6 +219,10 @@ export const JobSchema = z.strictObject({
   longRunAlertSeconds: positiveInt('longRunAlertSeconds', 60, 30 * 24 * 3600).optional(),
   /** This many due times in a row skipped by Forbid (an earlier run still active) alert once. */
   alertAfterSkips: positiveInt('alertAfterSkips', 1, 1000).default(3),
+  /** Succeeded runs kept in the state table (newest first). Default: RUN_HISTORY. */
+  successfulRunsHistoryLimit: positiveInt('successfulRunsHistoryLimit', 0, 1000).optional(),
+  /** Failed, missed, replaced and unknown runs kept. Default: RUN_HISTORY. */
+  failedRunsHistoryLimit: positiveInt('failedRunsHistoryLimit', 0, 1000).optional(),
   retry: retry.optional(),
   /** true: due runs are skipped (recorded, not run); active runs are left alone. */
   suspend: z.boolean().default(false),

@@ -30,7 +30,7 @@ export interface DeadlineStop {
 
 /**
  * Tasks to stop because their run has been active longer than activeDeadlineSeconds. A run's age counts
- * from its task's creation (so time stuck in PROVISIONING or pulling counts, as CronJob counts from the
+ * from its start, the creation of its first task (so time stuck in PROVISIONING or pulling counts, as CronJob counts from the
  * job's start), falling back to startedAt, then the due time.
  */
 export function deadlineStops(
@@ -39,11 +39,18 @@ export function deadlineStops(
   now: number,
 ): DeadlineStop[] {
   const deadlines = new Map(jobs.map((job) => [job.name, job.activeDeadlineSeconds]));
+  // A run's age counts from its start: its first task's creation, whatever task is looked at.
+  const runStart = new Map<string, number>();
+  const startOf = (task: ActiveTask) => task.createdAt ?? task.startedAt ?? Date.parse(task.due);
+  for (const task of tasks) {
+    const key = `${task.jobName}/${task.due}`;
+    runStart.set(key, Math.min(runStart.get(key) ?? Number.POSITIVE_INFINITY, startOf(task)));
+  }
   const stops: DeadlineStop[] = [];
   for (const task of tasks) {
     const limit = deadlines.get(task.jobName);
     if (limit === undefined) continue;
-    const since = task.createdAt ?? task.startedAt ?? Date.parse(task.due);
+    const since = runStart.get(`${task.jobName}/${task.due}`) ?? startOf(task);
     const ageSeconds = Math.floor((now - since) / 1000);
     if (ageSeconds < limit) continue;
     stops.push({

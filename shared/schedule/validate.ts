@@ -241,6 +241,15 @@ function checkAgainstTaskDefinition(
 ): JobProblem[] {
   const problems: JobProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
+  const definedNames = new Set(
+    (taskDefinition.containerDefinitions ?? []).flatMap((container) =>
+      container.name ? [container.name] : [],
+    ),
+  );
+  (job.successContainers ?? []).forEach((name, index) => {
+    if (!definedNames.has(name))
+      add(`successContainers[${index}]`, `the task definition has no container "${name}"`);
+  });
   const label =
     taskDefinition.family && taskDefinition.revision !== undefined
       ? `${taskDefinition.family}:${taskDefinition.revision}`

@@ -251,7 +251,7 @@ describe('outcomes', () => {
     aws.world.advance(60_000);
     await deliverTaskEvents(2);
     expect(alerts()).toHaveLength(1);
-    expect(alerts()[0]?.textFor('email')).toMatch(/stopped before it finished \(UserInitiated\)/);
+    expect(alerts()[0]?.textFor('email')).toMatch(/DeadlineExceeded/);
   });
 
   it('a failed exit code gives one alert, however often its events arrive', async () => {
@@ -488,5 +488,87 @@ describe('Allow with a backlog', () => {
     expect(alerts().map((alert) => alert.subject)).toEqual([
       `Job nightly-report missed 5 runs due ${backlog[0]?.due} to ${backlog[4]?.due} (a backlog)`,
     ]);
+  });
+});
+
+describe('outcomes judged as the user means them', () => {
+  /** report with an essential log-router sidecar, as report:8. */
+  function withSidecar() {
+    aws.world.registerTaskDefinition({
+      family: 'report',
+      networkMode: 'bridge',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'report', image: 'report:3.0.1', essential: true },
+        { name: 'log-router', image: 'fluent-bit:2.32.0', essential: true },
+      ],
+    });
+    aws.world.setTaskScript('report', { runForMs: 60_000, exitCode: 0 });
+  }
+
+  it('the main container exits 0 and ECS SIGTERMs the essential sidecar (143): the run succeeded', async () => {
+    withSidecar();
+    const { event, due: dueTime } = due({ taskDefinition: 'report:8', activeDeadlineSeconds: undefined });
+    expect(await invoke(event)).toMatchObject({ status: 'started' });
+    aws.world.advance(180_000);
+    await deliverTaskEvents();
+    const task = reportTasks()[0];
+    expect(task?.containers.find((container) => container.name === 'log-router')?.exitCode).toBe(143);
+    expect(await run(dueTime)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(alerts()).toEqual([]);
+  });
+
+  it('successContainers names the containers whose exit decides', async () => {
+    withSidecar();
+    const job = {
+      taskDefinition: 'report:8',
+      activeDeadlineSeconds: undefined,
+      successContainers: ['log-router'],
+    };
+    const { event, due: dueTime } = due(job);
+    await invoke(event);
+    aws.world.advance(180_000);
+    await deliverTaskEvents();
+    // The sidecar did not end by itself: the job says its exit is what counts.
+    expect(await run(dueTime)).toMatchObject({ status: 'FAILED' });
+  });
+});
+
+describe('history that remembers', () => {
+  it('a duplicate delivered after its run was trimmed is answered, not decided afresh', async () => {
+    const job = {
+      concurrencyPolicy: 'Allow',
+      successfulRunsHistoryLimit: 1,
+      activeDeadlineSeconds: undefined,
+    };
+    const first = due(job);
+    // Five due runs, each done before the next: the fifth trims the history to one success.
+    for (let index = 0; index < 5; index++) {
+      expect(await invoke(due(job).event)).toMatchObject({ status: 'started' });
+      aws.world.advance(SAMPLE.reportRunMs + 120_000);
+      await deliverTaskEvents();
+    }
+    // Trimmed to a small marker, kept while RunTask still knows the run's clientToken.
+    expect(await run(first.due)).toMatchObject({ status: 'SUCCEEDED', marker: true });
+    expect(await run(first.due)).not.toHaveProperty('taskArns');
+    // Scheduler redelivers the first due time (its retry policy runs for up to a day).
+    expect(await invoke(first.event)).toMatchObject({ status: 'already-decided', runStatus: 'SUCCEEDED' });
+    expect(aws.calls.count('ecs:RunTask')).toBe(5);
+    expect(alerts()).toEqual([]);
+  });
+
+  it('skips do not push real results out of the history', async () => {
+    const job = { activeDeadlineSeconds: undefined };
+    const succeeded = due(job);
+    await invoke(succeeded.event);
+    aws.world.advance(SAMPLE.reportRunMs + 120_000);
+    await deliverTaskEvents();
+    // More skipped due times than the history keeps runs (RUN_HISTORY, 20).
+    for (let index = 0; index < 25; index++) {
+      aws.world.advance(60_000);
+      expect(await invoke(due({ ...job, suspend: true }).event)).toMatchObject({ status: 'skipped' });
+    }
+    expect(await run(succeeded.due)).toMatchObject({ status: 'SUCCEEDED', outcome: { succeeded: true } });
   });
 });
