@@ -201,17 +201,17 @@ describe('concurrency policies with a run still active', () => {
     }).taskArn as string;
   });
 
-  it('Forbid skips, records why, runs nothing', async () => {
+  it('Forbid waits for the active run (until the starting deadline), records why, runs nothing', async () => {
     const handler = await loadHandler();
     expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toEqual({
-      status: 'skipped',
+      status: 'waiting',
       job: 'nightly-report',
       due: DUE,
+      until: new Date(Date.now() + 60_000).toISOString(),
       reason: 'concurrencyPolicy Forbid: the run due 2025-01-15T02:00:00Z (1 task) is still active',
     });
     expect(runTasks()).toHaveLength(0);
-    expect(await runRecord()).toMatchObject({ status: 'SKIPPED' });
-    expect(metric('RunsSkipped')).toBe(1);
+    expect(await runRecord()).toMatchObject({ status: 'PENDING', waiting: true });
     expect(publications()).toEqual([]);
   });
 
@@ -712,11 +712,11 @@ describe('outcomes', () => {
     expect(metric('RunsSucceeded')).toBe(1);
   });
 
-  it('keeps the last RUN_HISTORY finished runs, trimmed every TRIM_EVERY due runs', async () => {
+  it('keeps the last RUN_HISTORY finished runs, trimmed every TRIM_EVERY due runs (to markers within 25 h)', async () => {
     const handler = await loadHandler({ RUN_HISTORY: '2' });
     const runs = async () =>
       (await table.items('job#nightly-report'))
-        .filter((item) => String(item.sk).startsWith('run#'))
+        .filter((item) => String(item.sk).startsWith('run#') && !item.marker)
         .map((item) => String(item.sk));
     for (let index = 1; index <= 2 * TRIM_EVERY; index++) {
       const due = `2025-01-15T${String(index).padStart(2, '0')}:00:00Z`;
@@ -724,10 +724,12 @@ describe('outcomes', () => {
       await handler(invocation({}, due), lambdaContext());
       const task = ecs.runningTasks()[0]?.taskArn as string;
       await handler(ecs.stopped(task, 0), lambdaContext());
-      // Never more than RUN_HISTORY + TRIM_EVERY, and exactly the newest RUN_HISTORY after each trim.
+      // Never more than RUN_HISTORY + TRIM_EVERY, and exactly the newest RUN_HISTORY finished after each
+      // trim (the run of the trimming due time was still going then).
       expect((await runs()).length).toBeLessThanOrEqual(2 + TRIM_EVERY);
       if (index % TRIM_EVERY === 0) {
         expect(await runs()).toEqual([
+          `run#2025-01-15T${String(index - 2).padStart(2, '0')}:00:00Z`,
           `run#2025-01-15T${String(index - 1).padStart(2, '0')}:00:00Z`,
           `run#2025-01-15T${String(index).padStart(2, '0')}:00:00Z`,
         ]);
@@ -757,7 +759,7 @@ describe('the periodic pass', () => {
     expect(metric('DeadlineStops')).toBe(1);
     await handler(ecs.stopped(task, 143), lambdaContext());
     expect(publications()[0]?.text).toMatch(
-      /stopped before it finished \(UserInitiated\): ecs-autopilot: job nightly-report .* exceeded activeDeadlineSeconds/,
+      /DeadlineExceeded: ecs-autopilot: job nightly-report .* exceeded activeDeadlineSeconds/,
     );
   });
 
@@ -1062,7 +1064,7 @@ describe('runs still starting', () => {
     const handler = await loadHandler();
     await leaveEarlierPending(handler);
     expect(await handler(invocation({ concurrencyPolicy: 'Forbid' }), lambdaContext())).toMatchObject({
-      status: 'skipped',
+      status: 'waiting',
       reason: `concurrencyPolicy Forbid: the run due ${EARLIER} (still starting) is still active`,
     });
   });

@@ -1,6 +1,7 @@
 import { describeTaskDefinition } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
 import { failedRunAlert } from '../../shared/schedule/alerts';
+import { stoppedByReplace } from '../../shared/schedule/decide';
 import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
 import type { TaskStateDetail } from '../../shared/schedule/invocation';
 import { clusterName } from '../../shared/schedule/job';
@@ -12,7 +13,7 @@ import {
   taskOutcome,
   toIso,
 } from '../../shared/schedule/outcome';
-import { essentialContainers } from '../../shared/schedule/validate';
+import { essentialContainers, parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
 import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
 
@@ -54,6 +55,28 @@ async function essentialsOf(
   }
 }
 
+/**
+ * The job's successContainers, from its registry item (the last definition a due time brought). Read only
+ * for tasks of several containers, where it can matter; a job that can't be read lets the default decide.
+ */
+async function successContainersOf(
+  jobName: string,
+  containers: number,
+  ctx: ScheduleContext,
+): Promise<string[] | undefined> {
+  if (containers < 2) return undefined;
+  try {
+    const record = await ctx.store.getJob(jobName);
+    const parsed = record ? parseJob(record.job) : undefined;
+    return parsed?.ok ? parsed.job.successContainers : undefined;
+  } catch (error) {
+    ctx.logger.warn('Could not read the job; its essential containers decide', {
+      error: errorMessage(error),
+    });
+    return undefined;
+  }
+}
+
 /** ECS Task State Change for a task this function started: start latency, outcome, run result. */
 export async function handleTaskState(
   detail: TaskStateDetail,
@@ -73,7 +96,11 @@ export async function handleTaskState(
   };
   const outcome =
     detail.lastStatus === 'STOPPED'
-      ? taskOutcome(detail, await essentialsOf(detail.taskDefinitionArn, ctx))
+      ? taskOutcome(
+          detail,
+          await essentialsOf(detail.taskDefinitionArn, ctx),
+          await successContainersOf(identity.jobName, detail.containers?.length ?? 0, ctx),
+        )
       : undefined;
   if (ctx.config.DRY_RUN)
     return { status: 'planned', dryRun: true, ...base, ...(outcome ? { outcome } : {}) };
@@ -144,8 +171,9 @@ export async function recordStopped(
 export async function outcomeOfDescribed(
   task: StoppedTaskLike & { taskDefinitionArn?: string | undefined },
   ctx: ScheduleContext,
+  successContainers?: readonly string[],
 ): Promise<TaskOutcome> {
-  return taskOutcome(task, await essentialsOf(task.taskDefinitionArn, ctx));
+  return taskOutcome(task, await essentialsOf(task.taskDefinitionArn, ctx), successContainers);
 }
 
 /**
@@ -197,21 +225,21 @@ export async function finalizeIfDone(
   // A run that gave up with only some of its tasks placed never did all its work, however they ended: it
   // stays missed (its MissedRun alert said so), never succeeded. A failed task still makes it FAILED.
   const partial = run.taskArns.size < (run.count ?? run.taskArns.size);
-  // A run stopped because a newer one replaced it did what the policy asked: no failure, no alert.
-  const status = result.succeeded
-    ? partial
-      ? 'MISSED'
-      : 'SUCCEEDED'
-    : run.replacedBy
-      ? 'REPLACED'
-      : 'FAILED';
+  // A run stopped because a newer one replaced it did what the policy asked: no failure, no alert. Judged
+  // from how its tasks stopped, not from the intent to replace it: a run that failed on its own before
+  // (or instead of) the replacement's stop is a failure.
+  const failed = done.filter((task) => !task.succeeded);
+  const replaced = failed.length > 0 && failed.every((task) => stoppedByReplace(task, jobName, due));
+  const status = result.succeeded ? (partial ? 'MISSED' : 'SUCCEEDED') : replaced ? 'REPLACED' : 'FAILED';
   const now = ctx.now();
   const fields = {
     outcome: result,
     tasks: done,
     ...(run.status === 'UNKNOWN'
       ? { reason: 'outcome recorded late, after the run was marked UNKNOWN' }
-      : {}),
+      : status === 'FAILED' && done.some((task) => task.reason === 'DeadlineExceeded')
+        ? { reason: 'DeadlineExceeded' }
+        : {}),
   };
   if (!(await ctx.store.finalizeRun(jobName, due, status, now, fields))) {
     if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);

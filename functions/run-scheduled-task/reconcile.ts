@@ -1,20 +1,29 @@
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
-import { silentScheduleAlert } from '../../shared/schedule/alerts';
+import { backlogAlert, longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
 import { startingDeadlineAt } from '../../shared/schedule/decide';
+import { periodMs, scheduleOf } from '../../shared/schedule/expression';
 import { familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
 import {
   type DeadlineStop,
   deadlineStops,
+  type LongRun,
+  longRuns,
   pendingRunAction,
   type SilentSchedule,
   silentSchedules,
 } from '../../shared/schedule/reconcile';
 import { parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
-import { emit, METRIC, type ScheduleContext, SILENCE_ALERT_MARKER_SECONDS } from './context';
+import {
+  emit,
+  METRIC,
+  RUN_ALERT_MARKER_SECONDS,
+  type ScheduleContext,
+  SILENCE_ALERT_MARKER_SECONDS,
+} from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import { continuePending, type RunSummary, reportClusterGone } from './run-job';
@@ -36,6 +45,8 @@ export interface ReconcileSummary {
   skippedJobs: { job: string; reason: string }[];
   /** Jobs whose schedule has gone quiet past their expectEverySeconds. */
   silentSchedules: SilentSchedule[];
+  /** Runs active past their job's longRunAlertSeconds (alerted once each). */
+  longRuns: LongRun[];
 }
 
 interface Known {
@@ -74,6 +85,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
     unknownOutcomes: 0,
     skippedJobs: [],
     silentSchedules: [],
+    longRuns: [],
   };
   const known: Known[] = [];
   for (const record of await ctx.store.listJobs()) {
@@ -131,6 +143,8 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
     }
   }
 
+  await alertLongRuns(known, active, summary, ctx);
+
   await mapConcurrent(watched, BATCH_CONCURRENCY, async (entry) => {
     const unreadable = unreadableGroups(entry, listing);
     if (unreadable.length > 0) {
@@ -146,6 +160,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
   });
   await alertClustersGone(known, listing, ctx);
   await alertSilentSchedules(known, summary, ctx);
+  await alertBacklogs(known, ctx);
   ctx.logger.info('Reconciled', {
     jobs: summary.jobs,
     deadlineStops: summary.deadlineStops.length,
@@ -215,6 +230,86 @@ async function alertClustersGone(known: readonly Known[], listing: Listing, ctx:
   }
 }
 
+/**
+ * One alert per run active past its job's bound (longRunAlertSeconds, by default the schedule's period):
+ * with Forbid it holds the next due times back, and nothing else says so while it runs. A job whose
+ * activeDeadlineSeconds comes first is left to that stop.
+ */
+async function alertLongRuns(
+  known: readonly Known[],
+  active: readonly JobTaskView[],
+  summary: ReconcileSummary,
+  ctx: ScheduleContext,
+) {
+  summary.longRuns = longRuns(
+    known.map(({ job }) => {
+      // The default bound (the period) only matters where a long run holds the next due times back.
+      const schedule = job.concurrencyPolicy === 'Forbid' ? scheduleOf(job) : undefined;
+      const period = schedule && periodMs(schedule, ctx.now());
+      const byDefault =
+        job.concurrencyPolicy !== 'Forbid'
+          ? undefined
+          : (job.expectEverySeconds ?? (period ? Math.round(period / 1000) : undefined));
+      const limit = job.longRunAlertSeconds ?? byDefault;
+      const stoppedFirst =
+        job.activeDeadlineSeconds !== undefined && limit !== undefined && job.activeDeadlineSeconds <= limit;
+      return { name: job.name, longRunAlertSeconds: stoppedFirst ? undefined : limit };
+    }),
+    active,
+    ctx.now(),
+  );
+  for (const long of summary.longRuns) {
+    ctx.logger.warn('Run active longer than expected', { ...long });
+    if (ctx.config.DRY_RUN) continue;
+    try {
+      await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        alertKey(long.jobName, 'long-running', long.due),
+        longRunAlert(long),
+        ctx.now(),
+        RUN_ALERT_MARKER_SECONDS,
+      );
+    } catch (error) {
+      ctx.logger.error('Could not send the long-run alert', {
+        job: long.jobName,
+        error: errorMessage(error),
+      });
+    }
+  }
+}
+
+/** A backlog's misses are alerted once the burst has been quiet this long, so the count is whole. */
+const BACKLOG_QUIET_MS = 120_000;
+
+/** One alert per backlog: the due times a burst of late deliveries brought past their deadline. */
+async function alertBacklogs(known: readonly Known[], ctx: ScheduleContext) {
+  for (const { record, job } of known) {
+    const { backlogMissed, backlogFirstDue, backlogLastDue, backlogLastAt } = record;
+    if (!backlogMissed || !backlogFirstDue || backlogLastAt === undefined) continue;
+    if (ctx.now() - backlogLastAt < BACKLOG_QUIET_MS || ctx.config.DRY_RUN) continue;
+    try {
+      await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        alertKey(job.name, 'missed', `backlog#${backlogFirstDue}`),
+        backlogAlert({
+          jobName: job.name,
+          cluster: record.cluster,
+          missed: backlogMissed,
+          firstDue: backlogFirstDue,
+          lastDue: backlogLastDue ?? backlogFirstDue,
+        }),
+        ctx.now(),
+        RUN_ALERT_MARKER_SECONDS,
+      );
+      await ctx.store.clearBacklog(job.name, backlogLastAt);
+    } catch (error) {
+      ctx.logger.error('Could not send the backlog alert', { job: job.name, error: errorMessage(error) });
+    }
+  }
+}
+
 /** One alert per silence for jobs that declare expectEverySeconds and whose due times stopped arriving. */
 async function alertSilentSchedules(
   known: readonly Known[],
@@ -226,6 +321,8 @@ async function alertSilentSchedules(
     known.map(({ record, job }) => ({
       name: job.name,
       expectEverySeconds: job.expectEverySeconds,
+      schedule: scheduleOf(job),
+      flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
       startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
       lastSeenAt: record.lastSeenAt,
       lastDue: record.lastDue,
@@ -242,7 +339,12 @@ async function alertSilentSchedules(
         ctx.config.ALERT_TOPIC_ARN,
         // Keyed by the last arrival: one alert per silence, a new one if the job fires and falls silent again.
         alertKey(silent.jobName, 'silent', String(silent.lastSeenAt)),
-        silentScheduleAlert({ ...silent, cluster, lastSeenAt: new Date(silent.lastSeenAt).toISOString() }),
+        silentScheduleAlert({
+          ...silent,
+          cluster,
+          lastSeenAt: new Date(silent.lastSeenAt).toISOString(),
+          schedule: byName.get(silent.jobName)?.job.schedule,
+        }),
         ctx.now(),
         SILENCE_ALERT_MARKER_SECONDS,
       );
@@ -281,7 +383,7 @@ async function reconcileJob(
       const tasks = listing.tasks.get(groupKey(run.cluster, family));
       // Not listed (the cluster could not be read): its tasks may well be running; never guess "gone".
       if (!tasks) continue;
-      await recoverOutcomes(run, tasks, summary, ctx);
+      await recoverOutcomes(run, tasks, summary, ctx, job.successContainers);
     }
   }
 }
@@ -292,6 +394,7 @@ async function recoverOutcomes(
   active: readonly JobTaskView[],
   summary: ReconcileSummary,
   ctx: ScheduleContext,
+  successContainers?: readonly string[],
 ): Promise<void> {
   const cluster = run.cluster;
   const running = new Set(active.map((task) => task.taskArn));
@@ -308,7 +411,7 @@ async function recoverOutcomes(
   const { items, failures } = await describeTasks(cluster, unrecorded);
   const identity = { jobName: run.jobName, due: run.due };
   for (const task of items.filter((candidate) => candidate.lastStatus === 'STOPPED')) {
-    const outcome = await outcomeOfDescribed(task, ctx);
+    const outcome = await outcomeOfDescribed(task, ctx, successContainers);
     if (ctx.config.DRY_RUN) continue;
     if ((await recordStopped(identity, outcome, ctx)).firstStop) summary.outcomesRecovered++;
   }

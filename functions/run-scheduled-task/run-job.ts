@@ -10,7 +10,12 @@ import {
 import { putEvent } from '../../shared/aws/eventbridge';
 import { requestAnnouncement } from '../../shared/capacity/events';
 import { taskRequirements } from '../../shared/ecs/requirements';
-import { clusterGoneAlert, invalidJobAlert, missedRunAlert } from '../../shared/schedule/alerts';
+import {
+  clusterGoneAlert,
+  invalidJobAlert,
+  missedRunAlert,
+  skipStreakAlert,
+} from '../../shared/schedule/alerts';
 import {
   type ActiveRun,
   buildRunTaskRequest,
@@ -20,7 +25,8 @@ import {
   replacedReason,
   startingDeadlineAt,
 } from '../../shared/schedule/decide';
-import { type DueTime, dueMs } from '../../shared/schedule/identity';
+import { nextDueAfter, scheduleOf } from '../../shared/schedule/expression';
+import { type DueTime, dueFromMs, dueMs } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
@@ -46,7 +52,7 @@ import {
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone } from './outcomes';
-import type { RunRecord } from './store';
+import type { ReplacedRun, RunRecord } from './store';
 
 /** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
 const ATTEMPT_MS = 15_000;
@@ -58,6 +64,7 @@ export type RunSummary =
   | { status: 'already-decided'; job: string; due: DueTime; runStatus: string; reason?: string | undefined }
   | { status: 'in-progress'; job: string; due: DueTime; leaseUntil?: number | undefined }
   | { status: 'skipped'; job: string; due: DueTime; reason: string }
+  | { status: 'waiting'; job: string; due: DueTime; until: string; reason: string }
   | { status: 'missed'; job: string; due: DueTime; reason: string }
   | { status: 'retrying'; job: string; due: DueTime; nextAttemptAt: string; reasons: string[] }
   | { status: 'superseded'; job: string; due: DueTime }
@@ -187,7 +194,9 @@ async function validated(
       ctx,
     );
   }
-  const problems = validateJob(job, taskDefinition);
+  const problems = validateJob(job, taskDefinition, {
+    startingDeadlineSeconds: ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+  });
   if (problems.length > 0) return reportInvalidJob(job.name, problems, due, ctx);
   return { job, cluster, taskDefinition };
 }
@@ -214,7 +223,8 @@ async function observeActiveRuns(
   }
   const now = ctx.now();
   for (const run of open) {
-    if (run.status !== 'PENDING') continue;
+    // A run waiting for an earlier one (Forbid) has started nothing and holds no one back.
+    if (run.status !== 'PENDING' || run.waiting) continue;
     const placed = byDue.get(run.due);
     // Part of it runs and it is still placing the rest: Replace must also end its start.
     if (placed) placed.pending = true;
@@ -241,7 +251,92 @@ export async function handleRun(
   const { job, cluster, taskDefinition } = checked;
   const due = input.due;
   ctx.logger.appendKeys({ job: job.name, due });
+  const state = { job, cluster, due, taskDefinition };
+  // Dry run writes nothing, the lease included.
+  const outcome = ctx.config.DRY_RUN
+    ? await decideAndClaim(state, ctx)
+    : await withJobLease(job.name, ctx, () => decideAndClaim(state, ctx));
+  if ('status' in outcome) return outcome;
+  if ('resume' in outcome) return continuePending({ ...state, run: outcome.resume }, ctx);
+  let summary: RunSummary;
+  try {
+    summary = await act(outcome.decision, { ...state, run: outcome.run }, ctx);
+  } finally {
+    await release(job.name, due, ctx);
+  }
+  if (outcome.trimHistory) await trimHistory(job, ctx);
+  return summary;
+}
 
+/** Longest wait between two tries of a job's decision lease held by another invocation. */
+const JOB_LEASE_WAIT_MAX_MS = 2_000;
+
+/** Another invocation of the job held its decision lease for as long as this one could wait. */
+export class JobBusyError extends Error {
+  constructor(jobName: string) {
+    super(
+      `job ${jobName}: another invocation held the job's decision lease for as long as this one could wait; the due time is left to the Scheduler's retry`,
+    );
+    this.name = 'JobBusyError';
+  }
+}
+
+/**
+ * Runs `work` holding the job's decision lease (see ScheduleStore.acquireJobLease). The lease lasts as
+ * long as the holder's invocation may (its crash frees it at its timeout); a waiter backs off while it
+ * has time, then throws so the due time is redelivered (Scheduler and Lambda retry) rather than lost.
+ */
+async function withJobLease<T>(jobName: string, ctx: ScheduleContext, work: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    const until = ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS;
+    if (await ctx.store.acquireJobLease(jobName, ctx.owner, ctx.now(), until)) break;
+    const delayMs = Math.min(JOB_LEASE_WAIT_MAX_MS, 100 * 2 ** tries) * (0.5 + ctx.random() / 2);
+    if (!ctx.budget.hasTimeFor(delayMs + ATTEMPT_MS)) throw new JobBusyError(jobName);
+    if (tries === 0) ctx.logger.info('Another invocation is deciding a run of the job; waiting for it');
+    await ctx.sleep(delayMs);
+  }
+  try {
+    return await work();
+  } finally {
+    await ctx.store.releaseJobLease(jobName, ctx.owner).catch((error: unknown) => {
+      ctx.logger.warn('Could not release the job lease; it expires by itself', {
+        error: errorMessage(error),
+      });
+    });
+  }
+}
+
+/**
+ * A due time of the job newer than `due` that has already come: one the state table holds a run of, or
+ * the next one the job's schedule names (or, without a schedule, the longest gap it declares) when that
+ * is already past. Only a backlog has one.
+ */
+function newerDueTime(job: Job, due: DueTime, runs: readonly RunRecord[], now: number): DueTime | undefined {
+  const known = runs
+    .map((run) => run.due)
+    .filter((other) => other > due)
+    .sort()
+    .at(-1);
+  if (known) return known;
+  const schedule = scheduleOf(job);
+  const next = schedule
+    ? nextDueAfter(schedule, dueMs(due))
+    : job.expectEverySeconds !== undefined
+      ? dueMs(due) + job.expectEverySeconds * 1000
+      : undefined;
+  return next !== undefined && next <= now ? dueFromMs(next) : undefined;
+}
+
+type Claimed =
+  | RunSummary
+  | { resume: RunRecord }
+  | { decision: RunDecision; run: RunRecord; trimHistory: boolean };
+
+/** Observe → decide → claim for one due time; under the job's lease, so policies hold across due times. */
+async function decideAndClaim(
+  { job, cluster, due, taskDefinition }: Omit<RunState, 'run'>,
+  ctx: ScheduleContext,
+): Promise<Claimed> {
   // This due time's run and the job's other open runs (for the concurrency policy), in one read.
   const { run: existing, open } = await ctx.store.runAndOpenRuns(job.name, due, ctx.now());
   if (existing && existing.status !== 'PENDING') {
@@ -277,6 +372,15 @@ export async function handleRun(
       startingDeadlineAt(due, startingDeadlineSeconds(job, ctx)),
       ctx.now(),
     );
+    if (action.action === 'wait' && existing.waiting) {
+      return {
+        status: 'waiting',
+        job: job.name,
+        due,
+        until: new Date(action.until).toISOString(),
+        reason: existing.reason ?? 'an earlier run is still active',
+      };
+    }
     if (action.action === 'wait') {
       return {
         status: 'retrying',
@@ -286,7 +390,7 @@ export async function handleRun(
         reasons: existing.lastFailure?.reasons ?? [],
       };
     }
-    return continuePending({ job, cluster, due, taskDefinition, run: existing }, ctx);
+    return { resume: existing };
   }
 
   let activeRuns: ActiveRun[];
@@ -303,6 +407,7 @@ export async function handleRun(
     now: ctx.now(),
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
     activeRuns,
+    newerDue: newerDueTime(job, due, open, ctx.now()),
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
@@ -311,30 +416,40 @@ export async function handleRun(
   }
 
   const registered = await ctx.store.registerJob(job, cluster, due, ctx.now());
-  // A run about to call RunTask notes its first attempt with the claim.
-  const claim = await claimFor(job, cluster, due, ctx, decision.action === 'run' ? 1 : undefined);
+  // A run about to call RunTask notes its first attempt with the claim, and the runs it replaces.
+  const claim = await claimFor(job, cluster, due, ctx, {
+    ...(decision.action === 'run' ? { attempt: 1, replacing: decision.replace } : {}),
+  });
   if (!claim.claimed) return notOurs(job, due, claim.run);
-  let summary: RunSummary;
-  try {
-    summary = await act(decision, { job, cluster, due, taskDefinition, run: claim.run }, ctx);
-  } finally {
-    await release(job.name, due, ctx);
-  }
-  if (registered.trimHistory) await trimHistory(job.name, ctx);
-  return summary;
+  return { decision, run: claim.run, trimHistory: registered.trimHistory };
 }
 
-/** Drops finished runs beyond RUN_HISTORY; never worth failing the run for (the next trim catches up). */
-async function trimHistory(jobName: string, ctx: ScheduleContext) {
+/** Trims the run history to the job's limits; never worth failing the run for (the next trim catches up). */
+async function trimHistory(job: Job, ctx: ScheduleContext) {
   try {
-    const trimmed = await ctx.store.trimHistory(jobName, ctx.config.RUN_HISTORY, { budget: ctx.budget });
+    const trimmed = await ctx.store.trimHistory(
+      job.name,
+      {
+        succeeded: job.successfulRunsHistoryLimit ?? ctx.config.RUN_HISTORY,
+        failed: job.failedRunsHistoryLimit ?? ctx.config.RUN_HISTORY,
+        skipped: ctx.config.RUN_HISTORY,
+      },
+      ctx.now(),
+      { budget: ctx.budget },
+    );
     if (trimmed > 0) ctx.logger.debug('Trimmed run history', { trimmed });
   } catch (error) {
     ctx.logger.warn('Could not trim the run history; a later run does', { error: errorMessage(error) });
   }
 }
 
-function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext, attempt?: number) {
+function claimFor(
+  job: Job,
+  cluster: string,
+  due: DueTime,
+  ctx: ScheduleContext,
+  extra: { attempt?: number; replacing?: ReplacedRun[] } = {},
+) {
   return ctx.store.claimRun({
     jobName: job.name,
     cluster,
@@ -343,7 +458,7 @@ function claimFor(job: Job, cluster: string, due: DueTime, ctx: ScheduleContext,
     owner: ctx.owner,
     now: ctx.now(),
     leaseUntil: ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS,
-    ...(attempt !== undefined ? { attempt } : {}),
+    ...extra,
   });
 }
 
@@ -410,6 +525,11 @@ export async function continuePending(
   const run = claim.run;
   try {
     const current = { ...state, run };
+    if (run.waiting) {
+      return pastDeadline
+        ? await skipForbidden(current, run.reason ?? 'an earlier run was still active', ctx)
+        : await decideWaiting(current, ctx);
+    }
     const failures = run.failures ?? [];
     const attempts = failures.length
       ? { count: run.failedAttempts ?? failures.length, summary: summarizeReasons(failures) }
@@ -452,6 +572,8 @@ export async function continuePending(
         started,
       );
     }
+    // A Replace whose stops did not all succeed: redone before anything starts.
+    if (run.replacing?.length) await stopReplaced(current, run.replacing, ctx);
     return await attemptLoop(current, ctx, options);
   } finally {
     await release(job.name, due, ctx);
@@ -496,6 +618,9 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
       return { status: 'already-started', job: job.name, due, taskArns: decision.taskArns };
     }
     case 'skip': {
+      if (decision.cause === 'forbid') return waitForEarlierRun(state, decision.reason, ctx);
+      if (decision.cause === 'superseded')
+        return skipSuperseded(state, decision.reason, decision.missed, ctx);
       ctx.logger.warn('Run skipped', { reason: decision.reason });
       if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
         emit(ctx, METRIC.skipped, job.name);
@@ -505,20 +630,133 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
     case 'missed':
       return reportMissed(state, decision.reason, ctx);
     case 'run': {
-      for (const old of decision.replace) {
-        const reason = replacedReason(job.name, old.due, due);
-        // A run that finished starting meanwhile is no longer PENDING: it is then marked like a started one.
-        const superseded =
-          old.pending &&
-          (await ctx.store.supersedePending(job.name, old.due, due, reason, now, old.taskArns));
-        if (!superseded && old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
-        for (const taskArn of old.taskArns) await stopTask(state.cluster, taskArn, reason);
-        ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
-        emit(ctx, METRIC.replaced, job.name);
-      }
+      await stopReplaced(state, decision.replace, ctx);
       return attemptLoop(state, ctx);
     }
   }
+}
+
+/** How often a run waiting for an earlier one (Forbid) is decided again: the periodic pass's cadence. */
+const FORBID_RECHECK_MS = 60_000;
+
+/**
+ * concurrencyPolicy Forbid found an earlier run active. The due time is not dropped at once: the earlier
+ * run may end in time (an hourly job that takes 61 minutes), so it waits, decided again every minute by the
+ * periodic pass (or a redelivery) until its starting deadline, when it is skipped.
+ */
+async function waitForEarlierRun(state: RunState, reason: string, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, due } = state;
+  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const until = Math.min(ctx.now() + FORBID_RECHECK_MS, deadlineAt);
+  if (ctx.now() >= deadlineAt) return skipForbidden(state, reason, ctx);
+  if (await ctx.store.waitForActiveRun(job.name, due, ctx.owner, until, reason))
+    noteLeaseGiven(ctx, job.name, due);
+  ctx.logger.info('Waiting for an earlier run to end (concurrencyPolicy Forbid)', {
+    reason,
+    until: new Date(until).toISOString(),
+  });
+  return { status: 'waiting', job: job.name, due, until: new Date(until).toISOString(), reason };
+}
+
+/**
+ * A due time still held back by an earlier run at its starting deadline: SKIPPED, counted in the job's
+ * skip streak, which alerts once when it reaches alertAfterSkips (a hung run would otherwise cost every
+ * later run in silence, each skip looking like a schedule that fires).
+ */
+async function skipForbidden(state: RunState, reason: string, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, cluster, due } = state;
+  const final = `${reason} until its starting deadline`;
+  ctx.logger.warn('Run skipped', { reason: final });
+  if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', ctx.now(), final)) {
+    emit(ctx, METRIC.skipped, job.name);
+    const streak = await ctx.store.recordForbidSkip(job.name, due);
+    if (streak && streak.skipStreak >= job.alertAfterSkips) {
+      await alertOnce(
+        ctx.store,
+        ctx.config.ALERT_TOPIC_ARN,
+        alertKey(job.name, 'skipped', streak.skipStreakSince),
+        skipStreakAlert({
+          jobName: job.name,
+          cluster: clusterName(cluster),
+          streak: streak.skipStreak,
+          since: streak.skipStreakSince,
+          lastDue: due,
+          reason,
+        }),
+        ctx.now(),
+        RUN_ALERT_MARKER_SECONDS,
+      );
+    }
+  }
+  return { status: 'skipped', job: job.name, due, reason: final };
+}
+
+/**
+ * A due time of a backlog that a newer one supersedes: SKIPPED. One past its starting deadline is also a
+ * missed run, counted for the backlog's single alert (sent by the periodic pass once the burst is over)
+ * rather than alerted on its own: a burst of late deliveries must not page once per due time.
+ */
+async function skipSuperseded(
+  state: RunState,
+  reason: string,
+  missed: boolean,
+  ctx: ScheduleContext,
+): Promise<RunSummary> {
+  const { job, due } = state;
+  ctx.logger.warn('Run skipped', { reason, missed });
+  if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', ctx.now(), reason)) {
+    emit(ctx, missed ? METRIC.missed : METRIC.skipped, job.name);
+    if (missed) await ctx.store.recordBacklogMiss(job.name, due, ctx.now());
+  }
+  return { status: 'skipped', job: job.name, due, reason };
+}
+
+/**
+ * A run waiting for an earlier one, decided again under the job's lease: it starts (and from then on
+ * holds the others back) only if nothing else of the job is active.
+ */
+async function decideWaiting(state: RunState, ctx: ScheduleContext): Promise<RunSummary> {
+  const { job, cluster, due } = state;
+  const decision = await withJobLease(job.name, ctx, async () => {
+    const open = (await ctx.store.openRuns(job.name, ctx.now())).filter((run) => run.due !== due);
+    const decided = decideRun({
+      job,
+      due,
+      now: ctx.now(),
+      startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
+      activeRuns: await observeActiveRuns(job, cluster, open, ctx),
+    });
+    if (decided.action === 'run' && !(await ctx.store.stopWaiting(job.name, due, ctx.owner)))
+      return undefined;
+    return decided;
+  });
+  if (!decision) return { status: 'superseded', job: job.name, due };
+  ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
+  return act(decision, state, ctx);
+}
+
+/**
+ * Stops the runs this one replaces (concurrencyPolicy Replace) before it starts, so they never overlap.
+ * A run still starting is superseded first (its starter stops at its next conditional write). A started
+ * run is noted replaced only once its tasks' stops succeeded; a stop that fails throws with the run left
+ * PENDING and its `replacing` list kept, so the invocation that resumes it (Lambda's retry, a duplicate,
+ * the periodic pass) redoes the stops first. Stopping a task already stopped is harmless.
+ */
+async function stopReplaced(state: RunState, runs: readonly ReplacedRun[], ctx: ScheduleContext) {
+  const { job, cluster, due } = state;
+  if (runs.length === 0) return;
+  for (const old of runs) {
+    const reason = replacedReason(job.name, old.due, due);
+    // A run that finished starting meanwhile is no longer PENDING: it is then handled like a started one.
+    const superseded =
+      old.pending &&
+      (await ctx.store.supersedePending(job.name, old.due, due, reason, ctx.now(), old.taskArns));
+    for (const taskArn of old.taskArns) await stopTask(cluster, taskArn, reason);
+    if (!superseded && old.taskArns.length > 0) await ctx.store.markReplaced(job.name, old.due, due);
+    ctx.logger.info('Replaced an active run', { replacedDue: old.due, tasks: old.taskArns });
+    emit(ctx, METRIC.replaced, job.name);
+  }
+  await ctx.store.clearReplacing(job.name, due, ctx.owner);
 }
 
 /** Reports a run that could not start: run record MISSED (or STARTED when part of it runs), metric, one alert. */
@@ -642,6 +880,9 @@ export async function attemptLoop(
         return { status: 'superseded', job: job.name, due };
       if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
       emit(ctx, METRIC.started, job.name);
+      await ctx.store.resetSkipStreak(job.name).catch((error: unknown) => {
+        ctx.logger.warn('Could not reset the skip streak', { error: errorMessage(error) });
+      });
       ctx.logger.info('Run started', {
         tasks: [...started],
         attempt: attemptNumber,

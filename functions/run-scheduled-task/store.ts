@@ -12,6 +12,7 @@ import type { DueTime } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import {
   type alertKey,
+  jobLeaseKey,
   jobPk,
   REGISTRY_PK,
   RUN_PREFIX,
@@ -80,8 +81,27 @@ export interface RunRecord {
   };
   /** Outcome of each task, once the run is final. */
   tasks?: TaskOutcome[];
-  /** Due time of the run that replaced this one (concurrencyPolicy Replace): its stop is no failure. */
+  /** A trimmed run: only its status is kept, until RunTask forgets its clientToken (see trimHistory). */
+  marker?: boolean;
+  /** Due time of the run that replaced this one (concurrencyPolicy Replace), noted once its tasks were stopped. */
   replacedBy?: DueTime;
+  /**
+   * The runs this one replaces (concurrencyPolicy Replace) whose stops are not all done yet: noted with the
+   * claim, cleared once every stop succeeded, so an invocation that resumes the run redoes them first.
+   */
+  replacing?: ReplacedRun[];
+  /**
+   * concurrencyPolicy Forbid found an earlier run active: this one waits (PENDING, not counted as active)
+   * and is decided again at nextAttemptAt, until its starting deadline.
+   */
+  waiting?: boolean;
+}
+
+/** A run being replaced: its due time, the tasks to stop, whether it was still starting. */
+export interface ReplacedRun {
+  due: DueTime;
+  taskArns: string[];
+  pending: boolean;
 }
 
 /** One task of a run (sk `task#<due>#<taskId>`): what its state change events said. */
@@ -100,6 +120,11 @@ export interface RegisteredJob {
   /** When a due time of the job last arrived, and which (the silence check of expectEverySeconds). */
   lastSeenAt?: number;
   lastDue?: DueTime;
+  /** Due times of a backlog skipped past their deadline, not yet alerted (see recordBacklogMiss). */
+  backlogMissed?: number;
+  backlogFirstDue?: DueTime;
+  backlogLastDue?: DueTime;
+  backlogLastAt?: number;
 }
 
 const DAY_S = 86_400;
@@ -113,12 +138,29 @@ const TASK_TTL_S = 7 * DAY_S;
 export const OPEN_RUN_WINDOW_MS = 2 * DAY_S * 1000;
 
 const MAX_RECORDED_FAILURES = 20;
+/**
+ * RunTask remembers a clientToken for 24 hours ("RunTask", Amazon ECS API Reference, clientToken):
+ * until then a duplicate of a trimmed run must still be answered from its marker. An hour of margin.
+ */
+const CLIENT_TOKEN_LIFETIME_MS = 25 * 3_600_000;
 /** The run history is trimmed every this many due runs of a job, not after each run. */
 export const TRIM_EVERY = 5;
 
 const ttlIn = (now: number, seconds: number) => Math.floor(now / 1000) + seconds;
 
 const isConditionFailure = (error: unknown) => kindOf(error) === 'conflict';
+
+/**
+ * The one lease primitive of this store (runs and the per-job decision lease): the holder's name and
+ * expiry, and the condition that it is free (never taken, expired, or already ours).
+ */
+function lease(owner: string, now: number, until: number) {
+  return {
+    set: { leaseOwner: owner, leaseUntil: until },
+    free: '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner)',
+    values: { ':now': now, ':owner': owner },
+  };
+}
 
 interface Update {
   set?: Record<string, unknown>;
@@ -260,6 +302,13 @@ export class ScheduleStore {
     });
   }
 
+  async getJob(jobName: string): Promise<RegisteredJob | undefined> {
+    const { Item } = await call('dynamodb:GetItem', `${this.table}/${REGISTRY_PK}`, () =>
+      dynamodb.send(new GetCommand({ TableName: this.table, Key: registryKey(jobName) })),
+    );
+    return Item as RegisteredJob | undefined;
+  }
+
   listJobs(): Promise<RegisteredJob[]> {
     return this.query<RegisteredJob>({
       KeyConditionExpression: 'pk = :pk',
@@ -302,16 +351,19 @@ export class ScheduleStore {
     leaseUntil: number;
     /** The RunTask attempt about to be made, noted with the claim (saves recordAttempt's write). */
     attempt?: number;
+    /** Runs this one replaces, noted before their stops (see RunRecord.replacing). */
+    replacing?: ReplacedRun[];
   }): Promise<{ claimed: boolean; run: RunRecord }> {
     const key = runKey(input.jobName, input.due);
+    const held = lease(input.owner, input.now, input.leaseUntil);
     try {
       const run = await this.update<RunRecord>(
         key,
         {
           set: {
-            leaseOwner: input.owner,
-            leaseUntil: input.leaseUntil,
+            ...held.set,
             ...(input.attempt !== undefined ? { attempt: input.attempt } : {}),
+            ...(input.replacing?.length ? { replacing: input.replacing } : {}),
           },
           setIfNotExists: {
             jobName: input.jobName,
@@ -322,9 +374,8 @@ export class ScheduleStore {
             createdAt: input.now,
             ttl: ttlIn(input.now, RUN_TTL_S),
           },
-          condition:
-            'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner))',
-          values: { ':pending': 'PENDING', ':now': input.now, ':owner': input.owner },
+          condition: `attribute_not_exists(pk) OR (#status = :pending AND ${held.free})`,
+          values: { ':pending': 'PENDING', ...held.values },
         },
         'ALL_NEW',
       );
@@ -442,16 +493,129 @@ export class ScheduleStore {
 
   /** Lets another invocation (or the periodic pass) continue the run at once. */
   releaseLease(jobName: string, due: DueTime, owner: string): Promise<boolean> {
-    return this.tryUpdate(runKey(jobName, due), {
+    return this.release(runKey(jobName, due), owner);
+  }
+
+  private release(key: { pk: string; sk: string }, owner: string): Promise<boolean> {
+    return this.tryUpdate(key, {
       remove: ['leaseOwner', 'leaseUntil'],
       condition: '#leaseOwner = :owner',
       values: { ':owner': owner },
     });
   }
 
-  /** A started run stopped by a newer one (concurrencyPolicy Replace). */
+  /** A started run whose tasks a newer one stopped (concurrencyPolicy Replace). */
   async markReplaced(jobName: string, due: DueTime, by: DueTime): Promise<void> {
     await this.update(runKey(jobName, due), { set: { replacedBy: by } });
+  }
+
+  /** Forbid: the run waits for an earlier one to end, decided again at `nextAttemptAt`; releases the lease. */
+  waitForActiveRun(
+    jobName: string,
+    due: DueTime,
+    owner: string,
+    nextAttemptAt: number,
+    reason: string,
+  ): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      set: { waiting: true, nextAttemptAt, reason },
+      remove: ['leaseOwner', 'leaseUntil'],
+      ...this.ownedPending(owner),
+    });
+  }
+
+  /** The waiting run may start now: from here on it counts as active for the job's other due times. */
+  stopWaiting(jobName: string, due: DueTime, owner: string): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), {
+      remove: ['waiting', 'nextAttemptAt', 'reason'],
+      ...this.ownedPending(owner),
+    });
+  }
+
+  /** A due time skipped for an earlier run still active: the job's streak of them, and its first due time. */
+  async recordForbidSkip(
+    jobName: string,
+    due: DueTime,
+  ): Promise<{ skipStreak: number; skipStreakSince: DueTime } | undefined> {
+    try {
+      const updated = await this.update<{ skipStreak?: number; skipStreakSince?: DueTime }>(
+        registryKey(jobName),
+        {
+          add: { skipStreak: 1 },
+          setIfNotExists: { skipStreakSince: due },
+          condition: 'attribute_exists(pk)',
+        },
+        'ALL_NEW',
+      );
+      return { skipStreak: updated?.skipStreak ?? 1, skipStreakSince: updated?.skipStreakSince ?? due };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * A due time of a backlog skipped past its starting deadline: counted on the registry item, so the
+   * periodic pass sends one alert for the backlog instead of one per due time.
+   */
+  async recordBacklogMiss(jobName: string, due: DueTime, now: number): Promise<void> {
+    await this.tryUpdate(registryKey(jobName), {
+      add: { backlogMissed: 1 },
+      setIfNotExists: { backlogFirstDue: due },
+      set: { backlogLastAt: now },
+      condition: 'attribute_exists(pk)',
+    });
+    // The newest missed due time: only ever moves forward (deliveries of a burst come in any order).
+    await this.tryUpdate(registryKey(jobName), {
+      set: { backlogLastDue: due },
+      condition: 'attribute_not_exists(#backlogLastDue) OR #backlogLastDue < :due',
+      values: { ':due': due },
+    });
+    await this.tryUpdate(registryKey(jobName), {
+      set: { backlogFirstDue: due },
+      condition: '#backlogFirstDue > :due',
+      values: { ':due': due },
+    });
+  }
+
+  /** The backlog's alert is sent: its count starts again, unless more misses came meanwhile. */
+  clearBacklog(jobName: string, lastAt: number): Promise<boolean> {
+    return this.tryUpdate(registryKey(jobName), {
+      remove: ['backlogMissed', 'backlogFirstDue', 'backlogLastDue', 'backlogLastAt'],
+      condition: '#backlogLastAt = :lastAt',
+      values: { ':lastAt': lastAt },
+    });
+  }
+
+  /** A run of the job started: its Forbid skip streak is over. */
+  resetSkipStreak(jobName: string): Promise<boolean> {
+    return this.tryUpdate(registryKey(jobName), {
+      remove: ['skipStreak', 'skipStreakSince'],
+      condition: 'attribute_exists(#skipStreak)',
+    });
+  }
+
+  /** Every stop of the runs this one replaces succeeded: a resume has none left to redo. */
+  clearReplacing(jobName: string, due: DueTime, owner: string): Promise<boolean> {
+    return this.tryUpdate(runKey(jobName, due), { remove: ['replacing'], ...this.ownedPending(owner) });
+  }
+
+  /**
+   * The job's decision lease, held around "observe active runs → decide → claim the run" so the
+   * concurrency policy holds across due times of one job (a backlog, retries delivered together), not
+   * only within one. False while another invocation holds it.
+   */
+  acquireJobLease(jobName: string, owner: string, now: number, until: number): Promise<boolean> {
+    const held = lease(owner, now, until);
+    return this.tryUpdate(jobLeaseKey(jobName), {
+      set: { ...held.set, ttl: ttlIn(until, DAY_S) },
+      condition: `attribute_not_exists(pk) OR ${held.free}`,
+      values: held.values,
+    });
+  }
+
+  releaseJobLease(jobName: string, owner: string): Promise<boolean> {
+    return this.release(jobLeaseKey(jobName), owner);
   }
 
   /**
@@ -527,8 +691,8 @@ export class ScheduleStore {
     const windowStart = `${RUN_PREFIX}${new Date(now - OPEN_RUN_WINDOW_MS).toISOString().slice(0, 19)}Z`;
     const runs = await this.query<RunRecord & { sk: string }>({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      // The key can't be filtered on; every run item holds its due time.
-      FilterExpression: '#status IN (:pending, :started) OR #due = :due',
+      // The key can't be filtered on; every run item holds its due time. Newer runs tell of a backlog.
+      FilterExpression: '#status IN (:pending, :started) OR #due >= :due',
       ExpressionAttributeNames: { '#status': 'status', '#due': 'due' },
       ExpressionAttributeValues: {
         ':pk': jobPk(jobName),
@@ -583,26 +747,62 @@ export class ScheduleStore {
   }
 
   /**
-   * Drops finished runs beyond the newest `keep` (ongoing runs are never dropped); deletes DynamoDB
-   * leaves unprocessed are retried with backoff within the budget, and any left go at the next trim.
-   * Returns how many were dropped.
+   * Trims the finished runs of a job: the newest `keep.succeeded` SUCCEEDED, `keep.failed` of the failures
+   * (FAILED, MISSED, INVALID, REPLACED, UNKNOWN) and `keep.skipped` SKIPPED, each counted on its own so
+   * skips never push real results out. A run trimmed while RunTask may still replay its clientToken (due
+   * time + 24 h) is shrunk to a small marker of its status, so a late duplicate is answered, not decided
+   * afresh; older ones are deleted. Ongoing runs are never touched. Writes DynamoDB leaves unprocessed
+   * are retried with backoff within the budget, and any left go at the next trim. Answers how many were
+   * trimmed.
    */
-  async trimHistory(jobName: string, keep: number, options: BatchOptions = {}): Promise<number> {
-    const runs = await this.query<{ pk: string; sk: string; status: RunStatus }>({
+  async trimHistory(
+    jobName: string,
+    keep: { succeeded: number; failed: number; skipped: number },
+    now: number,
+    options: BatchOptions = {},
+  ): Promise<number> {
+    const runs = await this.query<{
+      pk: string;
+      sk: string;
+      status: RunStatus;
+      due: DueTime;
+      marker?: boolean;
+    }>({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-      ProjectionExpression: 'pk, sk, #status',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ProjectionExpression: 'pk, sk, #status, #due, #marker',
+      ExpressionAttributeNames: { '#status': 'status', '#due': 'due', '#marker': 'marker' },
       ExpressionAttributeValues: { ':pk': jobPk(jobName), ':run': RUN_PREFIX },
       ScanIndexForward: false,
     });
-    const old = runs.slice(keep).filter((run) => FINAL_STATUSES.includes(run.status));
-    const { unprocessed, error } = await batchWriteItems(
-      this.table,
-      old.map((run) => ({ DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } })),
-      options,
-    );
-    if (error && unprocessed.length === old.length) throw error;
-    return old.length - unprocessed.length;
+    const kept = { succeeded: 0, failed: 0, skipped: 0 };
+    const trimmed = runs.filter((run) => {
+      if (run.marker || !FINAL_STATUSES.includes(run.status)) return false;
+      const bucket =
+        run.status === 'SUCCEEDED' ? 'succeeded' : run.status === 'SKIPPED' ? 'skipped' : 'failed';
+      kept[bucket]++;
+      return kept[bucket] > keep[bucket];
+    });
+    const writes = trimmed.map((run) => {
+      const tokenExpiresAt = Date.parse(run.due) + CLIENT_TOKEN_LIFETIME_MS;
+      return tokenExpiresAt > now
+        ? {
+            PutRequest: {
+              Item: {
+                pk: run.pk,
+                sk: run.sk,
+                jobName,
+                due: run.due,
+                status: run.status,
+                marker: true,
+                ttl: Math.ceil(tokenExpiresAt / 1000),
+              },
+            },
+          }
+        : { DeleteRequest: { Key: { pk: run.pk, sk: run.sk } } };
+    });
+    const { unprocessed, error } = await batchWriteItems(this.table, writes, options);
+    if (error && unprocessed.length === writes.length) throw error;
+    return writes.length - unprocessed.length;
   }
 
   // Tasks

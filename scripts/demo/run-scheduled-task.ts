@@ -1,6 +1,7 @@
 // Demo: a report job scheduled every 5 minutes takes about 10 minutes to run. With concurrencyPolicy
-// Forbid, run-scheduled-task skips the runs that come due while the previous one still runs, records
-// why, and starts the next one once the cluster is free of it: never two reports at once.
+// Forbid, run-scheduled-task holds back the runs that come due while the previous one still runs (each
+// waits until its starting deadline, then is skipped with its reason), and starts the next one once the
+// cluster is free of it: never two reports at once.
 import { taskStateChangePattern } from '../../functions/run-scheduled-task/rules';
 import { dueFromMs } from '../../shared/schedule/identity';
 import { matchesPattern } from '../../test/infra/event-pattern';
@@ -22,7 +23,7 @@ type Summary = { status: string; reason?: string; taskArns?: string[] };
 const time = (iso: string) => iso.slice(11, 16);
 
 export const scenario: DemoScenario = {
-  title: 'A scheduled job that overruns: the next run is skipped, never doubled',
+  title: 'A scheduled job that overruns: the next run waits or is skipped, never doubled',
   function: 'run-scheduled-task',
   async run({ aws, narrate, invoke }) {
     const { world } = aws;
@@ -62,9 +63,9 @@ export const scenario: DemoScenario = {
       spans.some(([otherStart, otherEnd], j) => i < j && start < otherEnd && otherStart < end),
     );
     narrate(
-      `${reports.length} report tasks in ${Math.round((world.now() - first) / 60_000)} minutes, never two at once; skipped runs are recorded in the state table with their reason, with no alert (Forbid did its job).`,
+      `${reports.length} report tasks in ${Math.round((world.now() - first) / 60_000)} minutes, never two at once; a run held back waits until its starting deadline and is then recorded skipped with its reason, with no alert (Forbid did its job).`,
     );
-    const expected = ['started', 'skipped', 'skipped', 'started'];
+    const expected = ['started', 'waiting', 'waiting', 'started'];
     return {
       ok: decisions.join() === expected.join() && reports.length === 2 && !overlapping && outcomes >= 1,
       summary: `4 due runs of ${JOB.name}: ${decisions.join(', ')}; ${reports.length} tasks, no overlap`,

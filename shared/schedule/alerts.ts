@@ -100,6 +100,9 @@ export interface SilentScheduleAlertInput {
   silentSeconds: number;
   expectEverySeconds: number;
   allowedSeconds: number;
+  /** With the job's schedule: the due time that did not arrive, and the schedule. */
+  expectedDue?: string | undefined;
+  schedule?: string | undefined;
 }
 
 export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
@@ -108,7 +111,9 @@ export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
     subject: `Job ${input.jobName} has had no due run since ${since}`,
     text: [
       `No due time of job "${input.jobName}" (cluster ${input.cluster}) has arrived for ${input.silentSeconds} s; the last was ${since}, received ${input.lastSeenAt}.`,
-      `The job expects one at least every ${input.expectEverySeconds} s (expectEverySeconds), plus its starting deadline and an hour for daylight saving: ${input.allowedSeconds} s in all.`,
+      input.expectedDue
+        ? `Its schedule ${input.schedule ?? ''} named a due time at ${input.expectedDue}; none arrived by then plus its starting deadline (${input.allowedSeconds} s after the last arrival in all).`
+        : `The job expects one at least every ${input.expectEverySeconds} s (expectEverySeconds), plus its starting deadline and an hour for daylight saving: ${input.allowedSeconds} s in all.`,
       'Nothing is being run. Its EventBridge Scheduler schedule (or rule) may be disabled or deleted, or its deliveries failing: check its state and the dead-letter queue.',
       'To pause a job on purpose, set "suspend": true in its input instead: its due times still arrive and are recorded as skipped.',
       `If the job was renamed or retired, nothing is wrong; to forget it, delete its registry item: aws dynamodb delete-item --table-name <STATE_TABLE> --key '{"pk":{"S":"job#*"},"sk":{"S":"${input.jobName}"}}'.`,
@@ -124,6 +129,7 @@ export function silentScheduleAlert(input: SilentScheduleAlertInput): JobAlert {
       silentSeconds: input.silentSeconds,
       expectEverySeconds: input.expectEverySeconds,
       allowedSeconds: input.allowedSeconds,
+      expectedDue: input.expectedDue,
     },
   };
 }
@@ -146,5 +152,99 @@ export function clusterGoneAlert(jobName: string, cluster: string, detail: strin
       'This alert is sent once per job and cluster.',
     ].join('\n'),
     data: { source: ALERT_SOURCE, type: 'InvalidJob', job: jobName, cluster, problems },
+  };
+}
+
+export interface SkipStreakAlertInput {
+  jobName: string;
+  cluster: string;
+  streak: number;
+  /** The first due time of the streak and the last one skipped. */
+  since: DueTime;
+  lastDue: DueTime;
+  reason: string;
+}
+
+/** Due times skipped one after another because an earlier run is still active (concurrencyPolicy Forbid). */
+export function skipStreakAlert(input: SkipStreakAlertInput): JobAlert {
+  return {
+    subject: `Job ${input.jobName}: ${input.streak} due runs in a row skipped (concurrencyPolicy Forbid)`,
+    text: [
+      `${input.streak} due times of job "${input.jobName}" (cluster ${input.cluster}) in a row, from ${input.since} to ${input.lastDue}, were skipped: each waited until its starting deadline for an earlier run to end.`,
+      `Last reason: ${input.reason}.`,
+      'The earlier run may be hung. Check its logs; stop it (aws ecs stop-task) or set activeDeadlineSeconds so a hung run is stopped.',
+      'This alert is sent once per streak; the streak ends with the next run that starts.',
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'SkippedRuns',
+      job: input.jobName,
+      cluster: input.cluster,
+      streak: input.streak,
+      since: input.since,
+      lastDue: input.lastDue,
+      reason: input.reason,
+    },
+  };
+}
+
+export interface LongRunAlertInput {
+  jobName: string;
+  cluster: string;
+  due: DueTime;
+  ageSeconds: number;
+  limitSeconds: number;
+  taskArns: readonly string[];
+}
+
+/** A run active longer than the job expects (longRunAlertSeconds, by default its schedule's period). */
+export function longRunAlert(input: LongRunAlertInput): JobAlert {
+  return {
+    subject: `Job ${input.jobName}: run due ${input.due} still running`,
+    text: [
+      `The run of job "${input.jobName}" due ${input.due} on cluster ${input.cluster} has been active for ${input.ageSeconds} s, longer than ${input.limitSeconds} s (longRunAlertSeconds, by default the schedule's period).`,
+      `Tasks: ${input.taskArns.join(', ')}.`,
+      'With concurrencyPolicy Forbid the next due times wait for it and are skipped at their starting deadline. It is not stopped (set activeDeadlineSeconds for that).',
+      'This alert is sent once per run.',
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'LongRun',
+      job: input.jobName,
+      cluster: input.cluster,
+      due: input.due,
+      ageSeconds: input.ageSeconds,
+      limitSeconds: input.limitSeconds,
+      taskArns: input.taskArns,
+    },
+  };
+}
+
+export interface BacklogAlertInput {
+  jobName: string;
+  cluster: string;
+  missed: number;
+  firstDue: DueTime;
+  lastDue: DueTime;
+}
+
+/** Due times of a backlog (deliveries held back, then a burst) that arrived past their starting deadline. */
+export function backlogAlert(input: BacklogAlertInput): JobAlert {
+  return {
+    subject: `Job ${input.jobName} missed ${input.missed} runs due ${input.firstDue} to ${input.lastDue} (a backlog)`,
+    text: [
+      `${input.missed} due times of job "${input.jobName}" (cluster ${input.cluster}) from ${input.firstDue} to ${input.lastDue} were delivered past their starting deadline, in a burst (throttled or failed deliveries, an outage of this function).`,
+      'As a CronJob does, only the most recent due time of a backlog runs; the older ones are recorded skipped. A most recent due time that could not start is alerted on its own.',
+      "Check the schedule's delivery metrics and dead-letter queue, and this function's errors and throttles, for what held the deliveries back.",
+    ].join('\n'),
+    data: {
+      source: ALERT_SOURCE,
+      type: 'MissedRuns',
+      job: input.jobName,
+      cluster: input.cluster,
+      missed: input.missed,
+      firstDue: input.firstDue,
+      lastDue: input.lastDue,
+    },
   };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import scheduler from '../../events/run-scheduled-task/scheduler-invocation.json';
-import { type ActiveRun, buildRunTaskRequest, decideRun, replacedReason } from './decide';
+import { type ActiveRun, buildRunTaskRequest, decideRun, replacedReason, stoppedByReplace } from './decide';
 import { clientTokenFor } from './identity';
 import { type Job, JobSchema } from './job';
 
@@ -140,5 +140,52 @@ describe('buildRunTaskRequest', () => {
     expect(replacedReason('nightly-report', '2025-01-15T01:00:00Z', DUE)).toBe(
       'ecs-autopilot: run of job nightly-report due 2025-01-15T01:00:00Z replaced by the run due 2025-01-15T02:00:00Z (concurrencyPolicy Replace)',
     );
+  });
+});
+
+describe('stoppedByReplace', () => {
+  const due = '2025-01-15T03:00:00Z';
+  it('is true only for a user stop with the replace reason of this run', () => {
+    const reason = replacedReason('nightly', due, '2025-01-16T03:00:00Z');
+    expect(stoppedByReplace({ stopCode: 'UserInitiated', stoppedReason: reason }, 'nightly', due)).toBe(true);
+    expect(
+      stoppedByReplace({ stopCode: 'EssentialContainerExited', stoppedReason: 'exited' }, 'nightly', due),
+    ).toBe(false);
+    expect(
+      stoppedByReplace(
+        { stopCode: 'UserInitiated', stoppedReason: reason },
+        'nightly',
+        '2025-01-14T03:00:00Z',
+      ),
+    ).toBe(false);
+    expect(stoppedByReplace({ stopCode: 'UserInitiated', stoppedReason: 'by hand' }, 'nightly', due)).toBe(
+      false,
+    );
+  });
+});
+
+describe('a backlog', () => {
+  const newer = '2025-01-15T02:05:00Z';
+  const decideWithNewer = (policy: Job['concurrencyPolicy'], now: number) =>
+    decideRun({
+      job: job({ concurrencyPolicy: policy }),
+      due: DUE,
+      now,
+      startingDeadlineSeconds: 900,
+      activeRuns: [],
+      newerDue: newer,
+    });
+
+  it('Allow and Replace run only the most recent due time; past the deadline it is a missed one', () => {
+    expect(decideWithNewer('Allow', AT_DUE + 60_000)).toMatchObject({
+      action: 'skip',
+      cause: 'superseded',
+      missed: false,
+    });
+    expect(decideWithNewer('Replace', AT_DUE + 1_000_000)).toMatchObject({ action: 'skip', missed: true });
+  });
+
+  it('Forbid keeps its order (the newer due time waits for the older run)', () => {
+    expect(decideWithNewer('Forbid', AT_DUE + 60_000)).toMatchObject({ action: 'run' });
   });
 });

@@ -64,6 +64,15 @@ export interface ActiveRun {
 export type RunDecision =
   | { action: 'already-started'; reason: string; taskArns: string[] }
   | { action: 'skip'; cause: 'suspended' | 'forbid'; reason: string; activeRuns: ActiveRun[] }
+  /** A newer due time of the job has come (a backlog): only the most recent runs; `missed` when past its deadline. */
+  | {
+      action: 'skip';
+      cause: 'superseded';
+      reason: string;
+      newerDue: DueTime;
+      missed: boolean;
+      activeRuns: [];
+    }
   | { action: 'missed'; reason: string }
   | { action: 'run'; reason: string; replace: ActiveRun[] };
 
@@ -75,6 +84,8 @@ export interface RunDecisionInput {
   startingDeadlineSeconds: number;
   /** Runs of this job that are active, this due time's included. */
   activeRuns: readonly ActiveRun[];
+  /** A newer due time of the job that has already come (known from the state table or the schedule). */
+  newerDue?: DueTime | undefined;
 }
 
 /** Epoch ms after which a run due at `due` may no longer start. */
@@ -103,6 +114,7 @@ export function decideRun({
   now,
   startingDeadlineSeconds,
   activeRuns,
+  newerDue,
 }: RunDecisionInput): RunDecision {
   const same = activeRuns.filter((run) => run.due === due && run.taskArns.length > 0);
   if (same.length > 0) {
@@ -121,6 +133,18 @@ export function decideRun({
     };
   }
   const deadline = startingDeadlineAt(due, startingDeadlineSeconds);
+  // A backlog (deliveries held back, then a burst): as CronJob, only the most recent due time runs. Forbid
+  // needs no such rule (a newer due time waits for the older run), so it keeps its order.
+  if (newerDue !== undefined && newerDue > due && job.concurrencyPolicy !== 'Forbid') {
+    return {
+      action: 'skip',
+      cause: 'superseded',
+      reason: `a newer due time (${newerDue}) has come: with a backlog only the most recent due time runs`,
+      newerDue,
+      missed: now > deadline,
+      activeRuns: [],
+    };
+  }
   if (now > deadline) {
     const late = Math.round((now - dueMs(due)) / 1000);
     return {
@@ -153,6 +177,20 @@ export function decideRun({
   }
 }
 
+const replacedPrefix = (jobName: string, oldDue: DueTime) =>
+  `ecs-autopilot: run of job ${jobName} due ${oldDue} replaced by the run due `;
+
 /** StopTask reason for a run stopped by a newer one (ECS keeps up to 255 characters). */
 export const replacedReason = (jobName: string, oldDue: DueTime, newDue: DueTime) =>
-  `ecs-autopilot: run of job ${jobName} due ${oldDue} replaced by the run due ${newDue} (concurrencyPolicy Replace)`;
+  `${replacedPrefix(jobName, oldDue)}${newDue} (concurrencyPolicy Replace)`;
+
+/**
+ * Whether a stopped task of the run due `due` was stopped by a newer run replacing it: ECS reports the
+ * StopTask reason as the task's stoppedReason. A task that ended on its own (or was stopped for any other
+ * reason) before the replacement's stop took effect is not.
+ */
+export const stoppedByReplace = (
+  task: { stopCode?: string | undefined; stoppedReason?: string | undefined },
+  jobName: string,
+  due: DueTime,
+) => task.stopCode === 'UserInitiated' && (task.stoppedReason ?? '').startsWith(replacedPrefix(jobName, due));

@@ -183,7 +183,27 @@ export const JobSchema = z.strictObject({
     10,
     MAX_STARTING_DEADLINE_SECONDS,
   ).optional(),
-  /** A run older than this (from its task's creation) is stopped by the periodic pass. No limit by default. */
+  /**
+   * The job's EventBridge Scheduler expression (`cron(...)`, `rate(...)`, `at(...)`), as on its schedule.
+   * Optional; with it, expected due times, silence and the long-run bound come from the schedule itself,
+   * daylight saving included.
+   */
+  schedule: nonEmpty('schedule').max(256, 'schedule is longer than 256 characters').optional(),
+  /** The schedule's time zone (ScheduleExpressionTimezone, an IANA name). UTC by default. */
+  timeZone: nonEmpty('timeZone').max(64, 'timeZone is longer than 64 characters').optional(),
+  /** The schedule's flexible time window (minutes), when it has one: it must leave the starting deadline room. */
+  flexibleTimeWindowMinutes: positiveInt('flexibleTimeWindowMinutes', 1, 1440).optional(),
+  /**
+   * The containers whose exit decides whether a task succeeded (all must exit 0 by themselves). Default:
+   * the essential containers that ended by themselves; an essential sidecar ECS stopped after the main
+   * container exited (SIGTERM 143, SIGKILL 137) does not fail the run.
+   */
+  successContainers: z
+    .array(nonEmpty('container name'))
+    .min(1, 'successContainers is empty: omit it to let the essential containers decide')
+    .max(10, 'successContainers names more than 10 containers')
+    .optional(),
+  /** A run older than this (from the run's start) is stopped by the periodic pass (DeadlineExceeded). No limit by default. */
   activeDeadlineSeconds: positiveInt('activeDeadlineSeconds', 1, 30 * 24 * 3600).optional(),
   /**
    * The longest gap between two due times of the job's schedule. When no due time has arrived for this
@@ -191,6 +211,18 @@ export const JobSchema = z.strictObject({
    * deleted, or its deliveries failing. Up to 31 days (a monthly schedule). No check by default.
    */
   expectEverySeconds: positiveInt('expectEverySeconds', 60, MAX_EXPECT_EVERY_SECONDS).optional(),
+  /**
+   * A run still active this long (from its start) alerts once: it outlives its period, and with Forbid
+   * the next due times wait for it and may be skipped. Default with Forbid: expectEverySeconds, else the
+   * schedule's period; none with Allow or Replace.
+   */
+  longRunAlertSeconds: positiveInt('longRunAlertSeconds', 60, 30 * 24 * 3600).optional(),
+  /** This many due times in a row skipped by Forbid (an earlier run still active) alert once. */
+  alertAfterSkips: positiveInt('alertAfterSkips', 1, 1000).default(3),
+  /** Succeeded runs kept in the state table (newest first). Default: RUN_HISTORY. */
+  successfulRunsHistoryLimit: positiveInt('successfulRunsHistoryLimit', 0, 1000).optional(),
+  /** Failed, missed, replaced and unknown runs kept. Default: RUN_HISTORY. */
+  failedRunsHistoryLimit: positiveInt('failedRunsHistoryLimit', 0, 1000).optional(),
   retry: retry.optional(),
   /** true: due runs are skipped (recorded, not run); active runs are left alone. */
   suspend: z.boolean().default(false),

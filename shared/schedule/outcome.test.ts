@@ -37,7 +37,39 @@ describe('taskOutcome', () => {
       ],
     };
     expect(taskOutcome(task, ['report']).succeeded).toBe(true);
-    expect(taskOutcome(task).succeeded).toBe(false); // unknown definition: every container is essential
+    // Unknown definition: every container is essential, but one ECS SIGKILLed after report exited is no failure.
+    expect(taskOutcome(task).succeeded).toBe(true);
+    const crashed = {
+      ...task,
+      containers: [
+        { name: 'report', exitCode: 0 },
+        { name: 'xray', exitCode: 1 },
+      ],
+    };
+    expect(taskOutcome(crashed).succeeded).toBe(false);
+  });
+
+  it('an essential sidecar stopped by ECS after the main container exited (143) does not fail the task', () => {
+    const task = {
+      ...detail('task-stopped-succeeded.json'),
+      stopCode: 'EssentialContainerExited',
+      containers: [
+        { name: 'report', exitCode: 0 },
+        { name: 'log-router', exitCode: 143 },
+      ],
+    };
+    expect(taskOutcome(task, ['report', 'log-router']).succeeded).toBe(true);
+    // Named: only the sidecar decides, and it did not end by itself.
+    expect(taskOutcome(task, ['report', 'log-router'], ['log-router']).succeeded).toBe(false);
+    // Everything SIGTERMed: nothing says which ended first, so it is a failure.
+    const all = {
+      ...task,
+      containers: [
+        { name: 'report', exitCode: 143 },
+        { name: 'log-router', exitCode: 143 },
+      ],
+    };
+    expect(taskOutcome(all, ['report', 'log-router']).succeeded).toBe(false);
   });
 
   it('fails a task stopped from outside (the active deadline, a user, Spot) whatever its exit code', () => {
@@ -49,9 +81,8 @@ describe('taskOutcome', () => {
     };
     const outcome = taskOutcome(task, ['report']);
     expect(outcome.succeeded).toBe(false);
-    expect(outcome.summary).toMatch(
-      /^stopped before it finished \(UserInitiated\): ecs-autopilot: job nightly-report/,
-    );
+    expect(outcome.reason).toBe('DeadlineExceeded');
+    expect(outcome.summary).toMatch(/^DeadlineExceeded: ecs-autopilot: job nightly-report/);
   });
 
   it('fails a task that never started, with the reason', () => {

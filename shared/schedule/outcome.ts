@@ -37,6 +37,8 @@ export interface TaskOutcome {
   containers: ContainerResult[];
   /** One line for people: why it counts as failed, or "exited 0". */
   summary: string;
+  /** Why it failed, when it is one of ours: stopped at the run's activeDeadlineSeconds. */
+  reason?: 'DeadlineExceeded';
 }
 
 export const toIso = (value: Timestamp | null | undefined): string | undefined => {
@@ -54,7 +56,18 @@ const SELF_STOP_CODES = new Set(['EssentialContainerExited']);
  * did not finish its work, whatever its exit codes. `essential` lists the essential container names
  * from the task definition; without it every container counts as essential (ECS's default).
  */
-export function taskOutcome(task: StoppedTaskLike, essential?: readonly string[]): TaskOutcome {
+/** The stop reason the periodic pass gives a run past activeDeadlineSeconds (see reconcile.ts deadlineStops). */
+export const DEADLINE_REASON_PATTERN = /^ecs-autopilot: job \S+ run due \S+ exceeded activeDeadlineSeconds/;
+
+/** Exit codes of a container ECS stopped: SIGTERM (128 + 15), or SIGKILL (128 + 9) after the stop timeout. */
+const STOPPED_BY_ECS_EXIT_CODES = new Set([143, 137]);
+
+export function taskOutcome(
+  task: StoppedTaskLike,
+  essential?: readonly string[],
+  /** The job's successContainers: the containers whose exit decides (default: see below). */
+  deciding?: readonly string[],
+): TaskOutcome {
   const containers: ContainerResult[] = (task.containers ?? []).map((container, index) => {
     const name = container.name ?? `container-${index}`;
     const result: ContainerResult = {
@@ -67,12 +80,18 @@ export function taskOutcome(task: StoppedTaskLike, essential?: readonly string[]
   });
   const essentials = containers.filter((container) => container.essential);
   const ran = !neverRan({ ...task, lastStatus: task.lastStatus ?? 'STOPPED' });
-  const nonZero = essentials.filter((container) => container.exitCode !== 0);
+  const nonZero = decidingContainers(task, containers, essentials, deciding).filter(
+    (container) => container.exitCode !== 0,
+  );
   const stoppedFromOutside = task.stopCode !== undefined && !SELF_STOP_CODES.has(task.stopCode);
+  const deadline =
+    task.stopCode === 'UserInitiated' && DEADLINE_REASON_PATTERN.test(task.stoppedReason ?? '');
 
   let summary: string;
   if (!ran) {
     summary = neverStartedSummary(task);
+  } else if (deadline) {
+    summary = `DeadlineExceeded: ${task.stoppedReason}`;
   } else if (stoppedFromOutside) {
     summary = `stopped before it finished (${task.stopCode}): ${task.stoppedReason ?? 'no reason given'}`;
   } else if (essentials.length === 0) {
@@ -94,6 +113,7 @@ export function taskOutcome(task: StoppedTaskLike, essential?: readonly string[]
     containers,
     summary,
   };
+  if (deadline) outcome.reason = 'DeadlineExceeded';
   if (task.stopCode) outcome.stopCode = task.stopCode;
   if (task.stoppedReason) outcome.stoppedReason = task.stoppedReason;
   const startedAt = toIso(task.startedAt);
@@ -101,6 +121,32 @@ export function taskOutcome(task: StoppedTaskLike, essential?: readonly string[]
   if (startedAt) outcome.startedAt = startedAt;
   if (stoppedAt) outcome.stoppedAt = stoppedAt;
   return outcome;
+}
+
+/**
+ * The containers whose exit decides: the job's successContainers when it names them; otherwise the
+ * essential containers that ended by themselves. Once an essential container exits, ECS stops the others
+ * (SIGTERM, then SIGKILL): an essential sidecar ending 143 or 137 then is ECS's doing, not a failure.
+ * When every essential container ended that way, nothing tells which came first, so all of them count.
+ */
+function decidingContainers(
+  task: StoppedTaskLike,
+  containers: readonly ContainerResult[],
+  essentials: readonly ContainerResult[],
+  deciding: readonly string[] | undefined,
+): ContainerResult[] {
+  if (deciding) {
+    // A named container missing from the task can't have succeeded.
+    return deciding.map(
+      (name) =>
+        containers.find((container) => container.name === name) ?? { name, exitCode: null, essential: false },
+    );
+  }
+  if (task.stopCode !== 'EssentialContainerExited') return [...essentials];
+  const byThemselves = essentials.filter(
+    (container) => container.exitCode === null || !STOPPED_BY_ECS_EXIT_CODES.has(container.exitCode),
+  );
+  return byThemselves.length > 0 ? byThemselves : [...essentials];
 }
 
 export interface RunOutcome {

@@ -57,6 +57,7 @@ describe('parseJob', () => {
         taskDefinition: 'report:7',
         count: 1,
         concurrencyPolicy: 'Forbid',
+        alertAfterSkips: 3,
         suspend: false,
       },
     });

@@ -3,6 +3,7 @@ import { parse as parseQuery, QuerySyntaxError } from '../ecs/query';
 import { type LaunchType, validateTaskSize } from '../ecs/task-size';
 import { type EventIssue, formatPath } from '../runtime/errors';
 import { cut } from '../runtime/limits';
+import { isTimeZone, parseSchedule } from './expression';
 import { RESERVED_TAG_PREFIX, runTags } from './identity';
 import { type Job, JobSchema, RUN_TASK_LIMITS } from './job';
 
@@ -101,13 +102,43 @@ export function effectiveLaunchType(
 }
 
 /**
+ * What a flexible window must leave of the starting deadline: Scheduler's own 60-second precision plus a
+ * few RunTask attempts. A scale-out needs more; the default deadline leaves it.
+ */
+export const MIN_DEADLINE_ROOM_SECONDS = 120;
+
+/**
  * ECS rules RunTask would enforce (or would silently get wrong), checked before anything runs so the
  * alert can say what to fix. With the task definition, also checks compatibility, task size for the
  * launch type, networking and container names.
  */
-export function validateJob(job: Job, taskDefinition?: JobTaskDefinition): JobProblem[] {
+export function validateJob(
+  job: Job,
+  taskDefinition?: JobTaskDefinition,
+  defaults: { startingDeadlineSeconds?: number } = {},
+): JobProblem[] {
   const problems: JobProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
+
+  if (job.timeZone !== undefined && !isTimeZone(job.timeZone))
+    add('timeZone', `unknown time zone "${job.timeZone}": use an IANA name such as America/New_York`);
+  else if (job.schedule !== undefined) {
+    const parsed = parseSchedule(job.schedule, job.timeZone);
+    if (!parsed.ok) add('schedule', parsed.message);
+  } else if (job.timeZone !== undefined)
+    add('timeZone', 'timeZone is the time zone of schedule: set schedule too');
+  const deadline = job.startingDeadlineSeconds ?? defaults.startingDeadlineSeconds;
+  if (job.flexibleTimeWindowMinutes !== undefined && deadline !== undefined) {
+    // Scheduler names the window's start as the scheduled time: invoked late in the window, a run has
+    // only what is left of the deadline to start (and to wait for a scale-out).
+    const room = deadline - job.flexibleTimeWindowMinutes * 60;
+    if (room < MIN_DEADLINE_ROOM_SECONDS) {
+      add(
+        'flexibleTimeWindowMinutes',
+        `a ${job.flexibleTimeWindowMinutes}-minute flexible window leaves the ${deadline} s starting deadline no room (${room} s, at least ${MIN_DEADLINE_ROOM_SECONDS} s needed): a run invoked late in the window would be missed; raise startingDeadlineSeconds or shorten the window`,
+      );
+    }
+  }
 
   if (job.launchType && job.capacityProviderStrategy) {
     add(
@@ -210,6 +241,15 @@ function checkAgainstTaskDefinition(
 ): JobProblem[] {
   const problems: JobProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
+  const definedNames = new Set(
+    (taskDefinition.containerDefinitions ?? []).flatMap((container) =>
+      container.name ? [container.name] : [],
+    ),
+  );
+  (job.successContainers ?? []).forEach((name, index) => {
+    if (!definedNames.has(name))
+      add(`successContainers[${index}]`, `the task definition has no container "${name}"`);
+  });
   const label =
     taskDefinition.family && taskDefinition.revision !== undefined
       ? `${taskDefinition.family}:${taskDefinition.revision}`

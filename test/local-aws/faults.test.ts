@@ -195,12 +195,15 @@ describe('DynamoDB batches with unprocessed keys, end to end through the adapter
         await dynamodb.send(
           new PutCommand({
             TableName: SAMPLE.table,
-            Item: { pk: 'job#nightly', sk: runSk(n), status: 'SUCCEEDED' },
+            Item: { pk: 'job#nightly', sk: runSk(n), status: 'SUCCEEDED', due: runSk(n).slice(4) },
           }),
         );
       }
       aws.faults.set({ operation: 'dynamodb:BatchWriteItem', unprocessedRate: 0.3, times: 2 });
-      expect(await new ScheduleStore(SAMPLE.table).trimHistory('nightly', 2)).toBe(28);
+      const keep = { succeeded: 2, failed: 2, skipped: 2 };
+      // A month after the last due time: every RunTask token has expired, so trimmed runs are deleted.
+      const now = Date.parse('2025-03-01T00:00:00Z');
+      expect(await new ScheduleStore(SAMPLE.table).trimHistory('nightly', keep, now)).toBe(28);
       const { Items = [] } = await dynamodb.send(
         new QueryCommand({
           TableName: SAMPLE.table,

@@ -1560,7 +1560,9 @@ export class World {
             for (const c of task.containers) {
               if (c.lastStatus !== 'STOPPED') {
                 c.lastStatus = 'STOPPED';
-                c.exitCode ??= exited ? 0 : 137;
+                // The others are sent SIGTERM once an essential container exits: a process that ends on it
+                // exits 143 (128 + 15); one stopped from outside is SIGKILLed after its stop timeout (137).
+                c.exitCode ??= exited ? 143 : 137;
               }
             }
             if (task.networkMode === 'awsvpc') this.setStatus(task, 'DEPROVISIONING');
