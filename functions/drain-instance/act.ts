@@ -5,6 +5,7 @@ import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';
 import type { DrainRecord } from '../../shared/drain/record';
+import { bestEffort } from './bookkeeping';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 
 export interface ActResult {
@@ -83,22 +84,30 @@ export async function act(
         const outcome = await recordLifecycleActionHeartbeat(action);
         if (outcome === 'already-done') {
           // Completed by someone else, or expired: nothing holds the instance for us any more.
+          runtime.heartbeats.delete(target.instanceId);
           await reportActionEnded(target, { ...record, remainingTasks: plan.remaining.length }, runtime);
           return { ...result, finished: true, actionEnded: true };
         }
-        await recordDrainProgress(config.table, target.instanceId, {
-          lastHeartbeatAt: at,
-          remainingTasks: plan.remaining.length,
-        });
+        runtime.heartbeats.set(target.instanceId, at);
         result.heartbeatAt = at;
+        await bestEffort(runtime, 'heartbeat not recorded', keys, undefined, () =>
+          recordDrainProgress(config.table, target.instanceId, {
+            lastHeartbeatAt: at,
+            remainingTasks: plan.remaining.length,
+          }),
+        );
         logger.debug('Lifecycle heartbeat recorded', keys);
         break;
       }
       case 'complete-continue': {
         if (!target.hook) break;
         const outcome = await completeLifecycleAction(action, 'CONTINUE');
+        runtime.heartbeats.delete(target.instanceId);
         const now = Date.now();
-        const counted = await markDrainCompleted(config.table, target.instanceId, now, step.reason);
+        // Unrecorded, the completion is still reported (maybe twice): better than not at all.
+        const counted = await bestEffort(runtime, 'completion not recorded', keys, true, () =>
+          markDrainCompleted(config.table, target.instanceId, now, step.reason),
+        );
         const durationSeconds = Math.max(0, Math.round((now - record.startedAt) / 1000));
         const details = {
           ...keys,
@@ -143,7 +152,9 @@ export async function reportActionEnded(
 ): Promise<boolean> {
   const { logger, metrics, config } = runtime;
   const now = Date.now();
-  const closed = await markActionEnded(config.table, target.instanceId, runtime.owner, now);
+  const closed = await bestEffort(runtime, 'ended action not recorded', instanceKeys(target), true, () =>
+    markActionEnded(config.table, target.instanceId, runtime.owner, now),
+  );
   if (!closed) return false;
   const details = {
     ...instanceKeys(target),

@@ -18,9 +18,14 @@ export interface Observation {
  * Reads what the drain policy needs: the container instance, every task on it whatever its desired
  * status (ListTasks alone hides tasks already told to stop), and which of their services are DAEMONs.
  */
-export async function observe(target: DrainTarget, runtime: DrainRuntime): Promise<Observation> {
+export async function observe(
+  target: DrainTarget,
+  runtime: DrainRuntime,
+  /** The container instance as the safety step just read (and maybe set DRAINING): not read again. */
+  known?: { instance: ContainerInstance | undefined },
+): Promise<Observation> {
   const { cluster, instanceId } = target;
-  const instance = await findContainerInstanceByEc2Id(cluster, instanceId);
+  const instance = known ? known.instance : await findContainerInstanceByEc2Id(cluster, instanceId);
   if (!instance?.containerInstanceArn) return { instance: undefined, tasks: [], daemonServices: new Set() };
   const arns = await listTaskArnsAnyDesiredStatus(cluster, {
     containerInstance: instance.containerInstanceArn,

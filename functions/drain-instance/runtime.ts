@@ -15,6 +15,12 @@ export interface DrainRuntime {
   sleep: (ms: number) => Promise<void>;
   /** Per invocation: service name -> scheduling strategy, so a loop describes each service once. */
   serviceStrategies: Map<string, string>;
+  /**
+   * Per container (it outlives the invocation): instance id -> epoch ms of this container's last
+   * heartbeat that went through. Lets the reconcile pass heartbeat before reading the state table
+   * without sending one per instance every minute.
+   */
+  heartbeats: Map<string, number>;
 }
 
 /** One instance to drain, with everything resolved that the events and the group say about it. */

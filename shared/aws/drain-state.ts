@@ -1,5 +1,4 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NotOursMark } from '../drain/reconcile';
 import type { DrainRecord } from '../drain/record';
 import { batchGetItems, dynamodb } from './dynamodb';
 import { call, kindOf } from './errors';
@@ -244,59 +243,6 @@ async function closeDrain(
     if (isConditionFailure(error)) return false;
     throw error;
   }
-}
-
-/** Beside the drain item: sk `not-ours`, what the last probe learnt (see NotOursMark). */
-const NOT_OURS_SK = 'not-ours';
-/** Long enough to outlive any wait state; the mark's own `recheckAt` decides when it stops applying. */
-const NOT_OURS_TTL_SECONDS = 24 * 3600;
-
-export const notOursKey = (instanceId: string) => ({ pk: `drain#${instanceId}`, sk: NOT_OURS_SK });
-
-function markFromItem(item: Record<string, unknown>): NotOursMark | undefined {
-  const { instanceId, state, checkedAt, recheckAt } = item;
-  if (typeof instanceId !== 'string' || typeof state !== 'string') return undefined;
-  if (typeof checkedAt !== 'number' || typeof recheckAt !== 'number') return undefined;
-  return { instanceId, state, checkedAt, recheckAt };
-}
-
-/**
- * What a reconcile pass needs of the state table for these instances, in one BatchGetItem per 50
- * instances: their drains and their not-ours marks.
- */
-export async function getReconcileState(
-  table: string,
-  instanceIds: readonly string[],
-): Promise<{ drains: Map<string, DrainRecord>; notOurs: Map<string, NotOursMark> }> {
-  const ids = [...new Set(instanceIds)];
-  const items = await batchGetItems(
-    table,
-    ids.flatMap((id) => [drainKey(id), notOursKey(id)]),
-  );
-  const drains = new Map<string, DrainRecord>();
-  const notOurs = new Map<string, NotOursMark>();
-  for (const item of items) {
-    if (item.sk === NOT_OURS_SK) {
-      const mark = markFromItem(item);
-      if (mark) notOurs.set(mark.instanceId, mark);
-    } else {
-      const record = fromItem(item);
-      if (record) drains.set(record.instanceId, record);
-    }
-  }
-  return { drains, notOurs };
-}
-
-/** Remembers that an instance waits on someone else's hook (overwrites the previous mark). */
-export async function rememberNotOurs(table: string, mark: NotOursMark): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/drain#${mark.instanceId}/${NOT_OURS_SK}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: { ...notOursKey(mark.instanceId), ...mark, ttl: ttlFrom(mark.checkedAt, NOT_OURS_TTL_SECONDS) },
-      }),
-    ),
-  );
 }
 
 /**
