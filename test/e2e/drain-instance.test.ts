@@ -353,3 +353,24 @@ describe('drain-instance on the local endpoint', () => {
     expect(aws.calls.count('ecs:UpdateContainerInstancesState')).toBe(1);
   });
 });
+
+describe('a stale registration of the same EC2 instance (#15)', () => {
+  it('is not taken for the instance: the live registration is drained before the action completes', async () => {
+    const event = scaleIn();
+    // Listed first by ListContainerInstances (no status: every status but INACTIVE), without tasks.
+    aws.world.addStaleRegistration(I1 as string, 'DEREGISTERING');
+    const live = aws.world
+      .instances(SAMPLE.cluster)
+      .find((i) => i.ec2InstanceId === I1 && i.status === 'ACTIVE');
+    const handler = await loadHandler();
+
+    const summary = await invoke(handler, event);
+
+    expect(summary.instances[0]).toMatchObject({ outcome: 'completed', verdict: 'drained' });
+    expect(aws.world.findContainerInstance(live?.arn as string)?.status).toBe('DRAINING');
+    const [complete] = completeCalls();
+    const services = aws.world.tasks({ instance: I1 }).filter((task) => task.serviceName === 'api');
+    expect(services.length).toBeGreaterThan(0);
+    for (const task of services) expect(task.stoppedAt as number).toBeLessThanOrEqual(complete?.at as number);
+  });
+});
