@@ -1,6 +1,11 @@
 import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { markActionEnded, markDrainCompleted, recordDrainProgress } from '../../shared/aws/drain-state';
+import {
+  markActionEnded,
+  markDrainCompleted,
+  markInstanceLost,
+  recordDrainProgress,
+} from '../../shared/aws/drain-state';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';
@@ -14,6 +19,8 @@ export interface ActResult {
   /** We completed it; reported once thanks to the conditional mark, whoever else tried too. */
   completion?: 'counted' | 'already-counted' | undefined;
   actionEnded?: boolean | undefined;
+  /** The instance was lost under the drain: how many tasks died with it. */
+  lost?: number | undefined;
   standaloneStopped: number;
   heartbeatAt?: number | undefined;
 }
@@ -131,6 +138,28 @@ export async function act(
           if (step.reason === 'deadline-expired') metrics.addMetric('DrainDeadlineExpired', 'Count', 1);
         }
         return { ...result, finished: true, completion: counted ? 'counted' : 'already-counted' };
+      }
+      case 'close-lost': {
+        // Nothing to drain any more; the action (if still open) is let go, and the loss reported once.
+        if (step.completeHook && target.hook) await completeLifecycleAction(action, 'CONTINUE');
+        runtime.heartbeats.delete(target.instanceId);
+        const closed = await bestEffort(runtime, 'lost instance not recorded', keys, true, () =>
+          markInstanceLost(config.table, target.instanceId, runtime.owner, Date.now()),
+        );
+        if (closed) {
+          logger.error(
+            'Instance lost mid-drain: deregistered or gone before the drain finished; its tasks died with it',
+            {
+              ...keys,
+              containerInstanceArn: plan.containerInstanceArn,
+              drainStartedAt: new Date(record.startedAt).toISOString(),
+              tasksDied: taskList(step.died.map(describeTask)),
+              notes: plan.notes,
+            },
+          );
+          metrics.addMetric('DrainHookLost', 'Count', 1);
+        }
+        return { ...result, finished: true, lost: step.died.length };
       }
       case 'wait':
         break;

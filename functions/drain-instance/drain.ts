@@ -40,6 +40,8 @@ export interface DrainOptions {
   known?: DrainRecord | undefined;
   /** The caller already heartbeated the hook and set DRAINING (the reconcile pass does both first). */
   secured?: boolean;
+  /** The instance is gone from its Auto Scaling group (the sweep of open drains): lost, whatever ECS says. */
+  vanished?: boolean;
 }
 
 const latest = (a: number | undefined, b: number | undefined) =>
@@ -149,6 +151,7 @@ function plan(
   record: DrainRecord,
   observation: Awaited<ReturnType<typeof observe>>,
   runtime: DrainRuntime,
+  context: { drainUnderway: boolean; vanished: boolean } = { drainUnderway: true, vanished: false },
 ) {
   const { config } = runtime;
   return planDrain({
@@ -157,6 +160,9 @@ function plan(
     instanceId: target.instanceId,
     group: target.group,
     instance: observation.instance,
+    deregistered: observation.deregistered,
+    drainUnderway: context.drainUnderway,
+    vanished: context.vanished,
     tasks: observation.tasks,
     daemonServices: observation.daemonServices,
     policy: policyFor(config.standalonePolicies, target.group),
@@ -341,6 +347,7 @@ export async function runDrain(
   }
 
   let passes = 0;
+  let seenArn = record.containerInstanceArn;
   let standaloneStopped = 0;
   let lastPlan: DrainPlan | undefined;
   let released = !holdsLease;
@@ -349,13 +356,40 @@ export async function runDrain(
     while (budget.hasTimeFor(STEP_RESERVE_MS)) {
       passes++;
       const known = passes === 1 ? secured.instance : undefined;
-      lastPlan = plan(target, record, await observe(target, runtime, known), runtime);
+      const seen = seenArn ? { containerInstanceArn: seenArn, since: record.startedAt } : undefined;
+      const observation = await observe(target, runtime, known, seen);
+      lastPlan = plan(target, record, observation, runtime, {
+        drainUnderway: seenArn !== undefined,
+        vanished: options.vanished === true,
+      });
+      if (
+        observation.instance?.containerInstanceArn &&
+        seenArn !== observation.instance.containerInstanceArn
+      ) {
+        seenArn = observation.instance.containerInstanceArn;
+        const arn = seenArn;
+        if (!degraded) {
+          await bestEffort(runtime, 'container instance not recorded', keys, undefined, () =>
+            recordDrainProgress(config.table, target.instanceId, { containerInstanceArn: arn }),
+          );
+        }
+      }
       logger.info('Drain pass', { ...keys, pass: passes, plan: describePlan(lastPlan) });
       const result = await act(lastPlan, target, record, runtime);
       standaloneStopped += result.standaloneStopped;
       if (result.heartbeatAt !== undefined) record = { ...record, lastHeartbeatAt: result.heartbeatAt };
       if (result.finished) {
         released = true; // completion removed the lease
+        if (result.lost) {
+          return {
+            ...base,
+            outcome: 'instance-lost',
+            verdict: lastPlan.verdict,
+            passes,
+            reason: lastPlan.notes.join('; '),
+            remainingTasks: result.lost,
+          };
+        }
         if (result.actionEnded) {
           return {
             ...base,

@@ -1,11 +1,17 @@
 import type { AutoScalingGroup, LifecycleHook } from '@aws-sdk/client-auto-scaling';
 import {
   describeAutoScalingGroups,
+  describeAutoScalingInstances,
   describeLifecycleHooks,
   recordLifecycleActionHeartbeat,
 } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch';
-import { getDrains, recordDrainProgress } from '../../shared/aws/drain-state';
+import {
+  forgetOpenDrains,
+  getDrains,
+  getOpenDrainIds,
+  recordDrainProgress,
+} from '../../shared/aws/drain-state';
 import { listContainerInstanceArns, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import {
@@ -16,7 +22,7 @@ import {
   planReconcile,
   type ReconcileCandidate,
 } from '../../shared/drain/reconcile';
-import type { DrainRecord } from '../../shared/drain/record';
+import { type DrainRecord, isOpen, leaseHeldByOther } from '../../shared/drain/record';
 import { reportActionEnded } from './act';
 import { bestEffort } from './bookkeeping';
 import { runDrain, STEP_RESERVE_MS } from './drain';
@@ -93,8 +99,28 @@ const DRAINING_LOOKUP_BATCH = 50;
  *    steps without records; it never stops 1 and 2.
  */
 export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult> {
+  const groups = await describeAutoScalingGroups(runtime.config.groups);
+  const result = await passOverWaiting(groups, runtime);
+  // Last, as bookkeeping: drains whose instance left between two passes.
+  if (!runtime.config.dryRun && runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
+    const inGroups = new Set(
+      groups.flatMap((group) => (group.Instances ?? []).flatMap((instance) => instance.InstanceId ?? [])),
+    );
+    try {
+      await sweepVanished(inGroups, result, runtime);
+    } catch (error) {
+      runtime.logger.error('Sweep of drains whose instance left its group failed', {
+        errorKind: kindOf(error),
+        error: errorMessage(error),
+      });
+      runtime.metrics.addMetric('DrainErrors', 'Count', 1);
+    }
+  }
+  return result;
+}
+
+async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainRuntime): Promise<ReconcileResult> {
   const { config, logger } = runtime;
-  const groups = await describeAutoScalingGroups(config.groups);
   const missing = config.groups.filter(
     (name) => !groups.some((group) => group.AutoScalingGroupName === name),
   );
@@ -236,6 +262,67 @@ export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult>
   if (result.deferred > 0)
     logger.info('Instances left for the next reconcile pass', { deferred: result.deferred });
   return result;
+}
+
+/**
+ * Open drains whose instance is in none of the configured groups any more, nor known to Auto Scaling
+ * (warm-pool instances are not listed in their group): it left between two passes, terminated by
+ * another hook's ABANDON, Spot, or a person. Each is closed as `instance-lost` (DrainHookLost, the
+ * tasks that died named while ECS still describes them). Ids of drains already closed are dropped.
+ */
+async function sweepVanished(inGroups: ReadonlySet<string>, result: ReconcileResult, runtime: DrainRuntime) {
+  const { config } = runtime;
+  const ids = await bestEffort(runtime, 'open drains not read', {}, [] as string[], () =>
+    getOpenDrainIds(config.table),
+  );
+  const outside = ids.filter((id) => !inGroups.has(id));
+  if (outside.length === 0) return;
+  const known = new Set(
+    (await describeAutoScalingInstances(outside)).flatMap((instance) => instance.InstanceId ?? []),
+  );
+  const vanished = outside.filter((id) => !known.has(id));
+  if (vanished.length === 0) return;
+  const drains = await getDrains(config.table, vanished);
+  const now = Date.now();
+  const closed = vanished.filter((id) => {
+    const record = drains.get(id);
+    return !record || !isOpen(record);
+  });
+  await forgetOpenDrains(config.table, closed);
+  const lost = [...drains.values()].filter(
+    (record) =>
+      isOpen(record) && config.groups.includes(record.group) && !leaseHeldByOther(record, runtime.owner, now),
+  );
+  const outcomes = await mapConcurrent(lost, BATCH_CONCURRENCY, async (record) => {
+    const target: DrainTarget = {
+      instanceId: record.instanceId,
+      group: record.group,
+      hook: record.hook,
+      cluster: record.cluster,
+      trigger: 'lifecycle',
+      cause: record.cause,
+      token: undefined,
+      hookTimerFrom: undefined,
+      heartbeatTimeoutSeconds: undefined,
+    };
+    try {
+      return await runDrain(
+        target,
+        { origin: 'reconcile', mode: 'once', known: record, secured: true, vanished: true },
+        runtime,
+      );
+    } catch (error) {
+      runtime.logger.error('Closing a drain whose instance left its group failed', {
+        instanceId: record.instanceId,
+        autoScalingGroup: record.group,
+        errorKind: kindOf(error),
+        error: errorMessage(error),
+      });
+      runtime.metrics.addMetric('DrainErrors', 'Count', 1);
+      return undefined;
+    }
+  });
+  result.instances.push(...outcomes.filter((outcome) => outcome !== undefined));
 }
 
 function toCandidate(

@@ -48,6 +48,7 @@ export type InstanceOutcomeKind =
   | 'in-progress-elsewhere'
   | 'already-completed'
   | 'action-ended'
+  | 'instance-lost'
   | 'not-ours'
   | 'ignored'
   | 'deferred'

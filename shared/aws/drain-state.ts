@@ -41,6 +41,7 @@ function fromItem(item: Record<string, unknown> | undefined): DrainRecord | unde
     leaseOwner: text('leaseOwner'),
     leaseUntil: number('leaseUntil'),
     remainingTasks: number('remainingTasks'),
+    containerInstanceArn: text('containerInstanceArn'),
   };
 }
 
@@ -101,6 +102,7 @@ async function putUnless(
     await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
       dynamodb.send(new PutCommand({ TableName: table, Item: toItem(record), ...condition })),
     );
+    await updateOpenIndex(table, 'ADD', record.instanceId);
     return { created: true, record };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
@@ -174,7 +176,12 @@ export async function releaseLease(
 export async function recordDrainProgress(
   table: string,
   instanceId: string,
-  changes: Partial<Pick<DrainRecord, 'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause' | 'remainingTasks'>>,
+  changes: Partial<
+    Pick<
+      DrainRecord,
+      'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause' | 'remainingTasks' | 'containerInstanceArn'
+    >
+  >,
 ): Promise<void> {
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
@@ -238,11 +245,52 @@ async function closeDrain(
         }),
       ),
     );
+    await updateOpenIndex(table, 'DELETE', instanceId);
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/**
+ * The ids of open drains, in one item beside them (`drain#open` / `index`, a string set), so the
+ * reconcile pass can find drains whose instance left its group between two passes (nothing lists them
+ * any more). Kept best-effort: an id left behind is dropped by the sweep once its drain is closed or
+ * gone; a write that failed leaves a drain to its item's TTL, as before the index.
+ */
+export const OPEN_INDEX_KEY = { pk: 'drain#open', sk: 'index' } as const;
+
+async function updateOpenIndex(table: string, op: 'ADD' | 'DELETE', ...instanceIds: string[]) {
+  if (instanceIds.length === 0) return;
+  try {
+    await call('dynamodb:UpdateItem', `${table}/drain#open`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: OPEN_INDEX_KEY,
+          UpdateExpression: `${op} ids :ids`,
+          ExpressionAttributeValues: { ':ids': new Set(instanceIds) },
+        }),
+      ),
+    );
+  } catch {
+    // Best effort (see above): the drain itself is recorded.
+  }
+}
+
+/** The ids the open-drain index holds. */
+export async function getOpenDrainIds(table: string): Promise<string[]> {
+  const { Item } = await call('dynamodb:GetItem', `${table}/drain#open`, () =>
+    dynamodb.send(new GetCommand({ TableName: table, Key: OPEN_INDEX_KEY, ConsistentRead: true })),
+  );
+  const ids = Item?.ids;
+  return ids instanceof Set ? [...ids].filter((id): id is string => typeof id === 'string') : [];
+}
+
+/** Drops ids from the open-drain index (their drain is closed, or gone). */
+export function forgetOpenDrains(table: string, instanceIds: readonly string[]): Promise<void> {
+  return updateOpenIndex(table, 'DELETE', ...instanceIds);
 }
 
 /**
@@ -257,4 +305,17 @@ export function markActionEnded(
   now: number,
 ): Promise<boolean> {
   return closeDrain(table, instanceId, now, 'lifecycle-action-ended', owner);
+}
+
+/**
+ * Closes an open drain whose instance was lost under it (deregistered, or gone from its group), outcome
+ * `instance-lost`, unless another invocation holds its lease. True for the one caller that closed it.
+ */
+export function markInstanceLost(
+  table: string,
+  instanceId: string,
+  owner: string,
+  now: number,
+): Promise<boolean> {
+  return closeDrain(table, instanceId, now, 'instance-lost', owner);
 }

@@ -5,6 +5,7 @@ import {
   type DrainPlanInput,
   type DrainTaskLike,
   describeTask,
+  diedWithHost,
   planDrain,
   servicesToClassify,
   stopReason,
@@ -320,5 +321,56 @@ describe('describeTask', () => {
       'arn:aws:ecs:us-east-1:123456789012:task/web/d (service:log-router (daemon), RUNNING)',
     );
     expect(report).toBe('arn:aws:ecs:us-east-1:123456789012:task/web/r (family:report, RUNNING)');
+  });
+});
+
+describe('an instance lost under its drain (#24)', () => {
+  const died = reportTask('r1', {
+    lastStatus: 'STOPPED',
+    desiredStatus: 'STOPPED',
+    stoppedAt: new Date(T0 + 60_000),
+    stoppedReason: 'Host EC2 (instance i-0a1b2c3d4e5f60001) terminated.',
+  });
+  const drained = apiTask('a1', {
+    lastStatus: 'STOPPED',
+    desiredStatus: 'STOPPED',
+    stoppedAt: new Date(T0 + 30_000),
+    stopCode: 'ServiceSchedulerInitiated',
+  });
+
+  it('deregistered mid-drain: closed as lost, naming the tasks that died with the host, not completed', () => {
+    const result = planDrain(
+      input({
+        instance: undefined,
+        deregistered: { containerInstanceArn: ARN, died: [died] },
+        drainUnderway: true,
+      }),
+    );
+    expect(result.verdict).toBe('instance-lost');
+    expect(result.actions).toEqual([
+      { type: 'close-lost', died: [expect.objectContaining({ taskArn: died.taskArn })], completeHook: true },
+    ]);
+  });
+
+  it('an instance never seen registered is not a loss: it is let go as not registered', () => {
+    expect(planDrain(input({ instance: undefined })).verdict).toBe('not-registered');
+    expect(
+      planDrain(input({ instance: undefined, deregistered: { containerInstanceArn: ARN, died: [] } }))
+        .verdict,
+    ).toBe('not-registered');
+  });
+
+  it('gone from its group: lost, with no hook left to complete', () => {
+    const result = planDrain(input({ instance: undefined, vanished: true }));
+    expect(result.actions).toEqual([{ type: 'close-lost', died: [], completeHook: false }]);
+  });
+
+  it('only tasks stopped by the host going away since the drain started died with it', () => {
+    const spot = reportTask('s1', { lastStatus: 'STOPPED', stopCode: 'SpotInterruption', stoppedAt: T0 + 1 });
+    const before = { ...died, stoppedAt: new Date(T0 - 1) };
+    expect(diedWithHost([died, drained, spot, before], T0).map((t) => t.taskArn)).toEqual([
+      died.taskArn,
+      spot.taskArn,
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { groupOf, isServiceTask, isTerminal, type TaskLike } from '../ecs/lifecycle';
+import { groupOf, isServiceTask, isTerminal, type TaskLike, type Timestamp } from '../ecs/lifecycle';
 import type { StandalonePolicy } from './policy';
 
 /** What triggered the drain: a lifecycle hook to complete, or a Spot warning with nothing to complete. */
@@ -37,6 +37,8 @@ export type DrainAction =
   | { type: 'stop-standalone-tasks'; tasks: TaskSummary[]; reason: string }
   | { type: 'heartbeat' }
   | { type: 'complete-continue'; reason: CompleteReason; remaining: TaskSummary[] }
+  /** The instance is gone (INACTIVE, or out of the group) with the drain open: close it as lost. */
+  | { type: 'close-lost'; died: TaskSummary[]; completeHook: boolean }
   | { type: 'wait'; remaining: number };
 
 export type DrainVerdict =
@@ -46,7 +48,9 @@ export type DrainVerdict =
   | 'draining-started'
   | 'waiting'
   /** Spot: drain started and standalone tasks handled; the instance goes in two minutes either way. */
-  | 'spot-drain-started';
+  | 'spot-drain-started'
+  /** Deregistered (INACTIVE) or gone from the group mid-drain: what still ran on it died with it. */
+  | 'instance-lost';
 
 export interface DrainPlan {
   instanceId: string;
@@ -73,6 +77,15 @@ export interface DrainPlanInput {
   group: string;
   /** undefined: the EC2 instance is not registered in the cluster. */
   instance: ContainerInstanceLike | undefined;
+  /**
+   * With no live registration: its deregistered (INACTIVE) one, with the tasks stopped by the host's
+   * termination since the drain started. Undefined when ECS knows none.
+   */
+  deregistered?: { containerInstanceArn: string | undefined; died: readonly DrainTaskLike[] } | undefined;
+  /** The drain began before this pass (a look already saw the instance), or the instance left its group. */
+  drainUnderway?: boolean;
+  /** The instance is no longer in its Auto Scaling group at all (the sweep of open drains). */
+  vanished?: boolean;
   /** Every task ECS lists on the instance, of both desired statuses. */
   tasks: readonly DrainTaskLike[];
   /** Names of the cluster's services with schedulingStrategy DAEMON among the tasks' services. */
@@ -149,6 +162,23 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
     deadlineAt,
     stopStandaloneAt,
   };
+
+  if (!instance && (input.vanished || (input.deregistered && input.drainUnderway))) {
+    const died = (input.deregistered?.died ?? []).map((task) => summarize(task, input.daemonServices));
+    return {
+      ...base,
+      containerInstanceArn: input.deregistered?.containerInstanceArn,
+      instanceStatus: input.deregistered ? 'INACTIVE' : undefined,
+      verdict: 'instance-lost',
+      final: true,
+      actions: [{ type: 'close-lost', died, completeHook: trigger === 'lifecycle' && !input.vanished }],
+      remaining: [],
+      daemonTasksIgnored: 0,
+      notes: [
+        `${input.instanceId} ${input.deregistered ? 'was deregistered (INACTIVE)' : 'left its Auto Scaling group'} before the drain finished: ${died.length} task(s) died with it`,
+      ],
+    };
+  }
 
   if (!instance) {
     return {
@@ -250,6 +280,24 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
     actions.unshift({ type: 'heartbeat' });
   actions.push({ type: 'wait', remaining: remaining.length });
   return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+}
+
+/** Stop codes of tasks whose host went away under them (StopCode, Amazon ECS API Reference). */
+const HOST_GONE_CODES: ReadonlySet<string> = new Set(['SpotInterruption', 'TerminationNotice']);
+/** ECS's reason for tasks of a terminated host: `Host EC2 (instance i-…) terminated.` */
+const HOST_TERMINATED = /^Host EC2 \(instance [^)]+\) (terminated|stopped)/;
+
+const epoch = (value: Timestamp | null | undefined) =>
+  value === undefined || value === null ? undefined : new Date(value).getTime();
+
+/** Tasks that died with their host since `since` (epoch ms), not stopped by the drain's own process. */
+export function diedWithHost(tasks: readonly DrainTaskLike[], since: number): DrainTaskLike[] {
+  return tasks.filter((task) => {
+    if (!isTerminal(task)) return false;
+    const stoppedAt = epoch(task.stoppedAt);
+    if (stoppedAt !== undefined && stoppedAt < since) return false;
+    return HOST_GONE_CODES.has(task.stopCode ?? '') || HOST_TERMINATED.test(task.stoppedReason ?? '');
+  });
 }
 
 /** One line naming a task for logs and dry-run plans: ARN, what runs it, where it is in its lifecycle. */
