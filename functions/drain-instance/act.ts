@@ -139,6 +139,21 @@ export async function act(
         }
         return { ...result, finished: true, completion: counted ? 'counted' : 'already-counted' };
       }
+      case 'warn-cut-short': {
+        logger.warn(
+          'Spot: tasks whose stop timeout is longer than the time left will be killed before it runs out',
+          {
+            ...keys,
+            secondsLeft: step.secondsLeft,
+            tasks: taskList(
+              step.tasks.map(
+                ({ task, stopTimeoutSeconds }) => `${describeTask(task)} stopTimeout ${stopTimeoutSeconds} s`,
+              ),
+            ),
+          },
+        );
+        break;
+      }
       case 'close-lost': {
         // Nothing to drain any more; the action (if still open) is let go, and the loss reported once.
         if (step.completeHook && target.hook) await completeLifecycleAction(action, 'CONTINUE');

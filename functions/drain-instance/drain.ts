@@ -171,6 +171,8 @@ function plan(
     lastHeartbeatAt: record.lastHeartbeatAt,
     heartbeatIntervalSeconds: heartbeatIntervalSeconds(target, config.heartbeatIntervalSeconds),
     now: Date.now(),
+    interruptionAt: target.interruptionAt,
+    stopTimeouts: observation.stopTimeouts,
   });
 }
 

@@ -2,11 +2,18 @@ import type { ContainerInstance, Task } from '@aws-sdk/client-ecs';
 import {
   describeContainerInstances,
   describeServices,
+  describeTaskDefinition,
   describeTasks,
   findContainerInstanceByEc2Id,
   listTaskArnsAnyDesiredStatus,
 } from '../../shared/aws/ecs';
-import { type DrainTaskLike, diedWithHost, servicesToClassify } from '../../shared/drain/plan';
+import {
+  DEFAULT_STOP_TIMEOUT_SECONDS,
+  type DrainTaskLike,
+  diedWithHost,
+  servicesToClassify,
+} from '../../shared/drain/plan';
+import { isTerminal } from '../../shared/ecs/lifecycle';
 import type { DrainRuntime, DrainTarget } from './runtime';
 
 export interface Observation {
@@ -15,6 +22,8 @@ export interface Observation {
   deregistered?: { containerInstanceArn: string | undefined; died: DrainTaskLike[] } | undefined;
   tasks: Task[];
   daemonServices: Set<string>;
+  /** Spot: longest container stop timeout (seconds) per task definition of the tasks still running. */
+  stopTimeouts?: Map<string, number> | undefined;
 }
 
 /**
@@ -59,7 +68,31 @@ export async function observe(
   const daemonServices = new Set(
     servicesToClassify(tasks).filter((name) => strategies.get(`${cluster}/${name}`) === 'DAEMON'),
   );
-  return { instance, tasks, daemonServices };
+  const stopTimeouts = target.trigger === 'spot' ? await readStopTimeouts(tasks, runtime) : undefined;
+  return { instance, tasks, daemonServices, stopTimeouts };
+}
+
+/** Each running task definition's longest container stopTimeout (cached per revision). */
+async function readStopTimeouts(tasks: readonly Task[], runtime: DrainRuntime) {
+  const arns = [
+    ...new Set(tasks.filter((task) => !isTerminal(task)).flatMap((task) => task.taskDefinitionArn ?? [])),
+  ];
+  const timeouts = new Map<string, number>();
+  await Promise.all(
+    arns.map(async (arn) => {
+      try {
+        const definition = await describeTaskDefinition(arn);
+        const values = (definition.containerDefinitions ?? []).flatMap((c) => c.stopTimeout ?? []);
+        timeouts.set(arn, values.length > 0 ? Math.max(...values) : DEFAULT_STOP_TIMEOUT_SECONDS);
+      } catch (error) {
+        runtime.logger.debug('Task definition not read; its stop timeout taken as the default', {
+          taskDefinitionArn: arn,
+          error: String(error),
+        });
+      }
+    }),
+  );
+  return timeouts;
 }
 
 /**

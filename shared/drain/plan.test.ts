@@ -170,7 +170,7 @@ describe('planDrain', () => {
     expect(stopReason('i-1', 'g', 'spot')).toMatch(/after a Spot interruption warning$/);
   });
 
-  it('Spot under the wait policy only drains', () => {
+  it('Spot under the wait policy drains and stops standalone tasks at once (two minutes cannot wait)', () => {
     const plan = planDrain(
       input({
         trigger: 'spot',
@@ -179,7 +179,7 @@ describe('planDrain', () => {
         tasks: [reportTask('r')],
       }),
     );
-    expect(types(plan)).toEqual(['set-draining']);
+    expect(types(plan)).toEqual(['set-draining', 'stop-standalone-tasks']);
   });
 
   it('notes a disconnected agent', () => {
@@ -293,7 +293,8 @@ describe('planDrain properties', () => {
         const plan = planDrain(toInput(scenario));
         for (const action of plan.actions) {
           if (action.type !== 'stop-standalone-tasks') continue;
-          expect(scenario.stopAfter).toBeDefined();
+          // Spot stops them whatever the policy.
+          if (scenario.trigger === 'lifecycle') expect(scenario.stopAfter).toBeDefined();
           if (scenario.trigger === 'lifecycle')
             expect(scenario.elapsedSeconds).toBeGreaterThanOrEqual(scenario.stopAfter ?? 0);
           expect(action.tasks.length).toBeGreaterThan(0);
@@ -372,5 +373,32 @@ describe('an instance lost under its drain (#24)', () => {
       died.taskArn,
       spot.taskArn,
     ]);
+  });
+});
+
+describe("Spot's two minutes (#24)", () => {
+  it('stops standalone tasks at once under wait, and names tasks whose stop timeout exceeds the time left', () => {
+    const job = reportTask('r1', { taskDefinitionArn: 'report:7' });
+    const slow = apiTask('a1', { taskDefinitionArn: 'api:3' });
+    const result = planDrain(
+      input({
+        trigger: 'spot',
+        cause: 'spot',
+        policy: WAIT,
+        tasks: [job, slow],
+        now: T0 + 30_000,
+        interruptionAt: T0 + 120_000,
+        stopTimeouts: new Map([
+          ['report:7', 30],
+          ['api:3', 120],
+        ]),
+      }),
+    );
+    expect(result.actions.map((action) => action.type)).toEqual(['stop-standalone-tasks', 'warn-cut-short']);
+    const cut = result.actions.find((action) => action.type === 'warn-cut-short');
+    expect(cut).toMatchObject({
+      secondsLeft: 90,
+      tasks: [{ task: { taskArn: slow.taskArn }, stopTimeoutSeconds: 120 }],
+    });
   });
 });

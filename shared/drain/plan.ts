@@ -18,6 +18,7 @@ export interface ContainerInstanceLike {
 /** The fields of an ECS Task the policy reads; an SDK Task passes straight in. */
 export interface DrainTaskLike extends TaskLike {
   taskArn?: string | undefined;
+  taskDefinitionArn?: string | undefined;
 }
 
 export type TaskRole = 'service' | 'daemon' | 'standalone';
@@ -35,6 +36,12 @@ export type CompleteReason = 'not-registered' | 'drained' | 'deadline-expired';
 export type DrainAction =
   | { type: 'set-draining'; containerInstanceArn: string }
   | { type: 'stop-standalone-tasks'; tasks: TaskSummary[]; reason: string }
+  /** Spot: tasks whose stop timeout is longer than the time left before the host goes. */
+  | {
+      type: 'warn-cut-short';
+      tasks: { task: TaskSummary; stopTimeoutSeconds: number }[];
+      secondsLeft: number;
+    }
   | { type: 'heartbeat' }
   | { type: 'complete-continue'; reason: CompleteReason; remaining: TaskSummary[] }
   /** The instance is gone (INACTIVE, or out of the group) with the drain open: close it as lost. */
@@ -98,7 +105,14 @@ export interface DrainPlanInput {
   lastHeartbeatAt: number | undefined;
   heartbeatIntervalSeconds: number;
   now: number;
+  /** Spot: epoch ms the instance goes (the warning's time + 2 minutes). */
+  interruptionAt?: number | undefined;
+  /** Spot: each task's longest container stop timeout in seconds, by task definition ARN. */
+  stopTimeouts?: ReadonlyMap<string, number> | undefined;
 }
+
+/** ECS's stop timeout when a container sets none (ECS_CONTAINER_STOP_TIMEOUT, 30 s by default). */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 
 export function roleOf(task: DrainTaskLike, daemonServices: ReadonlySet<string>): TaskRole {
   if (!isServiceTask(task)) return 'standalone';
@@ -149,12 +163,14 @@ export function heartbeatDue(lastHeartbeatAt: number | undefined, intervalSecond
 export function planDrain(input: DrainPlanInput): DrainPlan {
   const { instance, now, trigger } = input;
   const deadlineAt = input.startedAt + input.deadlineSeconds * 1000;
+  // Spot: two minutes cannot honour `wait`; stopped at once, the tasks get their SIGTERM and grace
+  // instead of dying with the host (Spot Instance interruption notices, Amazon EC2 User Guide).
   const stopStandaloneAt =
-    input.policy.kind === 'stop-after'
-      ? trigger === 'spot'
-        ? input.startedAt
-        : input.startedAt + input.policy.seconds * 1000
-      : undefined;
+    trigger === 'spot'
+      ? input.startedAt
+      : input.policy.kind === 'stop-after'
+        ? input.startedAt + input.policy.seconds * 1000
+        : undefined;
   const base = {
     instanceId: input.instanceId,
     containerInstanceArn: instance?.containerInstanceArn,
@@ -265,6 +281,21 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
   }
 
   if (trigger === 'spot') {
+    if (input.interruptionAt !== undefined) {
+      const secondsLeft = Math.max(0, Math.floor((input.interruptionAt - now) / 1000));
+      const cut = live
+        .filter((task) => summarize(task, input.daemonServices).role !== 'daemon')
+        .map((task) => ({
+          task: summarize(task, input.daemonServices),
+          stopTimeoutSeconds:
+            input.stopTimeouts?.get(task.taskDefinitionArn ?? '') ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+        }))
+        .filter((item) => item.stopTimeoutSeconds > secondsLeft);
+      if (cut.length > 0) {
+        actions.push({ type: 'warn-cut-short', tasks: cut, secondsLeft });
+        notes.push(`${cut.length} task(s) have a stop timeout longer than the ${secondsLeft} s left`);
+      }
+    }
     return {
       ...base,
       verdict: 'spot-drain-started',

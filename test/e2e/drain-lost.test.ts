@@ -163,3 +163,32 @@ describe('an instance lost mid-drain is lost, not drained (#24)', () => {
     expect(metricNames.filter((name) => name === 'DrainHookLost')).toHaveLength(1);
   });
 });
+
+describe("Spot's two minutes (#24)", () => {
+  it('under policy wait, a Spot warning stops standalone tasks at once, gracefully, before the host goes', async () => {
+    prepare();
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    const handler = await loadHandler(); // STANDALONE_TASK_POLICY empty: wait
+    aws.world.interruptSpot(I1);
+    const warning = aws.world
+      .takeEvents()
+      .find((event) => event['detail-type'] === 'EC2 Spot Instance Interruption Warning');
+
+    const summary = await invoke(handler, warning, 60_000);
+
+    expect(summary.instances[0]).toMatchObject({ outcome: 'spot-drain-started', standaloneTasksStopped: 1 });
+    // DRAINING went before any state-table call.
+    const calls = aws.calls.list().map((call) => call.name);
+    expect(calls.indexOf('ecs:UpdateContainerInstancesState')).toBeGreaterThanOrEqual(0);
+    expect(calls.findIndex((name) => name.startsWith('dynamodb:'))).toBeGreaterThan(
+      calls.indexOf('ecs:UpdateContainerInstancesState'),
+    );
+    aws.world.advance(5 * 60_000);
+    const [report] = aws.world.tasks({ family: 'report' });
+    expect(report?.stoppedReason).toBe(
+      `Stopped by ecs-autopilot: draining EC2 instance ${I1} (Auto Scaling group web-asg) after a Spot interruption warning`,
+    );
+    // Its stop timeout (30 s here) fits in the time left: no warning that it will be cut short.
+    expect(warn).not.toHaveBeenCalledWith(expect.stringMatching(/stop timeout/), expect.anything());
+  });
+});
