@@ -127,6 +127,19 @@ export class FakeCluster {
         task.lastStatus = 'STOPPING';
       } else if (task.lastStatus === 'STOPPING') task.lastStatus = 'STOPPED';
     }
+    // DAEMON tasks last: once the other service tasks of a DRAINING instance stopped.
+    for (const [id, instance] of this.instances) {
+      if (instance.status !== 'DRAINING') continue;
+      const onIt = this.tasks.filter((task) => task.instanceId === id && task.group.startsWith('service:'));
+      const daemon = (task: FakeTask) => this.services[task.group.slice(8)] === 'DAEMON';
+      if (onIt.some((task) => !daemon(task) && task.lastStatus !== 'STOPPED')) continue;
+      for (const task of onIt.filter(daemon)) {
+        if (task.lastStatus === 'RUNNING') {
+          task.desiredStatus = 'STOPPED';
+          task.lastStatus = 'STOPPING';
+        } else if (task.lastStatus === 'STOPPING') task.lastStatus = 'STOPPED';
+      }
+    }
   }
 
   stopStoppingTasks() {

@@ -105,7 +105,7 @@ describe('terminate lifecycle action', () => {
   it('sets the instance DRAINING, waits until its service tasks have stopped, then completes CONTINUE', async () => {
     cluster.register(I1);
     cluster.addTasks(I1, 3);
-    cluster.addTasks(I1, 1, { group: 'service:log-router' }); // DAEMON: not waited for
+    cluster.addTasks(I1, 1, { group: 'service:log-router' }); // DAEMON: stopped last, waited for
     cluster.waitOnHook(I1);
     clock.onSleep = () => cluster.progressServiceTasks();
     const handler = await loadHandler();
@@ -118,7 +118,7 @@ describe('terminate lifecycle action', () => {
         cluster: 'web',
         outcome: 'completed',
         verdict: 'drained',
-        passes: 3,
+        passes: 4, // 3 for the service tasks, one more for the daemon stopped last
       }),
     ]);
     expect(ecsMock).toHaveReceivedCommandTimes(UpdateContainerInstancesStateCommand, 1);

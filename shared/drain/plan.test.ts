@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../ecs/lifecycle';
 import {
+  DAEMON_STOP_WAIT_MS,
   type DrainPlanInput,
   type DrainTaskLike,
   describeTask,
@@ -82,19 +83,26 @@ describe('planDrain', () => {
     expect(plan.remaining.map((t) => t.lastStatus)).toEqual(['STOPPING']);
   });
 
-  it('completes once every task is STOPPED, daemon tasks aside', () => {
-    const plan = planDrain(
+  it('completes once every task is STOPPED, daemon tasks last: waited for, within a bound', () => {
+    const tasks = [
+      apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPED', stoppedAt: new Date(T0 + 60_000) }),
+      daemonTask('d', { desiredStatus: 'STOPPED', lastStatus: 'STOPPING' }),
+      reportTask('r', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+    ];
+    const waiting = planDrain(input({ tasks, now: T0 + 90_000 }));
+    expect(waiting.verdict).toBe('waiting');
+    expect(waiting.notes.join()).toMatch(/daemon/);
+    const stopped = planDrain(
       input({
-        tasks: [
-          apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' }),
-          daemonTask('d'),
-          reportTask('r', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
-        ],
+        tasks: [tasks[0] as DrainTaskLike, { ...(tasks[1] as DrainTaskLike), lastStatus: 'STOPPED' }],
+        now: T0 + 90_000,
       }),
     );
-    expect(plan.verdict).toBe('drained');
-    expect(plan.actions).toEqual([{ type: 'complete-continue', reason: 'drained', remaining: [] }]);
-    expect(plan.daemonTasksIgnored).toBe(1);
+    expect(stopped.verdict).toBe('drained');
+    const bounded = planDrain(input({ tasks, now: T0 + 60_000 + DAEMON_STOP_WAIT_MS }));
+    expect(bounded.verdict).toBe('drained');
+    expect(bounded.actions).toEqual([{ type: 'complete-continue', reason: 'drained', remaining: [] }]);
+    expect(bounded.daemonTasksIgnored).toBe(1);
   });
 
   it('waits for standalone tasks under the wait policy', () => {

@@ -111,6 +111,13 @@ export interface DrainPlanInput {
   stopTimeouts?: ReadonlyMap<string, number> | undefined;
 }
 
+/**
+ * How long, after the last other task stopped, the drain waits for DAEMON tasks (log routers, agents)
+ * to reach STOPPED: ECS stops them last on a draining instance, and they flush what the others wrote.
+ * Covers a stop timeout of up to 2 minutes plus ECS's delay in starting to stop them.
+ */
+export const DAEMON_STOP_WAIT_MS = 180_000;
+
 /** ECS's stop timeout when a container sets none (ECS_CONTAINER_STOP_TIMEOUT, 30 s by default). */
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 
@@ -247,6 +254,27 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
         daemonTasksIgnored,
         notes,
       };
+    }
+    const daemons = summaries.filter((task) => task.role === 'daemon');
+    if (daemons.length > 0) {
+      // Daemons last, but waited for (bounded), so a log router flushes the others' last lines.
+      const othersDoneAt = Math.max(
+        input.startedAt,
+        ...input.tasks
+          .filter((task) => isTerminal(task) && roleOf(task, input.daemonServices) !== 'daemon')
+          .map((task) => epoch(task.stoppedAt) ?? input.startedAt),
+      );
+      const waitUntil = Math.min(othersDoneAt + DAEMON_STOP_WAIT_MS, deadlineAt);
+      if (now < waitUntil) {
+        notes.push(
+          `waiting for ${daemons.length} daemon task(s) to stop (ECS stops them last) until ${new Date(waitUntil).toISOString()}`,
+        );
+        if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+          actions.unshift({ type: 'heartbeat' });
+        actions.push({ type: 'wait', remaining: daemons.length });
+        return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+      }
+      notes.push(`${daemons.length} daemon task(s) still not STOPPED after the wait for them: completing`);
     }
     actions.push({ type: 'complete-continue', reason: 'drained', remaining: [] });
     return { ...base, verdict: 'drained', final: true, actions, remaining, daemonTasksIgnored, notes };

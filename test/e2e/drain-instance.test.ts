@@ -374,3 +374,22 @@ describe('a stale registration of the same EC2 instance (#15)', () => {
     for (const task of services) expect(task.stoppedAt as number).toBeLessThanOrEqual(complete?.at as number);
   });
 });
+
+describe('daemons last, but waited for (#24)', () => {
+  it('the action completes only after the daemon tasks (the log router) reached STOPPED', async () => {
+    const event = scaleIn();
+    const daemons = aws.world.tasks({ instance: I1, service: 'log-router', desiredStatus: 'RUNNING' });
+    expect(daemons.length).toBeGreaterThan(0);
+    const handler = await loadHandler();
+
+    const summary = await invoke(handler, event);
+
+    expect(summary.instances[0]).toMatchObject({ outcome: 'completed', verdict: 'drained' });
+    const [complete] = completeCalls();
+    for (const daemon of daemons) {
+      const now = aws.world.task(daemon.arn);
+      expect(now?.lastStatus).toBe('STOPPED');
+      expect(now?.stoppedAt as number).toBeLessThanOrEqual(complete?.at as number);
+    }
+  });
+});
