@@ -34,7 +34,7 @@ export interface DrainOptions {
   origin: DrainOrigin;
   /** `loop`: keep going while the invocation has time (event-driven); `once`: one step (reconcile). */
   mode: 'loop' | 'once';
-  /** A completed drain is a past action: the reconcile probe saw our hook holding the instance again. */
+  /** A completed drain is a past action: the reconcile heartbeat found our hook holding the instance again. */
   restartCompleted?: boolean;
   /** The drain as the caller just read it (reconcile): an open one need not be recorded again. */
   known?: DrainRecord | undefined;

@@ -52,7 +52,7 @@ export const MIN_HOOK_TIMEOUT_SECONDS = 120;
 /** The schedule's period (rules.ts `rate(1 minute)`): how long until the next pass can reach a drain. */
 export const RECONCILE_PERIOD_SECONDS = 60;
 
-/** Time one heartbeat or probe may take (one Auto Scaling call, one state write), on top of the margin. */
+/** Time one heartbeat may take (one Auto Scaling call), on top of the margin. */
 export const KEEP_ALIVE_RESERVE_MS = 1_000;
 
 /** A group with waiting instances, as far as the pass is concerned: our hook and its cluster, or why not. */
@@ -502,7 +502,7 @@ async function groupContext(group: AutoScalingGroup, runtime: DrainRuntime): Pro
       autoScalingGroup: name,
       hook: hook.LifecycleHookName,
       heartbeatTimeoutSeconds: hook.HeartbeatTimeout,
-      advice: `use ${MIN_HOOK_TIMEOUT_SECONDS} s or more (300 s is a good default)`,
+      advice: `use ${MIN_HOOK_TIMEOUT_SECONDS} s or more (the templates use 5400 s)`,
     });
   }
   const cluster = await clusterForGroup(name, hook.NotificationMetadata, config, group.Tags ?? []);

@@ -34,7 +34,7 @@ export interface DrainTarget {
   cause: DrainCause;
   /** The lifecycle action token from the event; absent on reconcile passes (instance id identifies it). */
   token: string | undefined;
-  /** Epoch ms the hook's timer is known to have (re)started: the event time, or our probe heartbeat. */
+  /** Epoch ms the hook's timer is known to have (re)started: the event time, or our latest heartbeat. */
   hookTimerFrom: number | undefined;
   /** The hook's heartbeat timeout, when known: heartbeats go at least three times per timeout. */
   heartbeatTimeoutSeconds: number | undefined;
