@@ -16,12 +16,12 @@ export interface AutoScalingGroupConfig {
    * The terminate lifecycle hook drain-instance answers. Set `create: false` when the group already has
    * one (it must then carry NotificationMetadata `{"cluster": ...}`, or the group the tag
    * `ecs-autopilot:cluster`).
-   * @default - a hook named `ecs-autopilot-drain`, heartbeat timeout 300 s, default result CONTINUE
+   * @default - a hook named `ecs-autopilot-drain`, heartbeat timeout 5400 s, default result CONTINUE
    */
   readonly lifecycleHook?: {
     readonly create?: boolean;
     readonly name?: string;
-    /** 30 s to 7200 s. drain-instance records heartbeats, so this only bounds a stalled drainer. */
+    /** 30 s to 7200 s (default 5400 s): how long a stalled drainer holds an instance; drain-instance outlasts an hour-long outage of itself with the default. */
     readonly heartbeatTimeout?: Duration;
   };
   /**

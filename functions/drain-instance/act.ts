@@ -1,10 +1,16 @@
 import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { markActionEnded, markDrainCompleted, recordDrainProgress } from '../../shared/aws/drain-state';
+import {
+  markActionEnded,
+  markDrainCompleted,
+  markInstanceLost,
+  recordDrainProgress,
+} from '../../shared/aws/drain-state';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';
 import type { DrainRecord } from '../../shared/drain/record';
+import { bestEffort } from './bookkeeping';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 
 export interface ActResult {
@@ -13,6 +19,8 @@ export interface ActResult {
   /** We completed it; reported once thanks to the conditional mark, whoever else tried too. */
   completion?: 'counted' | 'already-counted' | undefined;
   actionEnded?: boolean | undefined;
+  /** The instance was lost under the drain: how many tasks died with it. */
+  lost?: number | undefined;
   standaloneStopped: number;
   heartbeatAt?: number | undefined;
 }
@@ -83,22 +91,30 @@ export async function act(
         const outcome = await recordLifecycleActionHeartbeat(action);
         if (outcome === 'already-done') {
           // Completed by someone else, or expired: nothing holds the instance for us any more.
+          runtime.heartbeats.delete(target.instanceId);
           await reportActionEnded(target, { ...record, remainingTasks: plan.remaining.length }, runtime);
           return { ...result, finished: true, actionEnded: true };
         }
-        await recordDrainProgress(config.table, target.instanceId, {
-          lastHeartbeatAt: at,
-          remainingTasks: plan.remaining.length,
-        });
+        runtime.heartbeats.set(target.instanceId, at);
         result.heartbeatAt = at;
+        await bestEffort(runtime, 'heartbeat not recorded', keys, undefined, () =>
+          recordDrainProgress(config.table, target.instanceId, {
+            lastHeartbeatAt: at,
+            remainingTasks: plan.remaining.length,
+          }),
+        );
         logger.debug('Lifecycle heartbeat recorded', keys);
         break;
       }
       case 'complete-continue': {
         if (!target.hook) break;
         const outcome = await completeLifecycleAction(action, 'CONTINUE');
+        runtime.heartbeats.delete(target.instanceId);
         const now = Date.now();
-        const counted = await markDrainCompleted(config.table, target.instanceId, now, step.reason);
+        // Unrecorded, the completion is still reported (maybe twice): better than not at all.
+        const counted = await bestEffort(runtime, 'completion not recorded', keys, true, () =>
+          markDrainCompleted(config.table, target.instanceId, now, step.reason),
+        );
         const durationSeconds = Math.max(0, Math.round((now - record.startedAt) / 1000));
         const details = {
           ...keys,
@@ -123,6 +139,43 @@ export async function act(
         }
         return { ...result, finished: true, completion: counted ? 'counted' : 'already-counted' };
       }
+      case 'warn-cut-short': {
+        logger.warn(
+          'Spot: tasks whose stop timeout is longer than the time left will be killed before it runs out',
+          {
+            ...keys,
+            secondsLeft: step.secondsLeft,
+            tasks: taskList(
+              step.tasks.map(
+                ({ task, stopTimeoutSeconds }) => `${describeTask(task)} stopTimeout ${stopTimeoutSeconds} s`,
+              ),
+            ),
+          },
+        );
+        break;
+      }
+      case 'close-lost': {
+        // Nothing to drain any more; the action (if still open) is let go, and the loss reported once.
+        if (step.completeHook && target.hook) await completeLifecycleAction(action, 'CONTINUE');
+        runtime.heartbeats.delete(target.instanceId);
+        const closed = await bestEffort(runtime, 'lost instance not recorded', keys, true, () =>
+          markInstanceLost(config.table, target.instanceId, runtime.owner, Date.now()),
+        );
+        if (closed) {
+          logger.error(
+            'Instance lost mid-drain: deregistered or gone before the drain finished; its tasks died with it',
+            {
+              ...keys,
+              containerInstanceArn: plan.containerInstanceArn,
+              drainStartedAt: new Date(record.startedAt).toISOString(),
+              tasksDied: taskList(step.died.map(describeTask)),
+              notes: plan.notes,
+            },
+          );
+          metrics.addMetric('DrainHookLost', 'Count', 1);
+        }
+        return { ...result, finished: true, lost: step.died.length };
+      }
       case 'wait':
         break;
     }
@@ -143,7 +196,9 @@ export async function reportActionEnded(
 ): Promise<boolean> {
   const { logger, metrics, config } = runtime;
   const now = Date.now();
-  const closed = await markActionEnded(config.table, target.instanceId, runtime.owner, now);
+  const closed = await bestEffort(runtime, 'ended action not recorded', instanceKeys(target), true, () =>
+    markActionEnded(config.table, target.instanceId, runtime.owner, now),
+  );
   if (!closed) return false;
   const details = {
     ...instanceKeys(target),

@@ -1,3 +1,5 @@
+import type { ContainerInstance } from '@aws-sdk/client-ecs';
+import { recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import {
   acquireLease,
   createDrain,
@@ -6,6 +8,8 @@ import {
   releaseLease,
   restartDrain,
 } from '../../shared/aws/drain-state';
+import { findContainerInstanceByEc2Id, setContainerInstancesDraining } from '../../shared/aws/ecs';
+import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { maskToken } from '../../shared/drain/events';
 import { type DrainPlan, describeTask, planDrain } from '../../shared/drain/plan';
 import { policyFor } from '../../shared/drain/policy';
@@ -19,6 +23,7 @@ import {
   MAX_ACTION_MS,
 } from '../../shared/drain/record';
 import { act, taskList } from './act';
+import { bestEffort } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
 
@@ -29,10 +34,80 @@ export interface DrainOptions {
   origin: DrainOrigin;
   /** `loop`: keep going while the invocation has time (event-driven); `once`: one step (reconcile). */
   mode: 'loop' | 'once';
-  /** A completed drain is a past action: the reconcile probe saw our hook holding the instance again. */
+  /** A completed drain is a past action: the reconcile heartbeat found our hook holding the instance again. */
   restartCompleted?: boolean;
   /** The drain as the caller just read it (reconcile): an open one need not be recorded again. */
   known?: DrainRecord | undefined;
+  /** The caller already heartbeated the hook and set DRAINING (the reconcile pass does both first). */
+  secured?: boolean;
+  /** The instance is gone from its Auto Scaling group (the sweep of open drains): lost, whatever ECS says. */
+  vanished?: boolean;
+}
+
+const latest = (a: number | undefined, b: number | undefined) =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
+
+/** What the safety step did before any state-table call. */
+interface Secured {
+  /** Epoch ms of the heartbeat it sent, when it went through. */
+  heartbeatAt?: number | undefined;
+  /** Auto Scaling answered "no active lifecycle action": ours ended (completed, expired). */
+  actionGone: boolean;
+  /** The container instance as read (status DRAINING once set), when the read went through. */
+  instance?: { instance: ContainerInstance | undefined };
+}
+
+/**
+ * Safety first (issue #15): a heartbeat on the hook, then DRAINING, before the drain record is read or
+ * written, so a state table that is down, throttled or slow never costs the hook its timer or lets ECS
+ * place more tasks on the leaving instance. Both are idempotent; a failure here is retried by the
+ * drain's own steps.
+ */
+async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<Secured> {
+  const { logger } = runtime;
+  const keys = instanceKeys(target);
+  const secured: Secured = { actionGone: false };
+  if (target.trigger === 'lifecycle' && target.hook) {
+    const at = Date.now();
+    try {
+      const answer = await recordLifecycleActionHeartbeat({
+        group: target.group,
+        hook: target.hook,
+        instanceId: target.instanceId,
+        token: target.token,
+      });
+      if (answer === 'done') {
+        secured.heartbeatAt = at;
+        runtime.heartbeats.set(target.instanceId, at);
+      } else secured.actionGone = true;
+    } catch (error) {
+      logger.warn('First heartbeat failed; the drain retries it', { ...keys, error: errorMessage(error) });
+    }
+  }
+  // An action already over (a late duplicate event) must not leave a reused instance DRAINING.
+  if (secured.actionGone) return secured;
+  try {
+    let instance = await findContainerInstanceByEc2Id(target.cluster, target.instanceId);
+    if (instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
+      const { failures } = await setContainerInstancesDraining(target.cluster, [
+        instance.containerInstanceArn,
+      ]);
+      if (failures.length > 0) {
+        logger.warn('Could not set the container instance DRAINING', { ...keys, failures });
+      } else {
+        logger.info('Container instance set DRAINING', {
+          ...keys,
+          containerInstanceArn: instance.containerInstanceArn,
+        });
+        instance = { ...instance, status: 'DRAINING' };
+      }
+    }
+    secured.instance = { instance };
+  } catch (error) {
+    if (kindOf(error) === 'not-found') throw error; // the cluster: configuration, reported by the caller
+    logger.warn('Setting DRAINING failed; the drain retries it', { ...keys, error: errorMessage(error) });
+  }
+  return secured;
 }
 
 function heartbeatIntervalSeconds(target: DrainTarget, configured: number): number {
@@ -76,6 +151,7 @@ function plan(
   record: DrainRecord,
   observation: Awaited<ReturnType<typeof observe>>,
   runtime: DrainRuntime,
+  context: { drainUnderway: boolean; vanished: boolean } = { drainUnderway: true, vanished: false },
 ) {
   const { config } = runtime;
   return planDrain({
@@ -84,6 +160,9 @@ function plan(
     instanceId: target.instanceId,
     group: target.group,
     instance: observation.instance,
+    deregistered: observation.deregistered,
+    drainUnderway: context.drainUnderway,
+    vanished: context.vanished,
     tasks: observation.tasks,
     daemonServices: observation.daemonServices,
     policy: policyFor(config.standalonePolicies, target.group),
@@ -92,6 +171,8 @@ function plan(
     lastHeartbeatAt: record.lastHeartbeatAt,
     heartbeatIntervalSeconds: heartbeatIntervalSeconds(target, config.heartbeatIntervalSeconds),
     now: Date.now(),
+    interruptionAt: target.interruptionAt,
+    stopTimeouts: observation.stopTimeouts,
   });
 }
 
@@ -214,29 +295,61 @@ export async function runDrain(
   const keys = instanceKeys(target);
   const base = { instanceId: target.instanceId, group: target.group, cluster: target.cluster };
 
-  const begun = await begin(target, options, runtime);
-  let record = begun.record;
+  const secured = options.secured ? { actionGone: false } : await secureFirst(target, runtime);
+  const started: DrainTarget =
+    secured.heartbeatAt === undefined ? target : { ...target, hookTimerFrom: secured.heartbeatAt };
+  let degraded = false;
+  const begun = await bestEffort(runtime, 'drain record not read or written', keys, undefined, () =>
+    begin(started, options, runtime),
+  );
+  let record: DrainRecord;
+  if (begun) record = begun.record;
+  else {
+    // No shared start: measured from the hook's start when known, else from now (later, never sooner).
+    degraded = true;
+    const now = Date.now();
+    record = {
+      ...newRecord(started, options.origin, now),
+      startedAt: Math.min(target.hookTimerFrom ?? now, now),
+    };
+  }
   if (!isOpen(record)) {
     logger.info('Drain already completed; nothing to do', { ...keys, outcome: record.outcome });
     return { ...base, outcome: 'already-completed', reason: record.outcome };
   }
+  if (secured.heartbeatAt !== undefined && secured.heartbeatAt > (record.lastHeartbeatAt ?? 0))
+    record = { ...record, lastHeartbeatAt: secured.heartbeatAt };
+  // Our action is gone: the first pass's heartbeat confirms it and reports the lost hook.
+  if (secured.actionGone) record = { ...record, lastHeartbeatAt: undefined };
   // A Spot warning cannot wait for another invocation's next pass (two minutes): its one pass runs
-  // beside it; every action is idempotent, the lease only saves duplicate work.
+  // beside it; every action is idempotent, the lease only saves duplicate work. Without the table
+  // there is no lease: every action is idempotent, and one completion is what Auto Scaling keeps.
   const urgent = target.trigger === 'spot';
-  let holdsLease = begun.created;
-  if (!holdsLease && !urgent) {
+  let holdsLease = begun?.created ?? false;
+  if (!holdsLease && !urgent && !degraded) {
     const leased = leaseHeldByOther(record, owner, Date.now())
       ? undefined
-      : await acquireLease(config.table, target.instanceId, owner, Date.now(), Date.now() + leaseMs(runtime));
-    if (!leased) {
+      : await bestEffort(runtime, 'lease not taken', keys, null, () =>
+          acquireLease(config.table, target.instanceId, owner, Date.now(), Date.now() + leaseMs(runtime)),
+        );
+    if (leased === undefined) {
       logger.info('Another invocation is draining this instance', keys);
       return { ...base, outcome: 'in-progress-elsewhere' };
     }
-    record = leased;
-    holdsLease = true;
+    if (leased === null) degraded = true;
+    else {
+      record = {
+        ...leased,
+        lastHeartbeatAt: secured.actionGone
+          ? undefined
+          : latest(record.lastHeartbeatAt, leased.lastHeartbeatAt),
+      };
+      holdsLease = true;
+    }
   }
 
   let passes = 0;
+  let seenArn = record.containerInstanceArn;
   let standaloneStopped = 0;
   let lastPlan: DrainPlan | undefined;
   let released = !holdsLease;
@@ -244,13 +357,41 @@ export async function runDrain(
   try {
     while (budget.hasTimeFor(STEP_RESERVE_MS)) {
       passes++;
-      lastPlan = plan(target, record, await observe(target, runtime), runtime);
+      const known = passes === 1 ? secured.instance : undefined;
+      const seen = seenArn ? { containerInstanceArn: seenArn, since: record.startedAt } : undefined;
+      const observation = await observe(target, runtime, known, seen);
+      lastPlan = plan(target, record, observation, runtime, {
+        drainUnderway: seenArn !== undefined,
+        vanished: options.vanished === true,
+      });
+      if (
+        observation.instance?.containerInstanceArn &&
+        seenArn !== observation.instance.containerInstanceArn
+      ) {
+        seenArn = observation.instance.containerInstanceArn;
+        const arn = seenArn;
+        if (!degraded) {
+          await bestEffort(runtime, 'container instance not recorded', keys, undefined, () =>
+            recordDrainProgress(config.table, target.instanceId, { containerInstanceArn: arn }),
+          );
+        }
+      }
       logger.info('Drain pass', { ...keys, pass: passes, plan: describePlan(lastPlan) });
       const result = await act(lastPlan, target, record, runtime);
       standaloneStopped += result.standaloneStopped;
       if (result.heartbeatAt !== undefined) record = { ...record, lastHeartbeatAt: result.heartbeatAt };
       if (result.finished) {
         released = true; // completion removed the lease
+        if (result.lost) {
+          return {
+            ...base,
+            outcome: 'instance-lost',
+            verdict: lastPlan.verdict,
+            passes,
+            reason: lastPlan.notes.join('; '),
+            remainingTasks: result.lost,
+          };
+        }
         if (result.actionEnded) {
           return {
             ...base,
@@ -290,15 +431,15 @@ export async function runDrain(
       const pollMs = config.pollIntervalSeconds * 1000;
       if (!budget.hasTimeFor(pollMs + STEP_RESERVE_MS)) break;
       await runtime.sleep(pollMs);
-      if ((record.leaseUntil ?? 0) - Date.now() < leaseMs(runtime) / 2) {
-        const renewed = await acquireLease(
-          config.table,
-          target.instanceId,
-          owner,
-          Date.now(),
-          Date.now() + leaseMs(runtime),
+      if (holdsLease && (record.leaseUntil ?? 0) - Date.now() < leaseMs(runtime) / 2) {
+        const renewed = await bestEffort(runtime, 'lease not renewed', keys, null, () =>
+          acquireLease(config.table, target.instanceId, owner, Date.now(), Date.now() + leaseMs(runtime)),
         );
-        if (!renewed) {
+        if (renewed === null) {
+          // The table went away: go on without the lease rather than stop draining.
+          holdsLease = false;
+          released = true;
+        } else if (!renewed) {
           released = true;
           return {
             ...base,
@@ -306,8 +447,9 @@ export async function runDrain(
             passes,
             standaloneTasksStopped: standaloneStopped,
           };
+        } else {
+          record = { ...renewed, lastHeartbeatAt: latest(record.lastHeartbeatAt, renewed.lastHeartbeatAt) };
         }
-        record = renewed;
         if (!isOpen(record)) {
           released = true;
           return { ...base, outcome: 'already-completed', passes, reason: record.outcome };
@@ -315,7 +457,11 @@ export async function runDrain(
       }
     }
   } finally {
-    if (!released) await releaseLease(config.table, target.instanceId, owner, lastPlan?.remaining.length);
+    if (!released) {
+      await bestEffort(runtime, 'lease not released', keys, undefined, () =>
+        releaseLease(config.table, target.instanceId, owner, lastPlan?.remaining.length),
+      );
+    }
   }
   if (!lastPlan) {
     logger.info('No time left in this invocation; the reconcile pass continues the drain', keys);

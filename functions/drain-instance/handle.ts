@@ -15,9 +15,10 @@ export interface DrainSummary {
   /** Reconcile: instances found waiting in a terminate state, and those left for the next pass. */
   waiting?: number;
   deferred?: number;
-  /** Reconcile: heartbeats sent to keep open drains alive, and probes of instances without a drain. */
+  /** Reconcile: heartbeats on our hook that went through before any drain step. */
   heartbeats?: number;
-  probes?: number;
+  /** Reconcile: the state table could not be read; the pass ran on Auto Scaling's and ECS's word. */
+  stateTableUnavailable?: boolean;
 }
 
 export async function handleDrainEvent(event: DrainEvent, runtime: DrainRuntime): Promise<DrainSummary> {
@@ -38,7 +39,7 @@ export async function handleDrainEvent(event: DrainEvent, runtime: DrainRuntime)
         waiting: result.waiting,
         deferred: result.deferred,
         heartbeats: result.heartbeats,
-        probes: result.probes,
+        stateTableUnavailable: result.stateTableUnavailable,
         outcomes: result.instances.map((outcome) => `${outcome.instanceId}: ${outcome.outcome}`),
       });
       return { ...summary, ...result };

@@ -127,6 +127,19 @@ export class FakeCluster {
         task.lastStatus = 'STOPPING';
       } else if (task.lastStatus === 'STOPPING') task.lastStatus = 'STOPPED';
     }
+    // DAEMON tasks last: once the other service tasks of a DRAINING instance stopped.
+    for (const [id, instance] of this.instances) {
+      if (instance.status !== 'DRAINING') continue;
+      const onIt = this.tasks.filter((task) => task.instanceId === id && task.group.startsWith('service:'));
+      const daemon = (task: FakeTask) => this.services[task.group.slice(8)] === 'DAEMON';
+      if (onIt.some((task) => !daemon(task) && task.lastStatus !== 'STOPPED')) continue;
+      for (const task of onIt.filter(daemon)) {
+        if (task.lastStatus === 'RUNNING') {
+          task.desiredStatus = 'STOPPED';
+          task.lastStatus = 'STOPPING';
+        } else if (task.lastStatus === 'STOPPING') task.lastStatus = 'STOPPED';
+      }
+    }
   }
 
   stopStoppingTasks() {
@@ -145,10 +158,18 @@ export class FakeCluster {
       desiredStatus: task.desiredStatus,
       containerInstanceArn: this.instances.get(task.instanceId)?.arn,
     });
-    ecsMock.on(ListContainerInstancesCommand).callsFake((input: { filter?: string }) => {
-      const id = /ec2InstanceId == (\S+)/.exec(input.filter ?? '')?.[1];
-      const instance = id ? this.instances.get(id) : undefined;
-      return { containerInstanceArns: instance && instance.status !== 'INACTIVE' ? [instance.arn] : [] };
+    ecsMock.on(ListContainerInstancesCommand).callsFake((input: { filter?: string; status?: string }) => {
+      // `ec2InstanceId == i-...` or `ec2InstanceId in ['i-...', ...]`; no status: all but INACTIVE.
+      const filter = input.filter ?? '';
+      const one = /ec2InstanceId == (\S+)/.exec(filter)?.[1];
+      const ids = one ? [one] : [...filter.matchAll(/'(i-[0-9a-f]+)'/g)].map((match) => match[1] as string);
+      const arns = ids.flatMap((id) => {
+        const instance = this.instances.get(id);
+        if (!instance) return [];
+        const listed = input.status ? instance.status === input.status : instance.status !== 'INACTIVE';
+        return listed ? [instance.arn] : [];
+      });
+      return { containerInstanceArns: arns };
     });
     ecsMock.on(DescribeContainerInstancesCommand).callsFake((input: { containerInstances: string[] }) => ({
       containerInstances: [...this.instances.entries()]

@@ -9,6 +9,7 @@ import {
   ClusterNotFoundException,
   ECSServiceException,
   ListContainerInstancesCommand,
+  ListTasksCommand,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
@@ -104,7 +105,7 @@ describe('terminate lifecycle action', () => {
   it('sets the instance DRAINING, waits until its service tasks have stopped, then completes CONTINUE', async () => {
     cluster.register(I1);
     cluster.addTasks(I1, 3);
-    cluster.addTasks(I1, 1, { group: 'service:log-router' }); // DAEMON: not waited for
+    cluster.addTasks(I1, 1, { group: 'service:log-router' }); // DAEMON: stopped last, waited for
     cluster.waitOnHook(I1);
     clock.onSleep = () => cluster.progressServiceTasks();
     const handler = await loadHandler();
@@ -117,7 +118,7 @@ describe('terminate lifecycle action', () => {
         cluster: 'web',
         outcome: 'completed',
         verdict: 'drained',
-        passes: 3,
+        passes: 4, // 3 for the service tasks, one more for the daemon stopped last
       }),
     ]);
     expect(ecsMock).toHaveReceivedCommandTimes(UpdateContainerInstancesStateCommand, 1);
@@ -186,9 +187,10 @@ describe('terminate lifecycle action', () => {
     await invoke(handler, terminate, 125_000);
 
     const beats = asgMock.commandCalls(RecordLifecycleActionHeartbeatCommand);
-    // Hook timer from the event (03:00:00); passes at +5 s, +15 s ... +115 s (then no time for another
-    // sleep); a heartbeat is due every 30 s (a third of 90 s, under the 60 s configured): +35, +65, +95.
-    expect(beats.length).toBe(3);
+    // A heartbeat first, at +5 s, before anything else; passes at +5 s, +15 s ... +115 s (then no time
+    // for another sleep); a heartbeat is due every 30 s (a third of 90 s, under the 60 s configured):
+    // +35, +65, +95.
+    expect(beats.length).toBe(4);
     expect(beats[0]?.args[0].input).toMatchObject({ InstanceId: I1, LifecycleHookName: HOOK });
     expect((await storedDrain(I1))?.lastHeartbeatAt).toBe(EVENT_TIME + 95_000);
   });
@@ -569,19 +571,22 @@ describe('reconcile pass', () => {
     const next = await invoke(handler, tick, 55_000);
     expect(next.instances[0]).toMatchObject({ outcome: 'completed' });
     expect(asgMock).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
-    // The drain kept the start the event recorded: no second DrainsStarted, no probe needed; the one
-    // heartbeat is the keep-alive (due before the next pass), sent ahead of the step.
+    // The drain kept the start the event recorded: no second DrainsStarted; two heartbeats: the event's
+    // first one, then the pass's (due before the next pass), sent ahead of the step.
     expect(metricNames.filter((name) => name === 'DrainsStarted')).toHaveLength(1);
-    expect(asgMock).toHaveReceivedCommandTimes(RecordLifecycleActionHeartbeatCommand, 1);
+    expect(asgMock).toHaveReceivedCommandTimes(RecordLifecycleActionHeartbeatCommand, 2);
   });
 
-  it('defers to no time at all: with under a step of time left the event leaves the drain to the pass', async () => {
+  it('defers to no time at all: with under a step of time left the event secures the instance, the pass drains it', async () => {
     cluster.register(I1);
     cluster.waitOnHook(I1);
     const handler = await loadHandler();
     const summary = await invoke(handler, terminate, 6_000);
     expect(summary.instances[0]).toMatchObject({ outcome: 'deferred' });
-    expect(ecsMock.calls()).toHaveLength(0);
+    // Safety needs no time budget: heartbeat and DRAINING went out; no task was looked at.
+    expect(asgMock).toHaveReceivedCommandTimes(RecordLifecycleActionHeartbeatCommand, 1);
+    expect(cluster.instances.get(I1)?.status).toBe('DRAINING');
+    expect(ecsMock).not.toHaveReceivedCommand(ListTasksCommand);
   });
 
   it('leaves alone an instance an invocation is draining right now', async () => {

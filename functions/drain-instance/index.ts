@@ -6,6 +6,8 @@ import { handleDrainEvent } from './handle';
 
 const tools = observability('drain-instance');
 const config = loadDrainConfig();
+/** This container's last heartbeat per instance, across invocations (see DrainRuntime.heartbeats). */
+const heartbeats = new Map<string, number>();
 
 /** Lifecycle action, Spot warning or reconcile tick -> drain (see README.md). */
 export const handler = instrument(tools, (event, context) =>
@@ -16,5 +18,6 @@ export const handler = instrument(tools, (event, context) =>
     owner: context.awsRequestId,
     sleep,
     serviceStrategies: new Map(),
+    heartbeats,
   }),
 );

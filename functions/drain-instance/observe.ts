@@ -1,27 +1,52 @@
 import type { ContainerInstance, Task } from '@aws-sdk/client-ecs';
 import {
+  describeContainerInstances,
   describeServices,
+  describeTaskDefinition,
   describeTasks,
   findContainerInstanceByEc2Id,
   listTaskArnsAnyDesiredStatus,
 } from '../../shared/aws/ecs';
-import { servicesToClassify } from '../../shared/drain/plan';
+import {
+  DEFAULT_STOP_TIMEOUT_SECONDS,
+  type DrainTaskLike,
+  diedWithHost,
+  servicesToClassify,
+} from '../../shared/drain/plan';
+import { isTerminal } from '../../shared/ecs/lifecycle';
 import type { DrainRuntime, DrainTarget } from './runtime';
 
 export interface Observation {
   instance: ContainerInstance | undefined;
+  /** With no live registration: the deregistered one, and the tasks that died with the host since `since`. */
+  deregistered?: { containerInstanceArn: string | undefined; died: DrainTaskLike[] } | undefined;
   tasks: Task[];
   daemonServices: Set<string>;
+  /** Spot: longest container stop timeout (seconds) per task definition of the tasks still running. */
+  stopTimeouts?: Map<string, number> | undefined;
 }
 
 /**
  * Reads what the drain policy needs: the container instance, every task on it whatever its desired
  * status (ListTasks alone hides tasks already told to stop), and which of their services are DAEMONs.
  */
-export async function observe(target: DrainTarget, runtime: DrainRuntime): Promise<Observation> {
+export async function observe(
+  target: DrainTarget,
+  runtime: DrainRuntime,
+  /** The container instance as the safety step just read (and maybe set DRAINING): not read again. */
+  known?: { instance: ContainerInstance | undefined },
+  /**
+   * The registration a previous look saw, and when the drain started: with no live registration, whether
+   * it went INACTIVE and which tasks died with the host since.
+   */
+  seen?: { containerInstanceArn: string; since: number },
+): Promise<Observation> {
   const { cluster, instanceId } = target;
-  const instance = await findContainerInstanceByEc2Id(cluster, instanceId);
-  if (!instance?.containerInstanceArn) return { instance: undefined, tasks: [], daemonServices: new Set() };
+  const instance = known ? known.instance : await findContainerInstanceByEc2Id(cluster, instanceId);
+  if (!instance?.containerInstanceArn) {
+    const deregistered = seen === undefined ? undefined : await lostRegistration(target, seen);
+    return { instance: undefined, deregistered, tasks: [], daemonServices: new Set() };
+  }
   const arns = await listTaskArnsAnyDesiredStatus(cluster, {
     containerInstance: instance.containerInstanceArn,
   });
@@ -43,5 +68,51 @@ export async function observe(target: DrainTarget, runtime: DrainRuntime): Promi
   const daemonServices = new Set(
     servicesToClassify(tasks).filter((name) => strategies.get(`${cluster}/${name}`) === 'DAEMON'),
   );
-  return { instance, tasks, daemonServices };
+  const stopTimeouts = target.trigger === 'spot' ? await readStopTimeouts(tasks, runtime) : undefined;
+  return { instance, tasks, daemonServices, stopTimeouts };
+}
+
+/** Each running task definition's longest container stopTimeout (cached per revision). */
+async function readStopTimeouts(tasks: readonly Task[], runtime: DrainRuntime) {
+  const arns = [
+    ...new Set(tasks.filter((task) => !isTerminal(task)).flatMap((task) => task.taskDefinitionArn ?? [])),
+  ];
+  const timeouts = new Map<string, number>();
+  await Promise.all(
+    arns.map(async (arn) => {
+      try {
+        const definition = await describeTaskDefinition(arn);
+        const values = (definition.containerDefinitions ?? []).flatMap((c) => c.stopTimeout ?? []);
+        timeouts.set(arn, values.length > 0 ? Math.max(...values) : DEFAULT_STOP_TIMEOUT_SECONDS);
+      } catch (error) {
+        runtime.logger.debug('Task definition not read; its stop timeout taken as the default', {
+          taskDefinitionArn: arn,
+          error: String(error),
+        });
+      }
+    }),
+  );
+  return timeouts;
+}
+
+/**
+ * The registration a previous look saw, when it is now INACTIVE (deregistered: the host terminated, or
+ * someone deregistered it), and the tasks on it that died with the host since the drain started. ECS
+ * lists no INACTIVE registration, but describes one by ARN for a while after.
+ */
+async function lostRegistration(target: DrainTarget, seen: { containerInstanceArn: string; since: number }) {
+  const { cluster } = target;
+  const { items } = await describeContainerInstances(cluster, [seen.containerInstanceArn]);
+  const registration = items.find((item) => item.containerInstanceArn === seen.containerInstanceArn);
+  if (registration?.status !== 'INACTIVE') return undefined;
+  let died: DrainTaskLike[] = [];
+  try {
+    const taskArns = await listTaskArnsAnyDesiredStatus(cluster, {
+      containerInstance: seen.containerInstanceArn,
+    });
+    if (taskArns.length > 0) died = diedWithHost((await describeTasks(cluster, taskArns)).items, seen.since);
+  } catch {
+    // Naming the dead tasks is a courtesy: the loss is reported without them.
+  }
+  return { containerInstanceArn: seen.containerInstanceArn, died };
 }

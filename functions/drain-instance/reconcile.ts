@@ -1,20 +1,30 @@
 import type { AutoScalingGroup, LifecycleHook } from '@aws-sdk/client-auto-scaling';
 import {
   describeAutoScalingGroups,
+  describeAutoScalingInstances,
   describeLifecycleHooks,
   recordLifecycleActionHeartbeat,
 } from '../../shared/aws/autoscaling';
-import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { getReconcileState, recordDrainProgress, rememberNotOurs } from '../../shared/aws/drain-state';
+import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch';
+import {
+  forgetOpenDrains,
+  getDrains,
+  getOpenDrainIds,
+  recordDrainProgress,
+} from '../../shared/aws/drain-state';
+import { listContainerInstanceArns, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import {
   actionsEndedUnderUs,
-  notOursRecheckAt,
+  type HookAnswer,
+  heartbeatsDue,
+  isCurrentDrain,
   planReconcile,
   type ReconcileCandidate,
-  type ReconcilePlan,
 } from '../../shared/drain/reconcile';
+import { type DrainRecord, isOpen, leaseHeldByOther } from '../../shared/drain/record';
 import { reportActionEnded } from './act';
+import { bestEffort } from './bookkeeping';
 import { runDrain, STEP_RESERVE_MS } from './drain';
 import type { DrainRuntime, DrainTarget, InstanceOutcome } from './runtime';
 import { clusterForGroup, ourTerminateHooks } from './target';
@@ -42,7 +52,7 @@ export const MIN_HOOK_TIMEOUT_SECONDS = 120;
 /** The schedule's period (rules.ts `rate(1 minute)`): how long until the next pass can reach a drain. */
 export const RECONCILE_PERIOD_SECONDS = 60;
 
-/** Time one heartbeat or probe may take (one Auto Scaling call, one state write), on top of the margin. */
+/** Time one heartbeat may take (one Auto Scaling call), on top of the margin. */
 export const KEEP_ALIVE_RESERVE_MS = 1_000;
 
 /** A group with waiting instances, as far as the pass is concerned: our hook and its cluster, or why not. */
@@ -50,8 +60,17 @@ type GroupContext =
   | { name: string; hook: LifecycleHook & { LifecycleHookName: string }; cluster: string }
   | { name: string; outcome: 'not-ours' | 'ignored' | 'failed'; reason: string; cluster?: string };
 
+type OurGroup = Extract<GroupContext, { hook: unknown }>;
+
+interface Waiting {
+  instanceId: string;
+  state: string;
+  group: OurGroup;
+  heartbeatTimeoutSeconds: number;
+}
+
 interface Candidate extends ReconcileCandidate {
-  group: Extract<GroupContext, { hook: unknown }>;
+  group: OurGroup;
 }
 
 export interface ReconcileResult {
@@ -59,22 +78,49 @@ export interface ReconcileResult {
   instances: InstanceOutcome[];
   /** Left for the next pass: over RECONCILE_MAX_INSTANCES or out of time. */
   deferred: number;
-  /** Heartbeats sent to keep open drains' hooks alive (besides those of full steps). */
+  /** Heartbeats on our hook that went through in this pass (besides those of full steps). */
   heartbeats: number;
-  /** Instances without a drain asked, by a heartbeat on our hook, whether they wait on it. */
-  probes: number;
+  /** The state table could not be read: the pass ran on Auto Scaling's and ECS's word alone. */
+  stateTableUnavailable?: boolean;
 }
 
+/** Instances compared in one ListContainerInstances filter (`ec2InstanceId in [...]`). */
+const DRAINING_LOOKUP_BATCH = 50;
+
 /**
- * The every-minute pass: re-reads which instances of the configured groups wait in a lifecycle wait
- * state and carries each drain forward, so a lost event, a timed-out invocation or a crash never leaves
- * an instance behind. First the cheap calls that keep every hook alive (heartbeats, probes), bounded
- * only by the invocation's time; then full drain steps, soonest-expiring hook first, at most
- * RECONCILE_MAX_INSTANCES of them.
+ * The every-minute pass. It finds the instances waiting on our hook from Auto Scaling itself (lifecycle
+ * wait states of the configured groups), not from the state table, and in this order:
+ * 1. a heartbeat on our hook for each of them (unless this container sent one recently enough), which
+ *    also tells which wait on it: safety needs nothing but Auto Scaling;
+ * 2. DRAINING for those found ours, a few ECS calls per cluster;
+ * 3. then the state table: drains whose hook was lost are reported, and full drain steps (observe,
+ *    decide, act) go to the instances found without a drain first, then to open drains by when their
+ *    hook expires, at most RECONCILE_MAX_INSTANCES. A table that cannot be read degrades this part to
+ *    steps without records; it never stops 1 and 2.
  */
 export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult> {
+  const groups = await describeAutoScalingGroups(runtime.config.groups);
+  const result = await passOverWaiting(groups, runtime);
+  // Last, as bookkeeping: drains whose instance left between two passes.
+  if (!runtime.config.dryRun && runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
+    const inGroups = new Set(
+      groups.flatMap((group) => (group.Instances ?? []).flatMap((instance) => instance.InstanceId ?? [])),
+    );
+    try {
+      await sweepVanished(inGroups, result, runtime);
+    } catch (error) {
+      runtime.logger.error('Sweep of drains whose instance left its group failed', {
+        errorKind: kindOf(error),
+        error: errorMessage(error),
+      });
+      runtime.metrics.addMetric('DrainErrors', 'Count', 1);
+    }
+  }
+  return result;
+}
+
+async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainRuntime): Promise<ReconcileResult> {
   const { config, logger } = runtime;
-  const groups = await describeAutoScalingGroups(config.groups);
   const missing = config.groups.filter(
     (name) => !groups.some((group) => group.AutoScalingGroupName === name),
   );
@@ -90,133 +136,352 @@ export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult>
           state: instance.LifecycleState as string,
         })),
     );
-  const waiting = inState(WAITING_STATES);
+  const waitingNow = inState(WAITING_STATES);
   // Let go by Auto Scaling: an open drain among them lost its hook (checked only while they are listed).
   const leaving = inState(PROCEED_STATES);
-  const result: ReconcileResult = {
-    waiting: waiting.length,
-    instances: [],
-    deferred: 0,
-    heartbeats: 0,
-    probes: 0,
-  };
-  if (waiting.length === 0 && leaving.length === 0) return result;
+  const result: ReconcileResult = { waiting: waitingNow.length, instances: [], deferred: 0, heartbeats: 0 };
+  const listed = new Set([...waitingNow, ...leaving].map((instance) => instance.instanceId));
+  for (const id of runtime.heartbeats.keys()) if (!listed.has(id)) runtime.heartbeats.delete(id);
+  if (waitingNow.length === 0 && leaving.length === 0) return result;
 
   const contexts = new Map(
     await Promise.all(
-      [...new Set([...waiting, ...leaving].map((instance) => instance.group))].map(
+      [...new Set([...waitingNow, ...leaving].map((instance) => instance.group))].map(
         async (group) => [group, await groupContext(group, runtime)] as const,
       ),
     ),
   );
-  const eligible: Omit<Candidate, 'record' | 'notOurs'>[] = [];
-  for (const instance of waiting) {
+  const ours = (instance: { instanceId: string; group: AutoScalingGroup; state: string }) => {
     const context = contexts.get(instance.group) as GroupContext;
-    const base = { instanceId: instance.instanceId, group: context.name };
-    if ('outcome' in context) {
-      result.instances.push({
-        ...base,
-        cluster: context.cluster,
-        outcome: context.outcome,
-        reason: context.reason,
-      });
-      continue;
-    }
-    eligible.push({
+    if ('outcome' in context) return { context };
+    const waiting: Waiting = {
       instanceId: instance.instanceId,
       state: instance.state,
       group: context,
       heartbeatTimeoutSeconds: context.hook.HeartbeatTimeout ?? 3600,
-    });
+    };
+    return { waiting };
+  };
+  const eligible: Waiting[] = [];
+  for (const instance of waitingNow) {
+    const { waiting, context } = ours(instance);
+    if (waiting) eligible.push(waiting);
+    else if (context) {
+      result.instances.push({
+        instanceId: instance.instanceId,
+        group: context.name,
+        cluster: context.cluster,
+        outcome: context.outcome,
+        reason: context.reason,
+      });
+    }
   }
   const gone = leaving.flatMap((instance) => {
-    const context = contexts.get(instance.group) as GroupContext;
-    return 'outcome' in context
-      ? []
-      : [{ ...instance, group: context, heartbeatTimeoutSeconds: context.hook.HeartbeatTimeout ?? 3600 }];
+    const { waiting } = ours(instance);
+    return waiting ? [waiting] : [];
   });
   if (eligible.length === 0 && gone.length === 0) return result;
 
-  const state = await getReconcileState(
-    config.table,
-    [...eligible.map((candidate) => candidate.instanceId), ...gone.map((instance) => instance.instanceId)],
-    { budget: runtime.budget },
+  // 1 and 2: safety, from Auto Scaling and ECS alone.
+  const answers = config.dryRun
+    ? new Map<string, HookAnswer>()
+    : await heartbeatFirst(eligible, result, runtime);
+  if (!config.dryRun)
+    await drainingFirst(
+      eligible.filter((w) => answers.get(w.instanceId) === 'ours'),
+      runtime,
+    );
+
+  // 3: bookkeeping.
+  const read = await bestEffort(runtime, 'drains not read', {}, undefined, () =>
+    getDrains(
+      config.table,
+      [...eligible, ...gone].map((instance) => instance.instanceId),
+      { budget: runtime.budget },
+    ),
   );
-  // Unread state is unknown, not absent: those instances take the no-record path (a probe of the hook,
-  // conditional writes), which never assumes there is no drain.
-  if (state.unread.length > 0) {
-    logger.warn('Drain state of some instances could not be read; they are probed as unrecorded', {
-      instances: state.unread,
-      error: state.error ? errorMessage(state.error) : 'unprocessed keys',
+  if (!read) result.stateTableUnavailable = true;
+  // Unread records are unknown, not absent: those instances take the no-record path, whose writes are
+  // conditional and never assume there is no drain.
+  else if (read.unread.length > 0) {
+    logger.warn('Drain state of some instances could not be read; they go on as unrecorded', {
+      instances: read.unread,
     });
   }
-  if (!config.dryRun) {
+  const drains = read?.drains;
+  const recordOf = (id: string) => drains?.get(id);
+
+  if (!config.dryRun && drains) {
     const ended = actionsEndedUnderUs(
-      gone.map((instance) => ({ ...instance, record: state.drains.get(instance.instanceId) })),
+      gone.map((instance) => ({ ...instance, record: recordOf(instance.instanceId) })),
       runtime.owner,
       Date.now(),
     );
     for (const instance of ended) {
-      const candidate = { ...instance, record: instance.record, notOurs: undefined };
-      try {
-        if (await reportActionEnded(targetFor(candidate, undefined), instance.record, runtime)) {
-          result.instances.push({
-            ...baseOf(candidate),
-            outcome: 'action-ended',
-            reason: `lifecycle action ended without our completion (now ${instance.state})`,
-            remainingTasks: instance.record.remainingTasks,
-          });
-        }
-      } catch (error) {
-        // The next pass looks again while the instance is listed.
-        result.instances.push(
-          failed(candidate, 'Reporting an ended lifecycle action failed', error, runtime),
-        );
-      }
+      const candidate = toCandidate(instance, 'not-ours', instance.record, runtime);
+      await reportLost(candidate, instance.record, `now ${instance.state}`, result, runtime);
     }
   }
   if (eligible.length === 0) return result;
-  const candidates: Candidate[] = eligible.map((candidate) => ({
-    ...candidate,
-    record: state.drains.get(candidate.instanceId),
-    notOurs: state.notOurs.get(candidate.instanceId),
-  }));
-  const plan = planReconcile({
-    candidates,
-    owner: runtime.owner,
-    now: Date.now(),
-    heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-    periodSeconds: RECONCILE_PERIOD_SECONDS,
-  });
+  const candidates = eligible.map((waiting) =>
+    toCandidate(waiting, answers.get(waiting.instanceId) ?? 'unknown', recordOf(waiting.instanceId), runtime),
+  );
+  const plan = planReconcile({ candidates, owner: runtime.owner, now: Date.now(), dryRun: config.dryRun });
   for (const candidate of plan.elsewhere)
     result.instances.push({ ...baseOf(candidate), outcome: 'in-progress-elsewhere' });
-  for (const candidate of plan.remembered) {
+  for (const candidate of plan.notOurs) {
     result.instances.push({
       ...baseOf(candidate),
       outcome: 'not-ours',
-      reason: `waits on another hook (probed at ${new Date(candidate.notOurs?.checkedAt ?? 0).toISOString()})`,
+      reason: `not waiting on hook ${candidate.group.hook.LifecycleHookName}`,
     });
   }
+  for (const candidate of plan.lost) {
+    await reportLost(
+      candidate,
+      candidate.record as DrainRecord,
+      'lifecycle action no longer active',
+      result,
+      runtime,
+    );
+  }
+  if (!config.dryRun && drains) await noteHeartbeats(plan.steps, runtime);
 
-  const steps = config.dryRun ? dryRunSteps(plan, runtime) : await keepAlive(plan, result, runtime);
-  const chosen = steps.slice(0, config.reconcileMaxInstances);
-  result.deferred += steps.length - chosen.length;
+  if (config.dryRun && plan.steps.length > 0) {
+    logger.info('Dry run: heartbeats and DRAINING the pass would send first (nothing sent)', {
+      instances: eligible.map((waiting) => waiting.instanceId),
+    });
+  }
+  const found = new Set(plan.found);
+  const chosen = plan.steps.slice(0, config.reconcileMaxInstances);
+  result.deferred += plan.steps.length - chosen.length;
 
-  const outcomes = await mapConcurrent(chosen, BATCH_CONCURRENCY, async (step) => {
+  const outcomes = await mapConcurrent(chosen, BATCH_CONCURRENCY, async (candidate) => {
     if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
       result.deferred++;
       return undefined;
     }
     try {
-      return await stepOne(step, runtime);
+      return await stepOne(candidate, found.has(candidate), runtime);
     } catch (error) {
-      return failed(step.candidate, 'Reconcile of an instance failed', error, runtime);
+      return failed(candidate, 'Reconcile of an instance failed', error, runtime);
     }
   });
   result.instances.push(...outcomes.filter((outcome) => outcome !== undefined));
   if (result.deferred > 0)
     logger.info('Instances left for the next reconcile pass', { deferred: result.deferred });
   return result;
+}
+
+/**
+ * Open drains whose instance is in none of the configured groups any more, nor known to Auto Scaling
+ * (warm-pool instances are not listed in their group): it left between two passes, terminated by
+ * another hook's ABANDON, Spot, or a person. Each is closed as `instance-lost` (DrainHookLost, the
+ * tasks that died named while ECS still describes them). Ids of drains already closed are dropped.
+ */
+async function sweepVanished(inGroups: ReadonlySet<string>, result: ReconcileResult, runtime: DrainRuntime) {
+  const { config } = runtime;
+  const ids = await bestEffort(runtime, 'open drains not read', {}, [] as string[], () =>
+    getOpenDrainIds(config.table),
+  );
+  const outside = ids.filter((id) => !inGroups.has(id));
+  if (outside.length === 0) return;
+  const known = new Set(
+    (await describeAutoScalingInstances(outside)).flatMap((instance) => instance.InstanceId ?? []),
+  );
+  const vanished = outside.filter((id) => !known.has(id));
+  if (vanished.length === 0) return;
+  const { drains, unread } = await getDrains(config.table, vanished, { budget: runtime.budget });
+  const now = Date.now();
+  // An id whose record could not be read is unknown, and stays in the index for the next sweep.
+  const closed = vanished.filter((id) => {
+    const record = drains.get(id);
+    return !unread.includes(id) && (!record || !isOpen(record));
+  });
+  await forgetOpenDrains(config.table, closed);
+  const lost = [...drains.values()].filter(
+    (record) =>
+      isOpen(record) && config.groups.includes(record.group) && !leaseHeldByOther(record, runtime.owner, now),
+  );
+  const outcomes = await mapConcurrent(lost, BATCH_CONCURRENCY, async (record) => {
+    const target: DrainTarget = {
+      instanceId: record.instanceId,
+      group: record.group,
+      hook: record.hook,
+      cluster: record.cluster,
+      trigger: 'lifecycle',
+      cause: record.cause,
+      token: undefined,
+      hookTimerFrom: undefined,
+      heartbeatTimeoutSeconds: undefined,
+    };
+    try {
+      return await runDrain(
+        target,
+        { origin: 'reconcile', mode: 'once', known: record, secured: true, vanished: true },
+        runtime,
+      );
+    } catch (error) {
+      runtime.logger.error('Closing a drain whose instance left its group failed', {
+        instanceId: record.instanceId,
+        autoScalingGroup: record.group,
+        errorKind: kindOf(error),
+        error: errorMessage(error),
+      });
+      runtime.metrics.addMetric('DrainErrors', 'Count', 1);
+      return undefined;
+    }
+  });
+  result.instances.push(...outcomes.filter((outcome) => outcome !== undefined));
+}
+
+function toCandidate(
+  waiting: Waiting,
+  answer: HookAnswer,
+  record: DrainRecord | undefined,
+  runtime: DrainRuntime,
+): Candidate {
+  return { ...waiting, answer, record, beatAt: runtime.heartbeats.get(waiting.instanceId) };
+}
+
+async function reportLost(
+  candidate: Candidate,
+  record: DrainRecord,
+  reason: string,
+  result: ReconcileResult,
+  runtime: DrainRuntime,
+) {
+  try {
+    if (await reportActionEnded(targetFor(candidate), record, runtime)) {
+      result.instances.push({
+        ...baseOf(candidate),
+        outcome: 'action-ended',
+        reason: `lifecycle action ended without our completion (${reason})`,
+        remainingTasks: record.remainingTasks,
+      });
+    }
+  } catch (error) {
+    // The next pass looks again while the instance is listed.
+    result.instances.push(failed(candidate, 'Reporting an ended lifecycle action failed', error, runtime));
+  }
+}
+
+/**
+ * A heartbeat on our hook for every waiting instance this container has not heartbeated recently,
+ * most urgent first, while the invocation has time. Its answer says whether the instance waits on our
+ * hook; no state-table call comes before it.
+ */
+async function heartbeatFirst(
+  eligible: readonly Waiting[],
+  result: ReconcileResult,
+  runtime: DrainRuntime,
+): Promise<Map<string, HookAnswer>> {
+  const { config, logger, budget } = runtime;
+  const { due, recent } = heartbeatsDue({
+    candidates: eligible,
+    lastBeats: runtime.heartbeats,
+    now: Date.now(),
+    heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+    periodSeconds: RECONCILE_PERIOD_SECONDS,
+  });
+  const answers = new Map<string, HookAnswer>(recent.map((waiting) => [waiting.instanceId, 'recent']));
+  let missed = 0;
+  await mapConcurrent(due, BATCH_CONCURRENCY, async (waiting) => {
+    if (!budget.hasTimeFor(KEEP_ALIVE_RESERVE_MS)) {
+      missed++;
+      answers.set(waiting.instanceId, 'unknown');
+      return;
+    }
+    try {
+      const at = Date.now();
+      const answer = await recordLifecycleActionHeartbeat({
+        group: waiting.group.name,
+        hook: waiting.group.hook.LifecycleHookName,
+        instanceId: waiting.instanceId,
+      });
+      if (answer === 'done') {
+        runtime.heartbeats.set(waiting.instanceId, at);
+        result.heartbeats++;
+        answers.set(waiting.instanceId, 'ours');
+      } else {
+        runtime.heartbeats.delete(waiting.instanceId);
+        answers.set(waiting.instanceId, 'not-ours');
+      }
+    } catch (error) {
+      // One instance failing must not hold back the others; its full step (if any) or the next pass retries.
+      answers.set(waiting.instanceId, 'unknown');
+      logger.warn('Reconcile heartbeat failed', {
+        instanceId: waiting.instanceId,
+        autoScalingGroup: waiting.group.name,
+        errorKind: kindOf(error),
+        error: errorMessage(error),
+      });
+    }
+  });
+  if (missed > 0) {
+    logger.error('Out of time before every due heartbeat was sent: hooks at risk of expiring', {
+      heartbeatsMissed: missed,
+      advice: 'raise the function timeout or the hooks’ heartbeat timeout',
+    });
+    result.deferred += missed;
+  }
+  return answers;
+}
+
+/**
+ * DRAINING for instances found waiting on our hook, before any state-table call: one
+ * ListContainerInstances (status ACTIVE) per cluster and 50 instances, one update per 10 found.
+ * Failures are logged; the full step of each drain sets DRAINING again.
+ */
+async function drainingFirst(found: readonly Waiting[], runtime: DrainRuntime): Promise<void> {
+  const byCluster = new Map<string, string[]>();
+  for (const waiting of found) {
+    byCluster.set(waiting.group.cluster, [
+      ...(byCluster.get(waiting.group.cluster) ?? []),
+      waiting.instanceId,
+    ]);
+  }
+  for (const [cluster, ids] of byCluster) {
+    try {
+      const arns = (
+        await mapConcurrent(chunk(ids, DRAINING_LOOKUP_BATCH), BATCH_CONCURRENCY, (batch) =>
+          listContainerInstanceArns(cluster, {
+            filter: `ec2InstanceId in [${batch.map((id) => `'${id}'`).join(', ')}]`,
+            status: 'ACTIVE',
+          }),
+        )
+      ).flat();
+      if (arns.length === 0) continue;
+      const { failures } = await setContainerInstancesDraining(cluster, arns);
+      runtime.logger.info('Container instances set DRAINING', {
+        cluster,
+        containerInstanceArns: arns,
+        failures,
+      });
+    } catch (error) {
+      runtime.logger.warn('Setting DRAINING failed; each drain step retries it', {
+        cluster,
+        instances: ids,
+        errorKind: kindOf(error),
+        error: errorMessage(error),
+      });
+    }
+  }
+}
+
+/** Records the heartbeats this pass sent for open drains (bookkeeping: a failure changes nothing). */
+async function noteHeartbeats(candidates: readonly Candidate[], runtime: DrainRuntime): Promise<void> {
+  const fresh = candidates.filter(
+    (candidate) =>
+      candidate.answer === 'ours' &&
+      isCurrentDrain(candidate.record, Date.now()) &&
+      (candidate.beatAt ?? 0) > (candidate.record?.lastHeartbeatAt ?? 0),
+  );
+  await mapConcurrent(fresh, BATCH_CONCURRENCY, (candidate) =>
+    bestEffort(runtime, 'heartbeat not recorded', baseOf(candidate), undefined, () =>
+      recordDrainProgress(runtime.config.table, candidate.instanceId, { lastHeartbeatAt: candidate.beatAt }),
+    ),
+  );
 }
 
 /** Our hook on the group and the cluster it drains into, resolved once per pass and group. */
@@ -247,7 +512,7 @@ async function groupContext(group: AutoScalingGroup, runtime: DrainRuntime): Pro
       autoScalingGroup: name,
       hook: hook.LifecycleHookName,
       heartbeatTimeoutSeconds: hook.HeartbeatTimeout,
-      advice: `use ${MIN_HOOK_TIMEOUT_SECONDS} s or more (300 s is a good default)`,
+      advice: `use ${MIN_HOOK_TIMEOUT_SECONDS} s or more (the templates use 5400 s)`,
     });
   }
   const cluster = await clusterForGroup(name, hook.NotificationMetadata, config, group.Tags ?? []);
@@ -260,124 +525,7 @@ async function groupContext(group: AutoScalingGroup, runtime: DrainRuntime): Pro
   return { name, hook: { ...hook, LifecycleHookName: hook.LifecycleHookName }, cluster: cluster.cluster };
 }
 
-interface Step {
-  candidate: Candidate;
-  /** Our probe just found the instance waiting on our hook with no drain of this action recorded. */
-  found: boolean;
-  /** Epoch ms of that probe: the hook's timer restarted then. */
-  hookTimerFrom?: number | undefined;
-}
-
-/** Dry run: no heartbeat, no probe; instances without a drain are planned like the open ones. */
-function dryRunSteps(plan: ReconcilePlan<Candidate>, runtime: DrainRuntime): Step[] {
-  if (plan.keepAlive.length > 0) {
-    runtime.logger.info('Dry run: heartbeats and probes the pass would send (nothing sent)', {
-      heartbeats: plan.keepAlive
-        .filter((item) => item.kind === 'heartbeat')
-        .map((item) => item.candidate.instanceId),
-      probes: plan.keepAlive.filter((item) => item.kind === 'probe').map((item) => item.candidate.instanceId),
-    });
-  }
-  return [
-    ...plan.unknown.map((candidate) => ({ candidate, found: true })),
-    ...plan.steps.map((candidate) => ({ candidate, found: false })),
-  ];
-}
-
-/**
- * Sends the plan's heartbeats and probes, most urgent first, while the invocation has time. Returns the
- * full steps to take: instances the probes found to be ours first (a lost event: their hook's age is
- * unknown), then the open drains whose action is still there.
- */
-async function keepAlive(
-  plan: ReconcilePlan<Candidate>,
-  result: ReconcileResult,
-  runtime: DrainRuntime,
-): Promise<Step[]> {
-  const { config, logger, budget } = runtime;
-  const found: Step[] = [];
-  const ended = new Set<string>();
-  const beats = new Map<string, number>();
-  let missed = 0;
-  await mapConcurrent(plan.keepAlive, BATCH_CONCURRENCY, async ({ candidate, kind }) => {
-    if (!budget.hasTimeFor(KEEP_ALIVE_RESERVE_MS)) {
-      if (kind === 'heartbeat') missed++;
-      else result.deferred++;
-      return;
-    }
-    const target = targetFor(candidate, undefined);
-    try {
-      const at = Date.now();
-      const answer = await recordLifecycleActionHeartbeat({
-        group: target.group,
-        hook: target.hook as string,
-        instanceId: target.instanceId,
-      });
-      if (kind === 'probe') {
-        result.probes++;
-        // Waits on our hook with no drain of this action recorded: the probe was its first heartbeat.
-        if (answer === 'done') {
-          found.push({ candidate, found: true, hookTimerFrom: at });
-          return;
-        }
-        // Waits on someone else's hook: not probed again before the mark's recheck time.
-        await rememberNotOurs(config.table, {
-          instanceId: candidate.instanceId,
-          state: candidate.state,
-          checkedAt: at,
-          recheckAt: notOursRecheckAt(at, candidate.heartbeatTimeoutSeconds, RECONCILE_PERIOD_SECONDS),
-        });
-        logger.debug('Instance is not waiting on our hook', { ...baseOf(candidate), state: candidate.state });
-        result.instances.push({
-          ...baseOf(candidate),
-          outcome: 'not-ours',
-          reason: `not waiting on hook ${target.hook}`,
-        });
-        return;
-      }
-      if (answer === 'done') {
-        await recordDrainProgress(config.table, candidate.instanceId, { lastHeartbeatAt: at });
-        beats.set(candidate.instanceId, at);
-        result.heartbeats++;
-        return;
-      }
-      ended.add(candidate.instanceId);
-      if (candidate.record && (await reportActionEnded(target, candidate.record, runtime))) {
-        result.instances.push({
-          ...baseOf(candidate),
-          outcome: 'action-ended',
-          reason: 'lifecycle action no longer active',
-          remainingTasks: candidate.record.remainingTasks,
-        });
-      }
-    } catch (error) {
-      // One instance failing must not hold back the others; its full step (if any) or the next pass retries.
-      result.instances.push(failed(candidate, `Reconcile ${kind} failed`, error, runtime));
-    }
-  });
-  if (missed > 0) {
-    logger.error('Out of time before every due heartbeat was sent: hooks at risk of expiring', {
-      heartbeatsMissed: missed,
-      advice: 'raise the function timeout or the hooks’ heartbeat timeout',
-    });
-    result.deferred += missed;
-  }
-  const open = plan.steps
-    .filter((candidate) => !ended.has(candidate.instanceId))
-    .map((candidate) => {
-      const at = beats.get(candidate.instanceId);
-      // The step then sees the heartbeat just sent, and sends none of its own.
-      const record =
-        at === undefined || !candidate.record
-          ? candidate.record
-          : { ...candidate.record, lastHeartbeatAt: at };
-      return { candidate: { ...candidate, record }, found: false };
-    });
-  found.sort((a, b) => a.candidate.instanceId.localeCompare(b.candidate.instanceId));
-  return [...found, ...open];
-}
-
-function targetFor(candidate: Candidate, hookTimerFrom: number | undefined): DrainTarget {
+function targetFor(candidate: Candidate): DrainTarget {
   return {
     instanceId: candidate.instanceId,
     group: candidate.group.name,
@@ -386,14 +534,14 @@ function targetFor(candidate: Candidate, hookTimerFrom: number | undefined): Dra
     trigger: 'lifecycle',
     cause: candidate.state === 'Warmed:Pending:Wait' ? 'warm-pool' : 'terminate',
     token: undefined,
-    hookTimerFrom,
+    hookTimerFrom: candidate.beatAt,
     heartbeatTimeoutSeconds: candidate.group.hook.HeartbeatTimeout,
   };
 }
 
-/** One full drain step: observe, decide, act, once. */
-function stepOne({ candidate, found, hookTimerFrom }: Step, runtime: DrainRuntime): Promise<InstanceOutcome> {
-  const target = targetFor(candidate, hookTimerFrom);
+/** One full drain step: observe, decide, act, once (heartbeat and DRAINING went first, above). */
+function stepOne(candidate: Candidate, found: boolean, runtime: DrainRuntime): Promise<InstanceOutcome> {
+  const target = targetFor(candidate);
   if (found && !runtime.config.dryRun) {
     runtime.logger.info('Found a drain without a live invocation (lost event or past action)', {
       ...baseOf(candidate),
@@ -401,14 +549,18 @@ function stepOne({ candidate, found, hookTimerFrom }: Step, runtime: DrainRuntim
       recorded: candidate.record !== undefined,
     });
   }
+  // The record as read, with the heartbeat this pass sent: the step sends none of its own.
+  const known =
+    found || !candidate.record
+      ? undefined
+      : {
+          ...candidate.record,
+          lastHeartbeatAt:
+            Math.max(candidate.record.lastHeartbeatAt ?? 0, candidate.beatAt ?? 0) || undefined,
+        };
   return runDrain(
     target,
-    {
-      origin: 'reconcile',
-      mode: 'once',
-      restartCompleted: found,
-      known: found ? undefined : candidate.record,
-    },
+    { origin: 'reconcile', mode: 'once', restartCompleted: found, known, secured: !runtime.config.dryRun },
     runtime,
   );
 }

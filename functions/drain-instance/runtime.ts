@@ -15,6 +15,12 @@ export interface DrainRuntime {
   sleep: (ms: number) => Promise<void>;
   /** Per invocation: service name -> scheduling strategy, so a loop describes each service once. */
   serviceStrategies: Map<string, string>;
+  /**
+   * Per container (it outlives the invocation): instance id -> epoch ms of this container's last
+   * heartbeat that went through. Lets the reconcile pass heartbeat before reading the state table
+   * without sending one per instance every minute.
+   */
+  heartbeats: Map<string, number>;
 }
 
 /** One instance to drain, with everything resolved that the events and the group say about it. */
@@ -28,10 +34,12 @@ export interface DrainTarget {
   cause: DrainCause;
   /** The lifecycle action token from the event; absent on reconcile passes (instance id identifies it). */
   token: string | undefined;
-  /** Epoch ms the hook's timer is known to have (re)started: the event time, or our probe heartbeat. */
+  /** Epoch ms the hook's timer is known to have (re)started: the event time, or our latest heartbeat. */
   hookTimerFrom: number | undefined;
   /** The hook's heartbeat timeout, when known: heartbeats go at least three times per timeout. */
   heartbeatTimeoutSeconds: number | undefined;
+  /** Spot: epoch ms the instance goes (the warning's time + 2 minutes). */
+  interruptionAt?: number | undefined;
 }
 
 export type InstanceOutcomeKind =
@@ -42,6 +50,7 @@ export type InstanceOutcomeKind =
   | 'in-progress-elsewhere'
   | 'already-completed'
   | 'action-ended'
+  | 'instance-lost'
   | 'not-ours'
   | 'ignored'
   | 'deferred'

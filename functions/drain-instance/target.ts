@@ -115,6 +115,11 @@ export async function resolveSpot(
       token: undefined,
       hookTimerFrom: undefined,
       heartbeatTimeoutSeconds: undefined,
+      // The warning comes two minutes before EC2 interrupts the instance (Amazon EC2 User Guide).
+      interruptionAt: (event.time ?? Date.now()) + SPOT_NOTICE_MS,
     },
   };
 }
+
+/** A Spot interruption notice's lead time. */
+export const SPOT_NOTICE_MS = 120_000;

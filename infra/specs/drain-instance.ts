@@ -93,6 +93,11 @@ export const drainInstance: FunctionSpec = {
         resources: clusters.map((cluster) => arns.services(cluster)),
         why: 'Recognise DAEMON services, whose tasks ECS stops last and a drain does not wait for.',
       },
+      {
+        actions: ['ecs:DescribeTaskDefinition'],
+        resources: [ANY_RESOURCE],
+        why: "Spot: each task's stopTimeout, weighed against the two minutes' time left. DescribeTaskDefinition supports no resource-level permissions.",
+      },
       stateTable(
         ctx,
         ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -145,33 +145,6 @@ describe('drain state', () => {
     expect(unread).toEqual([]);
   });
 
-  it('reads drains and not-ours marks of a reconcile pass together; a mark leaves the drain alone', async () => {
-    const [withDrain, marked, both, neither] = Array.from({ length: 4 }, freshId) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    await state.createDrain(TABLE, record(withDrain, { remainingTasks: 3 }));
-    await state.createDrain(TABLE, record(both));
-    const mark = (instanceId: string) => ({
-      instanceId,
-      state: 'Warmed:Pending:Wait',
-      checkedAt: T0,
-      recheckAt: T0 + 100_000,
-    });
-    await state.rememberNotOurs(TABLE, mark(marked));
-    await state.rememberNotOurs(TABLE, mark(both));
-    const { drains, notOurs } = await state.getReconcileState(TABLE, [withDrain, marked, both, neither]);
-    expect([...drains.keys()].sort()).toEqual([withDrain, both].sort());
-    expect(drains.get(withDrain)?.remainingTasks).toBe(3);
-    expect([...notOurs.keys()].sort()).toEqual([marked, both].sort());
-    expect(notOurs.get(marked)).toEqual(mark(marked));
-    // The mark is its own item: the drain's conditional writes still see the drain only.
-    expect((await state.getDrain(TABLE, both))?.startedAt).toBe(T0);
-    expect((await state.createDrain(TABLE, record(marked))).created).toBe(true);
-  });
-
   it('closes a drain whose action ended once, and never under another invocation’s live lease', async () => {
     const free = freshId();
     await state.createDrain(TABLE, record(free));

@@ -1,5 +1,4 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NotOursMark } from '../drain/reconcile';
 import type { DrainRecord } from '../drain/record';
 import { type BatchOptions, batchGetItems, dynamodb } from './dynamodb';
 import { call, kindOf } from './errors';
@@ -42,6 +41,7 @@ function fromItem(item: Record<string, unknown> | undefined): DrainRecord | unde
     leaseOwner: text('leaseOwner'),
     leaseUntil: number('leaseUntil'),
     remainingTasks: number('remainingTasks'),
+    containerInstanceArn: text('containerInstanceArn'),
   };
 }
 
@@ -111,6 +111,7 @@ async function putUnless(
     await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
       dynamodb.send(new PutCommand({ TableName: table, Item: toItem(record), ...condition })),
     );
+    await updateOpenIndex(table, 'ADD', record.instanceId);
     return { created: true, record };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
@@ -184,7 +185,12 @@ export async function releaseLease(
 export async function recordDrainProgress(
   table: string,
   instanceId: string,
-  changes: Partial<Pick<DrainRecord, 'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause' | 'remainingTasks'>>,
+  changes: Partial<
+    Pick<
+      DrainRecord,
+      'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause' | 'remainingTasks' | 'containerInstanceArn'
+    >
+  >,
 ): Promise<void> {
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
@@ -248,6 +254,7 @@ async function closeDrain(
         }),
       ),
     );
+    await updateOpenIndex(table, 'DELETE', instanceId);
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -255,65 +262,44 @@ async function closeDrain(
   }
 }
 
-/** Beside the drain item: sk `not-ours`, what the last probe learnt (see NotOursMark). */
-const NOT_OURS_SK = 'not-ours';
-/** Long enough to outlive any wait state; the mark's own `recheckAt` decides when it stops applying. */
-const NOT_OURS_TTL_SECONDS = 24 * 3600;
-
-export const notOursKey = (instanceId: string) => ({ pk: `drain#${instanceId}`, sk: NOT_OURS_SK });
-
-function markFromItem(item: Record<string, unknown>): NotOursMark | undefined {
-  const { instanceId, state, checkedAt, recheckAt } = item;
-  if (typeof instanceId !== 'string' || typeof state !== 'string') return undefined;
-  if (typeof checkedAt !== 'number' || typeof recheckAt !== 'number') return undefined;
-  return { instanceId, state, checkedAt, recheckAt };
-}
-
 /**
- * What a reconcile pass needs of the state table for these instances, in one BatchGetItem per 50
- * instances: their drains and their not-ours marks.
+ * The ids of open drains, in one item beside them (`drain#open` / `index`, a string set), so the
+ * reconcile pass can find drains whose instance left its group between two passes (nothing lists them
+ * any more). Kept best-effort: an id left behind is dropped by the sweep once its drain is closed or
+ * gone; a write that failed leaves a drain to its item's TTL, as before the index.
  */
-export async function getReconcileState(
-  table: string,
-  instanceIds: readonly string[],
-  options: BatchOptions = {},
-): Promise<{
-  drains: Map<string, DrainRecord>;
-  notOurs: Map<string, NotOursMark>;
-  /** Instances whose state could not be read within the budget: unknown, to be treated as unrecorded. */
-  unread: string[];
-  error?: Error;
-}> {
-  const ids = [...new Set(instanceIds)];
-  const { items, unread, error } = await batchGetItems(
-    table,
-    ids.flatMap((id) => [drainKey(id), notOursKey(id)]),
-    options,
-  );
-  const drains = new Map<string, DrainRecord>();
-  const notOurs = new Map<string, NotOursMark>();
-  for (const item of items) {
-    if (item.sk === NOT_OURS_SK) {
-      const mark = markFromItem(item);
-      if (mark) notOurs.set(mark.instanceId, mark);
-    } else {
-      const record = fromItem(item);
-      if (record) drains.set(record.instanceId, record);
-    }
+export const OPEN_INDEX_KEY = { pk: 'drain#open', sk: 'index' } as const;
+
+async function updateOpenIndex(table: string, op: 'ADD' | 'DELETE', ...instanceIds: string[]) {
+  if (instanceIds.length === 0) return;
+  try {
+    await call('dynamodb:UpdateItem', `${table}/drain#open`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: OPEN_INDEX_KEY,
+          UpdateExpression: `${op} ids :ids`,
+          ExpressionAttributeValues: { ':ids': new Set(instanceIds) },
+        }),
+      ),
+    );
+  } catch {
+    // Best effort (see above): the drain itself is recorded.
   }
-  return { drains, notOurs, unread: unreadInstances(unread), ...(error ? { error } : {}) };
 }
 
-/** Remembers that an instance waits on someone else's hook (overwrites the previous mark). */
-export async function rememberNotOurs(table: string, mark: NotOursMark): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/drain#${mark.instanceId}/${NOT_OURS_SK}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: { ...notOursKey(mark.instanceId), ...mark, ttl: ttlFrom(mark.checkedAt, NOT_OURS_TTL_SECONDS) },
-      }),
-    ),
+/** The ids the open-drain index holds. */
+export async function getOpenDrainIds(table: string): Promise<string[]> {
+  const { Item } = await call('dynamodb:GetItem', `${table}/drain#open`, () =>
+    dynamodb.send(new GetCommand({ TableName: table, Key: OPEN_INDEX_KEY, ConsistentRead: true })),
   );
+  const ids = Item?.ids;
+  return ids instanceof Set ? [...ids].filter((id): id is string => typeof id === 'string') : [];
+}
+
+/** Drops ids from the open-drain index (their drain is closed, or gone). */
+export function forgetOpenDrains(table: string, instanceIds: readonly string[]): Promise<void> {
+  return updateOpenIndex(table, 'DELETE', ...instanceIds);
 }
 
 /**
@@ -328,4 +314,17 @@ export function markActionEnded(
   now: number,
 ): Promise<boolean> {
   return closeDrain(table, instanceId, now, 'lifecycle-action-ended', owner);
+}
+
+/**
+ * Closes an open drain whose instance was lost under it (deregistered, or gone from its group), outcome
+ * `instance-lost`, unless another invocation holds its lease. True for the one caller that closed it.
+ */
+export function markInstanceLost(
+  table: string,
+  instanceId: string,
+  owner: string,
+  now: number,
+): Promise<boolean> {
+  return closeDrain(table, instanceId, now, 'instance-lost', owner);
 }

@@ -110,6 +110,50 @@ describe('findContainerInstanceByEc2Id', () => {
     });
   });
 
+  it('picks the live registration when a stale one of the same EC2 instance is listed first (#15)', async () => {
+    // ListContainerInstances without a status lists every status but INACTIVE, in no promised order.
+    const ec2InstanceId = 'i-0a1b2c3d4e5f60001';
+    ecsMock
+      .on(ListContainerInstancesCommand)
+      .resolves({ containerInstanceArns: ['ci-old', 'ci-failed', 'ci-live'] });
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({
+      containerInstances: [
+        {
+          containerInstanceArn: 'ci-old',
+          ec2InstanceId,
+          status: 'DEREGISTERING',
+          registeredAt: new Date(1_000),
+        },
+        {
+          containerInstanceArn: 'ci-failed',
+          ec2InstanceId,
+          status: 'REGISTRATION_FAILED',
+          registeredAt: new Date(9_000),
+        },
+        {
+          containerInstanceArn: 'ci-live',
+          ec2InstanceId,
+          status: 'DRAINING',
+          registeredAt: new Date(5_000),
+          runningTasksCount: 3,
+        },
+      ],
+    });
+    expect((await findContainerInstanceByEc2Id('web', ec2InstanceId))?.containerInstanceArn).toBe('ci-live');
+  });
+
+  it('of two live registrations, picks the most recent', async () => {
+    const ec2InstanceId = 'i-0a1b2c3d4e5f60001';
+    ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ['ci-a', 'ci-b'] });
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({
+      containerInstances: [
+        { containerInstanceArn: 'ci-a', ec2InstanceId, status: 'ACTIVE', registeredAt: new Date(1_000) },
+        { containerInstanceArn: 'ci-b', ec2InstanceId, status: 'ACTIVE', registeredAt: new Date(2_000) },
+      ],
+    });
+    expect((await findContainerInstanceByEc2Id('web', ec2InstanceId))?.containerInstanceArn).toBe('ci-b');
+  });
+
   it('answers undefined for an instance ECS does not know', async () => {
     ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [] });
     await expect(findContainerInstanceByEc2Id('web', 'i-0ffffffffffffffff')).resolves.toBeUndefined();

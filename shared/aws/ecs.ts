@@ -85,9 +85,16 @@ export async function describeContainerInstances(
   };
 }
 
+/** Statuses of a registration that can hold tasks: the one to drain. */
+const LIVE_STATUSES: ReadonlySet<string> = new Set(['ACTIVE', 'DRAINING']);
+
 /**
- * The container instance registered for an EC2 instance, or undefined. ECS lists ACTIVE and DRAINING
- * instances when no status is given; a deregistered (INACTIVE) one has nothing left to drain.
+ * The container instance registered for an EC2 instance, or undefined. Without a status,
+ * ListContainerInstances lists every status but INACTIVE (REGISTERING, REGISTRATION_FAILED,
+ * DEREGISTERING too), in no promised order, and an EC2 instance can carry a stale registration beside
+ * the live one (an agent re-registered after its data was wiped). The live one (ACTIVE or DRAINING, the
+ * most recently registered) is the one whose tasks hold the drain; another is answered only when no
+ * live one exists. ListContainerInstances, DescribeContainerInstances (Amazon ECS API Reference).
  */
 export async function findContainerInstanceByEc2Id(
   cluster: string,
@@ -96,7 +103,11 @@ export async function findContainerInstanceByEc2Id(
   const arns = await listContainerInstanceArns(cluster, { filter: `ec2InstanceId == ${ec2InstanceId}` });
   if (arns.length === 0) return undefined;
   const { items } = await describeContainerInstances(cluster, arns);
-  return items.find((instance) => instance.ec2InstanceId === ec2InstanceId);
+  const rank = (instance: ContainerInstance) => (LIVE_STATUSES.has(instance.status ?? '') ? 1 : 0);
+  const registered = (instance: ContainerInstance) => instance.registeredAt?.getTime() ?? 0;
+  return items
+    .filter((instance) => instance.ec2InstanceId === ec2InstanceId)
+    .sort((a, b) => rank(b) - rank(a) || registered(b) - registered(a))[0];
 }
 
 export interface TaskListFilter {

@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../ecs/lifecycle';
 import {
+  DAEMON_STOP_WAIT_MS,
   type DrainPlanInput,
   type DrainTaskLike,
   describeTask,
+  diedWithHost,
   planDrain,
   servicesToClassify,
   stopReason,
@@ -81,19 +83,26 @@ describe('planDrain', () => {
     expect(plan.remaining.map((t) => t.lastStatus)).toEqual(['STOPPING']);
   });
 
-  it('completes once every task is STOPPED, daemon tasks aside', () => {
-    const plan = planDrain(
+  it('completes once every task is STOPPED, daemon tasks last: waited for, within a bound', () => {
+    const tasks = [
+      apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPED', stoppedAt: new Date(T0 + 60_000) }),
+      daemonTask('d', { desiredStatus: 'STOPPED', lastStatus: 'STOPPING' }),
+      reportTask('r', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+    ];
+    const waiting = planDrain(input({ tasks, now: T0 + 90_000 }));
+    expect(waiting.verdict).toBe('waiting');
+    expect(waiting.notes.join()).toMatch(/daemon/);
+    const stopped = planDrain(
       input({
-        tasks: [
-          apiTask('a', { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' }),
-          daemonTask('d'),
-          reportTask('r', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
-        ],
+        tasks: [tasks[0] as DrainTaskLike, { ...(tasks[1] as DrainTaskLike), lastStatus: 'STOPPED' }],
+        now: T0 + 90_000,
       }),
     );
-    expect(plan.verdict).toBe('drained');
-    expect(plan.actions).toEqual([{ type: 'complete-continue', reason: 'drained', remaining: [] }]);
-    expect(plan.daemonTasksIgnored).toBe(1);
+    expect(stopped.verdict).toBe('drained');
+    const bounded = planDrain(input({ tasks, now: T0 + 60_000 + DAEMON_STOP_WAIT_MS }));
+    expect(bounded.verdict).toBe('drained');
+    expect(bounded.actions).toEqual([{ type: 'complete-continue', reason: 'drained', remaining: [] }]);
+    expect(bounded.daemonTasksIgnored).toBe(1);
   });
 
   it('waits for standalone tasks under the wait policy', () => {
@@ -169,7 +178,7 @@ describe('planDrain', () => {
     expect(stopReason('i-1', 'g', 'spot')).toMatch(/after a Spot interruption warning$/);
   });
 
-  it('Spot under the wait policy only drains', () => {
+  it('Spot under the wait policy drains and stops standalone tasks at once (two minutes cannot wait)', () => {
     const plan = planDrain(
       input({
         trigger: 'spot',
@@ -178,7 +187,7 @@ describe('planDrain', () => {
         tasks: [reportTask('r')],
       }),
     );
-    expect(types(plan)).toEqual(['set-draining']);
+    expect(types(plan)).toEqual(['set-draining', 'stop-standalone-tasks']);
   });
 
   it('notes a disconnected agent', () => {
@@ -292,7 +301,8 @@ describe('planDrain properties', () => {
         const plan = planDrain(toInput(scenario));
         for (const action of plan.actions) {
           if (action.type !== 'stop-standalone-tasks') continue;
-          expect(scenario.stopAfter).toBeDefined();
+          // Spot stops them whatever the policy.
+          if (scenario.trigger === 'lifecycle') expect(scenario.stopAfter).toBeDefined();
           if (scenario.trigger === 'lifecycle')
             expect(scenario.elapsedSeconds).toBeGreaterThanOrEqual(scenario.stopAfter ?? 0);
           expect(action.tasks.length).toBeGreaterThan(0);
@@ -320,5 +330,83 @@ describe('describeTask', () => {
       'arn:aws:ecs:us-east-1:123456789012:task/web/d (service:log-router (daemon), RUNNING)',
     );
     expect(report).toBe('arn:aws:ecs:us-east-1:123456789012:task/web/r (family:report, RUNNING)');
+  });
+});
+
+describe('an instance lost under its drain (#24)', () => {
+  const died = reportTask('r1', {
+    lastStatus: 'STOPPED',
+    desiredStatus: 'STOPPED',
+    stoppedAt: new Date(T0 + 60_000),
+    stoppedReason: 'Host EC2 (instance i-0a1b2c3d4e5f60001) terminated.',
+  });
+  const drained = apiTask('a1', {
+    lastStatus: 'STOPPED',
+    desiredStatus: 'STOPPED',
+    stoppedAt: new Date(T0 + 30_000),
+    stopCode: 'ServiceSchedulerInitiated',
+  });
+
+  it('deregistered mid-drain: closed as lost, naming the tasks that died with the host, not completed', () => {
+    const result = planDrain(
+      input({
+        instance: undefined,
+        deregistered: { containerInstanceArn: ARN, died: [died] },
+        drainUnderway: true,
+      }),
+    );
+    expect(result.verdict).toBe('instance-lost');
+    expect(result.actions).toEqual([
+      { type: 'close-lost', died: [expect.objectContaining({ taskArn: died.taskArn })], completeHook: true },
+    ]);
+  });
+
+  it('an instance never seen registered is not a loss: it is let go as not registered', () => {
+    expect(planDrain(input({ instance: undefined })).verdict).toBe('not-registered');
+    expect(
+      planDrain(input({ instance: undefined, deregistered: { containerInstanceArn: ARN, died: [] } }))
+        .verdict,
+    ).toBe('not-registered');
+  });
+
+  it('gone from its group: lost, with no hook left to complete', () => {
+    const result = planDrain(input({ instance: undefined, vanished: true }));
+    expect(result.actions).toEqual([{ type: 'close-lost', died: [], completeHook: false }]);
+  });
+
+  it('only tasks stopped by the host going away since the drain started died with it', () => {
+    const spot = reportTask('s1', { lastStatus: 'STOPPED', stopCode: 'SpotInterruption', stoppedAt: T0 + 1 });
+    const before = { ...died, stoppedAt: new Date(T0 - 1) };
+    expect(diedWithHost([died, drained, spot, before], T0).map((t) => t.taskArn)).toEqual([
+      died.taskArn,
+      spot.taskArn,
+    ]);
+  });
+});
+
+describe("Spot's two minutes (#24)", () => {
+  it('stops standalone tasks at once under wait, and names tasks whose stop timeout exceeds the time left', () => {
+    const job = reportTask('r1', { taskDefinitionArn: 'report:7' });
+    const slow = apiTask('a1', { taskDefinitionArn: 'api:3' });
+    const result = planDrain(
+      input({
+        trigger: 'spot',
+        cause: 'spot',
+        policy: WAIT,
+        tasks: [job, slow],
+        now: T0 + 30_000,
+        interruptionAt: T0 + 120_000,
+        stopTimeouts: new Map([
+          ['report:7', 30],
+          ['api:3', 120],
+        ]),
+      }),
+    );
+    expect(result.actions.map((action) => action.type)).toEqual(['stop-standalone-tasks', 'warn-cut-short']);
+    const cut = result.actions.find((action) => action.type === 'warn-cut-short');
+    expect(cut).toMatchObject({
+      secondsLeft: 90,
+      tasks: [{ task: { taskArn: slow.taskArn }, stopTimeoutSeconds: 120 }],
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { groupOf, isServiceTask, isTerminal, type TaskLike } from '../ecs/lifecycle';
+import { groupOf, isServiceTask, isTerminal, type TaskLike, type Timestamp } from '../ecs/lifecycle';
 import type { StandalonePolicy } from './policy';
 
 /** What triggered the drain: a lifecycle hook to complete, or a Spot warning with nothing to complete. */
@@ -18,6 +18,7 @@ export interface ContainerInstanceLike {
 /** The fields of an ECS Task the policy reads; an SDK Task passes straight in. */
 export interface DrainTaskLike extends TaskLike {
   taskArn?: string | undefined;
+  taskDefinitionArn?: string | undefined;
 }
 
 export type TaskRole = 'service' | 'daemon' | 'standalone';
@@ -35,8 +36,16 @@ export type CompleteReason = 'not-registered' | 'drained' | 'deadline-expired';
 export type DrainAction =
   | { type: 'set-draining'; containerInstanceArn: string }
   | { type: 'stop-standalone-tasks'; tasks: TaskSummary[]; reason: string }
+  /** Spot: tasks whose stop timeout is longer than the time left before the host goes. */
+  | {
+      type: 'warn-cut-short';
+      tasks: { task: TaskSummary; stopTimeoutSeconds: number }[];
+      secondsLeft: number;
+    }
   | { type: 'heartbeat' }
   | { type: 'complete-continue'; reason: CompleteReason; remaining: TaskSummary[] }
+  /** The instance is gone (INACTIVE, or out of the group) with the drain open: close it as lost. */
+  | { type: 'close-lost'; died: TaskSummary[]; completeHook: boolean }
   | { type: 'wait'; remaining: number };
 
 export type DrainVerdict =
@@ -46,7 +55,9 @@ export type DrainVerdict =
   | 'draining-started'
   | 'waiting'
   /** Spot: drain started and standalone tasks handled; the instance goes in two minutes either way. */
-  | 'spot-drain-started';
+  | 'spot-drain-started'
+  /** Deregistered (INACTIVE) or gone from the group mid-drain: what still ran on it died with it. */
+  | 'instance-lost';
 
 export interface DrainPlan {
   instanceId: string;
@@ -73,6 +84,15 @@ export interface DrainPlanInput {
   group: string;
   /** undefined: the EC2 instance is not registered in the cluster. */
   instance: ContainerInstanceLike | undefined;
+  /**
+   * With no live registration: its deregistered (INACTIVE) one, with the tasks stopped by the host's
+   * termination since the drain started. Undefined when ECS knows none.
+   */
+  deregistered?: { containerInstanceArn: string | undefined; died: readonly DrainTaskLike[] } | undefined;
+  /** The drain began before this pass (a look already saw the instance), or the instance left its group. */
+  drainUnderway?: boolean;
+  /** The instance is no longer in its Auto Scaling group at all (the sweep of open drains). */
+  vanished?: boolean;
   /** Every task ECS lists on the instance, of both desired statuses. */
   tasks: readonly DrainTaskLike[];
   /** Names of the cluster's services with schedulingStrategy DAEMON among the tasks' services. */
@@ -85,7 +105,21 @@ export interface DrainPlanInput {
   lastHeartbeatAt: number | undefined;
   heartbeatIntervalSeconds: number;
   now: number;
+  /** Spot: epoch ms the instance goes (the warning's time + 2 minutes). */
+  interruptionAt?: number | undefined;
+  /** Spot: each task's longest container stop timeout in seconds, by task definition ARN. */
+  stopTimeouts?: ReadonlyMap<string, number> | undefined;
 }
+
+/**
+ * How long, after the last other task stopped, the drain waits for DAEMON tasks (log routers, agents)
+ * to reach STOPPED: ECS stops them last on a draining instance, and they flush what the others wrote.
+ * Covers a stop timeout of up to 2 minutes plus ECS's delay in starting to stop them.
+ */
+export const DAEMON_STOP_WAIT_MS = 180_000;
+
+/** ECS's stop timeout when a container sets none (ECS_CONTAINER_STOP_TIMEOUT, 30 s by default). */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 
 export function roleOf(task: DrainTaskLike, daemonServices: ReadonlySet<string>): TaskRole {
   if (!isServiceTask(task)) return 'standalone';
@@ -136,12 +170,14 @@ export function heartbeatDue(lastHeartbeatAt: number | undefined, intervalSecond
 export function planDrain(input: DrainPlanInput): DrainPlan {
   const { instance, now, trigger } = input;
   const deadlineAt = input.startedAt + input.deadlineSeconds * 1000;
+  // Spot: two minutes cannot honour `wait`; stopped at once, the tasks get their SIGTERM and grace
+  // instead of dying with the host (Spot Instance interruption notices, Amazon EC2 User Guide).
   const stopStandaloneAt =
-    input.policy.kind === 'stop-after'
-      ? trigger === 'spot'
-        ? input.startedAt
-        : input.startedAt + input.policy.seconds * 1000
-      : undefined;
+    trigger === 'spot'
+      ? input.startedAt
+      : input.policy.kind === 'stop-after'
+        ? input.startedAt + input.policy.seconds * 1000
+        : undefined;
   const base = {
     instanceId: input.instanceId,
     containerInstanceArn: instance?.containerInstanceArn,
@@ -149,6 +185,23 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
     deadlineAt,
     stopStandaloneAt,
   };
+
+  if (!instance && (input.vanished || (input.deregistered && input.drainUnderway))) {
+    const died = (input.deregistered?.died ?? []).map((task) => summarize(task, input.daemonServices));
+    return {
+      ...base,
+      containerInstanceArn: input.deregistered?.containerInstanceArn,
+      instanceStatus: input.deregistered ? 'INACTIVE' : undefined,
+      verdict: 'instance-lost',
+      final: true,
+      actions: [{ type: 'close-lost', died, completeHook: trigger === 'lifecycle' && !input.vanished }],
+      remaining: [],
+      daemonTasksIgnored: 0,
+      notes: [
+        `${input.instanceId} ${input.deregistered ? 'was deregistered (INACTIVE)' : 'left its Auto Scaling group'} before the drain finished: ${died.length} task(s) died with it`,
+      ],
+    };
+  }
 
   if (!instance) {
     return {
@@ -202,6 +255,27 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
         notes,
       };
     }
+    const daemons = summaries.filter((task) => task.role === 'daemon');
+    if (daemons.length > 0) {
+      // Daemons last, but waited for (bounded), so a log router flushes the others' last lines.
+      const othersDoneAt = Math.max(
+        input.startedAt,
+        ...input.tasks
+          .filter((task) => isTerminal(task) && roleOf(task, input.daemonServices) !== 'daemon')
+          .map((task) => epoch(task.stoppedAt) ?? input.startedAt),
+      );
+      const waitUntil = Math.min(othersDoneAt + DAEMON_STOP_WAIT_MS, deadlineAt);
+      if (now < waitUntil) {
+        notes.push(
+          `waiting for ${daemons.length} daemon task(s) to stop (ECS stops them last) until ${new Date(waitUntil).toISOString()}`,
+        );
+        if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+          actions.unshift({ type: 'heartbeat' });
+        actions.push({ type: 'wait', remaining: daemons.length });
+        return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+      }
+      notes.push(`${daemons.length} daemon task(s) still not STOPPED after the wait for them: completing`);
+    }
     actions.push({ type: 'complete-continue', reason: 'drained', remaining: [] });
     return { ...base, verdict: 'drained', final: true, actions, remaining, daemonTasksIgnored, notes };
   }
@@ -235,6 +309,21 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
   }
 
   if (trigger === 'spot') {
+    if (input.interruptionAt !== undefined) {
+      const secondsLeft = Math.max(0, Math.floor((input.interruptionAt - now) / 1000));
+      const cut = live
+        .filter((task) => summarize(task, input.daemonServices).role !== 'daemon')
+        .map((task) => ({
+          task: summarize(task, input.daemonServices),
+          stopTimeoutSeconds:
+            input.stopTimeouts?.get(task.taskDefinitionArn ?? '') ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+        }))
+        .filter((item) => item.stopTimeoutSeconds > secondsLeft);
+      if (cut.length > 0) {
+        actions.push({ type: 'warn-cut-short', tasks: cut, secondsLeft });
+        notes.push(`${cut.length} task(s) have a stop timeout longer than the ${secondsLeft} s left`);
+      }
+    }
     return {
       ...base,
       verdict: 'spot-drain-started',
@@ -250,6 +339,24 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
     actions.unshift({ type: 'heartbeat' });
   actions.push({ type: 'wait', remaining: remaining.length });
   return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+}
+
+/** Stop codes of tasks whose host went away under them (StopCode, Amazon ECS API Reference). */
+const HOST_GONE_CODES: ReadonlySet<string> = new Set(['SpotInterruption', 'TerminationNotice']);
+/** ECS's reason for tasks of a terminated host: `Host EC2 (instance i-…) terminated.` */
+const HOST_TERMINATED = /^Host EC2 \(instance [^)]+\) (terminated|stopped)/;
+
+const epoch = (value: Timestamp | null | undefined) =>
+  value === undefined || value === null ? undefined : new Date(value).getTime();
+
+/** Tasks that died with their host since `since` (epoch ms), not stopped by the drain's own process. */
+export function diedWithHost(tasks: readonly DrainTaskLike[], since: number): DrainTaskLike[] {
+  return tasks.filter((task) => {
+    if (!isTerminal(task)) return false;
+    const stoppedAt = epoch(task.stoppedAt);
+    if (stoppedAt !== undefined && stoppedAt < since) return false;
+    return HOST_GONE_CODES.has(task.stopCode ?? '') || HOST_TERMINATED.test(task.stoppedReason ?? '');
+  });
 }
 
 /** One line naming a task for logs and dry-run plans: ARN, what runs it, where it is in its lifecycle. */

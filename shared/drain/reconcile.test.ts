@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   heartbeatIntervalFor,
+  heartbeatsDue,
   hookExpiresAt,
-  type NotOursMark,
-  notOursRecheckAt,
+  lastRestart,
   planReconcile,
   type ReconcileCandidate,
 } from './reconcile';
@@ -19,8 +19,9 @@ const record = (fields: Partial<DrainRecord> = {}) => drainRecord(T0, { instance
 const candidate = (instanceId: string, fields: Partial<ReconcileCandidate> = {}): ReconcileCandidate => ({
   instanceId,
   state: 'Terminating:Wait',
+  answer: 'ours',
+  beatAt: NOW,
   record: undefined,
-  notOurs: undefined,
   heartbeatTimeoutSeconds: 300,
   ...fields,
 });
@@ -28,91 +29,128 @@ const candidate = (instanceId: string, fields: Partial<ReconcileCandidate> = {})
 const open = (instanceId: string, lastHeartbeatAt: number | undefined, fields: Partial<DrainRecord> = {}) =>
   candidate(instanceId, { record: record({ instanceId, lastHeartbeatAt, ...fields }) });
 
-const mark = (instanceId: string, fields: Partial<NotOursMark> = {}): NotOursMark => ({
-  instanceId,
-  state: 'Terminating:Wait',
-  checkedAt: NOW - 30_000,
-  recheckAt: NOW + 30_000,
-  ...fields,
-});
-
-const plan = (candidates: ReconcileCandidate[]) =>
-  planReconcile({ candidates, owner: 'req-me', now: NOW, heartbeatIntervalSeconds: 120, periodSeconds: 60 });
+const plan = (candidates: ReconcileCandidate[], dryRun = false) =>
+  planReconcile({ candidates, owner: 'req-me', now: NOW, dryRun });
 const ids = (items: readonly { instanceId: string }[]) => items.map((item) => item.instanceId);
-const keepAliveOf = (result: ReturnType<typeof plan>) =>
-  result.keepAlive.map(({ candidate: c, kind }) => `${kind}:${c.instanceId}`);
 
-describe('planReconcile', () => {
+describe('heartbeatsDue: the pass heartbeats first, from Auto Scaling alone', () => {
+  const waiting = (instanceId: string, heartbeatTimeoutSeconds = 300) => ({
+    instanceId,
+    heartbeatTimeoutSeconds,
+  });
+  const due = (lastBeats: [string, number][], candidates = lastBeats.map(([id]) => waiting(id))) =>
+    heartbeatsDue({
+      candidates,
+      lastBeats: new Map(lastBeats),
+      now: NOW,
+      heartbeatIntervalSeconds: 120,
+      periodSeconds: 60,
+    });
+
   it('caps the heartbeat interval at a third of the hook timeout', () => {
     expect(heartbeatIntervalFor(120, 300)).toBe(100);
-    expect(heartbeatIntervalFor(120, 3600)).toBe(120);
+    expect(heartbeatIntervalFor(120, 5400)).toBe(120);
     expect(heartbeatIntervalFor(120, 2)).toBe(1);
   });
 
-  it('heartbeats every open drain whose heartbeat would be overdue by the next pass, soonest expiry first', () => {
-    const result = plan([
-      open('i-fresh', NOW - 30_000), // due at +70 s: the next pass (+60 s) is still in time
-      open('i-soon', NOW - 50_000), // due at +50 s: before the next pass
-      open('i-oldest', NOW - 250_000),
-      open('i-unknown-timer', undefined), // a Spot drain: hook timer unknown
+  it('heartbeats every instance this container has not heartbeated (a lost table or a new container), first', () => {
+    const result = due([
+      ['i-fresh', NOW - 30_000], // due at +70 s: the next pass (+60 s) is still in time
+      ['i-soon', NOW - 50_000], // due at +50 s: before the next pass
+      ['i-oldest', NOW - 250_000],
     ]);
-    expect(keepAliveOf(result)).toEqual([
-      'heartbeat:i-unknown-timer',
-      'heartbeat:i-oldest',
-      'heartbeat:i-soon',
-    ]);
-    expect(ids(result.steps)).toEqual(['i-unknown-timer', 'i-oldest', 'i-soon', 'i-fresh']);
+    const unknown = due([], [waiting('i-b'), waiting('i-a')]);
+    expect(ids(result.due)).toEqual(['i-oldest', 'i-soon']);
+    expect(ids(result.recent)).toEqual(['i-fresh']);
+    expect(ids(unknown.due)).toEqual(['i-a', 'i-b']);
   });
 
-  it('orders full steps by when each hook expires, whatever its timeout', () => {
+  it('keeps any number of hooks within their heartbeat interval, one pass a minute, with no table at all', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.integer({ min: 0, max: 299_000 }), { nil: undefined }), {
+          minLength: 1,
+          maxLength: 50,
+        }),
+        fc.constantFrom(120, 300, 5400),
+        (offsets, timeout) => {
+          const beats = new Map<string, number>();
+          offsets.forEach((offset, n) => {
+            if (offset !== undefined) beats.set(`i-${n}`, T0 - offset);
+          });
+          const candidates = offsets.map((_, n) => waiting(`i-${n}`, timeout));
+          const interval = heartbeatIntervalFor(120, timeout) * 1000;
+          for (let pass = 0; pass < 30; pass++) {
+            const now = T0 + pass * 60_000;
+            const result = heartbeatsDue({
+              candidates,
+              lastBeats: beats,
+              now,
+              heartbeatIntervalSeconds: 120,
+              periodSeconds: 60,
+            });
+            for (const c of result.due) beats.set(c.instanceId, now);
+            // Whatever was not heartbeated now is still within its interval at the next pass.
+            for (const c of result.recent) {
+              expect(now + 60_000 - (beats.get(c.instanceId) as number)).toBeLessThanOrEqual(interval);
+            }
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('planReconcile', () => {
+  it('orders full steps: instances found without a drain first, then by when each hook expires', () => {
     const result = plan([
       candidate('i-long', {
-        record: record({ lastHeartbeatAt: NOW - 200_000 }),
+        record: record({ instanceId: 'i-long', lastHeartbeatAt: NOW - 200_000 }),
         heartbeatTimeoutSeconds: 3600,
+        beatAt: undefined,
+        answer: 'recent',
       }),
       candidate('i-short', {
-        record: record({ lastHeartbeatAt: NOW - 10_000 }),
+        record: record({ instanceId: 'i-short', lastHeartbeatAt: NOW - 10_000 }),
         heartbeatTimeoutSeconds: 120,
+        beatAt: undefined,
+        answer: 'recent',
       }),
+      candidate('i-lost-event'),
     ]);
-    expect(ids(result.steps)).toEqual(['i-short', 'i-long']);
-    expect(hookExpiresAt(result.steps[0]?.record, 120)).toBe(NOW + 110_000);
+    expect(ids(result.steps)).toEqual(['i-lost-event', 'i-short', 'i-long']);
+    expect(ids(result.found)).toEqual(['i-lost-event']);
+    expect(hookExpiresAt(lastRestart(result.steps[1] as ReconcileCandidate), 120)).toBe(NOW + 110_000);
   });
 
-  it('probes instances with no drain of their current action before any heartbeat', () => {
+  it('a refused heartbeat: an open drain lost its hook; without one, someone else’s hook holds it', () => {
     const result = plan([
-      open('i-open', NOW - 250_000),
-      candidate('i-lost'), // no record: a lost event, or someone else's hook
-      candidate('i-done', { record: record({ completedAt: NOW - 60_000 }) }), // a later action, or another hook
-      open('i-stale', NOW - 1000, { startedAt: NOW - MAX_ACTION_MS - 1 }), // no action lives that long
+      open('i-open', NOW - 250_000, {}),
+      { ...open('i-lost', NOW - 250_000), answer: 'not-ours' },
+      candidate('i-other', { answer: 'not-ours' }),
+      candidate('i-done', {
+        answer: 'not-ours',
+        record: record({ instanceId: 'i-done', completedAt: NOW - 1 }),
+      }),
     ]);
-    expect(keepAliveOf(result)).toEqual([
-      'probe:i-done',
-      'probe:i-lost',
-      'probe:i-stale',
-      'heartbeat:i-open',
-    ]);
-    expect(ids(result.unknown)).toEqual(['i-done', 'i-lost', 'i-stale']);
+    expect(ids(result.lost)).toEqual(['i-lost']);
+    expect(ids(result.notOurs)).toEqual(['i-other', 'i-done']);
     expect(ids(result.steps)).toEqual(['i-open']);
   });
 
-  it('leaves instances known to wait on another hook alone until their recheck, in the same state only', () => {
+  it('only a heartbeat that just went through starts a drain; a recent one may be a drain completed since', () => {
     const result = plan([
-      candidate('i-known', { notOurs: mark('i-known') }),
-      candidate('i-due', { notOurs: mark('i-due', { recheckAt: NOW }) }),
-      candidate('i-moved', { state: 'Warmed:Pending:Wait', notOurs: mark('i-moved') }),
-      // An open drain of this action (its event came since) outranks the mark.
-      candidate('i-drain', { record: record({ instanceId: 'i-drain' }), notOurs: mark('i-drain') }),
+      candidate('i-recent', {
+        answer: 'recent',
+        record: record({ instanceId: 'i-recent', completedAt: NOW - 1 }),
+      }),
+      candidate('i-failed', { answer: 'unknown' }),
+      candidate('i-stale', { record: record({ instanceId: 'i-stale', startedAt: NOW - MAX_ACTION_MS - 1 }) }),
     ]);
-    expect(ids(result.remembered)).toEqual(['i-known']);
-    expect(keepAliveOf(result)).toEqual(['probe:i-due', 'probe:i-moved', 'heartbeat:i-drain']);
-  });
-
-  it('rechecks a not-ours instance in time to save our hook had the answer been wrong', () => {
-    // Probe at NOW, recheck due at +180 s, reached by a pass at +240 s at the latest: before +300 s.
-    expect(notOursRecheckAt(NOW, 300, 60)).toBe(NOW + 180_000);
-    expect(notOursRecheckAt(NOW, 3600, 60)).toBe(NOW + 3480_000);
-    expect(notOursRecheckAt(NOW, 120, 60)).toBe(NOW + 60_000);
+    expect(ids(result.unknown)).toEqual(['i-recent', 'i-failed']);
+    expect(ids(result.found)).toEqual(['i-stale']);
+    // A dry run asks nothing: every instance without a drain is planned.
+    expect(ids(plan([candidate('i-x', { answer: 'unknown' })], true).steps)).toEqual(['i-x']);
   });
 
   it('leaves drains leased by a live invocation to it, and takes back its own', () => {
@@ -125,15 +163,15 @@ describe('planReconcile', () => {
     expect(ids(result.steps)).toEqual(['i-expired', 'i-mine']);
   });
 
-  it('puts every candidate in exactly one place; steps are sorted by hook expiry', () => {
+  it('puts every candidate in exactly one place; open drains are sorted by hook expiry', () => {
     const candidates = fc.array(
       fc.record({
         last: fc.option(fc.integer({ min: -400_000, max: 0 }), { nil: undefined }),
         completed: fc.boolean(),
         hasRecord: fc.boolean(),
         leased: fc.boolean(),
-        marked: fc.boolean(),
-        timeout: fc.constantFrom(120, 300, 3600),
+        answer: fc.constantFrom('ours' as const, 'recent' as const, 'not-ours' as const, 'unknown' as const),
+        timeout: fc.constantFrom(120, 300, 5400),
       }),
       { maxLength: 40 },
     );
@@ -142,7 +180,8 @@ describe('planReconcile', () => {
         const all = specs.map((spec, n) =>
           candidate(`i-${n}`, {
             heartbeatTimeoutSeconds: spec.timeout,
-            notOurs: spec.marked ? mark(`i-${n}`) : undefined,
+            answer: spec.answer,
+            beatAt: spec.answer === 'ours' ? NOW : undefined,
             record: spec.hasRecord
               ? record({
                   instanceId: `i-${n}`,
@@ -157,59 +196,16 @@ describe('planReconcile', () => {
         const result = plan(all);
         const placed = [
           ...ids(result.elsewhere),
-          ...ids(result.remembered),
+          ...ids(result.lost),
+          ...ids(result.notOurs),
           ...ids(result.unknown),
           ...ids(result.steps),
         ].sort();
         expect(placed).toEqual(ids(all).sort());
-        const expiries = result.steps.map((c) => hookExpiresAt(c.record, c.heartbeatTimeoutSeconds));
+        const open = result.steps.slice(result.found.length);
+        const expiries = open.map((c) => hookExpiresAt(lastRestart(c), c.heartbeatTimeoutSeconds));
         expect(expiries).toEqual([...expiries].sort((a, b) => a - b));
-        // Every open unleased drain whose heartbeat falls due before the next pass gets one now.
-        for (const c of result.steps) {
-          const interval = heartbeatIntervalFor(120, c.heartbeatTimeoutSeconds) * 1000;
-          const due =
-            c.record?.lastHeartbeatAt === undefined || NOW + 60_000 - c.record.lastHeartbeatAt > interval;
-          expect(result.keepAlive.some((item) => item.candidate === c && item.kind === 'heartbeat')).toBe(
-            due,
-          );
-        }
       }),
-    );
-  });
-
-  it('keeps any number of open drains within their heartbeat interval, one pass a minute', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: 0, max: 299_000 }), { minLength: 1, maxLength: 50 }),
-        fc.constantFrom(120, 300, 900),
-        (offsets, timeout) => {
-          const last = new Map(offsets.map((offset, n) => [`i-${n}`, T0 - offset]));
-          const interval = heartbeatIntervalFor(120, timeout) * 1000;
-          const longestGap = new Map<string, number>();
-          for (let pass = 0; pass < 30; pass++) {
-            const now = T0 + pass * 60_000;
-            const result = planReconcile({
-              candidates: [...last].map(([id, at]) =>
-                candidate(id, {
-                  record: record({ instanceId: id, lastHeartbeatAt: at }),
-                  heartbeatTimeoutSeconds: timeout,
-                }),
-              ),
-              owner: 'req',
-              now,
-              heartbeatIntervalSeconds: 120,
-              periodSeconds: 60,
-            });
-            for (const { candidate: c } of result.keepAlive) {
-              const gap = now - (last.get(c.instanceId) as number);
-              if (pass > 0) longestGap.set(c.instanceId, Math.max(longestGap.get(c.instanceId) ?? 0, gap));
-              last.set(c.instanceId, now);
-            }
-          }
-          // After the first pass, no hook goes longer than its interval without a heartbeat.
-          for (const gap of longestGap.values()) expect(gap).toBeLessThanOrEqual(Math.max(interval, 60_000));
-        },
-      ),
     );
   });
 });

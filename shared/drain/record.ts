@@ -29,6 +29,8 @@ export interface DrainRecord {
   leaseUntil: number | undefined;
   /** Tasks still holding the drain at its last heartbeat: what a lost hook leaves behind. */
   remainingTasks?: number | undefined;
+  /** The container instance a look saw: found again by ARN once deregistered (ECS lists no INACTIVE one). */
+  containerInstanceArn?: string | undefined;
 }
 
 /** Auto Scaling's global limit for one lifecycle action: no drain can be the same action after this. */

@@ -236,7 +236,8 @@ describe('drain-instance on the local endpoint', () => {
 
     expect(outcomes).toContain('completed');
     expect(late.instances[0]).toMatchObject({ outcome: 'already-completed' });
-    expect(aws.calls.count('ecs:UpdateContainerInstancesState')).toBe(1);
+    // DRAINING goes first in each concurrent invocation, before the record tells them apart (idempotent).
+    expect(aws.calls.count('ecs:UpdateContainerInstancesState')).toBeLessThanOrEqual(2);
     expect(completeCalls()).toHaveLength(1);
   });
 
@@ -350,5 +351,45 @@ describe('drain-instance on the local endpoint', () => {
     const second = await invoke(handler, terminate);
     expect(second.instances[0]).toMatchObject({ outcome: 'completed' });
     expect(aws.calls.count('ecs:UpdateContainerInstancesState')).toBe(1);
+  });
+});
+
+describe('a stale registration of the same EC2 instance (#15)', () => {
+  it('is not taken for the instance: the live registration is drained before the action completes', async () => {
+    const event = scaleIn();
+    // Listed first by ListContainerInstances (no status: every status but INACTIVE), without tasks.
+    aws.world.addStaleRegistration(I1 as string, 'DEREGISTERING');
+    const live = aws.world
+      .instances(SAMPLE.cluster)
+      .find((i) => i.ec2InstanceId === I1 && i.status === 'ACTIVE');
+    const handler = await loadHandler();
+
+    const summary = await invoke(handler, event);
+
+    expect(summary.instances[0]).toMatchObject({ outcome: 'completed', verdict: 'drained' });
+    expect(aws.world.findContainerInstance(live?.arn as string)?.status).toBe('DRAINING');
+    const [complete] = completeCalls();
+    const services = aws.world.tasks({ instance: I1 }).filter((task) => task.serviceName === 'api');
+    expect(services.length).toBeGreaterThan(0);
+    for (const task of services) expect(task.stoppedAt as number).toBeLessThanOrEqual(complete?.at as number);
+  });
+});
+
+describe('daemons last, but waited for (#24)', () => {
+  it('the action completes only after the daemon tasks (the log router) reached STOPPED', async () => {
+    const event = scaleIn();
+    const daemons = aws.world.tasks({ instance: I1, service: 'log-router', desiredStatus: 'RUNNING' });
+    expect(daemons.length).toBeGreaterThan(0);
+    const handler = await loadHandler();
+
+    const summary = await invoke(handler, event);
+
+    expect(summary.instances[0]).toMatchObject({ outcome: 'completed', verdict: 'drained' });
+    const [complete] = completeCalls();
+    for (const daemon of daemons) {
+      const now = aws.world.task(daemon.arn);
+      expect(now?.lastStatus).toBe('STOPPED');
+      expect(now?.stoppedAt as number).toBeLessThanOrEqual(complete?.at as number);
+    }
   });
 });

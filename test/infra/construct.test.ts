@@ -220,7 +220,7 @@ describe('lifecycle hooks and schedules', () => {
       AutoScalingGroupName: 'web-asg',
       LifecycleHookName: 'ecs-autopilot-drain',
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-      HeartbeatTimeout: 300,
+      HeartbeatTimeout: 5400,
       DefaultResult: 'CONTINUE',
       NotificationMetadata: '{"cluster":"web"}',
     });

@@ -874,6 +874,33 @@ export class World {
     );
   }
 
+  /**
+   * An older registration of an EC2 instance's agent left behind in `status` (its agent data wiped and
+   * registered again): a record without tasks, listed before the live one.
+   */
+  addStaleRegistration(
+    ec2InstanceId: string,
+    status: 'REGISTERING' | 'DEREGISTERING' = 'DEREGISTERING',
+  ): ContainerInstanceRecord {
+    const live = this.findContainerInstance(ec2InstanceId);
+    if (!live) throw new Error(`no container instance for ${ec2InstanceId}`);
+    const id = this.rng.hex(32);
+    const stale: ContainerInstanceRecord = {
+      ...live,
+      arn: this.arn('ecs', `container-instance/${live.cluster}/${id}`),
+      id,
+      status,
+      registeredAt: live.registeredAt - 3_600_000,
+      version: 1,
+    };
+    const others = [...this.containerInstances];
+    this.containerInstances.clear();
+    for (const [arn, record] of [[stale.arn, stale] as const, ...others])
+      this.containerInstances.set(arn, record);
+    this.liveByInstance.set(stale.arn, new Set());
+    return stale;
+  }
+
   /** A container instance by ARN, its id, or its EC2 instance id (the registered, newest one). */
   findContainerInstance(reference: string): ContainerInstanceRecord | undefined {
     const direct = this.containerInstances.get(reference);

@@ -225,9 +225,8 @@ const handlers: Record<string, Handler> = {
       }
     }
     const matching = world.instances(cluster.name).filter((instance) => {
-      const statusMatches = status
-        ? instance.status === status
-        : instance.status === 'ACTIVE' || instance.status === 'DRAINING';
+      // Without a status, ECS lists every status but INACTIVE (ListContainerInstances, API reference).
+      const statusMatches = status ? instance.status === status : instance.status !== 'INACTIVE';
       if (!statusMatches || !filter) return statusMatches;
       try {
         return matchesQuery(filter, world.queryTarget(instance));

@@ -1,0 +1,27 @@
+import { errorMessage, kindOf } from '../../shared/aws/errors';
+import type { DrainRuntime } from './runtime';
+
+/**
+ * A state-table call that must never stop a drain (issue #15: safety never waits on bookkeeping). On
+ * failure it logs an error, counts `DrainStateErrors` and answers `fallback`; the drain goes on without
+ * the record (no shared start time, no lease, no once-only counting) until the table answers again.
+ */
+export async function bestEffort<T>(
+  runtime: DrainRuntime,
+  what: string,
+  keys: Record<string, unknown>,
+  fallback: T,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    runtime.logger.error(`State table unavailable: ${what}; the drain goes on without it`, {
+      ...keys,
+      errorKind: kindOf(error),
+      error: errorMessage(error),
+    });
+    runtime.metrics.addMetric('DrainStateErrors', 'Count', 1);
+    return fallback;
+  }
+}
