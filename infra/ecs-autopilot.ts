@@ -16,6 +16,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { schedulerTargetInput } from '../functions/run-scheduled-task/rules';
 import { clusterName, parseJob, validateJob } from '../shared/schedule';
+import {
+  ALARM_PERIOD,
+  type AlarmKind,
+  alarmDescription,
+  autopilotMetric,
+  CAPACITY_ALARMS,
+  DRAIN_ALARMS,
+  METRIC_ALARM_SETTINGS,
+  NOT_INVOKED_PERIOD,
+} from './alarms';
 import { Arns } from './arns';
 import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_HOOK_NAME } from './constants';
 import { dashboardWidgets } from './dashboard';
@@ -47,6 +57,8 @@ export class EcsAutopilot extends Construct {
   readonly failedInvocations: Partial<Record<FunctionName, sqs.Queue>> = {};
   /** Events and scheduled invocations EventBridge could not deliver. */
   readonly undeliveredEvents: sqs.Queue;
+  /** Alert emails SNS could not deliver (only with `alerts.emails`). */
+  undeliveredAlerts?: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
   /** What each function's role is granted beyond its logs and failure queue, with the reasons. */
   readonly permissions: Partial<Record<FunctionName, Permission[]>> = {};
@@ -141,6 +153,7 @@ export class EcsAutopilot extends Construct {
     const emails = this.props.alerts?.emails ?? [];
     if (emails.length > 0) {
       const undelivered = this.deadLetterQueue('UndeliveredAlerts', 'alert emails SNS could not deliver');
+      this.undeliveredAlerts = undelivered;
       for (const email of emails) {
         topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: undelivered }));
       }
@@ -282,55 +295,98 @@ export class EcsAutopilot extends Construct {
   }
 
   private addAlarms(): void {
-    const action = new SnsAction(this.topic);
-    const add = (alarm: cloudwatch.Alarm) => {
+    const action = new SnsAction(this.props.alerts?.alarmTopic ?? this.topic);
+    const add = (
+      id: string,
+      kind: AlarmKind,
+      subject: string,
+      metric: cloudwatch.Metric,
+      options: AlarmOptions,
+    ) => {
+      const alarm = metric.createAlarm(this, id, {
+        alarmDescription: alarmDescription(kind, subject),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...options,
+      });
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
       this.alarms.push(alarm);
     };
+    const once = { evaluationPeriods: 1 };
     for (const [name, fn] of Object.entries(this.functions)) {
+      const id = pascal(name);
+      const period = ALARM_PERIOD;
+      add(`${id}Errors`, 'Errors', name, fn.metricErrors({ period, statistic: 'Sum' }), once);
+      add(`${id}Throttles`, 'Throttles', name, fn.metricThrottles({ period, statistic: 'Sum' }), once);
+      // Every function has a periodic pass (rate of 5 minutes at most): silence means it stopped.
       add(
-        fn
-          .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
-          .createAlarm(this, `${pascal(name)}Errors`, {
-            alarmDescription: `ecs-autopilot ${name} failed (an invocation threw; Lambda retries it, then sends it to its failure queue).`,
-            threshold: 1,
-            evaluationPeriods: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
+        `${id}NotInvoked`,
+        'NotInvoked',
+        name,
+        fn.metricInvocations({ period: NOT_INVOKED_PERIOD, statistic: 'Sum' }),
+        {
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
       );
     }
-    const queues: [string, sqs.Queue, string][] = [
-      ...Object.entries(this.failedInvocations).map(
-        ([name, queue]) =>
-          [`${pascal(name)}FailuresWaiting`, queue, `${name} invocations failed every attempt`] as [
-            string,
-            sqs.Queue,
-            string,
-          ],
-      ),
-      [
-        'UndeliveredEventsWaiting',
-        this.undeliveredEvents,
-        'EventBridge could not deliver events or schedules',
-      ],
-    ];
-    for (const [id, queue, what] of queues) {
+    const depth = (queue: sqs.IQueue) =>
+      queue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' });
+    for (const [name, queue] of Object.entries(this.failedInvocations)) {
+      add(`${pascal(name)}FailuresWaiting`, 'FailuresWaiting', `${name} failure queue`, depth(queue), once);
+    }
+    add(
+      'UndeliveredEventsWaiting',
+      'UndeliveredEventsWaiting',
+      'undelivered events queue',
+      depth(this.undeliveredEvents),
+      once,
+    );
+    if (this.undeliveredAlerts) {
       add(
-        queue
-          .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
-          .createAlarm(this, id, {
-            alarmDescription: `ecs-autopilot dead letters: ${what}. Read them in the queue, fix the cause, then redrive or delete.`,
-            threshold: 1,
-            evaluationPeriods: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
+        'UndeliveredAlertsWaiting',
+        'UndeliveredAlertsWaiting',
+        'undelivered alerts queue',
+        depth(this.undeliveredAlerts),
+        once,
       );
+    }
+    if (this.functions['drain-instance']) {
+      for (const metricName of DRAIN_ALARMS) {
+        const { statistic, periods } = METRIC_ALARM_SETTINGS[metricName];
+        add(
+          metricName,
+          metricName,
+          'drain-instance',
+          autopilotMetric('drain-instance', metricName, statistic),
+          {
+            evaluationPeriods: periods,
+          },
+        );
+      }
+    }
+    if (this.functions['scale-capacity']) {
+      for (const provider of this.props.capacityProviders ?? []) {
+        for (const metricName of CAPACITY_ALARMS) {
+          const { statistic, periods } = METRIC_ALARM_SETTINGS[metricName];
+          add(
+            `ScaleCapacity${metricName}${pascal(provider.name)}`,
+            metricName,
+            `scale-capacity ${provider.name}`,
+            autopilotMetric('scale-capacity', metricName, statistic, { CapacityProvider: provider.name }),
+            { evaluationPeriods: periods, ...(periods > 1 ? { datapointsToAlarm: periods } : {}) },
+          );
+        }
+      }
     }
   }
 }
+
+type AlarmOptions = Omit<cloudwatch.CreateAlarmOptions, 'threshold'> & { threshold?: number };
 
 function validateProps(props: EcsAutopilotProps): void {
   if (props.clusters.length === 0) throw new Error('EcsAutopilot: `clusters` must name at least one cluster');
