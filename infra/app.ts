@@ -58,7 +58,7 @@ function jobsFrom(file: string | undefined, defaultCluster: string): JobConfig[]
           job: sampleJob(defaultCluster),
           cron: '0 2 * * ? *',
           timeZone: 'UTC',
-          flexibleWindowMinutes: 15,
+          flexibleWindowMinutes: 5,
         },
       ];
   return entries.map((entry) => ({

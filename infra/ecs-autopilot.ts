@@ -31,8 +31,9 @@ import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_HOOK_NAME } from './constants';
 import { dashboardWidgets } from './dashboard';
 import { AutopilotFunction, RUNTIME } from './function';
 import { acknowledge, grantPermissions, type Permission } from './permissions';
-import type { EcsAutopilotProps, FunctionSettings } from './props';
+import type { EcsAutopilotProps, FunctionSettings, JobConfig } from './props';
 import { FUNCTION_SPECS } from './specs';
+import { DEFAULT_STARTING_DEADLINE_SECONDS } from './specs/run-scheduled-task';
 import type { FunctionName, FunctionSpec, RawEventPattern, SpecContext } from './specs/types';
 
 /** Settings property of the construct for each function. */
@@ -412,7 +413,8 @@ function validateProps(props: EcsAutopilotProps): void {
     );
   }
   const names = new Set<string>();
-  for (const { job } of props.jobs ?? []) {
+  const jobs = props.jobs ?? [];
+  for (const { job } of jobs) {
     const parsed = parseJob(job);
     const problems = parsed.ok ? validateJob(parsed.job) : parsed.problems;
     if (problems.length > 0) {
@@ -423,6 +425,7 @@ function validateProps(props: EcsAutopilotProps): void {
     }
     if (names.has(job.name)) throw new Error(`EcsAutopilot: two jobs are named ${job.name}`);
     names.add(job.name);
+    checkWindow(props, jobs.find((entry) => entry.job === job));
     const cluster = clusterName(job.cluster ?? props.defaultCluster ?? props.clusters[0]);
     if (unknown(cluster))
       throw new Error(`EcsAutopilot: job ${job.name} runs in cluster ${cluster}, not in clusters`);
@@ -445,6 +448,28 @@ function validateProps(props: EcsAutopilotProps): void {
         `EcsAutopilot: capacity provider ${provider.name} names cluster ${provider.cluster}, not in clusters`,
       );
     }
+  }
+}
+
+/**
+ * Scheduler may invoke a job anywhere in its flexible window, and the run's starting deadline counts
+ * from the scheduled time (`<aws.scheduler.scheduled-time>`, "Adding context attributes", EventBridge
+ * Scheduler User Guide): a deadline no longer than the window misses the runs invoked late in it. Five
+ * minutes beyond the window leave room to retry RunTask while capacity arrives.
+ */
+export const WINDOW_MARGIN_SECONDS = 300;
+
+function checkWindow(props: EcsAutopilotProps, entry: JobConfig | undefined): void {
+  const window = entry?.timeWindow?.maxWindow?.toSeconds();
+  if (!entry || window === undefined) return;
+  const deadline =
+    entry.job.startingDeadlineSeconds ??
+    props.runScheduledTask?.defaultStartingDeadline?.toSeconds() ??
+    DEFAULT_STARTING_DEADLINE_SECONDS;
+  if (deadline < window + WINDOW_MARGIN_SECONDS) {
+    throw new Error(
+      `EcsAutopilot: job ${entry.job.name} has a ${window / 60}-minute flexible window but a starting deadline of ${deadline} s: runs invoked late in the window would be missed; give it a startingDeadlineSeconds of at least ${window + WINDOW_MARGIN_SECONDS} or a shorter window`,
+    );
   }
 }
 

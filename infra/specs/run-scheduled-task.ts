@@ -15,7 +15,7 @@ import {
 } from './common';
 import type { FunctionSpec, SpecContext } from './types';
 
-const DEFAULT_STARTING_DEADLINE_SECONDS = 900;
+export const DEFAULT_STARTING_DEADLINE_SECONDS = 900;
 const RETRY_MAX_ATTEMPTS = 30;
 
 /** Task definition families RunTask may start: the construct's jobs plus any listed explicitly. */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { EcsAutopilot } from '../../infra/ecs-autopilot';
 import { keys } from '../../shared/capacity/state';
@@ -145,5 +147,38 @@ describe('the undelivered-events queue', () => {
       .sort();
     expect(samSources).toEqual(events);
     expect(samSources.length).toBe(rulesOf(cdk).length);
+  });
+});
+
+describe("an existing alert topic's key (AlertTopicKeyArn)", () => {
+  it('lets the publishing functions encrypt with it, in both templates', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:alerts';
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const sam = samModel(parseCfnYaml(samText), { AlertTopicArn: topic, AlertTopicKeyArn: key });
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    const stack = new Stack(app, 'Test');
+    new EcsAutopilot(stack, ROOT_ID, {
+      clusters: ['web'],
+      autoScalingGroups: [{ autoScalingGroupName: 'web-asg', cluster: 'web' }],
+      capacityProviders: [{ name: 'web-asg-cp', cluster: 'web', autoScalingGroupName: 'web-asg' }],
+      alerts: {
+        topic: sns.Topic.fromTopicArn(stack, 'Topic', topic),
+        topicKey: kms.Key.fromKeyArn(stack, 'Key', key),
+      },
+    });
+    const cdk = cdkModel(Template.fromStack(stack).toJSON() as Parameters<typeof cdkModel>[0], ROOT_ID);
+    for (const model of [sam, cdk]) {
+      for (const fn of ['RunScheduledTask', 'DetectFailedStart']) {
+        expect(grants(model, fn, 'kms:GenerateDataKey')).toEqual([`Allow kms:GenerateDataKey ${key}`]);
+        expect(grants(model, fn, 'sns:Publish')).toEqual([`Allow sns:Publish ${topic}`]);
+      }
+      expect(grants(model, 'DrainInstance', 'kms:GenerateDataKey')).toEqual([]);
+    }
+    // Without a key, no KMS grant.
+    const plain = samModel(parseCfnYaml(samText), { AlertTopicArn: topic });
+    expect(grants(plain, 'RunScheduledTask', 'kms:GenerateDataKey')).toEqual([]);
   });
 });
