@@ -425,7 +425,10 @@ function validateProps(props: EcsAutopilotProps): void {
     }
     if (names.has(job.name)) throw new Error(`EcsAutopilot: two jobs are named ${job.name}`);
     names.add(job.name);
-    checkWindow(props, jobs.find((entry) => entry.job === job));
+    checkWindow(
+      props,
+      jobs.find((entry) => entry.job === job),
+    );
     const cluster = clusterName(job.cluster ?? props.defaultCluster ?? props.clusters[0]);
     if (unknown(cluster))
       throw new Error(`EcsAutopilot: job ${job.name} runs in cluster ${cluster}, not in clusters`);
