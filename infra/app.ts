@@ -3,11 +3,11 @@
 //   npm run synth                                   # the sample universe (cluster web, group web-asg)
 //   npx cdk synth --app "npx tsx infra/app.ts" -c clusters=web,batch -c autoScalingGroups=web-asg=web
 import { readFileSync } from 'node:fs';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { EcsAutopilot } from './ecs-autopilot';
+import { EcsAutopilot, pascal } from './ecs-autopilot';
 import type { EcsAutopilotProps, JobConfig } from './props';
 
 /** A context value given as `a,b` on the command line or as a JSON array in cdk.json. */
@@ -58,7 +58,7 @@ function jobsFrom(file: string | undefined, defaultCluster: string): JobConfig[]
           job: sampleJob(defaultCluster),
           cron: '0 2 * * ? *',
           timeZone: 'UTC',
-          flexibleWindowMinutes: 15,
+          flexibleWindowMinutes: 5,
         },
       ];
   return entries.map((entry) => ({
@@ -99,6 +99,40 @@ export function exampleProps(scope: Construct): EcsAutopilotProps {
   };
 }
 
+/** What an operator looks up after a deploy: the table, topics, queues and functions, by name. */
+export function addOutputs(stack: Stack, autopilot: EcsAutopilot): void {
+  const output = (id: string, value: string, description: string) =>
+    new CfnOutput(stack, id, { value, description });
+  output('StateTableName', autopilot.table.tableName, 'The state table');
+  output(
+    'AlertTopicArn',
+    autopilot.topic.topicArn,
+    'Alerts (failed starts, missed jobs) and, by default, alarms',
+  );
+  output(
+    'UndeliveredEventsQueueUrl',
+    autopilot.undeliveredEvents.queueUrl,
+    'Events EventBridge could not deliver',
+  );
+  if (autopilot.undeliveredAlerts) {
+    output(
+      'UndeliveredAlertsQueueUrl',
+      autopilot.undeliveredAlerts.queueUrl,
+      'Alert emails SNS could not deliver',
+    );
+  }
+  for (const [name, fn] of Object.entries(autopilot.functions)) {
+    output(`${pascal(name)}FunctionName`, fn.functionName, `The ${name} function`);
+  }
+  for (const [name, queue] of Object.entries(autopilot.failedInvocations)) {
+    output(
+      `${pascal(name)}FailuresQueueUrl`,
+      queue.queueUrl,
+      `Invocations of ${name} that failed every attempt`,
+    );
+  }
+}
+
 /** The example stack; `nag: false` leaves cdk-nag out (tests that check other things). */
 export function buildApp(app: App, { nag = true } = {}): Stack {
   const account = app.node.tryGetContext('account');
@@ -107,7 +141,7 @@ export function buildApp(app: App, { nag = true } = {}): Stack {
     description: 'ecs-autopilot: event-driven automation for ECS on EC2 Auto Scaling groups',
     ...(account || region ? { env: { account, region } } : {}),
   });
-  new EcsAutopilot(stack, 'EcsAutopilot', exampleProps(stack));
+  addOutputs(stack, new EcsAutopilot(stack, 'EcsAutopilot', exampleProps(stack)));
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return stack;
 }

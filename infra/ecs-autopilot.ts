@@ -16,13 +16,24 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { schedulerTargetInput } from '../functions/run-scheduled-task/rules';
 import { clusterName, parseJob, validateJob } from '../shared/schedule';
+import {
+  ALARM_PERIOD,
+  type AlarmKind,
+  alarmDescription,
+  autopilotMetric,
+  CAPACITY_ALARMS,
+  DRAIN_ALARMS,
+  METRIC_ALARM_SETTINGS,
+  NOT_INVOKED_PERIOD,
+} from './alarms';
 import { Arns } from './arns';
 import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_HOOK_NAME } from './constants';
 import { dashboardWidgets } from './dashboard';
 import { AutopilotFunction, RUNTIME } from './function';
 import { acknowledge, grantPermissions, type Permission } from './permissions';
-import type { EcsAutopilotProps, FunctionSettings } from './props';
+import type { EcsAutopilotProps, FunctionSettings, JobConfig } from './props';
 import { FUNCTION_SPECS } from './specs';
+import { DEFAULT_STARTING_DEADLINE_SECONDS } from './specs/run-scheduled-task';
 import type { FunctionName, FunctionSpec, RawEventPattern, SpecContext } from './specs/types';
 
 /** Settings property of the construct for each function. */
@@ -47,6 +58,8 @@ export class EcsAutopilot extends Construct {
   readonly failedInvocations: Partial<Record<FunctionName, sqs.Queue>> = {};
   /** Events and scheduled invocations EventBridge could not deliver. */
   readonly undeliveredEvents: sqs.Queue;
+  /** Alert emails SNS could not deliver (only with `alerts.emails`). */
+  undeliveredAlerts?: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
   /** What each function's role is granted beyond its logs and failure queue, with the reasons. */
   readonly permissions: Partial<Record<FunctionName, Permission[]>> = {};
@@ -141,6 +154,7 @@ export class EcsAutopilot extends Construct {
     const emails = this.props.alerts?.emails ?? [];
     if (emails.length > 0) {
       const undelivered = this.deadLetterQueue('UndeliveredAlerts', 'alert emails SNS could not deliver');
+      this.undeliveredAlerts = undelivered;
       for (const email of emails) {
         topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: undelivered }));
       }
@@ -282,55 +296,98 @@ export class EcsAutopilot extends Construct {
   }
 
   private addAlarms(): void {
-    const action = new SnsAction(this.topic);
-    const add = (alarm: cloudwatch.Alarm) => {
+    const action = new SnsAction(this.props.alerts?.alarmTopic ?? this.topic);
+    const add = (
+      id: string,
+      kind: AlarmKind,
+      subject: string,
+      metric: cloudwatch.Metric,
+      options: AlarmOptions,
+    ) => {
+      const alarm = metric.createAlarm(this, id, {
+        alarmDescription: alarmDescription(kind, subject),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...options,
+      });
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
       this.alarms.push(alarm);
     };
+    const once = { evaluationPeriods: 1 };
     for (const [name, fn] of Object.entries(this.functions)) {
+      const id = pascal(name);
+      const period = ALARM_PERIOD;
+      add(`${id}Errors`, 'Errors', name, fn.metricErrors({ period, statistic: 'Sum' }), once);
+      add(`${id}Throttles`, 'Throttles', name, fn.metricThrottles({ period, statistic: 'Sum' }), once);
+      // Every function has a periodic pass (rate of 5 minutes at most): silence means it stopped.
       add(
-        fn
-          .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
-          .createAlarm(this, `${pascal(name)}Errors`, {
-            alarmDescription: `ecs-autopilot ${name} failed (an invocation threw; Lambda retries it, then sends it to its failure queue).`,
-            threshold: 1,
-            evaluationPeriods: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
+        `${id}NotInvoked`,
+        'NotInvoked',
+        name,
+        fn.metricInvocations({ period: NOT_INVOKED_PERIOD, statistic: 'Sum' }),
+        {
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
       );
     }
-    const queues: [string, sqs.Queue, string][] = [
-      ...Object.entries(this.failedInvocations).map(
-        ([name, queue]) =>
-          [`${pascal(name)}FailuresWaiting`, queue, `${name} invocations failed every attempt`] as [
-            string,
-            sqs.Queue,
-            string,
-          ],
-      ),
-      [
-        'UndeliveredEventsWaiting',
-        this.undeliveredEvents,
-        'EventBridge could not deliver events or schedules',
-      ],
-    ];
-    for (const [id, queue, what] of queues) {
+    const depth = (queue: sqs.IQueue) =>
+      queue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' });
+    for (const [name, queue] of Object.entries(this.failedInvocations)) {
+      add(`${pascal(name)}FailuresWaiting`, 'FailuresWaiting', `${name} failure queue`, depth(queue), once);
+    }
+    add(
+      'UndeliveredEventsWaiting',
+      'UndeliveredEventsWaiting',
+      'undelivered events queue',
+      depth(this.undeliveredEvents),
+      once,
+    );
+    if (this.undeliveredAlerts) {
       add(
-        queue
-          .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
-          .createAlarm(this, id, {
-            alarmDescription: `ecs-autopilot dead letters: ${what}. Read them in the queue, fix the cause, then redrive or delete.`,
-            threshold: 1,
-            evaluationPeriods: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
+        'UndeliveredAlertsWaiting',
+        'UndeliveredAlertsWaiting',
+        'undelivered alerts queue',
+        depth(this.undeliveredAlerts),
+        once,
       );
+    }
+    if (this.functions['drain-instance']) {
+      for (const metricName of DRAIN_ALARMS) {
+        const { statistic, periods } = METRIC_ALARM_SETTINGS[metricName];
+        add(
+          metricName,
+          metricName,
+          'drain-instance',
+          autopilotMetric('drain-instance', metricName, statistic),
+          {
+            evaluationPeriods: periods,
+          },
+        );
+      }
+    }
+    if (this.functions['scale-capacity']) {
+      for (const provider of this.props.capacityProviders ?? []) {
+        for (const metricName of CAPACITY_ALARMS) {
+          const { statistic, periods } = METRIC_ALARM_SETTINGS[metricName];
+          add(
+            `ScaleCapacity${metricName}${pascal(provider.name)}`,
+            metricName,
+            `scale-capacity ${provider.name}`,
+            autopilotMetric('scale-capacity', metricName, statistic, { CapacityProvider: provider.name }),
+            { evaluationPeriods: periods, ...(periods > 1 ? { datapointsToAlarm: periods } : {}) },
+          );
+        }
+      }
     }
   }
 }
+
+type AlarmOptions = Omit<cloudwatch.CreateAlarmOptions, 'threshold'> & { threshold?: number };
 
 function validateProps(props: EcsAutopilotProps): void {
   if (props.clusters.length === 0) throw new Error('EcsAutopilot: `clusters` must name at least one cluster');
@@ -356,7 +413,8 @@ function validateProps(props: EcsAutopilotProps): void {
     );
   }
   const names = new Set<string>();
-  for (const { job } of props.jobs ?? []) {
+  const jobs = props.jobs ?? [];
+  for (const { job } of jobs) {
     const parsed = parseJob(job);
     const problems = parsed.ok ? validateJob(parsed.job) : parsed.problems;
     if (problems.length > 0) {
@@ -367,6 +425,10 @@ function validateProps(props: EcsAutopilotProps): void {
     }
     if (names.has(job.name)) throw new Error(`EcsAutopilot: two jobs are named ${job.name}`);
     names.add(job.name);
+    checkWindow(
+      props,
+      jobs.find((entry) => entry.job === job),
+    );
     const cluster = clusterName(job.cluster ?? props.defaultCluster ?? props.clusters[0]);
     if (unknown(cluster))
       throw new Error(`EcsAutopilot: job ${job.name} runs in cluster ${cluster}, not in clusters`);
@@ -389,6 +451,28 @@ function validateProps(props: EcsAutopilotProps): void {
         `EcsAutopilot: capacity provider ${provider.name} names cluster ${provider.cluster}, not in clusters`,
       );
     }
+  }
+}
+
+/**
+ * Scheduler may invoke a job anywhere in its flexible window, and the run's starting deadline counts
+ * from the scheduled time (`<aws.scheduler.scheduled-time>`, "Adding context attributes", EventBridge
+ * Scheduler User Guide): a deadline no longer than the window misses the runs invoked late in it. Five
+ * minutes beyond the window leave room to retry RunTask while capacity arrives.
+ */
+export const WINDOW_MARGIN_SECONDS = 300;
+
+function checkWindow(props: EcsAutopilotProps, entry: JobConfig | undefined): void {
+  const window = entry?.timeWindow?.maxWindow?.toSeconds();
+  if (!entry || window === undefined) return;
+  const deadline =
+    entry.job.startingDeadlineSeconds ??
+    props.runScheduledTask?.defaultStartingDeadline?.toSeconds() ??
+    DEFAULT_STARTING_DEADLINE_SECONDS;
+  if (deadline < window + WINDOW_MARGIN_SECONDS) {
+    throw new Error(
+      `EcsAutopilot: job ${entry.job.name} has a ${window / 60}-minute flexible window but a starting deadline of ${deadline} s: runs invoked late in the window would be missed; give it a startingDeadlineSeconds of at least ${window + WINDOW_MARGIN_SECONDS} or a shorter window`,
+    );
   }
 }
 

@@ -1,19 +1,57 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { BUNDLE_FILE, BUNDLE_OPTIONS } from './bundle-options';
 
-/** Repository root: entries, package-lock.json and tsconfig.json live there. */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where this module is: infra/ in the repository, lib/ in the installed package. */
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Repository root (functions/ and shared/ live there); in the package, where lib/ is. */
+export const PROJECT_ROOT = join(HERE, '..');
 
 /** The Lambda runtime every function is built and tested for (esbuild target node22). */
 export const RUNTIME = Runtime.NODEJS_22_X;
+
+/**
+ * A function's code. The installed package carries each bundle prebuilt (lib/assets/<name>, made by
+ * `npm run build:package` with the settings of `npm run build`), so an app's synth needs neither esbuild
+ * nor our lock file. In this repository the bundle is built at synth from the sources, with the same
+ * settings, by esbuild (a development dependency, loaded only then).
+ */
+export function functionCode(functionDir: string): Code {
+  const prebuilt = join(HERE, 'assets', functionDir);
+  if (existsSync(join(prebuilt, BUNDLE_FILE))) return Code.fromAsset(prebuilt);
+  const entry = join(PROJECT_ROOT, 'functions', functionDir, 'index.ts');
+  return Code.fromAsset(join(PROJECT_ROOT, 'functions', functionDir), {
+    // The bundle also holds shared/ and dependencies: hash what is built, not the folder.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: local bundling always succeeds or throws (no Docker needed).
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+      local: {
+        tryBundle(outputDir: string) {
+          const esbuild = createRequire(import.meta.url)('esbuild') as {
+            buildSync(options: Record<string, unknown>): unknown;
+          };
+          esbuild.buildSync({
+            ...BUNDLE_OPTIONS,
+            entryPoints: [entry],
+            outfile: join(outputDir, BUNDLE_FILE),
+          });
+          return true;
+        },
+      },
+    },
+  });
+}
 
 export interface AutopilotFunctionProps {
   /** Folder under functions/, e.g. `drain-instance`. */
@@ -34,11 +72,11 @@ export interface AutopilotFunctionProps {
 
 /**
  * One Lambda function of ecs-autopilot with every default in one place: Node 22 on arm64, one minified
- * ESM bundle with source maps (the same esbuild settings as scripts/build.ts), its own log group with
+ * ESM bundle with source maps (infra/bundle-options.ts, as scripts/build.ts), its own log group with
  * retention, an on-failure destination for asynchronous invocations, and a role of its own that starts
  * with nothing but writing to that log group (no AWS managed policy).
  */
-export class AutopilotFunction extends NodejsFunction {
+export class AutopilotFunction extends LambdaFunction {
   readonly functionDir: string;
 
   constructor(scope: Construct, id: string, props: AutopilotFunctionProps) {
@@ -54,10 +92,8 @@ export class AutopilotFunction extends NodejsFunction {
     logGroup.grantWrite(role);
 
     super(scope, id, {
-      entry: join(PROJECT_ROOT, 'functions', props.functionDir, 'index.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      code: functionCode(props.functionDir),
+      handler: 'index.handler',
       description: props.description,
       runtime: RUNTIME,
       architecture: Architecture.ARM_64,
@@ -73,19 +109,6 @@ export class AutopilotFunction extends NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // The SDK v3 in the runtime may lag the one we test with: bundle ours.
-        externalModules: [],
-        // Some CommonJS dependencies call require(); give the ESM bundle one (as scripts/build.ts does).
-        banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
-        forceDockerBundling: false,
       },
     });
     this.functionDir = props.functionDir;

@@ -1,9 +1,9 @@
 // Prints the README's IAM table from what the construct grants (run: npx tsx infra/iam-table.ts).
 // test/infra/readme.test.ts checks infra/README.md carries the same table.
 import { App, type Stack } from 'aws-cdk-lib';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { buildApp } from './app';
 import type { EcsAutopilot } from './ecs-autopilot';
+import { flattenReference } from './flatten';
 import { FUNCTION_SPECS } from './specs';
 
 /** Shared by every function: not in the specs because the function construct adds them. */
@@ -21,7 +21,7 @@ const COMMON_ROWS: [string, string, string][] = [
 ];
 
 function readable(stack: Stack, resource: string): string {
-  const text = flattenCfnReference(stack.resolve(resource));
+  const text = flattenReference(stack.resolve(resource));
   return text
     .replaceAll('<AWS::Partition>', 'aws')
     .replaceAll('<AWS::Region>', '<region>')

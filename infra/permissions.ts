@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
+import { flattenReference } from './flatten';
 
 /**
  * One IAM statement with the reason it exists. The reason is the README's IAM table entry and, when a
@@ -35,7 +35,7 @@ export function grantPermissions(role: iam.IRole, permissions: readonly Permissi
       }),
     );
     const wildcards = permission.resources
-      .map((resource) => `Resource::${flattenCfnReference(stack.resolve(resource))}`)
+      .map((resource) => `Resource::${flattenReference(stack.resolve(resource))}`)
       .filter((finding) => finding.includes('*'));
     if (wildcards.length > 0) acknowledge(role, 'AwsSolutions-IAM5', permission.why, wildcards);
   }

@@ -48,6 +48,12 @@ export interface AlertsConfig {
    */
   readonly topic?: sns.ITopic;
   readonly topicKey?: kms.IKey;
+  /**
+   * Where the CloudWatch alarms notify (ALARM and OK), e.g. a paging topic. It must accept
+   * cloudwatch.amazonaws.com as publisher (and on its key, when encrypted).
+   * @default - the alert topic
+   */
+  readonly alarmTopic?: sns.ITopic;
   /** Email addresses subscribed to a new topic (each confirms by email). */
   readonly emails?: string[];
 }

@@ -1,11 +1,26 @@
 // Bundles each function (functions/<name>/index.ts) into dist/<name>/index.mjs: ESM, minified, source map.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// With --package, also builds the installable package into lib/: the construct as ESM and CommonJS with
+// type declarations, and the function bundles as prebuilt assets (lib/assets/<name>).
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from '../infra/bundle-options';
 
 export const FUNCTIONS_DIR = 'functions';
 export const DIST_DIR = 'dist';
+export const LIB_DIR = 'lib';
 
 export function functionNames(): string[] {
   return readdirSync(FUNCTIONS_DIR)
@@ -29,22 +44,10 @@ export interface BundleSize {
 export async function buildFunction(name: string): Promise<BundleSize> {
   const outfile = join(DIST_DIR, name, 'index.mjs');
   const result = await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: [join(FUNCTIONS_DIR, name, 'index.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    // Prefer packages' ESM builds: they tree-shake, so the bundle carries only what is used.
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
     metafile: true,
-    legalComments: 'none',
-    // Some CommonJS dependencies call require(); give the ESM bundle one.
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: 'warning',
   });
   writeFileSync(join(DIST_DIR, name, 'meta.json'), JSON.stringify(result.metafile));
   const bytes = statSync(outfile).size;
@@ -52,6 +55,100 @@ export async function buildFunction(name: string): Promise<BundleSize> {
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** Relative imports of emitted declarations made explicit (`./props` → `./props.js`) for node16 apps. */
+function explicitExtensions(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) {
+      explicitExtensions(path);
+      continue;
+    }
+    if (!path.endsWith('.d.ts')) continue;
+    const text = readFileSync(path, 'utf8').replace(
+      /(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\2/g,
+      (match, head: string, quote: string, specifier: string) => {
+        const target = join(dirname(path), specifier);
+        if (existsSync(`${target}.d.ts`)) return `${head}${quote}${specifier}.js${quote}`;
+        if (existsSync(join(target, 'index.d.ts'))) return `${head}${quote}${specifier}/index.js${quote}`;
+        return match;
+      },
+    );
+    writeFileSync(path, text);
+  }
+}
+
+/**
+ * lib/: index.mjs and index.cjs (the construct; peer and runtime dependencies stay imports),
+ * types/ (declarations, ESM) and cjs-types/ (the same, read as CommonJS), assets/<function>/ (the
+ * bundles of `npm run build`).
+ */
+export async function buildPackage(names: string[]): Promise<void> {
+  rmSync(LIB_DIR, { recursive: true, force: true });
+  for (const name of names) {
+    const assets = join(LIB_DIR, 'assets', name);
+    mkdirSync(assets, { recursive: true });
+    for (const file of ['index.mjs', 'index.mjs.map'])
+      copyFileSync(join(DIST_DIR, name, file), join(assets, file));
+  }
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+  const external = [
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+  ].flatMap((name) => [name, `${name}/*`]);
+  const common = {
+    entryPoints: ['infra/index.ts'],
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node20',
+    external,
+    logLevel: 'warning' as const,
+  };
+  await build({ ...common, format: 'esm', outfile: join(LIB_DIR, 'index.mjs') });
+  // CommonJS has no import.meta: the module's own URL from __filename (function.ts finds assets by it).
+  await build({
+    ...common,
+    format: 'cjs',
+    outfile: join(LIB_DIR, 'index.cjs'),
+    define: { 'import.meta.url': '__moduleUrl' },
+    banner: { js: "const __moduleUrl=require('node:url').pathToFileURL(__filename).href;" },
+  });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join('node_modules', 'typescript', 'bin', 'tsc'),
+      'infra/index.ts',
+      '--declaration',
+      '--emitDeclarationOnly',
+      '--outDir',
+      join(LIB_DIR, 'types'),
+      '--rootDir',
+      '.',
+      '--target',
+      'ES2023',
+      '--module',
+      'ESNext',
+      '--moduleResolution',
+      'Bundler',
+      '--strict',
+      '--skipLibCheck',
+      '--esModuleInterop',
+      '--types',
+      'node',
+    ],
+    { stdio: 'inherit' },
+  );
+  if (tsc.status !== 0) throw new Error('tsc could not emit the declarations');
+  explicitExtensions(join(LIB_DIR, 'types'));
+  cpSync(join(LIB_DIR, 'types'), join(LIB_DIR, 'cjs-types'), { recursive: true });
+  writeFileSync(join(LIB_DIR, 'cjs-types', 'package.json'), '{ "type": "commonjs" }\n');
+  console.log(
+    `Package built in ${relative('.', LIB_DIR)}/ (construct, declarations, ${names.length} function assets).`,
+  );
+}
 
 async function main() {
   const names = functionNames();
@@ -67,6 +164,7 @@ async function main() {
     ),
   );
   writeFileSync(join(DIST_DIR, 'sizes.json'), `${JSON.stringify(sizes, null, 2)}\n`);
+  if (process.argv.includes('--package')) await buildPackage(names);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -13,16 +13,15 @@ export function commonEnvironment(ctx: SpecContext): Record<string, string> {
 }
 
 /**
- * Item access to the state table, limited to the function's own partition key prefixes
- * (`dynamodb:LeadingKeys`), so one function can't read or overwrite another's state.
+ * Item access to the state table, limited to the function's own partition keys (`dynamodb:LeadingKeys`
+ * patterns: `drain#*` for a prefix, `capacity#web` for one key), so one function can't read or
+ * overwrite another's state.
  */
-export function stateTable(ctx: SpecContext, actions: string[], prefixes: string[], why: string): Permission {
+export function stateTable(ctx: SpecContext, actions: string[], keys: string[], why: string): Permission {
   return {
     actions,
     resources: [ctx.table.tableArn],
-    conditions: {
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
-    },
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } },
     why,
   };
 }

@@ -66,7 +66,7 @@ export const detectFailedStart: FunctionSpec = {
       stateTable(
         ctx,
         ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        ['failure#'],
+        ['failure#*'],
         'Per-task markers (duplicates never double count) and per-problem alert windows, with conditional writes.',
       ),
     ];

@@ -47,6 +47,9 @@ export const drainInstance: FunctionSpec = {
   permissions(ctx) {
     const { arns, props } = ctx;
     const clusters = props.clusters;
+    const stopsTasks = (props.autoScalingGroups ?? []).some(
+      (group) => group.standaloneTasks !== undefined && group.standaloneTasks !== 'wait',
+    );
     const groups = (props.autoScalingGroups ?? []).map((group) =>
       arns.autoScalingGroup(group.autoScalingGroupName),
     );
@@ -84,10 +87,19 @@ export const drainInstance: FunctionSpec = {
         why: 'List the tasks on the draining instance, both desired statuses. Scoped to the clusters by the ecs:cluster condition.',
       },
       {
-        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        actions: ['ecs:DescribeTasks'],
         resources: clusters.map((cluster) => arns.tasks(cluster)),
-        why: "Decide 'drained' from each task's lastStatus; stop standalone tasks under a stop-after policy. Task ids are only known at run time, hence `<cluster>/*`.",
+        why: "Decide 'drained' from each task's lastStatus. Task ids are only known at run time, hence `<cluster>/*`.",
       },
+      ...(stopsTasks
+        ? [
+            {
+              actions: ['ecs:StopTask'],
+              resources: clusters.map((cluster) => arns.tasks(cluster)),
+              why: 'Stop standalone tasks still running after their stop-after delay (granted only when a group has a stop-after policy).',
+            },
+          ]
+        : []),
       {
         actions: ['ecs:DescribeServices'],
         resources: clusters.map((cluster) => arns.services(cluster)),
@@ -101,7 +113,7 @@ export const drainInstance: FunctionSpec = {
       stateTable(
         ctx,
         ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        ['drain#'],
+        ['drain#*'],
         'Record when each drain started (the deadline counts from it) and its completion, with conditional writes so overlapping invocations agree.',
       ),
     ];

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { reconcileSchedule, taskStateChangePattern } from '../../functions/run-scheduled-task/rules';
 import { REQUEST_SOURCE } from '../../shared/capacity/events';
+import { JOB_TAG } from '../../shared/schedule/identity';
 import { familyOf } from '../../shared/schedule/job';
 import type { Permission } from '../permissions';
 import {
@@ -14,7 +15,7 @@ import {
 } from './common';
 import type { FunctionSpec, SpecContext } from './types';
 
-const DEFAULT_STARTING_DEADLINE_SECONDS = 900;
+export const DEFAULT_STARTING_DEADLINE_SECONDS = 900;
 const RETRY_MAX_ATTEMPTS = 30;
 
 /** Task definition families RunTask may start: the construct's jobs plus any listed explicitly. */
@@ -102,9 +103,16 @@ export const runScheduledTask: FunctionSpec = {
         why: 'Find active runs of a job (by family and desired status). ListTasks takes `*`, narrowed by ecs:cluster.',
       },
       {
-        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        actions: ['ecs:DescribeTasks'],
         resources: clusters.map((cluster) => arns.tasks(cluster)),
-        why: 'Recognise runs by startedBy, read outcomes; stop runs under Replace or past activeDeadlineSeconds. Task ids are only known at run time.',
+        why: 'Recognise runs by startedBy, read outcomes. Task ids are only known at run time.',
+      },
+      {
+        actions: ['ecs:StopTask'],
+        resources: clusters.map((cluster) => arns.tasks(cluster)),
+        // RunTask tags every run with its job (shared/schedule/decide.ts): no other task can be stopped.
+        conditions: { Null: { [`aws:ResourceTag/${JOB_TAG}`]: 'false' } },
+        why: `Stop runs under Replace or past activeDeadlineSeconds: only tasks tagged ${JOB_TAG}, which RunTask puts on every run.`,
       },
       {
         actions: ['ecs:DescribeClusters'],
@@ -133,8 +141,10 @@ export const runScheduledTask: FunctionSpec = {
           'dynamodb:Query',
           'dynamodb:BatchWriteItem',
         ],
-        ['job#', 'capacity#'],
-        'Job registry, runs, outcomes and once-only alert markers (job#...), and capacity requests for scale-capacity (capacity#...).',
+        // Capacity requests live under exactly `capacity#<cluster>` (shared/capacity/state.ts); cluster names
+        // hold no `#`, so these keys leave out scale-capacity's own `capacity#<cluster>#...` markers.
+        ['job#*', ...clusters.map((cluster) => `capacity#${cluster}`)],
+        "Job registry, runs, outcomes and once-only alert markers (job#...), and capacity requests for scale-capacity (capacity#<cluster> exactly: not scale-capacity's idle, stall, type and launch markers).",
       ),
     ];
   },

@@ -116,7 +116,7 @@ export const scaleCapacity: FunctionSpec = {
       stateTable(
         ctx,
         ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        ['capacity#'],
+        ['capacity#*'],
         'Read capacity requests from run-scheduled-task; keep idle-since, stall and instance-type markers (capacity#...).',
       ),
     ];

@@ -54,7 +54,14 @@ export function resolveTemplate(template: CfnTemplate, options: ResolveOptions =
   for (const id of Object.keys(resources)) {
     if (id in parameters) throw new Error(`${id} is both a parameter and a resource`);
   }
-  const context: Context = { parameters, conditions: {}, resources, rename, locals: {} };
+  const context: Context = {
+    parameters,
+    conditions: {},
+    resources,
+    generated: samGenerated(resources),
+    rename,
+    locals: {},
+  };
   for (const [name, expression] of Object.entries(template.Conditions ?? {})) {
     context.conditions[name] = Boolean(evaluate(expression, context));
   }
@@ -81,6 +88,8 @@ interface Context {
   parameters: Record<string, Json>;
   conditions: Record<string, boolean>;
   resources: Resources;
+  /** Resources SAM generates from a function's Events, which the template may reference. */
+  generated: Set<string>;
   rename: (logicalId: string) => string;
   /** Fn::Sub variables and Fn::ForEach identifiers. */
   locals: Record<string, Json>;
@@ -120,7 +129,7 @@ function reference(name: string, context: Context): Json | typeof NO_VALUE {
   if (name.startsWith('AWS::')) return `\${${name}}`;
   if (name in context.locals) return context.locals[name];
   if (name in context.parameters) return context.parameters[name];
-  if (name in context.resources) return `\${${context.rename(name)}}`;
+  if (name in context.resources || context.generated.has(name)) return `\${${context.rename(name)}}`;
   throw new Error(`Unresolvable reference ${name}`);
 }
 
@@ -134,7 +143,7 @@ function intrinsic(key: string, argument: unknown, context: Context): Json | typ
       return context.conditions[String(argument)] ?? fail(`Unknown condition ${String(argument)}`);
     case 'Fn::GetAtt': {
       const [resource, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
-      if (!(String(resource) in context.resources))
+      if (!(String(resource) in context.resources) && !context.generated.has(String(resource)))
         throw new Error(`GetAtt of unknown resource ${String(resource)}`);
       return `\${${context.rename(String(resource))}.${str(ev(attribute), 'GetAtt')}}`;
     }
@@ -196,6 +205,23 @@ function intrinsic(key: string, argument: unknown, context: Context): Json | typ
     default:
       return key.startsWith('Fn::') ? fail(`Unknown intrinsic ${key}`) : undefined;
   }
+}
+
+/**
+ * The EventBridge rules SAM generates for a function's `EventBridgeRule` and `Schedule` events, named
+ * `<function logical id><event id>` ("Referencing generated AWS CloudFormation resources", AWS SAM
+ * Developer Guide).
+ */
+function samGenerated(resources: Resources): Set<string> {
+  const names = new Set<string>();
+  for (const [id, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Serverless::Function') continue;
+    const events = ((resource.Properties ?? {}) as { Events?: Record<string, { Type?: string }> }).Events;
+    for (const [event, definition] of Object.entries(events ?? {})) {
+      if (definition.Type === 'EventBridgeRule' || definition.Type === 'Schedule') names.add(`${id}${event}`);
+    }
+  }
+  return names;
 }
 
 function fail(message: string): never {

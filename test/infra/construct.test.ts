@@ -254,7 +254,7 @@ describe('lifecycle hooks and schedules', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
       ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
       Target: {
         Arn: {
           'Fn::GetAtt': [logicalIdOf(autopilot.functions['run-scheduled-task']), 'Arn'],

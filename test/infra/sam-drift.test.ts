@@ -150,8 +150,13 @@ describe('the comparison notices a change on one side', () => {
   });
 
   it('in an IAM action', () => {
-    const changed = samWith('Action: [ecs:DescribeTasks, ecs:StopTask]', 'Action: [ecs:DescribeTasks]');
-    expect(differences(cdk, changed).join('\n')).toMatch(/permissions: only in CDK: Allow ecs:StopTask/);
+    const changed = samWith(
+      'Action: [ecs:DescribeContainerInstances, ecs:UpdateContainerInstancesState]',
+      'Action: [ecs:DescribeContainerInstances]',
+    );
+    expect(differences(cdk, changed).join('\n')).toMatch(
+      /permissions: only in CDK: Allow ecs:UpdateContainerInstancesState/,
+    );
   });
 
   it('in an environment variable', () => {

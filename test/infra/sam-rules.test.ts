@@ -1,0 +1,142 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
+import { describe, expect, it } from 'vitest';
+import { sampleJob } from '../../infra/app';
+import { EcsAutopilot, WINDOW_MARGIN_SECONDS } from '../../infra/ecs-autopilot';
+import type { EcsAutopilotProps } from '../../infra/props';
+import { loadCfnYaml } from './cfn-yaml';
+
+/**
+ * template.yaml's Rules refuse, before anything is created, what the construct refuses at synth: a
+ * scaled group that is not drained, and a flexible window the starting deadline does not outlast.
+ */
+
+type Json = unknown;
+const template = loadCfnYaml('template.yaml');
+const rules = (
+  template as { Rules?: Record<string, { RuleCondition?: Json; Assertions: { Assert: Json }[] }> }
+).Rules;
+const parameters = template.Parameters ?? {};
+
+/** Evaluates a rule expression (the rule-specific functions this template uses) with parameter values. */
+function evaluate(expression: Json, values: Record<string, string | string[]>): Json {
+  if (Array.isArray(expression)) return expression.map((item) => evaluate(item, values));
+  if (typeof expression !== 'object' || expression === null) return expression;
+  const [[key, argument]] = Object.entries(expression);
+  const args = () => evaluate(argument, values) as Json[];
+  switch (key) {
+    case 'Ref':
+      return values[String(argument)];
+    case 'Fn::Equals': {
+      const [a, b] = args();
+      return String(a) === String(b);
+    }
+    case 'Fn::Not':
+      return !args()[0];
+    case 'Fn::Contains': {
+      const [list, value] = args() as [string[], string];
+      return list.includes(String(value));
+    }
+    case 'Fn::EachMemberIn': {
+      const [members, allowed] = args() as [string[], string[]];
+      return members.every((member) => allowed.includes(member));
+    }
+    default:
+      throw new Error(`Rule function ${key} is not evaluated by this test`);
+  }
+}
+
+/** Parameter values as CloudFormation hands them to Rules: defaults, lists split, numbers as text. */
+function valuesWith(overrides: Record<string, string>): Record<string, string | string[]> {
+  const values: Record<string, string | string[]> = {};
+  for (const [name, definition] of Object.entries(parameters)) {
+    const raw = overrides[name] ?? String(definition.Default ?? '');
+    values[name] = definition.Type === 'CommaDelimitedList' ? raw.split(',').filter(Boolean) : raw;
+  }
+  return values;
+}
+
+function failedRules(overrides: Record<string, string>): string[] {
+  const values = valuesWith(overrides);
+  return Object.entries(rules ?? {})
+    .filter(([, rule]) => rule.RuleCondition === undefined || evaluate(rule.RuleCondition, values) === true)
+    .filter(([, rule]) => rule.Assertions.some((assertion) => evaluate(assertion.Assert, values) !== true))
+    .map(([name]) => name);
+}
+
+const allowed = (name: string) => (parameters[name].AllowedValues as (string | number)[]).map(String);
+
+describe('template.yaml Rules', () => {
+  it('pass with the defaults', () => {
+    expect(failedRules({})).toEqual([]);
+  });
+
+  it('refuse a scaled group that drain-instance does not drain', () => {
+    expect(failedRules({ CapacityProviderGroupNames: 'web-asg,batch-asg' })).toEqual([
+      'ScaledGroupsAreDrained',
+    ]);
+    expect(
+      failedRules({
+        CapacityProviderGroupNames: 'web-asg,batch-asg',
+        AutoScalingGroupNames: 'web-asg,batch-asg',
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuse every window the default starting deadline does not outlast by 5 minutes, and only those', () => {
+    for (const window of allowed('JobFlexibleWindowMinutes')) {
+      for (const deadline of allowed('DefaultStartingDeadlineSeconds')) {
+        const fits = Number(deadline) >= Number(window) * 60 + WINDOW_MARGIN_SECONDS;
+        const failed = failedRules({
+          JobFlexibleWindowMinutes: window,
+          DefaultStartingDeadlineSeconds: deadline,
+        });
+        expect(failed.length === 0, `window ${window} min, deadline ${deadline} s`).toBe(fits);
+      }
+    }
+  });
+});
+
+describe('the construct', () => {
+  const base = (): EcsAutopilotProps => ({
+    clusters: ['web'],
+    autoScalingGroups: [{ autoScalingGroupName: 'web-asg', cluster: 'web' }],
+    capacityProviders: [{ name: 'web-asg-cp', cluster: 'web', autoScalingGroupName: 'web-asg' }],
+  });
+  const synth = (props: EcsAutopilotProps) =>
+    new EcsAutopilot(
+      new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test'),
+      'Autopilot',
+      props,
+    );
+  const job = (minutes: number, startingDeadlineSeconds?: number) => ({
+    job: { ...sampleJob('web'), startingDeadlineSeconds },
+    schedule: ScheduleExpression.expression('cron(0 2 * * ? *)'),
+    timeWindow: TimeWindow.flexible(Duration.minutes(minutes)),
+  });
+
+  it('refuses a flexible window its job’s starting deadline does not outlast', () => {
+    expect(() => synth({ ...base(), jobs: [job(15, 900)] })).toThrow(
+      /15-minute flexible window.*at least 1200/,
+    );
+    expect(() => synth({ ...base(), jobs: [job(15, 1200)] })).not.toThrow();
+    // Without its own deadline a job takes the default (900 s), or runScheduledTask's.
+    expect(() => synth({ ...base(), jobs: [job(15)] })).toThrow(/starting deadline of 900 s/);
+    expect(() =>
+      synth({
+        ...base(),
+        jobs: [job(15)],
+        runScheduledTask: { defaultStartingDeadline: Duration.minutes(30) },
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses a scaled group that is not drained', () => {
+    expect(() =>
+      synth({
+        ...base(),
+        capacityProviders: [{ name: 'batch-cp', cluster: 'web', autoScalingGroupName: 'batch-asg' }],
+      }),
+    ).toThrow(/not in autoScalingGroups/);
+  });
+});
