@@ -10,6 +10,7 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
 import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
+import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
 import {
   CapacityProviderRefused,
   type ClusterReads,
@@ -62,6 +63,10 @@ export interface ProviderOutcome {
   suspendedProcesses?: string[];
   /** Launches Auto Scaling failed since its last one that did not (StatusMessage of the latest). */
   launchFailures?: { count: number; latest: string };
+  /** Why this pass's view was partial (it removed nothing it could not see). */
+  partial?: string[];
+  /** Removals the plan made and this pass held back, each with why. */
+  held?: { instanceId: string; reason: string; heldBecause: HeldRemoval['heldBecause'] }[];
   /** In dry run: the whole plan, the actions it would take. */
   plan?: CapacityPlan;
   failures?: ActResult['outcomes'];
@@ -170,7 +175,18 @@ async function pass(
   forgetPlaced(deps.waiting, target.cluster, observation.stillProvisioning);
 
   const started = performance.now();
-  let plan = planCapacity(observation.snapshot, now);
+  const decide = (): GuardedPlan =>
+    guardPlan(
+      planCapacity(observation.snapshot, now),
+      {
+        partial: observation.partial,
+        protectedIds: observation.protectedIds,
+        liveInstances: observation.liveInstances,
+      },
+      observation.snapshot.settings,
+    );
+  let decision = decide();
+  let plan = decision.plan;
   const stalls = stallsOf(event, plan, observation, now);
   const changed = stalls.filter((stall) => stallChanged(stall, observation.stallMarkers.get(stall.source)));
   if (changed.length > 0) {
@@ -181,9 +197,23 @@ async function pass(
       const stall = bySource.get(demand.source);
       if (stall) applyStall(demand, stall, now);
     }
-    plan = planCapacity(observation.snapshot, now);
+    decision = decide();
+    plan = decision.plan;
   }
   const decisionMs = performance.now() - started;
+  const { held } = decision;
+  if (observation.partial.length > 0) {
+    // Said once per pass, with what it kept from doing, so a partial ECS answer is never silent.
+    logger.warn('Partial view', {
+      ...base,
+      group: observation.groupName,
+      partial: observation.partial,
+      removalsHeld: held
+        .filter((removal) => removal.heldBecause === 'partial-view')
+        .map((removal) => removal.instanceId),
+    });
+    metric(deps, target, 'PartialView', 1);
+  }
 
   logger.info('Capacity decision', {
     ...base,
@@ -192,6 +222,7 @@ async function pass(
     desiredCapacity: { from: plan.currentDesired, to: plan.desiredCapacity },
     scaleOut: plan.scaleOut,
     removals: plan.removals,
+    ...(held.length > 0 ? { removalsHeld: held } : {}),
     protect: plan.protect,
     unprotect: plan.unprotect,
     unplaceable: plan.unplaceable,
@@ -237,6 +268,16 @@ async function pass(
     unplaceable: plan.unplaceable.reduce((sum, item) => sum + item.count, 0),
     lowerBound: plan.lowerBound,
     reasons: plan.reasons,
+    ...(observation.partial.length > 0 ? { partial: observation.partial } : {}),
+    ...(held.length > 0
+      ? {
+          held: held.map((removal) => ({
+            instanceId: removal.instanceId,
+            reason: removal.reason,
+            heldBecause: removal.heldBecause,
+          })),
+        }
+      : {}),
     ...(plan.suspended.processes.length > 0 ? { suspendedProcesses: plan.suspended.processes } : {}),
     ...(plan.launchFailures
       ? {
@@ -252,9 +293,15 @@ async function pass(
     return { ...outcome, plan, removed: [] };
   }
 
-  const result = await applyPlan({ table: config.table, plan, observation, now, stalls });
-  metric(deps, target, 'ScaleOut', result.desiredCapacity !== undefined ? plan.scaleOut : 0);
-  metric(deps, target, 'ScaleIn', result.removed.length);
+  const result = await applyPlan({
+    table: config.table,
+    plan,
+    base: decision.base,
+    observation,
+    now,
+    stalls,
+  });
+  recordScaling(deps, target, decision, result);
   const failures = result.outcomes.filter((item) => item.result === 'failed');
   if (failures.length > 0) {
     logger.error('Some actions failed', { ...base, failures });
@@ -370,6 +417,42 @@ function stallsOf(
 const stallChanged = (stall: StallMarker, known: StallMarker | undefined) =>
   stall.confirmed !== (known?.confirmed ?? false) || stall.unplaceableAt !== known?.unplaceableAt;
 
+/**
+ * ScaleOut and ScaleIn: what happened (the instances added to the desired capacity, the instances
+ * removed), with what was asked beside it (ScaleOutRequested, ScaleInRequested) so a raise or a
+ * removal that did not happen shows. Each is also given per Reason: why instances were added
+ * (pending tasks, headroom) or removed (idle, never-registered, consolidation), and why removals
+ * were held (ScaleInHeld: partial-view, protected, max-scale-in, instance-refresh).
+ */
+function recordScaling(deps: PassDeps, target: ProviderRef, decision: GuardedPlan, result: ActResult) {
+  const { plan, held } = decision;
+  const outReason = plan.totals.onNew > 0 ? 'pending-tasks' : 'headroom';
+  const added = result.desiredCapacity !== undefined ? result.desiredCapacity - result.raisedFrom : 0;
+  metric(deps, target, 'ScaleOutRequested', plan.scaleOut);
+  metric(deps, target, 'ScaleOut', added);
+  if (plan.scaleOut > 0) {
+    metric(deps, target, 'ScaleOutRequested', plan.scaleOut, MetricUnit.Count, outReason);
+    metric(deps, target, 'ScaleOut', added, MetricUnit.Count, outReason);
+  }
+  metric(deps, target, 'ScaleInRequested', plan.removals.length);
+  metric(deps, target, 'ScaleIn', result.removed.length);
+  const removed = new Set(result.removed);
+  const byReason = new Map<string, { asked: number; done: number }>();
+  for (const removal of plan.removals) {
+    const entry = byReason.get(removal.reason) ?? { asked: 0, done: 0 };
+    entry.asked++;
+    if (removed.has(removal.instanceId)) entry.done++;
+    byReason.set(removal.reason, entry);
+  }
+  for (const [reason, { asked, done }] of byReason) {
+    metric(deps, target, 'ScaleInRequested', asked, MetricUnit.Count, reason);
+    metric(deps, target, 'ScaleIn', done, MetricUnit.Count, reason);
+  }
+  const heldBy = new Map<string, number>();
+  for (const removal of held) heldBy.set(removal.heldBecause, (heldBy.get(removal.heldBecause) ?? 0) + 1);
+  for (const [reason, count] of heldBy) metric(deps, target, 'ScaleInHeld', count, MetricUnit.Count, reason);
+}
+
 function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {
   const pending = plan.demand.tasks;
   metric(deps, target, 'PendingTasks', pending);
@@ -392,8 +475,10 @@ function metric(
   name: string,
   value: number,
   unit: Unit = MetricUnit.Count,
+  reason?: string,
 ) {
   const single = deps.metrics.singleMetric();
   single.addDimension('CapacityProvider', target.capacityProvider);
+  if (reason) single.addDimension('Reason', reason);
   single.addMetric(name, unit, value);
 }

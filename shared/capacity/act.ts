@@ -15,10 +15,12 @@ import type { Observation } from './observe';
 import type { CapacityPlan } from './planner';
 import {
   deleteIdleMarker,
+  deleteSeenMarker,
   deleteStallMarker,
   putFailingRaise,
   putIdleMarker,
   putRememberedTypes,
+  putSeenMarker,
   putStallMarker,
   type StallMarker,
 } from './state';
@@ -35,12 +37,16 @@ export interface ActResult {
   removed: string[];
   /** The desired capacity set, when it was. */
   desiredCapacity: number | undefined;
+  /** What it was raised from: the base (desired or live instances, the larger) less the removals. */
+  raisedFrom: number;
   failures: number;
 }
 
 export interface ActInput {
   table: string;
   plan: CapacityPlan;
+  /** The larger of the desired capacity and the live instances, as observed (default: the desired). */
+  base?: number;
   observation: Observation;
   now: number;
   /** Demand ECS failed to place where the plan put it: remembered so the next passes plan new instances. */
@@ -50,6 +56,7 @@ export interface ActInput {
 export async function applyPlan({
   table,
   plan,
+  base: observedBase,
   observation,
   now,
   stalls = [],
@@ -124,7 +131,7 @@ export async function applyPlan({
   // before: another pass (or a person) may have raised it since this one observed, and an absolute
   // SetDesiredCapacity from the older value would lower it (Auto Scaling then picks what to kill).
   let desiredCapacity: number | undefined;
-  const base = plan.currentDesired - removed.length;
+  const base = (observedBase ?? plan.currentDesired) - removed.length;
   const target = Math.max(plan.limits.min, Math.min(base + plan.scaleOut, plan.limits.max));
   if (target > base) {
     const fresh = await freshGroup(group);
@@ -187,6 +194,15 @@ export async function applyPlan({
     const raisedAt = new Date(now).toISOString();
     await state('launch', () => putFailingRaise(table, cluster, capacityProvider, raisedAt, now));
   }
+  for (const instanceId of observation.firstSeen) {
+    const since = new Date(now).toISOString();
+    await state(`seen ${instanceId}`, () =>
+      putSeenMarker(table, cluster, capacityProvider, instanceId, since, now),
+    );
+  }
+  for (const instanceId of observation.staleSeenMarkers) {
+    await state(`seen ${instanceId}`, () => deleteSeenMarker(table, cluster, capacityProvider, instanceId));
+  }
   if (observation.rememberTypes) {
     const types = observation.rememberTypes;
     await state('types', () => putRememberedTypes(table, cluster, capacityProvider, types, now));
@@ -196,6 +212,7 @@ export async function applyPlan({
     outcomes,
     removed,
     desiredCapacity,
+    raisedFrom: base,
     failures: outcomes.filter((outcome) => outcome.result === 'failed').length,
   };
 }

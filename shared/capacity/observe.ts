@@ -8,6 +8,7 @@ import type {
   CapacityProvider,
   Cluster,
   ContainerInstance,
+  Failure,
   Service,
   Task,
   TaskDefinition,
@@ -19,6 +20,7 @@ import {
 } from '../aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../aws/batch';
 import {
+  type Described,
   describeCapacityProviders,
   describeClusters,
   describeContainerInstances,
@@ -51,6 +53,7 @@ import {
   readFailingRaise,
   readIdleMarkers,
   readRememberedTypes,
+  readSeenMarkers,
   readStallMarkers,
   type StallMarker,
 } from './state';
@@ -74,20 +77,31 @@ const PER_INSTANCE_ATTRIBUTES = new Set([
 /** Reads of a whole cluster, made once per pass and shared by its providers. */
 export interface ClusterReads {
   cluster: Promise<Cluster | undefined>;
-  containerInstances: Promise<ContainerInstance[]>;
-  services: Promise<Service[]>;
+  /** With the `failures[]` ECS answered instead of some of them (MISSING, ...). */
+  containerInstances: Promise<Described<ContainerInstance>>;
+  services: Promise<Described<Service>>;
 }
 
 export function readCluster(cluster: string): ClusterReads {
   return {
     cluster: describeClusters([cluster]).then(({ items }) => items[0]),
-    containerInstances: listContainerInstanceArns(cluster).then(
-      async (arns) => (await describeContainerInstances(cluster, arns)).items,
+    containerInstances: listContainerInstanceArns(cluster).then(async (arns) =>
+      arns.length === 0 ? { items: [], failures: [] } : describeContainerInstances(cluster, arns),
     ),
     services: listServiceArns(cluster).then(async (arns) =>
-      arns.length === 0 ? [] : (await describeServices(cluster, arns.map(nameFromArn))).items,
+      arns.length === 0 ? { items: [], failures: [] } : describeServices(cluster, arns.map(nameFromArn)),
     ),
   };
+}
+
+/** A read's `failures[]` in words, for the partial-view reasons. */
+function failuresText(operation: string, what: string, failures: readonly Failure[], of: number): string {
+  const reasons = [...new Set(failures.map((failure) => failure.reason ?? 'unknown'))].join(', ');
+  const named = failures
+    .slice(0, 5)
+    .map((failure) => failure.arn ?? '?')
+    .join(', ');
+  return `${operation} answered ${failures.length} of ${of} ${what} with failures (${reasons}: ${named}${failures.length > 5 ? ', ...' : ''})`;
 }
 
 export interface ObserveOptions {
@@ -119,6 +133,19 @@ export interface Observation {
   rememberTypes: RememberedTypes | undefined;
   /** Of the PROVISIONING tasks asked about, those still waiting for an instance (any provider). */
   stillProvisioning: string[];
+  /**
+   * Why this view is partial: a read answered `failures[]` for some of what it was asked, or was cut
+   * short. Empty when complete. A partial pass may add capacity but removes nothing it could not see.
+   */
+  partial: string[];
+  /** Instances of the group Auto Scaling protects from scale-in (any lifecycle state). */
+  protectedIds: Set<string>;
+  /** Instances of the group InService or Pending: with the desired capacity, the base for a raise. */
+  liveInstances: number;
+  /** Unregistered instances whose launch time Auto Scaling did not give, first seen now: remembered. */
+  firstSeen: string[];
+  /** First-seen markers of instances no longer unregistered in the group. */
+  staleSeenMarkers: string[];
   notes: string[];
 }
 
@@ -127,21 +154,56 @@ const IN_GROUP = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
 export async function observe(options: ObserveOptions): Promise<Observation> {
   const { cluster, capacityProvider, table, settings, now } = options;
   const notes: string[] = [];
+  const partial: string[] = [];
   const provider = await capacityProviderOf(capacityProvider);
   const groupName = groupNameOf(provider);
   const reads = options.reads ?? readCluster(cluster);
 
-  const [groups, clusterInfo, containerInstances, services, idleMarkers, stallMarkers, requests, remembered] =
-    await Promise.all([
-      describeAutoScalingGroups([groupName]),
-      reads.cluster,
-      reads.containerInstances,
-      reads.services,
-      readIdleMarkers(table, cluster, capacityProvider, now),
-      readStallMarkers(table, cluster, capacityProvider, now),
-      readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
-      readRememberedTypes(table, cluster, capacityProvider, now),
-    ]);
+  const [
+    groups,
+    clusterInfo,
+    containerInstanceRead,
+    serviceRead,
+    idleMarkers,
+    stallMarkers,
+    requests,
+    remembered,
+    seenMarkers,
+  ] = await Promise.all([
+    describeAutoScalingGroups([groupName]),
+    reads.cluster,
+    reads.containerInstances,
+    reads.services,
+    readIdleMarkers(table, cluster, capacityProvider, now),
+    readStallMarkers(table, cluster, capacityProvider, now),
+    readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
+    readRememberedTypes(table, cluster, capacityProvider, now),
+    readSeenMarkers(table, cluster, capacityProvider, now),
+  ]);
+  const containerInstances = containerInstanceRead.items;
+  const services = serviceRead.items;
+  if (containerInstanceRead.failures.length > 0) {
+    // An instance ECS did not describe may be any instance of the group, busy or not: unregistered
+    // ones cannot be told from it this pass.
+    partial.push(
+      failuresText(
+        'ecs:DescribeContainerInstances',
+        'container instance(s)',
+        containerInstanceRead.failures,
+        containerInstances.length + containerInstanceRead.failures.length,
+      ),
+    );
+  }
+  if (serviceRead.failures.length > 0) {
+    partial.push(
+      failuresText(
+        'ecs:DescribeServices',
+        'service(s)',
+        serviceRead.failures,
+        services.length + serviceRead.failures.length,
+      ),
+    );
+  }
   const group = groups[0];
   if (!group)
     throw new CapacityProviderRefused(`Auto Scaling group ${groupName} of ${capacityProvider} not found`);
@@ -250,7 +312,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     };
   });
 
-  await confirmIdle(cluster, instances, daemonGroups, settings, now, options.verifyLimit ?? 50);
+  await confirmIdle(cluster, instances, daemonGroups, settings, now, options.verifyLimit ?? 50, partial);
   const consolidation = settings.consolidation && (await drainsOnTermination(groupName, notes));
   if (consolidation) {
     const movedServices = await listMovableTasks(
@@ -260,13 +322,14 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       resources,
       settings,
       active,
+      partial,
     );
     // Where their siblings run, so a distinctInstance task is never moved next to one.
-    if (movedServices.length > 0) await markServiceInstances(cluster, movedServices, instances);
+    if (movedServices.length > 0) await markServiceInstances(cluster, movedServices, instances, partial);
   }
 
   // Service tasks on DRAINING instances: ECS starts their replacements elsewhere before stopping them.
-  const draining = await drainingReplacements(cluster, instances, daemonGroups, active);
+  const draining = await drainingReplacements(cluster, instances, daemonGroups, active, partial);
   const replaced = new Set<string>();
   for (const replica of replicas) {
     const onDraining = draining.get(`service:${replica.service}`) ?? 0;
@@ -283,17 +346,19 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
 
   // Which instances already run a task of each distinctInstance service with tasks to place.
   const distinct = replicas.filter((replica) => replica.distinctInstance && replica.missing > 0);
-  if (distinct.length > 0) await markServiceInstances(cluster, distinct, instances);
+  if (distinct.length > 0) await markServiceInstances(cluster, distinct, instances, partial);
 
   // Launched but not registered: when, from the group's scaling activities. They also tell whether
   // Auto Scaling fails to launch the desired capacity it has not launched yet.
-  const { launching, launchFailures } = await launchActivity(
+  const { launching, launchFailures, firstSeen, unregisteredIds } = await launchActivity(
     group,
     asgInstances,
     registeredIds,
     types,
     settings,
     now,
+    seenMarkers,
+    notes,
   );
   const failingRaiseAt =
     launchFailures.length > 0 ? await readFailingRaise(table, cluster, capacityProvider, now) : undefined;
@@ -417,6 +482,15 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     rememberTypes:
       registered.length > 0 && JSON.stringify(learned) !== JSON.stringify(remembered) ? learned : undefined,
     stillProvisioning,
+    partial,
+    protectedIds: new Set(
+      asgInstances
+        .filter((instance) => instance.ProtectedFromScaleIn)
+        .map((instance) => instance.InstanceId as string),
+    ),
+    liveInstances: asgInstances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? '')).length,
+    firstSeen,
+    staleSeenMarkers: [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)),
     notes,
   };
 }
@@ -728,10 +802,18 @@ function newInstanceAttributes(group: AutoScalingGroup, views: InstanceView[]): 
   return result;
 }
 
-async function tasksOn(cluster: string, containerInstanceArn: string): Promise<Task[]> {
+/**
+ * The tasks on one instance, and whether that is all of them: a task ECS listed but answered in
+ * DescribeTasks' `failures[]` is still there as far as anyone knows.
+ */
+async function tasksOn(
+  cluster: string,
+  containerInstanceArn: string,
+): Promise<{ tasks: Task[]; failures: Failure[]; listed: number }> {
   const arns = await listTaskArns(cluster, { containerInstance: containerInstanceArn });
-  if (arns.length === 0) return [];
-  return (await describeTasks(cluster, arns)).items.filter((task) => task.lastStatus !== 'STOPPED');
+  if (arns.length === 0) return { tasks: [], failures: [], listed: 0 };
+  const { items, failures } = await describeTasks(cluster, arns);
+  return { tasks: items.filter((task) => task.lastStatus !== 'STOPPED'), failures, listed: arns.length };
 }
 
 /**
@@ -746,13 +828,17 @@ async function drainingReplacements(
   instances: RegisteredInstance[],
   daemonGroups: Set<string>,
   services: Service[],
+  partial: string[],
 ): Promise<Map<string, number>> {
   const drainingInstances = instances.filter((instance) => instance.status === 'DRAINING' && instance.arn);
   const onDraining = new Map<string, number>();
   if (drainingInstances.length === 0) return onDraining;
-  const lists = await mapConcurrent(drainingInstances, BATCH_CONCURRENCY, (instance) =>
-    tasksOn(cluster, instance.arn as string),
-  );
+  const lists = await mapConcurrent(drainingInstances, BATCH_CONCURRENCY, async (instance) => {
+    const { tasks, failures, listed } = await tasksOn(cluster, instance.arn as string);
+    if (failures.length > 0)
+      partial.push(failuresText('ecs:DescribeTasks', `task(s) on draining ${instance.id}`, failures, listed));
+    return tasks;
+  });
   for (const task of lists.flat()) {
     const group = task.group ?? '';
     // Listed tasks have desired status RUNNING: those already told to stop were replaced.
@@ -784,6 +870,7 @@ async function confirmIdle(
   settings: CapacitySettings,
   now: number,
   limit: number,
+  partial: string[],
 ): Promise<void> {
   const due = instances
     .filter(
@@ -795,7 +882,12 @@ async function confirmIdle(
     )
     .slice(0, limit);
   await mapConcurrent(due, BATCH_CONCURRENCY, async (instance) => {
-    const tasks = await tasksOn(cluster, instance.arn as string);
+    const { tasks, failures, listed } = await tasksOn(cluster, instance.arn as string);
+    if (failures.length > 0) {
+      // Not confirmed: it stays "not known exactly", never removed on a guess.
+      partial.push(failuresText('ecs:DescribeTasks', `task(s) on ${instance.id}`, failures, listed));
+      return;
+    }
     instance.nonDaemonTasks = tasks.filter((task) => !daemonGroups.has(task.group ?? '')).length;
     instance.taskGroups = [...new Set(tasks.map((task) => task.group ?? '').filter(Boolean))];
   });
@@ -826,6 +918,7 @@ async function listMovableTasks(
   resources: Record<string, InstanceTypeResources>,
   settings: CapacitySettings,
   services: Service[],
+  partial: string[],
 ): Promise<{ service: string }[]> {
   const byGroup = new Map(services.map((service) => [`service:${service.serviceName}`, service]));
   const distinctServices = new Set<string>();
@@ -846,9 +939,15 @@ async function listMovableTasks(
     .sort((a, b) => use(a) - use(b))
     .slice(0, Math.max(2, Math.min(10, (settings.maxScaleIn.count ?? 5) * 2)));
   await mapConcurrent(candidates, BATCH_CONCURRENCY, async (instance) => {
-    const tasks = (await tasksOn(cluster, instance.arn as string)).filter(
-      (task) => !daemonGroups.has(task.group ?? ''),
-    );
+    const listing = await tasksOn(cluster, instance.arn as string);
+    if (listing.failures.length > 0) {
+      // Its tasks are not all known: not a consolidation candidate this pass.
+      partial.push(
+        failuresText('ecs:DescribeTasks', `task(s) on ${instance.id}`, listing.failures, listing.listed),
+      );
+      return;
+    }
+    const tasks = listing.tasks.filter((task) => !daemonGroups.has(task.group ?? ''));
     const definitions = await loadDefinitions(tasks.map((task) => task.taskDefinitionArn));
     const movable: NonNullable<RegisteredInstance['movableTasks']> = [];
     let pinned = 0;
@@ -888,12 +987,15 @@ async function markServiceInstances(
   cluster: string,
   services: { service: string }[],
   instances: RegisteredInstance[],
+  partial: string[],
 ): Promise<void> {
   const byArn = new Map(instances.map((instance) => [instance.arn, instance]));
   await mapConcurrent(services, BATCH_CONCURRENCY, async ({ service }) => {
     const arns = await listTaskArns(cluster, { serviceName: service });
     if (arns.length === 0) return;
-    const { items } = await describeTasks(cluster, arns);
+    const { items, failures } = await describeTasks(cluster, arns);
+    if (failures.length > 0)
+      partial.push(failuresText('ecs:DescribeTasks', `task(s) of service ${service}`, failures, arns.length));
     for (const task of items) {
       const instance = task.containerInstanceArn ? byArn.get(task.containerInstanceArn) : undefined;
       const group = `service:${service}`;
@@ -909,12 +1011,21 @@ async function launchActivity(
   types: string[],
   settings: CapacitySettings,
   now: number,
-): Promise<{ launching: LaunchingInstance[]; launchFailures: LaunchFailure[] }> {
+  seenMarkers: Map<string, string>,
+  notes: string[],
+): Promise<{
+  launching: LaunchingInstance[];
+  launchFailures: LaunchFailure[];
+  firstSeen: string[];
+  unregisteredIds: Set<string>;
+}> {
   const inGroup = instances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? ''));
   const unregistered = inGroup.filter((instance) => !registeredIds.has(instance.InstanceId as string));
+  const unregisteredIds = new Set(unregistered.map((instance) => instance.InstanceId as string));
   // Desired capacity the group has not launched: are its launches failing?
   const unlaunched = (group.DesiredCapacity ?? 0) > inGroup.length;
-  if (unregistered.length === 0 && !unlaunched) return { launching: [], launchFailures: [] };
+  if (unregistered.length === 0 && !unlaunched)
+    return { launching: [], launchFailures: [], firstSeen: [], unregisteredIds };
   const windowStart = now - settings.bootTimeoutSeconds * 1000 - 60_000;
   const activities = await describeScalingActivities(group.AutoScalingGroupName as string, windowStart);
   const launchFailures = unlaunched
@@ -925,15 +1036,30 @@ async function launchActivity(
     const id = /\bi-[0-9a-f]{8,17}\b/.exec(activity.Description ?? '')?.[0];
     if (id && activity.StartTime && !launchedAt.has(id)) launchedAt.set(id, activity.StartTime.getTime());
   }
-  const launching = unregistered.map((instance) => ({
-    id: instance.InstanceId as string,
-    instanceType: instance.InstanceType ?? types[0] ?? 'unknown',
-    ...(instance.AvailabilityZone ? { availabilityZone: instance.AvailabilityZone } : {}),
-    lifecycleState: instance.LifecycleState ?? 'Pending',
-    // Not among the activities since the window opened: launched before it, so past the boot timeout.
-    launchedAt: new Date(launchedAt.get(instance.InstanceId as string) ?? windowStart).toISOString(),
-  }));
-  return { launching, launchFailures };
+  const firstSeen: string[] = [];
+  const launching = unregistered.map((instance) => {
+    const id = instance.InstanceId as string;
+    let at = launchedAt.get(id);
+    if (at === undefined) {
+      // No launch activity for it: its launch time is unknown, not old (activities can be missing,
+      // or older than the window). Counted from when it was first seen unregistered, the latest it
+      // can have launched, so the boot timeout never ends early on a guess.
+      const seen = seenMarkers.get(id);
+      at = seen ? Date.parse(seen) : now;
+      if (!seen) firstSeen.push(id);
+      notes.push(
+        `${id}: not registered and no launch activity from Auto Scaling, launch time unknown; boot timeout counted from when first seen (${new Date(at).toISOString()})`,
+      );
+    }
+    return {
+      id,
+      instanceType: instance.InstanceType ?? types[0] ?? 'unknown',
+      ...(instance.AvailabilityZone ? { availabilityZone: instance.AvailabilityZone } : {}),
+      lifecycleState: instance.LifecycleState ?? 'Pending',
+      launchedAt: new Date(at).toISOString(),
+    };
+  });
+  return { launching, launchFailures, firstSeen, unregisteredIds };
 }
 
 /** Tasks waiting in PROVISIONING that an event named, if they still wait. */

@@ -9,6 +9,7 @@
  * | `capacity#<cluster>#stall` | `<capacityProvider>#<source>` | demand ECS failed to place where the plan said it fits |
  * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
  * | `capacity#<cluster>#launch` | `<capacityProvider>` | when the desired capacity was last raised while launches were failing |
+ * | `capacity#<cluster>#seen` | `<capacityProvider>#<instanceId>` | when an unregistered instance whose launch time Auto Scaling did not give was first seen |
  */
 import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '../aws/dynamodb';
@@ -19,6 +20,7 @@ const DAY = 86_400;
 export const IDLE_MARKER_TTL_SECONDS = 7 * DAY;
 export const STALL_MARKER_TTL_SECONDS = 15 * 60;
 export const TYPES_TTL_SECONDS = 90 * DAY;
+export const SEEN_MARKER_TTL_SECONDS = 2 * DAY;
 
 export const keys = {
   requests: (cluster: string) => `capacity#${cluster}`,
@@ -26,6 +28,7 @@ export const keys = {
   stall: (cluster: string) => `capacity#${cluster}#stall`,
   types: (cluster: string) => `capacity#${cluster}#types`,
   launch: (cluster: string) => `capacity#${cluster}#launch`,
+  seen: (cluster: string) => `capacity#${cluster}#seen`,
 };
 
 type Item = Record<string, unknown>;
@@ -305,4 +308,49 @@ export async function putFailingRaise(
       }),
     ),
   );
+}
+
+/**
+ * instance id -> ISO time an unregistered instance was first seen without a launch activity. Its
+ * launch time is unknown; this is the latest it can have been, so a boot timeout counted from it
+ * never ends early.
+ */
+export async function readSeenMarkers(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  now: number,
+): Promise<Map<string, string>> {
+  const items = await query(table, keys.seen(cluster), `${capacityProvider}#`);
+  return new Map(
+    items
+      .filter((item) => live(item, now) && typeof item.since === 'string')
+      .map((item) => [String(item.sk).slice(capacityProvider.length + 1), String(item.since)]),
+  );
+}
+
+/** First writer wins: a marker already there keeps its older time. */
+export async function putSeenMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  now: number,
+): Promise<void> {
+  await putIfAbsent(table, {
+    pk: keys.seen(cluster),
+    sk: `${capacityProvider}#${instanceId}`,
+    since,
+    ttl: Math.floor(now / 1000) + SEEN_MARKER_TTL_SECONDS,
+  });
+}
+
+export async function deleteSeenMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+): Promise<void> {
+  await remove(table, keys.seen(cluster), `${capacityProvider}#${instanceId}`);
 }

@@ -14,9 +14,19 @@ export interface FaultConfig {
   latencyMs?: number;
   /** Applies to at most this many matching calls (with rate 1: exactly the next N). */
   times?: number;
+  /**
+   * ECS Describe* only: items answered as `failures[]` with reason MISSING instead, as ECS does for
+   * what it cannot find at that moment. `true`: every item; a list: the items whose ARN or EC2
+   * instance id contains one of the strings.
+   */
+  missing?: true | readonly string[];
 }
 
-export type FaultDecision = { kind: 'throttle' | 'server-error' | 'none'; latencyMs: number };
+export type FaultDecision = {
+  kind: 'throttle' | 'server-error' | 'none';
+  latencyMs: number;
+  missing?: true | readonly string[];
+};
 
 interface Rule extends FaultConfig {
   used: number;
@@ -47,17 +57,22 @@ export class FaultInjector {
 
   decide(operation: string): FaultDecision {
     let latencyMs = 0;
+    let missing: true | readonly string[] | undefined;
     for (const rule of this.rules) {
       if (!matches(rule.operation ?? '*', operation)) continue;
       if (rule.times !== undefined && rule.used >= rule.times) continue;
       rule.used++;
       latencyMs = Math.max(latencyMs, rule.latencyMs ?? 0);
+      if (rule.missing) {
+        missing = rule.missing;
+        continue;
+      }
       const roll = this.random.next();
       if (roll < (rule.throttleRate ?? 0)) return { kind: 'throttle', latencyMs };
       if (roll < (rule.throttleRate ?? 0) + (rule.serverErrorRate ?? 0))
         return { kind: 'server-error', latencyMs };
     }
-    return { kind: 'none', latencyMs };
+    return { kind: 'none', latencyMs, ...(missing ? { missing } : {}) };
   }
 }
 

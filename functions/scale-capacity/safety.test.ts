@@ -1,0 +1,257 @@
+// What a scale-capacity pass removes, and from which base it raises (#23, #15): a partial view is
+// never a fact, every removal counts against MAX_SCALE_IN and honours scale-in protection, an unknown
+// launch time is never a reason to terminate, and the desired capacity is raised from reality.
+import {
+  type Activity,
+  SetDesiredCapacityCommand,
+  SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeContainerInstancesCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  apiService,
+  asgMock,
+  ddbMock,
+  ecsMock,
+  logRouter,
+  mockWorld,
+  NOW,
+  runPass,
+  tools,
+  type WorldInstance,
+  ZONES,
+} from './mock-world';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const full = (id: string, zone: string, protectedFromScaleIn = true): WorldInstance => ({
+  id,
+  zone,
+  cpuFree: 0,
+  memFree: 0,
+  running: 4,
+  protected: protectedFromScaleIn,
+});
+const threeFull = [
+  full('i-01', ZONES[0] as string),
+  full('i-02', ZONES[1] as string),
+  full('i-03', ZONES[2] as string),
+];
+/** In the group, InService, never registered with the cluster. */
+const unregistered = (id: string, protectedFromScaleIn = false): WorldInstance => ({
+  id,
+  zone: 'us-east-1a',
+  cpuFree: 0,
+  memFree: 0,
+  running: 0,
+  registered: false,
+  protected: protectedFromScaleIn,
+});
+const launched = (id: string, secondsAgo: number): Activity => ({
+  ActivityId: `a-${id}`,
+  AutoScalingGroupName: 'web-asg',
+  Cause:
+    'At 2025-01-15T02:40:00Z a user request explicitly set group desired capacity changing the desired capacity from 3 to 6.',
+  Description: `Launching a new EC2 instance: ${id}`,
+  StartTime: new Date(NOW - secondsAgo * 1000),
+  StatusCode: 'Successful',
+  Progress: 100,
+});
+
+/** Metrics the pass emitted: name, value and Reason dimension. */
+function captureMetrics() {
+  const added: { name: string; value: number; reason?: string }[] = [];
+  const single = tools.metrics.singleMetric.bind(tools.metrics);
+  vi.spyOn(tools.metrics, 'singleMetric').mockImplementation(() => {
+    const metrics = single();
+    const add = metrics.addMetric.bind(metrics);
+    const dimension = metrics.addDimension.bind(metrics);
+    let reason: string | undefined;
+    vi.spyOn(metrics, 'addDimension').mockImplementation((name, value) => {
+      if (name === 'Reason') reason = value;
+      return dimension(name, value);
+    });
+    vi.spyOn(metrics, 'addMetric').mockImplementation((name, unit, value) => {
+      added.push({ name, value, ...(reason ? { reason } : {}) });
+      return add(name, unit, value);
+    });
+    return metrics;
+  });
+  return added;
+}
+
+const terminated = () =>
+  asgMock
+    .commandCalls(TerminateInstanceInAutoScalingGroupCommand)
+    .map((call) => call.args[0].input.InstanceId as string);
+
+describe('never-registered instances are removals like any other', () => {
+  const stuck = ['i-0a1b2c3d4e5f60011', 'i-0a1b2c3d4e5f60012', 'i-0a1b2c3d4e5f60013'];
+  const world = (protectedIds: string[] = []) =>
+    mockWorld({
+      instances: [...threeFull, ...stuck.map((id) => unregistered(id, protectedIds.includes(id)))],
+      services: [apiService(12, 12), logRouter],
+      activities: stuck.map((id) => launched(id, 20 * 60)),
+    });
+
+  it('count against MAX_SCALE_IN: one per pass with MAX_SCALE_IN=1', async () => {
+    world();
+    const summary = await runPass(undefined, { MAX_SCALE_IN: '1' });
+    expect(terminated()).toHaveLength(1);
+    expect(summary.providers[0]?.held?.map((removal) => removal.heldBecause)).toEqual([
+      'max-scale-in',
+      'max-scale-in',
+    ]);
+  });
+
+  it('honour scale-in protection: a protected one is not terminated, its protection is released', async () => {
+    world(['i-0a1b2c3d4e5f60012']);
+    await runPass(undefined, { MAX_SCALE_IN: '100%' });
+    expect(terminated().sort()).toEqual(['i-0a1b2c3d4e5f60011', 'i-0a1b2c3d4e5f60013']);
+    expect(asgMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      InstanceIds: ['i-0a1b2c3d4e5f60012'],
+      ProtectedFromScaleIn: false,
+    });
+  });
+});
+
+describe('a partial view is never a fact', () => {
+  it('an instance DescribeContainerInstances answers MISSING is not taken for never registered', async () => {
+    mockWorld({ instances: threeFull, services: [apiService(12, 12), logRouter], activities: [] });
+    // i-02 registered long ago, busy, protected: ECS answers MISSING for it this time.
+    ecsMock.on(DescribeContainerInstancesCommand).callsFake((input: { containerInstances: string[] }) => ({
+      containerInstances: [],
+      failures: input.containerInstances.map((arn) => ({ arn, reason: 'MISSING' })),
+    }));
+    const warn = vi.spyOn(tools.logger, 'warn');
+    const metrics = captureMetrics();
+    // Twenty minutes of passes: still no removal, though none of the three looks registered.
+    for (let minute = 0; minute <= 20; minute++) {
+      const summary = await runPass(undefined, {}, { now: NOW + minute * 60_000 });
+      expect(summary.providers[0]?.partial?.[0]).toMatch(
+        /^ecs:DescribeContainerInstances answered 3 of 3 container instance\(s\) with failures \(MISSING: arn:aws:ecs:us-east-1:123456789012:container-instance\/web\/i-01/,
+      );
+    }
+    expect(terminated()).toEqual([]);
+    expect(warn).toHaveBeenCalledWith('Partial view', expect.objectContaining({ group: 'web-asg' }));
+    expect(metrics).toContainEqual({ name: 'PartialView', value: 1 });
+    expect(asgMock).not.toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      ProtectedFromScaleIn: false,
+    });
+  });
+
+  it('a partial pass still adds capacity', async () => {
+    mockWorld({ instances: threeFull, services: [apiService(15, 12), logRouter] });
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [apiService(15, 12), logRouter],
+      failures: [{ arn: 'arn:aws:ecs:us-east-1:123456789012:service/web/batch', reason: 'MISSING' }],
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.partial).toEqual([
+      'ecs:DescribeServices answered 1 of 3 service(s) with failures (MISSING: arn:aws:ecs:us-east-1:123456789012:service/web/batch)',
+    ]);
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 4 });
+  });
+});
+
+describe('an unknown launch time is never a reason to terminate (#15)', () => {
+  const world = (seenSince?: string) => {
+    mockWorld({
+      instances: [...threeFull, unregistered('i-21')],
+      services: [apiService(12, 12), logRouter],
+      activities: [], // Auto Scaling gave no launch activity for i-21
+    });
+    if (seenSince) {
+      ddbMock
+        .on(QueryCommand, {
+          ExpressionAttributeValues: { ':pk': 'capacity#web#seen', ':prefix': 'web-asg-cp#' },
+        })
+        .resolves({
+          Items: [
+            { pk: 'capacity#web#seen', sk: 'web-asg-cp#i-21', since: seenSince, ttl: NOW / 1000 + 3600 },
+          ],
+        });
+    }
+  };
+
+  it('first seen now: counted from now, not removed, remembered', async () => {
+    world();
+    const info = vi.spyOn(tools.logger, 'info');
+    await runPass();
+    expect(terminated()).toEqual([]);
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        pk: 'capacity#web#seen',
+        sk: 'web-asg-cp#i-21',
+        since: new Date(NOW).toISOString(),
+      }),
+    });
+    expect(info).toHaveBeenCalledWith(
+      'Observation note',
+      expect.objectContaining({
+        note: expect.stringMatching(
+          /^i-21: not registered and no launch activity from Auto Scaling, launch time unknown/,
+        ),
+      }),
+    );
+  });
+
+  it('seen 5 minutes ago (boot timeout 10): still waits', async () => {
+    world(new Date(NOW - 5 * 60_000).toISOString());
+    await runPass();
+    expect(terminated()).toEqual([]);
+  });
+
+  it('seen unregistered for longer than the boot timeout: removed as never registered', async () => {
+    world(new Date(NOW - 11 * 60_000).toISOString());
+    const summary = await runPass();
+    expect(terminated()).toEqual(['i-21']);
+    expect(summary.providers[0]?.reasons?.join('\n')).toMatch(/remove i-21 \(never-registered\)/);
+  });
+});
+
+describe('the desired capacity is raised from reality (#23)', () => {
+  it('three protected instances, desired 2: one more instance sets 4, not 3', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [apiService(12 + 3, 12), logRouter],
+      group: { DesiredCapacity: 2 },
+    });
+    const metrics = captureMetrics();
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 4 });
+    expect(summary.providers[0]).toMatchObject({ desiredCapacity: 4, scaleOut: 1 });
+    expect(summary.providers[0]?.reasons?.join('\n')).toMatch(
+      /runs 3 instance\(s\) InService or Pending, above its desired capacity of 2: the scale-out starts from 3/,
+    );
+    expect(metrics).toContainEqual({ name: 'ScaleOutRequested', value: 1, reason: 'pending-tasks' });
+    expect(metrics).toContainEqual({ name: 'ScaleOut', value: 1, reason: 'pending-tasks' });
+  });
+
+  it('ScaleOut reports what happened: 0 when the raise failed, beside ScaleOutRequested', async () => {
+    mockWorld({ instances: threeFull, services: [apiService(12 + 3, 12), logRouter] });
+    asgMock
+      .on(SetDesiredCapacityCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const metrics = captureMetrics();
+    await runPass().catch(() => undefined);
+    expect(metrics).toContainEqual({ name: 'ScaleOutRequested', value: 1 });
+    expect(metrics).toContainEqual({ name: 'ScaleOut', value: 0 });
+  });
+
+  it('ScaleIn carries its reason', async () => {
+    mockWorld({
+      instances: [...threeFull, unregistered('i-0a1b2c3d4e5f60011')],
+      services: [apiService(12, 12), logRouter],
+      activities: [launched('i-0a1b2c3d4e5f60011', 20 * 60)],
+    });
+    const metrics = captureMetrics();
+    await runPass(undefined, { MAX_SCALE_IN: '100%' });
+    expect(metrics).toContainEqual({ name: 'ScaleIn', value: 1, reason: 'never-registered' });
+    expect(metrics).toContainEqual({ name: 'ScaleIn', value: 1 });
+  });
+});
