@@ -29,6 +29,7 @@ import {
   type Service,
   type Task,
   type TaskDefinition,
+  UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -190,6 +191,7 @@ export function mockWorld(world: World) {
   ecsMock.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
     services: world.services.filter((service) => input.services.includes(service.serviceName as string)),
   }));
+  ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [] });
   ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const name = input.taskDefinition.slice(input.taskDefinition.lastIndexOf('/') + 1);
     const definition = definitions[name];
@@ -296,13 +298,13 @@ export const tools = observability('scale-capacity-test');
 export async function runPass(
   event: unknown = tick,
   env: Record<string, string> = {},
-  options: { now?: number; passes?: Map<string, number>; waiting?: WaitingTasks } = {},
+  options: { now?: number; passes?: Map<string, number>; waiting?: WaitingTasks; clock?: () => number } = {},
 ): Promise<CapacitySummary> {
   const config = loadScaleCapacityConfig({ ...ENV, ...env });
   return handleCapacityEvent(parseCapacityEvent(event), {
     config,
     ...tools,
-    now: () => options.now ?? NOW,
+    now: options.clock ?? (() => options.now ?? NOW),
     ...(options.passes ? { passes: options.passes } : {}),
     ...(options.waiting ? { waiting: options.waiting } : {}),
   });

@@ -300,6 +300,7 @@ async function pass(
     observation,
     now,
     stalls,
+    clock: deps.now,
   });
   recordScaling(deps, target, decision, result);
   const failures = result.outcomes.filter((item) => item.result === 'failed');

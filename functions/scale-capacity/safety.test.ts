@@ -7,18 +7,28 @@ import {
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeContainerInstancesCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  type Task,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   apiService,
   asgMock,
+  ciArn,
   ddbMock,
   ecsMock,
   logRouter,
   mockWorld,
   NOW,
   runPass,
+  taskArn,
+  tdArn,
   tools,
   type WorldInstance,
   ZONES,
@@ -253,5 +263,173 @@ describe('the desired capacity is raised from reality (#23)', () => {
     await runPass(undefined, { MAX_SCALE_IN: '100%' });
     expect(metrics).toContainEqual({ name: 'ScaleIn', value: 1, reason: 'never-registered' });
     expect(metrics).toContainEqual({ name: 'ScaleIn', value: 1 });
+  });
+});
+
+describe('an idle instance is set DRAINING and confirmed empty just before its removal (#15)', () => {
+  const daemonTask = (instance: string): Task => ({
+    taskArn: taskArn(`lr-${instance}`),
+    containerInstanceArn: ciArn(instance),
+    group: 'service:log-router',
+    taskDefinitionArn: tdArn('log-router:2'),
+    lastStatus: 'RUNNING',
+    desiredStatus: 'RUNNING',
+  });
+  const job: Task = {
+    taskArn: taskArn('report-1'),
+    containerInstanceArn: ciArn('i-02'),
+    group: 'family:report',
+    taskDefinitionArn: tdArn('report:7'),
+    lastStatus: 'PENDING',
+    desiredStatus: 'RUNNING',
+  };
+  const idleInstance = (id: string, zone: string): WorldInstance => ({
+    id,
+    zone,
+    cpuFree: 1920,
+    memFree: 7424,
+    running: 1,
+    tasks: [daemonTask(id)],
+  });
+  /** i-01 busy; i-02 idle for 30 minutes. */
+  const world = () =>
+    mockWorld({
+      instances: [full('i-01', 'us-east-1a'), idleInstance('i-02', 'us-east-1b')],
+      services: [apiService(4, 4), logRouter],
+      idleSince: { 'i-02': '2025-01-15T02:35:00Z' },
+    });
+  /** Answers the n-th ListTasks of i-02 (1: observe's confirmation, 2: the re-check) with `tasks`. */
+  function onInstance(answers: Record<number, Task[]>) {
+    let calls = 0;
+    ecsMock.on(ListTasksCommand, { containerInstance: ciArn('i-02') }).callsFake(() => {
+      calls++;
+      return { taskArns: (answers[calls] ?? [daemonTask('i-02')]).map((task) => task.taskArn as string) };
+    });
+    // As ECS does, an ARN it cannot describe comes back in failures[] (MISSING).
+    const known = [daemonTask('i-02'), job];
+    ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: known.filter((task) => input.tasks.includes(task.taskArn as string)),
+      failures: input.tasks
+        .filter((arn) => !known.some((task) => task.taskArn === arn))
+        .map((arn) => ({ arn, reason: 'MISSING' })),
+    }));
+  }
+  it('DRAINING, tasks listed again, then terminated; the removal is remembered before DRAINING', async () => {
+    world();
+    const sequence: string[] = [];
+    ddbMock.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+      if (input.Item.removingAt) sequence.push('remember');
+      return {};
+    });
+    ecsMock.on(UpdateContainerInstancesStateCommand).callsFake((input: { status: string }) => {
+      sequence.push(input.status);
+      return { containerInstances: [], failures: [] };
+    });
+    let lists = 0;
+    ecsMock.on(ListTasksCommand, { containerInstance: ciArn('i-02') }).callsFake(() => {
+      sequence.push(`list ${++lists}`);
+      return { taskArns: [daemonTask('i-02').taskArn as string] };
+    });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [daemonTask('i-02')] });
+    asgMock.on(TerminateInstanceInAutoScalingGroupCommand).callsFake(() => {
+      sequence.push('terminate');
+      return {};
+    });
+    const summary = await runPass();
+    expect(summary.providers[0]?.removed).toEqual(['i-02']);
+    expect(sequence).toEqual(['list 1', 'remember', 'DRAINING', 'list 2', 'terminate']);
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        pk: 'capacity#web#idle',
+        sk: 'web-asg-cp#i-02',
+        since: '2025-01-15T02:35:00Z',
+      }),
+    });
+  });
+
+  it('a task placed on it since it was seen idle: not terminated, set ACTIVE again, idle marker cleared', async () => {
+    world();
+    onInstance({ 2: [daemonTask('i-02'), job] });
+    const summary = await runPass();
+    expect(terminated()).toEqual([]);
+    expect(summary.providers[0]?.removed).toEqual([]);
+    const statuses = ecsMock
+      .commandCalls(UpdateContainerInstancesStateCommand)
+      .map((call) => call.args[0].input.status);
+    expect(statuses).toEqual(['DRAINING', 'ACTIVE']);
+    expect(ddbMock).toHaveReceivedCommandWith(DeleteCommand, {
+      Key: { pk: 'capacity#web#idle', sk: 'web-asg-cp#i-02' },
+    });
+  });
+
+  it('a task ECS lists but does not describe holds it too', async () => {
+    world();
+    onInstance({ 2: [daemonTask('i-02'), { ...job, taskArn: taskArn('gone') }] });
+    await runPass();
+    expect(terminated()).toEqual([]);
+  });
+
+  it('Auto Scaling refuses the termination (group at its minimum since): set ACTIVE again', async () => {
+    world();
+    onInstance({});
+    asgMock.on(TerminateInstanceInAutoScalingGroupCommand).rejects(
+      Object.assign(new Error('Currently, desiredCapacity (1) is less than or equal to minSize (1).'), {
+        name: 'ValidationError',
+      }),
+    );
+    await runPass();
+    const statuses = ecsMock
+      .commandCalls(UpdateContainerInstancesStateCommand)
+      .map((call) => call.args[0].input.status);
+    expect(statuses).toEqual(['DRAINING', 'ACTIVE']);
+  });
+
+  it('past the pass deadline: no removal started (the next pass decides again)', async () => {
+    world();
+    onInstance({});
+    // The pass starts at NOW; its reads take 61 s (throttling, a slow group).
+    let calls = 0;
+    const clock = () => (calls++ === 0 ? NOW : NOW + 61_000);
+    const summary = await runPass(undefined, {}, { clock });
+    expect(ecsMock).not.toHaveReceivedCommand(UpdateContainerInstancesStateCommand);
+    expect(terminated()).toEqual([]);
+    expect(summary.providers[0]?.removed).toEqual([]);
+  });
+
+  it('a pass cut short after DRAINING is finished by the next one', async () => {
+    mockWorld({
+      instances: [full('i-01', 'us-east-1a'), { ...idleInstance('i-02', 'us-east-1b'), status: 'DRAINING' }],
+      services: [apiService(4, 4), logRouter],
+    });
+    ddbMock
+      .on(QueryCommand, {
+        ExpressionAttributeValues: { ':pk': 'capacity#web#idle', ':prefix': 'web-asg-cp#' },
+      })
+      .resolves({
+        Items: [
+          {
+            pk: 'capacity#web#idle',
+            sk: 'web-asg-cp#i-02',
+            since: '2025-01-15T02:35:00Z',
+            removingAt: '2025-01-15T03:04:00Z',
+            ttl: NOW / 1000 + 3600,
+          },
+        ],
+      });
+    onInstance({});
+    const summary = await runPass();
+    expect(terminated()).toEqual(['i-02']);
+    expect(summary.providers[0]?.removed).toEqual(['i-02']);
+  });
+
+  it('an instance an operator set DRAINING (no removal started by scale-capacity) is left alone', async () => {
+    mockWorld({
+      instances: [full('i-01', 'us-east-1a'), { ...idleInstance('i-02', 'us-east-1b'), status: 'DRAINING' }],
+      services: [apiService(4, 4), logRouter],
+      idleSince: { 'i-02': '2025-01-15T02:35:00Z' },
+    });
+    await runPass();
+    expect(terminated()).toEqual([]);
+    expect(ecsMock).not.toHaveReceivedCommand(UpdateContainerInstancesStateCommand);
   });
 });

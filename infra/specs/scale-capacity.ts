@@ -93,6 +93,11 @@ export const scaleCapacity: FunctionSpec = {
         why: 'Free resources, ports and attributes of each instance. Container instance ids are only known at run time.',
       },
       {
+        actions: ['ecs:UpdateContainerInstancesState'],
+        resources: clusters.map((cluster) => arns.containerInstances(cluster)),
+        why: 'Set an idle instance DRAINING just before removing it, so ECS places nothing there while it goes (ACTIVE again if a task landed first).',
+      },
+      {
         actions: ['ecs:ListServices', 'ecs:ListTasks'],
         resources: [ANY_RESOURCE],
         conditions: inProviderClusters(ctx),

@@ -146,6 +146,13 @@ export interface Observation {
   firstSeen: string[];
   /** First-seen markers of instances no longer unregistered in the group. */
   staleSeenMarkers: string[];
+  /** Task groups of the cluster's daemon services (`service:NAME`): they never hold an instance. */
+  daemonGroups: Set<string>;
+  /**
+   * Instances scale-capacity set DRAINING to remove them, still InService: a pass stopped between the
+   * two. The next pass finishes the removal (or sets them ACTIVE again if a task is on them).
+   */
+  removing: { instanceId: string; arn: string; since: string }[];
   notes: string[];
 }
 
@@ -307,7 +314,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       tasks,
       // Only daemons may be running when the count says so: confirmed below for removal candidates.
       nonDaemonTasks: tasks === 0 ? 0 : estimated > 0 ? estimated : null,
-      idleSince: idleMarkers.get(instance.ec2InstanceId as string) ?? null,
+      idleSince: idleMarkers.get(instance.ec2InstanceId as string)?.since ?? null,
       pinnedTasks: 0,
     };
   });
@@ -491,6 +498,20 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     liveInstances: asgInstances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? '')).length,
     firstSeen,
     staleSeenMarkers: [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)),
+    daemonGroups,
+    removing: instances
+      .filter(
+        (instance) =>
+          instance.status === 'DRAINING' &&
+          instance.lifecycleState === 'InService' &&
+          instance.arn &&
+          idleMarkers.get(instance.id)?.removingAt,
+      )
+      .map((instance) => ({
+        instanceId: instance.id,
+        arn: instance.arn as string,
+        since: idleMarkers.get(instance.id)?.since ?? new Date(now).toISOString(),
+      })),
     notes,
   };
 }

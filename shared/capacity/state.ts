@@ -5,7 +5,7 @@
  * | pk | sk | what |
  * |---|---|---|
  * | `capacity#<cluster>` | `<capacityProvider>#<job>#<due>` | capacity requests (written by run-scheduled-task) |
- * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task |
+ * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task; when its removal started |
  * | `capacity#<cluster>#stall` | `<capacityProvider>#<source>` | demand ECS failed to place where the plan said it fits |
  * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
  * | `capacity#<cluster>#launch` | `<capacityProvider>` | when the desired capacity was last raised while launches were failing |
@@ -94,18 +94,60 @@ export async function readCapacityRequests(
     .filter((request) => request.count > 0);
 }
 
-/** instance id -> ISO time it was first seen idle. */
+export interface IdleMarker {
+  /** When it was first seen idle (ISO). */
+  since: string;
+  /** When scale-capacity set it DRAINING to remove it (ISO): a pass cut short before the removal left it so. */
+  removingAt?: string;
+}
+
+/** instance id -> since when it has been idle, and whether its removal was started. */
 export async function readIdleMarkers(
   table: string,
   cluster: string,
   capacityProvider: string,
   now: number,
-): Promise<Map<string, string>> {
+): Promise<Map<string, IdleMarker>> {
   const items = await query(table, keys.idle(cluster), `${capacityProvider}#`);
   return new Map(
     items
       .filter((item) => live(item, now) && typeof item.since === 'string')
-      .map((item) => [String(item.sk).slice(capacityProvider.length + 1), String(item.since)]),
+      .map((item) => [
+        String(item.sk).slice(capacityProvider.length + 1),
+        {
+          since: String(item.since),
+          ...(typeof item.removingAt === 'string' ? { removingAt: item.removingAt } : {}),
+        },
+      ]),
+  );
+}
+
+/**
+ * Written before the instance is set DRAINING for its removal, so a pass that stops between the two
+ * (timeout, crash) is finished by the next one instead of leaving an idle instance DRAINING for ever.
+ */
+export async function putRemovingMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  removingAt: string,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.idle(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.idle(cluster),
+          sk: `${capacityProvider}#${instanceId}`,
+          since,
+          removingAt,
+          ttl: Math.floor(now / 1000) + IDLE_MARKER_TTL_SECONDS,
+        },
+      }),
+    ),
   );
 }
 

@@ -18,9 +18,23 @@ export interface CallRecord {
 
 export class CallLog {
   private records: CallRecord[] = [];
+  private listeners: ((record: CallRecord) => void)[] = [];
 
+  /** Recorded as it arrives, before it is answered: listeners may change the world in between. */
   add(record: CallRecord): void {
     this.records.push(record);
+    for (const listener of this.listeners) listener(record);
+  }
+
+  /**
+   * Calls `listener` with each request as it arrives, before the endpoint answers it: a test makes
+   * something happen between two calls of the function under test (a race). Returns a remover.
+   */
+  onCall(listener: (record: CallRecord) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((candidate) => candidate !== listener);
+    };
   }
 
   /** All calls, or those named `service:Operation` / `service:*`. */
@@ -43,5 +57,6 @@ export class CallLog {
 
   clear(): void {
     this.records = [];
+    this.listeners = [];
   }
 }
