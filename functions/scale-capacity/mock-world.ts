@@ -77,6 +77,8 @@ export interface WorldInstance {
   pending?: number;
   lifecycle?: string;
   protected?: boolean;
+  /** Auto Scaling's HealthStatus (default Healthy). */
+  health?: string;
   status?: string;
   agentConnected?: boolean;
   attributes?: Record<string, string>;
@@ -229,7 +231,7 @@ export function mockWorld(world: World) {
           InstanceType: instance.type ?? 'm5.large',
           AvailabilityZone: instance.zone ?? 'us-east-1a',
           LifecycleState: (instance.lifecycle ?? 'InService') as LifecycleState,
-          HealthStatus: 'Healthy',
+          HealthStatus: instance.health ?? 'Healthy',
           ProtectedFromScaleIn: instance.protected ?? false,
         })),
         ...(world.group ?? {}),

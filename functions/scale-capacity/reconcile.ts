@@ -63,6 +63,8 @@ export interface ProviderOutcome {
   suspendedProcesses?: string[];
   /** Launches Auto Scaling failed since its last one that did not (StatusMessage of the latest). */
   launchFailures?: { count: number; latest: string };
+  /** Instances whose ECS agent has been disconnected for 5 minutes or more, and since when. */
+  disconnectedAgents?: { instanceId: string; since: string }[];
   /** Why this pass's view was partial (it removed nothing it could not see). */
   partial?: string[];
   /** Removals the plan made and this pass held back, each with why. */
@@ -258,6 +260,15 @@ async function pass(
       pendingTasks: plan.demand.tasks,
     });
   }
+  if (observation.disconnectedAgents.length > 0) {
+    // ECS places nothing on them and their tasks' states are frozen: say so, with since when.
+    logger.warn('Agents disconnected', {
+      ...base,
+      group: observation.groupName,
+      instances: observation.disconnectedAgents,
+    });
+  }
+  metric(deps, target, 'DisconnectedAgents', observation.disconnectedAgents.length);
   recordMetrics(deps, target, plan, decisionMs);
 
   const outcome: ProviderOutcome = {
@@ -269,6 +280,9 @@ async function pass(
     lowerBound: plan.lowerBound,
     reasons: plan.reasons,
     ...(observation.partial.length > 0 ? { partial: observation.partial } : {}),
+    ...(observation.disconnectedAgents.length > 0
+      ? { disconnectedAgents: observation.disconnectedAgents }
+      : {}),
     ...(held.length > 0
       ? {
           held: held.map((removal) => ({

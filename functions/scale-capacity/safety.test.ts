@@ -433,3 +433,73 @@ describe('an idle instance is set DRAINING and confirmed empty just before its r
     expect(ecsMock).not.toHaveReceivedCommand(UpdateContainerInstancesStateCommand);
   });
 });
+
+describe('instances ECS or Auto Scaling cannot use (#23)', () => {
+  const empty = (id: string, zone: string, extra: Partial<WorldInstance> = {}): WorldInstance => ({
+    id,
+    zone,
+    cpuFree: 1920,
+    memFree: 7424,
+    running: 1,
+    ...extra,
+  });
+
+  it('an Unhealthy InService instance is not planned on: 3 pending api tasks buy an instance', async () => {
+    mockWorld({
+      instances: [full('i-01', 'us-east-1a'), empty('i-02', 'us-east-1b', { health: 'Unhealthy' })],
+      services: [apiService(4 + 3, 4), logRouter],
+    });
+    const info = vi.spyOn(tools.logger, 'info');
+    const summary = await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 3 });
+    expect(summary.providers[0]?.removed).toEqual([]);
+    expect(info).toHaveBeenCalledWith(
+      'Observation note',
+      expect.objectContaining({
+        note: 'i-02: Auto Scaling marks it Unhealthy; not planned on (Auto Scaling replaces it)',
+      }),
+    );
+  });
+
+  it('a disconnected agent is remembered when first seen, and reported once disconnected 5 minutes', async () => {
+    const world = () =>
+      mockWorld({
+        instances: [full('i-01', 'us-east-1a'), empty('i-02', 'us-east-1b', { agentConnected: false })],
+        services: [apiService(4, 4), logRouter],
+      });
+    world();
+    const warn = vi.spyOn(tools.logger, 'warn');
+    const first = await runPass();
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'capacity#web#agent', sk: 'web-asg-cp#i-02' }),
+    });
+    expect(first.providers[0]?.disconnectedAgents).toBeUndefined();
+    expect(warn).not.toHaveBeenCalledWith('Agents disconnected', expect.anything());
+
+    world();
+    ddbMock
+      .on(QueryCommand, {
+        ExpressionAttributeValues: { ':pk': 'capacity#web#agent', ':prefix': 'web-asg-cp#' },
+      })
+      .resolves({
+        Items: [
+          {
+            pk: 'capacity#web#agent',
+            sk: 'web-asg-cp#i-02',
+            since: '2025-01-15T02:58:00Z',
+            ttl: NOW / 1000 + 3600,
+          },
+        ],
+      });
+    const metrics = captureMetrics();
+    const later = await runPass();
+    expect(later.providers[0]?.disconnectedAgents).toEqual([
+      { instanceId: 'i-02', since: '2025-01-15T02:58:00Z' },
+    ]);
+    expect(warn).toHaveBeenCalledWith(
+      'Agents disconnected',
+      expect.objectContaining({ instances: [{ instanceId: 'i-02', since: '2025-01-15T02:58:00Z' }] }),
+    );
+    expect(metrics).toContainEqual({ name: 'DisconnectedAgents', value: 1 });
+  });
+});

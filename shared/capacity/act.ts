@@ -300,6 +300,17 @@ export async function applyPlan({
   for (const instanceId of observation.staleSeenMarkers) {
     await state(`seen ${instanceId}`, () => deleteSeenMarker(table, cluster, capacityProvider, instanceId));
   }
+  for (const instanceId of observation.agentMarkers.set) {
+    const since = new Date(now).toISOString();
+    await state(`agent ${instanceId}`, () =>
+      putSeenMarker(table, cluster, capacityProvider, instanceId, since, now, 'agent'),
+    );
+  }
+  for (const instanceId of observation.agentMarkers.clear) {
+    await state(`agent ${instanceId}`, () =>
+      deleteSeenMarker(table, cluster, capacityProvider, instanceId, 'agent'),
+    );
+  }
   if (observation.rememberTypes) {
     const types = observation.rememberTypes;
     await state('types', () => putRememberedTypes(table, cluster, capacityProvider, types, now));

@@ -146,6 +146,10 @@ export interface Observation {
   firstSeen: string[];
   /** First-seen markers of instances no longer unregistered in the group. */
   staleSeenMarkers: string[];
+  /** Agents disconnected for AGENT_DISCONNECTED_REPORT_MS or longer, with since when (first seen so). */
+  disconnectedAgents: { instanceId: string; since: string }[];
+  /** Instances whose agent was first seen disconnected now, and markers of agents connected again. */
+  agentMarkers: { set: string[]; clear: string[] };
   /** Task groups of the cluster's daemon services (`service:NAME`): they never hold an instance. */
   daemonGroups: Set<string>;
   /**
@@ -157,6 +161,10 @@ export interface Observation {
 }
 
 const IN_GROUP = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
+/** The snapshot status of an instance Auto Scaling marks Unhealthy (its ECS status aside). */
+export const UNHEALTHY = 'UNHEALTHY';
+/** An agent disconnected this long is reported (the agent reconnects by itself after brief blips). */
+export const AGENT_DISCONNECTED_REPORT_MS = 5 * 60_000;
 
 export async function observe(options: ObserveOptions): Promise<Observation> {
   const { cluster, capacityProvider, table, settings, now } = options;
@@ -176,6 +184,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     requests,
     remembered,
     seenMarkers,
+    agentMarkers,
   ] = await Promise.all([
     describeAutoScalingGroups([groupName]),
     reads.cluster,
@@ -186,6 +195,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
     readRememberedTypes(table, cluster, capacityProvider, now),
     readSeenMarkers(table, cluster, capacityProvider, now),
+    readSeenMarkers(table, cluster, capacityProvider, now, 'agent'),
   ]);
   const containerInstances = containerInstanceRead.items;
   const services = serviceRead.items;
@@ -292,13 +302,21 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(view.attributes)) attributes[name] = value ?? '';
     const typeEnis = trunking.taskEnis(type, isTrunked(view));
+    // Auto Scaling replaces an Unhealthy instance (ReplaceUnhealthy): nothing is planned on it, it is
+    // neither removed nor protected; it stays in the count of the desired capacity until replaced.
+    const unhealthy = ec2.HealthStatus?.toLowerCase() === 'unhealthy';
+    if (unhealthy) {
+      notes.push(
+        `${instance.ec2InstanceId}: Auto Scaling marks it Unhealthy; not planned on (Auto Scaling replaces it)`,
+      );
+    }
     return {
       id: instance.ec2InstanceId as string,
       arn: view.arn,
       instanceType: type,
       availabilityZone: view.attributes['ecs.availability-zone'] ?? ec2.AvailabilityZone,
       lifecycleState: ec2.LifecycleState ?? 'InService',
-      status: view.status,
+      status: unhealthy ? UNHEALTHY : view.status,
       agentConnected: view.agentConnected,
       protectedFromScaleIn: ec2.ProtectedFromScaleIn ?? false,
       ...(view.registeredAt ? { registeredAt: view.registeredAt.toISOString() } : {}),
@@ -498,6 +516,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     liveInstances: asgInstances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? '')).length,
     firstSeen,
     staleSeenMarkers: [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)),
+    ...agentsOf(instances, agentMarkers, now),
     daemonGroups,
     removing: instances
       .filter(
@@ -1131,4 +1150,29 @@ async function addProvisioningTasks(
     if (service) service.count = Math.max(service.count, count);
   }
   return provisioning.map((task) => task.taskArn ?? '').filter(Boolean);
+}
+
+/** Disconnected agents: first seen so now (to remember), reported once disconnected long enough. */
+function agentsOf(
+  instances: RegisteredInstance[],
+  markers: Map<string, string>,
+  now: number,
+): Pick<Observation, 'disconnectedAgents' | 'agentMarkers'> {
+  const disconnected = instances.filter(
+    (instance) =>
+      !instance.agentConnected && (instance.status === 'ACTIVE' || instance.status === 'DRAINING'),
+  );
+  const ids = new Set(disconnected.map((instance) => instance.id));
+  return {
+    disconnectedAgents: disconnected
+      .filter((instance) => {
+        const since = markers.get(instance.id);
+        return since !== undefined && now - Date.parse(since) >= AGENT_DISCONNECTED_REPORT_MS;
+      })
+      .map((instance) => ({ instanceId: instance.id, since: markers.get(instance.id) as string })),
+    agentMarkers: {
+      set: disconnected.filter((instance) => !markers.has(instance.id)).map((instance) => instance.id),
+      clear: [...markers.keys()].filter((id) => !ids.has(id)),
+    },
+  };
 }

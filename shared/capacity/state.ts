@@ -10,6 +10,7 @@
  * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
  * | `capacity#<cluster>#launch` | `<capacityProvider>` | when the desired capacity was last raised while launches were failing |
  * | `capacity#<cluster>#seen` | `<capacityProvider>#<instanceId>` | when an unregistered instance whose launch time Auto Scaling did not give was first seen |
+ * | `capacity#<cluster>#agent` | `<capacityProvider>#<instanceId>` | when an instance's ECS agent was first seen disconnected |
  */
 import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '../aws/dynamodb';
@@ -29,7 +30,11 @@ export const keys = {
   types: (cluster: string) => `capacity#${cluster}#types`,
   launch: (cluster: string) => `capacity#${cluster}#launch`,
   seen: (cluster: string) => `capacity#${cluster}#seen`,
+  agent: (cluster: string) => `capacity#${cluster}#agent`,
 };
+
+/** Markers of "first seen so": an unregistered instance without launch activity, a disconnected agent. */
+export type FirstSeenKind = 'seen' | 'agent';
 
 type Item = Record<string, unknown>;
 
@@ -362,8 +367,9 @@ export async function readSeenMarkers(
   cluster: string,
   capacityProvider: string,
   now: number,
+  kind: FirstSeenKind = 'seen',
 ): Promise<Map<string, string>> {
-  const items = await query(table, keys.seen(cluster), `${capacityProvider}#`);
+  const items = await query(table, keys[kind](cluster), `${capacityProvider}#`);
   return new Map(
     items
       .filter((item) => live(item, now) && typeof item.since === 'string')
@@ -379,9 +385,10 @@ export async function putSeenMarker(
   instanceId: string,
   since: string,
   now: number,
+  kind: FirstSeenKind = 'seen',
 ): Promise<void> {
   await putIfAbsent(table, {
-    pk: keys.seen(cluster),
+    pk: keys[kind](cluster),
     sk: `${capacityProvider}#${instanceId}`,
     since,
     ttl: Math.floor(now / 1000) + SEEN_MARKER_TTL_SECONDS,
@@ -393,6 +400,7 @@ export async function deleteSeenMarker(
   cluster: string,
   capacityProvider: string,
   instanceId: string,
+  kind: FirstSeenKind = 'seen',
 ): Promise<void> {
-  await remove(table, keys.seen(cluster), `${capacityProvider}#${instanceId}`);
+  await remove(table, keys[kind](cluster), `${capacityProvider}#${instanceId}`);
 }
