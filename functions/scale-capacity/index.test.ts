@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
   DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
@@ -203,6 +204,7 @@ function mockWorld(world: World) {
       },
     ],
   });
+  asgMock.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
   asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [
       {

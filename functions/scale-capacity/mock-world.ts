@@ -5,8 +5,10 @@ import {
   AutoScalingClient,
   type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
+  type InstanceRefresh,
   type LifecycleHook,
   type LifecycleState,
   SetDesiredCapacityCommand,
@@ -109,6 +111,8 @@ export interface World {
   stalls?: Record<string, unknown>[];
   /** When the desired capacity was last raised while launches failed (capacity#web#launch). */
   failingRaiseAt?: string;
+  /** The group's instance refreshes, newest first (none by default). */
+  refreshes?: InstanceRefresh[];
   /** The group's lifecycle hooks; by default the sample's terminate hook (drain-instance). */
   lifecycleHooks?: LifecycleHook[];
 }
@@ -241,6 +245,7 @@ export function mockWorld(world: World) {
   asgMock
     .on(DescribeLifecycleHooksCommand)
     .resolves({ LifecycleHooks: world.lifecycleHooks ?? [DRAIN_HOOK] });
+  asgMock.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: world.refreshes ?? [] });
   asgMock.on(DescribeScalingActivitiesCommand).resolves({ Activities: world.activities ?? [] });
   asgMock.on(SetDesiredCapacityCommand).resolves({});
   asgMock.on(SetInstanceProtectionCommand).resolves({});

@@ -184,6 +184,8 @@ async function pass(
         partial: observation.partial,
         protectedIds: observation.protectedIds,
         liveInstances: observation.liveInstances,
+        refreshReplacements: observation.refreshReplacements,
+        releaseProtection: observation.releaseProtection,
       },
       observation.snapshot.settings,
     );

@@ -3,6 +3,7 @@
 // launch time is never a reason to terminate, and the desired capacity is raised from reality.
 import {
   type Activity,
+  type InstanceRefresh,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
@@ -30,6 +31,7 @@ import {
   taskArn,
   tdArn,
   tools,
+  type World,
   type WorldInstance,
   ZONES,
 } from './mock-world';
@@ -501,5 +503,74 @@ describe('instances ECS or Auto Scaling cannot use (#23)', () => {
       expect.objectContaining({ instances: [{ instanceId: 'i-02', since: '2025-01-15T02:58:00Z' }] }),
     );
     expect(metrics).toContainEqual({ name: 'DisconnectedAgents', value: 1 });
+  });
+});
+
+describe('instance refresh and maximum instance lifetime are not stalled by protection (#23, #15)', () => {
+  // i-01, i-02 registered 01:00 and busy (protected); i-03 registered 02:50, idle for 30 minutes.
+  const world = (extra: Partial<World> = {}) =>
+    mockWorld({
+      instances: [
+        full('i-01', 'us-east-1a'),
+        full('i-02', 'us-east-1b'),
+        {
+          id: 'i-03',
+          zone: 'us-east-1c',
+          cpuFree: 1920,
+          memFree: 7424,
+          running: 1,
+          registeredAt: new Date('2025-01-15T02:50:00Z'),
+        },
+      ],
+      services: [apiService(8, 8), logRouter],
+      idleSince: { 'i-03': '2025-01-15T02:35:00Z' },
+      ...extra,
+    });
+  const refresh = (Status: InstanceRefresh['Status']): InstanceRefresh => ({
+    InstanceRefreshId: 'ir-1',
+    AutoScalingGroupName: 'web-asg',
+    Status,
+    StartTime: new Date('2025-01-15T02:45:00Z'),
+    PercentageComplete: 33,
+  });
+
+  it('a refresh in progress: protection given back on the instances it replaces, its replacement not removed as idle', async () => {
+    world({ refreshes: [refresh('InProgress')] });
+    const summary = await runPass(undefined, { MAX_SCALE_IN: '100%' });
+    expect(asgMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      InstanceIds: ['i-01', 'i-02'],
+      ProtectedFromScaleIn: false,
+    });
+    expect(asgMock).not.toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      ProtectedFromScaleIn: true,
+    });
+    expect(terminated()).toEqual([]);
+    expect(summary.providers[0]?.held).toEqual([
+      { instanceId: 'i-03', reason: 'idle', heldBecause: 'instance-refresh' },
+    ]);
+  });
+
+  it('a finished refresh changes nothing: the idle instance goes, busy ones stay protected', async () => {
+    world({ refreshes: [refresh('Successful')] });
+    await runPass(undefined, { MAX_SCALE_IN: '100%' });
+    expect(terminated()).toEqual(['i-03']);
+    expect(asgMock).not.toHaveReceivedCommand(SetInstanceProtectionCommand);
+  });
+
+  it('past MaxInstanceLifetime: protection given back (and not set again) so Auto Scaling replaces them', async () => {
+    // 01:00 -> 03:05 is 7,500 s; the group's lifetime is 7,200 s (two hours).
+    world({ group: { MaxInstanceLifetime: 7_200 } });
+    const info = vi.spyOn(tools.logger, 'info');
+    await runPass();
+    expect(asgMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      InstanceIds: ['i-01', 'i-02'],
+      ProtectedFromScaleIn: false,
+    });
+    expect(info).toHaveBeenCalledWith(
+      'Observation note',
+      expect.objectContaining({
+        note: "2 instance(s) past the group's maximum instance lifetime (7200 s): scale-in protection given back so Auto Scaling replaces them: i-01, i-02",
+      }),
+    );
   });
 });

@@ -64,9 +64,10 @@ export const scaleCapacity: FunctionSpec = {
           'autoscaling:DescribeAutoScalingGroups',
           'autoscaling:DescribeScalingActivities',
           'autoscaling:DescribeLifecycleHooks',
+          'autoscaling:DescribeInstanceRefreshes',
         ],
         resources: [ANY_RESOURCE],
-        why: "Read the groups' size, instances and protection, recent launch failures, and (for consolidation) that a terminate hook drains what it removes. Auto Scaling Describe* actions accept only `*`.",
+        why: "Read the groups' size, instances and protection, recent launch failures, (for consolidation) that a terminate hook drains what it removes, and instance refreshes under way. Auto Scaling Describe* actions accept only `*`.",
       },
       {
         actions: [

@@ -74,9 +74,18 @@ export function guardPlan(plan: CapacityPlan, facts: GuardFacts, settings: Capac
     }
     kept.push(removal);
   }
+  const released: string[] = [];
   for (const id of facts.releaseProtection ?? []) {
     protect.delete(id);
-    if (facts.protectedIds.has(id)) unprotect.add(id);
+    if (facts.protectedIds.has(id) && !unprotect.has(id)) {
+      unprotect.add(id);
+      released.push(id);
+    }
+  }
+  if (released.length > 0) {
+    reasons.push(
+      `scale-in protection given back on ${released.join(', ')}: an instance refresh or the maximum instance lifetime replaces them (the terminate hook drains them)`,
+    );
   }
 
   if (partial) {

@@ -3,7 +3,11 @@
  * table. Reads are batched at the API limits and shared between providers of the same cluster in
  * one pass; task definitions are cached per revision for the life of the container.
  */
-import type { Instance as AsgInstance, AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import type {
+  Instance as AsgInstance,
+  AutoScalingGroup,
+  InstanceRefresh,
+} from '@aws-sdk/client-auto-scaling';
 import type {
   CapacityProvider,
   Cluster,
@@ -15,6 +19,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 import {
   describeAutoScalingGroups,
+  describeInstanceRefreshes,
   describeLifecycleHooks,
   describeScalingActivities,
 } from '../aws/autoscaling';
@@ -150,6 +155,15 @@ export interface Observation {
   disconnectedAgents: { instanceId: string; since: string }[];
   /** Instances whose agent was first seen disconnected now, and markers of agents connected again. */
   agentMarkers: { set: string[]; clear: string[] };
+  /** The instance refresh under way on the group, if any. */
+  refresh: { id: string; status: string; startedAt: string } | undefined;
+  /** Instances the refresh launched (registered since it started): not removed as idle while it runs. */
+  refreshReplacements: Set<string>;
+  /**
+   * Instances an instance refresh (launched before it) or the group's maximum instance lifetime must
+   * replace: their scale-in protection is given back so Auto Scaling can (the terminate hook drains them).
+   */
+  releaseProtection: Set<string>;
   /** Task groups of the cluster's daemon services (`service:NAME`): they never hold an instance. */
   daemonGroups: Set<string>;
   /**
@@ -185,6 +199,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     remembered,
     seenMarkers,
     agentMarkers,
+    refreshes,
   ] = await Promise.all([
     describeAutoScalingGroups([groupName]),
     reads.cluster,
@@ -196,6 +211,10 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     readRememberedTypes(table, cluster, capacityProvider, now),
     readSeenMarkers(table, cluster, capacityProvider, now),
     readSeenMarkers(table, cluster, capacityProvider, now, 'agent'),
+    describeInstanceRefreshes(groupName).catch((error: unknown) => {
+      notes.push(`${groupName}: instance refreshes could not be read (${(error as Error).message})`);
+      return [] as InstanceRefresh[];
+    }),
   ]);
   const containerInstances = containerInstanceRead.items;
   const services = serviceRead.items;
@@ -517,6 +536,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     firstSeen,
     staleSeenMarkers: [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)),
     ...agentsOf(instances, agentMarkers, now),
+    ...replacementsOf(group, refreshes, instances, now, notes),
     daemonGroups,
     removing: instances
       .filter(
@@ -1174,5 +1194,67 @@ function agentsOf(
       set: disconnected.filter((instance) => !markers.has(instance.id)).map((instance) => instance.id),
       clear: [...markers.keys()].filter((id) => !ids.has(id)),
     },
+  };
+}
+
+/** Auto Scaling runs one instance refresh at a time; these statuses mean it is still under way. */
+const REFRESH_UNDER_WAY = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking']);
+
+/**
+ * What an instance refresh or the maximum instance lifetime is replacing. Scale-in protection holds
+ * both back: a refresh with the default ScaleInProtectedInstances=Wait waits on protected instances
+ * and fails after an hour, and protected instances are not replaced for their lifetime. Instances
+ * registered before the refresh started are to be replaced; those registered since are its
+ * replacements (launch before terminate may leave them idle for a while). The registration time
+ * stands for the launch time: a little later, so an instance is never taken as older than it is.
+ */
+function replacementsOf(
+  group: AutoScalingGroup,
+  refreshes: InstanceRefresh[],
+  instances: RegisteredInstance[],
+  now: number,
+  notes: string[],
+): Pick<Observation, 'refresh' | 'refreshReplacements' | 'releaseProtection'> {
+  const underWay = refreshes.find((refresh) => REFRESH_UNDER_WAY.has(refresh.Status ?? ''));
+  const startedAt = underWay?.StartTime?.getTime() ?? (underWay ? now : undefined);
+  const lifetimeMs = group.MaxInstanceLifetime ? group.MaxInstanceLifetime * 1000 : undefined;
+  const releaseProtection = new Set<string>();
+  const refreshReplacements = new Set<string>();
+  const expired: string[] = [];
+  let toReplace = 0;
+  for (const instance of instances) {
+    const registeredAt = instance.registeredAt ? Date.parse(instance.registeredAt) : undefined;
+    if (startedAt !== undefined) {
+      if (registeredAt !== undefined && registeredAt >= startedAt) refreshReplacements.add(instance.id);
+      else {
+        releaseProtection.add(instance.id);
+        toReplace++;
+      }
+    }
+    if (lifetimeMs !== undefined && registeredAt !== undefined && now - registeredAt >= lifetimeMs) {
+      releaseProtection.add(instance.id);
+      expired.push(instance.id);
+    }
+  }
+  if (underWay) {
+    notes.push(
+      `instance refresh ${underWay.InstanceRefreshId ?? '?'} ${underWay.Status} on ${group.AutoScalingGroupName ?? '?'} since ${new Date(startedAt ?? now).toISOString()}: scale-in protection given back on the ${toReplace} instance(s) it replaces; its ${refreshReplacements.size} replacement(s) are not removed as idle while it runs`,
+    );
+  }
+  if (expired.length > 0) {
+    notes.push(
+      `${expired.length} instance(s) past the group's maximum instance lifetime (${group.MaxInstanceLifetime} s): scale-in protection given back so Auto Scaling replaces them: ${expired.join(', ')}`,
+    );
+  }
+  return {
+    refresh: underWay
+      ? {
+          id: underWay.InstanceRefreshId ?? '?',
+          status: underWay.Status ?? '?',
+          startedAt: new Date(startedAt ?? now).toISOString(),
+        }
+      : undefined,
+    refreshReplacements,
+    releaseProtection,
   };
 }
