@@ -7,6 +7,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
+import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
+import { describeCapacityProviders } from '../../shared/aws/ecs';
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
 import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
@@ -14,6 +16,7 @@ import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capa
 import {
   CapacityProviderRefused,
   type ClusterReads,
+  groupNameOf,
   type Observation,
   observe,
   readCluster,
@@ -51,7 +54,7 @@ const SEEN_AFTER_MS = 5_000;
 export interface ProviderOutcome {
   cluster: string;
   capacityProvider: string;
-  status: 'applied' | 'planned' | 'refused' | 'failed';
+  status: 'applied' | 'planned' | 'refused' | 'failed' | 'released';
   error?: string;
   desiredCapacity?: number;
   scaleOut?: number;
@@ -106,6 +109,10 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
     return { status: 'ignored', reason, providers: [] };
   }
   for (const target of unseen) {
+    if (deps.config.releaseProtection.includes(target)) {
+      outcomes.push(await releaseProtection(target, deps));
+      continue;
+    }
     let clusterReads = reads.get(target.cluster);
     if (!clusterReads) {
       clusterReads = readCluster(target.cluster);
@@ -332,6 +339,56 @@ async function pass(
   }
   deps.passes?.set(passKey(target), now);
   return { ...outcome, removed: result.removed };
+}
+
+/**
+ * RELEASE_PROTECTION: scale-capacity no longer drives this provider's group. Busy instances it
+ * protected would keep that protection for ever (nothing else clears it) and hold back Auto Scaling's
+ * own scale-in, instance refresh and maximum lifetime; so each pass gives it back, and does nothing
+ * else. Idempotent: an instance already unprotected is not touched.
+ */
+async function releaseProtection(target: ProviderRef, deps: PassDeps): Promise<ProviderOutcome> {
+  const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
+  try {
+    const { items } = await describeCapacityProviders([target.capacityProvider]);
+    const provider = items[0];
+    if (!provider?.autoScalingGroupProvider?.autoScalingGroupArn) {
+      return {
+        ...base,
+        status: 'refused',
+        error: `capacity provider ${target.capacityProvider} has no Auto Scaling group`,
+      };
+    }
+    if (provider.autoScalingGroupProvider.managedTerminationProtection === 'ENABLED') {
+      // ECS sets and clears protection itself then: not ours to release.
+      return {
+        ...base,
+        status: 'released',
+        reasons: ['managed termination protection is ENABLED: ECS owns protection'],
+      };
+    }
+    const group = groupNameOf(provider);
+    const [details] = await describeAutoScalingGroups([group]);
+    const protectedIds = (details?.Instances ?? [])
+      .filter((instance) => instance.ProtectedFromScaleIn && instance.InstanceId)
+      .map((instance) => instance.InstanceId as string);
+    const reason =
+      protectedIds.length === 0
+        ? `RELEASE_PROTECTION: no instance of ${group} is protected from scale-in`
+        : `RELEASE_PROTECTION: scale-in protection given back on ${protectedIds.join(', ')}`;
+    deps.logger.info('Protection released', {
+      ...base,
+      group,
+      instances: protectedIds,
+      dryRun: deps.config.dryRun,
+    });
+    if (protectedIds.length > 0 && !deps.config.dryRun)
+      await setInstanceProtection(group, protectedIds, false);
+    return { ...base, status: 'released', reasons: [reason] };
+  } catch (error) {
+    deps.logger.error('Releasing protection failed', { ...base, error: error as Error });
+    return { ...base, status: 'failed', error: (error as Error).message };
+  }
 }
 
 const passKey = (target: ProviderRef) => `${target.cluster}/${target.capacityProvider}`;

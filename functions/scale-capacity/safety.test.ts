@@ -574,3 +574,30 @@ describe('instance refresh and maximum instance lifetime are not stalled by prot
     );
   });
 });
+
+describe('RELEASE_PROTECTION: protection is given back when scale-capacity stops driving a group (#15)', () => {
+  it('releases the protection of every protected instance, and changes nothing else', async () => {
+    mockWorld({
+      instances: [...threeFull, { id: 'i-04', zone: 'us-east-1a', cpuFree: 1920, memFree: 7424, running: 1 }],
+      services: [apiService(12 + 9, 12), logRouter],
+      idleSince: { 'i-04': '2025-01-15T02:00:00Z' },
+    });
+    const summary = await runPass(undefined, { RELEASE_PROTECTION: 'web-asg-cp', MAX_SCALE_IN: '100%' });
+    expect(summary.providers[0]).toMatchObject({ status: 'released' });
+    expect(asgMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      InstanceIds: ['i-01', 'i-02', 'i-03'],
+      ProtectedFromScaleIn: false,
+    });
+    expect(asgMock).not.toHaveReceivedCommand(SetDesiredCapacityCommand);
+    expect(terminated()).toEqual([]);
+  });
+
+  it('in dry run, says what it would release and releases nothing', async () => {
+    mockWorld({ instances: threeFull, services: [apiService(12, 12), logRouter] });
+    const summary = await runPass(undefined, { RELEASE_PROTECTION: '*', DRY_RUN: 'true' });
+    expect(summary.providers[0]?.reasons).toEqual([
+      'RELEASE_PROTECTION: scale-in protection given back on i-01, i-02, i-03',
+    ]);
+    expect(asgMock).not.toHaveReceivedCommand(SetInstanceProtectionCommand);
+  });
+});

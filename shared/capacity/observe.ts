@@ -626,7 +626,7 @@ function suspendedProcessesOf(group: AutoScalingGroup, notes: string[]): string[
   return [...new Set(suspended.map((process) => process.ProcessName as string))];
 }
 
-function groupNameOf(provider: CapacityProvider): string {
+export function groupNameOf(provider: CapacityProvider): string {
   const arn = provider.autoScalingGroupProvider?.autoScalingGroupArn ?? '';
   const marker = 'autoScalingGroupName/';
   return arn.includes(marker) ? arn.slice(arn.indexOf(marker) + marker.length) : arn;
