@@ -23,6 +23,7 @@ import {
   deleteIdleMarker,
   deleteSeenMarker,
   deleteStallMarker,
+  putAgentMarker,
   putFailingRaise,
   putIdleMarker,
   putRememberedTypes,
@@ -300,15 +301,9 @@ export async function applyPlan({
   for (const instanceId of observation.staleSeenMarkers) {
     await state(`seen ${instanceId}`, () => deleteSeenMarker(table, cluster, capacityProvider, instanceId));
   }
-  for (const instanceId of observation.agentMarkers.set) {
-    const since = new Date(now).toISOString();
-    await state(`agent ${instanceId}`, () =>
-      putSeenMarker(table, cluster, capacityProvider, instanceId, since, now, 'agent'),
-    );
-  }
-  for (const instanceId of observation.agentMarkers.clear) {
-    await state(`agent ${instanceId}`, () =>
-      deleteSeenMarker(table, cluster, capacityProvider, instanceId, 'agent'),
+  for (const agent of observation.agentMarkers) {
+    await state(`agent ${agent.instanceId}`, () =>
+      putAgentMarker(table, cluster, capacityProvider, agent.instanceId, agent.since, now),
     );
   }
   if (observation.rememberTypes) {

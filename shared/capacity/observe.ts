@@ -153,8 +153,8 @@ export interface Observation {
   staleSeenMarkers: string[];
   /** Agents disconnected for AGENT_DISCONNECTED_REPORT_MS or longer, with since when (first seen so). */
   disconnectedAgents: { instanceId: string; since: string }[];
-  /** Instances whose agent was first seen disconnected now, and markers of agents connected again. */
-  agentMarkers: { set: string[]; clear: string[] };
+  /** Disconnected agents with since when: their markers are renewed. */
+  agentMarkers: { instanceId: string; since: string }[];
   /** The instance refresh under way on the group, if any. */
   refresh: { id: string; status: string; startedAt: string } | undefined;
   /** Instances the refresh launched (registered since it started): not removed as idle while it runs. */
@@ -197,8 +197,6 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     stallMarkers,
     requests,
     remembered,
-    seenMarkers,
-    agentMarkers,
     refreshes,
   ] = await Promise.all([
     describeAutoScalingGroups([groupName]),
@@ -209,8 +207,6 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     readStallMarkers(table, cluster, capacityProvider, now),
     readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
     readRememberedTypes(table, cluster, capacityProvider, now),
-    readSeenMarkers(table, cluster, capacityProvider, now),
-    readSeenMarkers(table, cluster, capacityProvider, now, 'agent'),
     describeInstanceRefreshes(groupName).catch((error: unknown) => {
       notes.push(`${groupName}: instance refreshes could not be read (${(error as Error).message})`);
       return [] as InstanceRefresh[];
@@ -394,14 +390,15 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
 
   // Launched but not registered: when, from the group's scaling activities. They also tell whether
   // Auto Scaling fails to launch the desired capacity it has not launched yet.
-  const { launching, launchFailures, firstSeen, unregisteredIds } = await launchActivity(
+  const { launching, launchFailures, firstSeen, unregisteredIds, seenMarkers } = await launchActivity(
     group,
     asgInstances,
     registeredIds,
     types,
     settings,
     now,
-    seenMarkers,
+    // Read only when an unregistered instance has no launch activity (rare): no cost otherwise.
+    () => readSeenMarkers(table, cluster, capacityProvider, now),
     notes,
   );
   const failingRaiseAt =
@@ -534,8 +531,12 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     ),
     liveInstances: asgInstances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? '')).length,
     firstSeen,
-    staleSeenMarkers: [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)),
-    ...agentsOf(instances, agentMarkers, now),
+    staleSeenMarkers: seenMarkers ? [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)) : [],
+    ...(await agentsOf(
+      instances,
+      () => readSeenMarkers(table, cluster, capacityProvider, now, 'agent'),
+      now,
+    )),
     ...replacementsOf(group, refreshes, instances, now, notes),
     daemonGroups,
     removing: instances
@@ -1071,13 +1072,15 @@ async function launchActivity(
   types: string[],
   settings: CapacitySettings,
   now: number,
-  seenMarkers: Map<string, string>,
+  readMarkers: () => Promise<Map<string, string>>,
   notes: string[],
 ): Promise<{
   launching: LaunchingInstance[];
   launchFailures: LaunchFailure[];
   firstSeen: string[];
   unregisteredIds: Set<string>;
+  /** The first-seen markers, when they were read. */
+  seenMarkers?: Map<string, string>;
 }> {
   const inGroup = instances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? ''));
   const unregistered = inGroup.filter((instance) => !registeredIds.has(instance.InstanceId as string));
@@ -1097,6 +1100,9 @@ async function launchActivity(
     if (id && activity.StartTime && !launchedAt.has(id)) launchedAt.set(id, activity.StartTime.getTime());
   }
   const firstSeen: string[] = [];
+  const seenMarkers = unregistered.some((instance) => !launchedAt.has(instance.InstanceId as string))
+    ? await readMarkers()
+    : undefined;
   const launching = unregistered.map((instance) => {
     const id = instance.InstanceId as string;
     let at = launchedAt.get(id);
@@ -1104,7 +1110,7 @@ async function launchActivity(
       // No launch activity for it: its launch time is unknown, not old (activities can be missing,
       // or older than the window). Counted from when it was first seen unregistered, the latest it
       // can have launched, so the boot timeout never ends early on a guess.
-      const seen = seenMarkers.get(id);
+      const seen = seenMarkers?.get(id);
       at = seen ? Date.parse(seen) : now;
       if (!seen) firstSeen.push(id);
       notes.push(
@@ -1119,7 +1125,7 @@ async function launchActivity(
       launchedAt: new Date(at).toISOString(),
     };
   });
-  return { launching, launchFailures, firstSeen, unregisteredIds };
+  return { launching, launchFailures, firstSeen, unregisteredIds, ...(seenMarkers ? { seenMarkers } : {}) };
 }
 
 /** Tasks waiting in PROVISIONING that an event named, if they still wait. */
@@ -1172,28 +1178,28 @@ async function addProvisioningTasks(
   return provisioning.map((task) => task.taskArn ?? '').filter(Boolean);
 }
 
-/** Disconnected agents: first seen so now (to remember), reported once disconnected long enough. */
-function agentsOf(
+/**
+ * Disconnected agents, read only when there is one: since when each has been (its marker, kept while
+ * it stays disconnected: renewed each pass with a short TTL, so it lapses soon after it reconnects),
+ * reported once disconnected long enough.
+ */
+async function agentsOf(
   instances: RegisteredInstance[],
-  markers: Map<string, string>,
+  readMarkers: () => Promise<Map<string, string>>,
   now: number,
-): Pick<Observation, 'disconnectedAgents' | 'agentMarkers'> {
+): Promise<Pick<Observation, 'disconnectedAgents' | 'agentMarkers'>> {
   const disconnected = instances.filter(
     (instance) =>
       !instance.agentConnected && (instance.status === 'ACTIVE' || instance.status === 'DRAINING'),
   );
-  const ids = new Set(disconnected.map((instance) => instance.id));
+  if (disconnected.length === 0) return { disconnectedAgents: [], agentMarkers: [] };
+  const markers = await readMarkers();
+  const since = (id: string) => markers.get(id) ?? new Date(now).toISOString();
   return {
     disconnectedAgents: disconnected
-      .filter((instance) => {
-        const since = markers.get(instance.id);
-        return since !== undefined && now - Date.parse(since) >= AGENT_DISCONNECTED_REPORT_MS;
-      })
-      .map((instance) => ({ instanceId: instance.id, since: markers.get(instance.id) as string })),
-    agentMarkers: {
-      set: disconnected.filter((instance) => !markers.has(instance.id)).map((instance) => instance.id),
-      clear: [...markers.keys()].filter((id) => !ids.has(id)),
-    },
+      .filter((instance) => now - Date.parse(since(instance.id)) >= AGENT_DISCONNECTED_REPORT_MS)
+      .map((instance) => ({ instanceId: instance.id, since: since(instance.id) })),
+    agentMarkers: disconnected.map((instance) => ({ instanceId: instance.id, since: since(instance.id) })),
   };
 }
 

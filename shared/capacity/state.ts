@@ -404,3 +404,30 @@ export async function deleteSeenMarker(
 ): Promise<void> {
   await remove(table, keys[kind](cluster), `${capacityProvider}#${instanceId}`);
 }
+
+/** A disconnected agent's marker lapses this long after the last pass that saw it disconnected. */
+export const AGENT_MARKER_TTL_SECONDS = 15 * 60;
+
+/** Renewed each pass while the agent stays disconnected (overwrite, the first `since` kept). */
+export async function putAgentMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.agent(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.agent(cluster),
+          sk: `${capacityProvider}#${instanceId}`,
+          since,
+          ttl: Math.floor(now / 1000) + AGENT_MARKER_TTL_SECONDS,
+        },
+      }),
+    ),
+  );
+}
