@@ -36,6 +36,12 @@ export const configShape = {
   BOOT_TIMEOUT_SECONDS: env.seconds(600, { min: 60, max: 3_600 }),
   /** What new instances of a type register, when no instance of it is running: {"m5.large":{"cpu":2048,"memoryMiB":7680,"enis":2}}. */
   INSTANCE_TYPES: env.json(instanceTypes, {}),
+  /**
+   * Capacity providers (as in CAPACITY_PROVIDERS, or `*` for all) scale-capacity hands back: each pass
+   * only releases the scale-in protection it set on their groups, and changes nothing else. Set before
+   * removing a provider from CAPACITY_PROVIDERS or disabling or deleting the function.
+   */
+  RELEASE_PROTECTION: env.list(),
 };
 
 export interface ProviderRef {
@@ -53,7 +59,24 @@ export function loadScaleCapacityConfig(source: Record<string, string | undefine
       'Invalid environment configuration. CAPACITY_PROVIDERS: expected at least one capacity provider (cluster/provider) (got nothing)',
     );
   }
-  return { providers, table: raw.STATE_TABLE, dryRun: raw.DRY_RUN, ...settingsFrom(raw) };
+  const releaseAll = raw.RELEASE_PROTECTION.includes('*');
+  const release = raw.RELEASE_PROTECTION.filter((entry) => entry !== '*').map((entry) =>
+    providerRef(entry, raw.DEFAULT_CLUSTER),
+  );
+  const releaseProtection = providers.filter(
+    (provider) =>
+      releaseAll ||
+      release.some(
+        (ref) => ref.cluster === provider.cluster && ref.capacityProvider === provider.capacityProvider,
+      ),
+  );
+  return {
+    providers,
+    table: raw.STATE_TABLE,
+    dryRun: raw.DRY_RUN,
+    releaseProtection,
+    ...settingsFrom(raw),
+  };
 }
 
 /** The planner settings alone (for `npm run plan -- --from-aws`), with the same validation. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
   DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
@@ -21,8 +22,10 @@ import {
   ECSClient,
   ListContainerInstancesCommand,
   ListServicesCommand,
+  ListTasksCommand,
   type Service,
   type TaskDefinition,
+  UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -183,6 +186,9 @@ function mockWorld(world: World) {
     ),
   });
   ecsMock.on(DescribeServicesCommand).resolves({ services });
+  // Idle instances run nothing (their tasks are listed again just before removal).
+  ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+  ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [] });
   ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const name = input.taskDefinition.slice(input.taskDefinition.lastIndexOf('/') + 1);
     return { taskDefinition: { ...definitions[name], taskDefinitionArn: tdArn(name) } };
@@ -198,6 +204,7 @@ function mockWorld(world: World) {
       },
     ],
   });
+  asgMock.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
   asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [
       {

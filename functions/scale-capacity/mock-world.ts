@@ -5,8 +5,10 @@ import {
   AutoScalingClient,
   type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
+  type InstanceRefresh,
   type LifecycleHook,
   type LifecycleState,
   SetDesiredCapacityCommand,
@@ -29,6 +31,7 @@ import {
   type Service,
   type Task,
   type TaskDefinition,
+  UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -76,6 +79,8 @@ export interface WorldInstance {
   pending?: number;
   lifecycle?: string;
   protected?: boolean;
+  /** Auto Scaling's HealthStatus (default Healthy). */
+  health?: string;
   status?: string;
   agentConnected?: boolean;
   attributes?: Record<string, string>;
@@ -106,6 +111,8 @@ export interface World {
   stalls?: Record<string, unknown>[];
   /** When the desired capacity was last raised while launches failed (capacity#web#launch). */
   failingRaiseAt?: string;
+  /** The group's instance refreshes, newest first (none by default). */
+  refreshes?: InstanceRefresh[];
   /** The group's lifecycle hooks; by default the sample's terminate hook (drain-instance). */
   lifecycleHooks?: LifecycleHook[];
 }
@@ -190,6 +197,7 @@ export function mockWorld(world: World) {
   ecsMock.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
     services: world.services.filter((service) => input.services.includes(service.serviceName as string)),
   }));
+  ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [] });
   ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const name = input.taskDefinition.slice(input.taskDefinition.lastIndexOf('/') + 1);
     const definition = definitions[name];
@@ -227,7 +235,7 @@ export function mockWorld(world: World) {
           InstanceType: instance.type ?? 'm5.large',
           AvailabilityZone: instance.zone ?? 'us-east-1a',
           LifecycleState: (instance.lifecycle ?? 'InService') as LifecycleState,
-          HealthStatus: 'Healthy',
+          HealthStatus: instance.health ?? 'Healthy',
           ProtectedFromScaleIn: instance.protected ?? false,
         })),
         ...(world.group ?? {}),
@@ -237,6 +245,7 @@ export function mockWorld(world: World) {
   asgMock
     .on(DescribeLifecycleHooksCommand)
     .resolves({ LifecycleHooks: world.lifecycleHooks ?? [DRAIN_HOOK] });
+  asgMock.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: world.refreshes ?? [] });
   asgMock.on(DescribeScalingActivitiesCommand).resolves({ Activities: world.activities ?? [] });
   asgMock.on(SetDesiredCapacityCommand).resolves({});
   asgMock.on(SetInstanceProtectionCommand).resolves({});
@@ -296,13 +305,13 @@ export const tools = observability('scale-capacity-test');
 export async function runPass(
   event: unknown = tick,
   env: Record<string, string> = {},
-  options: { now?: number; passes?: Map<string, number>; waiting?: WaitingTasks } = {},
+  options: { now?: number; passes?: Map<string, number>; waiting?: WaitingTasks; clock?: () => number } = {},
 ): Promise<CapacitySummary> {
   const config = loadScaleCapacityConfig({ ...ENV, ...env });
   return handleCapacityEvent(parseCapacityEvent(event), {
     config,
     ...tools,
-    now: () => options.now ?? NOW,
+    now: options.clock ?? (() => options.now ?? NOW),
     ...(options.passes ? { passes: options.passes } : {}),
     ...(options.waiting ? { waiting: options.waiting } : {}),
   });

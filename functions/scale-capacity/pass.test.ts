@@ -352,14 +352,14 @@ describe('consolidation (CONSOLIDATION=true)', () => {
     },
   };
   // Two lightly used instances, one ha task each (plus the log-router daemon).
-  const instances = (attributes: Record<string, string>[] = [{}, {}]) =>
+  const instances = (attributes: Record<string, string>[] = [{}, {}], protectedFromScaleIn = true) =>
     ['i-01', 'i-02'].map((id, index) => ({
       id,
       zone: ZONES[index] as string,
       cpuFree: 2048 - 128 - 256,
       memFree: 7680 - 256 - 512,
       running: 2,
-      protected: true,
+      protected: protectedFromScaleIn,
       attributes: attributes[index] ?? {},
       tasks: [
         task(`ha${index}`, id, 'service:ha', 'ha:1'),
@@ -387,15 +387,30 @@ describe('consolidation (CONSOLIDATION=true)', () => {
     });
     // i-02's task (tier silver) breaks the constraint already; i-01's can only stay on gold.
     const summary = await runPass(undefined, { CONSOLIDATION: 'true', DRY_RUN: 'true' });
-    // i-02's task may go to i-01 (gold); i-01's has nowhere else to go.
-    expect(summary.providers[0]?.plan?.removals.map((removal) => removal.instanceId)).toEqual(['i-02']);
+    // i-02's task may go to i-01 (gold); i-01's has nowhere else to go. Protected: released first.
+    expect(summary.providers[0]?.held).toEqual([
+      { instanceId: 'i-02', reason: 'consolidation', heldBecause: 'protected' },
+    ]);
+    expect(summary.providers[0]?.plan?.unprotect).toEqual(['i-02']);
   });
 
   it('without constraints, one of the two goes (drained by the terminate hook)', async () => {
-    mockWorld({ instances: instances(), services: [ha([]), logRouter], definitions });
+    mockWorld({ instances: instances([{}, {}], false), services: [ha([]), logRouter], definitions });
     const summary = await runPass(undefined, { CONSOLIDATION: 'true' });
     expect(summary.providers[0]?.reasons?.join('\n')).toMatch(/\(consolidation\): its 1 task\(s\) fit/);
     expect(asgMock).toHaveReceivedCommandTimes(TerminateInstanceInAutoScalingGroupCommand, 1);
+  });
+
+  it('a protected instance is not consolidated in the pass that finds it: its protection is released, and nothing else is protected in its place', async () => {
+    mockWorld({ instances: instances(), services: [ha([]), logRouter], definitions });
+    const summary = await runPass(undefined, { CONSOLIDATION: 'true' });
+    expect(asgMock).not.toHaveReceivedCommand(TerminateInstanceInAutoScalingGroupCommand);
+    const [held] = summary.providers[0]?.held ?? [];
+    expect(held).toMatchObject({ reason: 'consolidation', heldBecause: 'protected' });
+    expect(asgMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      InstanceIds: [held?.instanceId as string],
+      ProtectedFromScaleIn: false,
+    });
   });
 
   it('is refused, with the reason logged, when the group has no terminate lifecycle hook', async () => {

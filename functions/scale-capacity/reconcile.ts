@@ -7,12 +7,16 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
+import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
+import { describeCapacityProviders } from '../../shared/aws/ecs';
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
 import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
+import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
 import {
   CapacityProviderRefused,
   type ClusterReads,
+  groupNameOf,
   type Observation,
   observe,
   readCluster,
@@ -50,7 +54,7 @@ const SEEN_AFTER_MS = 5_000;
 export interface ProviderOutcome {
   cluster: string;
   capacityProvider: string;
-  status: 'applied' | 'planned' | 'refused' | 'failed';
+  status: 'applied' | 'planned' | 'refused' | 'failed' | 'released';
   error?: string;
   desiredCapacity?: number;
   scaleOut?: number;
@@ -62,6 +66,12 @@ export interface ProviderOutcome {
   suspendedProcesses?: string[];
   /** Launches Auto Scaling failed since its last one that did not (StatusMessage of the latest). */
   launchFailures?: { count: number; latest: string };
+  /** Instances whose ECS agent has been disconnected for 5 minutes or more, and since when. */
+  disconnectedAgents?: { instanceId: string; since: string }[];
+  /** Why this pass's view was partial (it removed nothing it could not see). */
+  partial?: string[];
+  /** Removals the plan made and this pass held back, each with why. */
+  held?: { instanceId: string; reason: string; heldBecause: HeldRemoval['heldBecause'] }[];
   /** In dry run: the whole plan, the actions it would take. */
   plan?: CapacityPlan;
   failures?: ActResult['outcomes'];
@@ -99,6 +109,10 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
     return { status: 'ignored', reason, providers: [] };
   }
   for (const target of unseen) {
+    if (deps.config.releaseProtection.includes(target)) {
+      outcomes.push(await releaseProtection(target, deps));
+      continue;
+    }
     let clusterReads = reads.get(target.cluster);
     if (!clusterReads) {
       clusterReads = readCluster(target.cluster);
@@ -170,7 +184,20 @@ async function pass(
   forgetPlaced(deps.waiting, target.cluster, observation.stillProvisioning);
 
   const started = performance.now();
-  let plan = planCapacity(observation.snapshot, now);
+  const decide = (): GuardedPlan =>
+    guardPlan(
+      planCapacity(observation.snapshot, now),
+      {
+        partial: observation.partial,
+        protectedIds: observation.protectedIds,
+        liveInstances: observation.liveInstances,
+        refreshReplacements: observation.refreshReplacements,
+        releaseProtection: observation.releaseProtection,
+      },
+      observation.snapshot.settings,
+    );
+  let decision = decide();
+  let plan = decision.plan;
   const stalls = stallsOf(event, plan, observation, now);
   const changed = stalls.filter((stall) => stallChanged(stall, observation.stallMarkers.get(stall.source)));
   if (changed.length > 0) {
@@ -181,9 +208,23 @@ async function pass(
       const stall = bySource.get(demand.source);
       if (stall) applyStall(demand, stall, now);
     }
-    plan = planCapacity(observation.snapshot, now);
+    decision = decide();
+    plan = decision.plan;
   }
   const decisionMs = performance.now() - started;
+  const { held } = decision;
+  if (observation.partial.length > 0) {
+    // Said once per pass, with what it kept from doing, so a partial ECS answer is never silent.
+    logger.warn('Partial view', {
+      ...base,
+      group: observation.groupName,
+      partial: observation.partial,
+      removalsHeld: held
+        .filter((removal) => removal.heldBecause === 'partial-view')
+        .map((removal) => removal.instanceId),
+    });
+    metric(deps, target, 'PartialView', 1);
+  }
 
   logger.info('Capacity decision', {
     ...base,
@@ -192,6 +233,7 @@ async function pass(
     desiredCapacity: { from: plan.currentDesired, to: plan.desiredCapacity },
     scaleOut: plan.scaleOut,
     removals: plan.removals,
+    ...(held.length > 0 ? { removalsHeld: held } : {}),
     protect: plan.protect,
     unprotect: plan.unprotect,
     unplaceable: plan.unplaceable,
@@ -227,6 +269,15 @@ async function pass(
       pendingTasks: plan.demand.tasks,
     });
   }
+  if (observation.disconnectedAgents.length > 0) {
+    // ECS places nothing on them and their tasks' states are frozen: say so, with since when.
+    logger.warn('Agents disconnected', {
+      ...base,
+      group: observation.groupName,
+      instances: observation.disconnectedAgents,
+    });
+  }
+  metric(deps, target, 'DisconnectedAgents', observation.disconnectedAgents.length);
   recordMetrics(deps, target, plan, decisionMs);
 
   const outcome: ProviderOutcome = {
@@ -237,6 +288,19 @@ async function pass(
     unplaceable: plan.unplaceable.reduce((sum, item) => sum + item.count, 0),
     lowerBound: plan.lowerBound,
     reasons: plan.reasons,
+    ...(observation.partial.length > 0 ? { partial: observation.partial } : {}),
+    ...(observation.disconnectedAgents.length > 0
+      ? { disconnectedAgents: observation.disconnectedAgents }
+      : {}),
+    ...(held.length > 0
+      ? {
+          held: held.map((removal) => ({
+            instanceId: removal.instanceId,
+            reason: removal.reason,
+            heldBecause: removal.heldBecause,
+          })),
+        }
+      : {}),
     ...(plan.suspended.processes.length > 0 ? { suspendedProcesses: plan.suspended.processes } : {}),
     ...(plan.launchFailures
       ? {
@@ -252,9 +316,16 @@ async function pass(
     return { ...outcome, plan, removed: [] };
   }
 
-  const result = await applyPlan({ table: config.table, plan, observation, now, stalls });
-  metric(deps, target, 'ScaleOut', result.desiredCapacity !== undefined ? plan.scaleOut : 0);
-  metric(deps, target, 'ScaleIn', result.removed.length);
+  const result = await applyPlan({
+    table: config.table,
+    plan,
+    base: decision.base,
+    observation,
+    now,
+    stalls,
+    clock: deps.now,
+  });
+  recordScaling(deps, target, decision, result);
   const failures = result.outcomes.filter((item) => item.result === 'failed');
   if (failures.length > 0) {
     logger.error('Some actions failed', { ...base, failures });
@@ -268,6 +339,56 @@ async function pass(
   }
   deps.passes?.set(passKey(target), now);
   return { ...outcome, removed: result.removed };
+}
+
+/**
+ * RELEASE_PROTECTION: scale-capacity no longer drives this provider's group. Busy instances it
+ * protected would keep that protection for ever (nothing else clears it) and hold back Auto Scaling's
+ * own scale-in, instance refresh and maximum lifetime; so each pass gives it back, and does nothing
+ * else. Idempotent: an instance already unprotected is not touched.
+ */
+async function releaseProtection(target: ProviderRef, deps: PassDeps): Promise<ProviderOutcome> {
+  const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
+  try {
+    const { items } = await describeCapacityProviders([target.capacityProvider]);
+    const provider = items[0];
+    if (!provider?.autoScalingGroupProvider?.autoScalingGroupArn) {
+      return {
+        ...base,
+        status: 'refused',
+        error: `capacity provider ${target.capacityProvider} has no Auto Scaling group`,
+      };
+    }
+    if (provider.autoScalingGroupProvider.managedTerminationProtection === 'ENABLED') {
+      // ECS sets and clears protection itself then: not ours to release.
+      return {
+        ...base,
+        status: 'released',
+        reasons: ['managed termination protection is ENABLED: ECS owns protection'],
+      };
+    }
+    const group = groupNameOf(provider);
+    const [details] = await describeAutoScalingGroups([group]);
+    const protectedIds = (details?.Instances ?? [])
+      .filter((instance) => instance.ProtectedFromScaleIn && instance.InstanceId)
+      .map((instance) => instance.InstanceId as string);
+    const reason =
+      protectedIds.length === 0
+        ? `RELEASE_PROTECTION: no instance of ${group} is protected from scale-in`
+        : `RELEASE_PROTECTION: scale-in protection given back on ${protectedIds.join(', ')}`;
+    deps.logger.info('Protection released', {
+      ...base,
+      group,
+      instances: protectedIds,
+      dryRun: deps.config.dryRun,
+    });
+    if (protectedIds.length > 0 && !deps.config.dryRun)
+      await setInstanceProtection(group, protectedIds, false);
+    return { ...base, status: 'released', reasons: [reason] };
+  } catch (error) {
+    deps.logger.error('Releasing protection failed', { ...base, error: error as Error });
+    return { ...base, status: 'failed', error: (error as Error).message };
+  }
 }
 
 const passKey = (target: ProviderRef) => `${target.cluster}/${target.capacityProvider}`;
@@ -370,6 +491,42 @@ function stallsOf(
 const stallChanged = (stall: StallMarker, known: StallMarker | undefined) =>
   stall.confirmed !== (known?.confirmed ?? false) || stall.unplaceableAt !== known?.unplaceableAt;
 
+/**
+ * ScaleOut and ScaleIn: what happened (the instances added to the desired capacity, the instances
+ * removed), with what was asked beside it (ScaleOutRequested, ScaleInRequested) so a raise or a
+ * removal that did not happen shows. Each is also given per Reason: why instances were added
+ * (pending tasks, headroom) or removed (idle, never-registered, consolidation), and why removals
+ * were held (ScaleInHeld: partial-view, protected, max-scale-in, instance-refresh).
+ */
+function recordScaling(deps: PassDeps, target: ProviderRef, decision: GuardedPlan, result: ActResult) {
+  const { plan, held } = decision;
+  const outReason = plan.totals.onNew > 0 ? 'pending-tasks' : 'headroom';
+  const added = result.desiredCapacity !== undefined ? result.desiredCapacity - result.raisedFrom : 0;
+  metric(deps, target, 'ScaleOutRequested', plan.scaleOut);
+  metric(deps, target, 'ScaleOut', added);
+  if (plan.scaleOut > 0) {
+    metric(deps, target, 'ScaleOutRequested', plan.scaleOut, MetricUnit.Count, outReason);
+    metric(deps, target, 'ScaleOut', added, MetricUnit.Count, outReason);
+  }
+  metric(deps, target, 'ScaleInRequested', plan.removals.length);
+  metric(deps, target, 'ScaleIn', result.removed.length);
+  const removed = new Set(result.removed);
+  const byReason = new Map<string, { asked: number; done: number }>();
+  for (const removal of plan.removals) {
+    const entry = byReason.get(removal.reason) ?? { asked: 0, done: 0 };
+    entry.asked++;
+    if (removed.has(removal.instanceId)) entry.done++;
+    byReason.set(removal.reason, entry);
+  }
+  for (const [reason, { asked, done }] of byReason) {
+    metric(deps, target, 'ScaleInRequested', asked, MetricUnit.Count, reason);
+    metric(deps, target, 'ScaleIn', done, MetricUnit.Count, reason);
+  }
+  const heldBy = new Map<string, number>();
+  for (const removal of held) heldBy.set(removal.heldBecause, (heldBy.get(removal.heldBecause) ?? 0) + 1);
+  for (const [reason, count] of heldBy) metric(deps, target, 'ScaleInHeld', count, MetricUnit.Count, reason);
+}
+
 function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {
   const pending = plan.demand.tasks;
   metric(deps, target, 'PendingTasks', pending);
@@ -392,8 +549,10 @@ function metric(
   name: string,
   value: number,
   unit: Unit = MetricUnit.Count,
+  reason?: string,
 ) {
   const single = deps.metrics.singleMetric();
   single.addDimension('CapacityProvider', target.capacityProvider);
+  if (reason) single.addDimension('Reason', reason);
   single.addMetric(name, unit, value);
 }

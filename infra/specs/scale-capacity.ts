@@ -64,9 +64,10 @@ export const scaleCapacity: FunctionSpec = {
           'autoscaling:DescribeAutoScalingGroups',
           'autoscaling:DescribeScalingActivities',
           'autoscaling:DescribeLifecycleHooks',
+          'autoscaling:DescribeInstanceRefreshes',
         ],
         resources: [ANY_RESOURCE],
-        why: "Read the groups' size, instances and protection, recent launch failures, and (for consolidation) that a terminate hook drains what it removes. Auto Scaling Describe* actions accept only `*`.",
+        why: "Read the groups' size, instances and protection, recent launch failures, (for consolidation) that a terminate hook drains what it removes, and instance refreshes under way. Auto Scaling Describe* actions accept only `*`.",
       },
       {
         actions: [
@@ -91,6 +92,11 @@ export const scaleCapacity: FunctionSpec = {
         actions: ['ecs:DescribeContainerInstances'],
         resources: clusters.map((cluster) => arns.containerInstances(cluster)),
         why: 'Free resources, ports and attributes of each instance. Container instance ids are only known at run time.',
+      },
+      {
+        actions: ['ecs:UpdateContainerInstancesState'],
+        resources: clusters.map((cluster) => arns.containerInstances(cluster)),
+        why: 'Set an idle instance DRAINING just before removing it, so ECS places nothing there while it goes (ACTIVE again if a task landed first).',
       },
       {
         actions: ['ecs:ListServices', 'ecs:ListTasks'],

@@ -4,7 +4,9 @@ import {
   type AutoScalingGroup,
   type AutoScalingInstanceDetails,
   CompleteLifecycleActionCommand,
+  DescribeInstanceRefreshesCommand,
   DescribeLifecycleHooksCommand,
+  type InstanceRefresh,
   type LifecycleHook,
   paginateDescribeAutoScalingGroups,
   paginateDescribeAutoScalingInstances,
@@ -181,4 +183,15 @@ export async function describeScalingActivities(group: string, since: number): P
     }
   });
   return activities;
+}
+
+/**
+ * The group's instance refreshes, newest first (the first page: Auto Scaling runs at most one at a
+ * time, and the newest tells whether one is under way).
+ */
+export async function describeInstanceRefreshes(group: string): Promise<InstanceRefresh[]> {
+  const { InstanceRefreshes } = await call('autoscaling:DescribeInstanceRefreshes', group, () =>
+    autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, MaxRecords: 10 })),
+  );
+  return InstanceRefreshes ?? [];
 }

@@ -238,9 +238,18 @@ export function clearTaskDefinitionCache(): void {
  * Sets instances DRAINING, 10 per call. Setting an instance that is already DRAINING is harmless;
  * per-instance failures are returned, not thrown.
  */
-export async function setContainerInstancesDraining(
+export function setContainerInstancesDraining(
   cluster: string,
   arns: readonly string[],
+): Promise<Described<ContainerInstance>> {
+  return setContainerInstancesStatus(cluster, arns, 'DRAINING');
+}
+
+/** ACTIVE or DRAINING, 10 per call; per-instance failures are returned, not thrown. */
+export async function setContainerInstancesStatus(
+  cluster: string,
+  arns: readonly string[],
+  status: 'ACTIVE' | 'DRAINING',
 ): Promise<Described<ContainerInstance>> {
   const pages = await mapConcurrent(
     chunk(arns, ECS_LIMITS.updateContainerInstancesState),
@@ -251,7 +260,7 @@ export async function setContainerInstancesDraining(
           new UpdateContainerInstancesStateCommand({
             cluster,
             containerInstances: batch,
-            status: 'DRAINING',
+            status,
           }),
         ),
       ),

@@ -2,6 +2,11 @@
  * Act: applies one plan. Every step is safe to repeat: removals go through
  * TerminateInstanceInAutoScalingGroup with decrement (the drain-instance hook drains the instance
  * first), the desired capacity is set to an absolute number, protection and markers are states.
+ *
+ * An idle instance is set DRAINING and its tasks listed again just before its termination: ECS places
+ * no new task on a DRAINING instance, so one placed since the pass saw it idle is found here, and the
+ * instance is set ACTIVE again and kept. Removals start only within REMOVAL_DEADLINE_MS of the
+ * observation; a later pass re-decides from fresh state.
  */
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
@@ -10,21 +15,29 @@ import {
   setInstanceProtection,
   terminateInstanceAndDecrement,
 } from '../aws/autoscaling';
+import { describeTasks, listTaskArns, setContainerInstancesStatus } from '../aws/ecs';
 import { errorMessage, kindOf } from '../aws/errors';
 import type { Observation } from './observe';
 import type { CapacityPlan } from './planner';
 import {
   deleteIdleMarker,
+  deleteSeenMarker,
   deleteStallMarker,
+  putAgentMarker,
   putFailingRaise,
   putIdleMarker,
   putRememberedTypes,
+  putRemovingMarker,
+  putSeenMarker,
   putStallMarker,
   type StallMarker,
 } from './state';
 
+/** How long after its observation a pass may still start a removal. */
+export const REMOVAL_DEADLINE_MS = 60_000;
+
 export interface ActionOutcome {
-  action: 'terminate' | 'protect' | 'unprotect' | 'set-desired-capacity' | 'state';
+  action: 'terminate' | 'drain' | 'protect' | 'unprotect' | 'set-desired-capacity' | 'state';
   target: string;
   result: 'done' | 'skipped' | 'failed';
   detail?: string;
@@ -35,24 +48,32 @@ export interface ActResult {
   removed: string[];
   /** The desired capacity set, when it was. */
   desiredCapacity: number | undefined;
+  /** What it was raised from: the base (desired or live instances, the larger) less the removals. */
+  raisedFrom: number;
   failures: number;
 }
 
 export interface ActInput {
   table: string;
   plan: CapacityPlan;
+  /** The larger of the desired capacity and the live instances, as observed (default: the desired). */
+  base?: number;
   observation: Observation;
   now: number;
   /** Demand ECS failed to place where the plan put it: remembered so the next passes plan new instances. */
   stalls?: StallMarker[];
+  /** The time now (for the removal deadline); defaults to Date.now. */
+  clock?: () => number;
 }
 
 export async function applyPlan({
   table,
   plan,
+  base: observedBase,
   observation,
   now,
   stalls = [],
+  clock = Date.now,
 }: ActInput): Promise<ActResult> {
   const outcomes: ActionOutcome[] = [];
   const group = observation.groupName;
@@ -90,14 +111,98 @@ export async function applyPlan({
       : isSuspended(beforeRemovals, 'Terminate')
         ? `Terminate is suspended on ${group}`
         : undefined;
-  for (const removal of heldRemovals ? [] : plan.removals) {
-    // Gone already, or no longer removable (not InService, or the group reached its minimum).
-    const ok = await attempt(
+  /** Gone already (not-found), or no longer removable (not InService, the group at its minimum). */
+  let lastTerminateKind: string | undefined;
+  const terminate = async (instanceId: string) =>
+    attempt(
       'terminate',
-      removal.instanceId,
-      () => terminateInstanceAndDecrement(removal.instanceId),
+      instanceId,
+      async () => {
+        lastTerminateKind = undefined;
+        try {
+          await terminateInstanceAndDecrement(instanceId);
+        } catch (error) {
+          lastTerminateKind = kindOf(error);
+          throw error;
+        }
+      },
       new Set(['not-found', 'invalid']),
     );
+  const ec2Ids = new Map(observation.snapshot.instances.map((instance) => [instance.id, instance]));
+  /**
+   * An idle instance: DRAINING first, its tasks listed again, then terminated; set ACTIVE again when a
+   * task is on it (placed since it was seen idle) or it could not be terminated.
+   */
+  const removeIdle = async (instanceId: string, arn: string, since: string): Promise<boolean> => {
+    const age = clock() - now;
+    if (age > REMOVAL_DEADLINE_MS) {
+      outcomes.push({
+        action: 'terminate',
+        target: instanceId,
+        result: 'skipped',
+        detail: `pass deadline: observed ${Math.round(age / 1000)} s ago (limit ${REMOVAL_DEADLINE_MS / 1000} s); the next pass decides again`,
+      });
+      return false;
+    }
+    // Remembered first, so a pass cut short after DRAINING is finished by the next one.
+    const at = new Date(clock()).toISOString();
+    if (
+      !(await attempt('state', `removing ${instanceId}`, () =>
+        putRemovingMarker(table, cluster, capacityProvider, instanceId, since, at, now),
+      ))
+    )
+      return false;
+    let drained = false;
+    const drain = await attempt('drain', instanceId, async () => {
+      const { failures } = await setContainerInstancesStatus(cluster, [arn], 'DRAINING');
+      if (failures.length > 0) {
+        throw new Error(
+          `UpdateContainerInstancesState DRAINING: ${failures.map((f) => `${f.reason}${f.detail ? ` (${f.detail})` : ''}`).join(', ')}`,
+        );
+      }
+      drained = true;
+    });
+    if (!drain) return false;
+    const busy = await tasksHolding(cluster, arn, observation.daemonGroups);
+    if (busy.length === 0) {
+      if (await terminate(instanceId)) return true;
+      // Gone already: nothing to set back.
+      if (lastTerminateKind === 'not-found') return false;
+    } else {
+      outcomes.push({
+        action: 'terminate',
+        target: instanceId,
+        result: 'skipped',
+        detail: `not idle any more: ${busy.join(', ')}; set ACTIVE again`,
+      });
+    }
+    // A task landed on it, its tasks could not be listed, or Auto Scaling refused: back in service.
+    if (drained) {
+      await attempt('drain', `${instanceId}=ACTIVE`, () =>
+        setContainerInstancesStatus(cluster, [arn], 'ACTIVE'),
+      );
+      await attempt('state', `idle ${instanceId}`, () =>
+        deleteIdleMarker(table, cluster, capacityProvider, instanceId),
+      );
+    }
+    return false;
+  };
+
+  // Removals a pass cut short left DRAINING: finished first (they were decided and counted then).
+  for (const pending of heldRemovals ? [] : observation.removing) {
+    if (await removeIdle(pending.instanceId, pending.arn, pending.since)) removed.push(pending.instanceId);
+  }
+  for (const removal of heldRemovals ? [] : plan.removals) {
+    const instance = ec2Ids.get(removal.instanceId);
+    const ok =
+      removal.reason === 'idle' && instance?.arn
+        ? await removeIdle(
+            removal.instanceId,
+            instance.arn,
+            instance.idleSince ?? new Date(now).toISOString(),
+          )
+        : // Never registered: ECS cannot place on it. Consolidation: the terminate hook drains it.
+          await terminate(removal.instanceId);
     if (ok) removed.push(removal.instanceId);
   }
   if (heldRemovals) {
@@ -124,7 +229,7 @@ export async function applyPlan({
   // before: another pass (or a person) may have raised it since this one observed, and an absolute
   // SetDesiredCapacity from the older value would lower it (Auto Scaling then picks what to kill).
   let desiredCapacity: number | undefined;
-  const base = plan.currentDesired - removed.length;
+  const base = (observedBase ?? plan.currentDesired) - removed.length;
   const target = Math.max(plan.limits.min, Math.min(base + plan.scaleOut, plan.limits.max));
   if (target > base) {
     const fresh = await freshGroup(group);
@@ -187,6 +292,20 @@ export async function applyPlan({
     const raisedAt = new Date(now).toISOString();
     await state('launch', () => putFailingRaise(table, cluster, capacityProvider, raisedAt, now));
   }
+  for (const instanceId of observation.firstSeen) {
+    const since = new Date(now).toISOString();
+    await state(`seen ${instanceId}`, () =>
+      putSeenMarker(table, cluster, capacityProvider, instanceId, since, now),
+    );
+  }
+  for (const instanceId of observation.staleSeenMarkers) {
+    await state(`seen ${instanceId}`, () => deleteSeenMarker(table, cluster, capacityProvider, instanceId));
+  }
+  for (const agent of observation.agentMarkers) {
+    await state(`agent ${agent.instanceId}`, () =>
+      putAgentMarker(table, cluster, capacityProvider, agent.instanceId, agent.since, now),
+    );
+  }
   if (observation.rememberTypes) {
     const types = observation.rememberTypes;
     await state('types', () => putRememberedTypes(table, cluster, capacityProvider, types, now));
@@ -196,6 +315,7 @@ export async function applyPlan({
     outcomes,
     removed,
     desiredCapacity,
+    raisedFrom: base,
     failures: outcomes.filter((outcome) => outcome.result === 'failed').length,
   };
 }
@@ -208,5 +328,36 @@ async function freshGroup(group: string): Promise<AutoScalingGroup | undefined |
     return (await describeAutoScalingGroups([group]))[0];
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/**
+ * The tasks that hold an instance: listed now, daemon tasks left out. A task ECS lists but does not
+ * describe (`failures[]`) holds it too: it is not known to be gone.
+ */
+async function tasksHolding(
+  cluster: string,
+  arn: string,
+  daemonGroups: ReadonlySet<string>,
+): Promise<string[]> {
+  try {
+    const arns = await listTaskArns(cluster, { containerInstance: arn });
+    if (arns.length === 0) return [];
+    const { items, failures } = await describeTasks(cluster, arns);
+    return [
+      ...items
+        .filter(
+          (task) =>
+            task.containerInstanceArn === arn &&
+            task.lastStatus !== 'STOPPED' &&
+            !daemonGroups.has(task.group ?? ''),
+        )
+        .map(
+          (task) => `task ${task.taskArn ?? '?'} (${task.group ?? 'no group'}, ${task.lastStatus ?? '?'})`,
+        ),
+      ...failures.map((failure) => `task ${failure.arn ?? '?'} (not described: ${failure.reason ?? '?'})`),
+    ];
+  } catch (error) {
+    return [`its tasks could not be listed (${errorMessage(error)})`];
   }
 }

@@ -3,22 +3,29 @@
  * table. Reads are batched at the API limits and shared between providers of the same cluster in
  * one pass; task definitions are cached per revision for the life of the container.
  */
-import type { Instance as AsgInstance, AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import type {
+  Instance as AsgInstance,
+  AutoScalingGroup,
+  InstanceRefresh,
+} from '@aws-sdk/client-auto-scaling';
 import type {
   CapacityProvider,
   Cluster,
   ContainerInstance,
+  Failure,
   Service,
   Task,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import {
   describeAutoScalingGroups,
+  describeInstanceRefreshes,
   describeLifecycleHooks,
   describeScalingActivities,
 } from '../aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../aws/batch';
 import {
+  type Described,
   describeCapacityProviders,
   describeClusters,
   describeContainerInstances,
@@ -51,6 +58,7 @@ import {
   readFailingRaise,
   readIdleMarkers,
   readRememberedTypes,
+  readSeenMarkers,
   readStallMarkers,
   type StallMarker,
 } from './state';
@@ -74,20 +82,31 @@ const PER_INSTANCE_ATTRIBUTES = new Set([
 /** Reads of a whole cluster, made once per pass and shared by its providers. */
 export interface ClusterReads {
   cluster: Promise<Cluster | undefined>;
-  containerInstances: Promise<ContainerInstance[]>;
-  services: Promise<Service[]>;
+  /** With the `failures[]` ECS answered instead of some of them (MISSING, ...). */
+  containerInstances: Promise<Described<ContainerInstance>>;
+  services: Promise<Described<Service>>;
 }
 
 export function readCluster(cluster: string): ClusterReads {
   return {
     cluster: describeClusters([cluster]).then(({ items }) => items[0]),
-    containerInstances: listContainerInstanceArns(cluster).then(
-      async (arns) => (await describeContainerInstances(cluster, arns)).items,
+    containerInstances: listContainerInstanceArns(cluster).then(async (arns) =>
+      arns.length === 0 ? { items: [], failures: [] } : describeContainerInstances(cluster, arns),
     ),
     services: listServiceArns(cluster).then(async (arns) =>
-      arns.length === 0 ? [] : (await describeServices(cluster, arns.map(nameFromArn))).items,
+      arns.length === 0 ? { items: [], failures: [] } : describeServices(cluster, arns.map(nameFromArn)),
     ),
   };
+}
+
+/** A read's `failures[]` in words, for the partial-view reasons. */
+function failuresText(operation: string, what: string, failures: readonly Failure[], of: number): string {
+  const reasons = [...new Set(failures.map((failure) => failure.reason ?? 'unknown'))].join(', ');
+  const named = failures
+    .slice(0, 5)
+    .map((failure) => failure.arn ?? '?')
+    .join(', ');
+  return `${operation} answered ${failures.length} of ${of} ${what} with failures (${reasons}: ${named}${failures.length > 5 ? ', ...' : ''})`;
 }
 
 export interface ObserveOptions {
@@ -119,29 +138,104 @@ export interface Observation {
   rememberTypes: RememberedTypes | undefined;
   /** Of the PROVISIONING tasks asked about, those still waiting for an instance (any provider). */
   stillProvisioning: string[];
+  /**
+   * Why this view is partial: a read answered `failures[]` for some of what it was asked, or was cut
+   * short. Empty when complete. A partial pass may add capacity but removes nothing it could not see.
+   */
+  partial: string[];
+  /** Instances of the group Auto Scaling protects from scale-in (any lifecycle state). */
+  protectedIds: Set<string>;
+  /** Instances of the group InService or Pending: with the desired capacity, the base for a raise. */
+  liveInstances: number;
+  /** Unregistered instances whose launch time Auto Scaling did not give, first seen now: remembered. */
+  firstSeen: string[];
+  /** First-seen markers of instances no longer unregistered in the group. */
+  staleSeenMarkers: string[];
+  /** Agents disconnected for AGENT_DISCONNECTED_REPORT_MS or longer, with since when (first seen so). */
+  disconnectedAgents: { instanceId: string; since: string }[];
+  /** Disconnected agents with since when: their markers are renewed. */
+  agentMarkers: { instanceId: string; since: string }[];
+  /** The instance refresh under way on the group, if any. */
+  refresh: { id: string; status: string; startedAt: string } | undefined;
+  /** Instances the refresh launched (registered since it started): not removed as idle while it runs. */
+  refreshReplacements: Set<string>;
+  /**
+   * Instances an instance refresh (launched before it) or the group's maximum instance lifetime must
+   * replace: their scale-in protection is given back so Auto Scaling can (the terminate hook drains them).
+   */
+  releaseProtection: Set<string>;
+  /** Task groups of the cluster's daemon services (`service:NAME`): they never hold an instance. */
+  daemonGroups: Set<string>;
+  /**
+   * Instances scale-capacity set DRAINING to remove them, still InService: a pass stopped between the
+   * two. The next pass finishes the removal (or sets them ACTIVE again if a task is on them).
+   */
+  removing: { instanceId: string; arn: string; since: string }[];
   notes: string[];
 }
 
 const IN_GROUP = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
+/** The snapshot status of an instance Auto Scaling marks Unhealthy (its ECS status aside). */
+export const UNHEALTHY = 'UNHEALTHY';
+/** An agent disconnected this long is reported (the agent reconnects by itself after brief blips). */
+export const AGENT_DISCONNECTED_REPORT_MS = 5 * 60_000;
 
 export async function observe(options: ObserveOptions): Promise<Observation> {
   const { cluster, capacityProvider, table, settings, now } = options;
   const notes: string[] = [];
+  const partial: string[] = [];
   const provider = await capacityProviderOf(capacityProvider);
   const groupName = groupNameOf(provider);
   const reads = options.reads ?? readCluster(cluster);
 
-  const [groups, clusterInfo, containerInstances, services, idleMarkers, stallMarkers, requests, remembered] =
-    await Promise.all([
-      describeAutoScalingGroups([groupName]),
-      reads.cluster,
-      reads.containerInstances,
-      reads.services,
-      readIdleMarkers(table, cluster, capacityProvider, now),
-      readStallMarkers(table, cluster, capacityProvider, now),
-      readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
-      readRememberedTypes(table, cluster, capacityProvider, now),
-    ]);
+  const [
+    groups,
+    clusterInfo,
+    containerInstanceRead,
+    serviceRead,
+    idleMarkers,
+    stallMarkers,
+    requests,
+    remembered,
+    refreshes,
+  ] = await Promise.all([
+    describeAutoScalingGroups([groupName]),
+    reads.cluster,
+    reads.containerInstances,
+    reads.services,
+    readIdleMarkers(table, cluster, capacityProvider, now),
+    readStallMarkers(table, cluster, capacityProvider, now),
+    readCapacityRequests(table, cluster, capacityProvider, options.anyInstance, now),
+    readRememberedTypes(table, cluster, capacityProvider, now),
+    describeInstanceRefreshes(groupName).catch((error: unknown) => {
+      notes.push(`${groupName}: instance refreshes could not be read (${(error as Error).message})`);
+      return [] as InstanceRefresh[];
+    }),
+  ]);
+  const containerInstances = containerInstanceRead.items;
+  const services = serviceRead.items;
+  if (containerInstanceRead.failures.length > 0) {
+    // An instance ECS did not describe may be any instance of the group, busy or not: unregistered
+    // ones cannot be told from it this pass.
+    partial.push(
+      failuresText(
+        'ecs:DescribeContainerInstances',
+        'container instance(s)',
+        containerInstanceRead.failures,
+        containerInstances.length + containerInstanceRead.failures.length,
+      ),
+    );
+  }
+  if (serviceRead.failures.length > 0) {
+    partial.push(
+      failuresText(
+        'ecs:DescribeServices',
+        'service(s)',
+        serviceRead.failures,
+        services.length + serviceRead.failures.length,
+      ),
+    );
+  }
   const group = groups[0];
   if (!group)
     throw new CapacityProviderRefused(`Auto Scaling group ${groupName} of ${capacityProvider} not found`);
@@ -223,13 +317,21 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(view.attributes)) attributes[name] = value ?? '';
     const typeEnis = trunking.taskEnis(type, isTrunked(view));
+    // Auto Scaling replaces an Unhealthy instance (ReplaceUnhealthy): nothing is planned on it, it is
+    // neither removed nor protected; it stays in the count of the desired capacity until replaced.
+    const unhealthy = ec2.HealthStatus?.toLowerCase() === 'unhealthy';
+    if (unhealthy) {
+      notes.push(
+        `${instance.ec2InstanceId}: Auto Scaling marks it Unhealthy; not planned on (Auto Scaling replaces it)`,
+      );
+    }
     return {
       id: instance.ec2InstanceId as string,
       arn: view.arn,
       instanceType: type,
       availabilityZone: view.attributes['ecs.availability-zone'] ?? ec2.AvailabilityZone,
       lifecycleState: ec2.LifecycleState ?? 'InService',
-      status: view.status,
+      status: unhealthy ? UNHEALTHY : view.status,
       agentConnected: view.agentConnected,
       protectedFromScaleIn: ec2.ProtectedFromScaleIn ?? false,
       ...(view.registeredAt ? { registeredAt: view.registeredAt.toISOString() } : {}),
@@ -245,12 +347,12 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       tasks,
       // Only daemons may be running when the count says so: confirmed below for removal candidates.
       nonDaemonTasks: tasks === 0 ? 0 : estimated > 0 ? estimated : null,
-      idleSince: idleMarkers.get(instance.ec2InstanceId as string) ?? null,
+      idleSince: idleMarkers.get(instance.ec2InstanceId as string)?.since ?? null,
       pinnedTasks: 0,
     };
   });
 
-  await confirmIdle(cluster, instances, daemonGroups, settings, now, options.verifyLimit ?? 50);
+  await confirmIdle(cluster, instances, daemonGroups, settings, now, options.verifyLimit ?? 50, partial);
   const consolidation = settings.consolidation && (await drainsOnTermination(groupName, notes));
   if (consolidation) {
     const movedServices = await listMovableTasks(
@@ -260,13 +362,14 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       resources,
       settings,
       active,
+      partial,
     );
     // Where their siblings run, so a distinctInstance task is never moved next to one.
-    if (movedServices.length > 0) await markServiceInstances(cluster, movedServices, instances);
+    if (movedServices.length > 0) await markServiceInstances(cluster, movedServices, instances, partial);
   }
 
   // Service tasks on DRAINING instances: ECS starts their replacements elsewhere before stopping them.
-  const draining = await drainingReplacements(cluster, instances, daemonGroups, active);
+  const draining = await drainingReplacements(cluster, instances, daemonGroups, active, partial);
   const replaced = new Set<string>();
   for (const replica of replicas) {
     const onDraining = draining.get(`service:${replica.service}`) ?? 0;
@@ -283,17 +386,20 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
 
   // Which instances already run a task of each distinctInstance service with tasks to place.
   const distinct = replicas.filter((replica) => replica.distinctInstance && replica.missing > 0);
-  if (distinct.length > 0) await markServiceInstances(cluster, distinct, instances);
+  if (distinct.length > 0) await markServiceInstances(cluster, distinct, instances, partial);
 
   // Launched but not registered: when, from the group's scaling activities. They also tell whether
   // Auto Scaling fails to launch the desired capacity it has not launched yet.
-  const { launching, launchFailures } = await launchActivity(
+  const { launching, launchFailures, firstSeen, unregisteredIds, seenMarkers } = await launchActivity(
     group,
     asgInstances,
     registeredIds,
     types,
     settings,
     now,
+    // Read only when an unregistered instance has no launch activity (rare): no cost otherwise.
+    () => readSeenMarkers(table, cluster, capacityProvider, now),
+    notes,
   );
   const failingRaiseAt =
     launchFailures.length > 0 ? await readFailingRaise(table, cluster, capacityProvider, now) : undefined;
@@ -417,6 +523,35 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     rememberTypes:
       registered.length > 0 && JSON.stringify(learned) !== JSON.stringify(remembered) ? learned : undefined,
     stillProvisioning,
+    partial,
+    protectedIds: new Set(
+      asgInstances
+        .filter((instance) => instance.ProtectedFromScaleIn)
+        .map((instance) => instance.InstanceId as string),
+    ),
+    liveInstances: asgInstances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? '')).length,
+    firstSeen,
+    staleSeenMarkers: seenMarkers ? [...seenMarkers.keys()].filter((id) => !unregisteredIds.has(id)) : [],
+    ...(await agentsOf(
+      instances,
+      () => readSeenMarkers(table, cluster, capacityProvider, now, 'agent'),
+      now,
+    )),
+    ...replacementsOf(group, refreshes, instances, now, notes),
+    daemonGroups,
+    removing: instances
+      .filter(
+        (instance) =>
+          instance.status === 'DRAINING' &&
+          instance.lifecycleState === 'InService' &&
+          instance.arn &&
+          idleMarkers.get(instance.id)?.removingAt,
+      )
+      .map((instance) => ({
+        instanceId: instance.id,
+        arn: instance.arn as string,
+        since: idleMarkers.get(instance.id)?.since ?? new Date(now).toISOString(),
+      })),
     notes,
   };
 }
@@ -492,7 +627,7 @@ function suspendedProcessesOf(group: AutoScalingGroup, notes: string[]): string[
   return [...new Set(suspended.map((process) => process.ProcessName as string))];
 }
 
-function groupNameOf(provider: CapacityProvider): string {
+export function groupNameOf(provider: CapacityProvider): string {
   const arn = provider.autoScalingGroupProvider?.autoScalingGroupArn ?? '';
   const marker = 'autoScalingGroupName/';
   return arn.includes(marker) ? arn.slice(arn.indexOf(marker) + marker.length) : arn;
@@ -728,10 +863,18 @@ function newInstanceAttributes(group: AutoScalingGroup, views: InstanceView[]): 
   return result;
 }
 
-async function tasksOn(cluster: string, containerInstanceArn: string): Promise<Task[]> {
+/**
+ * The tasks on one instance, and whether that is all of them: a task ECS listed but answered in
+ * DescribeTasks' `failures[]` is still there as far as anyone knows.
+ */
+async function tasksOn(
+  cluster: string,
+  containerInstanceArn: string,
+): Promise<{ tasks: Task[]; failures: Failure[]; listed: number }> {
   const arns = await listTaskArns(cluster, { containerInstance: containerInstanceArn });
-  if (arns.length === 0) return [];
-  return (await describeTasks(cluster, arns)).items.filter((task) => task.lastStatus !== 'STOPPED');
+  if (arns.length === 0) return { tasks: [], failures: [], listed: 0 };
+  const { items, failures } = await describeTasks(cluster, arns);
+  return { tasks: items.filter((task) => task.lastStatus !== 'STOPPED'), failures, listed: arns.length };
 }
 
 /**
@@ -746,13 +889,17 @@ async function drainingReplacements(
   instances: RegisteredInstance[],
   daemonGroups: Set<string>,
   services: Service[],
+  partial: string[],
 ): Promise<Map<string, number>> {
   const drainingInstances = instances.filter((instance) => instance.status === 'DRAINING' && instance.arn);
   const onDraining = new Map<string, number>();
   if (drainingInstances.length === 0) return onDraining;
-  const lists = await mapConcurrent(drainingInstances, BATCH_CONCURRENCY, (instance) =>
-    tasksOn(cluster, instance.arn as string),
-  );
+  const lists = await mapConcurrent(drainingInstances, BATCH_CONCURRENCY, async (instance) => {
+    const { tasks, failures, listed } = await tasksOn(cluster, instance.arn as string);
+    if (failures.length > 0)
+      partial.push(failuresText('ecs:DescribeTasks', `task(s) on draining ${instance.id}`, failures, listed));
+    return tasks;
+  });
   for (const task of lists.flat()) {
     const group = task.group ?? '';
     // Listed tasks have desired status RUNNING: those already told to stop were replaced.
@@ -784,6 +931,7 @@ async function confirmIdle(
   settings: CapacitySettings,
   now: number,
   limit: number,
+  partial: string[],
 ): Promise<void> {
   const due = instances
     .filter(
@@ -795,7 +943,12 @@ async function confirmIdle(
     )
     .slice(0, limit);
   await mapConcurrent(due, BATCH_CONCURRENCY, async (instance) => {
-    const tasks = await tasksOn(cluster, instance.arn as string);
+    const { tasks, failures, listed } = await tasksOn(cluster, instance.arn as string);
+    if (failures.length > 0) {
+      // Not confirmed: it stays "not known exactly", never removed on a guess.
+      partial.push(failuresText('ecs:DescribeTasks', `task(s) on ${instance.id}`, failures, listed));
+      return;
+    }
     instance.nonDaemonTasks = tasks.filter((task) => !daemonGroups.has(task.group ?? '')).length;
     instance.taskGroups = [...new Set(tasks.map((task) => task.group ?? '').filter(Boolean))];
   });
@@ -826,6 +979,7 @@ async function listMovableTasks(
   resources: Record<string, InstanceTypeResources>,
   settings: CapacitySettings,
   services: Service[],
+  partial: string[],
 ): Promise<{ service: string }[]> {
   const byGroup = new Map(services.map((service) => [`service:${service.serviceName}`, service]));
   const distinctServices = new Set<string>();
@@ -846,9 +1000,15 @@ async function listMovableTasks(
     .sort((a, b) => use(a) - use(b))
     .slice(0, Math.max(2, Math.min(10, (settings.maxScaleIn.count ?? 5) * 2)));
   await mapConcurrent(candidates, BATCH_CONCURRENCY, async (instance) => {
-    const tasks = (await tasksOn(cluster, instance.arn as string)).filter(
-      (task) => !daemonGroups.has(task.group ?? ''),
-    );
+    const listing = await tasksOn(cluster, instance.arn as string);
+    if (listing.failures.length > 0) {
+      // Its tasks are not all known: not a consolidation candidate this pass.
+      partial.push(
+        failuresText('ecs:DescribeTasks', `task(s) on ${instance.id}`, listing.failures, listing.listed),
+      );
+      return;
+    }
+    const tasks = listing.tasks.filter((task) => !daemonGroups.has(task.group ?? ''));
     const definitions = await loadDefinitions(tasks.map((task) => task.taskDefinitionArn));
     const movable: NonNullable<RegisteredInstance['movableTasks']> = [];
     let pinned = 0;
@@ -888,12 +1048,15 @@ async function markServiceInstances(
   cluster: string,
   services: { service: string }[],
   instances: RegisteredInstance[],
+  partial: string[],
 ): Promise<void> {
   const byArn = new Map(instances.map((instance) => [instance.arn, instance]));
   await mapConcurrent(services, BATCH_CONCURRENCY, async ({ service }) => {
     const arns = await listTaskArns(cluster, { serviceName: service });
     if (arns.length === 0) return;
-    const { items } = await describeTasks(cluster, arns);
+    const { items, failures } = await describeTasks(cluster, arns);
+    if (failures.length > 0)
+      partial.push(failuresText('ecs:DescribeTasks', `task(s) of service ${service}`, failures, arns.length));
     for (const task of items) {
       const instance = task.containerInstanceArn ? byArn.get(task.containerInstanceArn) : undefined;
       const group = `service:${service}`;
@@ -909,12 +1072,23 @@ async function launchActivity(
   types: string[],
   settings: CapacitySettings,
   now: number,
-): Promise<{ launching: LaunchingInstance[]; launchFailures: LaunchFailure[] }> {
+  readMarkers: () => Promise<Map<string, string>>,
+  notes: string[],
+): Promise<{
+  launching: LaunchingInstance[];
+  launchFailures: LaunchFailure[];
+  firstSeen: string[];
+  unregisteredIds: Set<string>;
+  /** The first-seen markers, when they were read. */
+  seenMarkers?: Map<string, string>;
+}> {
   const inGroup = instances.filter((instance) => IN_GROUP.test(instance.LifecycleState ?? ''));
   const unregistered = inGroup.filter((instance) => !registeredIds.has(instance.InstanceId as string));
+  const unregisteredIds = new Set(unregistered.map((instance) => instance.InstanceId as string));
   // Desired capacity the group has not launched: are its launches failing?
   const unlaunched = (group.DesiredCapacity ?? 0) > inGroup.length;
-  if (unregistered.length === 0 && !unlaunched) return { launching: [], launchFailures: [] };
+  if (unregistered.length === 0 && !unlaunched)
+    return { launching: [], launchFailures: [], firstSeen: [], unregisteredIds };
   const windowStart = now - settings.bootTimeoutSeconds * 1000 - 60_000;
   const activities = await describeScalingActivities(group.AutoScalingGroupName as string, windowStart);
   const launchFailures = unlaunched
@@ -925,15 +1099,33 @@ async function launchActivity(
     const id = /\bi-[0-9a-f]{8,17}\b/.exec(activity.Description ?? '')?.[0];
     if (id && activity.StartTime && !launchedAt.has(id)) launchedAt.set(id, activity.StartTime.getTime());
   }
-  const launching = unregistered.map((instance) => ({
-    id: instance.InstanceId as string,
-    instanceType: instance.InstanceType ?? types[0] ?? 'unknown',
-    ...(instance.AvailabilityZone ? { availabilityZone: instance.AvailabilityZone } : {}),
-    lifecycleState: instance.LifecycleState ?? 'Pending',
-    // Not among the activities since the window opened: launched before it, so past the boot timeout.
-    launchedAt: new Date(launchedAt.get(instance.InstanceId as string) ?? windowStart).toISOString(),
-  }));
-  return { launching, launchFailures };
+  const firstSeen: string[] = [];
+  const seenMarkers = unregistered.some((instance) => !launchedAt.has(instance.InstanceId as string))
+    ? await readMarkers()
+    : undefined;
+  const launching = unregistered.map((instance) => {
+    const id = instance.InstanceId as string;
+    let at = launchedAt.get(id);
+    if (at === undefined) {
+      // No launch activity for it: its launch time is unknown, not old (activities can be missing,
+      // or older than the window). Counted from when it was first seen unregistered, the latest it
+      // can have launched, so the boot timeout never ends early on a guess.
+      const seen = seenMarkers?.get(id);
+      at = seen ? Date.parse(seen) : now;
+      if (!seen) firstSeen.push(id);
+      notes.push(
+        `${id}: not registered and no launch activity from Auto Scaling, launch time unknown; boot timeout counted from when first seen (${new Date(at).toISOString()})`,
+      );
+    }
+    return {
+      id,
+      instanceType: instance.InstanceType ?? types[0] ?? 'unknown',
+      ...(instance.AvailabilityZone ? { availabilityZone: instance.AvailabilityZone } : {}),
+      lifecycleState: instance.LifecycleState ?? 'Pending',
+      launchedAt: new Date(at).toISOString(),
+    };
+  });
+  return { launching, launchFailures, firstSeen, unregisteredIds, ...(seenMarkers ? { seenMarkers } : {}) };
 }
 
 /** Tasks waiting in PROVISIONING that an event named, if they still wait. */
@@ -984,4 +1176,91 @@ async function addProvisioningTasks(
     if (service) service.count = Math.max(service.count, count);
   }
   return provisioning.map((task) => task.taskArn ?? '').filter(Boolean);
+}
+
+/**
+ * Disconnected agents, read only when there is one: since when each has been (its marker, kept while
+ * it stays disconnected: renewed each pass with a short TTL, so it lapses soon after it reconnects),
+ * reported once disconnected long enough.
+ */
+async function agentsOf(
+  instances: RegisteredInstance[],
+  readMarkers: () => Promise<Map<string, string>>,
+  now: number,
+): Promise<Pick<Observation, 'disconnectedAgents' | 'agentMarkers'>> {
+  const disconnected = instances.filter(
+    (instance) =>
+      !instance.agentConnected && (instance.status === 'ACTIVE' || instance.status === 'DRAINING'),
+  );
+  if (disconnected.length === 0) return { disconnectedAgents: [], agentMarkers: [] };
+  const markers = await readMarkers();
+  const since = (id: string) => markers.get(id) ?? new Date(now).toISOString();
+  return {
+    disconnectedAgents: disconnected
+      .filter((instance) => now - Date.parse(since(instance.id)) >= AGENT_DISCONNECTED_REPORT_MS)
+      .map((instance) => ({ instanceId: instance.id, since: since(instance.id) })),
+    agentMarkers: disconnected.map((instance) => ({ instanceId: instance.id, since: since(instance.id) })),
+  };
+}
+
+/** Auto Scaling runs one instance refresh at a time; these statuses mean it is still under way. */
+const REFRESH_UNDER_WAY = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking']);
+
+/**
+ * What an instance refresh or the maximum instance lifetime is replacing. Scale-in protection holds
+ * both back: a refresh with the default ScaleInProtectedInstances=Wait waits on protected instances
+ * and fails after an hour, and protected instances are not replaced for their lifetime. Instances
+ * registered before the refresh started are to be replaced; those registered since are its
+ * replacements (launch before terminate may leave them idle for a while). The registration time
+ * stands for the launch time: a little later, so an instance is never taken as older than it is.
+ */
+function replacementsOf(
+  group: AutoScalingGroup,
+  refreshes: InstanceRefresh[],
+  instances: RegisteredInstance[],
+  now: number,
+  notes: string[],
+): Pick<Observation, 'refresh' | 'refreshReplacements' | 'releaseProtection'> {
+  const underWay = refreshes.find((refresh) => REFRESH_UNDER_WAY.has(refresh.Status ?? ''));
+  const startedAt = underWay?.StartTime?.getTime() ?? (underWay ? now : undefined);
+  const lifetimeMs = group.MaxInstanceLifetime ? group.MaxInstanceLifetime * 1000 : undefined;
+  const releaseProtection = new Set<string>();
+  const refreshReplacements = new Set<string>();
+  const expired: string[] = [];
+  let toReplace = 0;
+  for (const instance of instances) {
+    const registeredAt = instance.registeredAt ? Date.parse(instance.registeredAt) : undefined;
+    if (startedAt !== undefined) {
+      if (registeredAt !== undefined && registeredAt >= startedAt) refreshReplacements.add(instance.id);
+      else {
+        releaseProtection.add(instance.id);
+        toReplace++;
+      }
+    }
+    if (lifetimeMs !== undefined && registeredAt !== undefined && now - registeredAt >= lifetimeMs) {
+      releaseProtection.add(instance.id);
+      expired.push(instance.id);
+    }
+  }
+  if (underWay) {
+    notes.push(
+      `instance refresh ${underWay.InstanceRefreshId ?? '?'} ${underWay.Status} on ${group.AutoScalingGroupName ?? '?'} since ${new Date(startedAt ?? now).toISOString()}: scale-in protection given back on the ${toReplace} instance(s) it replaces; its ${refreshReplacements.size} replacement(s) are not removed as idle while it runs`,
+    );
+  }
+  if (expired.length > 0) {
+    notes.push(
+      `${expired.length} instance(s) past the group's maximum instance lifetime (${group.MaxInstanceLifetime} s): scale-in protection given back so Auto Scaling replaces them: ${expired.join(', ')}`,
+    );
+  }
+  return {
+    refresh: underWay
+      ? {
+          id: underWay.InstanceRefreshId ?? '?',
+          status: underWay.Status ?? '?',
+          startedAt: new Date(startedAt ?? now).toISOString(),
+        }
+      : undefined,
+    refreshReplacements,
+    releaseProtection,
+  };
 }

@@ -5,10 +5,12 @@
  * | pk | sk | what |
  * |---|---|---|
  * | `capacity#<cluster>` | `<capacityProvider>#<job>#<due>` | capacity requests (written by run-scheduled-task) |
- * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task |
+ * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task; when its removal started |
  * | `capacity#<cluster>#stall` | `<capacityProvider>#<source>` | demand ECS failed to place where the plan said it fits |
  * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
  * | `capacity#<cluster>#launch` | `<capacityProvider>` | when the desired capacity was last raised while launches were failing |
+ * | `capacity#<cluster>#seen` | `<capacityProvider>#<instanceId>` | when an unregistered instance whose launch time Auto Scaling did not give was first seen |
+ * | `capacity#<cluster>#agent` | `<capacityProvider>#<instanceId>` | when an instance's ECS agent was first seen disconnected |
  */
 import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '../aws/dynamodb';
@@ -19,6 +21,7 @@ const DAY = 86_400;
 export const IDLE_MARKER_TTL_SECONDS = 7 * DAY;
 export const STALL_MARKER_TTL_SECONDS = 15 * 60;
 export const TYPES_TTL_SECONDS = 90 * DAY;
+export const SEEN_MARKER_TTL_SECONDS = 2 * DAY;
 
 export const keys = {
   requests: (cluster: string) => `capacity#${cluster}`,
@@ -26,7 +29,12 @@ export const keys = {
   stall: (cluster: string) => `capacity#${cluster}#stall`,
   types: (cluster: string) => `capacity#${cluster}#types`,
   launch: (cluster: string) => `capacity#${cluster}#launch`,
+  seen: (cluster: string) => `capacity#${cluster}#seen`,
+  agent: (cluster: string) => `capacity#${cluster}#agent`,
 };
+
+/** Markers of "first seen so": an unregistered instance without launch activity, a disconnected agent. */
+export type FirstSeenKind = 'seen' | 'agent';
 
 type Item = Record<string, unknown>;
 
@@ -91,18 +99,60 @@ export async function readCapacityRequests(
     .filter((request) => request.count > 0);
 }
 
-/** instance id -> ISO time it was first seen idle. */
+export interface IdleMarker {
+  /** When it was first seen idle (ISO). */
+  since: string;
+  /** When scale-capacity set it DRAINING to remove it (ISO): a pass cut short before the removal left it so. */
+  removingAt?: string;
+}
+
+/** instance id -> since when it has been idle, and whether its removal was started. */
 export async function readIdleMarkers(
   table: string,
   cluster: string,
   capacityProvider: string,
   now: number,
-): Promise<Map<string, string>> {
+): Promise<Map<string, IdleMarker>> {
   const items = await query(table, keys.idle(cluster), `${capacityProvider}#`);
   return new Map(
     items
       .filter((item) => live(item, now) && typeof item.since === 'string')
-      .map((item) => [String(item.sk).slice(capacityProvider.length + 1), String(item.since)]),
+      .map((item) => [
+        String(item.sk).slice(capacityProvider.length + 1),
+        {
+          since: String(item.since),
+          ...(typeof item.removingAt === 'string' ? { removingAt: item.removingAt } : {}),
+        },
+      ]),
+  );
+}
+
+/**
+ * Written before the instance is set DRAINING for its removal, so a pass that stops between the two
+ * (timeout, crash) is finished by the next one instead of leaving an idle instance DRAINING for ever.
+ */
+export async function putRemovingMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  removingAt: string,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.idle(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.idle(cluster),
+          sk: `${capacityProvider}#${instanceId}`,
+          since,
+          removingAt,
+          ttl: Math.floor(now / 1000) + IDLE_MARKER_TTL_SECONDS,
+        },
+      }),
+    ),
   );
 }
 
@@ -301,6 +351,81 @@ export async function putFailingRaise(
           sk: capacityProvider,
           raisedAt,
           ttl: Math.floor(now / 1000) + DAY,
+        },
+      }),
+    ),
+  );
+}
+
+/**
+ * instance id -> ISO time an unregistered instance was first seen without a launch activity. Its
+ * launch time is unknown; this is the latest it can have been, so a boot timeout counted from it
+ * never ends early.
+ */
+export async function readSeenMarkers(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  now: number,
+  kind: FirstSeenKind = 'seen',
+): Promise<Map<string, string>> {
+  const items = await query(table, keys[kind](cluster), `${capacityProvider}#`);
+  return new Map(
+    items
+      .filter((item) => live(item, now) && typeof item.since === 'string')
+      .map((item) => [String(item.sk).slice(capacityProvider.length + 1), String(item.since)]),
+  );
+}
+
+/** First writer wins: a marker already there keeps its older time. */
+export async function putSeenMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  now: number,
+  kind: FirstSeenKind = 'seen',
+): Promise<void> {
+  await putIfAbsent(table, {
+    pk: keys[kind](cluster),
+    sk: `${capacityProvider}#${instanceId}`,
+    since,
+    ttl: Math.floor(now / 1000) + SEEN_MARKER_TTL_SECONDS,
+  });
+}
+
+export async function deleteSeenMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  kind: FirstSeenKind = 'seen',
+): Promise<void> {
+  await remove(table, keys[kind](cluster), `${capacityProvider}#${instanceId}`);
+}
+
+/** A disconnected agent's marker lapses this long after the last pass that saw it disconnected. */
+export const AGENT_MARKER_TTL_SECONDS = 15 * 60;
+
+/** Renewed each pass while the agent stays disconnected (overwrite, the first `since` kept). */
+export async function putAgentMarker(
+  table: string,
+  cluster: string,
+  capacityProvider: string,
+  instanceId: string,
+  since: string,
+  now: number,
+): Promise<void> {
+  await call('dynamodb:PutItem', `${table}/${keys.agent(cluster)}`, () =>
+    dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: keys.agent(cluster),
+          sk: `${capacityProvider}#${instanceId}`,
+          since,
+          ttl: Math.floor(now / 1000) + AGENT_MARKER_TTL_SECONDS,
         },
       }),
     ),

@@ -266,4 +266,45 @@ describe('scale-capacity on the local endpoint', () => {
         .filter((call) => !/^(ecs|autoscaling):(Describe|List)|dynamodb:Query/.test(call.name ?? '')),
     ).toEqual([]);
   });
+
+  it('scale-in racing a placement: no task is placed on an instance being removed', async () => {
+    aws.world.setServiceDesiredCount(SAMPLE.cluster, 'api', 0);
+    aws.world.setServiceDesiredCount(SAMPLE.cluster, 'worker', 0);
+    aws.world.advance(60_000);
+    await invoke(tick());
+    aws.world.advance(301_000);
+    // While the pass acts on its plan (just before its removals), a job lands on an idle instance.
+    const target = SAMPLE.instances[0] as string;
+    let groupReads = 0;
+    let placed: string | undefined;
+    aws.calls.onCall((call) => {
+      if (call.name !== 'autoscaling:DescribeAutoScalingGroups' || ++groupReads !== 2) return;
+      const { tasks } = aws.world.runStandaloneTask({
+        cluster: SAMPLE.cluster,
+        taskDefinition: SAMPLE.taskDefinitions.report,
+        placementConstraints: [{ type: 'memberOf', expression: `ec2InstanceId == ${target}` }],
+      });
+      placed = tasks[0]?.arn;
+    });
+
+    const summary = await invoke(tick());
+
+    expect(placed).toBeDefined();
+    const removed = summary.providers[0]?.removed ?? [];
+    expect(removed).not.toContain(target);
+    expect(removed.length).toBeGreaterThan(0);
+    aws.world.advance(400_000);
+    // The job ran to its end on its instance, which is back in service (ACTIVE) and still in the group.
+    const job = aws.world.task(placed as string);
+    expect(job?.stoppedReason ?? '').not.toMatch(/terminated/);
+    expect(aws.world.findContainerInstance(target)?.status).toBe('ACTIVE');
+    expect(aws.world.groupInstances(SAMPLE.group).map((instance) => instance.instanceId)).toContain(target);
+    // Every instance removed was DRAINING before its termination, so nothing could be placed there.
+    const drained = aws.calls
+      .list('ecs:UpdateContainerInstancesState')
+      .filter((call) => call.input.status === 'DRAINING');
+    expect(drained.length).toBeGreaterThanOrEqual(removed.length);
+    for (const id of removed)
+      expect(aws.world.tasks({ instance: id }).filter((t) => t.family === 'report')).toEqual([]);
+  });
 });

@@ -68,6 +68,7 @@ const STAR_ONLY: Record<string, { condition?: string }> = {
   'autoscaling:DescribeAutoScalingInstances': {},
   'autoscaling:DescribeLifecycleHooks': {},
   'autoscaling:DescribeScalingActivities': {},
+  'autoscaling:DescribeInstanceRefreshes': {},
   'autoscaling:DescribeTags': {},
   'ecs:DescribeTaskDefinition': {},
   'ecs:ListTaskDefinitions': {},

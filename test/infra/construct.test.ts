@@ -42,6 +42,7 @@ const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   'autoscaling:DescribeAutoScalingGroups': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeAutoScalingInstances': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeLifecycleHooks': 'Describe* supports no resource-level permissions',
+  'autoscaling:DescribeInstanceRefreshes': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeScalingActivities': 'Describe* supports no resource-level permissions',
   'ecs:DescribeTaskDefinition': 'no resource-level permissions',
   'ecs:ListTasks': 'narrowed by ecs:cluster',

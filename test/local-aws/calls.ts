@@ -24,6 +24,7 @@ export interface CallRecord {
 
 export class CallLog {
   private records: CallRecord[] = [];
+  private listeners: ((record: CallRecord) => void)[] = [];
 
   constructor(private recordTo: string | undefined = process.env.RECORD_REQUESTS || undefined) {}
 
@@ -32,8 +33,21 @@ export class CallLog {
     this.recordTo = path;
   }
 
+  /** Recorded as it arrives, before it is answered: listeners may change the world in between. */
   add(record: CallRecord): void {
     this.records.push(record);
+    for (const listener of this.listeners) listener(record);
+  }
+
+  /**
+   * Calls `listener` with each request as it arrives, before the endpoint answers it: a test makes
+   * something happen between two calls of the function under test (a race). Returns a remover.
+   */
+  onCall(listener: (record: CallRecord) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((candidate) => candidate !== listener);
+    };
   }
 
   /** Appends a request, with its answer, to the RECORD_REQUESTS file (called once it is answered). */
@@ -66,5 +80,6 @@ export class CallLog {
 
   clear(): void {
     this.records = [];
+    this.listeners = [];
   }
 }

@@ -26,10 +26,21 @@ export interface FaultConfig {
   unprocessedRate?: number;
   /** Applies to at most this many matching calls (with rate 1: exactly the next N). */
   times?: number;
+  /**
+   * ECS Describe* only: items answered as `failures[]` with reason MISSING instead, as ECS does for
+   * what it cannot find at that moment. `true`: every item; a list: the items whose ARN or EC2
+   * instance id contains one of the strings.
+   */
+  missing?: true | readonly string[];
 }
 
 export type FaultDecision =
-  | { kind: 'throttle' | 'server-error' | 'none'; latencyMs: number; unprocessedRate?: number }
+  | {
+      kind: 'throttle' | 'server-error' | 'none';
+      latencyMs: number;
+      unprocessedRate?: number;
+      missing?: true | readonly string[];
+    }
   | { kind: 'error'; latencyMs: number; error: { code: string; message?: string; status?: number } };
 
 interface Rule extends FaultConfig {
@@ -62,6 +73,7 @@ export class FaultInjector {
   decide(operation: string): FaultDecision {
     let latencyMs = 0;
     let unprocessedRate: number | undefined;
+    let missing: true | readonly string[] | undefined;
     for (const rule of this.rules) {
       if (!matches(rule.operation ?? '*', operation)) continue;
       if (rule.times !== undefined && rule.used >= rule.times) continue;
@@ -69,12 +81,21 @@ export class FaultInjector {
       latencyMs = Math.max(latencyMs, rule.latencyMs ?? 0);
       if (rule.error) return { kind: 'error', latencyMs, error: rule.error };
       if (rule.unprocessedRate !== undefined) unprocessedRate ??= rule.unprocessedRate;
+      if (rule.missing) {
+        missing = rule.missing;
+        continue;
+      }
       const roll = this.random.next();
       if (roll < (rule.throttleRate ?? 0)) return { kind: 'throttle', latencyMs };
       if (roll < (rule.throttleRate ?? 0) + (rule.serverErrorRate ?? 0))
         return { kind: 'server-error', latencyMs };
     }
-    return { kind: 'none', latencyMs, ...(unprocessedRate === undefined ? {} : { unprocessedRate }) };
+    return {
+      kind: 'none',
+      latencyMs,
+      ...(unprocessedRate === undefined ? {} : { unprocessedRate }),
+      ...(missing ? { missing } : {}),
+    };
   }
 }
 

@@ -365,6 +365,7 @@ export class BenignAws {
           .filter((instance) => input.InstanceIds?.includes(instance.InstanceId))
           .map((instance) => ({ ...instance, AutoScalingGroupName: SAMPLE.group })),
       }),
+      DescribeInstanceRefreshesCommand: () => ({ InstanceRefreshes: [] }),
       DescribeLifecycleHooksCommand: () => ({
         LifecycleHooks: [
           {

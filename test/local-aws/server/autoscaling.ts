@@ -328,6 +328,14 @@ const handlers: Record<string, Handler> = {
     return { Tags: page.items, NextToken: page.nextToken };
   },
 
+  DescribeInstanceRefreshes(_world, params) {
+    if (!str(params, 'AutoScalingGroupName')) {
+      throw new AwsApiError('ValidationError', 'AutoScalingGroupName is required.');
+    }
+    // Instance refresh is not modelled: no group has one.
+    return { InstanceRefreshes: [] };
+  },
+
   DescribeScalingActivities(world, params) {
     const groupName = str(params, 'AutoScalingGroupName');
     const activities = world.activities.filter((a) => !groupName || a.groupName === groupName).reverse();

@@ -346,7 +346,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
     switch (routed.service) {
       case 'ecs': {
         const output = handleEcs(world, routed.operation, input);
-        sendJson(res, 200, output, 'application/x-amz-json-1.1');
+        sendJson(
+          res,
+          200,
+          fault.missing ? answerMissing(output, fault.missing) : output,
+          'application/x-amz-json-1.1',
+        );
         return;
       }
       case 'events': {
@@ -392,4 +397,30 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
     record.error = error.code;
     sendError(res, routed.service, error);
   }
+}
+
+/** An injected partial answer: the described items that match come back as MISSING failures. */
+function answerMissing(output: unknown, missing: true | readonly string[]): unknown {
+  if (
+    typeof output !== 'object' ||
+    output === null ||
+    !Array.isArray((output as { failures?: unknown }).failures)
+  )
+    return output;
+  const result: Record<string, unknown> = { ...(output as Record<string, unknown>) };
+  const failures = [...(result.failures as unknown[])];
+  for (const [key, value] of Object.entries(result)) {
+    if (key === 'failures' || !Array.isArray(value)) continue;
+    result[key] = value.filter((item: Record<string, unknown>) => {
+      const arn = [item.containerInstanceArn, item.taskArn, item.serviceArn, item.clusterArn].find(
+        (candidate): candidate is string => typeof candidate === 'string',
+      );
+      const names = [arn, item.ec2InstanceId].filter((name): name is string => typeof name === 'string');
+      const hit = missing === true || missing.some((part) => names.some((name) => name.includes(part)));
+      if (hit) failures.push({ arn, reason: 'MISSING' });
+      return !hit;
+    });
+  }
+  result.failures = failures;
+  return result;
 }
