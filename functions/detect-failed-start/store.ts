@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type BatchOptions, batchGetItems, dynamodb } from '../../shared/aws/dynamodb';
 import { AwsOperationError, call, kindOf } from '../../shared/aws/errors';
@@ -344,3 +344,52 @@ async function updateOwned(
 export const readMarker = (table: string, taskArn: string) => getItem<Marker>(table, markerKey(taskArn));
 export const readProblem = (table: string, task: TaskSnapshot, category: Category) =>
   getItem<ProblemWindow>(table, problemKey(task, category));
+
+/** A problem item as an operator sees it (`npm run status`). */
+export interface OpenProblem {
+  clusterArn: string;
+  group: string;
+  category: Category;
+  windowStartedAt: number;
+  quietUntil: number;
+  /** Failures counted in the current window (the alerted one and those suppressed after it). */
+  failedInWindow: number;
+  totalFailures: number;
+  lastFailureAt?: number;
+  lastTaskArn?: string;
+}
+
+/**
+ * Problems whose quiet window is still open at `now` (a paginated Scan of the `failure#` problem items;
+ * the table has no index). For operators, not for the function's own path.
+ */
+export async function listOpenProblems(table: string, now: number): Promise<OpenProblem[]> {
+  const problems: OpenProblem[] = [];
+  await call('dynamodb:Scan', `${table}/failure#*`, async () => {
+    const pages = paginateScan(
+      { client: dynamodb },
+      {
+        TableName: table,
+        FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND quietUntil > :now',
+        ExpressionAttributeValues: { ':prefix': 'failure#', ':sk': 'window', ':now': now },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        problems.push({
+          clusterArn: String(item.clusterArn ?? ''),
+          group: String(item.group ?? ''),
+          category: item.category as Category,
+          windowStartedAt: Number(item.windowStartedAt ?? 0),
+          quietUntil: Number(item.quietUntil ?? 0),
+          failedInWindow: Number(item.suppressed ?? 0) + 1,
+          totalFailures: Number(item.totalFailures ?? 0),
+          ...(typeof item.lastFailureAt === 'number' ? { lastFailureAt: item.lastFailureAt } : {}),
+          ...(typeof item.lastTaskArn === 'string' ? { lastTaskArn: item.lastTaskArn } : {}),
+        });
+      }
+    }
+  });
+  return problems;
+}
