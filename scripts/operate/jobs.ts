@@ -23,7 +23,7 @@ const helps: Record<string, string> = {
   history <job>   the job's most recent runs, newest first: due time, status, tasks, outcome
   run <job>       a run now, through run-scheduled-task's real handler (local endpoint only)
 
-npm run jobs -- <command> --help for each.`,
+npm run jobs -- <command> --help for each. With --aws both read the state table named by STATE_TABLE.`,
   history: `usage: npm run jobs -- history <job> [--limit <n>] [--json] [--aws]
 
 The job's most recent runs from the state table, newest first: due time, status (PENDING, STARTED,
