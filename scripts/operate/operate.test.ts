@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { stoppedBeforeRunningPattern } from '../../functions/detect-failed-start/rules';
 import { dueFromMs } from '../../shared/schedule/identity';
+import { matchesPattern } from '../../test/infra/event-pattern';
 import { type LocalAws, SAMPLE, startLocalAws } from '../../test/local-aws/index';
 import { lambdaContext as realTimeContext } from '../../test/local-aws/lambda';
 import { useLocalAwsEnv, useWorldClock } from '../../test/local-aws/vitest';
@@ -41,6 +43,7 @@ const JOB = JSON.parse(
 let aws: LocalAws;
 let drain: Handler;
 let runJob: Handler;
+let detect: Handler;
 let status: Command;
 let jobs: Command;
 
@@ -61,6 +64,9 @@ beforeAll(async () => {
     handler: Handler;
   });
   ({ handler: runJob } = (await import('../../functions/run-scheduled-task/index')) as unknown as {
+    handler: Handler;
+  });
+  ({ handler: detect } = (await import('../../functions/detect-failed-start/index')) as unknown as {
     handler: Handler;
   });
   ({ status } = await import('./status'));
@@ -93,7 +99,46 @@ async function scheduledRun(fields: Record<string, unknown> = {}): Promise<strin
   return scheduledTime;
 }
 
+const BAD_IMAGE = `${SAMPLE.account}.dkr.ecr.${SAMPLE.region}.amazonaws.com/api:1.4.3`;
+const PULL_ERROR = `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${BAD_IMAGE}: ${BAD_IMAGE}: not found`;
+
+/** A service whose image cannot be pulled; its failed starts delivered to detect-failed-start. */
+async function failingService(failures: number): Promise<void> {
+  const definition = aws.world.registerTaskDefinition({
+    family: 'api',
+    containerDefinitions: [{ name: 'api', image: BAD_IMAGE, cpu: 256, memoryReservation: 256 }],
+  });
+  const taskDefinition = `api:${definition.revision}`;
+  aws.world.failStarts({ taskDefinition, stoppedReason: PULL_ERROR, containerReason: PULL_ERROR });
+  aws.world.createService({ cluster: SAMPLE.cluster, name: 'checkout', taskDefinition, desiredCount: 1 });
+  let seen = 0;
+  for (let step = 0; step < 2_000 && seen < failures; step++) {
+    aws.world.advance(5_000);
+    for (const event of aws.world.takeEvents({ detailType: 'ECS Task State Change' })) {
+      if (!matchesPattern(stoppedBeforeRunningPattern, event) || seen >= failures) continue;
+      seen++;
+      await detect(event, lambdaContext('detect-failed-start', 60_000));
+    }
+  }
+  expect(seen).toBe(failures);
+}
+
 describe('npm run status', () => {
+  it('lists the open failed-start problem with its category and count', async () => {
+    await failingService(3);
+    const { code, stdout } = await run(status, ['--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).problems).toEqual([
+      expect.objectContaining({
+        cluster: SAMPLE.cluster,
+        group: 'service:checkout',
+        category: 'image-pull',
+        failedInWindow: 3,
+        totalFailures: 3,
+      }),
+    ]);
+  });
+
   it('lists the drain in progress and the job with its active run, as JSON', async () => {
     const instanceId = await drainInProgress();
     const due = await scheduledRun();
@@ -166,6 +211,16 @@ describe('npm run jobs', () => {
     const { code, stdout } = await run(jobs, ['run', JOB.name, '--json']);
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'skipped' });
+    expect(aws.calls.count('ecs:RunTask')).toBe(before);
+  });
+
+  it('run under --aws starts nothing: it prints the input to invoke the function with, exit 1', async () => {
+    await scheduledRun();
+    const before = aws.calls.count('ecs:RunTask');
+    const { code, stdout, stderr } = await run(jobs, ['run', JOB.name, '--aws']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ job: { name: JOB.name }, scheduledTime: expect.any(String) });
+    expect(stderr).toContain('invoke the run-scheduled-task function');
     expect(aws.calls.count('ecs:RunTask')).toBe(before);
   });
 
