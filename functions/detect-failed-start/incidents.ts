@@ -85,6 +85,11 @@ export async function readIncidents(table: string, pks: readonly string[]): Prom
   return items.map(incidentOf).filter((incident): incident is Incident => incident !== undefined);
 }
 
+/** The incidents not yet resolved, with their members, for an operator's view (`npm run status`). */
+export async function listOpenIncidents(table: string): Promise<Incident[]> {
+  return readIncidents(table, await openIncidentPks(table));
+}
+
 /** The incidents not yet resolved, for the periodic pass. */
 export async function openIncidentPks(table: string): Promise<string[]> {
   const { Item } = await call('dynamodb:GetItem', `${table}/${OPEN_INDEX_KEY.pk}`, () =>

@@ -3,6 +3,7 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
+  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -708,6 +709,23 @@ export class ScheduleStore {
       run: runs.find((run) => run.sk === own),
       open: runs.filter((run) => run.sk !== own),
     };
+  }
+
+  /** The job's most recent runs, newest first (an operator's `jobs history`). */
+  async recentRuns(jobName: string, limit: number): Promise<RunRecord[]> {
+    const { Items } = await call('dynamodb:Query', `${this.table}/${jobPk(jobName)}`, () =>
+      dynamodb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+          ExpressionAttributeValues: { ':pk': jobPk(jobName), ':run': RUN_PREFIX },
+          ScanIndexForward: false,
+          Limit: limit,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (Items ?? []) as RunRecord[];
   }
 
   /** Runs of the job in the recent window that may still need work (PENDING or STARTED). */

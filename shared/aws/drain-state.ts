@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrainRecord } from '../drain/record';
 import { type BatchOptions, batchGetItems, dynamodb } from './dynamodb';
 import { call, kindOf } from './errors';
@@ -327,4 +327,30 @@ export function markInstanceLost(
   now: number,
 ): Promise<boolean> {
   return closeDrain(table, instanceId, now, 'instance-lost', owner);
+}
+
+/**
+ * Every drain not yet completed, for an operator's view (`npm run status`): a paginated Scan, since drains
+ * are keyed by instance and the table has no index. Not for the functions' own passes.
+ */
+export async function listOpenDrains(table: string): Promise<DrainRecord[]> {
+  const drains: DrainRecord[] = [];
+  await call('dynamodb:Scan', `${table}/drain#*`, async () => {
+    const pages = paginateScan(
+      { client: dynamodb },
+      {
+        TableName: table,
+        FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND attribute_not_exists(completedAt)',
+        ExpressionAttributeValues: { ':prefix': 'drain#', ':sk': SK },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const record = fromItem(item);
+        if (record) drains.push(record);
+      }
+    }
+  });
+  return drains;
 }
