@@ -33,25 +33,29 @@ usage error.`;
 
 /**
  * Makes the sample world live what a drain event announces, so the handler finds it: a terminate
- * lifecycle action of a sample instance starts that scale-in (with the event's token), a Spot warning
- * starts the interruption. Other events are about things the sample world already holds, or not at all.
+ * lifecycle action of a sample instance starts that scale-in (the event then carries the world's action
+ * token), a Spot warning starts the interruption. Other events are about things the sample world
+ * already holds, or not at all. Returns the event to hand to the function.
  */
-function actOut(world: World, event: unknown): void {
+function actOut(world: World, event: unknown): unknown {
   const parsed = drainEventShape.safeParse(event);
-  if (!parsed.success) return;
+  if (!parsed.success) return event;
   const { 'detail-type': detailType, detail } = parsed.data;
   const instanceId = detail.EC2InstanceId ?? detail['instance-id'];
   const instance = world.groupInstances(SAMPLE.group).find((one) => one.instanceId === instanceId);
-  if (!instanceId || instance?.lifecycleState !== 'InService') return;
+  if (!instanceId || instance?.lifecycleState !== 'InService') return event;
   if (detailType === 'EC2 Spot Instance Interruption Warning') {
     world.interruptSpot(instanceId);
-    return;
+    return event;
   }
-  world.terminateInstanceInGroup(instanceId, true);
+  // Without decrementing: Auto Scaling launches a replacement, so the tasks have somewhere to go.
+  world.terminateInstanceInGroup(instanceId, false);
   const action = world
     .lifecycleActions({ instanceId, active: true })
     .find((one) => one.hookName === detail.LifecycleHookName);
-  if (action && detail.LifecycleActionToken) action.token = detail.LifecycleActionToken;
+  if (!action || typeof event !== 'object' || event === null) return event;
+  const original = event as { detail: Record<string, unknown> };
+  return { ...original, detail: { ...original.detail, LifecycleActionToken: action.token } };
 }
 
 const drainEventShape = z.object({
@@ -191,9 +195,11 @@ async function main(): Promise<number> {
     for (const { file, event } of events) {
       console.error(`\n▶ ${functionName} ← ${file}`);
       try {
-        if (localWorld && !dryRun) actOut(localWorld(), event);
+        const delivered = localWorld && !dryRun ? actOut(localWorld(), event) : event;
         const stopClock = clockWhileWaiting();
-        const result = await handler(event, lambdaContext({ functionName, timeoutMs })).finally(stopClock);
+        const result = await handler(delivered, lambdaContext({ functionName, timeoutMs })).finally(
+          stopClock,
+        );
         if (isRejection(result)) failures += 1;
         process.stdout.write(`${JSON.stringify({ event: file, result }, null, 2)}\n`);
       } catch (error) {
