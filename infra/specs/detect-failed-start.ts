@@ -69,6 +69,12 @@ export const detectFailedStart: FunctionSpec = {
         ['failure#*'],
         'Per-task markers (duplicates never double count) and per-problem alert windows, with conditional writes.',
       ),
+      stateTable(
+        ctx,
+        ['dynamodb:GetItem'],
+        ['job#*'],
+        "Read-only: run-scheduled-task's job registry, so a job's failed run is alerted by that function alone.",
+      ),
     ];
   },
 

@@ -332,7 +332,12 @@ describe('IAM', () => {
     const dynamo = statements.filter(({ statement }) =>
       list(statement.Action).some((a) => a.startsWith('dynamodb:')),
     );
-    expect(dynamo.length).toBe(FUNCTION_SPECS.length);
+    // One per function, plus detect-failed-start's read-only look at the job registry.
+    expect(dynamo.length).toBe(FUNCTION_SPECS.length + 1);
+    const registryRead = dynamo.filter(({ statement }) =>
+      JSON.stringify(statement.Condition).includes('job#*'),
+    );
+    expect(registryRead.map(({ statement }) => list(statement.Action))).toContainEqual(['dynamodb:GetItem']);
     for (const { statement } of dynamo) {
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/StateTable/), 'Arn'] });
       expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toBeDefined();
