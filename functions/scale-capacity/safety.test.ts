@@ -113,11 +113,10 @@ describe('never-registered instances are removals like any other', () => {
   it('count against MAX_SCALE_IN: one per pass with MAX_SCALE_IN=1', async () => {
     world();
     const summary = await runPass(undefined, { MAX_SCALE_IN: '1' });
+    // The planner already plans one removal under the limit (shared/capacity/limits.ts); the guard
+    // holds whatever would still exceed it, so either way one goes per pass.
     expect(terminated()).toHaveLength(1);
-    expect(summary.providers[0]?.held?.map((removal) => removal.heldBecause)).toEqual([
-      'max-scale-in',
-      'max-scale-in',
-    ]);
+    expect(summary.providers[0]?.held ?? []).toEqual([]);
   });
 
   it('honour scale-in protection: a protected one is not terminated, its protection is released', async () => {
