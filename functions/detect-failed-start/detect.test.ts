@@ -216,8 +216,9 @@ describe('one alert per problem', () => {
       [{ cluster: 'web', group: 'service:api', category: 'image-pull' }],
     ];
     expect(dimensions.mock.calls).toEqual([...sets, ...sets]);
+    // One record per dimension set, so each failure is 3 FailedStarts records.
     expect(metric.mock.calls.filter(([name]) => name === 'FailedStarts')).toEqual(
-      Array(2).fill(['FailedStarts', 'Count', 1]),
+      Array(6).fill(['FailedStarts', 'Count', 1]),
     );
     dimensions.mockRestore();
     metric.mockRestore();

@@ -152,11 +152,18 @@ async function taskDefinitionOf(task: TaskSnapshot, logger: Logger) {
  * or a service whatever the reason, and the finest set still says why.
  */
 function emitFailedStart(metrics: Metrics, task: TaskSnapshot, classification: Classification): void {
-  const metric = metrics.singleMetric();
-  metric.addDimensions({ cluster: task.cluster });
-  metric.addDimensions({ cluster: task.cluster, group: task.group });
-  metric.addDimensions({ cluster: task.cluster, group: task.group, category: classification.category });
-  metric.addMetric('FailedStarts', MetricUnit.Count, 1);
+  // One EMF record per dimension set: Powertools warns (a non-JSON log line) when one record carries a
+  // key in several sets.
+  const sets = [
+    { cluster: task.cluster },
+    { cluster: task.cluster, group: task.group },
+    { cluster: task.cluster, group: task.group, category: classification.category },
+  ];
+  for (const dimensions of sets) {
+    const metric = metrics.singleMetric();
+    metric.addDimensions(dimensions);
+    metric.addMetric('FailedStarts', MetricUnit.Count, 1);
+  }
 }
 
 /**
