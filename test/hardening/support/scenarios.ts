@@ -133,12 +133,15 @@ const runScheduledTask: Scenario = {
         .takeEvents({ detailType: 'ECS Task State Change' })
         .filter((event) => matchesPattern(taskStateChangePattern, event));
     world.takeEvents();
-    await deliver([{ job, scheduledTime: dueFromMs(world.now()), attemptNumber: '1' }]);
+    const start = world.now();
+    await deliver([{ job, scheduledTime: dueFromMs(start), attemptNumber: '1' }]);
     await wait(SAMPLE.reportRunMs + 60_000);
     await deliver(taskEvents()); // RUNNING and STOPPED of the first run, in one batch
     world.setTaskScript('report', { runForMs: 120_000, exitCode: 1 });
     await wait(60 * 60_000);
-    await deliver([{ job, scheduledTime: dueFromMs(world.now()), attemptNumber: '1' }]);
+    // The schedule's own due time, whatever a killed invocation's retries (held by its job lease) took.
+    const secondDue = start + SAMPLE.reportRunMs + 60_000 + 60 * 60_000;
+    await deliver([{ job, scheduledTime: dueFromMs(secondDue), attemptNumber: '1' }]);
     await wait(240_000);
     await deliver(taskEvents());
   },
