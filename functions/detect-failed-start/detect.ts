@@ -154,7 +154,7 @@ async function taskDefinitionOf(task: TaskSnapshot, logger: Logger) {
 function emitFailedStart(metrics: Metrics, task: TaskSnapshot, classification: Classification): void {
   // One EMF record per dimension set: Powertools warns (a non-JSON log line) when one record carries a
   // key in several sets.
-  const sets = [
+  const sets: Record<string, string>[] = [
     { cluster: task.cluster },
     { cluster: task.cluster, group: task.group },
     { cluster: task.cluster, group: task.group, category: classification.category },

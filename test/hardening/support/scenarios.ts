@@ -219,9 +219,23 @@ const detectFailedStart: Scenario = {
   settlePasses: 1,
   async fingerprint(aws) {
     const problems = await items(aws, 'failure#', ['category', 'alertsSent', 'totalFailures']);
+    const failed = aws.world
+      .tasks({ service: 'checkout', lastStatus: 'STOPPED' })
+      .filter((task) => task.stopCode === 'TaskFailedToStart').length;
     return {
       alerts: alerts(aws),
-      problems: problems.filter((item) => item.sk === 'incident'),
+      // Every failure is counted. An invocation killed between counting a failure and marking its task
+      // may leave it counted once more by the takeover (functions/detect-failed-start/README.md, Limits):
+      // at most one extra count per kill, never a lost one, never a second alert.
+      problems: problems
+        .filter((item) => item.sk === 'incident')
+        .map(({ totalFailures, ...problem }) => ({
+          ...problem,
+          counted:
+            Number(totalFailures) >= failed && Number(totalFailures) <= failed + 1
+              ? 'every failure'
+              : totalFailures,
+        })),
       tasksCounted: problems.filter((item) => item.sk === 'task').length,
     };
   },
