@@ -302,7 +302,16 @@ function classifierOnly(): void {
   );
 }
 
-const PARTS = ['classifier'] as const;
+/** `npm run bench -- --only fleet`: the fleet figures alone, merged into bench/results.json. */
+async function fleetOnly(): Promise<void> {
+  const fleet = runJson<FleetFigures>('bench/fleet.ts');
+  const { printFleet } = await import('./fleet');
+  printFleet(fleet);
+  writeResults(resultsOf({ coldStart: [], capacity: undefined, fleet }));
+  console.log('\nwritten: bench/results.json (fleet figures)');
+}
+
+const PARTS = ['classifier', 'fleet'] as const;
 
 function onlyArgument(): string | undefined {
   const index = process.argv.indexOf('--only');
@@ -323,6 +332,7 @@ async function main() {
   const only = onlyArgument();
   if (only !== undefined) {
     if (only === 'classifier') return classifierOnly();
+    if (only === 'fleet') return fleetOnly();
     throw new Error(`--only: unknown part "${only}"; parts that run alone: ${PARTS.join(', ')}`);
   }
   const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
