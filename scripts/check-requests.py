@@ -172,7 +172,12 @@ class Checker:
                 self.value(model, shape["member"]["shape"], item, f"{path}[{index}]", query, problems)
         elif kind == "map":
             if query and isinstance(value, list):
-                value = {entry.get("key"): entry.get("value") for entry in value if isinstance(entry, dict)}
+                # Query maps travel as entries named by the model (SNS MessageAttributes: Name and Value).
+                key_name = shape["key"].get("locationName", "key")
+                value_name = shape["value"].get("locationName", "value")
+                value = {
+                    entry.get(key_name): entry.get(value_name) for entry in value if isinstance(entry, dict)
+                }
             if not isinstance(value, dict):
                 problems.append(f"{where}: expected a map, got {type(value).__name__}")
                 return

@@ -93,6 +93,23 @@ describe('scripts/check-requests.py', () => {
     expect(run.status).toBe(0);
   });
 
+  it('reads Query maps as the model names their entries (SNS MessageAttributes: Name, Value)', () => {
+    const publish = (value: object) => ({
+      service: 'sns',
+      operation: 'Publish',
+      input: {
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:ecs-autopilot-alerts',
+        Message: 'm',
+        MessageAttributes: [{ Name: 'cluster', Value: value }],
+      },
+      status: 200,
+    });
+    expect(check([publish({ DataType: 'String', StringValue: 'web' })]).status).toBe(0);
+    const missing = check([publish({ StringValue: 'web' })]);
+    expect(missing.output).toMatch(/MessageAttributes\[cluster\]\.DataType: required member missing/);
+    expect(missing.status).toBe(1);
+  });
+
   it.each([
     [
       'a limit only the API reference gives',
