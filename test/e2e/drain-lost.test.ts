@@ -6,8 +6,13 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DrainSummary } from '../../functions/drain-instance/handle';
 import { type LocalAws, SAMPLE, startLocalAws } from '../local-aws/index';
-import { lambdaContext as realTimeContext } from '../local-aws/lambda';
 import { useLocalAwsEnv, useWorldClock } from '../local-aws/vitest';
+import {
+  DRAIN_ENV as ENV,
+  LIFECYCLE,
+  simulatedLambdaContext as lambdaContext,
+  DRAIN_TICK as TICK,
+} from './support/drain';
 
 const sim = vi.hoisted(() => ({ advance: (_ms: number) => {} }));
 
@@ -18,38 +23,7 @@ vi.mock('../../shared/runtime/time', async (importOriginal) => {
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-function lambdaContext(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    ...realTimeContext({ functionName: 'drain-instance', timeoutMs }),
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  };
-}
-
 const I1: string = SAMPLE.instances[0];
-const LIFECYCLE = 'EC2 Instance-terminate Lifecycle Action';
-const ENV = {
-  AUTO_SCALING_GROUPS: SAMPLE.group,
-  LIFECYCLE_HOOK_NAMES: SAMPLE.hook,
-  POLL_INTERVAL_SECONDS: '10',
-  HEARTBEAT_INTERVAL_SECONDS: '120',
-  DRAIN_DEADLINE_SECONDS: '3600',
-  STANDALONE_TASK_POLICY: '',
-  RECONCILE_MAX_INSTANCES: '25',
-  DRY_RUN: 'false',
-  CLUSTERS: '',
-};
-const TICK = {
-  version: '0',
-  id: 'tick',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: SAMPLE.account,
-  time: '2025-01-15T03:00:00Z',
-  region: SAMPLE.region,
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/ecs-autopilot-drain-reconcile'],
-  detail: {},
-};
 
 let aws: LocalAws;
 
