@@ -28,7 +28,7 @@ import {
   I3,
   lambdaContext,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/drain-handler';
 
 const clock = vi.hoisted(() => ({ onSleep: undefined as undefined | (() => unknown), sleeps: 0 }));
 

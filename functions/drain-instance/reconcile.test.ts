@@ -19,7 +19,7 @@ import {
   lambdaContext,
   noActiveAction,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/drain-handler';
 
 const EVENT_TIME = Date.parse('2026-11-21T03:00:00Z');
 const HOOK_TIMEOUT_MS = 300_000; // the fixture hook's heartbeat timeout

@@ -9,7 +9,7 @@ import {
   type ReconcileCandidate,
 } from './reconcile';
 import { type DrainRecord, MAX_ACTION_MS } from './record';
-import { drainRecord } from './record.fixtures';
+import { drainRecord } from '../../test/support/drain-record';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
 const NOW = T0 + 600_000;
