@@ -14,7 +14,6 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DrainSummary } from './handle';
 import {
   asgMock,
   BASE_ENV,
@@ -29,6 +28,7 @@ import {
   lambdaContext,
   startStateTable,
 } from '../../test/support/drain-handler';
+import type { DrainSummary } from './handle';
 
 const clock = vi.hoisted(() => ({ onSleep: undefined as undefined | (() => unknown), sleeps: 0 }));
 
