@@ -18,6 +18,11 @@ export const configShape = {
    * would take a service below its minimum): then it completes anyway. Never past Auto Scaling's limit.
    */
   BLOCKED_DRAIN_DEADLINE_SECONDS: env.seconds(172_800, { min: 60, max: 172_800 }),
+  /**
+   * Most container instances of one cluster DRAINING at once; further leaving instances stay ACTIVE, their
+   * hooks heartbeated, and take their turn oldest first (an instance refresh drains in waves). 0: no cap.
+   */
+  MAX_DRAINING_PER_CLUSTER: env.integer(5, { min: 0, max: 1000 }),
   /** Per group: "wait" or "stop-after:<seconds>" for standalone tasks; key "*" for the others. Default wait. */
   STANDALONE_TASK_POLICY: env.json(standalonePoliciesSchema, {}),
   /** Pause between two looks at a draining instance within one invocation. */
@@ -43,6 +48,7 @@ export function loadDrainConfig(source: Record<string, string | undefined> = pro
     clusters: raw.CLUSTERS,
     deadlineSeconds: raw.DRAIN_DEADLINE_SECONDS,
     blockedDeadlineSeconds: raw.BLOCKED_DRAIN_DEADLINE_SECONDS,
+    maxDrainingPerCluster: raw.MAX_DRAINING_PER_CLUSTER,
     standalonePolicies: raw.STANDALONE_TASK_POLICY,
     pollIntervalSeconds: raw.POLL_INTERVAL_SECONDS,
     heartbeatIntervalSeconds: raw.HEARTBEAT_INTERVAL_SECONDS,

@@ -27,6 +27,7 @@ import { act, taskList } from './act';
 import { bestEffort } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
+import { hasDrainingTurn } from './turns';
 
 /** Time one observe-decide-act step may take, on top of the timeBudget margin. */
 export const STEP_RESERVE_MS = 5_000;
@@ -89,7 +90,12 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
   if (secured.actionGone) return secured;
   try {
     let instance = await findContainerInstanceByEc2Id(target.cluster, target.instanceId);
-    if (instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
+    const turn =
+      instance?.status === 'ACTIVE' && target.trigger === 'lifecycle'
+        ? await hasDrainingTurn(target, runtime)
+        : true;
+    if (!turn) logger.info('Waiting its turn to drain (MAX_DRAINING_PER_CLUSTER); left ACTIVE', keys);
+    if (turn && instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
       const { failures } = await setContainerInstancesDraining(target.cluster, [
         instance.containerInstanceArn,
       ]);
@@ -175,6 +181,7 @@ function plan(
     interruptionAt: target.interruptionAt,
     stopTimeouts: observation.stopTimeouts,
     budget: observation.budget,
+    drainingTurn: observation.drainingTurn,
     holdUntil: holdUntil({
       startedAt: record.startedAt,
       deadlineSeconds: config.deadlineSeconds,

@@ -24,6 +24,7 @@ import { groupOf, isTerminal } from '../../shared/ecs/lifecycle';
 import { taskRequirements } from '../../shared/ecs/requirements';
 import { primaryProvider } from '../../shared/schedule/retry';
 import type { DrainRuntime, DrainTarget } from './runtime';
+import { hasDrainingTurn } from './turns';
 
 export interface Observation {
   instance: ContainerInstance | undefined;
@@ -35,6 +36,8 @@ export interface Observation {
   stopTimeouts?: Map<string, number> | undefined;
   /** The disruption budget, when asked for and service tasks are still there. */
   budget?: BudgetObservation | undefined;
+  /** ACTIVE under a cap: whether it may be set DRAINING now. */
+  drainingTurn?: boolean | undefined;
 }
 
 /**
@@ -85,7 +88,11 @@ export async function observe(
   const budget = withBudget
     ? await readBudget(target, runtime, instance.containerInstanceArn, tasks, daemonServices)
     : undefined;
-  return { instance, tasks, daemonServices, stopTimeouts, budget };
+  const drainingTurn =
+    target.trigger === 'lifecycle' && instance.status === 'ACTIVE' && runtime.config.maxDrainingPerCluster > 0
+      ? await hasDrainingTurn(target, runtime)
+      : undefined;
+  return { instance, tasks, daemonServices, stopTimeouts, budget, drainingTurn };
 }
 
 /** How recent a service event saying ECS could not place a task must be to count as "no room". */

@@ -210,7 +210,12 @@ describe('many long drains at once (instance refresh of a large group)', () => {
     }
     const heartbeats = recordHeartbeats();
     // Production defaults for the heartbeat interval (120 s, capped to a third of 300 s) and the bound.
-    const handler = await loadHandler({ HEARTBEAT_INTERVAL_SECONDS: '120', RECONCILE_MAX_INSTANCES: '25' });
+    // No cap on instances DRAINING at once: this is about heartbeats, every drain runs.
+    const handler = await loadHandler({
+      HEARTBEAT_INTERVAL_SECONDS: '120',
+      RECONCILE_MAX_INSTANCES: '25',
+      MAX_DRAINING_PER_CLUSTER: '0',
+    });
     // Every event invocation gets its first pass, then its time runs out (the 5-minute timeout, shortened).
     for (const [n, id] of ids.entries()) await invoke(handler, terminateFor(id, n + 1), 12_000);
 

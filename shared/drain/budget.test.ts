@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checkBudget,
+  drainingTurns,
   HOOK_LIMIT_MARGIN_MS,
   holdUntil,
   minimumHealthy,
@@ -215,5 +216,73 @@ describe('planDrain with the disruption budget', () => {
   it('Spot ignores the budget: two minutes cannot wait for room', () => {
     const plan = planDrain(input({ trigger: 'spot', cause: 'spot', budget: observed([service()]) }));
     expect(plan.actions.map((a) => a.type)).not.toContain('report-blocked');
+  });
+});
+
+describe('drainingTurns (MAX_DRAINING_PER_CLUSTER)', () => {
+  const queuedArb = fc.uniqueArray(
+    fc.record({
+      instanceId: fc.integer({ min: 1, max: 99 }).map((n) => `i-${String(n).padStart(17, '0')}`),
+      registeredAt: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
+    }),
+    { selector: (q) => q.instanceId, maxLength: 12 },
+  );
+
+  it('never lets the cluster exceed the cap, serves the oldest first, and agrees with itself after a turn is taken', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 8 }),
+        queuedArb,
+        (cap, draining, queued) => {
+          const turns = drainingTurns({ cap, drainingCount: draining, queued });
+          expect(draining + turns.size).toBeLessThanOrEqual(Math.max(cap, draining));
+          expect(turns.size).toBe(Math.min(queued.length, Math.max(0, cap - draining)));
+          const key = (q: (typeof queued)[number]) => q.registeredAt ?? Number.POSITIVE_INFINITY;
+          for (const chosen of queued.filter((q) => turns.has(q.instanceId)))
+            for (const other of queued.filter((q) => !turns.has(q.instanceId)))
+              expect(key(chosen) <= key(other)).toBe(true);
+          // One of them took its turn (now DRAINING): another invocation's view picks the same others.
+          const [first] = [...turns];
+          if (first !== undefined) {
+            const after = drainingTurns({
+              cap,
+              drainingCount: draining + 1,
+              queued: queued.filter((q) => q.instanceId !== first),
+            });
+            expect([...after].sort()).toEqual([...turns].filter((id) => id !== first).sort());
+          }
+        },
+      ),
+    );
+  });
+
+  it('a cap of 0 is no cap', () => {
+    const queued = [
+      { instanceId: 'i-1', registeredAt: 1 },
+      { instanceId: 'i-2', registeredAt: undefined },
+    ];
+    expect(drainingTurns({ cap: 0, drainingCount: 40, queued }).size).toBe(2);
+  });
+});
+
+describe('planDrain under the cap', () => {
+  const active = { containerInstanceArn: 'arn:ci/1', ec2InstanceId: 'i-0a1b2c3d4e5f60001', status: 'ACTIVE' };
+
+  it('waiting its turn: left ACTIVE, heartbeated, never completed by the deadline until the hold ends', () => {
+    for (const now of [T0 + 10_000, T0 + 2 * DEADLINE_S * 1000]) {
+      const plan = planDrain(
+        input({ now, instance: active, drainingTurn: false, lastHeartbeatAt: undefined }),
+      );
+      expect(plan.verdict).toBe('queued');
+      expect(plan.actions.map((a) => a.type)).toEqual(['heartbeat', 'wait']);
+    }
+    const late = planDrain(input({ now: HELD_UNTIL, instance: active, drainingTurn: false }));
+    expect(late.actions.map((a) => a.type)).toContain('set-draining');
+  });
+
+  it('its turn: set DRAINING as before', () => {
+    const plan = planDrain(input({ instance: active, drainingTurn: true }));
+    expect(plan.actions.map((a) => a.type)).toContain('set-draining');
   });
 });

@@ -127,3 +127,31 @@ export function holdUntil(input: {
     input.startedAt + Math.min(input.blockedDeadlineSeconds * 1000, hookLimitMs - HOOK_LIMIT_MARGIN_MS);
   return Math.max(deadlineAt, held);
 }
+
+/** An instance waiting on our hook whose container instance is still ACTIVE: waiting its turn to drain. */
+export interface QueuedInstance {
+  instanceId: string;
+  /** Epoch ms its container instance registered; unknown sorts last. */
+  registeredAt: number | undefined;
+}
+
+/**
+ * The cap on instances of one cluster DRAINING at once (MAX_DRAINING_PER_CLUSTER): which queued
+ * instances may be set DRAINING now, oldest instance first (then by id), so an instance refresh drains
+ * in waves. Stateless and deterministic: every invocation with the same view picks the same ones, and
+ * one that already took its turn counts as DRAINING for the others. A cap of 0 means no cap.
+ */
+export function drainingTurns(input: {
+  cap: number;
+  drainingCount: number;
+  queued: readonly QueuedInstance[];
+}): Set<string> {
+  const ordered = [...input.queued].sort(
+    (a, b) =>
+      (a.registeredAt ?? Number.POSITIVE_INFINITY) - (b.registeredAt ?? Number.POSITIVE_INFINITY) ||
+      a.instanceId.localeCompare(b.instanceId),
+  );
+  if (input.cap <= 0) return new Set(ordered.map((item) => item.instanceId));
+  const slots = Math.max(0, input.cap - input.drainingCount);
+  return new Set(ordered.slice(0, slots).map((item) => item.instanceId));
+}

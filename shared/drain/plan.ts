@@ -77,6 +77,8 @@ export type DrainVerdict =
   | 'waiting'
   /** Waiting, and completing would take a service below its minimum (the disruption budget). */
   | 'blocked'
+  /** Left ACTIVE, waiting its turn under the cap on instances DRAINING at once. */
+  | 'queued'
   /** Spot: drain started and standalone tasks handled; the instance goes in two minutes either way. */
   | 'spot-drain-started'
   /** Deregistered (INACTIVE) or gone from the group mid-drain: what still ran on it died with it. */
@@ -155,6 +157,11 @@ export interface DrainPlanInput {
   budget?: BudgetObservation | undefined;
   /** Epoch ms until which a drain the budget blocks is held past the deadline ({@link holdUntil}). */
   holdUntil?: number | undefined;
+  /**
+   * False: the cluster has its most instances DRAINING at once (MAX_DRAINING_PER_CLUSTER) and this
+   * ACTIVE one waits its turn. Undefined: no cap, or not asked (the instance is not ACTIVE).
+   */
+  drainingTurn?: boolean | undefined;
 }
 
 /**
@@ -278,6 +285,20 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
   const actions: DrainAction[] = [];
 
   const arn = instance.containerInstanceArn;
+  if (trigger === 'lifecycle' && instance.status === 'ACTIVE' && input.drainingTurn === false) {
+    // Waiting its turn: kept alive, left ACTIVE, no deadline until the hold ends (it has not drained yet).
+    const heldUntil = Math.max(deadlineAt, input.holdUntil ?? deadlineAt);
+    if (now < heldUntil) {
+      notes.push(
+        'waiting its turn: the cluster has its most instances DRAINING at once (MAX_DRAINING_PER_CLUSTER)',
+      );
+      if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+        actions.push({ type: 'heartbeat' });
+      actions.push({ type: 'wait', remaining: remaining.length });
+      return { ...base, verdict: 'queued', final: false, actions, remaining, daemonTasksIgnored, notes };
+    }
+    notes.push('its turn never came before the hold ended: draining now');
+  }
   const needsDraining = instance.status === 'ACTIVE' && arn !== undefined;
   if (needsDraining) actions.push({ type: 'set-draining', containerInstanceArn: arn });
   if (instance.status !== 'ACTIVE' && instance.status !== 'DRAINING') {
