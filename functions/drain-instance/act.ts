@@ -14,6 +14,7 @@ import type { DrainRecord } from '../../shared/drain/record';
 import { bestEffort } from './bookkeeping';
 import { requestRoom } from './room';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
+import { managedDrainingOn } from './setup-checks';
 
 export interface ActResult {
   /** The lifecycle action is over: we completed it, or Auto Scaling says it no longer exists. */
@@ -130,6 +131,11 @@ export async function act(
             ...details,
             deadlineSeconds: config.deadlineSeconds,
             tasks: taskList(step.remaining.map(describeTask)),
+            ...(managedDrainingOn(target).length > 0
+              ? {
+                  note: `ECS managed draining is enabled on capacity provider ${managedDrainingOn(target).join(', ')}: ECS may still be draining this instance under its own hook`,
+                }
+              : {}),
             ...(step.belowMinimum
               ? {
                   blockedDeadlineSeconds: config.blockedDeadlineSeconds,

@@ -27,6 +27,7 @@ import { act, taskList } from './act';
 import { bestEffort } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
+import { checkGroupSetup } from './setup-checks';
 import { hasDrainingTurn } from './turns';
 
 /** Time one observe-decide-act step may take, on top of the timeBudget margin. */
@@ -323,6 +324,8 @@ export async function runDrain(
   const base = { instanceId: target.instanceId, group: target.group, cluster: target.cluster };
 
   const secured = options.secured ? { actionGone: false } : await secureFirst(target, runtime);
+  // After the safety step: a setup that works against the drain is warned about once per container.
+  if (target.trigger === 'lifecycle') await checkGroupSetup(target, runtime);
   const started: DrainTarget =
     secured.heartbeatAt === undefined ? target : { ...target, hookTimerFrom: secured.heartbeatAt };
   let degraded = false;

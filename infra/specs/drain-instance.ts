@@ -75,6 +75,17 @@ export const drainInstance: FunctionSpec = {
         why: 'Find the container instance of an EC2 instance (filter ec2InstanceId == ...).',
       },
       {
+        actions: ['ecs:DescribeClusters'],
+        resources: clusters.map((cluster) => arns.cluster(cluster)),
+        why: "The cluster's capacity providers, once per group and container: is ECS managed draining on beside our hook?",
+      },
+      {
+        actions: ['ecs:DescribeCapacityProviders'],
+        // The providers are whatever the cluster uses, known only at run time.
+        resources: [arns.capacityProvider('*')],
+        why: 'Warn when ECS managed draining is enabled on the capacity provider of a drained group (two drainers).',
+      },
+      {
         actions: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState'],
         resources: clusters.map((cluster) => arns.containerInstances(cluster)),
         why: 'Read the instance status and set it DRAINING. Container instance ids are only known at run time, hence `<cluster>/*`.',
