@@ -10,15 +10,15 @@ const known = new Map<string, SetupFindings>();
 
 /**
  * Reads our hook's DefaultResult and the group's capacity providers once per group and container, and
- * warns about a setup that works against the drain. Never blocks a drain: a failed read is retried by
- * the next invocation.
+ * warns about a setup that works against the drain. Never blocks a drain: a failed read is logged
+ * (debug) and not retried by this container.
  */
 export function checkGroupSetup(target: DrainTarget, runtime: DrainRuntime): Promise<SetupFindings> {
   const key = `${target.cluster}/${target.group}/${target.hook ?? ''}`;
   let check = checks.get(key);
   if (!check) {
+    // Read once per container, whatever the answer: a warning is advice, not worth a call per drain.
     check = read(target, runtime).catch((error) => {
-      checks.delete(key);
       runtime.logger.debug('Drain setup not checked', {
         ...instanceKeys(target),
         error: errorMessage(error),
