@@ -34,6 +34,7 @@ import { runDrain, STEP_RESERVE_MS } from './drain';
 import type { DrainRuntime, DrainTarget, InstanceOutcome } from './runtime';
 import { clusterForGroup, ourTerminateHooks } from './target';
 import { asQueued } from './turns';
+import { reactivateWarmReturns } from './warm-return';
 
 /**
  * Lifecycle states of an instance held by a terminate hook: leaving the group, going back to the warm
@@ -107,6 +108,9 @@ const DRAINING_LOOKUP_BATCH = 50;
 export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult> {
   const groups = await describeAutoScalingGroups(runtime.config.groups);
   const result = await passOverWaiting(groups, runtime);
+  // Instances back from the warm pool still DRAINING from the drain that sent them there.
+  if (runtime.budget.hasTimeFor(STEP_RESERVE_MS))
+    result.instances.push(...(await reactivateWarmReturns(groups, runtime)));
   // Last, as bookkeeping: drains whose instance left between two passes.
   if (!runtime.config.dryRun && runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
     const inGroups = new Set(

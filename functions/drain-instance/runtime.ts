@@ -51,6 +51,8 @@ export type InstanceOutcomeKind =
   | 'already-completed'
   | 'action-ended'
   | 'instance-lost'
+  /** Back from the warm pool: its container instance set ACTIVE again. */
+  | 'reactivated'
   | 'not-ours'
   | 'ignored'
   | 'deferred'

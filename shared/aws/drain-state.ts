@@ -42,6 +42,7 @@ function fromItem(item: Record<string, unknown> | undefined): DrainRecord | unde
     leaseUntil: number('leaseUntil'),
     remainingTasks: number('remainingTasks'),
     containerInstanceArn: text('containerInstanceArn'),
+    returnedAt: number('returnedAt'),
   };
 }
 
@@ -188,7 +189,13 @@ export async function recordDrainProgress(
   changes: Partial<
     Pick<
       DrainRecord,
-      'lastHeartbeatAt' | 'hook' | 'tokenHash' | 'cause' | 'remainingTasks' | 'containerInstanceArn'
+      | 'lastHeartbeatAt'
+      | 'hook'
+      | 'tokenHash'
+      | 'cause'
+      | 'remainingTasks'
+      | 'containerInstanceArn'
+      | 'returnedAt'
     >
   >,
 ): Promise<void> {

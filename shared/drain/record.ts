@@ -31,6 +31,8 @@ export interface DrainRecord {
   remainingTasks?: number | undefined;
   /** The container instance a look saw: found again by ARN once deregistered (ECS lists no INACTIVE one). */
   containerInstanceArn?: string | undefined;
+  /** Epoch ms a warm-pool drain's instance, back in service, was set ACTIVE again. */
+  returnedAt?: number | undefined;
 }
 
 /** Auto Scaling's global limit for one lifecycle action: no drain can be the same action after this. */

@@ -37,7 +37,10 @@ export type LifecycleState =
   | 'Terminating'
   | 'Terminating:Wait'
   | 'Terminating:Proceed'
-  | 'Terminated';
+  | 'Terminated'
+  /** Going back to the warm pool (ReuseOnScaleIn), held by a terminate hook; then stopped in the pool. */
+  | 'Warmed:Pending:Wait'
+  | 'Warmed:Stopped';
 
 export interface Tag {
   key: string;

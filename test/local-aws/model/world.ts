@@ -3,6 +3,7 @@
  * time moves only when {@link World.advance} is called, and every random choice comes from a seeded
  * generator, so a scenario replays identically.
  */
+
 import { taskDemand } from './demand';
 import { AwsApiError, autoScalingErrors, ecsErrors } from './errors';
 import { instanceTypeSpec, RESERVED_PORTS } from './instance-types';
@@ -40,6 +41,7 @@ import type {
   TaskStatus,
 } from './types';
 import { containerInstanceView, isoTime, taskView } from './views';
+import { returnsToWarmPool, type WarmPoolRecord } from './warm-pool';
 
 /** How long things take. Every field can be overridden per world. */
 export interface Timings {
@@ -177,6 +179,8 @@ export class World {
   readonly clusters = new Map<string, ClusterRecord>();
   readonly capacityProviders = new Map<string, CapacityProviderRecord>();
   readonly containerInstances = new Map<string, ContainerInstanceRecord>();
+  /** Groups with a warm pool (test/local-aws/model/warm-pool.ts), by group name. */
+  readonly warmPools = new Map<string, WarmPoolRecord>();
   readonly ec2 = new Map<string, Ec2InstanceRecord>();
   readonly taskRecords = new Map<string, TaskRecord>();
   readonly serviceRecords = new Map<string, ServiceRecord>();
@@ -1152,6 +1156,12 @@ export class World {
 
   // ---------------------------------------------------------------- Auto Scaling actions
 
+  /** PutWarmPool (stopped instances; see warm-pool.ts). */
+  putWarmPool(groupName: string, options: { reuseOnScaleIn: boolean }): void {
+    this.requireGroup(groupName);
+    this.warmPools.set(groupName, { poolState: 'Stopped', reuseOnScaleIn: options.reuseOnScaleIn });
+  }
+
   setDesiredCapacity(groupName: string, desired: number): void {
     const group = this.requireGroup(groupName);
     if (desired > group.maxSize) {
@@ -1748,7 +1758,8 @@ export class World {
       );
       return activity;
     }
-    ec2.lifecycleState = 'Terminating:Wait';
+    const toPool = returnsToWarmPool(this.warmPools.get(group.name));
+    ec2.lifecycleState = toPool ? 'Warmed:Pending:Wait' : 'Terminating:Wait';
     for (const hook of hooks) {
       const action: LifecycleActionRecord = {
         token: this.rng.uuid(),
@@ -1772,7 +1783,7 @@ export class World {
           ? { NotificationMetadata: hook.notificationMetadata }
           : {}),
         Origin: 'AutoScalingGroup',
-        Destination: 'EC2',
+        Destination: toPool ? 'WarmPool' : 'EC2',
       });
       this.scheduleActionTimeout(action);
     }
@@ -1816,13 +1827,67 @@ export class World {
       }
     }
     const ec2 = this.ec2.get(action.instanceId);
-    if (ec2?.lifecycleState !== 'Terminating:Wait') return;
+    if (ec2?.lifecycleState !== 'Terminating:Wait' && ec2?.lifecycleState !== 'Warmed:Pending:Wait') return;
     if (this.actions.some((a) => a.instanceId === action.instanceId && a.completedAt === undefined)) return;
+    if (ec2.lifecycleState === 'Warmed:Pending:Wait') {
+      this.at(this.timings.shutdownMs, `stop ${ec2.instanceId} into the warm pool`, () =>
+        this.stopIntoWarmPool(ec2),
+      );
+      return;
+    }
     ec2.lifecycleState = 'Terminating:Proceed';
     this.at(this.timings.shutdownMs, `terminate ${ec2.instanceId}`, () =>
       this.terminateEc2(ec2, `Host EC2 (instance ${ec2.instanceId}) terminated.`),
     );
     this.dirty = true;
+  }
+
+  /** Into the warm pool: the EC2 instance stops; its container instance stays registered, agent disconnected. */
+  private stopIntoWarmPool(ec2: Ec2InstanceRecord) {
+    if (ec2.lifecycleState !== 'Warmed:Pending:Wait') return;
+    ec2.lifecycleState = 'Warmed:Stopped';
+    this.finishActivities(ec2.instanceId);
+    for (const instance of this.containerInstances.values()) {
+      if (instance.ec2InstanceId !== ec2.instanceId || instance.status === 'INACTIVE') continue;
+      for (const task of this.tasksOn(instance)) {
+        if (task.desiredStatus === 'RUNNING') {
+          task.desiredStatus = 'STOPPED';
+          task.stoppedReason = `Host EC2 (instance ${ec2.instanceId}) stopped.`;
+        }
+        this.finishStop(task);
+      }
+      instance.agentConnected = false;
+      this.bumpInstance(instance);
+    }
+    this.dirty = true;
+  }
+
+  /** Out of the warm pool into service: the instance starts, its agent reconnects under the same registration. */
+  private startFromWarmPool(ec2: Ec2InstanceRecord, group: AutoScalingGroupRecord) {
+    ec2.lifecycleState = 'Pending';
+    this.activity(
+      group,
+      ec2.instanceId,
+      `Launching EC2 instance from warm pool: ${ec2.instanceId}`,
+      'capacity change',
+    );
+    this.at(group.bootDelayMs, `start ${ec2.instanceId} from the warm pool`, () => {
+      if (ec2.lifecycleState !== 'Pending') return;
+      ec2.lifecycleState = 'InService';
+      this.finishActivities(ec2.instanceId);
+      for (const instance of this.containerInstances.values()) {
+        if (instance.ec2InstanceId !== ec2.instanceId || instance.status === 'INACTIVE') continue;
+        instance.agentConnected = true;
+        this.bumpInstance(instance);
+      }
+      this.emit('aws.autoscaling', 'EC2 Instance Launch Successful', [group.arn], {
+        AutoScalingGroupName: group.name,
+        EC2InstanceId: ec2.instanceId,
+        Origin: 'WarmPool',
+        Destination: 'AutoScalingGroup',
+      });
+      this.dirty = true;
+    });
   }
 
   private terminateEc2(ec2: Ec2InstanceRecord, stoppedReason: string, stopCode?: StopCode) {
@@ -1883,8 +1948,11 @@ export class World {
     for (const group of this.groups.values()) {
       const active = this.groupInstances(group.name).filter((i) => isActiveLifecycle(i.lifecycleState));
       if (active.length < group.desiredCapacity) {
+        const pooled = this.groupInstances(group.name).filter((i) => i.lifecycleState === 'Warmed:Stopped');
         for (let i = active.length; i < group.desiredCapacity; i++) {
-          this.launchEc2(group, { inService: false });
+          const warm = pooled.shift();
+          if (warm) this.startFromWarmPool(warm, group);
+          else this.launchEc2(group, { inService: false });
         }
         this.dirty = true;
       } else if (active.length > group.desiredCapacity) {

@@ -153,7 +153,22 @@ const handlers: Record<string, Handler> = {
         TargetGroupARNs: [],
         HealthCheckType: 'EC2',
         HealthCheckGracePeriod: 300,
-        Instances: world.groupInstances(group.name).map((i) => instanceView(world, i, false)),
+        // Instances stopped in the warm pool are listed by DescribeWarmPool, not here.
+        Instances: world
+          .groupInstances(group.name)
+          .filter((i) => i.lifecycleState !== 'Warmed:Stopped')
+          .map((i) => instanceView(world, i, false)),
+        ...(world.warmPools.has(group.name)
+          ? {
+              WarmPoolConfiguration: {
+                PoolState: world.warmPools.get(group.name)?.poolState,
+                InstanceReusePolicy: { ReuseOnScaleIn: world.warmPools.get(group.name)?.reuseOnScaleIn },
+              },
+              WarmPoolSize: world
+                .groupInstances(group.name)
+                .filter((i) => i.lifecycleState === 'Warmed:Stopped').length,
+            }
+          : {}),
         CreatedTime: new Date(group.createdAt),
         SuspendedProcesses: [],
         VPCZoneIdentifier: 'subnet-0abc1234,subnet-0abc1235,subnet-0abc1236',
