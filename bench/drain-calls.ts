@@ -52,7 +52,12 @@ function passesOf(calls: CallRecord[]): CallRecord[][] {
   let current: CallRecord[] = [];
   passes.push(current);
   for (const call of calls) {
-    if (call.name === 'ecs:ListContainerInstances' && current.some((seen) => seen.name === call.name)) {
+    // A pass starts with the lookup of the instance by its EC2 id (other ListContainerInstances calls,
+    // such as the DRAINING count under MAX_DRAINING_PER_CLUSTER, belong to the pass they are in).
+    const lookup = (seen: CallRecord) =>
+      seen.name === 'ecs:ListContainerInstances' &&
+      String((seen.input as { filter?: string }).filter ?? '').startsWith('ec2InstanceId ==');
+    if (lookup(call) && current.some(lookup)) {
       current = [];
       passes.push(current);
     }

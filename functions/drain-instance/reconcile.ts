@@ -572,6 +572,7 @@ function targetFor(candidate: Candidate): DrainTarget {
     token: undefined,
     hookTimerFrom: candidate.beatAt,
     heartbeatTimeoutSeconds: candidate.group.hook.HeartbeatTimeout,
+    hookDefaultResult: candidate.group.hook.DefaultResult,
   };
 }
 

@@ -38,6 +38,8 @@ export interface DrainTarget {
   hookTimerFrom: number | undefined;
   /** The hook's heartbeat timeout, when known: heartbeats go at least three times per timeout. */
   heartbeatTimeoutSeconds: number | undefined;
+  /** The hook's DefaultResult, when read with it (setup warnings). */
+  hookDefaultResult?: string | undefined;
   /** Spot: epoch ms the instance goes (the warning's time + 2 minutes). */
   interruptionAt?: number | undefined;
 }

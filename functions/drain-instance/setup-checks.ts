@@ -37,7 +37,9 @@ export function managedDrainingOn(target: Pick<DrainTarget, 'cluster' | 'group' 
 
 async function read(target: DrainTarget, runtime: DrainRuntime): Promise<SetupFindings> {
   const [hooks, clusters] = await Promise.all([
-    target.hook ? describeLifecycleHooks(target.group) : Promise.resolve([]),
+    target.hook && target.hookDefaultResult === undefined
+      ? describeLifecycleHooks(target.group)
+      : Promise.resolve([{ LifecycleHookName: target.hook, DefaultResult: target.hookDefaultResult }]),
     describeClusters([target.cluster]),
   ]);
   const names = (clusters.items[0]?.capacityProviders ?? []).filter((name) => !name.startsWith('FARGATE'));

@@ -83,6 +83,7 @@ export async function resolveLifecycle(
       token: event.token,
       hookTimerFrom: Math.min(event.time ?? now, now),
       heartbeatTimeoutSeconds: ours?.HeartbeatTimeout,
+      hookDefaultResult: ours?.DefaultResult,
     },
   };
 }

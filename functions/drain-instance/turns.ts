@@ -54,6 +54,8 @@ export async function hasDrainingTurn(target: DrainTarget, runtime: DrainRuntime
         .filter((instance) => LEAVING_STATES.has(instance.LifecycleState ?? ''))
         .flatMap((instance) => instance.InstanceId ?? []),
     );
+    // Room for every leaving instance at once (already DRAINING ones counted twice): no queue to order.
+    if (draining.length + new Set([...leaving, target.instanceId]).size <= cap) return true;
     const queued = await queuedInstances(target.cluster, [...leaving, target.instanceId]);
     const turns = drainingTurns({ cap, drainingCount: draining.length, queued: queued.map(asQueued) });
     return turns.has(target.instanceId);
