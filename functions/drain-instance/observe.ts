@@ -95,6 +95,23 @@ export async function observe(
   return { instance, tasks, daemonServices, stopTimeouts, budget, drainingTurn };
 }
 
+/**
+ * The budget's cluster-wide reads (DRAINING instances, a service's running tasks, the group), shared for
+ * a few seconds by the drains of one container: a pass stepping 25 drains of one cluster reads them once.
+ */
+const BUDGET_READ_TTL_MS = 15_000;
+const budgetReads = new Map<string, { at: number; value: Promise<unknown> }>();
+
+function shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const hit = budgetReads.get(key);
+  if (hit && now - hit.at >= 0 && now - hit.at < BUDGET_READ_TTL_MS) return hit.value as Promise<T>;
+  const value = read();
+  budgetReads.set(key, { at: now, value });
+  value.catch(() => budgetReads.delete(key));
+  return value;
+}
+
 /** How recent a service event saying ECS could not place a task must be to count as "no room". */
 const UNPLACED_EVENT_MS = 15 * 60_000;
 const UNABLE_TO_PLACE = /was unable to place a task/;
@@ -123,8 +140,8 @@ async function readBudget(
     const now = Date.now();
     const [{ items: services }, draining, groups] = await Promise.all([
       describeServices(cluster, [...here.keys()]),
-      listContainerInstanceArns(cluster, { status: 'DRAINING' }),
-      describeAutoScalingGroups([target.group]),
+      shared(`draining/${cluster}`, () => listContainerInstanceArns(cluster, { status: 'DRAINING' })),
+      shared(`group/${target.group}`, () => describeAutoScalingGroups([target.group])),
     ]);
     const leaving = new Set([...draining, instanceArn]);
     const inputs: ServiceBudgetInput[] = [];
@@ -132,8 +149,10 @@ async function readBudget(
     for (const service of services) {
       const name = service.serviceName;
       if (!name || service.schedulingStrategy === 'DAEMON') continue;
-      const arns = await listTaskArns(cluster, { serviceName: name, desiredStatus: 'RUNNING' });
-      const running = arns.length > 0 ? (await describeTasks(cluster, arns)).items : [];
+      const running = await shared(`running/${cluster}/${name}`, async () => {
+        const arns = await listTaskArns(cluster, { serviceName: name, desiredStatus: 'RUNNING' });
+        return arns.length > 0 ? (await describeTasks(cluster, arns)).items : [];
+      });
       inputs.push({
         name,
         desiredCount: service.desiredCount ?? 0,
