@@ -116,6 +116,24 @@ describe('disruption budget (#24)', () => {
     expect(requests.length).toBeGreaterThan(0);
   });
 
+  it('scale-in to zero: no service is taken to zero tasks, every drain is held', async () => {
+    const handler = await loadHandler();
+    aws.world.setDesiredCapacity(SAMPLE.group, 0);
+    const events = aws.world.takeEvents({ detailType: LIFECYCLE });
+    expect(events).toHaveLength(3);
+    await Promise.all(events.map((event) => handler(event, lambdaContext(300_000))));
+    let lowest = Math.min(running('api'), running('worker'));
+
+    await tick(handler, 30, () => {
+      lowest = Math.min(lowest, running('api'), running('worker'));
+    });
+
+    expect(lowest).toBeGreaterThan(0);
+    expect({ api: running('api'), worker: running('worker') }).toEqual({ api: 4, worker: 2 });
+    expect(aws.calls.list('autoscaling:CompleteLifecycleAction')).toHaveLength(0);
+    expect(metricNames).toContain('DrainBlocked');
+  });
+
   it('room comes (the group grows again): the replacements land and the held drains complete as drained', async () => {
     const handler = await loadHandler();
     const leaving = await scaleInToOne(handler);
