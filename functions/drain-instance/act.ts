@@ -5,7 +5,7 @@ import {
   markDrainCompleted,
   markInstanceLost,
   recordDrainProgress,
-} from '../../shared/aws/drain-state';
+} from '../../shared/state/drain';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';

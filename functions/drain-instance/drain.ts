@@ -7,7 +7,7 @@ import {
   recordDrainProgress,
   releaseLease,
   restartDrain,
-} from '../../shared/aws/drain-state';
+} from '../../shared/state/drain';
 import { findContainerInstanceByEc2Id, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { maskToken } from '../../shared/drain/events';

@@ -11,7 +11,7 @@ import {
   getDrains,
   getOpenDrainIds,
   recordDrainProgress,
-} from '../../shared/aws/drain-state';
+} from '../../shared/state/drain';
 import { listContainerInstanceArns, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import {

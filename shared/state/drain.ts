@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrainRecord } from '../drain/record';
-import { type BatchOptions, batchGetItems, dynamodb } from './dynamodb';
-import { call, kindOf } from './errors';
+import { type BatchOptions, batchGetItems, dynamodb } from '../aws/dynamodb';
+import { call, kindOf } from '../aws/errors';
 
 /**
  * The drain-instance items of the state table: pk `drain#<instanceId>`, sk `drain`. Conditional writes

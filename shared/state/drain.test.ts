@@ -14,7 +14,7 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
 // Conditional expressions are the point of this adapter: exercise them on a real DynamoDB engine.
 const server = dynalite({ createTableMs: 0 });
 const TABLE = 'ecs-autopilot-state';
-let state: typeof import('./drain-state');
+let state: typeof import('./drain');
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,7 +34,7 @@ beforeAll(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  state = await import('./drain-state');
+  state = await import('./drain');
 });
 
 afterAll(async () => {
