@@ -1,25 +1,29 @@
-import { GetCommand, PutCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type BatchOptions, batchGetItems, getItem, putItem, scanItems, updateItem } from '../aws/dynamodb';
 import type { DrainRecord } from '../drain/record';
-import { type BatchOptions, batchGetItems, dynamodb } from '../aws/dynamodb';
-import { call, kindOf } from '../aws/errors';
+import { DRAIN_OPEN_INDEX_KEY, DRAIN_PK_PREFIX, DRAIN_SK, drainKey, instanceIdOfDrainPk } from './keys';
+import {
+  acquireLease as acquire,
+  leaseFree,
+  NOT_EXISTS,
+  putOrRead,
+  releaseLease as release,
+  tryUpdate,
+  update,
+} from './primitives';
+import { dynamoTable } from './table';
+import { TTL_SECONDS, ttlAt } from './ttl';
 
 /**
  * The drain-instance items of the state table: pk `drain#<instanceId>`, sk `drain`. Conditional writes
  * make concurrent invocations agree on one start time, one lease holder and one completion.
  */
-const SK = 'drain';
-/** Kept well past Auto Scaling's 48 h action limit, then DynamoDB's TTL removes it. */
-const OPEN_TTL_SECONDS = 7 * 24 * 3600;
-const DONE_TTL_SECONDS = 3 * 24 * 3600;
+export { drainKey };
 
-export const drainKey = (instanceId: string) => ({ pk: `drain#${instanceId}`, sk: SK });
-
-const ttlFrom = (ms: number, seconds: number) => Math.floor(ms / 1000) + seconds;
-
-const isConditionFailure = (error: unknown) => kindOf(error) === 'conflict';
+const tableOf = (name: string) =>
+  dynamoTable(name, { get: getItem, put: putItem, update: updateItem, batchGet: batchGetItems });
 
 function toItem(record: DrainRecord) {
-  return { ...drainKey(record.instanceId), ...record, ttl: ttlFrom(record.startedAt, OPEN_TTL_SECONDS) };
+  return { ...drainKey(record.instanceId), ...record, ttl: ttlAt(record.startedAt, TTL_SECONDS.drainOpen) };
 }
 
 function fromItem(item: Record<string, unknown> | undefined): DrainRecord | undefined {
@@ -27,7 +31,7 @@ function fromItem(item: Record<string, unknown> | undefined): DrainRecord | unde
   const text = (key: string) => (typeof item[key] === 'string' ? (item[key] as string) : undefined);
   const number = (key: string) => (typeof item[key] === 'number' ? (item[key] as number) : undefined);
   return {
-    instanceId: text('instanceId') ?? String(item.pk).replace(/^drain#/, ''),
+    instanceId: text('instanceId') ?? instanceIdOfDrainPk(item.pk),
     group: text('group') ?? '',
     hook: text('hook'),
     cluster: text('cluster') ?? '',
@@ -46,15 +50,12 @@ function fromItem(item: Record<string, unknown> | undefined): DrainRecord | unde
 }
 
 export async function getDrain(table: string, instanceId: string): Promise<DrainRecord | undefined> {
-  const { Item } = await call('dynamodb:GetItem', `${table}/drain#${instanceId}`, () =>
-    dynamodb.send(new GetCommand({ TableName: table, Key: drainKey(instanceId), ConsistentRead: true })),
-  );
-  return fromItem(Item);
+  return fromItem(await tableOf(table).get(drainKey(instanceId)));
 }
 
 /** Instance ids of keys a batch read left unread (their drains are unknown, not absent). */
 const unreadInstances = (keys: readonly Record<string, unknown>[]) => [
-  ...new Set(keys.map((key) => String(key.pk).replace(/^drain#/, ''))),
+  ...new Set(keys.map((key) => instanceIdOfDrainPk(key.pk))),
 ];
 
 /**
@@ -66,7 +67,7 @@ export async function getDrains(
   instanceIds: readonly string[],
   options: BatchOptions = {},
 ): Promise<{ drains: Map<string, DrainRecord>; unread: string[] }> {
-  const { items, unread } = await batchGetItems(table, [...new Set(instanceIds)].map(drainKey), options);
+  const { items, unread } = await tableOf(table).batchGet([...new Set(instanceIds)].map(drainKey), options);
   const drains = new Map<string, DrainRecord>();
   for (const item of items) {
     const record = fromItem(item);
@@ -83,7 +84,7 @@ export function createDrain(
   table: string,
   record: DrainRecord,
 ): Promise<{ created: boolean; record: DrainRecord }> {
-  return putUnless(table, record, { ConditionExpression: 'attribute_not_exists(pk)' });
+  return putUnless(table, record, { expression: NOT_EXISTS });
 }
 
 /**
@@ -96,8 +97,8 @@ export function restartDrain(
   previousStartedAt: number,
 ): Promise<{ created: boolean; record: DrainRecord }> {
   return putUnless(table, record, {
-    ConditionExpression: 'startedAt = :previous',
-    ExpressionAttributeValues: { ':previous': previousStartedAt },
+    expression: 'startedAt = :previous',
+    values: { ':previous': previousStartedAt },
   });
 }
 
@@ -105,18 +106,14 @@ export function restartDrain(
 async function putUnless(
   table: string,
   record: DrainRecord,
-  condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
+  condition: { expression: string; values?: Record<string, unknown> },
 ): Promise<{ created: boolean; record: DrainRecord }> {
-  try {
-    await call('dynamodb:PutItem', `${table}/drain#${record.instanceId}`, () =>
-      dynamodb.send(new PutCommand({ TableName: table, Item: toItem(record), ...condition })),
-    );
+  const result = await putOrRead(tableOf(table), toItem(record), condition);
+  if (result.written) {
     await updateOpenIndex(table, 'ADD', record.instanceId);
     return { created: true, record };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
   }
-  const existing = await getDrain(table, record.instanceId);
+  const existing = fromItem(result.current);
   // Deleted between our put and our read (TTL): write ours again rather than act on nothing.
   return existing ? { created: false, record: existing } : createDrain(table, record);
 }
@@ -132,25 +129,7 @@ export async function acquireLease(
   now: number,
   until: number,
 ): Promise<DrainRecord | undefined> {
-  try {
-    const { Attributes } = await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
-      dynamodb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: drainKey(instanceId),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR leaseOwner = :owner)',
-          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return fromItem(Attributes);
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  return fromItem(await acquire(tableOf(table), drainKey(instanceId), { owner, now, until }));
 }
 
 /**
@@ -163,22 +142,12 @@ export async function releaseLease(
   owner: string,
   remainingTasks?: number,
 ): Promise<void> {
-  const noteTasks = remainingTasks !== undefined;
-  try {
-    await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
-      dynamodb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: drainKey(instanceId),
-          UpdateExpression: `${noteTasks ? 'SET remainingTasks = :tasks ' : ''}REMOVE leaseOwner, leaseUntil`,
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': owner, ...(noteTasks ? { ':tasks': remainingTasks } : {}) },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await release(
+    tableOf(table),
+    drainKey(instanceId),
+    owner,
+    remainingTasks !== undefined ? { remainingTasks } : undefined,
+  );
 }
 
 /** Remembers when the hook's timer was last restarted, and (first event of an action) its hook and token. */
@@ -192,20 +161,9 @@ export async function recordDrainProgress(
     >
   >,
 ): Promise<void> {
-  const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
-  if (entries.length === 0) return;
-  await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
-    dynamodb.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: drainKey(instanceId),
-        UpdateExpression: `SET ${entries.map(([key]) => `#${key} = :${key}`).join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([key]) => [`#${key}`, key])),
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([key, value]) => [`:${key}`, value])),
-      }),
-    ),
-  );
+  const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  if (Object.keys(set).length === 0) return;
+  await update(tableOf(table), drainKey(instanceId), { set, condition: 'attribute_exists(pk)' });
 }
 
 /**
@@ -232,34 +190,15 @@ async function closeDrain(
   outcome: string,
   unlessLeasedBy?: string,
 ): Promise<boolean> {
-  const leaseFree = unlessLeasedBy
-    ? ' AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :at OR leaseOwner = :owner)'
-    : '';
-  try {
-    await call('dynamodb:UpdateItem', `${table}/drain#${instanceId}`, () =>
-      dynamodb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: drainKey(instanceId),
-          UpdateExpression:
-            'SET completedAt = :at, outcome = :outcome, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
-          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(completedAt)${leaseFree}`,
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':at': at,
-            ':outcome': outcome,
-            ':ttl': ttlFrom(at, DONE_TTL_SECONDS),
-            ...(unlessLeasedBy ? { ':owner': unlessLeasedBy } : {}),
-          },
-        }),
-      ),
-    );
-    await updateOpenIndex(table, 'DELETE', instanceId);
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  const free = unlessLeasedBy ? leaseFree(unlessLeasedBy, at) : undefined;
+  const closed = await tryUpdate(tableOf(table), drainKey(instanceId), {
+    set: { completedAt: at, outcome, ttl: ttlAt(at, TTL_SECONDS.drainClosed) },
+    remove: ['leaseOwner', 'leaseUntil'],
+    condition: `attribute_exists(pk) AND attribute_not_exists(#completedAt)${free ? ` AND ${free.condition}` : ''}`,
+    ...(free ? { values: free.values } : {}),
+  });
+  if (closed) await updateOpenIndex(table, 'DELETE', instanceId);
+  return closed;
 }
 
 /**
@@ -268,20 +207,16 @@ async function closeDrain(
  * any more). Kept best-effort: an id left behind is dropped by the sweep once its drain is closed or
  * gone; a write that failed leaves a drain to its item's TTL, as before the index.
  */
-export const OPEN_INDEX_KEY = { pk: 'drain#open', sk: 'index' } as const;
+export const OPEN_INDEX_KEY = DRAIN_OPEN_INDEX_KEY;
 
 async function updateOpenIndex(table: string, op: 'ADD' | 'DELETE', ...instanceIds: string[]) {
   if (instanceIds.length === 0) return;
+  const ids = new Set(instanceIds);
   try {
-    await call('dynamodb:UpdateItem', `${table}/drain#open`, () =>
-      dynamodb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: OPEN_INDEX_KEY,
-          UpdateExpression: `${op} ids :ids`,
-          ExpressionAttributeValues: { ':ids': new Set(instanceIds) },
-        }),
-      ),
+    await update(
+      tableOf(table),
+      OPEN_INDEX_KEY,
+      op === 'ADD' ? { add: { ids } } : { deleteFromSet: { ids } },
     );
   } catch {
     // Best effort (see above): the drain itself is recorded.
@@ -290,10 +225,7 @@ async function updateOpenIndex(table: string, op: 'ADD' | 'DELETE', ...instanceI
 
 /** The ids the open-drain index holds. */
 export async function getOpenDrainIds(table: string): Promise<string[]> {
-  const { Item } = await call('dynamodb:GetItem', `${table}/drain#open`, () =>
-    dynamodb.send(new GetCommand({ TableName: table, Key: OPEN_INDEX_KEY, ConsistentRead: true })),
-  );
-  const ids = Item?.ids;
+  const ids = (await tableOf(table).get(OPEN_INDEX_KEY))?.ids;
   return ids instanceof Set ? [...ids].filter((id): id is string => typeof id === 'string') : [];
 }
 
@@ -334,23 +266,14 @@ export function markInstanceLost(
  * are keyed by instance and the table has no index. Not for the functions' own passes.
  */
 export async function listOpenDrains(table: string): Promise<DrainRecord[]> {
-  const drains: DrainRecord[] = [];
-  await call('dynamodb:Scan', `${table}/drain#*`, async () => {
-    const pages = paginateScan(
-      { client: dynamodb },
-      {
-        TableName: table,
-        FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND attribute_not_exists(completedAt)',
-        ExpressionAttributeValues: { ':prefix': 'drain#', ':sk': SK },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const record = fromItem(item);
-        if (record) drains.push(record);
-      }
-    }
-  });
-  return drains;
+  const items = await scanItems(
+    table,
+    {
+      FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND attribute_not_exists(completedAt)',
+      ExpressionAttributeValues: { ':prefix': DRAIN_PK_PREFIX, ':sk': DRAIN_SK },
+      ConsistentRead: true,
+    },
+    'drain#*',
+  );
+  return items.map(fromItem).filter((record): record is DrainRecord => record !== undefined);
 }

@@ -9,6 +9,8 @@ export interface Update {
   /** Appends to a list attribute, creating it when absent. */
   append?: Record<string, unknown[]>;
   remove?: string[];
+  /** Removes elements from a set attribute. */
+  deleteFromSet?: Record<string, Set<string>>;
   /** A condition naming attributes as `#name`. */
   condition?: string;
   /** Extra values the condition refers to (`:name`). */
@@ -45,10 +47,15 @@ export function updateInput(key: ItemKey, update: Update, returnValues?: ReturnV
     return `${name(attribute)} :a_${attribute}`;
   });
   const removes = (update.remove ?? []).map(name);
+  const deletes = Object.entries(update.deleteFromSet ?? {}).map(([attribute, elements]) => {
+    values[`:d_${attribute}`] = elements;
+    return `${name(attribute)} :d_${attribute}`;
+  });
   const clauses = [
     sets.length ? `SET ${sets.join(', ')}` : '',
     adds.length ? `ADD ${adds.join(', ')}` : '',
     removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    deletes.length ? `DELETE ${deletes.join(', ')}` : '',
   ].filter(Boolean);
   for (const match of update.condition?.matchAll(/#(\w+)/g) ?? []) name(match[1] as string);
   return {
