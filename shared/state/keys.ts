@@ -8,10 +8,7 @@ import { type DueTime, taskIdOf } from '../schedule/identity';
  * `drain#`, `job#`, `capacity#`, `failure#`. Instance ids, job names and cluster names cannot contain
  * `#`, so one kind's keys never collide with another's.
  */
-export interface ItemKey {
-  pk: string;
-  sk: string;
-}
+export type ItemKey = { pk: string; sk: string };
 
 // --- drain-instance: `drain#` -------------------------------------------------------------------
 

@@ -1,41 +1,43 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+/** The project's state table on dynalite (127.0.0.1), for tests that need real conditional writes. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { startDynamo } from '../local-aws/dynamodb';
 
-// dynalite ships no types; this is the part of its API used here.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
-  createTableMs?: number;
-}) => Server;
+export const STATE_TABLE = 'ecs-autopilot-state';
 
 /**
- * The project's state table (pk/sk strings) on an in-process dynalite, for tests of the state package:
- * conditional expressions run on a real DynamoDB engine. Sets AWS_ENDPOINT_URL_DYNAMODB, so import the
- * modules under test (they build their client on import) after this resolves.
+ * Starts dynalite with the state table and points the SDK's DynamoDB endpoint at it
+ * (AWS_ENDPOINT_URL_DYNAMODB, so set it before importing the code under test).
  */
-export async function startStateTable(table = 'ecs-autopilot-state'): Promise<{ close(): Promise<void> }> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+export async function startStateTable(name = STATE_TABLE) {
+  const dynamo = await startDynamo();
+  const endpoint = `http://127.0.0.1:${dynamo.port}`;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  await new DynamoDBClient({ endpoint }).send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }));
+  await dynamo.createStateTable(name);
   return {
+    endpoint,
+    /** A fresh, empty table. */
+    async reset() {
+      await dynamo.reset();
+      await dynamo.createStateTable(name);
+    },
+    /** Every item of a partition by sort key, or of the whole table when no partition is given. */
+    async items(pk?: string): Promise<Record<string, unknown>[]> {
+      const { Items } = await documents.send(
+        pk === undefined
+          ? new ScanCommand({ TableName: name })
+          : new QueryCommand({
+              TableName: name,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': pk },
+            }),
+      );
+      return Items ?? [];
+    },
     async close() {
-      delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      documents.destroy();
+      await dynamo.close();
     },
   };
 }
