@@ -22,7 +22,7 @@ import {
   readCluster,
 } from '../../shared/capacity/observe';
 import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
-import type { StallMarker } from '../../shared/capacity/state';
+import type { StallMarker } from '../../shared/state/capacity';
 import type { Observability } from '../../shared/runtime/observability';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
 

@@ -31,7 +31,7 @@ import {
   putSeenMarker,
   putStallMarker,
   type StallMarker,
-} from './state';
+} from '../state/capacity';
 
 /** How long after its observation a pass may still start a removal. */
 export const REMOVAL_DEADLINE_MS = 60_000;

@@ -3,7 +3,7 @@
  * on, how many of its missing tasks that provider must host, and its placement constraints.
  */
 import type { Demand } from './snapshot';
-import type { StallMarker } from './state';
+import type { StallMarker } from '../state/capacity';
 
 /**
  * How long a service that ECS cannot place even on instances launched for it stays reported (and

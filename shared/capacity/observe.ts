@@ -61,7 +61,7 @@ import {
   readSeenMarkers,
   readStallMarkers,
   type StallMarker,
-} from './state';
+} from '../state/capacity';
 
 /** A capacity provider scale-capacity must not drive: it says why, for the log and the caller. */
 export class CapacityProviderRefused extends Error {

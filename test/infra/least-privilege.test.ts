@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { EcsAutopilot } from '../../infra/ecs-autopilot';
-import { keys } from '../../shared/capacity/state';
+import { keys } from '../../shared/state/capacity';
 import { JOB_TAG, runTags } from '../../shared/schedule/identity';
 import { resolveTemplate } from './cfn-resolve';
 import { loadCfnYaml, parseCfnYaml } from './cfn-yaml';

@@ -15,7 +15,7 @@
 import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '../aws/dynamodb';
 import { call, kindOf } from '../aws/errors';
-import type { InstanceTypeResources } from './snapshot';
+import type { InstanceTypeResources } from '../capacity/snapshot';
 
 const DAY = 86_400;
 export const IDLE_MARKER_TTL_SECONDS = 7 * DAY;
