@@ -1,10 +1,11 @@
 /**
- * What scale-capacity keeps between passes, in the project's state table. Everything else is read
- * from ECS and Auto Scaling each pass.
+ * What scale-capacity keeps between passes, in the project's state table (keys in ./keys.ts), and its
+ * reading of run-scheduled-task's capacity requests. Everything else is read from ECS and Auto Scaling
+ * each pass.
  *
  * | pk | sk | what |
  * |---|---|---|
- * | `capacity#<cluster>` | `<capacityProvider>#<job>#<due>` | capacity requests (written by run-scheduled-task) |
+ * | `capacity#<cluster>` | `<capacityProvider>#<job>#<due>` | capacity requests (written by run-scheduled-task, ./jobs/capacity-requests.ts) |
  * | `capacity#<cluster>#idle` | `<capacityProvider>#<instanceId>` | since when an instance has had no non-daemon task; when its removal started |
  * | `capacity#<cluster>#stall` | `<capacityProvider>#<source>` | demand ECS failed to place where the plan said it fits |
  * | `capacity#<cluster>#types` | `<capacityProvider>` | the group's instance types and what they registered, for a group at zero |
@@ -12,51 +13,71 @@
  * | `capacity#<cluster>#seen` | `<capacityProvider>#<instanceId>` | when an unregistered instance whose launch time Auto Scaling did not give was first seen |
  * | `capacity#<cluster>#agent` | `<capacityProvider>#<instanceId>` | when an instance's ECS agent was first seen disconnected |
  */
-import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dynamodb } from '../aws/dynamodb';
-import { call, kindOf } from '../aws/errors';
+import { deleteItem, putItem, queryItems } from '../aws/dynamodb';
 import type { InstanceTypeResources } from '../capacity/snapshot';
+import {
+  type CapacityMarkerKind,
+  capacityMarkerKey,
+  capacityMarkerPk,
+  capacityRequestsPk,
+  parseCapacityRequestSk,
+  subjectOfMarkerSk,
+} from './keys';
+import { putUnlessExists } from './primitives';
+import { dynamoTable, type Item } from './table';
+import { isLive, TTL_SECONDS, ttlAt } from './ttl';
 
-const DAY = 86_400;
-export const IDLE_MARKER_TTL_SECONDS = 7 * DAY;
-export const STALL_MARKER_TTL_SECONDS = 15 * 60;
-export const TYPES_TTL_SECONDS = 90 * DAY;
-export const SEEN_MARKER_TTL_SECONDS = 2 * DAY;
-
-export const keys = {
-  requests: (cluster: string) => `capacity#${cluster}`,
-  idle: (cluster: string) => `capacity#${cluster}#idle`,
-  stall: (cluster: string) => `capacity#${cluster}#stall`,
-  types: (cluster: string) => `capacity#${cluster}#types`,
-  launch: (cluster: string) => `capacity#${cluster}#launch`,
-  seen: (cluster: string) => `capacity#${cluster}#seen`,
-  agent: (cluster: string) => `capacity#${cluster}#agent`,
-};
+export const IDLE_MARKER_TTL_SECONDS = TTL_SECONDS.idleMarker;
+export const STALL_MARKER_TTL_SECONDS = TTL_SECONDS.stallMarker;
+export const TYPES_TTL_SECONDS = TTL_SECONDS.rememberedTypes;
+export const SEEN_MARKER_TTL_SECONDS = TTL_SECONDS.seenMarker;
+/** A disconnected agent's marker lapses this long after the last pass that saw it disconnected. */
+export const AGENT_MARKER_TTL_SECONDS = TTL_SECONDS.agentMarker;
 
 /** Markers of "first seen so": an unregistered instance without launch activity, a disconnected agent. */
 export type FirstSeenKind = 'seen' | 'agent';
 
-type Item = Record<string, unknown>;
+const tableOf = (name: string) => dynamoTable(name, { query: queryItems, put: putItem, delete: deleteItem });
 
-async function query(table: string, pk: string, skPrefix?: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const input: QueryCommandInput = {
-      TableName: table,
-      KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':prefix': skPrefix } : {}) },
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    };
-    const page = await call('dynamodb:Query', `${table}/${pk}`, () => dynamodb.send(new QueryCommand(input)));
-    items.push(...((page.Items as Item[] | undefined) ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
+/** The items of a partition, those whose sk starts with `skPrefix` when given. */
+function query(table: string, pk: string, skPrefix?: string): Promise<Item[]> {
+  return tableOf(table).query({
+    KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+  });
 }
 
-/** DynamoDB deletes expired items lazily (within days): expired ones are skipped here. */
-const live = (item: Item, now: number) => typeof item.ttl !== 'number' || item.ttl * 1000 > now;
+/** A provider's markers of one kind, live ones only (DynamoDB deletes expired items lazily, within days). */
+async function liveMarkers(
+  table: string,
+  cluster: string,
+  kind: CapacityMarkerKind,
+  capacityProvider: string,
+  now: number,
+) {
+  const items = await query(table, capacityMarkerPk(cluster, kind), `${capacityProvider}#`);
+  return items.filter((item) => isLive(item, now));
+}
+
+/** A provider's one item of a kind (types, launch), if live. */
+async function liveItem(
+  table: string,
+  cluster: string,
+  kind: CapacityMarkerKind,
+  capacityProvider: string,
+  now: number,
+) {
+  const items = await query(table, capacityMarkerPk(cluster, kind), capacityProvider);
+  return items.find((candidate) => candidate.sk === capacityProvider && isLive(candidate, now));
+}
+
+async function putMarker(table: string, item: Item & { pk: string; sk: string }): Promise<void> {
+  await tableOf(table).put({ Item: item });
+}
+
+async function remove(table: string, key: { pk: string; sk: string }): Promise<void> {
+  await tableOf(table).delete({ Key: key });
+}
 
 export interface CapacityRequestItem {
   sk: string;
@@ -78,17 +99,17 @@ export async function readCapacityRequests(
   wildcard: boolean,
   now: number,
 ): Promise<CapacityRequestItem[]> {
-  const items = await query(table, keys.requests(cluster));
+  const items = await query(table, capacityRequestsPk(cluster));
   return items
-    .filter((item) => live(item, now))
+    .filter((item) => isLive(item, now))
     .filter((item) => {
-      const provider = String(item.capacityProvider ?? String(item.sk).split('#')[0]);
+      const provider = String(item.capacityProvider ?? parseCapacityRequestSk(item.sk).capacityProvider);
       return provider === capacityProvider || (wildcard && provider === '*');
     })
     .map((item) => ({
       sk: String(item.sk),
       capacityProvider: String(item.capacityProvider ?? ''),
-      jobName: String(item.jobName ?? String(item.sk).split('#')[1] ?? 'job'),
+      jobName: String(item.jobName ?? parseCapacityRequestSk(item.sk).jobName ?? 'job'),
       due: String(item.due ?? ''),
       cpu: Number(item.cpu ?? 0),
       memoryMiB: Number(item.memoryMiB ?? 0),
@@ -113,12 +134,12 @@ export async function readIdleMarkers(
   capacityProvider: string,
   now: number,
 ): Promise<Map<string, IdleMarker>> {
-  const items = await query(table, keys.idle(cluster), `${capacityProvider}#`);
+  const items = await liveMarkers(table, cluster, 'idle', capacityProvider, now);
   return new Map(
     items
-      .filter((item) => live(item, now) && typeof item.since === 'string')
+      .filter((item) => typeof item.since === 'string')
       .map((item) => [
-        String(item.sk).slice(capacityProvider.length + 1),
+        subjectOfMarkerSk(item.sk, capacityProvider),
         {
           since: String(item.since),
           ...(typeof item.removingAt === 'string' ? { removingAt: item.removingAt } : {}),
@@ -140,20 +161,12 @@ export async function putRemovingMarker(
   removingAt: string,
   now: number,
 ): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/${keys.idle(cluster)}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: keys.idle(cluster),
-          sk: `${capacityProvider}#${instanceId}`,
-          since,
-          removingAt,
-          ttl: Math.floor(now / 1000) + IDLE_MARKER_TTL_SECONDS,
-        },
-      }),
-    ),
-  );
+  await putMarker(table, {
+    ...capacityMarkerKey(cluster, 'idle', capacityProvider, instanceId),
+    since,
+    removingAt,
+    ttl: ttlAt(now, IDLE_MARKER_TTL_SECONDS),
+  });
 }
 
 /** First writer wins: a marker already there keeps its older time. */
@@ -165,11 +178,10 @@ export async function putIdleMarker(
   since: string,
   now: number,
 ): Promise<void> {
-  await putIfAbsent(table, {
-    pk: keys.idle(cluster),
-    sk: `${capacityProvider}#${instanceId}`,
+  await putUnlessExists(tableOf(table), {
+    ...capacityMarkerKey(cluster, 'idle', capacityProvider, instanceId),
     since,
-    ttl: Math.floor(now / 1000) + IDLE_MARKER_TTL_SECONDS,
+    ttl: ttlAt(now, IDLE_MARKER_TTL_SECONDS),
   });
 }
 
@@ -179,7 +191,7 @@ export async function deleteIdleMarker(
   capacityProvider: string,
   instanceId: string,
 ): Promise<void> {
-  await remove(table, keys.idle(cluster), `${capacityProvider}#${instanceId}`);
+  await remove(table, capacityMarkerKey(cluster, 'idle', capacityProvider, instanceId));
 }
 
 export interface StallMarker {
@@ -200,24 +212,22 @@ export async function readStallMarkers(
   capacityProvider: string,
   now: number,
 ): Promise<Map<string, StallMarker>> {
-  const items = await query(table, keys.stall(cluster), `${capacityProvider}#`);
+  const items = await liveMarkers(table, cluster, 'stall', capacityProvider, now);
   return new Map(
-    items
-      .filter((item) => live(item, now))
-      .map((item) => {
-        const source = String(item.sk).slice(capacityProvider.length + 1);
-        return [
+    items.map((item) => {
+      const source = subjectOfMarkerSk(item.sk, capacityProvider);
+      return [
+        source,
+        {
           source,
-          {
-            source,
-            since: String(item.since ?? ''),
-            reason: String(item.reason ?? ''),
-            confirmed: item.confirmed === true,
-            ...(typeof item.confirmedAt === 'string' ? { confirmedAt: item.confirmedAt } : {}),
-            ...(typeof item.unplaceableAt === 'string' ? { unplaceableAt: item.unplaceableAt } : {}),
-          },
-        ];
-      }),
+          since: String(item.since ?? ''),
+          reason: String(item.reason ?? ''),
+          confirmed: item.confirmed === true,
+          ...(typeof item.confirmedAt === 'string' ? { confirmedAt: item.confirmedAt } : {}),
+          ...(typeof item.unplaceableAt === 'string' ? { unplaceableAt: item.unplaceableAt } : {}),
+        },
+      ];
+    }),
   );
 }
 
@@ -229,23 +239,15 @@ export async function putStallMarker(
   marker: StallMarker,
   now: number,
 ): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/${keys.stall(cluster)}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: keys.stall(cluster),
-          sk: `${capacityProvider}#${marker.source}`,
-          since: marker.since,
-          reason: marker.reason,
-          confirmed: marker.confirmed,
-          ...(marker.confirmedAt ? { confirmedAt: marker.confirmedAt } : {}),
-          ...(marker.unplaceableAt ? { unplaceableAt: marker.unplaceableAt } : {}),
-          ttl: Math.floor(now / 1000) + STALL_MARKER_TTL_SECONDS,
-        },
-      }),
-    ),
-  );
+  await putMarker(table, {
+    ...capacityMarkerKey(cluster, 'stall', capacityProvider, marker.source),
+    since: marker.since,
+    reason: marker.reason,
+    confirmed: marker.confirmed,
+    ...(marker.confirmedAt ? { confirmedAt: marker.confirmedAt } : {}),
+    ...(marker.unplaceableAt ? { unplaceableAt: marker.unplaceableAt } : {}),
+    ttl: ttlAt(now, STALL_MARKER_TTL_SECONDS),
+  });
 }
 
 export async function deleteStallMarker(
@@ -254,7 +256,7 @@ export async function deleteStallMarker(
   capacityProvider: string,
   source: string,
 ): Promise<void> {
-  await remove(table, keys.stall(cluster), `${capacityProvider}#${source}`);
+  await remove(table, capacityMarkerKey(cluster, 'stall', capacityProvider, source));
 }
 
 export interface RememberedTypes {
@@ -268,8 +270,7 @@ export async function readRememberedTypes(
   capacityProvider: string,
   now: number,
 ): Promise<RememberedTypes | undefined> {
-  const items = await query(table, keys.types(cluster), capacityProvider);
-  const item = items.find((candidate) => candidate.sk === capacityProvider && live(candidate, now));
+  const item = await liveItem(table, cluster, 'types', capacityProvider, now);
   if (!item || !Array.isArray(item.instanceTypes)) return undefined;
   return {
     instanceTypes: item.instanceTypes.map(String),
@@ -284,39 +285,12 @@ export async function putRememberedTypes(
   types: RememberedTypes,
   now: number,
 ): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/${keys.types(cluster)}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: keys.types(cluster),
-          sk: capacityProvider,
-          instanceTypes: types.instanceTypes,
-          resources: types.resources,
-          ttl: Math.floor(now / 1000) + TYPES_TTL_SECONDS,
-        },
-      }),
-    ),
-  );
-}
-
-async function putIfAbsent(table: string, item: Item & { pk: string; sk: string }): Promise<void> {
-  try {
-    await call('dynamodb:PutItem', `${table}/${item.pk}/${item.sk}`, () =>
-      dynamodb.send(
-        new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
-  } catch (error) {
-    if (kindOf(error) === 'conflict') return;
-    throw error;
-  }
-}
-
-async function remove(table: string, pk: string, sk: string): Promise<void> {
-  await call('dynamodb:DeleteItem', `${table}/${pk}/${sk}`, () =>
-    dynamodb.send(new DeleteCommand({ TableName: table, Key: { pk, sk } })),
-  );
+  await putMarker(table, {
+    ...capacityMarkerKey(cluster, 'types', capacityProvider),
+    instanceTypes: types.instanceTypes,
+    resources: types.resources,
+    ttl: ttlAt(now, TYPES_TTL_SECONDS),
+  });
 }
 
 /**
@@ -330,8 +304,7 @@ export async function readFailingRaise(
   capacityProvider: string,
   now: number,
 ): Promise<string | undefined> {
-  const items = await query(table, keys.launch(cluster), capacityProvider);
-  const item = items.find((candidate) => candidate.sk === capacityProvider && live(candidate, now));
+  const item = await liveItem(table, cluster, 'launch', capacityProvider, now);
   return typeof item?.raisedAt === 'string' ? item.raisedAt : undefined;
 }
 
@@ -342,19 +315,11 @@ export async function putFailingRaise(
   raisedAt: string,
   now: number,
 ): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/${keys.launch(cluster)}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: keys.launch(cluster),
-          sk: capacityProvider,
-          raisedAt,
-          ttl: Math.floor(now / 1000) + DAY,
-        },
-      }),
-    ),
-  );
+  await putMarker(table, {
+    ...capacityMarkerKey(cluster, 'launch', capacityProvider),
+    raisedAt,
+    ttl: ttlAt(now, TTL_SECONDS.failingRaise),
+  });
 }
 
 /**
@@ -369,11 +334,11 @@ export async function readSeenMarkers(
   now: number,
   kind: FirstSeenKind = 'seen',
 ): Promise<Map<string, string>> {
-  const items = await query(table, keys[kind](cluster), `${capacityProvider}#`);
+  const items = await liveMarkers(table, cluster, kind, capacityProvider, now);
   return new Map(
     items
-      .filter((item) => live(item, now) && typeof item.since === 'string')
-      .map((item) => [String(item.sk).slice(capacityProvider.length + 1), String(item.since)]),
+      .filter((item) => typeof item.since === 'string')
+      .map((item) => [subjectOfMarkerSk(item.sk, capacityProvider), String(item.since)]),
   );
 }
 
@@ -387,11 +352,10 @@ export async function putSeenMarker(
   now: number,
   kind: FirstSeenKind = 'seen',
 ): Promise<void> {
-  await putIfAbsent(table, {
-    pk: keys[kind](cluster),
-    sk: `${capacityProvider}#${instanceId}`,
+  await putUnlessExists(tableOf(table), {
+    ...capacityMarkerKey(cluster, kind, capacityProvider, instanceId),
     since,
-    ttl: Math.floor(now / 1000) + SEEN_MARKER_TTL_SECONDS,
+    ttl: ttlAt(now, SEEN_MARKER_TTL_SECONDS),
   });
 }
 
@@ -402,11 +366,8 @@ export async function deleteSeenMarker(
   instanceId: string,
   kind: FirstSeenKind = 'seen',
 ): Promise<void> {
-  await remove(table, keys[kind](cluster), `${capacityProvider}#${instanceId}`);
+  await remove(table, capacityMarkerKey(cluster, kind, capacityProvider, instanceId));
 }
-
-/** A disconnected agent's marker lapses this long after the last pass that saw it disconnected. */
-export const AGENT_MARKER_TTL_SECONDS = 15 * 60;
 
 /** Renewed each pass while the agent stays disconnected (overwrite, the first `since` kept). */
 export async function putAgentMarker(
@@ -417,17 +378,9 @@ export async function putAgentMarker(
   since: string,
   now: number,
 ): Promise<void> {
-  await call('dynamodb:PutItem', `${table}/${keys.agent(cluster)}`, () =>
-    dynamodb.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: keys.agent(cluster),
-          sk: `${capacityProvider}#${instanceId}`,
-          since,
-          ttl: Math.floor(now / 1000) + AGENT_MARKER_TTL_SECONDS,
-        },
-      }),
-    ),
-  );
+  await putMarker(table, {
+    ...capacityMarkerKey(cluster, 'agent', capacityProvider, instanceId),
+    since,
+    ttl: ttlAt(now, AGENT_MARKER_TTL_SECONDS),
+  });
 }
