@@ -61,7 +61,7 @@ import {
   registeredJob,
   releaseClaim,
   settled,
-} from './store';
+} from '../../shared/state/failures';
 
 /** What one invocation works with; built by the handler and passed down so each step stays testable. */
 export interface DetectRuntime {

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type BatchOptions, batchGetItems, dynamodb } from '../../shared/aws/dynamodb';
-import { AwsOperationError, call, kindOf } from '../../shared/aws/errors';
+import { type BatchOptions, batchGetItems, dynamodb } from '../aws/dynamodb';
+import { AwsOperationError, call, kindOf } from '../aws/errors';
 import {
   type Counted,
   type ItemKey,
@@ -9,10 +9,10 @@ import {
   type MarkerStage,
   markerKey,
   ttlAt,
-} from '../../shared/failed-start/decide';
-import type { TaskSnapshot } from '../../shared/failed-start/events';
-import type { Category } from '../../shared/failed-start/taxonomy';
-import { registryKey } from '../../shared/schedule/keys';
+} from '../failed-start/decide';
+import type { TaskSnapshot } from '../failed-start/events';
+import type { Category } from '../failed-start/taxonomy';
+import { registryKey } from '../schedule/keys';
 
 /** The per-task item: which invocation works on it, how far it got, and what the count decided. */
 export interface Marker {
