@@ -1,18 +1,25 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type BatchOptions, batchGetItems, dynamodb } from '../aws/dynamodb';
-import { AwsOperationError, call, kindOf } from '../aws/errors';
-import {
-  type Counted,
-  type ItemKey,
-  MARKER_TTL_SECONDS,
-  type MarkerStage,
-  markerKey,
-  ttlAt,
-} from '../failed-start/decide';
+import { type BatchOptions, batchGetItems, getItem, putItem, updateItem } from '../aws/dynamodb';
+import type { Counted, MarkerStage } from '../failed-start/decide';
 import type { TaskSnapshot } from '../failed-start/events';
 import type { Category } from '../failed-start/taxonomy';
-import { registryKey } from '../schedule/keys';
+import { failureMarkerKey, registryKey } from './keys';
+import {
+  conditional,
+  heldBy,
+  type LeaseAttributes,
+  putOrRead,
+  putUnlessExists,
+  takeOverLease,
+  update,
+} from './primitives';
+import { dynamoTable } from './table';
+import { TTL_SECONDS, ttlAt } from './ttl';
+
+/**
+ * detect-failed-start's per-task items (pk `failure#task#<taskArn>`, sk `task`): which invocation works
+ * on a stopped task, how far it got, and what its count decided, so a task is counted once whatever its
+ * duplicates, versions or event order. (Its incidents are in functions/detect-failed-start/incidents.ts.)
+ */
 
 /** The per-task item: which invocation works on it, how far it got, and what the count decided. */
 export interface Marker {
@@ -33,21 +40,11 @@ export type Claim =
   /** Another invocation is working on this task right now. */
   | { kind: 'busy'; marker: Marker };
 
-const isConflict = (error: unknown) => kindOf(error) === 'conflict';
+/** A marker's lease is held under `owner` (not `leaseOwner`). */
+const MARKER_LEASE: LeaseAttributes = { owner: 'owner', until: 'leaseUntil' };
 
-async function getItem<T>(table: string, key: ItemKey): Promise<T | undefined> {
-  const { Item } = await call('dynamodb:GetItem', `${table}/${key.pk}`, () =>
-    dynamodb.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })),
-  );
-  return Item as T | undefined;
-}
-
-/** The item a failed conditional write found (ReturnValuesOnConditionCheckFailure ALL_OLD), when answered. */
-function itemOfConditionFailure<T>(error: unknown): T | undefined {
-  const cause = error instanceof AwsOperationError ? error.cause : error;
-  const item = (cause as { Item?: Parameters<typeof unmarshall>[0] } | null)?.Item;
-  return item ? (unmarshall(item) as T) : undefined;
-}
+const tableOf = (name: string) =>
+  dynamoTable(name, { get: getItem, put: putItem, update: updateItem, batchGet: batchGetItems });
 
 /**
  * The markers of these tasks (consistent reads, 100 keys a call), and how many could not be read within
@@ -58,13 +55,12 @@ export async function readMarkers(
   taskArns: readonly string[],
   options: BatchOptions = {},
 ): Promise<{ markers: Map<string, Marker>; unread: number; error?: Error }> {
-  const { items, unread, error } = await batchGetItems<Marker & { taskArn?: string }>(
-    table,
-    [...new Set(taskArns)].map((arn) => ({ ...markerKey(arn) })),
+  const { items, unread, error } = await tableOf(table).batchGet<Marker & { taskArn?: string }>(
+    [...new Set(taskArns)].map(failureMarkerKey),
     options,
   );
   const markers = new Map<string, Marker>();
-  for (const marker of items) if (marker.taskArn) markers.set(marker.taskArn, marker);
+  for (const item of items) if (item.taskArn) markers.set(item.taskArn, item);
   return { markers, unread: unread.length, ...(error ? { error } : {}) };
 }
 
@@ -87,61 +83,26 @@ export async function claimTask(
   now: number,
   leaseUntil: number,
 ): Promise<Claim> {
-  const key = markerKey(task.taskArn);
-  let marker: Marker | undefined;
-  try {
-    await call('dynamodb:PutItem', `${table}/${key.pk}`, () =>
-      dynamodb.send(
-        new PutCommand({
-          TableName: table,
-          Item: {
-            ...key,
-            stage: 'claimed',
-            owner,
-            leaseUntil,
-            version: task.version,
-            taskArn: task.taskArn,
-            claimedAt: now,
-            ttl: ttlAt(now, MARKER_TTL_SECONDS),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-    return { kind: 'claimed' };
-  } catch (error) {
-    if (!isConflict(error)) throw error;
-    marker = itemOfConditionFailure<Marker>(error);
-  }
-  // An endpoint that does not return the item (older DynamoDB emulators): read it.
-  marker ??= await getItem<Marker>(table, key);
+  const key = failureMarkerKey(task.taskArn);
+  const claim = await putOrRead(tableOf(table), {
+    ...key,
+    stage: 'claimed',
+    owner,
+    leaseUntil,
+    version: task.version,
+    taskArn: task.taskArn,
+    claimedAt: now,
+    ttl: ttlAt(now, TTL_SECONDS.failureMarker),
+  });
+  if (claim.written) return { kind: 'claimed' };
+  const marker = claim.current as Marker | undefined;
   if (!marker) return claimTask(table, task, owner, now, leaseUntil);
   if (marker.stage === 'done') return { kind: 'done', marker };
   if (marker.leaseUntil > now) return { kind: 'busy', marker };
-  try {
-    await call('dynamodb:UpdateItem', `${table}/${key.pk}`, () =>
-      dynamodb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: key,
-          UpdateExpression: 'SET #owner = :owner, leaseUntil = :lease',
-          ConditionExpression: '#owner = :previous AND leaseUntil = :previousLease',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':owner': owner,
-            ':lease': leaseUntil,
-            ':previous': marker.owner,
-            ':previousLease': marker.leaseUntil,
-          },
-        }),
-      ),
-    );
-    return { kind: 'resumed', marker: { ...marker, owner, leaseUntil } };
-  } catch (error) {
-    if (isConflict(error)) return { kind: 'busy', marker };
-    throw error;
-  }
+  const seen = { owner: marker.owner, until: marker.leaseUntil };
+  return (await takeOverLease(tableOf(table), key, seen, { owner, until: leaseUntil }, MARKER_LEASE))
+    ? { kind: 'resumed', marker: { ...marker, owner, leaseUntil } }
+    : { kind: 'busy', marker };
 }
 
 /** Records what the count decided, so an invocation that takes the task over does not count it again. */
@@ -151,11 +112,7 @@ export async function markCounted(
   owner: string,
   counted: { category: Category; outcome: Counted },
 ): Promise<void> {
-  await updateOwned(table, task, owner, 'SET stage = :stage, category = :category, outcome = :outcome', {
-    ':stage': 'counted',
-    ':category': counted.category,
-    ':outcome': counted.outcome,
-  });
+  await updateOwned(table, task, owner, { stage: 'counted', ...counted });
 }
 
 /** The task is finished: its count's decision and, when it alerted, the SNS message id. */
@@ -167,20 +124,9 @@ export async function markDone(
   messageId?: string,
 ): Promise<void> {
   // Another invocation took the task over after this one's lease ended: it finishes it.
-  await updateOwned(
-    table,
-    task,
-    owner,
-    `SET stage = :stage, category = :category, outcome = :outcome${messageId ? ', messageId = :message' : ''}`,
-    {
-      ':stage': 'done',
-      ':category': counted.category,
-      ':outcome': counted.outcome,
-      ...(messageId ? { ':message': messageId } : {}),
-    },
-  ).catch((error: unknown) => {
-    if (!isConflict(error)) throw error;
-  });
+  await conditional(() =>
+    updateOwned(table, task, owner, { stage: 'done', ...counted, ...(messageId ? { messageId } : {}) }),
+  );
 }
 
 /**
@@ -194,35 +140,22 @@ export async function releaseClaim(
   owner: string,
   counted: { category: Category; outcome: Counted },
 ): Promise<void> {
-  await updateOwned(
-    table,
-    task,
-    owner,
-    'SET stage = :stage, category = :category, outcome = :outcome, leaseUntil = :released',
-    { ':stage': 'counted', ':category': counted.category, ':outcome': counted.outcome, ':released': 0 },
-  );
+  await updateOwned(table, task, owner, { stage: 'counted', ...counted, leaseUntil: 0 });
 }
 
+/** A write only the marker's lease holder may make; throws ConditionalCheckFailedException otherwise. */
 async function updateOwned(
   table: string,
   task: TaskSnapshot,
   owner: string,
-  expression: string,
-  values: Record<string, unknown>,
+  set: Record<string, unknown>,
 ): Promise<void> {
-  const key = markerKey(task.taskArn);
-  await call('dynamodb:UpdateItem', `${table}/${key.pk}`, () =>
-    dynamodb.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: key,
-        UpdateExpression: expression,
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ...values, ':owner': owner },
-      }),
-    ),
-  );
+  const held = heldBy(owner, MARKER_LEASE);
+  await update(tableOf(table), failureMarkerKey(task.taskArn), {
+    set,
+    condition: held.condition,
+    values: held.values,
+  });
 }
 
 /**
@@ -235,30 +168,17 @@ export async function markIgnored(
   reason: string,
   now: number,
 ): Promise<void> {
-  const key = markerKey(task.taskArn);
-  try {
-    await call('dynamodb:PutItem', `${table}/${key.pk}`, () =>
-      dynamodb.send(
-        new PutCommand({
-          TableName: table,
-          Item: {
-            ...key,
-            stage: 'done',
-            ignored: reason,
-            owner: 'ignored',
-            leaseUntil: 0,
-            version: task.version,
-            taskArn: task.taskArn,
-            claimedAt: now,
-            ttl: ttlAt(now, MARKER_TTL_SECONDS),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConflict(error)) throw error;
-  }
+  await putUnlessExists(tableOf(table), {
+    ...failureMarkerKey(task.taskArn),
+    stage: 'done',
+    ignored: reason,
+    owner: 'ignored',
+    leaseUntil: 0,
+    version: task.version,
+    taskArn: task.taskArn,
+    claimedAt: now,
+    ttl: ttlAt(now, TTL_SECONDS.failureMarker),
+  });
 }
 
 /** run-scheduled-task's registry entry of a job (pk `job#*`, sk the job's name): its cluster and family. */
@@ -266,8 +186,11 @@ export async function registeredJob(
   table: string,
   jobName: string,
 ): Promise<{ cluster?: string; family?: string } | undefined> {
-  return getItem<{ cluster?: string; family?: string }>(table, registryKey(jobName));
+  return (await tableOf(table).get(registryKey(jobName))) as
+    | { cluster?: string; family?: string }
+    | undefined;
 }
 
 /** Read-only view for a dry run. */
-export const readMarker = (table: string, taskArn: string) => getItem<Marker>(table, markerKey(taskArn));
+export const readMarker = (table: string, taskArn: string) =>
+  tableOf(table).get<Marker>(failureMarkerKey(taskArn));

@@ -21,14 +21,14 @@ export type QueryInput = Omit<QueryCommandInput, 'TableName'>;
 export interface StateTable {
   readonly name: string;
   /** One item, by a consistent read. */
-  get(key: ItemKey): Promise<Item | undefined>;
+  get<T = Item>(key: ItemKey): Promise<T | undefined>;
   put(input: PutInput): Promise<void>;
   /** The attributes `ReturnValues` asks for, if it does. */
-  update(input: UpdateInput): Promise<Item | undefined>;
+  update<T = Item>(input: UpdateInput): Promise<T | undefined>;
   delete(input: DeleteInput): Promise<void>;
   /** Every page, or only the first (`Limit` items) with `firstPageOnly`. */
-  query(input: QueryInput, firstPageOnly?: boolean): Promise<Item[]>;
-  batchGet(keys: readonly Item[], options?: BatchOptions): Promise<BatchGetResult<Item>>;
+  query<T = Item>(input: QueryInput, firstPageOnly?: boolean): Promise<T[]>;
+  batchGet<T = Item>(keys: readonly Item[], options?: BatchOptions): Promise<BatchGetResult<T>>;
   batchWrite(
     requests: readonly WriteRequest[],
     options?: BatchOptions,
