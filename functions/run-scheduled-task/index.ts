@@ -6,7 +6,7 @@ import type { ScheduleContext } from './context';
 import { handleTaskState } from './outcomes';
 import { reconcile } from './reconcile';
 import { handleRun } from './run-job';
-import { ScheduleStore } from './store';
+import { ScheduleStore } from '../../shared/state/jobs/store';
 
 const config = loadScheduleConfig();
 const obs = observability('run-scheduled-task');

@@ -27,7 +27,7 @@ import {
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import { continuePending, type RunSummary, reportClusterGone } from './run-job';
-import type { RegisteredJob, RunRecord } from './store';
+import type { RegisteredJob, RunRecord } from '../../shared/state/jobs/store';
 
 /** ECS keeps stopped tasks describable for about an hour; after that an unrecorded outcome is lost. */
 const DESCRIBABLE_MS = 60 * 60 * 1000;

@@ -52,7 +52,7 @@ import {
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone } from './outcomes';
-import type { ReplacedRun, RunRecord } from './store';
+import type { ReplacedRun, RunRecord } from '../../shared/state/jobs/store';
 
 /** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
 const ATTEMPT_MS = 15_000;

@@ -65,7 +65,7 @@ const clusterOfArn = (arn: string) => arn.split('/').pop() ?? arn;
 /** Reads the state table (readers imported late: their SDK clients take the environment set by then). */
 export async function readStatus(tableName: string, now: number): Promise<Status> {
   const { listOpenDrains } = await import('../../shared/state/drain');
-  const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
   const { listOpenIncidents } = await import('../../functions/detect-failed-start/incidents');
   const deadlineSeconds = Number(process.env.DRAIN_DEADLINE_SECONDS ?? 3600);
   const store = new ScheduleStore(tableName);

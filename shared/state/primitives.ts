@@ -50,6 +50,21 @@ export function update(
   return table.update(updateInput(key, change, returnValues));
 }
 
+/** A conditional update answering the item as `returnValues` asks; undefined when its condition did not hold. */
+export async function tryUpdateReturning(
+  table: TableWith<'update'>,
+  key: ItemKey,
+  change: Update,
+  returnValues: ReturnValues = 'ALL_NEW',
+): Promise<Item | undefined> {
+  try {
+    return (await update(table, key, change, returnValues)) ?? {};
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
 /** A conditional update: false when its condition did not hold. */
 export function tryUpdate(table: TableWith<'update'>, key: ItemKey, change: Update): Promise<boolean> {
   return conditional(() => update(table, key, change));
@@ -157,23 +172,11 @@ export async function acquireLease(
 ): Promise<Item | undefined> {
   const attributes = options.attributes ?? LEASE;
   const free = leaseFree(lease.owner, lease.now, attributes);
-  try {
-    return await update(
-      table,
-      key,
-      {
-        set: { [attributes.owner]: lease.owner, [attributes.until]: lease.until, ...options.set },
-        condition: options.create
-          ? `${NOT_EXISTS} OR ${free.condition}`
-          : `attribute_exists(pk) AND ${free.condition}`,
-        values: free.values,
-      },
-      'ALL_NEW',
-    );
-  } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
-  }
+  return tryUpdateReturning(table, key, {
+    set: { [attributes.owner]: lease.owner, [attributes.until]: lease.until, ...options.set },
+    condition: options.create ? `${NOT_EXISTS} OR ${free.condition}` : `attribute_exists(pk) AND ${free.condition}`,
+    values: free.values,
+  });
 }
 
 /** Gives the lease back (with `set` written too) so the next holder need not wait; false when not ours. */

@@ -188,7 +188,7 @@ describe('DynamoDB batches with unprocessed keys, end to end through the adapter
     try {
       const { dynamodb } = await import('../../shared/aws/dynamodb');
       const { PutCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-      const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+      const { ScheduleStore } = await import('../../shared/state/jobs/store');
       const runSk = (n: number) => `run#2025-01-${String(n + 1).padStart(2, '0')}T00:00:00Z`;
       for (let n = 0; n < 30; n++) {
         await dynamodb.send(

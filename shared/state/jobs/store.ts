@@ -7,10 +7,10 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type BatchOptions, batchWriteItems, dynamodb } from '../../shared/aws/dynamodb';
-import { call, kindOf } from '../../shared/aws/errors';
-import type { DueTime } from '../../shared/schedule/identity';
-import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
+import { type BatchOptions, batchWriteItems, dynamodb } from '../../aws/dynamodb';
+import { call, kindOf } from '../../aws/errors';
+import type { DueTime } from '../../schedule/identity';
+import { clusterName, familyOf, type Job } from '../../schedule/job';
 import {
   type alertKey,
   jobLeaseKey,
@@ -21,9 +21,9 @@ import {
   runKey,
   taskKey,
   taskPrefix,
-} from '../../shared/schedule/keys';
-import type { TaskOutcome } from '../../shared/schedule/outcome';
-import type { CapacityRequest } from '../../shared/schedule/retry';
+} from '../../schedule/keys';
+import type { TaskOutcome } from '../../schedule/outcome';
+import type { CapacityRequest } from '../../schedule/retry';
 
 export type RunStatus =
   | 'PENDING'
