@@ -1,15 +1,15 @@
 import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
+import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
+import { kindOf } from '../../shared/aws/errors';
+import { type DrainPlan, describeTask } from '../../shared/drain/plan';
+import type { DrainRecord } from '../../shared/drain/record';
 import {
   markActionEnded,
   markDrainCompleted,
   markInstanceLost,
   recordDrainProgress,
 } from '../../shared/state/drain';
-import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
-import { kindOf } from '../../shared/aws/errors';
-import { type DrainPlan, describeTask } from '../../shared/drain/plan';
-import type { DrainRecord } from '../../shared/drain/record';
 import { bestEffort } from './bookkeeping';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 

@@ -1,13 +1,5 @@
 import type { ContainerInstance } from '@aws-sdk/client-ecs';
 import { recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
-import {
-  acquireLease,
-  createDrain,
-  getDrain,
-  recordDrainProgress,
-  releaseLease,
-  restartDrain,
-} from '../../shared/state/drain';
 import { findContainerInstanceByEc2Id, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { maskToken } from '../../shared/drain/events';
@@ -22,6 +14,14 @@ import {
   leaseHeldByOther,
   MAX_ACTION_MS,
 } from '../../shared/drain/record';
+import {
+  acquireLease,
+  createDrain,
+  getDrain,
+  recordDrainProgress,
+  releaseLease,
+  restartDrain,
+} from '../../shared/state/drain';
 import { act, taskList } from './act';
 import { bestEffort } from './bookkeeping';
 import { observe } from './observe';

@@ -6,12 +6,6 @@ import {
   recordLifecycleActionHeartbeat,
 } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch';
-import {
-  forgetOpenDrains,
-  getDrains,
-  getOpenDrainIds,
-  recordDrainProgress,
-} from '../../shared/state/drain';
 import { listContainerInstanceArns, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import {
@@ -23,6 +17,7 @@ import {
   type ReconcileCandidate,
 } from '../../shared/drain/reconcile';
 import { type DrainRecord, isOpen, leaseHeldByOther } from '../../shared/drain/record';
+import { forgetOpenDrains, getDrains, getOpenDrainIds, recordDrainProgress } from '../../shared/state/drain';
 import { reportActionEnded } from './act';
 import { bestEffort } from './bookkeeping';
 import { runDrain, STEP_RESERVE_MS } from './drain';

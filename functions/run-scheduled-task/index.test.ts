@@ -15,6 +15,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSServiceException } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientTokenFor } from '../../shared/schedule/identity';
+import { TRIM_EVERY } from '../../shared/state/jobs/store';
 import {
   BASE_ENV,
   DUE,
@@ -29,7 +30,6 @@ import {
   snsMock,
   startStateTable,
 } from './handler.fixtures';
-import { TRIM_EVERY } from '../../shared/state/jobs/store';
 
 const clock = vi.hoisted(() => ({
   sleeps: [] as number[],

@@ -22,8 +22,8 @@ import {
   readCluster,
 } from '../../shared/capacity/observe';
 import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
-import type { StallMarker } from '../../shared/state/capacity';
 import type { Observability } from '../../shared/runtime/observability';
+import type { StallMarker } from '../../shared/state/capacity';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
 
 export interface PassDeps extends Observability {

@@ -17,8 +17,6 @@ import {
 } from '../aws/autoscaling';
 import { describeTasks, listTaskArns, setContainerInstancesStatus } from '../aws/ecs';
 import { errorMessage, kindOf } from '../aws/errors';
-import type { Observation } from './observe';
-import type { CapacityPlan } from './planner';
 import {
   deleteIdleMarker,
   deleteSeenMarker,
@@ -32,6 +30,8 @@ import {
   putStallMarker,
   type StallMarker,
 } from '../state/capacity';
+import type { Observation } from './observe';
+import type { CapacityPlan } from './planner';
 
 /** How long after its observation a pass may still start a removal. */
 export const REMOVAL_DEADLINE_MS = 60_000;

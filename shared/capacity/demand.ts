@@ -2,8 +2,9 @@
  * Pure rules for turning ECS services into demand: which capacity provider a service's tasks land
  * on, how many of its missing tasks that provider must host, and its placement constraints.
  */
-import type { Demand } from './snapshot';
+
 import type { StallMarker } from '../state/capacity';
+import type { Demand } from './snapshot';
 
 /**
  * How long a service that ECS cannot place even on instances launched for it stays reported (and

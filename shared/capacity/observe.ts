@@ -38,6 +38,16 @@ import {
 } from '../aws/ecs';
 import { type InstanceView, toInstanceView } from '../ecs/container-instance';
 import { type ResourceShape, taskRequirements } from '../ecs/requirements';
+import {
+  type RememberedTypes,
+  readCapacityRequests,
+  readFailingRaise,
+  readIdleMarkers,
+  readRememberedTypes,
+  readSeenMarkers,
+  readStallMarkers,
+  type StallMarker,
+} from '../state/capacity';
 import { applyStall, combineMemberOf, type StrategyItem, serviceDemands } from './demand';
 import { nameFromArn } from './events';
 import { estimateInstanceType, trunkTaskEnis } from './instance-types';
@@ -52,16 +62,6 @@ import type {
   LaunchingInstance,
   RegisteredInstance,
 } from './snapshot';
-import {
-  type RememberedTypes,
-  readCapacityRequests,
-  readFailingRaise,
-  readIdleMarkers,
-  readRememberedTypes,
-  readSeenMarkers,
-  readStallMarkers,
-  type StallMarker,
-} from '../state/capacity';
 
 /** A capacity provider scale-capacity must not drive: it says why, for the log and the caller. */
 export class CapacityProviderRefused extends Error {

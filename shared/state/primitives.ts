@@ -174,7 +174,9 @@ export async function acquireLease(
   const free = leaseFree(lease.owner, lease.now, attributes);
   return tryUpdateReturning(table, key, {
     set: { [attributes.owner]: lease.owner, [attributes.until]: lease.until, ...options.set },
-    condition: options.create ? `${NOT_EXISTS} OR ${free.condition}` : `attribute_exists(pk) AND ${free.condition}`,
+    condition: options.create
+      ? `${NOT_EXISTS} OR ${free.condition}`
+      : `attribute_exists(pk) AND ${free.condition}`,
     values: free.values,
   });
 }
