@@ -211,6 +211,7 @@ export function mockWorld(world: World) {
         (task) =>
           (input.containerInstance === undefined || task.containerInstanceArn === input.containerInstance) &&
           (input.serviceName === undefined || task.group === `service:${input.serviceName}`) &&
+          (input.family === undefined || task.group === `family:${input.family}`) &&
           task.desiredStatus !== 'STOPPED',
       );
       return { taskArns: matching.map((task) => task.taskArn as string) };
@@ -305,7 +306,13 @@ export const tools = observability('scale-capacity-test');
 export async function runPass(
   event: unknown = tick,
   env: Record<string, string> = {},
-  options: { now?: number; passes?: Map<string, number>; waiting?: WaitingTasks; clock?: () => number } = {},
+  options: {
+    now?: number;
+    passes?: Map<string, number>;
+    waiting?: WaitingTasks;
+    familyScans?: Map<string, number>;
+    clock?: () => number;
+  } = {},
 ): Promise<CapacitySummary> {
   const config = loadScaleCapacityConfig({ ...ENV, ...env });
   return handleCapacityEvent(parseCapacityEvent(event), {
@@ -314,6 +321,7 @@ export async function runPass(
     now: options.clock ?? (() => options.now ?? NOW),
     ...(options.passes ? { passes: options.passes } : {}),
     ...(options.waiting ? { waiting: options.waiting } : {}),
+    ...(options.familyScans ? { familyScans: options.familyScans } : {}),
   });
 }
 

@@ -8,7 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
-import { describeCapacityProviders } from '../../shared/aws/ecs';
+import { describeCapacityProviders, listTaskArnsUpTo } from '../../shared/aws/ecs';
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
 import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
@@ -41,6 +41,12 @@ export interface PassDeps extends Observability {
    * queued behind another pass is still planned (only service tasks are in deficits).
    */
   waiting?: WaitingTasks;
+  /**
+   * When a pass last listed every task of a family (`cluster/family` -> the start of the invocation
+   * whose passes all succeeded). A fan-out job's burst of standalone PROVISIONING events is found by
+   * the first event's pass; the events of the others, older than that listing, are answered at once.
+   */
+  familyScans?: Map<string, number>;
 }
 
 export type WaitingTasks = Map<string, { cluster: string; since: number }>;
@@ -50,6 +56,12 @@ const WAITING_MAX = 500;
 
 /** EventBridge times are whole seconds, and ECS list calls lag a little: a pass this much later saw the event. */
 const SEEN_AFTER_MS = 5_000;
+/**
+ * ECS retries a service's placement about once a minute and sends a new SERVICE_TASK_PLACEMENT_FAILURE
+ * each time it fails again: a failure this much older than a finished pass has been retried since, so
+ * the newer event (if any) speaks for it.
+ */
+const PLACEMENT_RETRIED_AFTER_MS = 65_000;
 
 export interface ProviderOutcome {
   cluster: string;
@@ -104,10 +116,12 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
   const outcomes: ProviderOutcome[] = [];
   const unseen = targets.filter((target) => !seenByLaterPass(event, target, deps));
   if (unseen.length === 0) {
-    const reason = `a pass that started after this event has already planned for task ${'taskArn' in event ? event.taskArn : ''}`;
+    const reason = `a pass that started after this event has already planned for ${subjectOf(event)}`;
     deps.logger.info('Event ignored', { reason });
+    deps.metrics.addMetric('WakeUpsCoalesced', MetricUnit.Count, 1);
     return { status: 'ignored', reason, providers: [] };
   }
+  const familyScan = await scanFamily(event, deps);
   for (const target of unseen) {
     if (deps.config.releaseProtection.includes(target)) {
       outcomes.push(await releaseProtection(target, deps));
@@ -129,6 +143,7 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
       failed.map((outcome) => `${outcome.cluster}/${outcome.capacityProvider}: ${outcome.error}`).join('; '),
     );
   }
+  if (familyScan?.complete) deps.familyScans?.set(familyScan.key, familyScan.at);
   return { status: deps.config.dryRun ? 'dry-run' : 'done', providers: outcomes };
 }
 
@@ -427,20 +442,90 @@ function forgetPlaced(waiting: WaitingTasks | undefined, cluster: string, stillP
 }
 
 /**
- * Only PROVISIONING events of service tasks are skipped: every pass counts a service's missing tasks
- * in its deficit. A standalone task is planned only by the pass of its own event (a pass describes
- * the task its event names, ticks see none), so its event always gets one. A placement failure feeds
- * stall detection, a tick is the backstop.
+ * An event a later, successful pass has already answered (with reserved concurrency 1 a burst queues
+ * behind the running pass; answering those at once, with no AWS call, makes a storm cost a handful of
+ * passes): a service's PROVISIONING task (every pass counts a service's missing tasks in its
+ * deficit), a capacity request (an item every pass reads), a standalone task whose family a later
+ * pass listed whole, and a placement failure ECS has retried since. Ticks always get their pass.
  */
 function seenByLaterPass(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
   target: ProviderRef,
   deps: PassDeps,
 ): boolean {
-  if (event.kind !== 'provisioning' || event.time === undefined) return false;
-  if (!event.group?.startsWith('service:')) return false;
+  if (event.kind === 'tick' || event.time === undefined) return false;
   const started = deps.passes?.get(passKey(target));
-  return started !== undefined && started >= event.time + SEEN_AFTER_MS;
+  if (started === undefined) return false;
+  switch (event.kind) {
+    // The request is a state-table item, written before its event: every pass reads them all.
+    case 'request':
+      return started >= event.time + SEEN_AFTER_MS;
+    case 'placement-failure':
+      return started >= event.time + PLACEMENT_RETRIED_AFTER_MS;
+    case 'provisioning': {
+      if (event.group?.startsWith('service:')) return started >= event.time + SEEN_AFTER_MS;
+      // Known and described by a later pass (every pass of the cluster describes the waiting tasks).
+      const known = deps.waiting?.get(event.taskArn);
+      if (known && started >= Math.max(event.time + SEEN_AFTER_MS, known.since)) return true;
+      const scanned = deps.familyScans?.get(familyKey(event.cluster, event.group));
+      return scanned !== undefined && scanned >= event.time + SEEN_AFTER_MS;
+    }
+  }
+}
+
+const familyKey = (cluster: string, group: string | undefined) => `${cluster}/${group ?? ''}`;
+
+function subjectOf(event: Exclude<CapacityEvent, { kind: 'ignored' }>): string {
+  switch (event.kind) {
+    case 'provisioning':
+      return `task ${event.taskArn}`;
+    case 'placement-failure':
+      return `service ${event.service ?? '?'} (ECS has retried its placement since)`;
+    case 'request':
+      return `the capacity requests of cluster ${event.cluster}`;
+    case 'tick':
+      return 'this tick';
+  }
+}
+
+/**
+ * A standalone PROVISIONING task not yet known: list its family's tasks (bounded), so the pass plans
+ * for every task of a fan-out at once and the burst's other events are answered without a pass.
+ * Says when it listed, and whether the listing was complete.
+ */
+async function scanFamily(
+  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
+  deps: PassDeps,
+): Promise<{ key: string; at: number; complete: boolean } | undefined> {
+  const waiting = deps.waiting;
+  if (!waiting || !deps.familyScans || event.kind !== 'provisioning') return undefined;
+  if (!event.group?.startsWith('family:') || waiting.has(event.taskArn)) return undefined;
+  const room = WAITING_MAX - waiting.size;
+  if (room <= 0) return undefined;
+  const now = deps.now();
+  try {
+    const listed = await listTaskArnsUpTo(
+      event.cluster,
+      { family: event.group.slice('family:'.length), desiredStatus: 'RUNNING' },
+      room,
+    );
+    for (const arn of listed.items.slice(0, room)) {
+      if (!waiting.has(arn)) waiting.set(arn, { cluster: event.cluster, since: now });
+    }
+    return {
+      key: familyKey(event.cluster, event.group),
+      at: now,
+      complete: listed.complete && listed.items.length <= room,
+    };
+  } catch (error) {
+    // The event's own task is still described by the pass: the listing only saves later passes.
+    deps.logger.warn('Listing the family of a PROVISIONING task failed', {
+      cluster: event.cluster,
+      group: event.group,
+      error: error as Error,
+    });
+    return undefined;
+  }
 }
 
 /** ECS retries a service's placement about once a minute: a second failure this much later confirms. */

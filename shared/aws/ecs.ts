@@ -53,6 +53,22 @@ async function collect<Page, Item>(pages: AsyncIterable<Page>, itemsOf: (page: P
   return items;
 }
 
+/** Up to `limit` items, and whether that was all of them (pages stop being read at the limit). */
+async function collectUpTo<Page, Item>(
+  pages: AsyncIterable<Page>,
+  itemsOf: (page: Page) => Item[] | undefined,
+  hasMore: (page: Page) => boolean,
+  limit: number,
+): Promise<{ items: Item[]; complete: boolean }> {
+  const items: Item[] = [];
+  for await (const page of pages) {
+    items.push(...(itemsOf(page) ?? []));
+    if (!hasMore(page)) return { items, complete: true };
+    if (items.length >= limit) return { items, complete: false };
+  }
+  return { items, complete: true };
+}
+
 export function listContainerInstanceArns(
   cluster: string,
   options: { filter?: string; status?: ContainerInstanceStatus } = {},
@@ -123,6 +139,22 @@ export function listTaskArns(cluster: string, filter: TaskListFilter = {}): Prom
     collect(
       paginateListTasks({ client: ecs, pageSize: PAGE_SIZE }, { cluster, ...filter }),
       (page) => page.taskArns,
+    ),
+  );
+}
+
+/** At most `limit` task ARNs (rounded up to whole pages of 100) for the filter, and whether that was all. */
+export function listTaskArnsUpTo(
+  cluster: string,
+  filter: TaskListFilter,
+  limit: number,
+): Promise<{ items: string[]; complete: boolean }> {
+  return call('ecs:ListTasks', cluster, () =>
+    collectUpTo(
+      paginateListTasks({ client: ecs, pageSize: PAGE_SIZE }, { cluster, ...filter }),
+      (page) => page.taskArns,
+      (page) => Boolean(page.nextToken),
+      limit,
     ),
   );
 }
