@@ -22,8 +22,8 @@ import {
   describeInstanceRefreshes,
   describeLifecycleHooks,
   describeScalingActivities,
-} from '../aws/autoscaling';
-import { BATCH_CONCURRENCY, mapConcurrent } from '../aws/batch';
+} from '../../shared/aws/autoscaling';
+import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import {
   type Described,
   describeCapacityProviders,
@@ -35,14 +35,12 @@ import {
   listContainerInstanceArns,
   listServiceArns,
   listTaskArns,
-} from '../aws/ecs';
-import { type InstanceView, toInstanceView } from '../ecs/container-instance';
-import { type ResourceShape, taskRequirements } from '../ecs/requirements';
-import { applyStall, combineMemberOf, type StrategyItem, serviceDemands } from './demand';
-import { nameFromArn } from './events';
-import { estimateInstanceType, trunkTaskEnis } from './instance-types';
-import { launchFailuresOf } from './launches';
-import { compileMemberOf } from './member-of';
+} from '../../shared/aws/ecs';
+import { combineMemberOf, type StrategyItem, serviceDemands } from '../../shared/capacity/demand';
+import { nameFromArn } from '../../shared/capacity/events';
+import { estimateInstanceType, trunkTaskEnis } from '../../shared/capacity/instance-types';
+import { launchFailuresOf } from '../../shared/capacity/launches';
+import { compileMemberOf } from '../../shared/capacity/member-of';
 import type {
   CapacitySettings,
   CapacitySnapshot,
@@ -51,7 +49,8 @@ import type {
   LaunchFailure,
   LaunchingInstance,
   RegisteredInstance,
-} from './snapshot';
+} from '../../shared/capacity/snapshot';
+import { applyStall } from '../../shared/capacity/stall';
 import {
   type RememberedTypes,
   readCapacityRequests,
@@ -61,7 +60,9 @@ import {
   readSeenMarkers,
   readStallMarkers,
   type StallMarker,
-} from './state';
+} from '../../shared/capacity/state';
+import { type InstanceView, toInstanceView } from '../../shared/ecs/container-instance';
+import { type ResourceShape, taskRequirements } from '../../shared/ecs/requirements';
 
 /** A capacity provider scale-capacity must not drive: it says why, for the log and the caller. */
 export class CapacityProviderRefused extends Error {

@@ -35,11 +35,15 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { clearTaskDefinitionCache } from '../../shared/aws/ecs';
-import { parseCapacityEvent } from '../../shared/capacity/events';
-import { observability } from '../../shared/runtime/observability';
-import { loadScaleCapacityConfig } from './config';
-import { type CapacitySummary, handleCapacityEvent, type WaitingTasks } from './reconcile';
+import { loadScaleCapacityConfig } from '../../../functions/scale-capacity/config';
+import {
+  type CapacitySummary,
+  handleCapacityEvent,
+  type WaitingTasks,
+} from '../../../functions/scale-capacity/reconcile';
+import { clearTaskDefinitionCache } from '../../../shared/aws/ecs';
+import { parseCapacityEvent } from '../../../shared/capacity/events';
+import { observability } from '../../../shared/runtime/observability';
 
 export const ecsMock = mockClient(ECSClient);
 export const asgMock = mockClient(AutoScalingClient);
