@@ -10,17 +10,18 @@
 //    services up to half an instance (a harder case).
 // 3. Against a model of ECS managed scaling on the same demand traces (pure time-stepped simulation,
 //    same boot time and scheduler): task-seconds pending and idle instance-seconds, as ratios.
-import { firstFitDecreasingInstances } from '../shared/capacity/baseline';
+
 import { planCapacity } from '../shared/capacity/planner';
+import { firstFitDecreasingInstances } from './baseline';
+import { certifiedBound, loadLpSolver } from './lp-bound';
 import {
   autopilotController,
   managedScalingController,
   type SimulationResult,
   sampleTraces,
   simulate,
-} from '../shared/capacity/simulation';
-import { generateLargeCluster, generateWorkload, SAMPLE_INSTANCE_TYPES } from '../shared/capacity/workloads';
-import { certifiedBound, loadLpSolver } from './lp-bound';
+} from './simulation';
+import { generateLargeCluster, generateWorkload, SAMPLE_INSTANCE_TYPES } from './workloads';
 
 export interface DecisionFigures {
   tasks: number;

@@ -154,7 +154,7 @@ function capacitySection(figures: Capacity): string[] {
         `| ${set.workloads} ${set.set} | ${fixed(set.meanRatio, 3)} | ${fixed(set.worstRatio, 3)} | ${set.atBound} (${set.provedByLp}) | ${fixed(set.plannerBound.meanRatio, 3)} | ${fixed(set.plannerBound.worstRatio, 3)} | ${fixed(set.baselineMeanRatio, 3)} | ${fixed(set.baselineWorstRatio, 3)} |`,
     ),
     '',
-    'Against a model of ECS managed scaling on the same four demand traces (shared/capacity/simulation.ts),',
+    'Against a model of ECS managed scaling on the same four demand traces (bench/simulation.ts),',
     'scale-capacity ÷ managed scaling; targets: pending ≤ 0.3, idle ≤ 0.5. Both controllers wait for the same',
     'boot (launch to registration), which bounds how far pending time can fall below managed scaling’s.',
     '',

@@ -30,7 +30,7 @@ async function fromAws(
     console.error(`Local AWS endpoint with the sample cluster at ${aws.endpoint}`);
   }
   // SDK clients are built when the adapters load: after the environment is set.
-  const { observe } = await import('../shared/capacity/observe');
+  const { observe } = await import('../functions/scale-capacity/observe');
   const { loadCapacitySettings } = await import('../functions/scale-capacity/config');
   const { settings, instanceTypes } = loadCapacitySettings();
   const observation = await observe({

@@ -28,7 +28,7 @@ import {
   tools,
   type World,
   ZONES,
-} from './mock-world';
+} from '../../test/support/capacity/mock-world';
 import type { CapacitySummary, WaitingTasks } from './reconcile';
 
 const full = (id: string, zone: string) => ({

@@ -9,10 +9,13 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
 import { describeCapacityProviders, listTaskArnsUpTo } from '../../shared/aws/ecs';
-import { type ActResult, applyPlan } from '../../shared/capacity/act';
-import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
 import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
+import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
+import { applyStall, stallChanged, stallsAfter } from '../../shared/capacity/stall';
+import type { Observability } from '../../shared/runtime/observability';
+import { type ActResult, applyPlan } from './act';
+import type { ProviderRef, ScaleCapacityConfig } from './config';
 import {
   CapacityProviderRefused,
   type ClusterReads,
@@ -20,11 +23,7 @@ import {
   type Observation,
   observe,
   readCluster,
-} from '../../shared/capacity/observe';
-import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
-import type { Observability } from '../../shared/runtime/observability';
-import type { StallMarker } from '../../shared/state/capacity';
-import type { ProviderRef, ScaleCapacityConfig } from './config';
+} from './observe';
 
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;
@@ -213,7 +212,15 @@ async function pass(
     );
   let decision = decide();
   let plan = decision.plan;
-  const stalls = stallsOf(event, plan, observation, now);
+  const stalls = stallsAfter(
+    event.kind === 'placement-failure' && event.service
+      ? { service: event.service, reason: event.reason }
+      : undefined,
+    plan.placements,
+    observation.stallMarkers,
+    observation.snapshot.instances,
+    now,
+  );
   const changed = stalls.filter((stall) => stallChanged(stall, observation.stallMarkers.get(stall.source)));
   if (changed.length > 0) {
     // ECS failed again, a retry later, where the simulation says the tasks fit: plan them on new
@@ -527,54 +534,6 @@ async function scanFamily(
     return undefined;
   }
 }
-
-/** ECS retries a service's placement about once a minute: a second failure this much later confirms. */
-const RETRY_SECONDS = 50;
-
-/**
- * A placement failure for a service whose tasks the plan puts on registered instances means ECS may
- * know something the snapshot does not (ENIs in use, required attributes). The first one is only
- * noted (the room may have appeared since); a second, after ECS's retry, with the plan unchanged,
- * confirms it: the service's tasks are then planned on new instances (booting and requested ones
- * count) until it has none left to place. If ECS still fails once instances registered after the
- * confirmation (launched for it) and it has retried since, new instances do not help: the service
- * is reported as unplaceable instead of scaled for, and retried from scratch UNPLACEABLE_RETRY_MS later.
- */
-function stallsOf(
-  event: Exclude<CapacityEvent, { kind: 'ignored' }>,
-  plan: CapacityPlan,
-  observation: Observation,
-  now: number,
-): StallMarker[] {
-  if (event.kind !== 'placement-failure' || !event.service) return [];
-  const source = `service:${event.service}`;
-  const at = new Date(now).toISOString();
-  const known = observation.stallMarkers.get(source);
-  const reason = event.reason ?? known?.reason ?? 'placement failure';
-  if (known?.unplaceableAt) {
-    if (now - Date.parse(known.unplaceableAt) < UNPLACEABLE_RETRY_MS) return [{ ...known, reason }];
-    return [{ source, since: at, reason, confirmed: false }];
-  }
-  const placement = plan.placements.find((item) => item.sources.includes(source));
-  if (!placement) return [];
-  if (known?.confirmed) {
-    const confirmedAt = Date.parse(known.confirmedAt ?? known.since);
-    const launchedForIt = observation.snapshot.instances.some((instance) => {
-      const registeredAt = instance.registeredAt ? Date.parse(instance.registeredAt) : Number.NaN;
-      return registeredAt >= confirmedAt && now - registeredAt >= RETRY_SECONDS * 1000;
-    });
-    // The plan can only put a confirmed stall's tasks on instances registered since the confirmation.
-    if (placement.onRegistered > 0 && launchedForIt) return [{ ...known, reason, unplaceableAt: at }];
-    return [{ ...known, reason }];
-  }
-  if (placement.onRegistered === 0) return [];
-  if (!known) return [{ source, since: at, reason, confirmed: false }];
-  const confirmed = now - Date.parse(known.since) >= RETRY_SECONDS * 1000;
-  return [{ ...known, reason, confirmed, ...(confirmed ? { confirmedAt: at } : {}) }];
-}
-
-const stallChanged = (stall: StallMarker, known: StallMarker | undefined) =>
-  stall.confirmed !== (known?.confirmed ?? false) || stall.unplaceableAt !== known?.unplaceableAt;
 
 /**
  * ScaleOut and ScaleIn: what happened (the instances added to the desired capacity, the instances

@@ -110,9 +110,9 @@ export const scaleCapacity: FunctionSpec = {
         why: 'Desired, running and pending counts and capacity provider strategy of each service.',
       },
       {
-        actions: ['ecs:DescribeTasks'],
+        actions: ['ecs:DescribeTasks', 'ecs:GetTaskProtection'],
         resources: clusters.map((cluster) => arns.tasks(cluster)),
-        why: 'Shapes and placement constraints of pending tasks; non-daemon tasks per instance. Task ids are only known at run time.',
+        why: 'Shapes and placement constraints of pending tasks; non-daemon tasks per instance; task scale-in protection of consolidation candidates. Task ids are only known at run time.',
       },
       {
         actions: ['ecs:DescribeTaskDefinition'],

@@ -12,6 +12,8 @@ import {
   type DesiredStatus,
   ECSClient,
   type Failure,
+  GetTaskProtectionCommand,
+  type ProtectedTask,
   paginateListContainerInstances,
   paginateListServices,
   paginateListTasks,
@@ -40,6 +42,7 @@ export const ECS_LIMITS = {
   stopTaskReason: 255,
   describeCapacityProviders: 10,
   describeClusters: 100,
+  getTaskProtection: 100,
 } as const;
 
 export interface Described<T> {
@@ -315,4 +318,23 @@ export function runTask(input: RunTaskCommandInput) {
   return call('ecs:RunTask', `${input.cluster ?? 'default'}/${input.taskDefinition}`, () =>
     ecs.send(new RunTaskCommand(input)),
   );
+}
+
+/**
+ * Task scale-in protection (UpdateTaskProtection) of service tasks, at most 100 per call (GetTaskProtection
+ * in the ECS API reference); a task ECS cannot answer for comes back in `failures[]`.
+ */
+export async function getTaskProtection(
+  cluster: string,
+  arns: readonly string[],
+): Promise<Described<ProtectedTask>> {
+  const pages = await mapConcurrent(chunk(arns, ECS_LIMITS.getTaskProtection), BATCH_CONCURRENCY, (batch) =>
+    call('ecs:GetTaskProtection', cluster, () =>
+      ecs.send(new GetTaskProtectionCommand({ cluster, tasks: batch })),
+    ),
+  );
+  return {
+    items: pages.flatMap((page) => page.protectedTasks ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
 }

@@ -6,9 +6,11 @@
 import { taskDemand } from './demand';
 import { AwsApiError, autoScalingErrors, ecsErrors } from './errors';
 import { instanceTypeSpec, RESERVED_PORTS } from './instance-types';
+import { launchedType } from './mixed-instances';
 import { matchesQuery, type QueryTarget } from './query';
 import { Random } from './random';
 import { Scheduler, type Timer } from './scheduler';
+import { scaleInVictims } from './service-scale-in';
 import type {
   AutoScalingGroupRecord,
   CapacityProviderRecord,
@@ -24,6 +26,7 @@ import type {
   LifecycleActionRecord,
   LifecycleHookRecord,
   LifecycleState,
+  MixedInstancesRecord,
   PlacementConstraint,
   PlacementStrategy,
   Resources,
@@ -676,7 +679,7 @@ export class World {
     const az = options.az ?? this.leastUsedZone(group);
     const ec2: Ec2InstanceRecord = {
       instanceId: options.id ?? `i-0${this.rng.hex(16)}`,
-      instanceType: group.instanceType,
+      instanceType: launchedType(group),
       availabilityZone: az,
       groupName: group.name,
       cluster: group.cluster,
@@ -1180,6 +1183,26 @@ export class World {
     group.desiredCapacity = Math.min(group.maxSize, Math.max(group.minSize, group.desiredCapacity));
     this.dirty = true;
     this.settle();
+  }
+
+  /** Gives the group a mixed instances policy (overrides in priority order), or removes it. */
+  setMixedInstancesPolicy(
+    groupName: string,
+    policy: (Partial<MixedInstancesRecord> & { overrides: string[] }) | undefined,
+  ): void {
+    const group = this.requireGroup(groupName);
+    if (!policy) {
+      delete group.mixedInstances;
+      return;
+    }
+    for (const type of policy.overrides) instanceTypeSpec(type);
+    group.mixedInstances = {
+      onDemandAllocationStrategy: 'prioritized',
+      spotAllocationStrategy: 'lowest-price',
+      onDemandBaseCapacity: 0,
+      onDemandPercentageAboveBaseCapacity: 100,
+      ...policy,
+    };
   }
 
   /** TerminateInstanceInAutoScalingGroup. */
@@ -2054,15 +2077,12 @@ export class World {
     const keep = current.filter((t) => this.instanceOf(t)?.status !== 'DRAINING');
     const draining = current.filter((t) => this.instanceOf(t)?.status === 'DRAINING');
 
-    // Too many (scale-in): stop the extras, not-yet-running first.
+    // Too many (scale-in): stop the extras as ECS does, keeping zones balanced (service-scale-in.ts).
     if (keep.length > desired) {
-      const extras = [...keep]
-        .sort(
-          (a, b) =>
-            Number(a.lastStatus === 'RUNNING') - Number(b.lastStatus === 'RUNNING') ||
-            b.createdAt - a.createdAt,
-        )
-        .slice(0, keep.length - desired);
+      const extras = scaleInVictims(keep, keep.length - desired, this.clock, (task) => {
+        const instance = this.instanceOf(task);
+        return instance ? { zone: instance.availabilityZone, instance: instance.arn } : undefined;
+      });
       for (const task of [...extras, ...draining]) {
         this.stopTask(
           task,

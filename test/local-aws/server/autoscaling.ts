@@ -1,5 +1,6 @@
 /** Auto Scaling (Query protocol, Version 2011-01-01) over the world. */
 import { AwsApiError, autoScalingErrors } from '../model/errors';
+import { mixedInstancesPolicyView } from '../model/mixed-instances';
 import type { AutoScalingGroupRecord, Ec2InstanceRecord } from '../model/types';
 import type { World } from '../model/world';
 import { paginate } from './pagination';
@@ -143,7 +144,10 @@ const handlers: Record<string, Handler> = {
       AutoScalingGroups: page.items.map((group) => ({
         AutoScalingGroupName: group.name,
         AutoScalingGroupARN: group.arn,
-        LaunchTemplate: launchTemplate(group),
+        // A group with a mixed instances policy names its launch template there instead.
+        ...(group.mixedInstances
+          ? { MixedInstancesPolicy: mixedInstancesPolicyView(group.mixedInstances, launchTemplate(group)) }
+          : { LaunchTemplate: launchTemplate(group) }),
         MinSize: group.minSize,
         MaxSize: group.maxSize,
         DesiredCapacity: group.desiredCapacity,

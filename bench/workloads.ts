@@ -3,7 +3,13 @@
  * shapes real ECS clusters run (CPU-heavy, memory-heavy and balanced services, fixed host ports,
  * distinctInstance, awsvpc tasks).
  */
-import type { CapacitySnapshot, Demand, InstanceTypeResources, RegisteredInstance, Shape } from './snapshot';
+import type {
+  CapacitySnapshot,
+  Demand,
+  InstanceTypeResources,
+  RegisteredInstance,
+  Shape,
+} from '../shared/capacity/snapshot';
 
 /** Registered resources of common types (memory as the ECS agent registers it). */
 export const SAMPLE_INSTANCE_TYPES: Record<string, InstanceTypeResources> = {

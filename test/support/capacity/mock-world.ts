@@ -25,6 +25,7 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  GetTaskProtectionCommand,
   ListContainerInstancesCommand,
   ListServicesCommand,
   ListTasksCommand,
@@ -35,11 +36,15 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { clearTaskDefinitionCache } from '../../shared/aws/ecs';
-import { parseCapacityEvent } from '../../shared/capacity/events';
-import { observability } from '../../shared/runtime/observability';
-import { loadScaleCapacityConfig } from './config';
-import { type CapacitySummary, handleCapacityEvent, type WaitingTasks } from './reconcile';
+import { loadScaleCapacityConfig } from '../../../functions/scale-capacity/config';
+import {
+  type CapacitySummary,
+  handleCapacityEvent,
+  type WaitingTasks,
+} from '../../../functions/scale-capacity/reconcile';
+import { clearTaskDefinitionCache } from '../../../shared/aws/ecs';
+import { parseCapacityEvent } from '../../../shared/capacity/events';
+import { observability } from '../../../shared/runtime/observability';
 
 export const ecsMock = mockClient(ECSClient);
 export const asgMock = mockClient(AutoScalingClient);
@@ -113,6 +118,8 @@ export interface World {
   failingRaiseAt?: string;
   /** The group's instance refreshes, newest first (none by default). */
   refreshes?: InstanceRefresh[];
+  /** Tasks with scale-in protection (UpdateTaskProtection): task ARN -> its expiration, or true for none. */
+  taskProtection?: Record<string, Date | true>;
   /** The group's lifecycle hooks; by default the sample's terminate hook (drain-instance). */
   lifecycleHooks?: LifecycleHook[];
 }
@@ -218,6 +225,17 @@ export function mockWorld(world: World) {
     });
   ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
     tasks: allTasks.filter((task) => input.tasks.includes(task.taskArn as string)),
+  }));
+  ecsMock.on(GetTaskProtectionCommand).callsFake((input: { tasks: string[] }) => ({
+    protectedTasks: input.tasks.map((arn) => {
+      const until = world.taskProtection?.[arn];
+      return {
+        taskArn: arn,
+        protectionEnabled: until !== undefined,
+        ...(until instanceof Date ? { expirationDate: until } : {}),
+      };
+    }),
+    failures: [],
   }));
 
   asgMock.on(DescribeAutoScalingGroupsCommand).resolves({

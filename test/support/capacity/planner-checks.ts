@@ -3,10 +3,15 @@
  * placements respect every resource and constraint, and an exact solver for tiny cases.
  */
 import fc from 'fast-check';
-import { compileMemberOf } from './member-of';
-import { binView, newBin } from './packing';
-import type { CapacityPlan } from './planner';
-import { type CapacitySnapshot, type CapacitySnapshotInput, parseSnapshot, type Shape } from './snapshot';
+import { compileMemberOf } from '../../../shared/capacity/member-of';
+import { binView, newBin } from '../../../shared/capacity/packing';
+import type { CapacityPlan } from '../../../shared/capacity/planner';
+import {
+  type CapacitySnapshot,
+  type CapacitySnapshotInput,
+  parseSnapshot,
+  type Shape,
+} from '../../../shared/capacity/snapshot';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 const PORTS = [80, 443, 8080];

@@ -3,11 +3,20 @@
  * first, onto new instances of the group's type. What a simple autoscaler would compute; the
  * benchmark prints it beside the planner on the same workloads.
  */
-import { shapeKey } from '../ecs/requirements';
-import { compileMemberOf } from './member-of';
-import { type Bin, dominantSize, fits, type ItemGroup, makeItemGroup, newBin, place } from './packing';
-import { newInstanceTemplate } from './planner';
-import type { CapacitySnapshot } from './snapshot';
+
+import { compileMemberOf } from '../shared/capacity/member-of';
+import {
+  type Bin,
+  dominantSize,
+  fits,
+  type ItemGroup,
+  makeItemGroup,
+  newBin,
+  place,
+} from '../shared/capacity/packing';
+import { newInstanceTemplate } from '../shared/capacity/planner';
+import type { CapacitySnapshot } from '../shared/capacity/snapshot';
+import { shapeKey } from '../shared/ecs/requirements';
 
 /** New instances plain FFD needs for the snapshot's demand (registered instances are ignored). */
 export function firstFitDecreasingInstances(snapshot: CapacitySnapshot): number {

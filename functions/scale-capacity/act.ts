@@ -14,9 +14,10 @@ import {
   setDesiredCapacity,
   setInstanceProtection,
   terminateInstanceAndDecrement,
-} from '../aws/autoscaling';
-import { describeTasks, listTaskArns, setContainerInstancesStatus } from '../aws/ecs';
-import { errorMessage, kindOf } from '../aws/errors';
+} from '../../shared/aws/autoscaling';
+import { describeTasks, listTaskArns, setContainerInstancesStatus } from '../../shared/aws/ecs';
+import { errorMessage, kindOf } from '../../shared/aws/errors';
+import type { CapacityPlan } from '../../shared/capacity/planner';
 import {
   deleteIdleMarker,
   deleteSeenMarker,
@@ -29,9 +30,8 @@ import {
   putSeenMarker,
   putStallMarker,
   type StallMarker,
-} from '../state/capacity';
+} from '../../shared/state/capacity';
 import type { Observation } from './observe';
-import type { CapacityPlan } from './planner';
 
 /** How long after its observation a pass may still start a removal. */
 export const REMOVAL_DEADLINE_MS = 60_000;

@@ -13,6 +13,7 @@ import type {
   Cluster,
   ContainerInstance,
   Failure,
+  ProtectedTask,
   Service,
   Task,
   TaskDefinition,
@@ -22,8 +23,8 @@ import {
   describeInstanceRefreshes,
   describeLifecycleHooks,
   describeScalingActivities,
-} from '../aws/autoscaling';
-import { BATCH_CONCURRENCY, mapConcurrent } from '../aws/batch';
+} from '../../shared/aws/autoscaling';
+import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import {
   type Described,
   describeCapacityProviders,
@@ -32,12 +33,26 @@ import {
   describeServices,
   describeTaskDefinition,
   describeTasks,
+  getTaskProtection,
   listContainerInstanceArns,
   listServiceArns,
   listTaskArns,
-} from '../aws/ecs';
-import { type InstanceView, toInstanceView } from '../ecs/container-instance';
-import { type ResourceShape, taskRequirements } from '../ecs/requirements';
+} from '../../shared/aws/ecs';
+import { combineMemberOf, type StrategyItem, serviceDemands } from '../../shared/capacity/demand';
+import { nameFromArn } from '../../shared/capacity/events';
+import { estimateInstanceType, trunkTaskEnis } from '../../shared/capacity/instance-types';
+import { launchFailuresOf } from '../../shared/capacity/launches';
+import { compileMemberOf } from '../../shared/capacity/member-of';
+import type {
+  CapacitySettings,
+  CapacitySnapshot,
+  Demand,
+  InstanceTypeResources,
+  LaunchFailure,
+  LaunchingInstance,
+  RegisteredInstance,
+} from '../../shared/capacity/snapshot';
+import { applyStall } from '../../shared/capacity/stall';
 import {
   type RememberedTypes,
   readCapacityRequests,
@@ -47,21 +62,9 @@ import {
   readSeenMarkers,
   readStallMarkers,
   type StallMarker,
-} from '../state/capacity';
-import { applyStall, combineMemberOf, type StrategyItem, serviceDemands } from './demand';
-import { nameFromArn } from './events';
-import { estimateInstanceType, trunkTaskEnis } from './instance-types';
-import { launchFailuresOf } from './launches';
-import { compileMemberOf } from './member-of';
-import type {
-  CapacitySettings,
-  CapacitySnapshot,
-  Demand,
-  InstanceTypeResources,
-  LaunchFailure,
-  LaunchingInstance,
-  RegisteredInstance,
-} from './snapshot';
+} from '../../shared/state/capacity';
+import { type InstanceView, toInstanceView } from '../../shared/ecs/container-instance';
+import { type ResourceShape, taskRequirements } from '../../shared/ecs/requirements';
 
 /** A capacity provider scale-capacity must not drive: it says why, for the log and the caller. */
 export class CapacityProviderRefused extends Error {
@@ -175,8 +178,6 @@ export interface Observation {
 }
 
 const IN_GROUP = /^(Pending|Pending:Wait|Pending:Proceed|InService)$/;
-/** The snapshot status of an instance Auto Scaling marks Unhealthy (its ECS status aside). */
-export const UNHEALTHY = 'UNHEALTHY';
 /** An agent disconnected this long is reported (the agent reconnects by itself after brief blips). */
 export const AGENT_DISCONNECTED_REPORT_MS = 5 * 60_000;
 
@@ -255,8 +256,21 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const daemons = active.filter((service) => service.schedulingStrategy === 'DAEMON');
   const daemonGroups = new Set(daemons.map((service) => `service:${service.serviceName}`));
   const clusterDefault: StrategyItem[] = clusterInfo.defaultCapacityProviderStrategy ?? [];
+  const byProvider = await tasksByProviderOf(
+    cluster,
+    capacityProvider,
+    active,
+    clusterDefault,
+    partial,
+    notes,
+  );
   const replicas = active.flatMap((service) =>
-    serviceDemands(service, capacityProvider, clusterDefault, options.anyInstance),
+    serviceDemands(
+      { ...service, tasksByProvider: byProvider.get(service.serviceName ?? '') },
+      capacityProvider,
+      clusterDefault,
+      options.anyInstance,
+    ),
   );
 
   const definitions = await loadDefinitions([
@@ -299,6 +313,16 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const newAttributes = newInstanceAttributes(group, views);
   const daemonHolds = daemons.map((service) => daemonConstraint(service, definitions));
   const newViews = newInstanceViews(types, group.AvailabilityZones ?? [], newAttributes);
+  // A daemon whose task definition cannot be read still runs on new instances: named, so the planner
+  // measures its room on registered instances instead of leaving it out.
+  const unreadDaemons = daemons
+    .filter((service) => !service.taskDefinition || !definitions.has(service.taskDefinition))
+    .map((service) => service.serviceName ?? service.serviceArn ?? '?');
+  if (unreadDaemons.length > 0) {
+    notes.push(
+      `daemon task definition(s) not readable for ${unreadDaemons.join(', ')}: their room on new instances is measured on registered ones`,
+    );
+  }
   const daemonOverhead = sumShapes(
     daemons.map((service, index) =>
       newViews.some((view) => daemonHolds[index]?.(view) ?? true)
@@ -317,10 +341,9 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(view.attributes)) attributes[name] = value ?? '';
     const typeEnis = trunking.taskEnis(type, isTrunked(view));
-    // Auto Scaling replaces an Unhealthy instance (ReplaceUnhealthy): nothing is planned on it, it is
-    // neither removed nor protected; it stays in the count of the desired capacity until replaced.
-    const unhealthy = ec2.HealthStatus?.toLowerCase() === 'unhealthy';
-    if (unhealthy) {
+    // Auto Scaling replaces an Unhealthy instance (ReplaceUnhealthy): the planner plans nothing on it
+    // and neither removes nor protects it; it stays in the count of the desired capacity until replaced.
+    if (ec2.HealthStatus?.toLowerCase() === 'unhealthy') {
       notes.push(
         `${instance.ec2InstanceId}: Auto Scaling marks it Unhealthy; not planned on (Auto Scaling replaces it)`,
       );
@@ -331,7 +354,8 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       instanceType: type,
       availabilityZone: view.attributes['ecs.availability-zone'] ?? ec2.AvailabilityZone,
       lifecycleState: ec2.LifecycleState ?? 'InService',
-      status: unhealthy ? UNHEALTHY : view.status,
+      ...(ec2.HealthStatus ? { healthStatus: ec2.HealthStatus } : {}),
+      status: view.status,
       agentConnected: view.agentConnected,
       protectedFromScaleIn: ec2.ProtectedFromScaleIn ?? false,
       ...(view.registeredAt ? { registeredAt: view.registeredAt.toISOString() } : {}),
@@ -496,6 +520,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       desired: group.DesiredCapacity ?? 0,
       availabilityZones: group.AvailabilityZones ?? [],
       instanceTypes: types,
+      ...mixedInstancesOf(group),
       ...(suspendedProcesses.length > 0 ? { suspendedProcesses } : {}),
       ...(launchFailures.length > 0 ? { launchFailures } : {}),
       ...(failingRaiseAt ? { failingRaiseAt } : {}),
@@ -508,6 +533,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     instanceTypes: newInstanceTypes,
     newInstanceAttributes: newAttributes,
     daemonOverhead,
+    ...(unreadDaemons.length > 0 ? { unreadDaemons } : {}),
     settings: { ...settings, headroom, consolidation },
     instances,
     launching,
@@ -1009,6 +1035,9 @@ async function listMovableTasks(
       return;
     }
     const tasks = listing.tasks.filter((task) => !daemonGroups.has(task.group ?? ''));
+    const protection = await protectionOf(cluster, instance.id, tasks, partial);
+    // Not known which of its tasks are protected from scale-in: not a consolidation candidate.
+    if (!protection) return;
     const definitions = await loadDefinitions(tasks.map((task) => task.taskDefinitionArn));
     const movable: NonNullable<RegisteredInstance['movableTasks']> = [];
     let pinned = 0;
@@ -1029,13 +1058,23 @@ async function listMovableTasks(
           .map((constraint) => constraint.expression as string),
         ...definitionMemberOf(definition),
       ]);
+      const protectedTask = protection.get(task.taskArn ?? '');
       movable.push({
         shape: taskRequirements(definition, task.overrides),
         group: task.group,
         distinctInstance,
         ...(memberOf ? { memberOf } : {}),
+        ...(protectedTask?.protectionEnabled
+          ? {
+              protected: true,
+              ...(protectedTask.expirationDate
+                ? { protectedUntil: protectedTask.expirationDate.toISOString() }
+                : {}),
+            }
+          : {}),
       });
     }
+    instance.protectedTasks = [...protection.values()].filter((task) => task.protectionEnabled).length;
     instance.nonDaemonTasks = tasks.length;
     instance.movableTasks = movable;
     instance.pinnedTasks = pinned;
@@ -1263,4 +1302,119 @@ function replacementsOf(
     refreshReplacements,
     releaseProtection,
   };
+}
+
+/**
+ * The group's mixed instances policy as the planner reads it (InstancesDistribution, with Auto
+ * Scaling's defaults for what it leaves out: prioritized On-Demand for a list of overrides,
+ * lowest-price Spot, no On-Demand base, 100 % On-Demand above it). The overrides' order is the
+ * snapshot's instanceTypes.
+ */
+function mixedInstancesOf(group: AutoScalingGroup): Pick<CapacitySnapshot['group'], 'mixedInstances'> {
+  const policy = group.MixedInstancesPolicy;
+  const overrides = (policy?.LaunchTemplate?.Overrides ?? []).filter((override) => override.InstanceType);
+  if (!policy || overrides.length === 0) return {};
+  const distribution = policy.InstancesDistribution ?? {};
+  return {
+    mixedInstances: {
+      onDemandAllocationStrategy: distribution.OnDemandAllocationStrategy ?? 'prioritized',
+      spotAllocationStrategy: distribution.SpotAllocationStrategy ?? 'lowest-price',
+      onDemandBaseCapacity: distribution.OnDemandBaseCapacity ?? 0,
+      onDemandPercentageAboveBaseCapacity: distribution.OnDemandPercentageAboveBaseCapacity ?? 100,
+    },
+  };
+}
+
+/**
+ * Task scale-in protection of a consolidation candidate's service tasks (standalone tasks pin the
+ * instance anyway), by task ARN; undefined when it could not be read in full (said in `partial`).
+ */
+async function protectionOf(
+  cluster: string,
+  instanceId: string,
+  tasks: readonly Task[],
+  partial: string[],
+): Promise<Map<string, ProtectedTask> | undefined> {
+  const arns = tasks
+    .filter((task) => task.group?.startsWith('service:') && task.taskArn)
+    .map((task) => task.taskArn as string);
+  if (arns.length === 0) return new Map();
+  try {
+    const { items, failures } = await getTaskProtection(cluster, arns);
+    if (failures.length > 0) {
+      partial.push(failuresText('ecs:GetTaskProtection', `task(s) on ${instanceId}`, failures, arns.length));
+      return undefined;
+    }
+    return new Map(items.map((task) => [task.taskArn ?? '', task]));
+  } catch (error) {
+    partial.push(`ecs:GetTaskProtection for the tasks on ${instanceId} failed (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/**
+ * Where the started tasks of each service with tasks to place run, per capacity provider (the tasks'
+ * `capacityProviderName`), read only for services whose strategy spreads them over this provider and
+ * another: ECS evens the split, so the deficit goes where the tasks are short, not by the weights.
+ * Tasks of other deployments than the primary are left out. A read with failures leaves the service
+ * to its weights.
+ */
+async function tasksByProviderOf(
+  cluster: string,
+  capacityProvider: string,
+  services: readonly Service[],
+  clusterDefault: readonly StrategyItem[],
+  partial: string[],
+  notes: string[],
+): Promise<Map<string, Record<string, number>>> {
+  const spread = services.filter((service) => {
+    if (service.schedulingStrategy === 'DAEMON' || (service.taskSets ?? []).length > 0) return false;
+    const strategy: readonly StrategyItem[] =
+      (service.capacityProviderStrategy ?? []).length > 0
+        ? (service.capacityProviderStrategy ?? [])
+        : service.launchType
+          ? []
+          : clusterDefault;
+    const providers = new Set(strategy.map((item) => item.capacityProvider).filter(Boolean));
+    const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY') ?? service;
+    const started = (primary.runningCount ?? 0) + (primary.pendingCount ?? 0);
+    return providers.size > 1 && providers.has(capacityProvider) && (primary.desiredCount ?? 0) > started;
+  });
+  const result = new Map<string, Record<string, number>>();
+  await mapConcurrent(spread, BATCH_CONCURRENCY, async (service) => {
+    const name = service.serviceName ?? '';
+    let read: Described<Task>;
+    try {
+      const arns = await listTaskArns(cluster, { serviceName: name });
+      read = arns.length === 0 ? { items: [], failures: [] } : await describeTasks(cluster, arns);
+    } catch (error) {
+      notes.push(
+        `service ${name}: its tasks could not be listed (${(error as Error).message}); split by weights`,
+      );
+      return;
+    }
+    const { items, failures } = read;
+    if (failures.length > 0) {
+      partial.push(
+        failuresText(
+          'ecs:DescribeTasks',
+          `task(s) of service ${name}`,
+          failures,
+          items.length + failures.length,
+        ),
+      );
+      return;
+    }
+    const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+    const counts: Record<string, number> = {};
+    for (const task of items) {
+      if (task.lastStatus === 'STOPPED' || task.desiredStatus === 'STOPPED' || !task.capacityProviderName)
+        continue;
+      // A deployment's tasks carry its id in startedBy.
+      if (primary?.id && task.startedBy && task.startedBy !== primary.id) continue;
+      counts[task.capacityProviderName] = (counts[task.capacityProviderName] ?? 0) + 1;
+    }
+    result.set(name, counts);
+  });
+  return result;
 }

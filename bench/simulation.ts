@@ -13,8 +13,8 @@
  * instances); while launched instances warm up (300 s) no further scale-out; scale-in removes only
  * empty instances (managed termination protection), at most half of them per step.
  */
-import { planCapacity } from './planner';
-import type { CapacitySnapshot, InstanceTypeResources, Shape } from './snapshot';
+import { planCapacity } from '../shared/capacity/planner';
+import type { CapacitySnapshot, InstanceTypeResources, Shape } from '../shared/capacity/snapshot';
 import { emptyShape, random } from './workloads';
 
 export interface TraceTask {
