@@ -53,6 +53,8 @@ import type {
   RegisteredInstance,
 } from '../../shared/capacity/snapshot';
 import { applyStall } from '../../shared/capacity/stall';
+import { type InstanceView, toInstanceView } from '../../shared/ecs/container-instance';
+import { type ResourceShape, taskRequirements } from '../../shared/ecs/requirements';
 import {
   type RememberedTypes,
   readCapacityRequests,
@@ -63,8 +65,6 @@ import {
   readStallMarkers,
   type StallMarker,
 } from '../../shared/state/capacity';
-import { type InstanceView, toInstanceView } from '../../shared/ecs/container-instance';
-import { type ResourceShape, taskRequirements } from '../../shared/ecs/requirements';
 
 /** A capacity provider scale-capacity must not drive: it says why, for the log and the caller. */
 export class CapacityProviderRefused extends Error {

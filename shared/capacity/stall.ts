@@ -3,9 +3,10 @@
  * service's stall marker (noted, confirmed, unplaceable), and what a marker means for its demand.
  * scale-capacity reads and writes the markers (functions/scale-capacity/observe.ts and act.ts).
  */
+
+import type { StallMarker } from '../state/capacity';
 import type { PlacementSummary } from './plan';
 import type { Demand } from './snapshot';
-import type { StallMarker } from '../state/capacity';
 
 export type { StallMarker };
 
