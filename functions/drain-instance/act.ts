@@ -2,6 +2,7 @@ import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../s
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
+import { describeBlocked } from '../../shared/drain/budget';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';
 import type { DrainRecord } from '../../shared/drain/record';
 import {
@@ -11,6 +12,7 @@ import {
   recordDrainProgress,
 } from '../../shared/state/drain';
 import { bestEffort } from './bookkeeping';
+import { requestRoom } from './room';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 
 export interface ActResult {
@@ -128,6 +130,12 @@ export async function act(
             ...details,
             deadlineSeconds: config.deadlineSeconds,
             tasks: taskList(step.remaining.map(describeTask)),
+            ...(step.belowMinimum
+              ? {
+                  blockedDeadlineSeconds: config.blockedDeadlineSeconds,
+                  servicesBelowMinimum: step.belowMinimum.map(describeBlocked),
+                }
+              : {}),
           });
         } else {
           logger.info('Drain complete: lifecycle action completed with CONTINUE', details);
@@ -175,6 +183,31 @@ export async function act(
           metrics.addMetric('DrainHookLost', 'Count', 1);
         }
         return { ...result, finished: true, lost: step.died.length };
+      }
+      case 'report-blocked': {
+        metrics.addMetric('DrainBlocked', 'Count', 1);
+        logger.warn(
+          'Drain blocked by the disruption budget: completing now would take services below their minimum',
+          {
+            ...keys,
+            blockedServices: step.services.map(describeBlocked),
+            why: step.why,
+            heldPastDeadlineUntil:
+              step.heldUntil === undefined ? undefined : new Date(step.heldUntil).toISOString(),
+            roomRequested: step.room.map(
+              (room) =>
+                `${room.service}: ${room.count} × ${room.cpu} CPU units, ${room.memoryMiB} MiB on ${room.capacityProvider}`,
+            ),
+          },
+        );
+        // Bookkeeping: a request scale-capacity may not even read must never hold the drain back.
+        const now = Date.now();
+        for (const room of step.room) {
+          await bestEffort(runtime, 'room not requested', keys, undefined, () =>
+            requestRoom(config.table, target.cluster, target.instanceId, room, step.why, now),
+          );
+        }
+        break;
       }
       case 'wait':
         break;

@@ -2,6 +2,7 @@ import type { ContainerInstance } from '@aws-sdk/client-ecs';
 import { recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { findContainerInstanceByEc2Id, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
+import { BUDGET_CHECK_AFTER_MS, holdUntil } from '../../shared/drain/budget';
 import { maskToken } from '../../shared/drain/events';
 import { type DrainPlan, describeTask, planDrain } from '../../shared/drain/plan';
 import { policyFor } from '../../shared/drain/policy';
@@ -27,6 +28,7 @@ import { bestEffort } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
 import { busyPerSweep, clusterSweep } from './sweep';
+import { hasDrainingTurn } from './turns';
 
 /** Time one observe-decide-act step may take, on top of the timeBudget margin. */
 export const STEP_RESERVE_MS = 5_000;
@@ -89,7 +91,12 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
   if (secured.actionGone) return secured;
   try {
     let instance = await findContainerInstanceByEc2Id(target.cluster, target.instanceId);
-    if (instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
+    const turn =
+      instance?.status === 'ACTIVE' && target.trigger === 'lifecycle'
+        ? await hasDrainingTurn(target, runtime)
+        : true;
+    if (!turn) logger.info('Waiting its turn to drain (MAX_DRAINING_PER_CLUSTER); left ACTIVE', keys);
+    if (turn && instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
       const { failures } = await setContainerInstancesDraining(target.cluster, [
         instance.containerInstanceArn,
       ]);
@@ -174,8 +181,21 @@ function plan(
     now: Date.now(),
     interruptionAt: target.interruptionAt,
     stopTimeouts: observation.stopTimeouts,
+    budget: observation.budget,
+    drainingTurn: observation.drainingTurn,
+    holdUntil: holdUntil({
+      startedAt: record.startedAt,
+      deadlineSeconds: config.deadlineSeconds,
+      blockedDeadlineSeconds: config.blockedDeadlineSeconds,
+      heartbeatTimeoutSeconds: target.heartbeatTimeoutSeconds,
+    }),
   });
 }
+
+/** The disruption budget is read once the drain is old enough to be blocked rather than slow. */
+const readsBudget = (target: DrainTarget, record: DrainRecord, runtime: DrainRuntime, now: number) =>
+  target.trigger === 'lifecycle' &&
+  now - record.startedAt >= Math.min(BUDGET_CHECK_AFTER_MS, runtime.config.deadlineSeconds * 1000);
 
 /** The plan as a dry run reports it, and as logs show it: instance, tasks still there, actions. */
 export function describePlan(result: DrainPlan) {
@@ -210,7 +230,14 @@ async function dryRun(target: DrainTarget, runtime: DrainRuntime): Promise<Insta
     !isEarlierAction(stored, target.token ? hashToken(target.token) : undefined, now)
       ? stored
       : newRecord(target, 'reconcile', now);
-  const result = plan(target, record, await observe(target, runtime), runtime);
+  const observation = await observe(
+    target,
+    runtime,
+    undefined,
+    undefined,
+    readsBudget(target, record, runtime, now),
+  );
+  const result = plan(target, record, observation, runtime);
   const described = describePlan(result);
   runtime.logger.info('Dry run: drain plan (nothing applied)', { ...instanceKeys(target), plan: described });
   return {
@@ -449,7 +476,13 @@ export async function runDrain(
       passes++;
       const known = passes === 1 ? secured.instance : undefined;
       const seen = seenArn ? { containerInstanceArn: seenArn, since: record.startedAt } : undefined;
-      const observation = await observe(target, runtime, known, seen);
+      const observation = await observe(
+        target,
+        runtime,
+        known,
+        seen,
+        readsBudget(target, record, runtime, Date.now()),
+      );
       lastPlan = plan(target, record, observation, runtime, {
         drainUnderway: seenArn !== undefined,
         vanished: options.vanished === true,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrainRecord } from '../drain/record';
-import { drainRecord } from '../drain/record.fixtures';
+import { drainRecord } from '../../test/support/drain-record';
 
 // dynalite ships no types; this is the part of its API used here.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: {

@@ -141,7 +141,7 @@ describe('DynamoDB batches with unprocessed keys, end to end through the adapter
     const restore = useLocalAwsEnv(aws);
     try {
       const state = await import('../../shared/state/drain');
-      const { drainRecord } = await import('../../shared/drain/record.fixtures');
+      const { drainRecord } = await import('../support/drain-record');
       const ids = Array.from({ length: 12 }, (_, n) => `i-0unprocessed${n.toString().padStart(2, '0')}`);
       for (const id of ids)
         await state.createDrain(SAMPLE.table, drainRecord(aws.world.now(), { instanceId: id }));

@@ -1,4 +1,4 @@
-import { type DrainRecord, hashToken } from './record';
+import { type DrainRecord, hashToken } from '../../shared/drain/record';
 
 /** An open drain record of the sample group and hook, started (and last heartbeated) at `at`. */
 export function drainRecord(at: number, fields: Partial<DrainRecord> = {}): DrainRecord {

@@ -1,4 +1,4 @@
-// Test support for the handler's unit tests: ECS and Auto Scaling answered by aws-sdk-client-mock from
+// Test support for drain-instance's handler unit tests: ECS and Auto Scaling answered by aws-sdk-client-mock from
 // a small in-memory cluster, the state table on dynalite (real conditional writes).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ export const asgMock = mockClient(AutoScalingClient);
 export const fixture = (name: string): Record<string, unknown> & { detail: Record<string, unknown> } =>
   JSON.parse(readFileSync(join(__dirname, '../../events/drain-instance', name), 'utf8'));
 
-export { startStateTable } from '../../test/support/state-table';
+export { startStateTable } from './state-table';
 
 export const noActiveAction = (instanceId: string) =>
   new AutoScalingServiceException({
@@ -305,4 +305,6 @@ export const BASE_ENV = {
   DRAIN_DEADLINE_SECONDS: '3600',
   STANDALONE_TASK_POLICY: '',
   RECONCILE_MAX_INSTANCES: '25',
+  MAX_DRAINING_PER_CLUSTER: '5',
+  BLOCKED_DRAIN_DEADLINE_SECONDS: '172800',
 };
