@@ -1,4 +1,5 @@
 /** What scale-capacity's planner returns: the plan as data, with its parts and reasons. */
+import type { ForeseenRun } from './foresight';
 import type { LaunchType } from './launch-type';
 import type { BoundKind } from './lower-bound';
 import type { MemberOf } from './packing';
@@ -111,6 +112,11 @@ export interface CapacityPlan {
   };
   /** Each new instance of the plan, in launch order, and the demand sources whose tasks it is for. */
   newInstanceSources: NewInstanceSources[];
+  /**
+   * Scheduled jobs' runs (when the snapshot lists any): the lead time (boot + margin) and, per run,
+   * the tasks planned ahead as demand this pass and why (foresight.ts).
+   */
+  foreseen?: { leadSeconds: number; runs: ForeseenRun[] };
   /** With a mixed instances policy: the type new instances are planned as, and why. */
   launchType?: LaunchType;
   /** Each decision in words, for the log and the table. */

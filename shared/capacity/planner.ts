@@ -25,6 +25,7 @@ import {
   utilizationOf,
   zoneWaits,
 } from './explain';
+import { foreseenDemand, foresightReasons, leadTime } from './foresight';
 import { groupDemand, whyUnplaceable } from './items';
 import { launchType } from './launch-type';
 import { limitScaleOut } from './limits';
@@ -51,13 +52,15 @@ export type {
 } from './plan';
 export { ZoneCounts } from './scale-in';
 
-export function planCapacity(
-  observed: CapacitySnapshot,
-  now: number,
-  options: PlanOptions = {},
-): CapacityPlan {
+export function planCapacity(input: CapacitySnapshot, now: number, options: PlanOptions = {}): CapacityPlan {
   const compile = options.compileMemberOf ?? defaultCompileMemberOf;
   const reasons: string[] = [];
+  // Scheduled jobs due within the boot time plus a margin are demand now (foresight.ts).
+  const lead = leadTime(input);
+  const foresight = foreseenDemand(input, now, lead);
+  reasons.push(...foresightReasons(foresight.runs));
+  const observed: CapacitySnapshot =
+    foresight.demand.length > 0 ? { ...input, demand: [...input.demand, ...foresight.demand] } : input;
   // Demand, grouped by shape and constraints.
   const { items, unplaceable: badConstraints } = groupDemand(observed, compile);
   // New instances are planned as the type the group's allocation strategy launches.
@@ -270,6 +273,9 @@ export function planCapacity(
     unplaceable,
     utilization: utilizationOf(placeableOn, snapshot),
     ...(launch ? { launchType: launch } : {}),
+    ...(input.foreseen !== undefined
+      ? { foreseen: { leadSeconds: lead.seconds, runs: foresight.runs } }
+      : {}),
     reasons,
     ...(assignments ? { assignments } : {}),
   };
