@@ -25,6 +25,7 @@ import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
 import type { StallMarker } from '../../shared/capacity/state';
 import type { Observability } from '../../shared/runtime/observability';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
+import { addForeseenRuns } from './foresight';
 
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;
@@ -158,6 +159,8 @@ async function pass(
   const { config, logger } = deps;
   const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
   const now = deps.now();
+  // The first provider listed for a cluster also takes demand meant for any of its instances.
+  const anyInstance = config.providers.find((provider) => provider.cluster === target.cluster) === target;
   let observation: Observation;
   try {
     observation = await observe({
@@ -165,8 +168,7 @@ async function pass(
       table: config.table,
       settings: config.settings,
       now,
-      // The first provider listed for a cluster also takes demand meant for any of its instances.
-      anyInstance: config.providers.find((provider) => provider.cluster === target.cluster) === target,
+      anyInstance,
       instanceTypes: config.instanceTypes,
       reads,
       provisioningTasks: provisioningTasks(event, target, deps, now),
@@ -180,6 +182,10 @@ async function pass(
     logger.error('Observe failed', { ...base, error: error as Error });
     return { ...base, status: 'failed', error: (error as Error).message };
   }
+  // Scheduled jobs' next runs, planned ahead of their due time (foresight.ts).
+  observation.notes.push(
+    ...(await addForeseenRuns(observation.snapshot, { table: config.table, reads, anyInstance, now })),
+  );
   for (const note of observation.notes) logger.info('Observation note', { ...base, note });
   forgetPlaced(deps.waiting, target.cluster, observation.stillProvisioning);
 

@@ -125,6 +125,12 @@ export const scaleCapacity: FunctionSpec = {
         ['capacity#*'],
         'Read capacity requests from run-scheduled-task; keep idle-since, stall and instance-type markers (capacity#...).',
       ),
+      stateTable(
+        ctx,
+        ['dynamodb:Query'],
+        ['job#*'],
+        "Read-only: run-scheduled-task's job registry and runs, so a scheduled job's next run is planned for one boot ahead.",
+      ),
     ];
   },
 
