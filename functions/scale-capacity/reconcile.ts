@@ -24,6 +24,7 @@ import {
 import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
 import type { StallMarker } from '../../shared/capacity/state';
 import type { Observability } from '../../shared/runtime/observability';
+import { observeBoot } from './boot';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
 import { addForeseenRuns } from './foresight';
 
@@ -182,8 +183,14 @@ async function pass(
     logger.error('Observe failed', { ...base, error: error as Error });
     return { ...base, status: 'failed', error: (error as Error).message };
   }
-  // Scheduled jobs' next runs, planned ahead of their due time (foresight.ts).
+  // The group's measured boot (boot.ts), then scheduled jobs' runs due within it (foresight.ts).
   observation.notes.push(
+    ...(await observeBoot(observation.snapshot, {
+      table: config.table,
+      groupName: observation.groupName,
+      now,
+      dryRun: config.dryRun,
+    })),
     ...(await addForeseenRuns(observation.snapshot, { table: config.table, reads, anyInstance, now })),
   );
   for (const note of observation.notes) logger.info('Observation note', { ...base, note });

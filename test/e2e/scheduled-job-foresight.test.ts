@@ -135,6 +135,25 @@ it('a nightly job on an empty group starts at its due time on the instance bough
   expect(aws.world.now() - due).toBeLessThan(10_000);
   expect(aws.world.tasks({ cluster: SAMPLE.cluster, family: 'report' })).toHaveLength(1);
   expect(aws.calls.count('events:PutEvents')).toBe(0);
+
+  // The launch was measured (activity StartTime → registeredAt): the next nights plan with the group's
+  // own boot, 90 s on the local endpoint, rather than the default.
+  await tick();
+  const { dynamodb } = await import('../../shared/aws/dynamodb');
+  const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { Items = [] } = await dynamodb.send(
+    new QueryCommand({
+      TableName: SAMPLE.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `capacity#${SAMPLE.cluster}#boot` },
+    }),
+  );
+  expect(Items[0]?.samples).toEqual([
+    expect.objectContaining({
+      instanceId: aws.world.groupInstances(SAMPLE.group)[0]?.instanceId,
+      seconds: 90,
+    }),
+  ]);
 });
 
 it('a run skipped after its instance was bought leaves it idle, and scale-in releases it', async () => {
