@@ -167,3 +167,34 @@ describe('foreseen scheduled jobs', () => {
     );
   });
 });
+
+describe('warm pools', () => {
+  const pooled = (ready: number, extra: Partial<CapacitySnapshotInput> = {}) => {
+    const snapshot = group(extra);
+    snapshot.group.warmPool = { ready, warming: 0, bootSeconds: 30 };
+    return snapshot;
+  };
+
+  it('takes new instances from the pool first and reports what it lacked', () => {
+    const plan = planCapacity(
+      pooled(1, { demand: [{ source: 'service:etl', count: 4, shape: { cpu: 1024, memoryMiB: 2048 } }] }),
+      NOW,
+    );
+    expect(plan.scaleOut).toBe(2);
+    expect(plan.warmPool).toEqual({ ready: 1, fromPool: 1, cold: 1, bootSeconds: 30, shortBy: 1 });
+    expect(plan.reasons.join('\n')).toContain('a pool of 2 would have covered this scale-out');
+  });
+
+  it("plans a run with the pool's boot when its ready instances cover it, the cold boot otherwise", () => {
+    const warmLead = 30 + DEFAULT_MARGIN_SECONDS;
+    // 4 tasks of 1024 CPU: 2 m5.large.
+    expect(leadTime(pooled(2, { foreseen: [nightly(warmLead)] }), NOW)).toMatchObject({
+      seconds: warmLead,
+      bootFrom: 'warm pool',
+    });
+    expect(leadTime(pooled(1, { foreseen: [nightly(warmLead)] }), NOW).seconds).toBe(lead);
+    // Due within the cold lead but not the warm one: the pool's instances join in time later.
+    expect(planCapacity(pooled(2, { foreseen: [nightly(warmLead + 30)] }), NOW).scaleOut).toBe(0);
+    expect(planCapacity(pooled(1, { foreseen: [nightly(warmLead + 30)] }), NOW).scaleOut).toBe(2);
+  });
+});

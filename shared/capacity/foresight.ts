@@ -6,6 +6,7 @@
  * registry (functions/scale-capacity/foresight.ts).
  */
 import type { CapacitySnapshot, Demand, Foreseen } from './snapshot';
+import { warmBootSeconds } from './warm-pool';
 
 /** Boot assumed until launches of the group have been measured (a plain ECS-optimized AMI). */
 export const DEFAULT_BOOT_SECONDS = 120;
@@ -24,12 +25,30 @@ export interface LeadTime {
   bootFrom: 'measured' | 'default' | 'warm pool';
 }
 
-export function leadTime(snapshot: CapacitySnapshot): LeadTime {
+/**
+ * How long before its due time a run is planned for: the group's boot plus the margin. With a warm
+ * pool whose ready instances cover the runs due within the cold lead (estimated by their dominant
+ * resource on the group's type), the pool's shorter boot: the instances come from it.
+ */
+export function leadTime(snapshot: CapacitySnapshot, now?: number): LeadTime {
   const margin = snapshot.settings.foresightMarginSeconds ?? DEFAULT_MARGIN_SECONDS;
   const measured = snapshot.group.boot;
   const bootSeconds = measured && measured.samples > 0 ? measured.seconds : DEFAULT_BOOT_SECONDS;
   const bootFrom = measured && measured.samples > 0 ? 'measured' : 'default';
-  return { seconds: bootSeconds + margin, bootSeconds, marginSeconds: margin, bootFrom };
+  const cold: LeadTime = { seconds: bootSeconds + margin, bootSeconds, marginSeconds: margin, bootFrom };
+  const warmBoot = warmBootSeconds(snapshot);
+  const ready = snapshot.group.warmPool?.ready ?? 0;
+  if (now === undefined || warmBoot === undefined || ready === 0 || warmBoot >= bootSeconds) return cold;
+  const type = snapshot.instanceTypes[snapshot.group.instanceTypes[0] ?? ''];
+  if (!type) return cold;
+  let share = 0;
+  for (const run of snapshot.foreseen ?? []) {
+    const due = Date.parse(run.dueAt);
+    if (due <= now || due - now > cold.seconds * 1000) continue;
+    share += run.count * Math.max(run.shape.cpu / type.cpu, run.shape.memoryMiB / type.memoryMiB);
+  }
+  if (Math.ceil(share) > ready) return cold;
+  return { seconds: warmBoot + margin, bootSeconds: warmBoot, marginSeconds: margin, bootFrom: 'warm pool' };
 }
 
 export interface ForeseenRun {
@@ -49,7 +68,7 @@ const jobSource = (run: Foreseen) => `job ${run.job} due at ${run.dueAt}`;
 export function foreseenDemand(
   snapshot: CapacitySnapshot,
   now: number,
-  lead: LeadTime = leadTime(snapshot),
+  lead: LeadTime = leadTime(snapshot, now),
 ): { demand: Demand[]; runs: ForeseenRun[] } {
   const demand: Demand[] = [];
   const runs: ForeseenRun[] = [];

@@ -4,6 +4,7 @@ import type { LaunchType } from './launch-type';
 import type { BoundKind } from './lower-bound';
 import type { MemberOf } from './packing';
 import type { LaunchFailure, Shape } from './snapshot';
+import type { WarmPoolUse } from './warm-pool';
 
 export interface PlacementSummary {
   key: string;
@@ -117,6 +118,8 @@ export interface CapacityPlan {
    * the tasks planned ahead as demand this pass and why (foresight.ts).
    */
   foreseen?: { leadSeconds: number; runs: ForeseenRun[] };
+  /** With a warm pool: the new instances it gives this pass, those launched cold, what it lacked. */
+  warmPool?: WarmPoolUse;
   /** With a mixed instances policy: the type new instances are planned as, and why. */
   launchType?: LaunchType;
   /** Each decision in words, for the log and the table. */

@@ -36,6 +36,7 @@ import { placeDemand } from './placement';
 import type { CapacityPlan, PlanOptions, Unplaceable } from './plan';
 import { planRemovals, protectionAndMarkers } from './scale-in';
 import type { CapacitySnapshot } from './snapshot';
+import { warmPoolReason, warmPoolUse } from './warm-pool';
 
 export { freshBin, newInstanceTemplate, ZoneBalancer } from './bins';
 export { groupDemand } from './items';
@@ -56,7 +57,7 @@ export function planCapacity(input: CapacitySnapshot, now: number, options: Plan
   const compile = options.compileMemberOf ?? defaultCompileMemberOf;
   const reasons: string[] = [];
   // Scheduled jobs due within the boot time plus a margin are demand now (foresight.ts).
-  const lead = leadTime(input);
+  const lead = leadTime(input, now);
   const foresight = foreseenDemand(input, now, lead);
   reasons.push(...foresightReasons(foresight.runs));
   const observed: CapacitySnapshot =
@@ -191,6 +192,8 @@ export function planCapacity(input: CapacitySnapshot, now: number, options: Plan
   } = limitScaleOut({ snapshot, now, fleet, newBins, removals: removals.length });
 
   const { protect, unprotect, idleMarkers } = protectionAndMarkers(usable, removals, binById, now);
+  // A warm pool gives the first new instances (warm-pool.ts): how many, and whether it was enough.
+  const warmPool = warmPoolUse(snapshot, desiredCapacity - afterRemovals);
 
   const placements = items.map((item) => summarize(item, waits.get(item.id)));
   const assignments = options.trace
@@ -235,6 +238,9 @@ export function planCapacity(input: CapacitySnapshot, now: number, options: Plan
     maxAllows: limitedBy === 'max' ? scaleOut + uselessUnderMax : undefined,
     uselessUnderMax,
   });
+  // The pool's instances first; the rest boot as the group does (leadTime without a time: cold).
+  const poolLine = warmPool ? warmPoolReason(warmPool, leadTime(input).bootSeconds) : undefined;
+  if (poolLine) reasons.push(poolLine);
 
   return {
     cluster: snapshot.cluster,
@@ -273,6 +279,7 @@ export function planCapacity(input: CapacitySnapshot, now: number, options: Plan
     unplaceable,
     utilization: utilizationOf(placeableOn, snapshot),
     ...(launch ? { launchType: launch } : {}),
+    ...(warmPool ? { warmPool } : {}),
     ...(input.foreseen !== undefined
       ? { foreseen: { leadSeconds: lead.seconds, runs: foresight.runs } }
       : {}),

@@ -295,6 +295,7 @@ function snapshotOf(
     bootTimeoutSeconds: number;
     bootSeconds?: number;
     foresight?: boolean;
+    warmPool?: { size: number; bootSeconds: number };
   },
 ): CapacitySnapshot {
   const groups = new Map<string, { shape: Shape; count: number }>();
@@ -338,6 +339,9 @@ function snapshotOf(
       availabilityZones: [],
       instanceTypes: ['sim'],
       ...(options.bootSeconds !== undefined ? { boot: { seconds: options.bootSeconds, samples: 10 } } : {}),
+      ...(options.warmPool
+        ? { warmPool: { ready: view.warmPool, warming: 0, bootSeconds: options.warmPool.bootSeconds } }
+        : {}),
     },
     instanceTypes: { sim: type },
     newInstanceAttributes: {},

@@ -193,6 +193,18 @@ export const snapshotSchema = z.object({
       })
       .optional()
       .describe('measured from scaling activities and container instance registrations'),
+    warmPool: z
+      .object({
+        ready: count.describe(
+          'instances warmed and ready to join (Warmed:Stopped, Warmed:Running, Warmed:Hibernated)',
+        ),
+        warming: count.default(0).describe('instances still being prepared for the pool (Warmed:Pending...)'),
+        poolState: z.string().optional().describe('Stopped, Running or Hibernated'),
+        minSize: count.optional(),
+        bootSeconds: z.number().min(0).optional().describe('a pool instance, start to registration'),
+      })
+      .optional()
+      .describe("the group's warm pool (DescribeWarmPool): launches take its instances first"),
     eniTrunking: z
       .object({
         newInstances: z.boolean().describe('every registered instance is trunked: new ones count as trunked'),
