@@ -27,6 +27,7 @@ import type { Observability } from '../../shared/runtime/observability';
 import { observeBoot } from './boot';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
 import { addForeseenRuns } from './foresight';
+import { observeWarmPool } from './warm-pool';
 
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;
@@ -183,13 +184,18 @@ async function pass(
     logger.error('Observe failed', { ...base, error: error as Error });
     return { ...base, status: 'failed', error: (error as Error).message };
   }
-  // The group's measured boot (boot.ts), then scheduled jobs' runs due within it (foresight.ts).
+  // The group's measured boot (boot.ts) and warm pool (warm-pool.ts), then scheduled jobs' runs due
+  // within the lead they give (foresight.ts).
   observation.notes.push(
     ...(await observeBoot(observation.snapshot, {
       table: config.table,
       groupName: observation.groupName,
       now,
       dryRun: config.dryRun,
+    })),
+    ...(await observeWarmPool(observation.snapshot, {
+      groupName: observation.groupName,
+      hasWarmPool: observation.hasWarmPool === true,
     })),
     ...(await addForeseenRuns(observation.snapshot, { table: config.table, reads, anyInstance, now })),
   );

@@ -65,9 +65,10 @@ export const scaleCapacity: FunctionSpec = {
           'autoscaling:DescribeScalingActivities',
           'autoscaling:DescribeLifecycleHooks',
           'autoscaling:DescribeInstanceRefreshes',
+          'autoscaling:DescribeWarmPool',
         ],
         resources: [ANY_RESOURCE],
-        why: "Read the groups' size, instances and protection, recent launch failures, (for consolidation) that a terminate hook drains what it removes, and instance refreshes under way. Auto Scaling Describe* actions accept only `*`.",
+        why: "Read the groups' size, instances and protection, recent launch failures and boot times, (for consolidation) that a terminate hook drains what it removes, instance refreshes under way, and warm pools. Auto Scaling Describe* actions accept only `*`.",
       },
       {
         actions: [
