@@ -366,7 +366,10 @@ export function printComparison(comparison: ManagedFigures): void {
     console.log(
       `    ${row.trace.padEnd(18)} pending ${fixed3(row.pendingRatio)} (${Math.round(row.autopilot.pendingTaskSeconds)} vs ${Math.round(row.managed.pendingTaskSeconds)} task-s)` +
         `   idle ${fixed3(row.idleRatio)} (${Math.round(row.autopilot.idleInstanceSeconds)} vs ${Math.round(row.managed.idleInstanceSeconds)} instance-s)` +
-        `   pending ÷ reactive floor ${fixed3(row.pendingOverFloor)} (floor ${Math.round(row.floor.pendingTaskSeconds)} task-s)`,
+        `   pending ÷ reactive floor ${fixed3(row.pendingOverFloor)} (floor ${Math.round(row.floor.pendingTaskSeconds)} task-s)` +
+        (comparison.warmPool
+          ? `   largest scale-out ${row.autopilot.largestLaunch ?? 0} vs pool ${comparison.warmPool.size}`
+          : ''),
     );
   }
   console.log(

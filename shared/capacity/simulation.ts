@@ -107,6 +107,8 @@ export interface SimulationResult {
   unplacedAtEnd: number;
   /** Warm-pool instance-seconds (stopped instances: storage only, not counted as idle). */
   poolInstanceSeconds?: number;
+  /** The most instances launched at once: the burst a warm pool must hold to cover. */
+  largestLaunch?: number;
 }
 
 export function simulate(trace: Trace, controller: Controller, options: SimulationOptions): SimulationResult {
@@ -205,6 +207,7 @@ export function simulate(trace: Trace, controller: Controller, options: Simulati
     }
     if (decision?.desired !== undefined)
       desired = Math.max(options.min, Math.min(options.max, decision.desired));
+    result.largestLaunch = Math.max(result.largestLaunch ?? 0, desired - instances.length);
     while (instances.length < desired) launch(now, false);
     // Lowering desired makes the group terminate instances: the newest empty ones here.
     while (instances.length > desired) {
