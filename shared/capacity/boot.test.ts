@@ -39,13 +39,17 @@ describe('boot time measured', () => {
     expect(unmeasured(instances, samples, T)).toEqual(['i-0000000000000000c']);
   });
 
-  it('ignores failed launches and other activities', () => {
+  it('ignores failed launches, launches into a warm pool and other activities', () => {
     const samples = measureBoots(
       [
         launch('i-0000000000000000a', 5, 'Failed'),
         {
           ...launch('i-0000000000000000b', 10),
           Description: 'Terminating EC2 instance: i-0000000000000000b',
+        },
+        {
+          ...launch('i-0000000000000000b', 20),
+          Description: 'Launching a new EC2 instance into warm pool: i-0000000000000000b',
         },
       ],
       instances,

@@ -46,6 +46,9 @@ export function measureBoots(
   const launchedAt = new Map<string, number>();
   for (const activity of activities) {
     if (!LAUNCH.test(activity.Description ?? '') || !activity.StartTime) continue;
+    // A launch into or out of a warm pool is not a cold boot: its registration follows the pool's
+    // start, not this launch (warm boots are not measured here).
+    if (/warm pool/i.test(activity.Description ?? '')) continue;
     if (activity.StatusCode === 'Failed' || activity.StatusCode === 'Cancelled') continue;
     const id = INSTANCE_ID.exec(activity.Description ?? '')?.[0];
     if (id) launchedAt.set(id, activity.StartTime.getTime());
