@@ -4,8 +4,14 @@
  * The planner's lead time for foreseen demand uses it (foresight.ts). Pure; the samples are kept in
  * the state table by functions/scale-capacity/boot.ts.
  */
-import type { Activity } from '@aws-sdk/client-auto-scaling';
 import type { RegisteredInstance } from './snapshot';
+
+/** What a scaling activity (DescribeScalingActivities) says about a launch. */
+export interface LaunchActivity {
+  Description?: string | undefined;
+  StartTime?: Date | undefined;
+  StatusCode?: string | undefined;
+}
 
 /** One launch measured: which instance, when it registered, how long it took. */
 export interface BootSample {
@@ -38,7 +44,7 @@ export function unmeasured(
  * boot timeout (or ended before it began) is an outlier the planner must not plan on, and is left out.
  */
 export function measureBoots(
-  activities: readonly Activity[],
+  activities: readonly LaunchActivity[],
   instances: readonly Pick<RegisteredInstance, 'id' | 'registeredAt'>[],
   ids: readonly string[],
   bootTimeoutSeconds: number,
