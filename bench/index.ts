@@ -5,7 +5,7 @@
 //   capacity     scale-capacity's planner: decision time, packing, vs ECS managed scaling
 //   classifier   detect-failed-start's classifier on the failure-message corpus, held-out accuracy
 //   fleet        what the functions cost an account's ECS API budget (bench/fleet.ts)
-// `--only classifier` runs one part and rewrites only its figures. Every run merges its figures into
+// `--only classifier` (or `fleet`, `capacity`) runs one part and rewrites only its figures. Every run merges its figures into
 // bench/results.json (flat stable names -> numbers).
 // Benches that import handlers run in their own process: the handlers' SDK clients are bound to the
 // local endpoint at import, one endpoint per process.
