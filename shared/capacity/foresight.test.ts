@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MARGIN_SECONDS, foreseenDemand, leadTime } from './foresight';
 import { planCapacity } from './planner';
 import { type CapacitySnapshot, type CapacitySnapshotInput, parseSnapshot } from './snapshot';
+import { snapshotArbitrary, violations } from './testing';
 
 const NOW = Date.parse('2025-01-15T00:28:00.000Z');
 const at = (seconds: number) => new Date(NOW + seconds * 1000).toISOString();
@@ -196,5 +197,50 @@ describe('warm pools', () => {
     // Due within the cold lead but not the warm one: the pool's instances join in time later.
     expect(planCapacity(pooled(2, { foreseen: [nightly(warmLead + 30)] }), NOW).scaleOut).toBe(0);
     expect(planCapacity(pooled(1, { foreseen: [nightly(warmLead + 30)] }), NOW).scaleOut).toBe(2);
+  });
+});
+
+describe('foreseen demand on generated clusters', () => {
+  it('never puts more on an instance than it has, and never lowers the desired capacity', () => {
+    fc.assert(
+      fc.property(
+        snapshotArbitrary,
+        fc.array(
+          fc.record({
+            dueIn: fc.integer({ min: 1, max: 200 }),
+            count: fc.integer({ min: 1, max: 6 }),
+            cpuShare: fc.integer({ min: 1, max: 8 }),
+            memoryShare: fc.integer({ min: 1, max: 8 }),
+            ports: fc.subarray([80, 443]),
+          }),
+          { maxLength: 3 },
+        ),
+        (generated, runs) => {
+          const type = generated.instanceTypes[generated.group.instanceTypes[0] ?? ''];
+          if (!type) return;
+          const foreseen = runs.map((run, index) => ({
+            source: 'job' as const,
+            job: `job-${index}`,
+            dueAt: at(run.dueIn),
+            count: run.count,
+            shape: {
+              cpu: Math.floor(type.cpu / run.cpuShare / 128) * 128,
+              memoryMiB: Math.max(128, Math.floor(type.memoryMiB / run.memoryShare / 128) * 128),
+              gpus: 0,
+              hostPorts: { tcp: run.ports, udp: [] },
+              enis: 0,
+            },
+            distinctInstance: false,
+            concurrencyPolicy: 'Allow' as const,
+            activeTasks: 0,
+          }));
+          const withRuns: CapacitySnapshot = { ...generated, foreseen };
+          const plan = planCapacity(withRuns, NOW, { trace: true });
+          expect(violations(withRuns, plan)).toEqual([]);
+          expect(plan.desiredCapacity).toBeGreaterThanOrEqual(planCapacity(generated, NOW).desiredCapacity);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
