@@ -14,7 +14,7 @@
  * empty instances (managed termination protection), at most half of them per step.
  */
 import { planCapacity } from '../shared/capacity/planner';
-import type { CapacitySnapshot, InstanceTypeResources, Shape } from '../shared/capacity/snapshot';
+import type { CapacitySnapshot, Foreseen, InstanceTypeResources, Shape } from '../shared/capacity/snapshot';
 import { emptyShape, random } from './workloads';
 
 export interface TraceTask {
@@ -31,6 +31,11 @@ export interface TraceTask {
    * service's deficit; managed scaling only counts tasks already in PROVISIONING.
    */
   announcedAt?: number;
+  /**
+   * A scheduled job's task: `at` is its due time, known from the job's schedule long before the task
+   * exists. scale-capacity reads it from the job registry (foreseen demand); managed scaling cannot.
+   */
+  job?: string;
 }
 
 export interface Trace {
@@ -64,6 +69,10 @@ export interface WorldView {
   pending: readonly SimTask[];
   /** Tasks not created yet whose service deficit is already visible. */
   announced: readonly TraceTask[];
+  /** Scheduled jobs' tasks not created yet, due within the hour (their schedule is known). */
+  foreseen: readonly TraceTask[];
+  /** Warm-pool instances ready to join (stopped, pre-initialized). */
+  warmPool: number;
 }
 
 export interface Controller {
@@ -80,6 +89,12 @@ export interface SimulationOptions {
   max: number;
   /** Instances at the start (registered, empty). */
   initial: number;
+  /**
+   * An Auto Scaling warm pool of `size` pre-initialized, stopped instances: a launch takes one when
+   * there is one and it registers after `bootSeconds` (a restart, shorter than a cold boot); the pool
+   * refills with cold launches; instances scaled in go back to it (ReuseOnScaleIn) while it is short.
+   */
+  warmPool?: { size: number; bootSeconds: number };
 }
 
 export interface SimulationResult {
@@ -90,6 +105,10 @@ export interface SimulationResult {
   instanceSeconds: number;
   maxInstances: number;
   unplacedAtEnd: number;
+  /** Warm-pool instance-seconds (stopped instances: storage only, not counted as idle). */
+  poolInstanceSeconds?: number;
+  /** The most instances launched at once: the burst a warm pool must hold to cover. */
+  largestLaunch?: number;
 }
 
 export function simulate(trace: Trace, controller: Controller, options: SimulationOptions): SimulationResult {
@@ -99,16 +118,30 @@ export function simulate(trace: Trace, controller: Controller, options: Simulati
   let nextId = 1;
   let desired = options.initial;
   const instances: SimInstance[] = [];
-  const launch = (now: number, ready: boolean) =>
-    instances.push({
+  let pool = options.warmPool?.size ?? 0;
+  const refills: number[] = [];
+  const launch = (now: number, ready: boolean) => {
+    const fromPool = !ready && pool > 0 && options.warmPool !== undefined;
+    if (fromPool) {
+      pool--;
+      refills.push(now + options.bootSeconds);
+    }
+    const boot = fromPool ? (options.warmPool?.bootSeconds ?? options.bootSeconds) : options.bootSeconds;
+    return instances.push({
       id: nextId++,
       launchedAt: now,
-      readyAt: ready ? now : now + options.bootSeconds,
+      readyAt: ready ? now : now + boot,
       cpu: type.cpu,
       memoryMiB: type.memoryMiB,
       tasks: 0,
       idleSince: now,
     });
+  };
+  /** An instance leaving the group: back to the warm pool when it is short (ReuseOnScaleIn). */
+  const retire = (instance: SimInstance) => {
+    instances.splice(instances.indexOf(instance), 1);
+    if (options.warmPool && pool + refills.length < options.warmPool.size) pool++;
+  };
   for (let index = 0; index < options.initial; index++) launch(0, true);
   const pending: SimTask[] = [];
   const running: SimTask[] = [];
@@ -120,9 +153,17 @@ export function simulate(trace: Trace, controller: Controller, options: Simulati
     instanceSeconds: 0,
     maxInstances: instances.length,
     unplacedAtEnd: 0,
+    ...(options.warmPool ? { poolInstanceSeconds: 0 } : {}),
   };
 
   for (let now = 0; now < trace.duration; now += dt) {
+    // Warm-pool refills that finished their first boot are stopped and ready in the pool.
+    for (let index = refills.length - 1; index >= 0; index--) {
+      if ((refills[index] as number) <= now) {
+        refills.splice(index, 1);
+        pool++;
+      }
+    }
     // Tasks end, then new ones arrive.
     for (let index = running.length - 1; index >= 0; index--) {
       const task = running[index] as SimTask;
@@ -143,30 +184,36 @@ export function simulate(trace: Trace, controller: Controller, options: Simulati
     }
 
     const announced: TraceTask[] = [];
+    const foreseen: TraceTask[] = [];
     for (let index = nextArrival; index < tasks.length; index++) {
       const task = tasks[index] as SimTask;
       // Tasks are sorted by creation; no deficit is announced more than an hour ahead.
       if (task.at > now + 3600) break;
       if (task.announcedAt !== undefined && task.announcedAt <= now) announced.push(task);
+      if (task.job !== undefined) foreseen.push(task);
     }
 
     // The controller decides; the group launches or removes.
-    const decision = controller.step({ now, desired, instances, pending, announced }, arrivals);
+    const decision = controller.step(
+      { now, desired, instances, pending, announced, foreseen, warmPool: pool },
+      arrivals,
+    );
     for (const id of decision?.remove ?? []) {
-      const index = instances.findIndex((instance) => instance.id === id && instance.tasks === 0);
-      if (index >= 0 && desired > options.min) {
-        instances.splice(index, 1);
+      const instance = instances.find((candidate) => candidate.id === id && candidate.tasks === 0);
+      if (instance && desired > options.min) {
+        retire(instance);
         desired--;
       }
     }
     if (decision?.desired !== undefined)
       desired = Math.max(options.min, Math.min(options.max, decision.desired));
+    result.largestLaunch = Math.max(result.largestLaunch ?? 0, desired - instances.length);
     while (instances.length < desired) launch(now, false);
     // Lowering desired makes the group terminate instances: the newest empty ones here.
     while (instances.length > desired) {
       const empty = [...instances].reverse().find((instance) => instance.tasks === 0);
       if (!empty) break;
-      instances.splice(instances.indexOf(empty), 1);
+      retire(empty);
     }
 
     // The scheduler: waiting tasks, oldest first, on the fullest ready instance with room.
@@ -198,6 +245,7 @@ export function simulate(trace: Trace, controller: Controller, options: Simulati
     result.idleInstanceSeconds += ready.filter((instance) => instance.tasks === 0).length * dt;
     result.instanceSeconds += instances.length * dt;
     result.maxInstances = Math.max(result.maxInstances, instances.length);
+    if (result.poolInstanceSeconds !== undefined) result.poolInstanceSeconds += (pool + refills.length) * dt;
   }
   result.unplacedAtEnd = pending.length;
   return result;
@@ -212,6 +260,11 @@ export function autopilotController(
     min: number;
     max: number;
     bootTimeoutSeconds: number;
+    /** The group's boot as scale-capacity measured it (lead time of foreseen demand). */
+    bootSeconds?: number;
+    /** Plan scheduled jobs' tasks ahead of their due time (off: the reactive floor). */
+    foresight?: boolean;
+    warmPool?: { size: number; bootSeconds: number };
   },
 ): Controller {
   let lastPass = Number.NEGATIVE_INFINITY;
@@ -238,7 +291,15 @@ export function autopilotController(
 function snapshotOf(
   view: WorldView,
   type: InstanceTypeResources,
-  options: { scaleInAfterSeconds: number; min: number; max: number; bootTimeoutSeconds: number },
+  options: {
+    scaleInAfterSeconds: number;
+    min: number;
+    max: number;
+    bootTimeoutSeconds: number;
+    bootSeconds?: number;
+    foresight?: boolean;
+    warmPool?: { size: number; bootSeconds: number };
+  },
 ): CapacitySnapshot {
   const groups = new Map<string, { shape: Shape; count: number }>();
   for (const task of [...view.pending, ...view.announced]) {
@@ -248,6 +309,27 @@ function snapshotOf(
     groups.set(key, entry);
   }
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+  // Each job run's tasks, as the job registry describes them (shape, count, due time).
+  const runs = new Map<string, Foreseen>();
+  if (options.foresight) {
+    for (const task of view.foreseen) {
+      const key = `${task.job}@${task.at}`;
+      const run = runs.get(key);
+      if (run) run.count++;
+      else
+        runs.set(key, {
+          source: 'job',
+          job: task.job ?? task.group,
+          dueAt: iso(task.at),
+          count: 1,
+          shape: emptyShape(task.cpu, task.memoryMiB),
+          group: task.group,
+          distinctInstance: false,
+          concurrencyPolicy: 'Allow',
+          activeTasks: 0,
+        });
+    }
+  }
   return {
     version: 1,
     cluster: 'sim',
@@ -259,6 +341,10 @@ function snapshotOf(
       desired: view.desired,
       availabilityZones: [],
       instanceTypes: ['sim'],
+      ...(options.bootSeconds !== undefined ? { boot: { seconds: options.bootSeconds, samples: 10 } } : {}),
+      ...(options.warmPool
+        ? { warmPool: { ready: view.warmPool, warming: 0, bootSeconds: options.warmPool.bootSeconds } }
+        : {}),
     },
     instanceTypes: { sim: type },
     newInstanceAttributes: {},
@@ -304,6 +390,7 @@ function snapshotOf(
       distinctInstance: false,
       newInstancesOnly: false,
     })),
+    ...(options.foresight ? { foreseen: [...runs.values()] } : {}),
   };
 }
 
@@ -362,11 +449,14 @@ function reservationOf(
 ): { reservation: number; needed: number; busy: number } {
   const n = view.instances.length;
   const busy = view.instances.filter((instance) => instance.tasks > 0).length;
-  if (view.pending.length > 0) {
+  // Only tasks the scheduler already tried count (PROVISIONING): one arriving this step is placed at
+  // once when there is room, and never enters M.
+  const waiting = view.pending.filter((task) => task.at < view.now);
+  if (waiting.length > 0) {
     if (n === 0) return { reservation: 200, needed: 2, busy };
     // Per group of identical tasks, the instances binpacking that group alone needs; the largest.
     const groups = new Map<string, { cpu: number; memoryMiB: number; count: number }>();
-    for (const task of view.pending) {
+    for (const task of waiting) {
       const key = `${task.cpu}/${task.memoryMiB}`;
       const group = groups.get(key) ?? { cpu: task.cpu, memoryMiB: task.memoryMiB, count: 0 };
       group.count++;

@@ -174,6 +174,8 @@ export interface Observation {
    * two. The next pass finishes the removal (or sets them ACTIVE again if a task is on them).
    */
   removing: { instanceId: string; arn: string; since: string }[];
+  /** The group has a warm pool (functions/scale-capacity/warm-pool.ts reads it). */
+  hasWarmPool?: boolean;
   notes: string[];
 }
 
@@ -565,6 +567,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     )),
     ...replacementsOf(group, refreshes, instances, now, notes),
     daemonGroups,
+    hasWarmPool: group.WarmPoolConfiguration !== undefined,
     removing: instances
       .filter(
         (instance) =>

@@ -15,7 +15,9 @@ import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
 import { applyStall, stallChanged, stallsAfter } from '../../shared/capacity/stall';
 import type { Observability } from '../../shared/runtime/observability';
 import { type ActResult, applyPlan } from './act';
+import { observeBoot } from './boot';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
+import { addForeseenRuns } from './foresight';
 import {
   CapacityProviderRefused,
   type ClusterReads,
@@ -24,6 +26,7 @@ import {
   observe,
   readCluster,
 } from './observe';
+import { observeWarmPool } from './warm-pool';
 
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;
@@ -172,6 +175,8 @@ async function pass(
   const { config, logger } = deps;
   const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
   const now = deps.now();
+  // The first provider listed for a cluster also takes demand meant for any of its instances.
+  const anyInstance = config.providers.find((provider) => provider.cluster === target.cluster) === target;
   let observation: Observation;
   try {
     observation = await observe({
@@ -179,8 +184,7 @@ async function pass(
       table: config.table,
       settings: config.settings,
       now,
-      // The first provider listed for a cluster also takes demand meant for any of its instances.
-      anyInstance: config.providers.find((provider) => provider.cluster === target.cluster) === target,
+      anyInstance,
       instanceTypes: config.instanceTypes,
       reads,
       provisioningTasks: provisioningTasks(event, target, deps, now),
@@ -194,6 +198,21 @@ async function pass(
     logger.error('Observe failed', { ...base, error: error as Error });
     return { ...base, status: 'failed', error: (error as Error).message };
   }
+  // The group's measured boot (boot.ts) and warm pool (warm-pool.ts), then scheduled jobs' runs due
+  // within the lead they give (foresight.ts).
+  observation.notes.push(
+    ...(await observeBoot(observation.snapshot, {
+      table: config.table,
+      groupName: observation.groupName,
+      now,
+      dryRun: config.dryRun,
+    })),
+    ...(await observeWarmPool(observation.snapshot, {
+      groupName: observation.groupName,
+      hasWarmPool: observation.hasWarmPool === true,
+    })),
+    ...(await addForeseenRuns(observation.snapshot, { table: config.table, reads, anyInstance, now })),
+  );
   for (const note of observation.notes) logger.info('Observation note', { ...base, note });
   forgetPlaced(deps.waiting, target.cluster, observation.stillProvisioning);
 

@@ -196,7 +196,7 @@ export function providerDeficit(
  * when it has neither strategy nor launch type, or (launch type EC2, any instance) the provider when
  * `anyInstance` says it takes such demand.
  */
-function strategyOf(
+export function strategyOf(
   owner: { capacityProviderStrategy?: readonly StrategyItem[] | undefined; launchType?: string | undefined },
   provider: string,
   clusterDefault: readonly StrategyItem[],

@@ -716,7 +716,7 @@ describe('parseSnapshot', () => {
   });
 
   it('reads the sample snapshots', () => {
-    for (const name of ['burst', 'idle', 'constraints']) {
+    for (const name of ['burst', 'idle', 'constraints', 'nightly']) {
       const text = readFileSync(`events/scale-capacity/snapshots/${name}.json`, 'utf8');
       expect(() => parseSnapshot(JSON.parse(text))).not.toThrow();
     }

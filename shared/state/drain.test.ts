@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DrainRecord } from '../drain/record';
 import { drainRecord } from '../../test/support/drain-record';
+import type { DrainRecord } from '../drain/record';
 
 // dynalite ships no types; this is the part of its API used here.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
