@@ -23,7 +23,7 @@ import {
   MAX_ACTION_MS,
 } from '../../shared/drain/record';
 import { act, taskList } from './act';
-import { bestEffort } from './bookkeeping';
+import { bestEffort, decided } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
 
@@ -100,6 +100,9 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
           containerInstanceArn: instance.containerInstanceArn,
         });
         instance = { ...instance, status: 'DRAINING' };
+        decided(target, 'set-draining', [
+          'first thing, before the state table: ECS places no new task on it and starts its service tasks elsewhere',
+        ]);
       }
     }
     secured.instance = { instance };
@@ -249,6 +252,10 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
   }
   if (created) {
     metrics.addMetric('DrainsStarted', 'Count', 1);
+    decided(target, 'drain-started', [
+      `${target.cause === 'spot' ? 'Spot interruption warning' : `${target.cause} lifecycle action (hook ${target.hook ?? '-'})`}, seen by ${options.origin}`,
+      `deadline ${config.deadlineSeconds} s`,
+    ]);
     logger.info('Drain started', {
       ...instanceKeys(target),
       origin: options.origin,

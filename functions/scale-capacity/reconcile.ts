@@ -10,6 +10,7 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
 import { describeCapacityProviders } from '../../shared/aws/ecs';
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
+import { recordCapacityDecisions } from '../../shared/capacity/decisions';
 import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
 import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
@@ -326,6 +327,7 @@ async function pass(
     clock: deps.now,
   });
   recordScaling(deps, target, decision, result);
+  await recordCapacityDecisions(config.table, plan, result, logger);
   const failures = result.outcomes.filter((item) => item.result === 'failed');
   if (failures.length > 0) {
     logger.error('Some actions failed', { ...base, failures });

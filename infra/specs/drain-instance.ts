@@ -116,6 +116,12 @@ export const drainInstance: FunctionSpec = {
         ['drain#*'],
         'Record when each drain started (the deadline counts from it) and its completion, with conditional writes so overlapping invocations agree.',
       ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        ['decision#*'],
+        'Write-only: decision records about instances (decision#...), read by the why and status commands; removed by TTL after 14 days.',
+      ),
     ];
   },
 

@@ -125,6 +125,12 @@ export const scaleCapacity: FunctionSpec = {
         ['capacity#*'],
         'Read capacity requests from run-scheduled-task; keep idle-since, stall and instance-type markers (capacity#...).',
       ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        ['decision#*'],
+        'Write-only: decision records about instances (decision#...), read by the why and status commands; removed by TTL after 14 days.',
+      ),
     ];
   },
 
