@@ -16,9 +16,21 @@ import type { DemoContext, DemoOutcome, DemoScenario } from './demo/types';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const scenarioDir = join(root, 'scripts', 'demo');
 const args = process.argv.slice(2);
-const verbose = args.includes('--verbose');
+const verbose = args.includes('--verbose') || args.includes('-v');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const SCENARIO_TIMEOUT_MS = 40_000;
+
+const help = `usage: npm run demo [-- --only <function>] [--verbose]
+
+Runs each function's narrated scenario (scripts/demo/<function>.ts) with the real handlers on a local
+endpoint seeded with the sample cluster (offline, no credentials, simulated clock), then shows what an
+operator sees afterwards: status, and why about an instance a scenario drained.
+
+  --only <function>   one scenario (drain-instance, run-scheduled-task, detect-failed-start, scale-capacity)
+  -v, --verbose       the functions' own logs
+  -h, --help          this text
+
+Exit code: 0 when every scenario passed, 1 otherwise.`;
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -67,6 +79,10 @@ function seconds(ms: number) {
 }
 
 async function main(): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(help);
+    return 0;
+  }
   const started = performance.now();
   // Node 20 is supported by the installed SDK; its notice about future versions is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
