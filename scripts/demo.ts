@@ -78,6 +78,37 @@ function seconds(ms: number) {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/**
+ * What an operator sees after the last scenario, on the same endpoint: `status`, and `why` about the
+ * instance whose termination was decided last (scale-capacity's scale-in, or the drain's).
+ */
+async function operatorView(aws: LocalAws): Promise<void> {
+  const { status } = await import('./operate/status');
+  const { why } = await import('./operate/why');
+  const io = {
+    out: (text: string) =>
+      console.log(
+        text
+          .split('\n')
+          .map((line) => (line ? `   ${line}` : ''))
+          .join('\n'),
+      ),
+    err: (text: string) => {
+      if (verbose) console.error(text);
+    },
+  };
+  console.log(`\n${style.bold('What an operator sees now')} ${style.dim('(after the last scenario)')}`);
+  console.log(style.dim('   $ ecs-autopilot status'));
+  await status([], io, aws);
+  const [last] = aws.world
+    .lifecycleActions()
+    .filter((action) => action.transition === 'autoscaling:EC2_INSTANCE_TERMINATING')
+    .sort((a, b) => b.startedAt - a.startedAt);
+  if (!last) return;
+  console.log(style.dim(`\n   $ ecs-autopilot why ${last.instanceId}`));
+  await why([last.instanceId], io, aws);
+}
+
 async function main(): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     console.log(help);
@@ -160,6 +191,8 @@ async function main(): Promise<number> {
         `   ${outcome.ok ? style.ok('✔') : style.fail('✘')} ${outcome.summary} ${style.dim(`(${seconds(ms)})`)}`,
       );
     }
+
+    await operatorView(aws);
 
     const failed = results.filter((r) => !r.outcome.ok);
     console.log(`\n${style.bold('Summary')}`);

@@ -36,10 +36,30 @@ const SCRIPTS: Record<string, () => Promise<unknown>> = {
 
 /** The operator's commands: arguments in, exit code out. jobs dispatches its own subcommands. */
 export const COMMANDS: Record<string, Command> = {
-  status: async (args, io) => (await import('./operate/status')).status(args, io),
-  jobs: async (args, io) => (await import('./operate/jobs')).jobs(args, io),
-  why: async (args, io) => (await import('./operate/why')).why(args, io),
+  status: async (args, io) => {
+    const { status, usage } = await import('./operate/status');
+    return withUsage('status', usage, () => status(args, io));
+  },
+  jobs: async (args, io) => {
+    const { jobs, usage } = await import('./operate/jobs');
+    return withUsage('jobs', usage, () => jobs(args, io));
+  },
+  why: async (args, io) => {
+    const { why, usage } = await import('./operate/why');
+    return withUsage('why', usage, () => why(args, io));
+  },
 };
+
+/** A usage error names the command's own usage. */
+async function withUsage(name: string, usage: string, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof UsageError && !error.usage)
+      throw new UsageError(error.message, `${usage}\n(ecs-autopilot ${name} --help for more)`);
+    throw error;
+  }
+}
 
 const NAMES = [...Object.keys(SCRIPTS), ...Object.keys(COMMANDS)];
 
