@@ -16,7 +16,7 @@ Commands:
                                              and why
   status                                     drains in progress, jobs, failed-start problems, each capacity
                                              provider's last change and why
-  jobs history|run <job>                     a job's recent runs; a run now
+  jobs <history|run|...> <job>               a job's recent runs, a run now, ... (jobs --help)
   why <instance-id>                          every decision the functions recorded about an instance
 
 ecs-autopilot <command> --help for each. By default every command works on a local endpoint seeded with

@@ -76,7 +76,9 @@ export async function withTarget<T>(
   const aws = await startLocalAws({ seed: 'sample' });
   const restoreDate = followWorldClock(aws);
   Object.assign(process.env, aws.env());
-  io.err(`Local AWS endpoint with the sample cluster at ${aws.endpoint} (use --aws for real AWS)`);
+  io.err(
+    `A fresh local AWS endpoint with the sample cluster at ${aws.endpoint}: no function has run on it yet, so its state table is empty (ecs-autopilot demo runs them and shows status and why at its end; --aws reads a real deployment)`,
+  );
   try {
     return await work({ table: requiredTable(), local: aws });
   } finally {
