@@ -144,7 +144,7 @@ describe('why <instance-id>', () => {
       expect.objectContaining({
         cluster: SAMPLE.cluster,
         provider: SAMPLE.capacityProvider,
-        action: 'scale-in',
+        action: expect.stringContaining('scale-in'),
         reasons: expect.arrayContaining([expect.any(String)]),
       }),
     ]);

@@ -74,9 +74,16 @@ export function capacityDecisions(
     }
   }
   const scaledOut = result.desiredCapacity !== undefined && plan.scaleOut > 0;
+  const did = (action: string) => instances.some((decision) => decision.action === action);
   const action =
-    [scaledOut ? 'scale-out' : '', removed.size > 0 ? 'scale-in' : ''].filter(Boolean).join(' and ') ||
-    (instances.length > 0 ? 'protection' : 'no change');
+    [
+      scaledOut && 'scale-out',
+      removed.size > 0 && 'scale-in',
+      (did('protection-set') || did('protection-released')) && 'protection',
+      did('removal-held') && 'removal held',
+    ]
+      .filter(Boolean)
+      .join(', ') || 'no change';
   return {
     instances,
     provider: {
