@@ -101,7 +101,7 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
         });
         instance = { ...instance, status: 'DRAINING' };
         decided(target, 'set-draining', [
-          'first thing, before the state table: ECS places no new task on it and starts its service tasks elsewhere',
+          'at once, before any bookkeeping: ECS places no new task on it and starts its service tasks elsewhere',
         ]);
       }
     }

@@ -101,6 +101,22 @@ describe('decision records', () => {
     expect(await decisions.listDecisions(TABLE, 'i-same')).toHaveLength(2);
   });
 
+  it('decisions of one moment written together are listed in the order they were made', async () => {
+    const same = { instanceId: 'i-order', function: 'drain-instance' as const, at: T0, reasons: [] };
+    await decisions.recordDecisions(
+      TABLE,
+      [
+        { ...same, action: 'set-draining' },
+        { ...same, action: 'drain-started' },
+      ],
+      log,
+    );
+    expect((await decisions.listDecisions(TABLE, 'i-order')).map((one) => one.action)).toEqual([
+      'set-draining',
+      'drain-started',
+    ]);
+  });
+
   it('expire 14 days after the decision (DynamoDB TTL, epoch seconds)', () => {
     const item = decisions.decisionItem(
       { instanceId: 'i-1', function: 'drain-instance', action: 'x', reasons: [], at: T0 },

@@ -176,7 +176,10 @@ async function queryAll(table: string, pk: string): Promise<Record<string, unkno
 /** Every decision recorded about an instance, oldest first. */
 export async function listDecisions(table: string, instanceId: string): Promise<DecisionRecord[]> {
   const items = await queryAll(table, `${DECISION_PREFIX}${instanceId}`);
+  // Within one millisecond, in the order they were made (n, the last part of the sort key).
+  const order = (item: Record<string, unknown>) => Number(String(item.sk).split('#').at(-1)) || 0;
   return items
+    .sort((a, b) => String(a.at).localeCompare(String(b.at)) || order(a) - order(b))
     .map((item) => ({
       instanceId: text(item.instanceId) ?? instanceId,
       function: (text(item.function) ?? 'unknown') as DecidingFunction,
@@ -186,8 +189,7 @@ export async function listDecisions(table: string, instanceId: string): Promise<
       cluster: text(item.cluster),
       group: text(item.group),
       provider: text(item.provider),
-    }))
-    .sort((a, b) => a.at.localeCompare(b.at));
+    }));
 }
 
 /** Each capacity provider's last applied decision. */
