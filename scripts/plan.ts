@@ -44,6 +44,8 @@ async function fromAws(
   provider: string,
   local: boolean,
 ): Promise<{ snapshot: CapacitySnapshot; close: () => Promise<void> }> {
+  // Lambda runs Node 22; the SDK's notice about the local Node 20 is noise here (as invoke).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let close = async () => {};
   if (local) {
     const { startLocalAws } = await import('../test/local-aws/index');
