@@ -151,6 +151,34 @@ describe('why <instance-id>', () => {
   });
 });
 
+describe('decision records and safety', () => {
+  it('drain-instance writes its decisions only after DRAINING and the first heartbeat, and never fails on them', async () => {
+    await aws.reset('sample');
+    aws.world.setDesiredCapacity(SAMPLE.group, 4);
+    aws.world.advance(120_000);
+    aws.world.takeEvents();
+    aws.world.setDesiredCapacity(SAMPLE.group, 3);
+    const [event] = aws.world.takeEvents({ detailType: 'EC2 Instance-terminate Lifecycle Action' });
+    const instanceId = String(event?.detail.EC2InstanceId);
+    aws.calls.clear();
+    await drain(event, lambdaContext('drain-instance', 5_000));
+    const calls = aws.calls.list().map((call) => ({
+      name: call.name,
+      pk: JSON.stringify((call.input.Item as { pk?: unknown } | undefined)?.pk ?? ''),
+    }));
+    const firstDecision = calls.findIndex((call) => call.pk.includes(`decision#${instanceId}`));
+    expect(firstDecision).toBeGreaterThan(-1);
+    for (const safety of [
+      'ecs:UpdateContainerInstancesState',
+      'autoscaling:RecordLifecycleActionHeartbeat',
+    ]) {
+      const at = calls.findIndex((call) => call.name === safety);
+      expect(at, safety).toBeGreaterThan(-1);
+      expect(at, `${safety} before the first decision record`).toBeLessThan(firstDecision);
+    }
+  });
+});
+
 /** The environment before the tests pointed it at their endpoint. */
 const USER_ENV = { ...process.env };
 
