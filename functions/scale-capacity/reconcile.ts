@@ -10,7 +10,6 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
 import { describeCapacityProviders } from '../../shared/aws/ecs';
 import { type ActResult, applyPlan } from '../../shared/capacity/act';
-import { recordCapacityDecisions } from '../../shared/capacity/decisions';
 import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
 import type { CapacityEvent } from '../../shared/capacity/events';
 import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
@@ -26,6 +25,7 @@ import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
 import type { StallMarker } from '../../shared/capacity/state';
 import type { Observability } from '../../shared/runtime/observability';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
+import { recordCapacityDecisions } from './decisions';
 
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ActionOutcome } from './act';
-import { capacityDecisions } from './decisions';
-import { planCapacity } from './planner';
-import { parseSnapshot } from './snapshot';
+import { planCapacity } from '../../shared/capacity/planner';
+import { parseSnapshot } from '../../shared/capacity/snapshot';
+import { type Applied, capacityDecisions } from './decisions';
 
 function planOf(file: string) {
   const raw = JSON.parse(
@@ -14,7 +13,7 @@ function planOf(file: string) {
   return planCapacity(snapshot, Date.parse(snapshot.takenAt ?? '2024-05-01T12:00:00Z'));
 }
 
-const done = (action: ActionOutcome['action'], target: string): ActionOutcome => ({
+const done = (action: string, target: string): Applied['outcomes'][number] => ({
   action,
   target,
   result: 'done',

@@ -2,15 +2,21 @@
  * What one applied pass decided, as decision records (shared/state/decisions.ts): one per instance it
  * removed, held back or (un)protected, and the provider's last decision with the plan's reasons.
  */
+import type { CapacityPlan } from '../../shared/capacity/plan';
 import {
   type Decision,
   type DecisionLog,
   type ProviderDecision,
   recordDecisions,
   recordProviderDecision,
-} from '../state/decisions';
-import type { ActResult } from './act';
-import type { CapacityPlan } from './plan';
+} from '../../shared/state/decisions';
+
+/** What act applied (its ActResult, as far as the records need it). */
+export interface Applied {
+  outcomes: readonly { action: string; target: string; result: string; detail?: string | undefined }[];
+  removed: readonly string[];
+  desiredCapacity: number | undefined;
+}
 
 const REMOVAL_WORDS = {
   idle: 'idle',
@@ -20,7 +26,7 @@ const REMOVAL_WORDS = {
 
 export function capacityDecisions(
   plan: CapacityPlan,
-  result: Pick<ActResult, 'outcomes' | 'removed' | 'desiredCapacity'>,
+  result: Applied,
 ): { instances: Decision[]; provider: ProviderDecision } {
   const base = {
     function: 'scale-capacity' as const,
@@ -107,7 +113,7 @@ export function capacityDecisions(
 export async function recordCapacityDecisions(
   table: string,
   plan: CapacityPlan,
-  result: Pick<ActResult, 'outcomes' | 'removed' | 'desiredCapacity'>,
+  result: Applied,
   log: DecisionLog,
 ): Promise<void> {
   const { instances, provider } = capacityDecisions(plan, result);
