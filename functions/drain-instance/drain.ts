@@ -24,7 +24,7 @@ import {
   restartDrain,
 } from '../../shared/state/drain';
 import { act, taskList } from './act';
-import { bestEffort } from './bookkeeping';
+import { bestEffort, decided } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
 import { busyPerSweep, clusterSweep } from './sweep';
@@ -108,6 +108,9 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
           containerInstanceArn: instance.containerInstanceArn,
         });
         instance = { ...instance, status: 'DRAINING' };
+        decided(target, 'set-draining', [
+          'at once, before any bookkeeping: ECS places no new task on it and starts its service tasks elsewhere',
+        ]);
       }
     }
     secured.instance = { instance };
@@ -277,6 +280,10 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
   }
   if (created) {
     metrics.addMetric('DrainsStarted', 'Count', 1);
+    decided(target, 'drain-started', [
+      `${target.cause === 'spot' ? 'Spot interruption warning' : `${target.cause} lifecycle action (hook ${target.hook ?? '-'})`}, seen by ${options.origin}`,
+      `deadline ${config.deadlineSeconds} s`,
+    ]);
     logger.info('Drain started', {
       ...instanceKeys(target),
       origin: options.origin,

@@ -17,6 +17,7 @@ import type { Observability } from '../../shared/runtime/observability';
 import { type ActResult, applyPlan } from './act';
 import { observeBoot } from './boot';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
+import { recordCapacityDecisions } from './decisions';
 import { addForeseenRuns } from './foresight';
 import {
   CapacityProviderRefused,
@@ -367,6 +368,7 @@ async function pass(
     clock: deps.now,
   });
   recordScaling(deps, target, decision, result);
+  await recordCapacityDecisions(config.table, plan, result, logger);
   const failures = result.outcomes.filter((item) => item.result === 'failed');
   if (failures.length > 0) {
     logger.error('Some actions failed', { ...base, failures });

@@ -132,6 +132,12 @@ export const scaleCapacity: FunctionSpec = {
         ['job#*'],
         "Read-only: run-scheduled-task's job registry and runs, so a scheduled job's next run is planned for one boot ahead.",
       ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        ['decision#*'],
+        'Write-only: decision records about instances (decision#...), read by the why and status commands; removed by TTL after 14 days.',
+      ),
     ];
   },
 
