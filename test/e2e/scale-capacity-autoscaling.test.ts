@@ -190,3 +190,45 @@ describe('scale-capacity plans a mixed instances group with the type Auto Scalin
     expect(inGroup()).toHaveLength(4);
   });
 });
+
+describe('scale-capacity and an instance refresh', () => {
+  it('an instance refresh in progress completes: protection given back on the instances it replaces, its replacements never removed as idle', async () => {
+    // The first pass protects the busy instances from scale-in.
+    await invoke(tick());
+    const original = aws.world.groupInstances(SAMPLE.group);
+    expect(original.every((instance) => instance.protectedFromScaleIn)).toBe(true);
+    // Rolling refresh, default preferences: ScaleInProtectedInstances Wait (fails after an hour).
+    const refresh = aws.world.startInstanceRefresh(SAMPLE.group);
+    // Demand drops meanwhile: one api task is left, so the replacements stay idle for long.
+    aws.world.setServiceDesiredCount(SAMPLE.cluster, 'worker', 0);
+    aws.world.setServiceDesiredCount(SAMPLE.cluster, 'api', 1);
+
+    const summaries: CapacitySummary[] = [];
+    for (let minute = 0; minute < 75 && refresh.status === 'InProgress'; minute++) {
+      summaries.push(await invoke(tick()));
+      aws.world.advance(60_000);
+    }
+
+    expect(refresh).toMatchObject({ status: 'Successful' });
+    const left = aws.world.groupInstances(SAMPLE.group).map((instance) => instance.instanceId);
+    for (const instance of original) expect(left).not.toContain(instance.instanceId);
+    expect(
+      aws.calls
+        .list('autoscaling:SetInstanceProtection')
+        .some((call) => call.input.ProtectedFromScaleIn === 'false'),
+    ).toBe(true);
+    // scale-capacity removed none of the refresh's replacements (launched since it started), idle as
+    // they were; idle instances the refresh was to replace may go.
+    const replacements = new Set(
+      [...aws.world.ec2.values()]
+        .filter((instance) => instance.groupName === SAMPLE.group && instance.launchedAt >= refresh.startedAt)
+        .map((instance) => instance.instanceId),
+    );
+    expect(replacements.size).toBeGreaterThan(0);
+    const removed = terminations().map((call) => call.input.InstanceId);
+    expect(removed.filter((id) => replacements.has(id as string))).toEqual([]);
+    expect(
+      summaries.some((summary) => summary.providers[0]?.reasons?.join('\n').includes('instance refresh')),
+    ).toBe(true);
+  });
+});

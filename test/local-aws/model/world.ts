@@ -5,6 +5,11 @@
  */
 import { taskDemand } from './demand';
 import { AwsApiError, autoScalingErrors, ecsErrors } from './errors';
+import {
+  type InstanceRefreshRecord,
+  type RefreshPreferences,
+  startInstanceRefresh,
+} from './instance-refresh';
 import { instanceTypeSpec, RESERVED_PORTS } from './instance-types';
 import { launchedType } from './mixed-instances';
 import { matchesQuery, type QueryTarget } from './query';
@@ -1183,6 +1188,35 @@ export class World {
     group.desiredCapacity = Math.min(group.maxSize, Math.max(group.minSize, group.desiredCapacity));
     this.dirty = true;
     this.settle();
+  }
+
+  /** Instance refreshes, oldest first (model/instance-refresh.ts). */
+  readonly instanceRefreshes: InstanceRefreshRecord[] = [];
+
+  /** StartInstanceRefresh: a rolling refresh of the group's instances in service now. */
+  startInstanceRefresh(groupName: string, preferences: RefreshPreferences = {}): InstanceRefreshRecord {
+    const group = this.requireGroup(groupName);
+    const record = startInstanceRefresh(
+      {
+        now: () => this.clock,
+        newId: () => this.rng.uuid(),
+        instances: (name) => this.groupInstances(name),
+        replace: (instanceId, cause) => {
+          const ec2 = this.ec2.get(instanceId);
+          if (!ec2 || !isActiveLifecycle(ec2.lifecycleState)) return;
+          this.beginTermination(ec2, group, cause);
+          this.dirty = true;
+        },
+        after: (ms, label, run) => {
+          this.at(ms, label, run);
+        },
+      },
+      this.instanceRefreshes,
+      group.name,
+      preferences,
+    );
+    this.settle();
+    return record;
   }
 
   /** Gives the group a mixed instances policy (overrides in priority order), or removes it. */
