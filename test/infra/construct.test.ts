@@ -334,9 +334,9 @@ describe('IAM', () => {
       list(statement.Action).some((a) => a.startsWith('dynamodb:')),
     );
     // One per function, plus the read-only looks at the job registry (detect-failed-start's: a job's
-    // failed run; scale-capacity's: a scheduled job's next run) and drain-instance's requests for room
-    // (capacity#<cluster>).
-    expect(dynamo.length).toBe(FUNCTION_SPECS.length + 3);
+    // failed run; scale-capacity's: a scheduled job's next run), drain-instance's requests for room
+    // (capacity#<cluster>) and the put-only decision records of drain-instance and scale-capacity.
+    expect(dynamo.length).toBe(FUNCTION_SPECS.length + 5);
     const registryRead = dynamo.filter(({ statement }) =>
       JSON.stringify(statement.Condition).includes('job#*'),
     );
