@@ -169,4 +169,15 @@ describe('drain state', () => {
     expect(await state.markActionEnded(TABLE, completed, 'req-1', T0 + 1000)).toBe(false);
     expect(await state.markActionEnded(TABLE, freshId(), 'req-1', T0 + 1000)).toBe(false);
   });
+
+  it('keeps a drain at least its lifetime: 7 days from its start while open, 3 from its close (ttl rounds up)', async () => {
+    const id = freshId();
+    const startedAt = T0 + 500;
+    await state.createDrain(TABLE, record(id, { startedAt }));
+    const { getItem } = await import('../aws/dynamodb');
+    const ttlMs = async () => Number((await getItem(TABLE, state.drainKey(id)))?.ttl) * 1000;
+    expect(await ttlMs()).toBeGreaterThanOrEqual(startedAt + 7 * 86_400_000);
+    await state.markDrainCompleted(TABLE, id, startedAt + 1_250, 'drained');
+    expect(await ttlMs()).toBeGreaterThanOrEqual(startedAt + 1_250 + 3 * 86_400_000);
+  });
 });
