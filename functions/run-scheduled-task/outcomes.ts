@@ -4,8 +4,9 @@ import { failedRunAlert } from '../../shared/schedule/alerts';
 import { stoppedByReplace } from '../../shared/schedule/decide';
 import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
 import type { TaskStateDetail } from '../../shared/schedule/invocation';
-import { clusterName } from '../../shared/schedule/job';
+import { clusterName, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
+import { decideKillRetry } from '../../shared/schedule/kills';
 import {
   runOutcome,
   type StoppedTaskLike,
@@ -16,6 +17,7 @@ import {
 import { essentialContainers, parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
 import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
+import type { RunRecord } from './store';
 
 export type OutcomeSummary =
   | { status: 'ignored'; reason: string }
@@ -194,6 +196,8 @@ export async function finalizeIfDone(
   stopped?: { cluster: string; outcome: TaskOutcome },
 ): Promise<void> {
   let run = await ctx.store.getRun(jobName, due);
+  // A task killed and started again is no longer the run's: its late or repeated event changes nothing.
+  if (stopped && run?.retiredTaskArns?.has(stopped.outcome.taskArn)) return;
   if (stopped && (!run || run.status === 'PENDING' || !run.taskArns?.has(stopped.outcome.taskArn))) {
     run = await ctx.store.adoptTasks(
       jobName,
@@ -232,6 +236,7 @@ export async function finalizeIfDone(
   const replaced = failed.length > 0 && failed.every((task) => stoppedByReplace(task, jobName, due));
   const status = result.succeeded ? (partial ? 'MISSED' : 'SUCCEEDED') : replaced ? 'REPLACED' : 'FAILED';
   const now = ctx.now();
+  if (status === 'FAILED' && !partial && (await retryAfterKill(run, done, ctx))) return;
   const fields = {
     outcome: result,
     tasks: done,
@@ -255,6 +260,63 @@ export async function finalizeIfDone(
     await ctx.store.recordJobOutcome(jobName, due, status, now);
   }
   if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
+}
+
+/**
+ * A run the infrastructure killed (retry.infrastructureKills): its killed tasks are started again rather
+ * than the run failed. True when the run went back to PENDING (here or by another invocation first); the
+ * every-minute pass then starts it (continuePending), with the next attempt's clientToken.
+ */
+async function retryAfterKill(run: RunRecord, done: readonly TaskOutcome[], ctx: ScheduleContext) {
+  const job = await jobOf(run.jobName, ctx);
+  if (!job?.retry?.infrastructureKills) return false;
+  const failed = done.filter((task) => !task.succeeded);
+  const now = ctx.now();
+  const decision = decideKillRetry({
+    job,
+    failed,
+    retriesSoFar: run.infraRetries ?? 0,
+    runStartedAt: run.startedAt ?? run.createdAt,
+    startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+    now,
+  });
+  if (!decision.retry) {
+    ctx.logger.info('Run killed by the infrastructure is not retried', { why: decision.why });
+    return false;
+  }
+  const killed = failed.map((task) => task.taskArn);
+  const failedAttempts = (run.failedAttempts ?? 0) + 1;
+  const retried = await ctx.store.retryKilledRun({
+    jobName: run.jobName,
+    due: run.due,
+    killed,
+    survivors: done.filter((task) => task.succeeded).map((task) => task.taskArn),
+    retriesSoFar: decision.retriesSoFar,
+    failure: { attempt: run.attempt ?? 1, reasons: decision.kills, at: new Date(now).toISOString() },
+    failedAttempts,
+    restartBy: decision.restartBy,
+    now,
+    reason: `killed by the infrastructure (${decision.kills.join(', ')}); started again (${decision.retriesSoFar + 1} of ${job.retry.infrastructureKills})`,
+  });
+  if (retried) {
+    emit(ctx, METRIC.killRetries, run.jobName);
+    ctx.logger.warn('Run killed by the infrastructure: its tasks start again', {
+      kills: decision.kills,
+      tasks: killed,
+      retry: decision.retriesSoFar + 1,
+      restartBy: new Date(decision.restartBy).toISOString(),
+    });
+    return true;
+  }
+  // Someone else decided first: retried too when the run is PENDING again.
+  return (await ctx.store.getRun(run.jobName, run.due))?.status === 'PENDING';
+}
+
+/** The job as its registry item holds it (the last definition a due time brought); undefined if unreadable. */
+async function jobOf(jobName: string, ctx: ScheduleContext): Promise<Job | undefined> {
+  const record = await ctx.store.getJob(jobName);
+  const parsed = record ? parseJob(record.job) : undefined;
+  return parsed?.ok ? parsed.job : undefined;
 }
 
 async function alertFailed(

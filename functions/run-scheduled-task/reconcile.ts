@@ -2,7 +2,6 @@ import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { backlogAlert, longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
-import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { periodMs, scheduleOf } from '../../shared/schedule/expression';
 import { familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
@@ -26,7 +25,7 @@ import {
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
-import { continuePending, type RunSummary, reportClusterGone } from './run-job';
+import { continuePending, type RunSummary, reportClusterGone, startDeadlineOf } from './run-job';
 import type { RegisteredJob, RunRecord } from './store';
 
 /** ECS keeps stopped tasks describable for about an hour; after that an unrecorded outcome is lost. */
@@ -366,10 +365,9 @@ async function reconcileJob(
   ctx: ScheduleContext,
 ): Promise<void> {
   const family = familyOf(job.taskDefinition);
-  const deadlineSeconds = job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
   for (const run of open) {
     if (run.status === 'PENDING') {
-      const action = pendingRunAction(run, startingDeadlineAt(run.due, deadlineSeconds), ctx.now());
+      const action = pendingRunAction(run, startDeadlineOf(job, run, ctx), ctx.now());
       if (action.action === 'busy' || action.action === 'wait') continue;
       if (!ctx.budget.hasTimeFor(RESUME_MS)) return;
       const taskDefinition = await describeTaskDefinition(job.taskDefinition);

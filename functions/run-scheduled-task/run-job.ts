@@ -81,6 +81,10 @@ export interface RunPlan {
 const startingDeadlineSeconds = (job: Job, ctx: ScheduleContext) =>
   job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
 
+/** When a run may start by: its due time's starting deadline, or a restart's own after an infrastructure kill. */
+export const startDeadlineOf = (job: Job, run: Pick<RunRecord, 'due' | 'restartBy'>, ctx: ScheduleContext) =>
+  run.restartBy ?? startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx));
+
 const settingsFor = (job: Job, ctx: ScheduleContext): RetrySettings =>
   retrySettings(job, {
     maxAttempts: ctx.config.RETRY_MAX_ATTEMPTS,
@@ -228,7 +232,7 @@ async function observeActiveRuns(
     const placed = byDue.get(run.due);
     // Part of it runs and it is still placing the rest: Replace must also end its start.
     if (placed) placed.pending = true;
-    else if (now <= startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx)))
+    else if (now <= startDeadlineOf(job, run, ctx))
       byDue.set(run.due, { due: run.due, taskArns: [], pending: true });
   }
   return [...byDue.values()];
@@ -367,11 +371,7 @@ async function decideAndClaim(
 
   if (existing) {
     // Left behind between attempts: its backoff is respected (the periodic pass continues it on time).
-    const action = pendingRunAction(
-      existing,
-      startingDeadlineAt(due, startingDeadlineSeconds(job, ctx)),
-      ctx.now(),
-    );
+    const action = pendingRunAction(existing, startDeadlineOf(job, existing, ctx), ctx.now());
     if (action.action === 'wait' && existing.waiting) {
       return {
         status: 'waiting',
@@ -506,7 +506,7 @@ export async function continuePending(
   options: { maxAttemptsNow?: number } = {},
 ): Promise<RunSummary> {
   const { job, cluster, due } = state;
-  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const deadlineAt = startDeadlineOf(job, state.run, ctx);
   const pastDeadline = ctx.now() > deadlineAt;
   if (ctx.config.DRY_RUN) {
     const decision: RunDecision = pastDeadline
@@ -857,7 +857,7 @@ export async function attemptLoop(
 ): Promise<RunSummary> {
   const { job, cluster, due } = state;
   const settings = settingsFor(job, ctx);
-  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const deadlineAt = startDeadlineOf(job, state.run, ctx);
   const started = new Set(state.run.taskArns ?? []);
   const failures = [...(state.run.failures ?? [])];
   let failedAttempts = state.run.failedAttempts ?? 0;
