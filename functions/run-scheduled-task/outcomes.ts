@@ -1,6 +1,6 @@
 import { describeTaskDefinition } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
-import { failedRunAlert } from '../../shared/schedule/alerts';
+import { failedRunAlert, taskLinks } from '../../shared/schedule/alerts';
 import { stoppedByReplace } from '../../shared/schedule/decide';
 import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
 import type { TaskStateDetail } from '../../shared/schedule/invocation';
@@ -17,7 +17,7 @@ import {
 import { essentialContainers, parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
 import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
-import type { RunRecord } from './store';
+import type { RegisteredJob, RunRecord } from './store';
 
 export type OutcomeSummary =
   | { status: 'ignored'; reason: string }
@@ -209,7 +209,7 @@ export async function finalizeIfDone(
     );
   }
   if (!run) return;
-  if (run.status === 'FAILED') return alertFailed(jobName, run.cluster, due, run.tasks ?? [], ctx);
+  if (run.status === 'FAILED') return alertFailed(run, run.tasks ?? [], ctx);
   // UNKNOWN was the pass giving up on events that never came: an outcome arriving later still decides.
   if ((run.status !== 'STARTED' && run.status !== 'UNKNOWN') || !run.taskArns || run.taskArns.size === 0)
     return;
@@ -247,7 +247,7 @@ export async function finalizeIfDone(
         : {}),
   };
   if (!(await ctx.store.finalizeRun(jobName, due, status, now, fields))) {
-    if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
+    if (status === 'FAILED') await alertFailed(run, done, ctx);
     return;
   }
   ctx.logger.info(`Run ${status.toLowerCase()}`, {
@@ -255,11 +255,16 @@ export async function finalizeIfDone(
     exitCodes: result.exitCodes,
     ...(partial ? { tasks: run.taskArns.size, count: run.count } : {}),
   });
+  let registry: RegisteredJob | undefined;
   if (status === 'SUCCEEDED' || status === 'FAILED') {
     emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
     await ctx.store.recordJobOutcome(jobName, due, status, now);
+    registry = await ctx.store.recordFailStreak(jobName, due, status).catch((error: unknown) => {
+      ctx.logger.warn('Could not count the failure streak', { error: errorMessage(error) });
+      return undefined;
+    });
   }
-  if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
+  if (status === 'FAILED') await alertFailed(run, done, ctx, registry);
 }
 
 /**
@@ -319,18 +324,64 @@ async function jobOf(jobName: string, ctx: ScheduleContext): Promise<Job | undef
   return parsed?.ok ? parsed.job : undefined;
 }
 
+/**
+ * One alert per failed run, with what a person needs to act: per task its console page, task definition
+ * revision and log links, the job's last success and how many runs in a row have failed. Everything but
+ * the outcome is best effort: an alert is never held back by a link it could not build.
+ */
 async function alertFailed(
-  jobName: string,
-  cluster: string,
-  due: DueTime,
+  run: RunRecord,
   tasks: TaskOutcome[],
   ctx: ScheduleContext,
+  registry?: RegisteredJob,
 ) {
+  const build = async () => {
+    const job =
+      registry ??
+      (await ctx.store.getJob(run.jobName).catch((error: unknown) => {
+        ctx.logger.warn('Could not read the job for the alert', { error: errorMessage(error) });
+        return undefined;
+      }));
+    // A streak that moved on (a later run failed too) is not this run's: said only when it ends here.
+    const streakHere = job?.failStreakLastDue === run.due;
+    const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>> | undefined>();
+    for (const arn of new Set(
+      tasks.flatMap((task) => (task.taskDefinitionArn ? [task.taskDefinitionArn] : [])),
+    )) {
+      definitions.set(
+        arn,
+        await describeTaskDefinition(arn).catch((error: unknown) => {
+          ctx.logger.warn('Could not read the task definition for log links', { error: errorMessage(error) });
+          return undefined;
+        }),
+      );
+    }
+    const links = Object.fromEntries(
+      tasks
+        .filter((task) => !task.succeeded)
+        .map((task) => [
+          task.taskArn,
+          taskLinks(
+            task.taskArn,
+            task.taskDefinitionArn,
+            task.taskDefinitionArn ? definitions.get(task.taskDefinitionArn) : undefined,
+          ),
+        ]),
+    );
+    return failedRunAlert(run.jobName, run.cluster, run.due, tasks, {
+      ...(streakHere ? { streak: job?.failStreak, streakSince: job?.failStreakSince } : {}),
+      lastSucceededDue: job?.lastSucceededDue,
+      lastSucceededAt:
+        job?.lastSucceededAt !== undefined ? new Date(job.lastSucceededAt).toISOString() : undefined,
+      links,
+      infraRetries: run.infraRetries,
+    });
+  };
   await alertOnce(
     ctx.store,
     ctx.config.ALERT_TOPIC_ARN,
-    alertKey(jobName, 'failed', due),
-    failedRunAlert(jobName, cluster, due, tasks),
+    alertKey(run.jobName, 'failed', run.due),
+    build,
     ctx.now(),
     RUN_ALERT_MARKER_SECONDS,
   );

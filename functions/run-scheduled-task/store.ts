@@ -132,6 +132,13 @@ export interface RegisteredJob {
   backlogFirstDue?: DueTime;
   backlogLastDue?: DueTime;
   backlogLastAt?: number;
+  /** The job's last success and failure (recordJobOutcome). */
+  lastSucceededDue?: DueTime;
+  lastSucceededAt?: number;
+  /** Failed runs in a row, the first of them and the last (recordFailStreak). */
+  failStreak?: number;
+  failStreakSince?: DueTime;
+  failStreakLastDue?: DueTime;
 }
 
 const DAY_S = 86_400;
@@ -984,5 +991,47 @@ export class ScheduleStore {
         '#status IN (:started, :unknown) AND (attribute_not_exists(#infraRetries) OR #infraRetries = :retries)',
       values: { ':started': 'STARTED', ':unknown': 'UNKNOWN', ':retries': input.retriesSoFar },
     });
+  }
+
+  // Failure streaks (on the registry item, for the failed-run alert)
+
+  /**
+   * Counts a failed run into the job's streak of failures (`failStreak`, from `failStreakSince`), or ends
+   * the streak with a success newer than its last failure. Answers the registry item as written; undefined
+   * when an older run's outcome arrived after a newer one's (it changes nothing).
+   */
+  async recordFailStreak(
+    jobName: string,
+    due: DueTime,
+    status: 'SUCCEEDED' | 'FAILED',
+  ): Promise<RegisteredJob | undefined> {
+    try {
+      if (status === 'SUCCEEDED') {
+        return await this.update<RegisteredJob>(
+          registryKey(jobName),
+          {
+            remove: ['failStreak', 'failStreakSince', 'failStreakLastDue'],
+            condition: 'attribute_exists(#failStreakLastDue) AND #failStreakLastDue < :due',
+            values: { ':due': due },
+          },
+          'ALL_NEW',
+        );
+      }
+      return await this.update<RegisteredJob>(
+        registryKey(jobName),
+        {
+          add: { failStreak: 1 },
+          set: { failStreakLastDue: due },
+          setIfNotExists: { failStreakSince: due },
+          condition:
+            'attribute_exists(pk) AND (attribute_not_exists(#failStreakLastDue) OR #failStreakLastDue < :due) AND (attribute_not_exists(#lastSucceededDue) OR #lastSucceededDue < :due)',
+          values: { ':due': due },
+        },
+        'ALL_NEW',
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 }

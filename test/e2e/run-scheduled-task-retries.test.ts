@@ -1,19 +1,14 @@
 // run-scheduled-task end to end: runs the infrastructure killed (Spot interruption, a drain's stop, a
 // transient start failure) are started again when the job opts in (retry.infrastructureKills), under the
 // same run record and startedBy, with a new RunTask clientToken; a job's own failure never is.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { taskStateChangePattern } from '../../functions/run-scheduled-task/rules';
 import { stopReason } from '../../shared/drain/plan';
-import { dueFromMs, startedByFor } from '../../shared/schedule/identity';
+import { startedByFor } from '../../shared/schedule/identity';
 import { matchesPattern } from '../infra/event-pattern';
-import { localClients } from '../local-aws/clients';
 import { type LocalAws, SAMPLE, startLocalAws } from '../local-aws/index';
-import { lambdaContext as realTimeContext } from '../local-aws/lambda';
 import { useLocalAwsEnv, useWorldClock } from '../local-aws/vitest';
+import { type Handler, JOB, schedulerHarness } from './support/scheduler';
 
 const sim = vi.hoisted(() => ({ advance: (_ms: number) => {} }));
 
@@ -22,32 +17,18 @@ vi.mock('../../shared/runtime/time', async (importOriginal) => {
   return { ...original, sleep: async (ms: number) => sim.advance(ms) };
 });
 
-type Summary = Record<string, unknown> & { status: string };
-type Handler = (event: unknown, context: Context) => Promise<Summary>;
-
-function lambdaContext(timeoutMs = 300_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    ...realTimeContext({ functionName: 'run-scheduled-task', timeoutMs }),
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  };
-}
-
-const events = join(import.meta.dirname, '../../events/run-scheduled-task');
-const sample = (name: string) => JSON.parse(readFileSync(join(events, name), 'utf8'));
-const TICK = sample('reconcile-tick.json');
-const JOB = sample('scheduler-invocation.json').job as Record<string, unknown>;
-
 let aws: LocalAws;
 let handler: Handler;
-let documents: DynamoDBDocumentClient;
+const { invoke, deliverTaskEvents, reportTasks, alerts, run, ticks, ...harness } = schedulerHarness(
+  () => aws,
+  () => handler,
+);
 
 beforeAll(async () => {
   aws = await startLocalAws({ seed: 'sample' });
   useLocalAwsEnv(aws, { DRY_RUN: 'false' });
   useWorldClock(aws);
   sim.advance = (ms) => aws.world.advance(ms);
-  documents = DynamoDBDocumentClient.from(localClients(aws.endpoint).dynamodb);
   ({ handler } = (await import('../../functions/run-scheduled-task/index')) as unknown as {
     handler: Handler;
   });
@@ -59,44 +40,12 @@ beforeEach(async () => {
   await aws.reset('sample');
 });
 
-const invoke = (event: unknown) => handler(event, lambdaContext());
-
 /** The sample job, opted in to retries of infrastructure kills unless `fields` says otherwise. */
-function due(fields: Record<string, unknown> = {}) {
-  const scheduledTime = dueFromMs(aws.world.now());
-  const job = {
-    ...JOB,
-    retry: { ...(JOB.retry as object), infrastructureKills: 2 },
-    ...fields,
-  };
-  return { event: { job, scheduledTime }, due: scheduledTime };
-}
+const due = (fields: Record<string, unknown> = {}) =>
+  harness.due({ retry: { ...(JOB.retry as object), infrastructureKills: 2 }, ...fields });
 
-async function deliverTaskEvents(): Promise<Summary[]> {
-  const routed = aws.world
-    .takeEvents({ detailType: 'ECS Task State Change' })
-    .filter((event) => matchesPattern(taskStateChangePattern, event));
-  const results: Summary[] = [];
-  for (const event of routed) results.push(await invoke(event));
-  return results;
-}
-
-const reportTasks = (desiredStatus?: 'RUNNING' | 'STOPPED') =>
-  aws.world.tasks({ cluster: SAMPLE.cluster, family: 'report', ...(desiredStatus ? { desiredStatus } : {}) });
-const alerts = () => aws.world.snsPublications(SAMPLE.topicArn);
 const runTaskTokens = () =>
   aws.calls.list('ecs:RunTask').map((call) => (call.input as { clientToken?: string }).clientToken);
-
-async function run(dueTime: string) {
-  const { Items } = await documents.send(
-    new QueryCommand({
-      TableName: SAMPLE.table,
-      KeyConditionExpression: 'pk = :pk AND sk = :sk',
-      ExpressionAttributeValues: { ':pk': 'job#nightly-report', ':sk': `run#${dueTime}` },
-    }),
-  );
-  return Items?.[0];
-}
 
 /** Starts the run and lets its task reach RUNNING; answers the task. */
 async function runningTask(event: unknown) {
@@ -106,14 +55,6 @@ async function runningTask(event: unknown) {
   const [task] = reportTasks('RUNNING');
   expect(task).toBeDefined();
   return task as NonNullable<typeof task>;
-}
-
-/** The every-minute pass, a few times: it starts a run the infrastructure killed again. */
-async function ticks(times = 2) {
-  for (let minute = 0; minute < times; minute++) {
-    aws.world.advance(60_000);
-    await invoke(TICK);
-  }
 }
 
 describe('retries of runs killed by the infrastructure', () => {
@@ -126,7 +67,7 @@ describe('retries of runs killed by the infrastructure', () => {
     await deliverTaskEvents();
     expect(await run(first.due)).toMatchObject({ status: 'PENDING', infraRetries: 1 });
 
-    await ticks();
+    await ticks(2);
     const [again] = reportTasks('RUNNING');
     expect(again?.arn).not.toBe(killed.arn);
     expect(again?.startedBy).toBe(startedByFor('nightly-report', first.due));
@@ -155,7 +96,7 @@ describe('retries of runs killed by the infrastructure', () => {
       .events({ detailType: 'ECS Task State Change' })
       .filter((event) => matchesPattern(taskStateChangePattern, event));
     await deliverTaskEvents();
-    await ticks();
+    await ticks(2);
     expect(reportTasks('RUNNING')).toHaveLength(1);
     for (const event of stopped) await invoke(event); // redelivered late
     const record = await run(first.due);
@@ -176,7 +117,7 @@ describe('retries of runs killed by the infrastructure', () => {
     aws.world.advance(60_000);
     await deliverTaskEvents();
     expect(await run(transient.due)).toMatchObject({ status: 'PENDING', infraRetries: 1 });
-    await ticks();
+    await ticks(2);
     expect(reportTasks('RUNNING')).toHaveLength(1);
     expect(alerts()).toEqual([]);
 
@@ -202,7 +143,7 @@ describe('retries of runs killed by the infrastructure', () => {
     aws.world.interruptSpot(task.ec2InstanceId as string);
     aws.world.advance(150_000);
     await deliverTaskEvents();
-    await ticks();
+    await ticks(2);
     aws.world.advance(60_000);
     await deliverTaskEvents();
     [task] = reportTasks('RUNNING') as [typeof task];
