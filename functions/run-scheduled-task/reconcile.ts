@@ -317,15 +317,18 @@ async function alertSilentSchedules(
 ) {
   const byName = new Map(known.map((entry) => [entry.job.name, entry]));
   summary.silentSchedules = silentSchedules(
-    known.map(({ record, job }) => ({
-      name: job.name,
-      expectEverySeconds: job.expectEverySeconds,
-      schedule: scheduleOf(job),
-      flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
-      startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
-      lastSeenAt: record.lastSeenAt,
-      lastDue: record.lastDue,
-    })),
+    // A suspended job's schedule may well be disabled too: its silence is expected, not alerted.
+    known
+      .filter(({ record, job }) => !record.suspended && !job.suspend)
+      .map(({ record, job }) => ({
+        name: job.name,
+        expectEverySeconds: job.expectEverySeconds,
+        schedule: scheduleOf(job),
+        flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
+        startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+        lastSeenAt: record.lastSeenAt,
+        lastDue: record.lastDue,
+      })),
     ctx.now(),
   );
   for (const silent of summary.silentSchedules) {

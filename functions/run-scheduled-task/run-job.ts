@@ -29,6 +29,7 @@ import { nextDueAfter, scheduleOf } from '../../shared/schedule/expression';
 import { type DueTime, dueFromMs, dueMs } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
 import { alertKey } from '../../shared/schedule/keys';
+import { toIso } from '../../shared/schedule/outcome';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
 import {
   backoffMs,
@@ -50,8 +51,8 @@ import {
   RUN_ALERT_MARKER_SECONDS,
   type ScheduleContext,
 } from './context';
-import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
-import { finalizeIfDone } from './outcomes';
+import { type JobTaskView, jobTasksOfFamily, stoppedTasksOfRun } from './ecs-view';
+import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import type { ReplacedRun, RunRecord } from './store';
 
 /** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
@@ -401,6 +402,10 @@ async function decideAndClaim(
     if (kindOf(error) !== 'not-found') throw error;
     return reportInvalidJob(job.name, [unknownCluster(cluster, error)], due, ctx);
   }
+  // Registered before deciding: the write answers whether an operator suspended the job (jobs suspend).
+  const registered = ctx.config.DRY_RUN
+    ? { trimHistory: false, suspended: (await ctx.store.getJob(job.name))?.suspended === true }
+    : await ctx.store.registerJob(job, cluster, due, ctx.now());
   const decision = decideRun({
     job,
     due,
@@ -408,6 +413,7 @@ async function decideAndClaim(
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
     activeRuns,
     newerDue: newerDueTime(job, due, open, ctx.now()),
+    suspended: registered.suspended,
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
@@ -415,7 +421,6 @@ async function decideAndClaim(
     return { status: 'planned', job: job.name, due, dryRun: true, plan: plan(decision, job, cluster, due) };
   }
 
-  const registered = await ctx.store.registerJob(job, cluster, due, ctx.now());
   // A run about to call RunTask notes its first attempt with the claim, and the runs it replaces.
   const claim = await claimFor(job, cluster, due, ctx, {
     ...(decision.action === 'run' ? { attempt: 1, replacing: decision.replace } : {}),
@@ -562,6 +567,9 @@ export async function continuePending(
       await ctx.store.addStartedTasks(job.name, due, inEcs, ctx.now());
       current.run = { ...run, taskArns: new Set([...(run.taskArns ?? []), ...inEcs]) };
     }
+    // And those that already stopped (a short task, its events not yet seen): adopted with their outcome,
+    // never started again by replaying the attempt's clientToken.
+    if (run.attempt !== undefined) current.run = await adoptStoppedTasks(current, ctx);
     const started = [...(current.run.taskArns ?? [])];
     if (pastDeadline) {
       return reportMissed(
@@ -578,6 +586,27 @@ export async function continuePending(
   } finally {
     await release(job.name, due, ctx);
   }
+}
+
+/**
+ * Tasks of the run that ECS has already stopped but the record lacks (the attempt's answer was lost, and
+ * so far its events): each is recorded with its outcome and adopted as stopped, so the run's start ends
+ * and finalizes it. A task killed and started again (retiredTaskArns) is no longer the run's.
+ */
+async function adoptStoppedTasks(state: RunState, ctx: ScheduleContext): Promise<RunRecord> {
+  const { job, cluster, due, run } = state;
+  const stopped = (await stoppedTasksOfRun(cluster, familyOf(job.taskDefinition), job.name, due)).filter(
+    (task) => !run.taskArns?.has(task.taskArn) && !run.retiredTaskArns?.has(task.taskArn),
+  );
+  if (stopped.length === 0) return run;
+  for (const task of stopped) {
+    const outcome = await outcomeOfDescribed(task, ctx, job.successContainers);
+    await recordStopped({ jobName: job.name, due }, outcome, ctx, toIso(task.startedAt));
+  }
+  const arns = stopped.map((task) => task.taskArn);
+  ctx.logger.info('Adopted tasks of the run that already stopped', { tasks: arns });
+  const adopted = await ctx.store.adoptTasks(job.name, cluster, due, arns, ctx.now(), true);
+  return { ...run, taskArns: new Set([...(run.taskArns ?? []), ...(adopted?.taskArns ?? arns)]) };
 }
 
 function plan(decision: RunDecision, job: Job, cluster: string, due: DueTime, existing?: RunRecord): RunPlan {
@@ -725,6 +754,8 @@ async function decideWaiting(state: RunState, ctx: ScheduleContext): Promise<Run
       now: ctx.now(),
       startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
       activeRuns: await observeActiveRuns(job, cluster, open, ctx),
+      // Suspended meanwhile (jobs suspend): the waiting due time is skipped, not started.
+      suspended: (await ctx.store.getJob(job.name))?.suspended === true,
     });
     if (decided.action === 'run' && !(await ctx.store.stopWaiting(job.name, due, ctx.owner)))
       return undefined;

@@ -139,6 +139,9 @@ export interface RegisteredJob {
   failStreak?: number;
   failStreakSince?: DueTime;
   failStreakLastDue?: DueTime;
+  /** Suspended by an operator (jobs suspend): due times are skipped until resumed (setSuspended). */
+  suspended?: boolean;
+  suspendedAt?: number;
 }
 
 const DAY_S = 86_400;
@@ -285,8 +288,13 @@ export class ScheduleStore {
    * caller then trims the run history (each due run adds at most one run item, so the history never holds
    * more than RUN_HISTORY + TRIM_EVERY finished runs).
    */
-  async registerJob(job: Job, cluster: string, due: DueTime, now: number): Promise<{ trimHistory: boolean }> {
-    const updated = await this.update<{ dueRuns?: number }>(
+  async registerJob(
+    job: Job,
+    cluster: string,
+    due: DueTime,
+    now: number,
+  ): Promise<{ trimHistory: boolean; suspended: boolean }> {
+    const updated = await this.update<{ dueRuns?: number; suspended?: boolean }>(
       registryKey(job.name),
       {
         set: {
@@ -300,9 +308,13 @@ export class ScheduleStore {
         },
         add: { dueRuns: 1 },
       },
-      'UPDATED_NEW',
+      // ALL_NEW: the operator's suspended flag comes back with the write.
+      'ALL_NEW',
     );
-    return { trimHistory: (updated?.dueRuns ?? 0) % TRIM_EVERY === 0 };
+    return {
+      trimHistory: (updated?.dueRuns ?? 0) % TRIM_EVERY === 0,
+      suspended: updated?.suspended === true,
+    };
   }
 
   /**
@@ -1033,5 +1045,21 @@ export class ScheduleStore {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  // Suspend and resume (operators: npm run jobs -- suspend|resume <job>)
+
+  /**
+   * Suspends or resumes a registered job: its registry item's `suspended` flag, read by every due run (a
+   * suspended job's due times are recorded SKIPPED) and by the periodic pass (no silence alert while
+   * suspended). False when the job is not registered.
+   */
+  setSuspended(jobName: string, suspended: boolean, now: number): Promise<boolean> {
+    return this.tryUpdate(registryKey(jobName), {
+      ...(suspended
+        ? { set: { suspended: true, suspendedAt: now } }
+        : { remove: ['suspended', 'suspendedAt'], set: { resumedAt: now } }),
+      condition: 'attribute_exists(pk)',
+    });
   }
 }
