@@ -24,8 +24,10 @@ import {
   SILENCE_ALERT_MARKER_SECONDS,
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
+import { reportClusterGone } from './job-validation';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
-import { continuePending, type RunSummary, reportClusterGone, startDeadlineOf } from './run-job';
+import { continuePending } from './run-job';
+import { type RunSummary, startDeadlineOf } from './run-state';
 import type { RegisteredJob, RunRecord } from './store';
 
 /** ECS keeps stopped tasks describable for about an hour; after that an unrecorded outcome is lost. */
