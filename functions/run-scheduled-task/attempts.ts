@@ -1,3 +1,5 @@
+// RunTask attempts of a run: retried with backoff while the attempts, the starting deadline and the
+// invocation's time allow, asking for capacity when it is short.
 import { describeClusters, runTask, stopTask } from '../../shared/aws/ecs';
 import {
   conflictResourceIds,

@@ -1,3 +1,4 @@
+// Runs that could not start (MISSED, one alert each) and due times of a backlog a newer one supersedes.
 import { missedRunAlert } from '../../shared/schedule/alerts';
 import { alertKey } from '../../shared/schedule/keys';
 import { summarizeReasons } from '../../shared/schedule/retry';

@@ -29,6 +29,8 @@ export type OutcomeSummary =
       lastStatus: string;
       outcome?: TaskOutcome;
       duplicate: boolean;
+      /** The run was killed by the infrastructure and is to start again (retry.infrastructureKills). */
+      restart?: true;
     }
   | {
       status: 'planned';
@@ -113,8 +115,14 @@ export async function handleTaskState(
     return { status: 'recorded', ...base, duplicate: !first };
   }
   const stop = await recordStopped(identity, outcome, ctx, toIso(detail.startedAt));
-  await finalizeIfDone(identity.jobName, identity.due, ctx, { cluster, outcome: stop.outcome });
-  return { status: 'recorded', ...base, outcome, duplicate: !stop.firstStop && !stop.firstStart };
+  const next = await finalizeIfDone(identity.jobName, identity.due, ctx, { cluster, outcome: stop.outcome });
+  return {
+    status: 'recorded',
+    ...base,
+    outcome,
+    duplicate: !stop.firstStop && !stop.firstStart,
+    ...(next === 'restart' ? { restart: true as const } : {}),
+  };
 }
 
 const emitStartLatency = (
@@ -194,7 +202,7 @@ export async function finalizeIfDone(
   due: DueTime,
   ctx: ScheduleContext,
   stopped?: { cluster: string; outcome: TaskOutcome },
-): Promise<void> {
+): Promise<'restart' | undefined> {
   let run = await ctx.store.getRun(jobName, due);
   // A task killed and started again is no longer the run's: its late or repeated event changes nothing.
   if (stopped && run?.retiredTaskArns?.has(stopped.outcome.taskArn)) return;
@@ -209,7 +217,10 @@ export async function finalizeIfDone(
     );
   }
   if (!run) return;
-  if (run.status === 'FAILED') return alertFailed(run, run.tasks ?? [], ctx);
+  if (run.status === 'FAILED') {
+    await alertFailed(run, run.tasks ?? [], ctx);
+    return;
+  }
   // UNKNOWN was the pass giving up on events that never came: an outcome arriving later still decides.
   if ((run.status !== 'STARTED' && run.status !== 'UNKNOWN') || !run.taskArns || run.taskArns.size === 0)
     return;
@@ -236,7 +247,7 @@ export async function finalizeIfDone(
   const replaced = failed.length > 0 && failed.every((task) => stoppedByReplace(task, jobName, due));
   const status = result.succeeded ? (partial ? 'MISSED' : 'SUCCEEDED') : replaced ? 'REPLACED' : 'FAILED';
   const now = ctx.now();
-  if (status === 'FAILED' && !partial && (await retryAfterKill(run, done, ctx))) return;
+  if (status === 'FAILED' && !partial && (await retryAfterKill(run, done, ctx))) return 'restart';
   const fields = {
     outcome: result,
     tasks: done,
@@ -270,7 +281,8 @@ export async function finalizeIfDone(
 /**
  * A run the infrastructure killed (retry.infrastructureKills): its killed tasks are started again rather
  * than the run failed. True when the run went back to PENDING (here or by another invocation first); the
- * every-minute pass then starts it (continuePending), with the next attempt's clientToken.
+ * invocation that saw the stop starts it (restartRun), else the every-minute pass, with the next
+ * attempt's clientToken.
  */
 async function retryAfterKill(run: RunRecord, done: readonly TaskOutcome[], ctx: ScheduleContext) {
   const job = await jobOf(run.jobName, ctx);

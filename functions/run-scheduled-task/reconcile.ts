@@ -409,7 +409,11 @@ async function recoverOutcomes(
     ),
   );
   const unrecorded = gone.filter((arn) => !recorded.has(arn));
-  if (unrecorded.length === 0) return finalizeIfDone(run.jobName, run.due, ctx);
+  if (unrecorded.length === 0) {
+    // A run killed by the infrastructure goes back to PENDING here; the next pass restarts it.
+    await finalizeIfDone(run.jobName, run.due, ctx);
+    return;
+  }
 
   const { items, failures } = await describeTasks(cluster, unrecorded);
   const identity = { jobName: run.jobName, due: run.due };

@@ -1,4 +1,6 @@
-import { stopTask } from '../../shared/aws/ecs';
+// A due run of a job: observe the job's active runs, decide by its policy under the job's lease, claim
+// the run, then act (start it, wait for an earlier run, skip it); also the resume of a run left behind.
+import { describeTaskDefinition, stopTask } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { skipStreakAlert } from '../../shared/schedule/alerts';
 import {
@@ -16,6 +18,7 @@ import { alertKey } from '../../shared/schedule/keys';
 import { toIso } from '../../shared/schedule/outcome';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
 import { summarizeReasons } from '../../shared/schedule/retry';
+import { parseJob } from '../../shared/schedule/validate';
 import { alertOnce } from './alerts';
 import { attemptLoop } from './attempts';
 import { emit, METRIC, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
@@ -342,6 +345,31 @@ export async function continuePending(
     return await attemptLoop(current, ctx, options);
   } finally {
     await release(current, ctx);
+  }
+}
+
+/**
+ * Starts again, at once, a run the infrastructure killed (outcomes.ts retryAfterKill put it back to
+ * PENDING): the job as its registry item holds it, in the run's own cluster. Best effort: whatever goes
+ * wrong here, the every-minute pass continues the run.
+ */
+export async function restartRun(
+  jobName: string,
+  due: DueTime,
+  ctx: ScheduleContext,
+): Promise<RunSummary | undefined> {
+  try {
+    const record = await ctx.store.getJob(jobName);
+    const parsed = record ? parseJob(record.job) : undefined;
+    const run = await ctx.store.getRun(jobName, due);
+    if (!parsed?.ok || run?.status !== 'PENDING') return undefined;
+    const taskDefinition = await describeTaskDefinition(parsed.job.taskDefinition);
+    return await continuePending({ job: parsed.job, cluster: run.cluster, due, taskDefinition, run }, ctx);
+  } catch (error) {
+    ctx.logger.warn('Could not start the killed run again now; the every-minute pass does', {
+      error: errorMessage(error),
+    });
+    return undefined;
   }
 }
 
