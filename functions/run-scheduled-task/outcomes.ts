@@ -269,11 +269,14 @@ export async function finalizeIfDone(
   let registry: RegisteredJob | undefined;
   if (status === 'SUCCEEDED' || status === 'FAILED') {
     emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
-    await ctx.store.recordJobOutcome(jobName, due, status, now);
-    registry = await ctx.store.recordFailStreak(jobName, due, status).catch((error: unknown) => {
-      ctx.logger.warn('Could not count the failure streak', { error: errorMessage(error) });
-      return undefined;
-    });
+    registry = await ctx.store.recordJobOutcome(jobName, due, status, now);
+    // A success costs no write unless it ends a streak of failures.
+    const streakEnds = status === 'SUCCEEDED' && registry?.failStreak !== undefined;
+    if (status === 'FAILED' || streakEnds)
+      registry = await ctx.store.recordFailStreak(jobName, due, status).catch((error: unknown) => {
+        ctx.logger.warn('Could not count the failure streak', { error: errorMessage(error) });
+        return undefined;
+      });
   }
   if (status === 'FAILED') await alertFailed(run, done, ctx, registry);
 }

@@ -343,13 +343,28 @@ export class ScheduleStore {
   }
 
   /** Keeps "last succeeded / last failed" on the registry item; an older run never overwrites a newer one. */
-  async recordJobOutcome(jobName: string, due: DueTime, status: RunStatus, now: number): Promise<void> {
+  async recordJobOutcome(
+    jobName: string,
+    due: DueTime,
+    status: RunStatus,
+    now: number,
+  ): Promise<RegisteredJob | undefined> {
     const field = status === 'SUCCEEDED' ? 'lastSucceeded' : 'lastFailed';
-    await this.tryUpdate(registryKey(jobName), {
-      set: { [`${field}Due`]: due, [`${field}At`]: now, lastOutcome: status, lastOutcomeDue: due },
-      condition: `attribute_exists(pk) AND (attribute_not_exists(#${field}Due) OR #${field}Due < :due)`,
-      values: { ':due': due },
-    });
+    try {
+      // The item as written tells whether a failure streak is on (recordFailStreak), at no extra call.
+      return await this.update<RegisteredJob>(
+        registryKey(jobName),
+        {
+          set: { [`${field}Due`]: due, [`${field}At`]: now, lastOutcome: status, lastOutcomeDue: due },
+          condition: `attribute_exists(pk) AND (attribute_not_exists(#${field}Due) OR #${field}Due < :due)`,
+          values: { ':due': due },
+        },
+        'ALL_NEW',
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   // Runs
