@@ -39,6 +39,7 @@ export const METRIC = {
   deadlineStops: 'DeadlineStops',
   replaced: 'RunsReplaced',
   silentSchedules: 'SilentSchedules',
+  killRetries: 'RunsRetriedAfterKill',
 } as const;
 
 /** Emits a metric for the whole function and, with a `job` dimension, for the one job (alarms per job). */

@@ -20,6 +20,16 @@ export interface RegisteredJob {
   backlogFirstDue?: DueTime;
   backlogLastDue?: DueTime;
   backlogLastAt?: number;
+  /** The job's last success and failure (recordJobOutcome). */
+  lastSucceededDue?: DueTime;
+  lastSucceededAt?: number;
+  /** Failed runs in a row, the first of them and the last (recordFailStreak). */
+  failStreak?: number;
+  failStreakSince?: DueTime;
+  failStreakLastDue?: DueTime;
+  /** Suspended by an operator (jobs suspend): due times are skipped until resumed (setSuspended). */
+  suspended?: boolean;
+  suspendedAt?: number;
 }
 
 /** The run history is trimmed every this many due runs of a job, not after each run. */
@@ -36,7 +46,7 @@ export async function registerJob(
   cluster: string,
   due: DueTime,
   now: number,
-): Promise<{ trimHistory: boolean }> {
+): Promise<{ trimHistory: boolean; suspended: boolean }> {
   const updated = await update(
     jobsTable(table),
     registryKey(job.name),
@@ -52,10 +62,11 @@ export async function registerJob(
       },
       add: { dueRuns: 1 },
     },
-    'UPDATED_NEW',
+    // ALL_NEW: the operator's suspended flag comes back with the write.
+    'ALL_NEW',
   );
   const dueRuns = typeof updated?.dueRuns === 'number' ? updated.dueRuns : 0;
-  return { trimHistory: dueRuns % TRIM_EVERY === 0 };
+  return { trimHistory: dueRuns % TRIM_EVERY === 0, suspended: updated?.suspended === true };
 }
 
 /**
@@ -85,19 +96,72 @@ export function listJobs(table: string): Promise<RegisteredJob[]> {
   });
 }
 
-/** Keeps "last succeeded / last failed" on the registry item; an older run never overwrites a newer one. */
+/**
+ * Keeps "last succeeded / last failed" on the registry item; an older run never overwrites a newer one.
+ * Answers the item as written (it tells whether a failure streak is on, at no extra call); undefined
+ * when an older run's outcome arrived after a newer one's.
+ */
 export async function recordJobOutcome(
   table: string,
   jobName: string,
   due: DueTime,
   status: RunStatus,
   now: number,
-): Promise<void> {
+): Promise<RegisteredJob | undefined> {
   const field = status === 'SUCCEEDED' ? 'lastSucceeded' : 'lastFailed';
-  await tryUpdate(jobsTable(table), registryKey(jobName), {
+  const written = await tryUpdateReturning(jobsTable(table), registryKey(jobName), {
     set: { [`${field}Due`]: due, [`${field}At`]: now, lastOutcome: status, lastOutcomeDue: due },
     condition: `attribute_exists(pk) AND (attribute_not_exists(#${field}Due) OR #${field}Due < :due)`,
     values: { ':due': due },
+  });
+  return written as RegisteredJob | undefined;
+}
+
+/**
+ * Counts a failed run into the job's streak of failures (`failStreak`, from `failStreakSince`), or ends
+ * the streak with a success newer than its last failure. Answers the registry item as written; undefined
+ * when an older run's outcome arrived after a newer one's (it changes nothing).
+ */
+export async function recordFailStreak(
+  table: string,
+  jobName: string,
+  due: DueTime,
+  status: 'SUCCEEDED' | 'FAILED',
+): Promise<RegisteredJob | undefined> {
+  const written =
+    status === 'SUCCEEDED'
+      ? await tryUpdateReturning(jobsTable(table), registryKey(jobName), {
+          remove: ['failStreak', 'failStreakSince', 'failStreakLastDue'],
+          condition: 'attribute_exists(#failStreakLastDue) AND #failStreakLastDue < :due',
+          values: { ':due': due },
+        })
+      : await tryUpdateReturning(jobsTable(table), registryKey(jobName), {
+          add: { failStreak: 1 },
+          set: { failStreakLastDue: due },
+          setIfNotExists: { failStreakSince: due },
+          condition:
+            'attribute_exists(pk) AND (attribute_not_exists(#failStreakLastDue) OR #failStreakLastDue < :due) AND (attribute_not_exists(#lastSucceededDue) OR #lastSucceededDue < :due)',
+          values: { ':due': due },
+        });
+  return written as RegisteredJob | undefined;
+}
+
+/**
+ * Suspends or resumes a registered job: its registry item's `suspended` flag, read by every due run (a
+ * suspended job's due times are recorded SKIPPED) and by the periodic pass (no silence alert while
+ * suspended). False when the job is not registered.
+ */
+export function setSuspended(
+  table: string,
+  jobName: string,
+  suspended: boolean,
+  now: number,
+): Promise<boolean> {
+  return tryUpdate(jobsTable(table), registryKey(jobName), {
+    ...(suspended
+      ? { set: { suspended: true, suspendedAt: now } }
+      : { remove: ['suspended', 'suspendedAt'], set: { resumedAt: now } }),
+    condition: 'attribute_exists(pk)',
   });
 }
 

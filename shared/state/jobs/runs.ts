@@ -86,6 +86,12 @@ export interface RunRecord {
    * and is decided again at nextAttemptAt, until its starting deadline.
    */
   waiting?: boolean;
+  /** Times the infrastructure killed the run and it was started again (retry.infrastructureKills). */
+  infraRetries?: number;
+  /** Tasks of the run the infrastructure killed, started again: no longer the run's. */
+  retiredTaskArns?: Set<string>;
+  /** A run started again after a kill must start by this time (epoch ms), not by its due-time deadline. */
+  restartBy?: number;
 }
 
 /** A run being replaced: its due time, the tasks to stop, whether it was still starting. */
@@ -515,4 +521,52 @@ export async function trimHistory(
   const { unprocessed, error } = await jobs.batchWrite(writes, options);
   if (error && unprocessed.length === writes.length) throw error;
   return writes.length - unprocessed.length;
+}
+
+/**
+ * A started run whose failed tasks the infrastructure killed goes back to PENDING to start them again:
+ * the killed tasks leave the run (kept in retiredTaskArns, so a late event can't bring them back), the
+ * kill counts as a failed attempt (the next RunTask gets a new clientToken), and the every-minute pass
+ * continues it until `restartBy`. Conditional on the retries counted so far: one retry per kill,
+ * whichever invocation sees the last stop first.
+ */
+export function retryKilledRun(
+  table: string,
+  input: {
+    jobName: string;
+    due: DueTime;
+    killed: readonly string[];
+    survivors: readonly string[];
+    retriesSoFar: number;
+    failure: AttemptFailure;
+    failedAttempts: number;
+    restartBy: number;
+    now: number;
+    reason: string;
+  },
+): Promise<boolean> {
+  return tryUpdate(jobsTable(table), runKey(input.jobName, input.due), {
+    set: {
+      status: 'PENDING',
+      reason: input.reason,
+      infraRetries: input.retriesSoFar + 1,
+      restartBy: input.restartBy,
+      nextAttemptAt: input.now,
+      lastFailure: input.failure,
+      failedAttempts: input.failedAttempts,
+      ...(input.survivors.length > 0 ? { taskArns: new Set(input.survivors) } : {}),
+    },
+    add: { retiredTaskArns: new Set(input.killed) },
+    ...(input.failedAttempts <= MAX_RECORDED_FAILURES ? { append: { failures: [input.failure] } } : {}),
+    remove: [
+      ...(input.survivors.length > 0 ? [] : ['taskArns']),
+      'stoppedTasks',
+      'leaseOwner',
+      'leaseUntil',
+      'finishedAt',
+    ],
+    condition:
+      '#status IN (:started, :unknown) AND (attribute_not_exists(#infraRetries) OR #infraRetries = :retries)',
+    values: { ':started': 'STARTED', ':unknown': 'UNKNOWN', ':retries': input.retriesSoFar },
+  });
 }

@@ -41,6 +41,12 @@ export class ScheduleStore {
   recordJobOutcome(...args: Rest<typeof registry.recordJobOutcome>) {
     return registry.recordJobOutcome(this.table, ...args);
   }
+  recordFailStreak(...args: Rest<typeof registry.recordFailStreak>) {
+    return registry.recordFailStreak(this.table, ...args);
+  }
+  setSuspended(...args: Rest<typeof registry.setSuspended>) {
+    return registry.setSuspended(this.table, ...args);
+  }
   recordForbidSkip(...args: Rest<typeof registry.recordForbidSkip>) {
     return registry.recordForbidSkip(this.table, ...args);
   }
@@ -63,6 +69,9 @@ export class ScheduleStore {
   }
 
   // Runs
+  retryKilledRun(...args: Rest<typeof runs.retryKilledRun>) {
+    return runs.retryKilledRun(this.table, ...args);
+  }
   getRun(...args: Rest<typeof runs.getRun>) {
     return runs.getRun(this.table, ...args);
   }
