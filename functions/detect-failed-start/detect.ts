@@ -38,6 +38,17 @@ import {
 import type { Category } from '../../shared/failed-start/taxonomy';
 import type { TimeBudget } from '../../shared/runtime/time';
 import { parseStartedBy } from '../../shared/schedule/identity';
+import {
+  claimTask,
+  markCounted,
+  markDone,
+  markIgnored,
+  readMarker,
+  readMarkers,
+  registeredJob,
+  releaseClaim,
+  settled,
+} from '../../shared/state/failures';
 import type { FailedStartConfig } from './config';
 import {
   claimMessage,
@@ -51,17 +62,6 @@ import {
   recordFailure,
   releaseMessage,
 } from './incidents';
-import {
-  claimTask,
-  markCounted,
-  markDone,
-  markIgnored,
-  readMarker,
-  readMarkers,
-  registeredJob,
-  releaseClaim,
-  settled,
-} from './store';
 
 /** What one invocation works with; built by the handler and passed down so each step stays testable. */
 export interface DetectRuntime {

@@ -1,17 +1,17 @@
 import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import {
-  markActionEnded,
-  markDrainCompleted,
-  markInstanceLost,
-  recordDrainProgress,
-} from '../../shared/aws/drain-state';
 import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
 import { kindOf } from '../../shared/aws/errors';
 import { describeBlocked } from '../../shared/drain/budget';
 import { type DrainPlan, describeTask } from '../../shared/drain/plan';
 import type { DrainRecord } from '../../shared/drain/record';
-import { bestEffort } from './bookkeeping';
+import {
+  markActionEnded,
+  markDrainCompleted,
+  markInstanceLost,
+  recordDrainProgress,
+} from '../../shared/state/drain';
+import { bestEffort, decided, pendingDecisions } from './bookkeeping';
 import { requestRoom } from './room';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 import { managedDrainingOn } from './setup-checks';
@@ -37,8 +37,24 @@ export function taskList(arns: readonly string[]) {
     : [...arns.slice(0, LOGGED_TASKS), `…and ${arns.length - LOGGED_TASKS} more`];
 }
 
-/** Applies a plan in order. Every step is idempotent, so a repeat (retry, overlap) changes nothing. */
+/**
+ * Applies a plan in order. Every step is idempotent, so a repeat (retry, overlap) changes nothing.
+ * Then writes the decisions made (best effort, after the actions).
+ */
 export async function act(
+  plan: DrainPlan,
+  target: DrainTarget,
+  record: DrainRecord,
+  runtime: DrainRuntime,
+): Promise<ActResult> {
+  try {
+    return await applySteps(plan, target, record, runtime);
+  } finally {
+    await pendingDecisions.flush(runtime.config.table, runtime.logger);
+  }
+}
+
+async function applySteps(
   plan: DrainPlan,
   target: DrainTarget,
   record: DrainRecord,
@@ -60,11 +76,15 @@ export async function act(
         const { failures } = await setContainerInstancesDraining(target.cluster, [step.containerInstanceArn]);
         if (failures.length > 0)
           logger.warn('Could not set the container instance DRAINING', { ...keys, failures });
-        else
+        else {
           logger.info('Container instance set DRAINING', {
             ...keys,
             containerInstanceArn: step.containerInstanceArn,
           });
+          decided(target, 'set-draining', [
+            'ECS places no new task on a DRAINING instance and starts its service tasks elsewhere',
+          ]);
+        }
         break;
       }
       case 'stop-standalone-tasks': {
@@ -79,8 +99,12 @@ export async function act(
           }
         });
         result.standaloneStopped = stopped.filter(Boolean).length;
-        if (result.standaloneStopped > 0)
+        if (result.standaloneStopped > 0) {
           metrics.addMetric('StandaloneTasksStopped', 'Count', result.standaloneStopped);
+          decided(target, 'tasks-stopped', [
+            `${result.standaloneStopped} standalone task(s): ${step.reason}`,
+          ]);
+        }
         logger.info('Standalone tasks stopped', {
           ...keys,
           tasks: taskList(step.tasks.map((task) => task.taskArn)),
@@ -126,6 +150,10 @@ export async function act(
           durationSeconds,
           remainingTasks: step.remaining.length,
         };
+        decided(target, step.reason === 'deadline-expired' ? 'deadline-expired' : 'hook-completed', [
+          `${step.reason}: lifecycle action completed with CONTINUE${outcome === 'done' ? '' : ` (${outcome})`}`,
+          `${step.remaining.length} task(s) still on it after ${durationSeconds} s`,
+        ]);
         if (step.reason === 'deadline-expired') {
           logger.warn('Drain deadline passed: termination continues with tasks still on the instance', {
             ...details,
@@ -176,6 +204,9 @@ export async function act(
           markInstanceLost(config.table, target.instanceId, runtime.owner, Date.now()),
         );
         if (closed) {
+          decided(target, 'instance-lost', [
+            `deregistered or gone before the drain finished; ${step.died.length} task(s) died with it`,
+          ]);
           logger.error(
             'Instance lost mid-drain: deregistered or gone before the drain finished; its tasks died with it',
             {
@@ -239,6 +270,9 @@ export async function reportActionEnded(
     markActionEnded(config.table, target.instanceId, runtime.owner, now),
   );
   if (!closed) return false;
+  decided(target, 'hook-ended', [
+    `the lifecycle action ended (expired, or completed by someone else) with ${record.remainingTasks ?? '?'} task(s) left`,
+  ]);
   const details = {
     ...instanceKeys(target),
     remainingTasks: record.remainingTasks,

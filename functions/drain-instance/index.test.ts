@@ -69,7 +69,7 @@ async function invoke(handler: Handler, event: unknown, timeoutMs = 300_000, req
 }
 
 async function storedDrain(instanceId: string) {
-  const { getDrain } = await import('../../shared/aws/drain-state');
+  const { getDrain } = await import('../../shared/state/drain');
   return getDrain(BASE_ENV.STATE_TABLE, instanceId);
 }
 

@@ -7,12 +7,6 @@ import {
 } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch';
 import {
-  forgetOpenDrains,
-  getDrains,
-  getOpenDrainIds,
-  recordDrainProgress,
-} from '../../shared/aws/drain-state';
-import {
   describeContainerInstances,
   listContainerInstanceArns,
   setContainerInstancesDraining,
@@ -28,6 +22,7 @@ import {
   type ReconcileCandidate,
 } from '../../shared/drain/reconcile';
 import { type DrainRecord, isOpen, leaseHeldByOther } from '../../shared/drain/record';
+import { forgetOpenDrains, getDrains, getOpenDrainIds, recordDrainProgress } from '../../shared/state/drain';
 import { reportActionEnded } from './act';
 import { bestEffort } from './bookkeeping';
 import { runDrain, STEP_RESERVE_MS } from './drain';

@@ -1,6 +1,6 @@
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { describeLifecycleHooks } from '../../shared/aws/autoscaling';
-import { getDrains, recordDrainProgress } from '../../shared/aws/drain-state';
+import { getDrains, recordDrainProgress } from '../../shared/state/drain';
 import {
   describeContainerInstances,
   listContainerInstanceArns,

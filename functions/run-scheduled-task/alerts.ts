@@ -1,7 +1,7 @@
 import { publishAlert } from '../../shared/aws/sns';
 import type { JobAlert } from '../../shared/schedule/alerts';
-import type { alertKey } from '../../shared/schedule/keys';
-import type { ScheduleStore } from './store';
+import type { ScheduleStore } from '../../shared/state/jobs/store';
+import type { alertKey } from '../../shared/state/keys';
 
 export type AlertResult = 'sent' | 'already-sent';
 
@@ -14,14 +14,15 @@ export async function alertOnce(
   store: ScheduleStore,
   topicArn: string,
   key: ReturnType<typeof alertKey>,
-  alert: JobAlert,
+  /** The alert, or how to build it: built only once the claim is ours (a repeat costs no reads). */
+  alert: JobAlert | (() => Promise<JobAlert>),
   now: number,
   repeatAfterSeconds: number,
 ): Promise<AlertResult> {
   if (!(await store.claimAlert(key, now, repeatAfterSeconds))) return 'already-sent';
   let messageId: string | undefined;
   try {
-    messageId = await publishAlert(topicArn, alert);
+    messageId = await publishAlert(topicArn, typeof alert === 'function' ? await alert() : alert);
   } catch (error) {
     await store.releaseAlertClaim(key);
     throw error;

@@ -1,3 +1,4 @@
+import type { Task } from '@aws-sdk/client-ecs';
 import { describeTasks, listTaskArns } from '../../shared/aws/ecs';
 import { type DueTime, identifyTask } from '../../shared/schedule/identity';
 import { clusterName } from '../../shared/schedule/job';
@@ -38,5 +39,25 @@ export async function jobTasksOfFamily(cluster: string, family: string): Promise
         startedAt: task.startedAt?.getTime(),
       },
     ];
+  });
+}
+
+/**
+ * Tasks of one run (job and due time) that ECS has stopped and still describes (about an hour). ListTasks
+ * can't combine startedBy with desiredStatus (startedBy must be its only filter, and alone it lists only
+ * RUNNING): the family's stopped tasks are listed and the run's recognised by startedBy (or tags).
+ */
+export async function stoppedTasksOfRun(
+  cluster: string,
+  family: string,
+  jobName: string,
+  due: DueTime,
+): Promise<(Task & { taskArn: string })[]> {
+  const arns = await listTaskArns(cluster, { family, desiredStatus: 'STOPPED' });
+  if (arns.length === 0) return [];
+  const { items } = await describeTasks(cluster, arns);
+  return items.filter((task): task is Task & { taskArn: string } => {
+    const identity = identifyTask(task);
+    return !!task.taskArn && identity?.jobName === jobName && identity.due === due;
   });
 }

@@ -1,16 +1,23 @@
 import { instrument, observability } from '../../shared/runtime/observability';
 import { sleep, timeBudget } from '../../shared/runtime/time';
-import { parseInvocation } from '../../shared/schedule/invocation';
+import { parseInvocation, type TaskStateDetail } from '../../shared/schedule/invocation';
+import { ScheduleStore } from '../../shared/state/jobs/store';
 import { loadScheduleConfig } from './config';
 import type { ScheduleContext } from './context';
 import { handleTaskState } from './outcomes';
 import { reconcile } from './reconcile';
-import { handleRun } from './run-job';
-import { ScheduleStore } from './store';
+import { handleRun, restartRun } from './run-job';
 
 const config = loadScheduleConfig();
 const obs = observability('run-scheduled-task');
 const store = new ScheduleStore(config.STATE_TABLE);
+
+/** A task state change; a run the infrastructure killed starts again at once (retry.infrastructureKills). */
+async function outcomeAndRestart(detail: TaskStateDetail, ctx: ScheduleContext) {
+  const outcome = await handleTaskState(detail, ctx);
+  if (outcome.status !== 'recorded' || !outcome.restart) return outcome;
+  return { ...outcome, restarted: await restartRun(outcome.job, outcome.due, ctx) };
+}
 
 /**
  * Scheduled ECS tasks with CronJob semantics. A due run (Scheduler input or scheduled rule) is
@@ -37,7 +44,7 @@ export const handler = instrument(obs, async (event, context) => {
       ? await handleRun(invocation, ctx)
       : invocation.kind === 'reconcile'
         ? await reconcile(ctx)
-        : await handleTaskState(invocation.detail, ctx);
+        : await outcomeAndRestart(invocation.detail, ctx);
   if (config.DRY_RUN) obs.logger.info('Dry run: nothing applied', { result });
   return result;
 });

@@ -1,11 +1,11 @@
 import { describeTaskDefinition } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
-import { failedRunAlert } from '../../shared/schedule/alerts';
+import { failedRunAlert, taskLinks } from '../../shared/schedule/alerts';
 import { stoppedByReplace } from '../../shared/schedule/decide';
 import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
 import type { TaskStateDetail } from '../../shared/schedule/invocation';
-import { clusterName } from '../../shared/schedule/job';
-import { alertKey } from '../../shared/schedule/keys';
+import { clusterName, type Job } from '../../shared/schedule/job';
+import { decideKillRetry } from '../../shared/schedule/kills';
 import {
   runOutcome,
   type StoppedTaskLike,
@@ -14,6 +14,8 @@ import {
   toIso,
 } from '../../shared/schedule/outcome';
 import { essentialContainers, parseJob } from '../../shared/schedule/validate';
+import type { RegisteredJob, RunRecord } from '../../shared/state/jobs/store';
+import { alertKey } from '../../shared/state/keys';
 import { alertOnce } from './alerts';
 import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
 
@@ -27,6 +29,8 @@ export type OutcomeSummary =
       lastStatus: string;
       outcome?: TaskOutcome;
       duplicate: boolean;
+      /** The run was killed by the infrastructure and is to start again (retry.infrastructureKills). */
+      restart?: true;
     }
   | {
       status: 'planned';
@@ -111,8 +115,14 @@ export async function handleTaskState(
     return { status: 'recorded', ...base, duplicate: !first };
   }
   const stop = await recordStopped(identity, outcome, ctx, toIso(detail.startedAt));
-  await finalizeIfDone(identity.jobName, identity.due, ctx, { cluster, outcome: stop.outcome });
-  return { status: 'recorded', ...base, outcome, duplicate: !stop.firstStop && !stop.firstStart };
+  const next = await finalizeIfDone(identity.jobName, identity.due, ctx, { cluster, outcome: stop.outcome });
+  return {
+    status: 'recorded',
+    ...base,
+    outcome,
+    duplicate: !stop.firstStop && !stop.firstStart,
+    ...(next === 'restart' ? { restart: true as const } : {}),
+  };
 }
 
 const emitStartLatency = (
@@ -192,8 +202,10 @@ export async function finalizeIfDone(
   due: DueTime,
   ctx: ScheduleContext,
   stopped?: { cluster: string; outcome: TaskOutcome },
-): Promise<void> {
+): Promise<'restart' | undefined> {
   let run = await ctx.store.getRun(jobName, due);
+  // A task killed and started again is no longer the run's: its late or repeated event changes nothing.
+  if (stopped && run?.retiredTaskArns?.has(stopped.outcome.taskArn)) return;
   if (stopped && (!run || run.status === 'PENDING' || !run.taskArns?.has(stopped.outcome.taskArn))) {
     run = await ctx.store.adoptTasks(
       jobName,
@@ -205,7 +217,10 @@ export async function finalizeIfDone(
     );
   }
   if (!run) return;
-  if (run.status === 'FAILED') return alertFailed(jobName, run.cluster, due, run.tasks ?? [], ctx);
+  if (run.status === 'FAILED') {
+    await alertFailed(run, run.tasks ?? [], ctx);
+    return;
+  }
   // UNKNOWN was the pass giving up on events that never came: an outcome arriving later still decides.
   if ((run.status !== 'STARTED' && run.status !== 'UNKNOWN') || !run.taskArns || run.taskArns.size === 0)
     return;
@@ -232,6 +247,7 @@ export async function finalizeIfDone(
   const replaced = failed.length > 0 && failed.every((task) => stoppedByReplace(task, jobName, due));
   const status = result.succeeded ? (partial ? 'MISSED' : 'SUCCEEDED') : replaced ? 'REPLACED' : 'FAILED';
   const now = ctx.now();
+  if (status === 'FAILED' && !partial && (await retryAfterKill(run, done, ctx))) return 'restart';
   const fields = {
     outcome: result,
     tasks: done,
@@ -242,7 +258,7 @@ export async function finalizeIfDone(
         : {}),
   };
   if (!(await ctx.store.finalizeRun(jobName, due, status, now, fields))) {
-    if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
+    if (status === 'FAILED') await alertFailed(run, done, ctx);
     return;
   }
   ctx.logger.info(`Run ${status.toLowerCase()}`, {
@@ -250,25 +266,137 @@ export async function finalizeIfDone(
     exitCodes: result.exitCodes,
     ...(partial ? { tasks: run.taskArns.size, count: run.count } : {}),
   });
+  let registry: RegisteredJob | undefined;
   if (status === 'SUCCEEDED' || status === 'FAILED') {
     emit(ctx, result.succeeded ? METRIC.succeeded : METRIC.failed, jobName);
-    await ctx.store.recordJobOutcome(jobName, due, status, now);
+    registry = await ctx.store.recordJobOutcome(jobName, due, status, now);
+    // A success costs no write unless it ends a streak of failures.
+    const streakEnds = status === 'SUCCEEDED' && registry?.failStreak !== undefined;
+    if (status === 'FAILED' || streakEnds)
+      registry = await ctx.store.recordFailStreak(jobName, due, status).catch((error: unknown) => {
+        ctx.logger.warn('Could not count the failure streak', { error: errorMessage(error) });
+        return undefined;
+      });
   }
-  if (status === 'FAILED') await alertFailed(jobName, run.cluster, due, done, ctx);
+  if (status === 'FAILED') await alertFailed(run, done, ctx, registry);
 }
 
+/**
+ * A run the infrastructure killed (retry.infrastructureKills): its killed tasks are started again rather
+ * than the run failed. True when the run went back to PENDING (here or by another invocation first); the
+ * invocation that saw the stop starts it (restartRun), else the every-minute pass, with the next
+ * attempt's clientToken.
+ */
+async function retryAfterKill(run: RunRecord, done: readonly TaskOutcome[], ctx: ScheduleContext) {
+  const job = await jobOf(run.jobName, ctx);
+  if (!job?.retry?.infrastructureKills) return false;
+  const failed = done.filter((task) => !task.succeeded);
+  const now = ctx.now();
+  const decision = decideKillRetry({
+    job,
+    failed,
+    retriesSoFar: run.infraRetries ?? 0,
+    runStartedAt: run.startedAt ?? run.createdAt,
+    startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+    now,
+  });
+  if (!decision.retry) {
+    ctx.logger.info('Run killed by the infrastructure is not retried', { why: decision.why });
+    return false;
+  }
+  const killed = failed.map((task) => task.taskArn);
+  const failedAttempts = (run.failedAttempts ?? 0) + 1;
+  const retried = await ctx.store.retryKilledRun({
+    jobName: run.jobName,
+    due: run.due,
+    killed,
+    survivors: done.filter((task) => task.succeeded).map((task) => task.taskArn),
+    retriesSoFar: decision.retriesSoFar,
+    failure: { attempt: run.attempt ?? 1, reasons: decision.kills, at: new Date(now).toISOString() },
+    failedAttempts,
+    restartBy: decision.restartBy,
+    now,
+    reason: `killed by the infrastructure (${decision.kills.join(', ')}); started again (${decision.retriesSoFar + 1} of ${job.retry.infrastructureKills})`,
+  });
+  if (retried) {
+    emit(ctx, METRIC.killRetries, run.jobName);
+    ctx.logger.warn('Run killed by the infrastructure: its tasks start again', {
+      kills: decision.kills,
+      tasks: killed,
+      retry: decision.retriesSoFar + 1,
+      restartBy: new Date(decision.restartBy).toISOString(),
+    });
+    return true;
+  }
+  // Someone else decided first: retried too when the run is PENDING again.
+  return (await ctx.store.getRun(run.jobName, run.due))?.status === 'PENDING';
+}
+
+/** The job as its registry item holds it (the last definition a due time brought); undefined if unreadable. */
+async function jobOf(jobName: string, ctx: ScheduleContext): Promise<Job | undefined> {
+  const record = await ctx.store.getJob(jobName);
+  const parsed = record ? parseJob(record.job) : undefined;
+  return parsed?.ok ? parsed.job : undefined;
+}
+
+/**
+ * One alert per failed run, with what a person needs to act: per task its console page, task definition
+ * revision and log links, the job's last success and how many runs in a row have failed. Everything but
+ * the outcome is best effort: an alert is never held back by a link it could not build.
+ */
 async function alertFailed(
-  jobName: string,
-  cluster: string,
-  due: DueTime,
+  run: RunRecord,
   tasks: TaskOutcome[],
   ctx: ScheduleContext,
+  registry?: RegisteredJob,
 ) {
+  const build = async () => {
+    const job =
+      registry ??
+      (await ctx.store.getJob(run.jobName).catch((error: unknown) => {
+        ctx.logger.warn('Could not read the job for the alert', { error: errorMessage(error) });
+        return undefined;
+      }));
+    // A streak that moved on (a later run failed too) is not this run's: said only when it ends here.
+    const streakHere = job?.failStreakLastDue === run.due;
+    const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>> | undefined>();
+    for (const arn of new Set(
+      tasks.flatMap((task) => (task.taskDefinitionArn ? [task.taskDefinitionArn] : [])),
+    )) {
+      definitions.set(
+        arn,
+        await describeTaskDefinition(arn).catch((error: unknown) => {
+          ctx.logger.warn('Could not read the task definition for log links', { error: errorMessage(error) });
+          return undefined;
+        }),
+      );
+    }
+    const links = Object.fromEntries(
+      tasks
+        .filter((task) => !task.succeeded)
+        .map((task) => [
+          task.taskArn,
+          taskLinks(
+            task.taskArn,
+            task.taskDefinitionArn,
+            task.taskDefinitionArn ? definitions.get(task.taskDefinitionArn) : undefined,
+          ),
+        ]),
+    );
+    return failedRunAlert(run.jobName, run.cluster, run.due, tasks, {
+      ...(streakHere ? { streak: job?.failStreak, streakSince: job?.failStreakSince } : {}),
+      lastSucceededDue: job?.lastSucceededDue,
+      lastSucceededAt:
+        job?.lastSucceededAt !== undefined ? new Date(job.lastSucceededAt).toISOString() : undefined,
+      links,
+      infraRetries: run.infraRetries,
+    });
+  };
   await alertOnce(
     ctx.store,
     ctx.config.ALERT_TOPIC_ARN,
-    alertKey(jobName, 'failed', due),
-    failedRunAlert(jobName, cluster, due, tasks),
+    alertKey(run.jobName, 'failed', run.due),
+    build,
     ctx.now(),
     RUN_ALERT_MARKER_SECONDS,
   );

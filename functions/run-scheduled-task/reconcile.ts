@@ -2,10 +2,8 @@ import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
 import { describeTaskDefinition, describeTasks, stopTask } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { backlogAlert, longRunAlert, silentScheduleAlert } from '../../shared/schedule/alerts';
-import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { periodMs, scheduleOf } from '../../shared/schedule/expression';
 import { familyOf, type Job } from '../../shared/schedule/job';
-import { alertKey } from '../../shared/schedule/keys';
 import {
   type DeadlineStop,
   deadlineStops,
@@ -16,6 +14,8 @@ import {
   silentSchedules,
 } from '../../shared/schedule/reconcile';
 import { parseJob } from '../../shared/schedule/validate';
+import type { RegisteredJob, RunRecord } from '../../shared/state/jobs/store';
+import { alertKey } from '../../shared/state/keys';
 import { alertOnce } from './alerts';
 import {
   emit,
@@ -25,9 +25,10 @@ import {
   SILENCE_ALERT_MARKER_SECONDS,
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
+import { reportClusterGone } from './job-validation';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
-import { continuePending, type RunSummary, reportClusterGone } from './run-job';
-import type { RegisteredJob, RunRecord } from './store';
+import { continuePending } from './run-job';
+import { type RunSummary, startDeadlineOf } from './run-state';
 
 /** ECS keeps stopped tasks describable for about an hour; after that an unrecorded outcome is lost. */
 const DESCRIBABLE_MS = 60 * 60 * 1000;
@@ -318,15 +319,18 @@ async function alertSilentSchedules(
 ) {
   const byName = new Map(known.map((entry) => [entry.job.name, entry]));
   summary.silentSchedules = silentSchedules(
-    known.map(({ record, job }) => ({
-      name: job.name,
-      expectEverySeconds: job.expectEverySeconds,
-      schedule: scheduleOf(job),
-      flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
-      startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
-      lastSeenAt: record.lastSeenAt,
-      lastDue: record.lastDue,
-    })),
+    // A suspended job's schedule may well be disabled too: its silence is expected, not alerted.
+    known
+      .filter(({ record, job }) => !record.suspended && !job.suspend)
+      .map(({ record, job }) => ({
+        name: job.name,
+        expectEverySeconds: job.expectEverySeconds,
+        schedule: scheduleOf(job),
+        flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
+        startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+        lastSeenAt: record.lastSeenAt,
+        lastDue: record.lastDue,
+      })),
     ctx.now(),
   );
   for (const silent of summary.silentSchedules) {
@@ -366,10 +370,9 @@ async function reconcileJob(
   ctx: ScheduleContext,
 ): Promise<void> {
   const family = familyOf(job.taskDefinition);
-  const deadlineSeconds = job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
   for (const run of open) {
     if (run.status === 'PENDING') {
-      const action = pendingRunAction(run, startingDeadlineAt(run.due, deadlineSeconds), ctx.now());
+      const action = pendingRunAction(run, startDeadlineOf(job, run, ctx), ctx.now());
       if (action.action === 'busy' || action.action === 'wait') continue;
       if (!ctx.budget.hasTimeFor(RESUME_MS)) return;
       const taskDefinition = await describeTaskDefinition(job.taskDefinition);
@@ -406,7 +409,11 @@ async function recoverOutcomes(
     ),
   );
   const unrecorded = gone.filter((arn) => !recorded.has(arn));
-  if (unrecorded.length === 0) return finalizeIfDone(run.jobName, run.due, ctx);
+  if (unrecorded.length === 0) {
+    // A run killed by the infrastructure goes back to PENDING here; the next pass restarts it.
+    await finalizeIfDone(run.jobName, run.due, ctx);
+    return;
+  }
 
   const { items, failures } = await describeTasks(cluster, unrecorded);
   const identity = { jobName: run.jobName, due: run.due };

@@ -1,211 +1,45 @@
-import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import { describeClusters, describeTaskDefinition, runTask, stopTask } from '../../shared/aws/ecs';
-import {
-  AwsOperationError,
-  conflictResourceIds,
-  errorMessage,
-  isNoContainerInstancesError,
-  kindOf,
-} from '../../shared/aws/errors';
-import { putEvent } from '../../shared/aws/eventbridge';
-import { requestAnnouncement } from '../../shared/capacity/events';
-import { taskRequirements } from '../../shared/ecs/requirements';
-import {
-  clusterGoneAlert,
-  invalidJobAlert,
-  missedRunAlert,
-  skipStreakAlert,
-} from '../../shared/schedule/alerts';
+// A due run of a job: observe the job's active runs, decide by its policy under the job's lease, claim
+// the run, then act (start it, wait for an earlier run, skip it); also the resume of a run left behind.
+import { describeTaskDefinition, stopTask } from '../../shared/aws/ecs';
+import { errorMessage, kindOf } from '../../shared/aws/errors';
+import { skipStreakAlert } from '../../shared/schedule/alerts';
 import {
   type ActiveRun,
   buildRunTaskRequest,
   decideRun,
   type RunDecision,
-  type RunTaskRequest,
   replacedReason,
   startingDeadlineAt,
 } from '../../shared/schedule/decide';
 import { nextDueAfter, scheduleOf } from '../../shared/schedule/expression';
 import { type DueTime, dueFromMs, dueMs } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
-import { alertKey } from '../../shared/schedule/keys';
+import { toIso } from '../../shared/schedule/outcome';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
-import {
-  backoffMs,
-  capacityRequest,
-  needsCapacity,
-  nextStep,
-  type RetrySettings,
-  retrySettings,
-  SERVICE_ERROR,
-  summarizeReasons,
-  THROTTLED,
-} from '../../shared/schedule/retry';
-import { type JobProblem, parseJob, validateJob } from '../../shared/schedule/validate';
+import { summarizeReasons } from '../../shared/schedule/retry';
+import { parseJob } from '../../shared/schedule/validate';
+import type { ReplacedRun, RunRecord } from '../../shared/state/jobs/store';
+import { alertKey } from '../../shared/state/keys';
 import { alertOnce } from './alerts';
+import { attemptLoop } from './attempts';
+import { emit, METRIC, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
+import { type JobTaskView, jobTasksOfFamily, stoppedTasksOfRun } from './ecs-view';
+import { reportClusterGone, reportInvalidJob, unknownCluster, validated } from './job-validation';
+import { reportMissed, sendMissedAlert, skipSuperseded } from './missed-runs';
+import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import {
-  CLUSTER_GONE_ALERT_MARKER_SECONDS,
-  emit,
-  METRIC,
-  RUN_ALERT_MARKER_SECONDS,
-  type ScheduleContext,
-} from './context';
-import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
-import { finalizeIfDone } from './outcomes';
-import type { ReplacedRun, RunRecord } from './store';
-
-/** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
-const ATTEMPT_MS = 15_000;
-
-export type RunSummary =
-  | { status: 'invalid-job'; job: string; problems: JobProblem[]; alert: 'sent' | 'already-sent' | 'planned' }
-  | { status: 'started'; job: string; due: DueTime; taskArns: string[]; attempts: number }
-  | { status: 'already-started'; job: string; due: DueTime; taskArns: string[] }
-  | { status: 'already-decided'; job: string; due: DueTime; runStatus: string; reason?: string | undefined }
-  | { status: 'in-progress'; job: string; due: DueTime; leaseUntil?: number | undefined }
-  | { status: 'skipped'; job: string; due: DueTime; reason: string }
-  | { status: 'waiting'; job: string; due: DueTime; until: string; reason: string }
-  | { status: 'missed'; job: string; due: DueTime; reason: string }
-  | { status: 'retrying'; job: string; due: DueTime; nextAttemptAt: string; reasons: string[] }
-  | { status: 'superseded'; job: string; due: DueTime }
-  | { status: 'planned'; job: string; due: DueTime; dryRun: true; plan: RunPlan };
-
-/** What a dry run prints: the decision, and the RunTask request or stops it would make. */
-export interface RunPlan {
-  decision: RunDecision;
-  runTask?: RunTaskRequest;
-  stopTasks?: { taskArn: string; reason: string }[];
-  supersede?: DueTime[];
-}
-
-const startingDeadlineSeconds = (job: Job, ctx: ScheduleContext) =>
-  job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
-
-const settingsFor = (job: Job, ctx: ScheduleContext): RetrySettings =>
-  retrySettings(job, {
-    maxAttempts: ctx.config.RETRY_MAX_ATTEMPTS,
-    initialDelaySeconds: ctx.config.RETRY_INITIAL_DELAY_SECONDS,
-    maxDelaySeconds: ctx.config.RETRY_MAX_DELAY_SECONDS,
-  });
-
-/** What AWS said, without our operation prefix (the alert adds its own context). */
-const awsMessage = (error: unknown) => errorMessage(error instanceof AwsOperationError ? error.cause : error);
-
-/** A name to file an invalid job under, even when the job's own name is unusable. */
-function nameForAlerts(raw: unknown): string {
-  const name = (raw as { name?: unknown } | null)?.name;
-  if (typeof name === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) return name;
-  return 'unnamed-job';
-}
-
-/** Stable key for "this job has these problems", so the same problems alert once. */
-function problemKey(problems: readonly JobProblem[]): string {
-  const text = problems
-    .map((problem) => `${problem.path}: ${problem.message}`)
-    .sort()
-    .join('\n');
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, '0');
-}
-
-export async function reportInvalidJob(
-  jobName: string,
-  problems: JobProblem[],
-  due: DueTime | undefined,
-  ctx: ScheduleContext,
-): Promise<RunSummary> {
-  ctx.logger.error('Invalid job: nothing run', { job: jobName, due, problems });
-  if (ctx.config.DRY_RUN) return { status: 'invalid-job', job: jobName, problems, alert: 'planned' };
-  emit(ctx, METRIC.invalidJobs, jobName);
-  if (due) await ctx.store.touchJob(jobName, due, ctx.now());
-  const alert = await alertOnce(
-    ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
-    alertKey(jobName, 'invalid', problemKey(problems)),
-    invalidJobAlert(jobName, problems, due),
-    ctx.now(),
-    ctx.config.INVALID_JOB_REALERT_SECONDS,
-  );
-  return { status: 'invalid-job', job: jobName, problems, alert };
-}
-
-/**
- * The cluster of a job that ran there no longer exists (deleted, often with the job retired on purpose):
- * said once per job and cluster, by a run left starting there or by the periodic pass, whichever first.
- */
-export async function reportClusterGone(
-  jobName: string,
-  cluster: string,
-  error: unknown,
-  ctx: ScheduleContext,
-): Promise<'sent' | 'already-sent' | 'planned'> {
-  const name = clusterName(cluster);
-  ctx.logger.warn('The cluster of a job no longer exists', { job: jobName, cluster: name });
-  if (ctx.config.DRY_RUN) return 'planned';
-  const sent = await alertOnce(
-    ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
-    alertKey(jobName, 'invalid', `cluster-gone#${name}`),
-    clusterGoneAlert(jobName, name, awsMessage(error)),
-    ctx.now(),
-    CLUSTER_GONE_ALERT_MARKER_SECONDS,
-  );
-  if (sent === 'sent') emit(ctx, METRIC.invalidJobs, jobName);
-  return sent;
-}
-
-/** Validation with the task definition: a job ECS would refuse is reported before anything runs. */
-async function validated(
-  rawJob: unknown,
-  due: DueTime | undefined,
-  ctx: ScheduleContext,
-): Promise<{ job: Job; cluster: string; taskDefinition: TaskDefinition } | RunSummary> {
-  const parsed = parseJob(rawJob);
-  if (!parsed.ok) return reportInvalidJob(nameForAlerts(rawJob), parsed.problems, due, ctx);
-  const job = parsed.job;
-  const cluster = job.cluster ?? ctx.config.DEFAULT_CLUSTER;
-  if (!cluster) {
-    return reportInvalidJob(
-      job.name,
-      [{ path: 'cluster', message: 'no cluster: set cluster in the job or DEFAULT_CLUSTER on the function' }],
-      due,
-      ctx,
-    );
-  }
-  let taskDefinition: TaskDefinition;
-  try {
-    taskDefinition = await describeTaskDefinition(job.taskDefinition);
-  } catch (error) {
-    const kind = kindOf(error);
-    if (kind !== 'invalid' && kind !== 'not-found') throw error;
-    return reportInvalidJob(
-      job.name,
-      [
-        {
-          path: 'taskDefinition',
-          message: `ECS can't describe task definition ${job.taskDefinition}: ${awsMessage(error)}`,
-        },
-      ],
-      due,
-      ctx,
-    );
-  }
-  const problems = validateJob(job, taskDefinition, {
-    startingDeadlineSeconds: ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
-  });
-  if (problems.length > 0) return reportInvalidJob(job.name, problems, due, ctx);
-  return { job, cluster, taskDefinition };
-}
-
-/** The problem to report when ECS answers that the job's cluster does not exist. */
-const unknownCluster = (cluster: string, error: unknown): JobProblem => ({
-  path: 'cluster',
-  message: `ECS does not know cluster ${cluster} (${awsMessage(error)}): check its name, or that it still exists`,
-});
+  ATTEMPT_MS,
+  claimFor,
+  finishStart,
+  notOurs,
+  type RunPlan,
+  type RunState,
+  type RunSummary,
+  release,
+  resumeAttempt,
+  startDeadlineOf,
+  startingDeadlineSeconds,
+} from './run-state';
 
 /** Runs of the job that are active: tasks in ECS (desired RUNNING) and runs of other due times still starting. */
 async function observeActiveRuns(
@@ -228,17 +62,10 @@ async function observeActiveRuns(
     const placed = byDue.get(run.due);
     // Part of it runs and it is still placing the rest: Replace must also end its start.
     if (placed) placed.pending = true;
-    else if (now <= startingDeadlineAt(run.due, startingDeadlineSeconds(job, ctx)))
+    else if (now <= startDeadlineOf(job, run, ctx))
       byDue.set(run.due, { due: run.due, taskArns: [], pending: true });
   }
   return [...byDue.values()];
-}
-
-/** The attempt to (re)issue: the last one again when its result was never recorded (a crash). */
-function resumeAttempt(run: RunRecord): number {
-  const issued = run.attempt ?? 0;
-  const failed = run.lastFailure?.attempt ?? 0;
-  return issued > failed ? issued : issued + 1;
 }
 
 /** A due run of a job, from the Scheduler or a scheduled rule. */
@@ -251,18 +78,19 @@ export async function handleRun(
   const { job, cluster, taskDefinition } = checked;
   const due = input.due;
   ctx.logger.appendKeys({ job: job.name, due });
-  const state = { job, cluster, due, taskDefinition };
+  const state = { job, cluster, due, taskDefinition, lease: { given: false } };
   // Dry run writes nothing, the lease included.
   const outcome = ctx.config.DRY_RUN
     ? await decideAndClaim(state, ctx)
     : await withJobLease(job.name, ctx, () => decideAndClaim(state, ctx));
   if ('status' in outcome) return outcome;
-  if ('resume' in outcome) return continuePending({ ...state, run: outcome.resume }, ctx);
+  if ('resume' in outcome)
+    return continuePending({ job, cluster, due, taskDefinition, run: outcome.resume }, ctx);
   let summary: RunSummary;
   try {
     summary = await act(outcome.decision, { ...state, run: outcome.run }, ctx);
   } finally {
-    await release(job.name, due, ctx);
+    await release(state, ctx);
   }
   if (outcome.trimHistory) await trimHistory(job, ctx);
   return summary;
@@ -334,7 +162,7 @@ type Claimed =
 
 /** Observe → decide → claim for one due time; under the job's lease, so policies hold across due times. */
 async function decideAndClaim(
-  { job, cluster, due, taskDefinition }: Omit<RunState, 'run'>,
+  { job, cluster, due }: Omit<RunState, 'run' | 'lease' | 'taskDefinition'>,
   ctx: ScheduleContext,
 ): Promise<Claimed> {
   // This due time's run and the job's other open runs (for the concurrency policy), in one read.
@@ -343,11 +171,7 @@ async function decideAndClaim(
     ctx.logger.info('Run already decided: duplicate invocation', { runStatus: existing.status });
     // A redelivery after a failed publish must still send the missed-run alert (alertOnce dedupes).
     if (existing.status === 'MISSED' && !ctx.config.DRY_RUN)
-      await sendMissedAlert(
-        { job, cluster, due, taskDefinition, run: existing },
-        existing.reason ?? 'missed',
-        ctx,
-      );
+      await sendMissedAlert({ job, cluster, due, run: existing }, existing.reason ?? 'missed', ctx);
     return {
       status: 'already-decided',
       job: job.name,
@@ -367,11 +191,7 @@ async function decideAndClaim(
 
   if (existing) {
     // Left behind between attempts: its backoff is respected (the periodic pass continues it on time).
-    const action = pendingRunAction(
-      existing,
-      startingDeadlineAt(due, startingDeadlineSeconds(job, ctx)),
-      ctx.now(),
-    );
+    const action = pendingRunAction(existing, startDeadlineOf(job, existing, ctx), ctx.now());
     if (action.action === 'wait' && existing.waiting) {
       return {
         status: 'waiting',
@@ -401,6 +221,10 @@ async function decideAndClaim(
     if (kindOf(error) !== 'not-found') throw error;
     return reportInvalidJob(job.name, [unknownCluster(cluster, error)], due, ctx);
   }
+  // Registered before deciding: the write answers whether an operator suspended the job (jobs suspend).
+  const registered = ctx.config.DRY_RUN
+    ? { trimHistory: false, suspended: (await ctx.store.getJob(job.name))?.suspended === true }
+    : await ctx.store.registerJob(job, cluster, due, ctx.now());
   const decision = decideRun({
     job,
     due,
@@ -408,6 +232,7 @@ async function decideAndClaim(
     startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
     activeRuns,
     newerDue: newerDueTime(job, due, open, ctx.now()),
+    suspended: registered.suspended,
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
@@ -415,7 +240,6 @@ async function decideAndClaim(
     return { status: 'planned', job: job.name, due, dryRun: true, plan: plan(decision, job, cluster, due) };
   }
 
-  const registered = await ctx.store.registerJob(job, cluster, due, ctx.now());
   // A run about to call RunTask notes its first attempt with the claim, and the runs it replaces.
   const claim = await claimFor(job, cluster, due, ctx, {
     ...(decision.action === 'run' ? { attempt: 1, replacing: decision.replace } : {}),
@@ -443,70 +267,18 @@ async function trimHistory(job: Job, ctx: ScheduleContext) {
   }
 }
 
-function claimFor(
-  job: Job,
-  cluster: string,
-  due: DueTime,
-  ctx: ScheduleContext,
-  extra: { attempt?: number; replacing?: ReplacedRun[] } = {},
-) {
-  return ctx.store.claimRun({
-    jobName: job.name,
-    cluster,
-    due,
-    count: job.count,
-    owner: ctx.owner,
-    now: ctx.now(),
-    leaseUntil: ctx.now() + ctx.budget.remainingMs() + ATTEMPT_MS,
-    ...extra,
-  });
-}
-
-/** Runs whose lease this invocation gave up with a decision (finishStart): no release call needed. */
-const leaseGiven = new WeakMap<ScheduleContext, Set<string>>();
-const leaseId = (jobName: string, due: DueTime) => `${jobName}/${due}`;
-
-/** Ends the start phase of a run we hold (see ScheduleStore.finishStart), noting the lease is given up. */
-async function finishStart(
-  ctx: ScheduleContext,
-  ...args: Parameters<ScheduleContext['store']['finishStart']>
-): Promise<boolean> {
-  const decided = await ctx.store.finishStart(...args);
-  if (decided) noteLeaseGiven(ctx, args[0], args[1]);
-  return decided;
-}
-
-function noteLeaseGiven(ctx: ScheduleContext, jobName: string, due: DueTime) {
-  const given = leaseGiven.get(ctx) ?? new Set<string>();
-  given.add(leaseId(jobName, due));
-  leaseGiven.set(ctx, given);
-}
-
-function notOurs(job: Job, due: DueTime, run: RunRecord): RunSummary {
-  return run.status === 'PENDING'
-    ? { status: 'in-progress', job: job.name, due, leaseUntil: run.leaseUntil }
-    : { status: 'already-decided', job: job.name, due, runStatus: run.status, reason: run.reason };
-}
-
-async function release(jobName: string, due: DueTime, ctx: ScheduleContext) {
-  if (leaseGiven.get(ctx)?.delete(leaseId(jobName, due))) return;
-  await ctx.store.releaseLease(jobName, due, ctx.owner).catch((error: unknown) => {
-    ctx.logger.warn('Could not release the run lease; it expires by itself', { error: errorMessage(error) });
-  });
-}
-
 /**
  * A run recorded PENDING whose invocation ran out of time or died: the decision to run was made, so
  * it continues where it stopped (or is reported missed past its deadline). Used by a late duplicate
  * invocation and by the periodic pass.
  */
 export async function continuePending(
-  state: RunState,
+  state: Omit<RunState, 'lease'>,
   ctx: ScheduleContext,
   options: { maxAttemptsNow?: number } = {},
 ): Promise<RunSummary> {
   const { job, cluster, due } = state;
-  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
+  const deadlineAt = startDeadlineOf(job, state.run, ctx);
   const pastDeadline = ctx.now() > deadlineAt;
   if (ctx.config.DRY_RUN) {
     const decision: RunDecision = pastDeadline
@@ -523,8 +295,9 @@ export async function continuePending(
   const claim = await claimFor(job, cluster, due, ctx);
   if (!claim.claimed) return notOurs(job, due, claim.run);
   const run = claim.run;
+  // This invocation's hold on the run, shared by all it does with it.
+  const current: RunState = { ...state, run, lease: { given: false } };
   try {
-    const current = { ...state, run };
     if (run.waiting) {
       return pastDeadline
         ? await skipForbidden(current, run.reason ?? 'an earlier run was still active', ctx)
@@ -540,15 +313,7 @@ export async function continuePending(
     } catch (error) {
       if (kindOf(error) !== 'not-found') throw error;
       // The cluster was deleted while the run was starting: nothing can start there, whatever the deadline.
-      await finishStart(
-        ctx,
-        job.name,
-        due,
-        ctx.owner,
-        'INVALID',
-        ctx.now(),
-        `cluster ${cluster} no longer exists`,
-      );
+      await finishStart(current, ctx, 'INVALID', ctx.now(), `cluster ${cluster} no longer exists`);
       if (run.capacityRequest) await ctx.store.deleteCapacityRequest(run.capacityRequest);
       const alert = await reportClusterGone(job.name, cluster, error, ctx);
       return { status: 'invalid-job', job: job.name, problems: [unknownCluster(cluster, error)], alert };
@@ -562,6 +327,9 @@ export async function continuePending(
       await ctx.store.addStartedTasks(job.name, due, inEcs, ctx.now());
       current.run = { ...run, taskArns: new Set([...(run.taskArns ?? []), ...inEcs]) };
     }
+    // And those that already stopped (a short task, its events not yet seen): adopted with their outcome,
+    // never started again by replaying the attempt's clientToken.
+    if (run.attempt !== undefined) current.run = await adoptStoppedTasks(current, ctx);
     const started = [...(current.run.taskArns ?? [])];
     if (pastDeadline) {
       return reportMissed(
@@ -576,8 +344,54 @@ export async function continuePending(
     if (run.replacing?.length) await stopReplaced(current, run.replacing, ctx);
     return await attemptLoop(current, ctx, options);
   } finally {
-    await release(job.name, due, ctx);
+    await release(current, ctx);
   }
+}
+
+/**
+ * Starts again, at once, a run the infrastructure killed (outcomes.ts retryAfterKill put it back to
+ * PENDING): the job as its registry item holds it, in the run's own cluster. Best effort: whatever goes
+ * wrong here, the every-minute pass continues the run.
+ */
+export async function restartRun(
+  jobName: string,
+  due: DueTime,
+  ctx: ScheduleContext,
+): Promise<RunSummary | undefined> {
+  try {
+    const record = await ctx.store.getJob(jobName);
+    const parsed = record ? parseJob(record.job) : undefined;
+    const run = await ctx.store.getRun(jobName, due);
+    if (!parsed?.ok || run?.status !== 'PENDING') return undefined;
+    const taskDefinition = await describeTaskDefinition(parsed.job.taskDefinition);
+    return await continuePending({ job: parsed.job, cluster: run.cluster, due, taskDefinition, run }, ctx);
+  } catch (error) {
+    ctx.logger.warn('Could not start the killed run again now; the every-minute pass does', {
+      error: errorMessage(error),
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Tasks of the run that ECS has already stopped but the record lacks (the attempt's answer was lost, and
+ * so far its events): each is recorded with its outcome and adopted as stopped, so the run's start ends
+ * and finalizes it. A task killed and started again (retiredTaskArns) is no longer the run's.
+ */
+async function adoptStoppedTasks(state: RunState, ctx: ScheduleContext): Promise<RunRecord> {
+  const { job, cluster, due, run } = state;
+  const stopped = (await stoppedTasksOfRun(cluster, familyOf(job.taskDefinition), job.name, due)).filter(
+    (task) => !run.taskArns?.has(task.taskArn) && !run.retiredTaskArns?.has(task.taskArn),
+  );
+  if (stopped.length === 0) return run;
+  for (const task of stopped) {
+    const outcome = await outcomeOfDescribed(task, ctx, job.successContainers);
+    await recordStopped({ jobName: job.name, due }, outcome, ctx, toIso(task.startedAt));
+  }
+  const arns = stopped.map((task) => task.taskArn);
+  ctx.logger.info('Adopted tasks of the run that already stopped', { tasks: arns });
+  const adopted = await ctx.store.adoptTasks(job.name, cluster, due, arns, ctx.now(), true);
+  return { ...run, taskArns: new Set([...(run.taskArns ?? []), ...(adopted?.taskArns ?? arns)]) };
 }
 
 function plan(decision: RunDecision, job: Job, cluster: string, due: DueTime, existing?: RunRecord): RunPlan {
@@ -599,21 +413,13 @@ function plan(decision: RunDecision, job: Job, cluster: string, due: DueTime, ex
   };
 }
 
-export interface RunState {
-  job: Job;
-  cluster: string;
-  due: DueTime;
-  taskDefinition: TaskDefinition;
-  run: RunRecord;
-}
-
 async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext): Promise<RunSummary> {
   const { job, due } = state;
   const now = ctx.now();
   switch (decision.action) {
     case 'already-started': {
       await ctx.store.addStartedTasks(job.name, due, decision.taskArns, now);
-      await finishStart(ctx, job.name, due, ctx.owner, 'STARTED', now, decision.reason);
+      await finishStart(state, ctx, 'STARTED', now, decision.reason);
       await finalizeIfDone(job.name, due, ctx);
       return { status: 'already-started', job: job.name, due, taskArns: decision.taskArns };
     }
@@ -622,7 +428,7 @@ async function act(decision: RunDecision, state: RunState, ctx: ScheduleContext)
       if (decision.cause === 'superseded')
         return skipSuperseded(state, decision.reason, decision.missed, ctx);
       ctx.logger.warn('Run skipped', { reason: decision.reason });
-      if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', now, decision.reason)) {
+      if (await finishStart(state, ctx, 'SKIPPED', now, decision.reason)) {
         emit(ctx, METRIC.skipped, job.name);
       }
       return { status: 'skipped', job: job.name, due, reason: decision.reason };
@@ -649,8 +455,7 @@ async function waitForEarlierRun(state: RunState, reason: string, ctx: ScheduleC
   const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
   const until = Math.min(ctx.now() + FORBID_RECHECK_MS, deadlineAt);
   if (ctx.now() >= deadlineAt) return skipForbidden(state, reason, ctx);
-  if (await ctx.store.waitForActiveRun(job.name, due, ctx.owner, until, reason))
-    noteLeaseGiven(ctx, job.name, due);
+  if (await ctx.store.waitForActiveRun(job.name, due, ctx.owner, until, reason)) state.lease.given = true;
   ctx.logger.info('Waiting for an earlier run to end (concurrencyPolicy Forbid)', {
     reason,
     until: new Date(until).toISOString(),
@@ -667,7 +472,7 @@ async function skipForbidden(state: RunState, reason: string, ctx: ScheduleConte
   const { job, cluster, due } = state;
   const final = `${reason} until its starting deadline`;
   ctx.logger.warn('Run skipped', { reason: final });
-  if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', ctx.now(), final)) {
+  if (await finishStart(state, ctx, 'SKIPPED', ctx.now(), final)) {
     emit(ctx, METRIC.skipped, job.name);
     const streak = await ctx.store.recordForbidSkip(job.name, due);
     if (streak && streak.skipStreak >= job.alertAfterSkips) {
@@ -692,26 +497,6 @@ async function skipForbidden(state: RunState, reason: string, ctx: ScheduleConte
 }
 
 /**
- * A due time of a backlog that a newer one supersedes: SKIPPED. One past its starting deadline is also a
- * missed run, counted for the backlog's single alert (sent by the periodic pass once the burst is over)
- * rather than alerted on its own: a burst of late deliveries must not page once per due time.
- */
-async function skipSuperseded(
-  state: RunState,
-  reason: string,
-  missed: boolean,
-  ctx: ScheduleContext,
-): Promise<RunSummary> {
-  const { job, due } = state;
-  ctx.logger.warn('Run skipped', { reason, missed });
-  if (await finishStart(ctx, job.name, due, ctx.owner, 'SKIPPED', ctx.now(), reason)) {
-    emit(ctx, missed ? METRIC.missed : METRIC.skipped, job.name);
-    if (missed) await ctx.store.recordBacklogMiss(job.name, due, ctx.now());
-  }
-  return { status: 'skipped', job: job.name, due, reason };
-}
-
-/**
  * A run waiting for an earlier one, decided again under the job's lease: it starts (and from then on
  * holds the others back) only if nothing else of the job is active.
  */
@@ -725,6 +510,8 @@ async function decideWaiting(state: RunState, ctx: ScheduleContext): Promise<Run
       now: ctx.now(),
       startingDeadlineSeconds: startingDeadlineSeconds(job, ctx),
       activeRuns: await observeActiveRuns(job, cluster, open, ctx),
+      // Suspended meanwhile (jobs suspend): the waiting due time is skipped, not started.
+      suspended: (await ctx.store.getJob(job.name))?.suspended === true,
     });
     if (decided.action === 'run' && !(await ctx.store.stopWaiting(job.name, due, ctx.owner)))
       return undefined;
@@ -757,318 +544,4 @@ async function stopReplaced(state: RunState, runs: readonly ReplacedRun[], ctx: 
     emit(ctx, METRIC.replaced, job.name);
   }
   await ctx.store.clearReplacing(job.name, due, ctx.owner);
-}
-
-/** Reports a run that could not start: run record MISSED (or STARTED when part of it runs), metric, one alert. */
-async function reportMissed(
-  state: RunState,
-  reason: string,
-  ctx: ScheduleContext,
-  attempts?: { count: number; summary: string },
-  startedTasks: string[] = [],
-): Promise<RunSummary> {
-  const { job, due } = state;
-  const now = ctx.now();
-  ctx.logger.error('Run missed', { reason, attempts, startedTasks });
-  const status = startedTasks.length > 0 ? 'STARTED' : 'MISSED';
-  const decided = await finishStart(ctx, job.name, due, ctx.owner, status, now, reason);
-  if (decided) emit(ctx, METRIC.missed, job.name);
-  // Sent even when another invocation decided first: alertOnce makes it one alert, and a crash between
-  // the decision and the alert is healed here.
-  await sendMissedAlert(state, reason, ctx, attempts, startedTasks);
-  if (state.run.capacityRequest) await ctx.store.deleteCapacityRequest(state.run.capacityRequest);
-  if (status === 'STARTED') await finalizeIfDone(job.name, due, ctx);
-  return { status: 'missed', job: job.name, due, reason };
-}
-
-async function sendMissedAlert(
-  state: RunState,
-  reason: string,
-  ctx: ScheduleContext,
-  attempts?: { count: number; summary: string },
-  startedTasks: string[] = [],
-) {
-  const failures = state.run.failures ?? [];
-  const tried =
-    attempts ??
-    (failures.length
-      ? { count: state.run.failedAttempts ?? failures.length, summary: summarizeReasons(failures) }
-      : undefined);
-  await alertOnce(
-    ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
-    alertKey(state.job.name, 'missed', state.due),
-    missedRunAlert({
-      jobName: state.job.name,
-      cluster: state.cluster,
-      due: state.due,
-      reason,
-      attempts: tried,
-      startedTasks,
-    }),
-    ctx.now(),
-    RUN_ALERT_MARKER_SECONDS,
-  );
-}
-
-interface AttemptResult {
-  taskArns: string[];
-  reasons: string[];
-  /** The call never took effect (throttled, 5xx): the same clientToken is reissued. */
-  reissue: boolean;
-  /** ECS refused the job itself (bad network configuration, missing role...). */
-  refused?: string;
-}
-
-async function attempt(request: RunTaskRequest): Promise<AttemptResult> {
-  try {
-    const response = await runTask(request);
-    return {
-      taskArns: (response.tasks ?? []).map((task) => task.taskArn).filter((arn): arn is string => !!arn),
-      // ECS reports a failure per container instance tried: one reason each is enough.
-      reasons: [...new Set((response.failures ?? []).map((failure) => failure.reason ?? 'UNKNOWN'))],
-      reissue: false,
-    };
-  } catch (error) {
-    const kind = kindOf(error);
-    if (kind === 'throttled') return { taskArns: [], reasons: [THROTTLED], reissue: true };
-    if (kind === 'transient') return { taskArns: [], reasons: [SERVICE_ERROR], reissue: true };
-    if (kind === 'conflict') {
-      // Same token, different parameters: the tasks that token started are this run's.
-      const ids = conflictResourceIds(error);
-      return { taskArns: ids, reasons: ids.length ? [] : ['CONFLICT'], reissue: false };
-    }
-    if (isNoContainerInstancesError(error))
-      return { taskArns: [], reasons: ['NO_CONTAINER_INSTANCES'], reissue: false };
-    if (kind === 'invalid' || kind === 'not-found')
-      return { taskArns: [], reasons: [], reissue: false, refused: awsMessage(error) };
-    throw error;
-  }
-}
-
-/**
- * Starts the run's tasks, retrying failures with backoff while the attempts, the starting deadline and
- * this invocation's time allow; out of time, the run is left PENDING for the periodic pass.
- */
-export async function attemptLoop(
-  state: RunState,
-  ctx: ScheduleContext,
-  options: { maxAttemptsNow?: number } = {},
-): Promise<RunSummary> {
-  const { job, cluster, due } = state;
-  const settings = settingsFor(job, ctx);
-  const deadlineAt = startingDeadlineAt(due, startingDeadlineSeconds(job, ctx));
-  const started = new Set(state.run.taskArns ?? []);
-  const failures = [...(state.run.failures ?? [])];
-  let failedAttempts = state.run.failedAttempts ?? 0;
-  let attemptNumber = resumeAttempt(state.run);
-  let capacityKey = state.run.capacityRequest;
-  let attemptsNow = 0;
-  // The claim may have noted the first attempt already (run.attempt as claimed, nothing failed since).
-  let noted = state.run.attempt === attemptNumber ? attemptNumber : undefined;
-  // Tasks this invocation placed: stopped again if a newer run replaced this one meanwhile.
-  const placedHere: string[] = [];
-
-  for (;;) {
-    // Checked before any RunTask: tasks adopted from an earlier, interrupted attempt may already be all.
-    if (started.size >= job.count) {
-      // The tasks, STARTED and the lease released in one write; it also says whether a task's stop was
-      // recorded while the run was starting, the only case where the run may already be over.
-      const run = await ctx.store.finishStarted(job.name, due, ctx.owner, [...started], ctx.now());
-      if (run) noteLeaseGiven(ctx, job.name, due);
-      else if (await endIfReplaced(state, placedHere, capacityKey, ctx))
-        return { status: 'superseded', job: job.name, due };
-      if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
-      emit(ctx, METRIC.started, job.name);
-      await ctx.store.resetSkipStreak(job.name).catch((error: unknown) => {
-        ctx.logger.warn('Could not reset the skip streak', { error: errorMessage(error) });
-      });
-      ctx.logger.info('Run started', {
-        tasks: [...started],
-        attempt: attemptNumber,
-        lateBySeconds: (ctx.now() - dueMs(due)) / 1000,
-      });
-      if (!run || (run.stoppedTasks?.size ?? 0) > 0) await finalizeIfDone(job.name, due, ctx);
-      return { status: 'started', job: job.name, due, taskArns: [...started], attempts: attemptNumber };
-    }
-    if (
-      noted !== attemptNumber &&
-      !(await ctx.store.recordAttempt(job.name, due, ctx.owner, attemptNumber))
-    ) {
-      ctx.logger.info('Run taken over or decided elsewhere; stopping here');
-      return { status: 'superseded', job: job.name, due };
-    }
-    noted = undefined;
-    attemptsNow++;
-    const request = buildRunTaskRequest(job, cluster, due, attemptNumber, job.count - started.size);
-    const result = await attempt(request);
-
-    if (result.refused) {
-      await finishStart(ctx, job.name, due, ctx.owner, 'INVALID', ctx.now(), result.refused);
-      return reportInvalidJob(
-        job.name,
-        [{ path: '', message: `ECS refused RunTask: ${result.refused}` }],
-        due,
-        ctx,
-      );
-    }
-    const fresh = result.taskArns.filter((arn) => !started.has(arn));
-    for (const arn of fresh) started.add(arn);
-    placedHere.push(...fresh);
-    // All tasks known: the top of the loop records them and finishes the start in one write.
-    if (started.size >= job.count) continue;
-    if (fresh.length > 0) await ctx.store.addStartedTasks(job.name, due, fresh, ctx.now());
-
-    failedAttempts++;
-    const failure = {
-      attempt: attemptNumber,
-      reasons: result.reasons,
-      at: new Date(ctx.now()).toISOString(),
-    };
-    failures.push(failure);
-    emit(ctx, METRIC.failedAttempts, job.name);
-    ctx.logger.warn('RunTask attempt failed', {
-      attempt: attemptNumber,
-      reasons: result.reasons,
-      started: started.size,
-    });
-
-    if (needsCapacity(result.reasons))
-      capacityKey =
-        (await requestCapacity(state, result.reasons, job.count - started.size, deadlineAt, ctx, {
-          announce: !capacityKey,
-        })) ?? capacityKey;
-
-    const delayMs = backoffMs(failedAttempts, settings, ctx.random);
-    let step = nextStep({
-      now: ctx.now(),
-      failedAttempts,
-      delayMs,
-      deadlineAt,
-      settings,
-      remainingMs: ctx.budget.remainingMs(),
-      attemptMs: ATTEMPT_MS,
-    });
-    if (
-      step.step === 'retry' &&
-      options.maxAttemptsNow !== undefined &&
-      attemptsNow >= options.maxAttemptsNow
-    ) {
-      step = { step: 'hand-over', nextAttemptAt: ctx.now() + delayMs };
-    }
-    const nextAttemptAt = step.step === 'give-up' ? ctx.now() : ctx.now() + delayMs;
-    const stillOurs = await ctx.store.recordAttemptFailure(
-      job.name,
-      due,
-      ctx.owner,
-      failure,
-      failedAttempts,
-      nextAttemptAt,
-      capacityKey,
-    );
-    if (!stillOurs) {
-      await endIfReplaced(state, placedHere, capacityKey, ctx);
-      return { status: 'superseded', job: job.name, due };
-    }
-
-    if (step.step === 'give-up') {
-      return reportMissed(
-        { ...state, run: { ...state.run, ...(capacityKey ? { capacityRequest: capacityKey } : {}) } },
-        `could not place the task${job.count > 1 ? 's' : ''}: ${step.reason}`,
-        ctx,
-        { count: failures.length, summary: summarizeReasons(failures) },
-        [...started],
-      );
-    }
-    if (step.step === 'hand-over') {
-      ctx.logger.info('Out of time in this invocation; the periodic pass continues', {
-        nextAttemptAt: new Date(step.nextAttemptAt).toISOString(),
-      });
-      return {
-        status: 'retrying',
-        job: job.name,
-        due,
-        nextAttemptAt: new Date(step.nextAttemptAt).toISOString(),
-        reasons: result.reasons,
-      };
-    }
-    await ctx.sleep(step.delayMs);
-    if (!result.reissue) attemptNumber++;
-  }
-}
-
-/**
- * A newer run replaced this one while this invocation was still placing its tasks (concurrencyPolicy
- * Replace): the tasks it placed after the newer run stopped the others are stopped too, and its capacity
- * request withdrawn. True when so.
- */
-async function endIfReplaced(
-  state: RunState,
-  taskArns: readonly string[],
-  capacityKey: { pk: string; sk: string } | undefined,
-  ctx: ScheduleContext,
-) {
-  if (taskArns.length === 0 && !capacityKey) return false;
-  const run = await ctx.store.getRun(state.job.name, state.due);
-  if (!run?.replacedBy || (run.status !== 'REPLACED' && run.status !== 'SKIPPED')) return false;
-  const reason = replacedReason(state.job.name, state.due, run.replacedBy);
-  await ctx.store.addStartedTasks(state.job.name, state.due, taskArns, ctx.now());
-  for (const taskArn of taskArns) await stopTask(state.cluster, taskArn, reason);
-  if (capacityKey) await ctx.store.deleteCapacityRequest(capacityKey);
-  ctx.logger.info('Replaced while starting: stopped the tasks placed meanwhile', { tasks: taskArns });
-  return true;
-}
-
-/**
- * Writes the capacity request scale-capacity reads. Returns its key, or undefined for Fargate. The run's
- * first request is also announced on the bus, so scale-capacity acts within seconds rather than at its
- * next tick; later attempts only refresh the item.
- */
-async function requestCapacity(
-  state: RunState,
-  reasons: string[],
-  count: number,
-  deadlineAt: number,
-  ctx: ScheduleContext,
-  options: { announce: boolean },
-): Promise<{ pk: string; sk: string } | undefined> {
-  const { job, cluster } = state;
-  let clusterDefaultStrategy: { capacityProvider?: string | undefined }[] | undefined;
-  if (!job.launchType && !job.capacityProviderStrategy) {
-    const { items } = await describeClusters([cluster]);
-    clusterDefaultStrategy = items[0]?.defaultCapacityProviderStrategy;
-  }
-  const shape = taskRequirements(state.taskDefinition, job.overrides);
-  const request = capacityRequest({
-    job,
-    cluster,
-    due: state.due,
-    now: ctx.now(),
-    deadlineAt,
-    shape,
-    count,
-    reasons,
-    clusterDefaultStrategy,
-  });
-  if (!request) return undefined;
-  await ctx.store.putCapacityRequest(request);
-  emit(ctx, METRIC.capacityRequests, job.name);
-  if (options.announce) {
-    try {
-      await putEvent(requestAnnouncement(request));
-    } catch (error) {
-      // Only a wake-up: scale-capacity's every-minute pass reads the request item anyway.
-      ctx.logger.warn('Could not announce the capacity request; the next tick finds it', {
-        error: errorMessage(error),
-      });
-    }
-  }
-  ctx.logger.info('Capacity requested', {
-    pk: request.pk,
-    sk: request.sk,
-    cpu: request.cpu,
-    memoryMiB: request.memoryMiB,
-    count,
-  });
-  return { pk: request.pk, sk: request.sk };
 }

@@ -134,6 +134,12 @@ export const drainInstance: FunctionSpec = {
         clusters.map((cluster) => `capacity#${cluster}`),
         "A drain the disruption budget blocks asks scale-capacity for its replacements' room: a capacity request under capacity#<cluster> exactly, as run-scheduled-task writes them.",
       ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        ['decision#*'],
+        'Write-only: decision records about instances (decision#...), read by the why and status commands; removed by TTL after 14 days.',
+      ),
     ];
   },
 

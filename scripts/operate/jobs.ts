@@ -1,4 +1,5 @@
-// npm run jobs -- history <job> | run <job>: a job's recent runs, and a run now.
+// npm run jobs -- history <job> | run <job> | suspend <job> | resume <job>: a job's recent runs, a run
+// now, and holding its due times back without a redeploy.
 
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -15,15 +16,18 @@ import {
   withTarget,
 } from './cli';
 
-export const usage = 'usage: npm run jobs -- <history|run> <job> [--json] [--aws] [--limit <n>]';
+export const usage =
+  'usage: npm run jobs -- <history|run|suspend|resume> <job> [--json] [--aws] [--limit <n>]';
 
 const helps: Record<string, string> = {
   jobs: `${usage}
 
   history <job>   the job's most recent runs, newest first: due time, status, tasks, outcome
   run <job>       a run now, through run-scheduled-task's real handler (local endpoint only)
+  suspend <job>   its due times are skipped (recorded, no alert) until resumed; active runs go on
+  resume <job>    its next due time runs again
 
-npm run jobs -- <command> --help for each. With --aws both read the state table named by STATE_TABLE.`,
+npm run jobs -- <command> --help for each. With --aws they use the state table named by STATE_TABLE.`,
   history: `usage: npm run jobs -- history <job> [--limit <n>] [--json] [--aws]
 
 The job's most recent runs from the state table, newest first: due time, status (PENDING, STARTED,
@@ -44,6 +48,26 @@ Only on the local endpoint. Against real AWS (--aws, needs STATE_TABLE) it print
 function instead, e.g. with: aws lambda invoke --function-name <run-scheduled-task function>
 --cli-binary-format raw-in-base64-out --payload file://input.json out.json
 ${COMMON_HELP}`,
+  suspend: `usage: npm run jobs -- suspend <job> [--json] [--aws]
+
+Suspends a registered job without a redeploy (as kubectl patch cronjob -p '{"spec":{"suspend":true}}'):
+sets "suspended" on the job's registry item in the state table. From then on each due time the
+schedule delivers is recorded SKIPPED with the reason "the job is suspended", a due time waiting for an
+earlier run (concurrencyPolicy Forbid) is skipped too, nothing is alerted, and the silence check
+(expectEverySeconds or the schedule) is off, so the schedule may also be disabled meanwhile. Runs already
+active are left alone (activeDeadlineSeconds still applies). Suspending twice is harmless.
+
+The schedule keeps firing: to stop invocations too, disable the schedule as well. A job with
+"suspend": true in its definition stays suspended whatever this flag says.
+With --aws it needs STATE_TABLE and dynamodb:UpdateItem on it.
+${COMMON_HELP}`,
+  resume: `usage: npm run jobs -- resume <job> [--json] [--aws]
+
+Resumes a job suspended with "jobs suspend": removes "suspended" from its registry item, so its next
+due time runs as usual (due times skipped while it was suspended are not run afterwards, as with a
+Kubernetes CronJob resumed past its starting deadline). Resuming a job that is not suspended is harmless.
+With --aws it needs STATE_TABLE and dynamodb:UpdateItem on it.
+${COMMON_HELP}`,
 };
 
 /** On the local endpoint, simulated time runs at 30 × real time while the handler waits (as invoke). */
@@ -63,7 +87,7 @@ function parse(args: string[]) {
 }
 
 async function registeredJob(target: Target, name: string) {
-  const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
   const jobs = await new ScheduleStore(target.table).listJobs();
   const job = jobs.find((one) => one.name === name);
   if (!job) {
@@ -76,7 +100,7 @@ async function registeredJob(target: Target, name: string) {
 }
 
 async function history(target: Target, name: string, limit: number) {
-  const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
   const runs = await new ScheduleStore(target.table).recentRuns(name, limit);
   return runs.map((run) => ({
     due: run.due,
@@ -140,6 +164,19 @@ async function runNow(
   }
 }
 
+/** Sets or clears the job's suspended flag; the job must be registered (its schedule fired once). */
+async function setSuspended(target: Target, name: string, suspended: boolean) {
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
+  const store = new ScheduleStore(target.table);
+  if (!(await store.setSuspended(name, suspended, Date.now()))) await registeredJob(target, name);
+  const job = await store.getJob(name);
+  return {
+    job: name,
+    suspended: job?.suspended === true,
+    ...(job?.suspendedAt !== undefined ? { since: iso(job.suspendedAt) } : {}),
+  };
+}
+
 const statusOf = (result: unknown) =>
   typeof result === 'object' && result !== null && 'status' in result ? String(result.status) : 'unknown';
 
@@ -151,7 +188,7 @@ export async function jobs(args: string[], io: Io, local?: LocalAws): Promise<nu
     io.out(helps[command ?? 'jobs'] ?? helps.jobs ?? '');
     return 0;
   }
-  if (command !== 'history' && command !== 'run')
+  if (command !== 'history' && command !== 'run' && command !== 'suspend' && command !== 'resume')
     throw new UsageError(command ? `Unknown jobs command "${command}"` : 'a command is needed');
   if (!name) throw new UsageError(`jobs ${command} needs a job name`);
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
@@ -163,6 +200,20 @@ export async function jobs(args: string[], io: Io, local?: LocalAws): Promise<nu
   if (command === 'history') {
     const runs = await withTarget(options, io, (target) => history(target, name, limit));
     io.out(values.json ? JSON.stringify({ job: name, runs }, null, 2) : renderHistory(name, runs));
+    return 0;
+  }
+
+  if (command === 'suspend' || command === 'resume') {
+    const state = await withTarget(options, io, (target) =>
+      setSuspended(target, name, command === 'suspend'),
+    );
+    io.out(
+      values.json
+        ? JSON.stringify(state, null, 2)
+        : state.suspended
+          ? `${name} suspended${state.since ? ` since ${state.since}` : ''}: its due times are skipped until "npm run jobs -- resume ${name}"`
+          : `${name} resumed: its next due time runs`,
+    );
     return 0;
   }
 

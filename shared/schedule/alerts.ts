@@ -1,3 +1,4 @@
+import { consoleLinks, logLocation, type TaskDefinitionLike } from '../failed-start/alert';
 import type { DueTime } from './identity';
 import type { TaskOutcome } from './outcome';
 import type { JobProblem } from './validate';
@@ -61,18 +62,101 @@ export function missedRunAlert(input: MissedRunAlertInput): JobAlert {
   };
 }
 
+/** Where to look at a failed task: its console page, its task definition revision, its containers' logs. */
+export interface TaskLinks {
+  task?: string;
+  /** `family:revision` the task ran. */
+  taskDefinition?: string;
+  taskDefinitionLink?: string;
+  logs: { container: string; url: string }[];
+}
+
+const TASK_ARN =
+  /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):\d{12}:task\/([A-Za-z0-9_-]{1,255})\/([A-Za-z0-9-]{1,64})$/;
+const TASK_DEFINITION_ARN = /:task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
+
+/**
+ * Links for a failed task, built as detect-failed-start builds them (shared/failed-start/alert.ts: console
+ * URLs from a validated Region and encoded parts, awslogs locations from the task definition). A task or
+ * task definition ARN that is not one gives no link.
+ */
+export function taskLinks(
+  taskArn: string,
+  taskDefinitionArn: string | undefined,
+  definition: TaskDefinitionLike | undefined,
+): TaskLinks {
+  const task = TASK_ARN.exec(taskArn);
+  const revision = taskDefinitionArn ? TASK_DEFINITION_ARN.exec(taskDefinitionArn) : null;
+  const links: TaskLinks = { logs: [] };
+  if (revision) links.taskDefinition = `${revision[1]}:${revision[2]}`;
+  if (!task) return links;
+  const [, region = '', cluster = '', taskId = ''] = task;
+  const console = consoleLinks({
+    taskArn,
+    taskId,
+    clusterArn: '',
+    cluster,
+    region,
+    lastStatus: 'STOPPED',
+    group: revision ? `family:${revision[1]}` : '',
+    taskDefinitionArn: taskDefinitionArn ?? '',
+    taskDefinition: links.taskDefinition ?? '',
+    containers: [],
+  });
+  if (console.task) links.task = console.task;
+  if (revision && console.taskDefinition) links.taskDefinitionLink = console.taskDefinition;
+  for (const container of definition?.containerDefinitions ?? []) {
+    const logs = logLocation(container, taskId, region);
+    if (logs) links.logs.push({ container: logs.container, url: logs.url });
+  }
+  return links;
+}
+
+/** What makes a failed-run alert actionable beyond the tasks' own outcome. */
+export interface FailedRunContext {
+  /** Failed runs of the job in a row, this one included, and the due time of the first of them. */
+  streak?: number | undefined;
+  streakSince?: DueTime | undefined;
+  /** The job's last success (due time, and when it was recorded). */
+  lastSucceededDue?: DueTime | undefined;
+  lastSucceededAt?: string | undefined;
+  /** Per task ARN. */
+  links?: Record<string, TaskLinks> | undefined;
+  /** Times the run was started again after infrastructure kills. */
+  infraRetries?: number | undefined;
+}
+
 export function failedRunAlert(
   jobName: string,
   cluster: string,
   due: DueTime,
   tasks: readonly TaskOutcome[],
+  context: FailedRunContext = {},
 ): JobAlert {
   const failed = tasks.filter((task) => !task.succeeded);
+  const streak = context.streak !== undefined && context.streak > 1 ? context.streak : undefined;
+  const taskLines = failed.flatMap((task) => {
+    const links = context.links?.[task.taskArn];
+    return [
+      `- ${task.taskArn}${links?.taskDefinition ? ` (${links.taskDefinition})` : ''}: ${task.summary}`,
+      ...(links?.task ? [`  task: ${links.task}`] : []),
+      ...(links?.logs ?? []).map((log) => `  logs of ${log.container}: ${log.url}`),
+    ];
+  });
   return {
-    subject: `Job ${jobName} failed: run due ${due}`,
+    subject: `Job ${jobName} failed${streak ? ` ${streak} runs in a row` : ''}: run due ${due}`,
     text: [
       `The run of job "${jobName}" due ${due} on cluster ${cluster} failed (${failed.length} of ${tasks.length} task${tasks.length === 1 ? '' : 's'}).`,
-      ...failed.map((task) => `- ${task.taskArn}: ${task.summary}`),
+      ...(streak
+        ? [`It has now failed ${streak} runs in a row, since the run due ${context.streakSince}.`]
+        : []),
+      context.lastSucceededDue
+        ? `Last success: the run due ${context.lastSucceededDue}${context.lastSucceededAt ? ` (finished ${context.lastSucceededAt})` : ''}.`
+        : 'No successful run is on record.',
+      ...(context.infraRetries
+        ? [`It was started again ${context.infraRetries} time(s) after the infrastructure killed it.`]
+        : []),
+      ...taskLines,
     ].join('\n'),
     data: {
       source: ALERT_SOURCE,
@@ -80,12 +164,18 @@ export function failedRunAlert(
       job: jobName,
       cluster,
       due,
+      ...(streak ? { streak, streakSince: context.streakSince } : {}),
+      lastSucceededDue: context.lastSucceededDue,
+      lastSucceededAt: context.lastSucceededAt,
+      ...(context.infraRetries ? { infraRetries: context.infraRetries } : {}),
       tasks: failed.map((task) => ({
         taskArn: task.taskArn,
+        taskDefinition: context.links?.[task.taskArn]?.taskDefinition,
         stopCode: task.stopCode,
         stoppedReason: task.stoppedReason,
         containers: task.containers,
         summary: task.summary,
+        links: context.links?.[task.taskArn],
       })),
     },
   };

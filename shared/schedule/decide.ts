@@ -86,6 +86,8 @@ export interface RunDecisionInput {
   activeRuns: readonly ActiveRun[];
   /** A newer due time of the job that has already come (known from the state table or the schedule). */
   newerDue?: DueTime | undefined;
+  /** Suspended by an operator (`jobs suspend`, the `suspended` flag on the job's registry item). */
+  suspended?: boolean | undefined;
 }
 
 /** Epoch ms after which a run due at `due` may no longer start. */
@@ -115,6 +117,7 @@ export function decideRun({
   startingDeadlineSeconds,
   activeRuns,
   newerDue,
+  suspended,
 }: RunDecisionInput): RunDecision {
   const same = activeRuns.filter((run) => run.due === due && run.taskArns.length > 0);
   if (same.length > 0) {
@@ -124,11 +127,13 @@ export function decideRun({
       taskArns: same.flatMap((run) => run.taskArns),
     };
   }
-  if (job.suspend) {
+  if (job.suspend || suspended) {
     return {
       action: 'skip',
       cause: 'suspended',
-      reason: 'the job is suspended (suspend: true)',
+      reason: job.suspend
+        ? 'the job is suspended (suspend: true)'
+        : `the job is suspended (npm run jobs -- resume ${job.name} to resume)`,
       activeRuns: [],
     };
   }

@@ -110,6 +110,11 @@ const retry = z.strictObject({
   /** First backoff delay; doubles each attempt (with jitter) up to maxDelaySeconds. */
   initialDelaySeconds: positiveInt('retry.initialDelaySeconds', 1, 300).optional(),
   maxDelaySeconds: positiveInt('retry.maxDelaySeconds', 1, 900).optional(),
+  /**
+   * Opt-in: a run whose tasks the infrastructure killed (Spot or Fargate reclaim, a drain's stop, a host
+   * gone, a start failed for a transient reason) is started again, up to this many times per run.
+   */
+  infrastructureKills: positiveInt('retry.infrastructureKills', 0, 10).optional(),
 });
 
 export const JobSchema = z.strictObject({

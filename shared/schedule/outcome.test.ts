@@ -11,6 +11,7 @@ describe('taskOutcome', () => {
   it('succeeds when the essential container exits 0 by itself', () => {
     expect(taskOutcome(detail('task-stopped-succeeded.json'), ['report'])).toEqual({
       taskArn: TASK,
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/report:7',
       succeeded: true,
       neverRan: false,
       stopCode: 'EssentialContainerExited',

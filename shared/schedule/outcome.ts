@@ -5,6 +5,7 @@ import { taskIdOf } from './identity';
 /** A stopped task as an ECS Task State Change detail or a DescribeTasks entry gives it. */
 export interface StoppedTaskLike {
   taskArn?: string | undefined;
+  taskDefinitionArn?: string | undefined;
   lastStatus?: string | undefined;
   stopCode?: string | undefined;
   stoppedReason?: string | undefined;
@@ -28,6 +29,8 @@ export interface ContainerResult {
 
 export interface TaskOutcome {
   taskArn: string;
+  /** The task definition (revision) it ran, for the alert's links. */
+  taskDefinitionArn?: string;
   succeeded: boolean;
   neverRan: boolean;
   stopCode?: string;
@@ -114,6 +117,7 @@ export function taskOutcome(
     summary,
   };
   if (deadline) outcome.reason = 'DeadlineExceeded';
+  if (task.taskDefinitionArn) outcome.taskDefinitionArn = task.taskDefinitionArn;
   if (task.stopCode) outcome.stopCode = task.stopCode;
   if (task.stoppedReason) outcome.stoppedReason = task.stoppedReason;
   const startedAt = toIso(task.startedAt);
