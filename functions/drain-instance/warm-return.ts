@@ -1,6 +1,5 @@
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { describeLifecycleHooks } from '../../shared/aws/autoscaling';
-import { getDrains, recordDrainProgress } from '../../shared/state/drain';
 import {
   describeContainerInstances,
   listContainerInstanceArns,
@@ -8,6 +7,7 @@ import {
 } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
 import { warmReturn } from '../../shared/drain/warm-pool';
+import { getDrains, recordDrainProgress } from '../../shared/state/drain';
 import { bestEffort } from './bookkeeping';
 import type { DrainRuntime, InstanceOutcome } from './runtime';
 import { clusterForGroup, ourTerminateHooks } from './target';
