@@ -3,16 +3,16 @@
 // The account: 20 clusters, 40 groups, 4,000 instances, 40,000 tasks. One cluster of it (2 groups of
 // 100 instances, 100 services of 20 tasks plus a log-router daemon: 2,200 tasks) is built on the local
 // endpoint and the real handlers run against it; their calls are counted per ECS throttling bucket
-// (shared/ecs/api-buckets.ts). The account's figures scale the per-cluster counts by 20 (the passes
+// (test/support/ecs-api-buckets.ts). The account's figures scale the per-cluster counts by 20 (the passes
 // visit clusters one after the other), and each scenario is then played second by second against the
 // documented buckets, so calls a bucket cannot serve wait (as the SDK's retries make them) and are
 // counted as throttled. Assumptions are named where they are made; see "What the functions cost an
 // account" in README.md.
 import type { Context } from 'aws-lambda';
-import { type ApiBucket, ECS_API_BUCKETS, ecsApiBucket } from '../shared/ecs/api-buckets';
 import { followWorldClock } from '../test/local-aws/clock';
 import { type CallRecord, type LocalAws, scheduledEvent, startLocalAws } from '../test/local-aws/index';
 import { lambdaContext } from '../test/local-aws/lambda';
+import { type ApiBucket, ECS_API_BUCKETS, ecsApiBucket } from '../test/support/ecs-api-buckets';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 

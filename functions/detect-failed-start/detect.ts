@@ -36,7 +36,7 @@ import {
   type TaskSnapshot,
 } from '../../shared/failed-start/events';
 import type { Category } from '../../shared/failed-start/taxonomy';
-import type { TimeBudget } from '../../shared/runtime/time';
+import type { LeasingContext } from '../../shared/runtime/context';
 import { parseStartedBy } from '../../shared/schedule/identity';
 import {
   claimTask,
@@ -63,18 +63,13 @@ import {
   releaseMessage,
 } from './incidents';
 
-/** What one invocation works with; built by the handler and passed down so each step stays testable. */
-export interface DetectRuntime {
-  config: FailedStartConfig;
-  logger: Logger;
-  metrics: Metrics;
-  budget: TimeBudget;
-  /** Identifies this invocation as the holder of a task's lease (the Lambda request id). */
-  owner: string;
+/** What one invocation of detect-failed-start works with (shared/runtime/context.ts). */
+export interface DetectContext extends LeasingContext<FailedStartConfig> {
   now: () => number;
-  /** Waits out a new problem's grouping wait. */
-  sleep: (ms: number) => Promise<void>;
 }
+
+/** @deprecated The former name of {@link DetectContext}, kept until the branches using it are merged. */
+export type DetectRuntime = DetectContext;
 
 /** Time kept back for one task's steps when deciding whether a reconcile pass can take another. */
 const STEP_RESERVE_MS = 3_000;

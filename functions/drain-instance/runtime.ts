@@ -1,18 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DrainCause, DrainTrigger } from '../../shared/drain/plan';
-import type { TimeBudget } from '../../shared/runtime/time';
+import type { LeasingContext } from '../../shared/runtime/context';
 import type { DrainConfig } from './config';
 
-/** What one invocation works with; built by the handler, passed down so the steps stay testable. */
-export interface DrainRuntime {
-  config: DrainConfig;
-  logger: Logger;
-  metrics: Metrics;
-  budget: TimeBudget;
-  /** Identifies this invocation as a lease holder (the Lambda request id). */
-  owner: string;
-  sleep: (ms: number) => Promise<void>;
+/** What one invocation of drain-instance works with (shared/runtime/context.ts). */
+export interface DrainContext extends LeasingContext<DrainConfig> {
   /** Per invocation: service name -> scheduling strategy, so a loop describes each service once. */
   serviceStrategies: Map<string, string>;
   /**
@@ -22,6 +13,9 @@ export interface DrainRuntime {
    */
   heartbeats: Map<string, number>;
 }
+
+/** @deprecated The former name of {@link DrainContext}, kept until the branches using it are merged. */
+export type DrainRuntime = DrainContext;
 
 /** One instance to drain, with everything resolved that the events and the group say about it. */
 export interface DrainTarget {

@@ -26,5 +26,19 @@ export const configShape = {
 
 export type Config = ReturnType<typeof loadScheduleConfig>;
 
-export const loadScheduleConfig = (source: Record<string, string | undefined> = process.env) =>
-  loadConfig(configShape, source);
+/** The environment as the code reads it: camelCase, as the other functions' configs. */
+export function loadScheduleConfig(source: Record<string, string | undefined> = process.env) {
+  const raw = loadConfig(configShape, source);
+  return {
+    table: raw.STATE_TABLE,
+    topicArn: raw.ALERT_TOPIC_ARN,
+    dryRun: raw.DRY_RUN,
+    defaultCluster: raw.DEFAULT_CLUSTER,
+    defaultStartingDeadlineSeconds: raw.DEFAULT_STARTING_DEADLINE_SECONDS,
+    retryMaxAttempts: raw.RETRY_MAX_ATTEMPTS,
+    retryInitialDelaySeconds: raw.RETRY_INITIAL_DELAY_SECONDS,
+    retryMaxDelaySeconds: raw.RETRY_MAX_DELAY_SECONDS,
+    runHistory: raw.RUN_HISTORY,
+    invalidJobRealertSeconds: raw.INVALID_JOB_REALERT_SECONDS,
+  };
+}

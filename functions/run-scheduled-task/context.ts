@@ -1,21 +1,16 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { TimeBudget } from '../../shared/runtime/time';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { LeasingContext } from '../../shared/runtime/context';
 import type { ScheduleStore } from '../../shared/state/jobs/store';
 import type { Config } from './config';
 
-/** What one invocation works with; tests build it with a fake clock and no sleeping. */
-export interface ScheduleContext {
-  config: Config;
+/**
+ * What one invocation of run-scheduled-task works with (shared/runtime/context.ts); tests build it with
+ * a fake clock and no sleeping.
+ */
+export interface ScheduleContext extends LeasingContext<Config> {
   store: ScheduleStore;
-  logger: Logger;
-  metrics: Metrics;
   now: () => number;
-  sleep: (ms: number) => Promise<void>;
   random: () => number;
-  budget: TimeBudget;
-  /** Lease owner: this invocation's request id. */
-  owner: string;
 }
 
 /** Alerts about one run (missed, failed) are sent once; the marker outlives any redelivery. */

@@ -29,7 +29,7 @@ import {
   publications,
   snsMock,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/run-scheduled-task.fixtures';
 
 const clock = vi.hoisted(() => ({
   sleeps: [] as number[],

@@ -10,7 +10,7 @@ import { handleRun, restartRun } from './run-job';
 
 const config = loadScheduleConfig();
 const obs = observability('run-scheduled-task');
-const store = new ScheduleStore(config.STATE_TABLE);
+const store = new ScheduleStore(config.table);
 
 /** A task state change; a run the infrastructure killed starts again at once (retry.infrastructureKills). */
 async function outcomeAndRestart(detail: TaskStateDetail, ctx: ScheduleContext) {
@@ -45,6 +45,6 @@ export const handler = instrument(obs, async (event, context) => {
       : invocation.kind === 'reconcile'
         ? await reconcile(ctx)
         : await outcomeAndRestart(invocation.detail, ctx);
-  if (config.DRY_RUN) obs.logger.info('Dry run: nothing applied', { result });
+  if (config.dryRun) obs.logger.info('Dry run: nothing applied', { result });
   return result;
 });

@@ -39,16 +39,16 @@ export async function reportInvalidJob(
   ctx: ScheduleContext,
 ): Promise<RunSummary> {
   ctx.logger.error('Invalid job: nothing run', { job: jobName, due, problems });
-  if (ctx.config.DRY_RUN) return { status: 'invalid-job', job: jobName, problems, alert: 'planned' };
+  if (ctx.config.dryRun) return { status: 'invalid-job', job: jobName, problems, alert: 'planned' };
   emit(ctx, METRIC.invalidJobs, jobName);
   if (due) await ctx.store.touchJob(jobName, due, ctx.now());
   const alert = await alertOnce(
     ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
+    ctx.config.topicArn,
     alertKey(jobName, 'invalid', problemKey(problems)),
     invalidJobAlert(jobName, problems, due),
     ctx.now(),
-    ctx.config.INVALID_JOB_REALERT_SECONDS,
+    ctx.config.invalidJobRealertSeconds,
   );
   return { status: 'invalid-job', job: jobName, problems, alert };
 }
@@ -65,10 +65,10 @@ export async function reportClusterGone(
 ): Promise<'sent' | 'already-sent' | 'planned'> {
   const name = clusterName(cluster);
   ctx.logger.warn('The cluster of a job no longer exists', { job: jobName, cluster: name });
-  if (ctx.config.DRY_RUN) return 'planned';
+  if (ctx.config.dryRun) return 'planned';
   const sent = await alertOnce(
     ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
+    ctx.config.topicArn,
     alertKey(jobName, 'invalid', `cluster-gone#${name}`),
     clusterGoneAlert(jobName, name, awsMessage(error)),
     ctx.now(),
@@ -87,7 +87,7 @@ export async function validated(
   const parsed = parseJob(rawJob);
   if (!parsed.ok) return reportInvalidJob(nameForAlerts(rawJob), parsed.problems, due, ctx);
   const job = parsed.job;
-  const cluster = job.cluster ?? ctx.config.DEFAULT_CLUSTER;
+  const cluster = job.cluster ?? ctx.config.defaultCluster;
   if (!cluster) {
     return reportInvalidJob(
       job.name,
@@ -115,7 +115,7 @@ export async function validated(
     );
   }
   const problems = validateJob(job, taskDefinition, {
-    startingDeadlineSeconds: ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+    startingDeadlineSeconds: ctx.config.defaultStartingDeadlineSeconds,
   });
   if (problems.length > 0) return reportInvalidJob(job.name, problems, due, ctx);
   return { job, cluster, taskDefinition };

@@ -44,7 +44,7 @@ export async function sendMissedAlert(
       : undefined);
   await alertOnce(
     ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
+    ctx.config.topicArn,
     alertKey(state.job.name, 'missed', state.due),
     missedRunAlert({
       jobName: state.job.name,

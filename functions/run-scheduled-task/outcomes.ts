@@ -106,8 +106,7 @@ export async function handleTaskState(
           await successContainersOf(identity.jobName, detail.containers?.length ?? 0, ctx),
         )
       : undefined;
-  if (ctx.config.DRY_RUN)
-    return { status: 'planned', dryRun: true, ...base, ...(outcome ? { outcome } : {}) };
+  if (ctx.config.dryRun) return { status: 'planned', dryRun: true, ...base, ...(outcome ? { outcome } : {}) };
 
   const cluster = clusterName(detail.clusterArn);
   if (!outcome) {
@@ -297,7 +296,7 @@ async function retryAfterKill(run: RunRecord, done: readonly TaskOutcome[], ctx:
     failed,
     retriesSoFar: run.infraRetries ?? 0,
     runStartedAt: run.startedAt ?? run.createdAt,
-    startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+    startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.defaultStartingDeadlineSeconds,
     now,
   });
   if (!decision.retry) {
@@ -394,7 +393,7 @@ async function alertFailed(
   };
   await alertOnce(
     ctx.store,
-    ctx.config.ALERT_TOPIC_ARN,
+    ctx.config.topicArn,
     alertKey(run.jobName, 'failed', run.due),
     build,
     ctx.now(),

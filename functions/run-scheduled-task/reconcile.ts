@@ -77,8 +77,8 @@ interface Listing {
  */
 export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = {
-    status: ctx.config.DRY_RUN ? 'planned' : 'reconciled',
-    ...(ctx.config.DRY_RUN ? { dryRun: true as const } : {}),
+    status: ctx.config.dryRun ? 'planned' : 'reconciled',
+    ...(ctx.config.dryRun ? { dryRun: true as const } : {}),
     jobs: 0,
     deadlineStops: [],
     resumed: [],
@@ -131,7 +131,7 @@ export async function reconcile(ctx: ScheduleContext): Promise<ReconcileSummary>
   );
   for (const stop of summary.deadlineStops) {
     ctx.logger.warn('Run exceeded its active deadline', { ...stop });
-    if (ctx.config.DRY_RUN) continue;
+    if (ctx.config.dryRun) continue;
     try {
       await stopTask(stop.cluster, stop.taskArn, stop.reason);
       emit(ctx, METRIC.deadlineStops, stop.jobName);
@@ -261,11 +261,11 @@ async function alertLongRuns(
   );
   for (const long of summary.longRuns) {
     ctx.logger.warn('Run active longer than expected', { ...long });
-    if (ctx.config.DRY_RUN) continue;
+    if (ctx.config.dryRun) continue;
     try {
       await alertOnce(
         ctx.store,
-        ctx.config.ALERT_TOPIC_ARN,
+        ctx.config.topicArn,
         alertKey(long.jobName, 'long-running', long.due),
         longRunAlert(long),
         ctx.now(),
@@ -288,11 +288,11 @@ async function alertBacklogs(known: readonly Known[], ctx: ScheduleContext) {
   for (const { record, job } of known) {
     const { backlogMissed, backlogFirstDue, backlogLastDue, backlogLastAt } = record;
     if (!backlogMissed || !backlogFirstDue || backlogLastAt === undefined) continue;
-    if (ctx.now() - backlogLastAt < BACKLOG_QUIET_MS || ctx.config.DRY_RUN) continue;
+    if (ctx.now() - backlogLastAt < BACKLOG_QUIET_MS || ctx.config.dryRun) continue;
     try {
       await alertOnce(
         ctx.store,
-        ctx.config.ALERT_TOPIC_ARN,
+        ctx.config.topicArn,
         alertKey(job.name, 'missed', `backlog#${backlogFirstDue}`),
         backlogAlert({
           jobName: job.name,
@@ -327,7 +327,7 @@ async function alertSilentSchedules(
         expectEverySeconds: job.expectEverySeconds,
         schedule: scheduleOf(job),
         flexibleTimeWindowMinutes: job.flexibleTimeWindowMinutes,
-        startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS,
+        startingDeadlineSeconds: job.startingDeadlineSeconds ?? ctx.config.defaultStartingDeadlineSeconds,
         lastSeenAt: record.lastSeenAt,
         lastDue: record.lastDue,
       })),
@@ -336,11 +336,11 @@ async function alertSilentSchedules(
   for (const silent of summary.silentSchedules) {
     const cluster = byName.get(silent.jobName)?.record.cluster ?? '';
     ctx.logger.warn('Schedule silent: no due time has arrived', { ...silent, cluster });
-    if (ctx.config.DRY_RUN) continue;
+    if (ctx.config.dryRun) continue;
     try {
       const sent = await alertOnce(
         ctx.store,
-        ctx.config.ALERT_TOPIC_ARN,
+        ctx.config.topicArn,
         // Keyed by the last arrival: one alert per silence, a new one if the job fires and falls silent again.
         alertKey(silent.jobName, 'silent', String(silent.lastSeenAt)),
         silentScheduleAlert({
@@ -419,7 +419,7 @@ async function recoverOutcomes(
   const identity = { jobName: run.jobName, due: run.due };
   for (const task of items.filter((candidate) => candidate.lastStatus === 'STOPPED')) {
     const outcome = await outcomeOfDescribed(task, ctx, successContainers);
-    if (ctx.config.DRY_RUN) continue;
+    if (ctx.config.dryRun) continue;
     if ((await recordStopped(identity, outcome, ctx)).firstStop) summary.outcomesRecovered++;
   }
   const missing = failures.filter((failure) => failure.reason === 'MISSING').length;
@@ -433,7 +433,7 @@ async function recoverOutcomes(
         missing,
       },
     );
-    if (!ctx.config.DRY_RUN) {
+    if (!ctx.config.dryRun) {
       await ctx.store.finalizeRun(run.jobName, run.due, 'UNKNOWN', ctx.now(), {
         reason: `${missing} task(s) stopped without a recorded outcome; ECS no longer describes them`,
       });
@@ -441,5 +441,5 @@ async function recoverOutcomes(
     }
     return;
   }
-  if (!ctx.config.DRY_RUN) await finalizeIfDone(run.jobName, run.due, ctx);
+  if (!ctx.config.dryRun) await finalizeIfDone(run.jobName, run.due, ctx);
 }

@@ -80,7 +80,7 @@ export async function handleRun(
   ctx.logger.appendKeys({ job: job.name, due });
   const state = { job, cluster, due, taskDefinition, lease: { given: false } };
   // Dry run writes nothing, the lease included.
-  const outcome = ctx.config.DRY_RUN
+  const outcome = ctx.config.dryRun
     ? await decideAndClaim(state, ctx)
     : await withJobLease(job.name, ctx, () => decideAndClaim(state, ctx));
   if ('status' in outcome) return outcome;
@@ -170,7 +170,7 @@ async function decideAndClaim(
   if (existing && existing.status !== 'PENDING') {
     ctx.logger.info('Run already decided: duplicate invocation', { runStatus: existing.status });
     // A redelivery after a failed publish must still send the missed-run alert (alertOnce dedupes).
-    if (existing.status === 'MISSED' && !ctx.config.DRY_RUN)
+    if (existing.status === 'MISSED' && !ctx.config.dryRun)
       await sendMissedAlert({ job, cluster, due, run: existing }, existing.reason ?? 'missed', ctx);
     return {
       status: 'already-decided',
@@ -222,7 +222,7 @@ async function decideAndClaim(
     return reportInvalidJob(job.name, [unknownCluster(cluster, error)], due, ctx);
   }
   // Registered before deciding: the write answers whether an operator suspended the job (jobs suspend).
-  const registered = ctx.config.DRY_RUN
+  const registered = ctx.config.dryRun
     ? { trimHistory: false, suspended: (await ctx.store.getJob(job.name))?.suspended === true }
     : await ctx.store.registerJob(job, cluster, due, ctx.now());
   const decision = decideRun({
@@ -236,7 +236,7 @@ async function decideAndClaim(
   });
   ctx.logger.info('Decision', { decision: decision.action, reason: decision.reason });
 
-  if (ctx.config.DRY_RUN) {
+  if (ctx.config.dryRun) {
     return { status: 'planned', job: job.name, due, dryRun: true, plan: plan(decision, job, cluster, due) };
   }
 
@@ -254,9 +254,9 @@ async function trimHistory(job: Job, ctx: ScheduleContext) {
     const trimmed = await ctx.store.trimHistory(
       job.name,
       {
-        succeeded: job.successfulRunsHistoryLimit ?? ctx.config.RUN_HISTORY,
-        failed: job.failedRunsHistoryLimit ?? ctx.config.RUN_HISTORY,
-        skipped: ctx.config.RUN_HISTORY,
+        succeeded: job.successfulRunsHistoryLimit ?? ctx.config.runHistory,
+        failed: job.failedRunsHistoryLimit ?? ctx.config.runHistory,
+        skipped: ctx.config.runHistory,
       },
       ctx.now(),
       { budget: ctx.budget },
@@ -280,7 +280,7 @@ export async function continuePending(
   const { job, cluster, due } = state;
   const deadlineAt = startDeadlineOf(job, state.run, ctx);
   const pastDeadline = ctx.now() > deadlineAt;
-  if (ctx.config.DRY_RUN) {
+  if (ctx.config.dryRun) {
     const decision: RunDecision = pastDeadline
       ? { action: 'missed', reason: 'still not started at its starting deadline' }
       : { action: 'run', reason: 'continues a run left PENDING', replace: [] };
@@ -478,7 +478,7 @@ async function skipForbidden(state: RunState, reason: string, ctx: ScheduleConte
     if (streak && streak.skipStreak >= job.alertAfterSkips) {
       await alertOnce(
         ctx.store,
-        ctx.config.ALERT_TOPIC_ARN,
+        ctx.config.topicArn,
         alertKey(job.name, 'skipped', streak.skipStreakSince),
         skipStreakAlert({
           jobName: job.name,

@@ -45,7 +45,7 @@ export interface RunState {
 }
 
 export const startingDeadlineSeconds = (job: Job, ctx: ScheduleContext) =>
-  job.startingDeadlineSeconds ?? ctx.config.DEFAULT_STARTING_DEADLINE_SECONDS;
+  job.startingDeadlineSeconds ?? ctx.config.defaultStartingDeadlineSeconds;
 
 /** When a run may start by: its due time's starting deadline, or a restart's own after an infrastructure kill. */
 export const startDeadlineOf = (job: Job, run: Pick<RunRecord, 'due' | 'restartBy'>, ctx: ScheduleContext) =>
@@ -53,9 +53,9 @@ export const startDeadlineOf = (job: Job, run: Pick<RunRecord, 'due' | 'restartB
 
 export const settingsFor = (job: Job, ctx: ScheduleContext): RetrySettings =>
   retrySettings(job, {
-    maxAttempts: ctx.config.RETRY_MAX_ATTEMPTS,
-    initialDelaySeconds: ctx.config.RETRY_INITIAL_DELAY_SECONDS,
-    maxDelaySeconds: ctx.config.RETRY_MAX_DELAY_SECONDS,
+    maxAttempts: ctx.config.retryMaxAttempts,
+    initialDelaySeconds: ctx.config.retryInitialDelaySeconds,
+    maxDelaySeconds: ctx.config.retryMaxDelaySeconds,
   });
 
 /** What AWS said, without our operation prefix (the alert adds its own context). */

@@ -31,7 +31,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from 
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CapacitySummary } from './reconcile';
+import type { CapacitySummary } from './pass';
 
 const ecsMock = mockClient(ECSClient);
 const asgMock = mockClient(AutoScalingClient);

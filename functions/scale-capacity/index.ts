@@ -1,7 +1,7 @@
 import { parseCapacityEvent } from '../../shared/capacity/events';
 import { instrument, observability } from '../../shared/runtime/observability';
 import { loadScaleCapacityConfig } from './config';
-import { handleCapacityEvent, type WaitingTasks } from './reconcile';
+import { handleCapacityEvent, type WaitingTasks } from './pass';
 
 const tools = observability('scale-capacity');
 const config = loadScaleCapacityConfig();

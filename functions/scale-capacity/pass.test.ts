@@ -29,7 +29,7 @@ import {
   type World,
   ZONES,
 } from '../../test/support/capacity/mock-world';
-import type { CapacitySummary, WaitingTasks } from './reconcile';
+import type { CapacitySummary, WaitingTasks } from './pass';
 
 const full = (id: string, zone: string) => ({
   id,

@@ -5,15 +5,26 @@
  *
  * Items: pk `decision#<instanceId>`, sk `<ISO time>#<function>#<action>#<n>` (sorted oldest first), and
  * pk `decision#capacity`, sk `<cluster>#<provider>`: scale-capacity's last decision for each capacity
- * provider, overwritten by each pass that applies one. DynamoDB's TTL removes them after 14 days.
+ * provider, overwritten by each pass that applies one (keys in ./keys.ts). DynamoDB's TTL removes them
+ * after 14 days (TTL_SECONDS.decision).
  */
-import { PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { dynamodb } from '../aws/dynamodb';
-import { call, errorMessage, kindOf } from '../aws/errors';
+import { putItem, queryItems } from '../aws/dynamodb';
+import { errorMessage, kindOf } from '../aws/errors';
+import {
+  decisionKey,
+  decisionsPk,
+  type ItemKey,
+  PROVIDER_DECISIONS_PK,
+  parseDecisionSk,
+  providerDecisionKey,
+} from './keys';
+import { dynamoTable, type Item } from './table';
+import { TTL_SECONDS, ttlAt } from './ttl';
 
-export const DECISION_TTL_SECONDS = 14 * 24 * 3600;
-export const DECISION_PREFIX = 'decision#';
-const CAPACITY_PK = `${DECISION_PREFIX}capacity`;
+// Writers and readers bound apart: drain-instance and scale-capacity only put (their bundles, and so their
+// IAM, name PutItem alone; test/infra/iam-from-code.test.ts), the operator's views only query.
+const writerOf = (name: string) => dynamoTable(name, { put: putItem });
+const readerOf = (name: string) => dynamoTable(name, { query: queryItems });
 
 export type DecidingFunction =
   | 'drain-instance'
@@ -65,13 +76,10 @@ export interface DecisionLog {
   warn: (message: string, extra: Record<string, unknown>) => void;
 }
 
-const ttlOf = (ms: number) => Math.floor(ms / 1000) + DECISION_TTL_SECONDS;
-
 export function decisionItem(decision: Decision, n: number, now: number) {
   const at = new Date(decision.at ?? now).toISOString();
   return {
-    pk: `${DECISION_PREFIX}${decision.instanceId}`,
-    sk: `${at}#${decision.function}#${decision.action}#${n}`,
+    ...decisionKey(decision.instanceId, at, decision.function, decision.action, n),
     instanceId: decision.instanceId,
     function: decision.function,
     action: decision.action,
@@ -80,15 +88,14 @@ export function decisionItem(decision: Decision, n: number, now: number) {
     group: decision.group,
     provider: decision.provider,
     at,
-    ttl: ttlOf(decision.at ?? now),
+    ttl: ttlAt(decision.at ?? now, TTL_SECONDS.decision),
   };
 }
 
-async function put(table: string, item: Record<string, unknown>, log: DecisionLog): Promise<boolean> {
+/** Best effort: a failed write is logged and answered, never thrown (no conflict to check: keys are unique). */
+async function put(table: string, item: Item & ItemKey, log: DecisionLog): Promise<boolean> {
   try {
-    await call('dynamodb:PutItem', `${table}/${String(item.pk)}`, () =>
-      dynamodb.send(new PutCommand({ TableName: table, Item: item })),
-    );
+    await writerOf(table).put({ Item: item });
     return true;
   } catch (error) {
     log.warn('Decision record not written; the action it describes stands', {
@@ -125,11 +132,10 @@ export function recordProviderDecision(
   return put(
     table,
     {
-      pk: CAPACITY_PK,
-      sk: `${decision.cluster}#${decision.provider}`,
       ...decision,
+      ...providerDecisionKey(decision.cluster, decision.provider),
       at: new Date(at).toISOString(),
-      ttl: ttlOf(at),
+      ttl: ttlAt(at, TTL_SECONDS.decision),
     },
     log,
   );
@@ -157,27 +163,18 @@ const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
 const texts = (value: unknown) =>
   Array.isArray(value) ? value.filter((one): one is string => typeof one === 'string') : [];
 
-async function queryAll(table: string, pk: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  const pages = paginateQuery(
-    { client: dynamodb },
-    {
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-    },
-  );
-  await call('dynamodb:Query', `${table}/${pk}`, async () => {
-    for await (const page of pages) items.push(...(page.Items ?? []));
+function queryAll(table: string, pk: string): Promise<Item[]> {
+  return readerOf(table).query({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': pk },
   });
-  return items;
 }
 
 /** Every decision recorded about an instance, oldest first. */
 export async function listDecisions(table: string, instanceId: string): Promise<DecisionRecord[]> {
-  const items = await queryAll(table, `${DECISION_PREFIX}${instanceId}`);
+  const items = await queryAll(table, decisionsPk(instanceId));
   // Within one millisecond, in the order they were made (n, the last part of the sort key).
-  const order = (item: Record<string, unknown>) => Number(String(item.sk).split('#').at(-1)) || 0;
+  const order = (item: Item) => parseDecisionSk(item.sk).n;
   return items
     .sort((a, b) => String(a.at).localeCompare(String(b.at)) || order(a) - order(b))
     .map((item) => ({
@@ -185,7 +182,7 @@ export async function listDecisions(table: string, instanceId: string): Promise<
       function: (text(item.function) ?? 'unknown') as DecidingFunction,
       action: text(item.action) ?? 'unknown',
       reasons: texts(item.reasons),
-      at: text(item.at) ?? String(item.sk).split('#')[0] ?? '',
+      at: text(item.at) ?? parseDecisionSk(item.sk).at,
       cluster: text(item.cluster),
       group: text(item.group),
       provider: text(item.provider),
@@ -194,7 +191,7 @@ export async function listDecisions(table: string, instanceId: string): Promise<
 
 /** Each capacity provider's last applied decision. */
 export async function listProviderDecisions(table: string): Promise<ProviderDecisionRecord[]> {
-  const items = await queryAll(table, CAPACITY_PK);
+  const items = await queryAll(table, PROVIDER_DECISIONS_PK);
   return items.map((item) => {
     const desired = item.desiredCapacity as { from?: unknown; to?: unknown } | undefined;
     return {

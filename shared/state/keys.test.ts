@@ -6,12 +6,15 @@ import {
   capacityMarkerPk,
   capacityRequestKey,
   capacityRequestsPk,
+  decisionKey,
   drainKey,
   failureMarkerKey,
   incidentPk,
   instanceIdOfDrainPk,
   jobLeaseKey,
   parseCapacityRequestSk,
+  parseDecisionSk,
+  providerDecisionKey,
   REGISTRY_PK,
   registryKey,
   runKey,
@@ -35,6 +38,15 @@ describe('state keys', () => {
         expect(parseCapacityRequestSk(request.sk)).toEqual({ capacityProvider: provider, jobName: subject });
         const marker = capacityMarkerKey(cluster, 'idle', provider, subject);
         expect(subjectOfMarkerSk(marker.sk, provider)).toBe(subject);
+      }),
+    );
+  });
+
+  it('reads back the time and order of a decision from its sk', () => {
+    fc.assert(
+      fc.property(name, due, name, fc.nat(1000), (instanceId, at, action, n) => {
+        const key = decisionKey(instanceId, at, 'scale-capacity', action, n);
+        expect(parseDecisionSk(key.sk)).toEqual({ at, n });
       }),
     );
   });
@@ -68,6 +80,11 @@ describe('state keys', () => {
       sk: 'cp#nightly#2026-01-01T02:00:00Z',
     });
     expect(capacityMarkerKey('web', 'types', 'cp')).toEqual({ pk: 'capacity#web#types', sk: 'cp' });
+    expect(decisionKey('i-1', '2026-12-08T01:00:00.000Z', 'drain-instance', 'drain-started', 0)).toEqual({
+      pk: 'decision#i-1',
+      sk: '2026-12-08T01:00:00.000Z#drain-instance#drain-started#0',
+    });
+    expect(providerDecisionKey('web', 'cp')).toEqual({ pk: 'decision#capacity', sk: 'web#cp' });
     expect(failureMarkerKey('arn:x')).toEqual({ pk: 'failure#task#arn:x', sk: 'task' });
     expect(incidentPk('arn:c', 'image-pull', 'x'.repeat(201))).toMatch(
       /^failure#incident#arn:c#image-pull#sha256:[0-9a-f]{16}$/,

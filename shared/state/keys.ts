@@ -5,7 +5,7 @@ import { type DueTime, taskIdOf } from '../schedule/identity';
  * The state table's one key schema: every item kind of every function, as typed builders (and parsers
  * where a key is read back). docs/architecture.md's state table lists each with its writer, readers and
  * TTL. IAM scopes each function to its own prefixes with `dynamodb:LeadingKeys` (infra/specs/*.ts):
- * `drain#`, `job#`, `capacity#`, `failure#`. Instance ids, job names and cluster names cannot contain
+ * `drain#`, `job#`, `capacity#`, `failure#`, `decision#`. Instance ids, job names and cluster names cannot contain
  * `#`, so one kind's keys never collide with another's.
  */
 export type ItemKey = { pk: string; sk: string };
@@ -102,3 +102,27 @@ export function incidentPk(clusterArn: string, category: string, causeKey: strin
 export const incidentKey = (pk: string): ItemKey => ({ pk, sk: INCIDENT_SK });
 /** The incidents not yet resolved (a string set `incidents`). */
 export const FAILURE_OPEN_INDEX_KEY = { pk: 'failure#open', sk: 'index' } as const;
+
+// --- decision records: `decision#` (drain-instance and scale-capacity put; `why` and `status` read) ----
+
+/** The partition of one instance's decisions. */
+export const decisionsPk = (instanceId: string) => `decision#${instanceId}`;
+/** One decision about an instance; the sk sorts an instance's decisions by time, then by `n`. */
+export const decisionKey = (
+  instanceId: string,
+  at: string,
+  deciding: string,
+  action: string,
+  n: number,
+): ItemKey => ({ pk: decisionsPk(instanceId), sk: `${at}#${deciding}#${action}#${n}` });
+/** The time and the order within one write (`n`) of a decision's sk. */
+export function parseDecisionSk(sk: unknown): { at: string; n: number } {
+  const parts = String(sk).split('#');
+  return { at: parts[0] ?? '', n: Number(parts.at(-1)) || 0 };
+}
+/** scale-capacity's last applied decision per provider: one partition (no instance id is `capacity`). */
+export const PROVIDER_DECISIONS_PK = 'decision#capacity';
+export const providerDecisionKey = (cluster: string, capacityProvider: string): ItemKey => ({
+  pk: PROVIDER_DECISIONS_PK,
+  sk: `${cluster}#${capacityProvider}`,
+});

@@ -44,4 +44,6 @@ export const TTL_SECONDS = {
   failureMarker: 2 * DAY,
   /** Incident items outlive their last failure's window by a week. */
   incidentAfterWindow: 7 * DAY,
+  /** Decision records, for `why` and `status`. */
+  decision: 14 * DAY,
 } as const;

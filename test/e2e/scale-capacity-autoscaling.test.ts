@@ -4,7 +4,7 @@
 // with the type Auto Scaling launches.
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CapacitySummary } from '../../functions/scale-capacity/reconcile';
+import type { CapacitySummary } from '../../functions/scale-capacity/pass';
 import { type LocalAws, SAMPLE, scheduledEvent, startLocalAws } from '../local-aws/index';
 import { lambdaContext } from '../local-aws/lambda';
 import { setProtection } from '../local-aws/model/task-protection';

@@ -2,7 +2,7 @@
 // a time (reserved concurrency 1), so the events queue; those a later pass has answered cost nothing.
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CapacitySummary } from '../../functions/scale-capacity/reconcile';
+import type { CapacitySummary } from '../../functions/scale-capacity/pass';
 import { type LocalAws, SAMPLE, startLocalAws } from '../local-aws/index';
 import { lambdaContext } from '../local-aws/lambda';
 import { useLocalAwsEnv, useWorldClock } from '../local-aws/vitest';

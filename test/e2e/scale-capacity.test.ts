@@ -3,7 +3,7 @@
 // daemon of 128 CPU / 256 MiB on every instance).
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CapacitySummary } from '../../functions/scale-capacity/reconcile';
+import type { CapacitySummary } from '../../functions/scale-capacity/pass';
 import { type LocalAws, SAMPLE, scheduledEvent, startLocalAws } from '../local-aws/index';
 import { lambdaContext } from '../local-aws/lambda';
 import { useLocalAwsEnv, useWorldClock } from '../local-aws/vitest';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import type { CapacitySummary } from '../../functions/scale-capacity/reconcile';
+import type { CapacitySummary } from '../../functions/scale-capacity/pass';
 import { DEFAULT_BOOT_SECONDS, DEFAULT_MARGIN_SECONDS } from '../../shared/capacity/foresight';
 import { nextDueAfter, parseSchedule } from '../../shared/schedule/expression';
 import { dueFromMs } from '../../shared/schedule/identity';

@@ -1,11 +1,11 @@
 /**
  * ECS's request throttling as the local endpoint models it: one token bucket per group of operations
- * (shared/ecs/api-buckets.ts), shared by every caller of the account, answering `ThrottlingException`
+ * (test/support/ecs-api-buckets.ts), shared by every caller of the account, answering `ThrottlingException`
  * ("Rate exceeded") when a bucket is empty. Buckets refill with the time that passes for the caller:
  * real time (a handler's calls inside one pass) plus simulated time (the world's advances between
  * passes), so a test sees the throttling a real pass of that length would.
  */
-import { type ApiBucket, ecsApiBucket } from '../../shared/ecs/api-buckets';
+import { type ApiBucket, ecsApiBucket } from '../support/ecs-api-buckets';
 
 interface BucketState {
   tokens: number;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { conditionArb, exprArb } from '../../../test/support/ecs-query-arbitraries';
 import { type InstanceView, toInstanceView } from '../container-instance';
-import { conditionArb, exprArb } from './arbitraries';
 import { type Condition, type Expr, NEGATION_OF } from './ast';
 import { QueryEvaluationError } from './errors';
 import { evaluate, selectInstances } from './evaluate';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exprArb } from './arbitraries';
+import { exprArb } from '../../../test/support/ecs-query-arbitraries';
 import { MAX_EXPRESSION_LENGTH, referencesTaskGroup } from './ast';
 import { QuerySyntaxError } from './errors';
 import { parse } from './parse';

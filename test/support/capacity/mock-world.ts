@@ -41,7 +41,7 @@ import {
   type CapacitySummary,
   handleCapacityEvent,
   type WaitingTasks,
-} from '../../../functions/scale-capacity/reconcile';
+} from '../../../functions/scale-capacity/pass';
 import { clearTaskDefinitionCache } from '../../../shared/aws/ecs';
 import { parseCapacityEvent } from '../../../shared/capacity/events';
 import { observability } from '../../../shared/runtime/observability';

@@ -1,6 +1,12 @@
 /** fast-check generators for cluster query expressions, shared by the query tests. */
 import fc from 'fast-check';
-import { type Condition, type Expr, FIXED_SUBJECTS, operatorsFor, type Subject } from './ast';
+import {
+  type Condition,
+  type Expr,
+  FIXED_SUBJECTS,
+  operatorsFor,
+  type Subject,
+} from '../../shared/ecs/query/ast';
 
 export const subjectArb: fc.Arbitrary<Subject> = fc.oneof(
   fc.constantFrom(...FIXED_SUBJECTS),

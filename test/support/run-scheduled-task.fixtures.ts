@@ -52,7 +52,7 @@ export function invocation(job: Record<string, unknown> = {}, due = DUE): Record
   return { ...base, job: { ...base.job, ...job }, scheduledTime: due };
 }
 
-export { startStateTable } from '../../test/support/state-table';
+export { startStateTable } from './state-table';
 
 export const REPORT_7: TaskDefinition = {
   taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/report:7',

@@ -13,7 +13,7 @@ import type { CapacityEvent } from '../../shared/capacity/events';
 import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
 import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
 import { applyStall, stallChanged, stallsAfter } from '../../shared/capacity/stall';
-import type { Observability } from '../../shared/runtime/observability';
+import type { InvocationContext } from '../../shared/runtime/context';
 import { type ActResult, applyPlan } from './act';
 import { observeBoot } from './boot';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
@@ -29,8 +29,8 @@ import {
 } from './observe';
 import { observeWarmPool } from './warm-pool';
 
-export interface PassDeps extends Observability {
-  config: ScaleCapacityConfig;
+/** What one invocation of scale-capacity works with (shared/runtime/context.ts). */
+export interface CapacityContext extends InvocationContext<ScaleCapacityConfig> {
   now: () => number;
   /**
    * When this execution environment last started a successful pass, per provider. With reserved
@@ -103,7 +103,10 @@ export class CapacityPassFailed extends Error {
   override readonly name = 'CapacityPassFailed';
 }
 
-export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps): Promise<CapacitySummary> {
+export async function handleCapacityEvent(
+  event: CapacityEvent,
+  deps: CapacityContext,
+): Promise<CapacitySummary> {
   if (event.kind === 'ignored') {
     deps.logger.info('Event ignored', { reason: event.reason });
     return { status: 'ignored', reason: event.reason, providers: [] };
@@ -171,7 +174,7 @@ async function pass(
   target: ProviderRef,
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
   reads: ClusterReads,
-  deps: PassDeps,
+  deps: CapacityContext,
 ): Promise<ProviderOutcome> {
   const { config, logger } = deps;
   const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
@@ -390,7 +393,7 @@ async function pass(
  * own scale-in, instance refresh and maximum lifetime; so each pass gives it back, and does nothing
  * else. Idempotent: an instance already unprotected is not touched.
  */
-async function releaseProtection(target: ProviderRef, deps: PassDeps): Promise<ProviderOutcome> {
+async function releaseProtection(target: ProviderRef, deps: CapacityContext): Promise<ProviderOutcome> {
   const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
   try {
     const { items } = await describeCapacityProviders([target.capacityProvider]);
@@ -440,7 +443,7 @@ const passKey = (target: ProviderRef) => `${target.cluster}/${target.capacityPro
 function provisioningTasks(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
   target: ProviderRef,
-  deps: PassDeps,
+  deps: CapacityContext,
   now: number,
 ): string[] {
   const waiting = deps.waiting;
@@ -479,7 +482,7 @@ function forgetPlaced(waiting: WaitingTasks | undefined, cluster: string, stillP
 function seenByLaterPass(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
   target: ProviderRef,
-  deps: PassDeps,
+  deps: CapacityContext,
 ): boolean {
   if (event.kind === 'tick' || event.time === undefined) return false;
   const started = deps.passes?.get(passKey(target));
@@ -523,7 +526,7 @@ function subjectOf(event: Exclude<CapacityEvent, { kind: 'ignored' }>): string {
  */
 async function scanFamily(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
-  deps: PassDeps,
+  deps: CapacityContext,
 ): Promise<{ key: string; at: number; complete: boolean } | undefined> {
   const waiting = deps.waiting;
   if (!waiting || !deps.familyScans || event.kind !== 'provisioning') return undefined;
@@ -563,7 +566,7 @@ async function scanFamily(
  * (pending tasks, headroom) or removed (idle, never-registered, consolidation), and why removals
  * were held (ScaleInHeld: partial-view, protected, max-scale-in, instance-refresh).
  */
-function recordScaling(deps: PassDeps, target: ProviderRef, decision: GuardedPlan, result: ActResult) {
+function recordScaling(deps: CapacityContext, target: ProviderRef, decision: GuardedPlan, result: ActResult) {
   const { plan, held } = decision;
   const outReason = plan.totals.onNew > 0 ? 'pending-tasks' : 'headroom';
   const added = result.desiredCapacity !== undefined ? result.desiredCapacity - result.raisedFrom : 0;
@@ -592,7 +595,7 @@ function recordScaling(deps: PassDeps, target: ProviderRef, decision: GuardedPla
   for (const [reason, count] of heldBy) metric(deps, target, 'ScaleInHeld', count, MetricUnit.Count, reason);
 }
 
-function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {
+function recordMetrics(deps: CapacityContext, target: ProviderRef, plan: CapacityPlan, decisionMs: number) {
   const pending = plan.demand.tasks;
   metric(deps, target, 'PendingTasks', pending);
   metric(deps, target, 'PlannedInstances', plan.desiredCapacity);
@@ -609,7 +612,7 @@ function recordMetrics(deps: PassDeps, target: ProviderRef, plan: CapacityPlan, 
 }
 
 function metric(
-  deps: PassDeps,
+  deps: CapacityContext,
   target: ProviderRef,
   name: string,
   value: number,
