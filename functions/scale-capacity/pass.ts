@@ -486,7 +486,8 @@ function seenByLaterPass(
 ): boolean {
   if (event.kind === 'tick' || event.time === undefined) return false;
   const started = deps.passes?.get(passKey(target));
-  if (started === undefined) return false;
+  // A pass "later" than the clock is memory from another timeline (a replay, a clock set back): unused.
+  if (started === undefined || started > deps.now()) return false;
   switch (event.kind) {
     // The request is a state-table item, written before its event: every pass reads them all.
     case 'request':
