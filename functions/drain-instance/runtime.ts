@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DrainCause, DrainTrigger } from '../../shared/drain/plan';
+import type { PassBudget } from '../../shared/runtime/pass-budget';
 import type { TimeBudget } from '../../shared/runtime/time';
 import type { DrainConfig } from './config';
 
@@ -10,6 +11,8 @@ export interface DrainRuntime {
   logger: Logger;
   metrics: Metrics;
   budget: TimeBudget;
+  /** A share of each ECS bucket this invocation may spend; the reconcile pass leaves the steps past it. */
+  apiBudget?: PassBudget | undefined;
   /** Identifies this invocation as a lease holder (the Lambda request id). */
   owner: string;
   sleep: (ms: number) => Promise<void>;

@@ -1,5 +1,7 @@
 import { parseCapacityEvent } from '../../shared/capacity/events';
 import { instrument, observability } from '../../shared/runtime/observability';
+import { passBudget, withinPassBudget } from '../../shared/runtime/pass-budget';
+import { timeBudget } from '../../shared/runtime/time';
 import { loadScaleCapacityConfig } from './config';
 import { handleCapacityEvent, type WaitingTasks } from './reconcile';
 
@@ -8,15 +10,22 @@ const config = loadScaleCapacityConfig();
 const passes = new Map<string, number>();
 const waiting: WaitingTasks = new Map();
 const familyScans = new Map<string, number>();
+/** Providers a tick's budget left, first in the next tick's line. */
+const deferred: string[] = [];
 
 /** Tick, PROVISIONING task, placement failure or capacity request -> size the groups (see README.md). */
-export const handler = instrument(tools, (event) =>
-  handleCapacityEvent(parseCapacityEvent(event), {
-    config,
-    ...tools,
-    now: () => Date.now(),
-    passes,
-    waiting,
-    familyScans,
-  }),
-);
+export const handler = instrument(tools, (event, context) => {
+  const budget = passBudget(timeBudget(context), { percent: config.passApiPercent });
+  return withinPassBudget(budget, () =>
+    handleCapacityEvent(parseCapacityEvent(event), {
+      config,
+      ...tools,
+      now: () => Date.now(),
+      passes,
+      waiting,
+      familyScans,
+      budget,
+      deferred,
+    }),
+  );
+});
