@@ -270,16 +270,19 @@ async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainRuntime
   const chosen = plan.steps.slice(0, config.reconcileMaxInstances);
   result.deferred += plan.steps.length - chosen.length;
 
-  // Steps run a few at a time: each asks room for itself and for the steps still running.
+  // Steps run a few at a time: each asks room for itself and for the steps still running. The first
+  // always runs, so a pass whose heartbeats and DRAINING spent the budget still moves one drain on.
   let running = 0;
+  let started = 0;
   let outOfBudget = false;
   const outcomes = await mapConcurrent(chosen, BATCH_CONCURRENCY, async (candidate) => {
-    outOfBudget ||= runtime.apiBudget?.hasRoomFor(stepCalls(running + 1)) === false;
+    outOfBudget ||= started > 0 && runtime.apiBudget?.hasRoomFor(stepCalls(running + 1)) === false;
     if (outOfBudget || !runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
       result.deferred++;
       return undefined;
     }
     running++;
+    started++;
     try {
       return await stepOne(candidate, found.has(candidate), runtime);
     } catch (error) {
