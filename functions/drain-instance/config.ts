@@ -36,7 +36,7 @@ export const configShape = {
    * Share of each ECS throttling bucket's burst one reconcile pass may spend on full drain steps, in
    * percent; the steps past it wait for the next pass (PassWorkDeferred). Heartbeats and DRAINING are not bounded by it.
    */
-  PASS_API_BUDGET_PERCENT: env.integer(DEFAULT_PASS_API_PERCENT, { min: 1, max: 100 }),
+  PASS_API_BUDGET_PERCENT: env.number(DEFAULT_PASS_API_PERCENT, { min: 0.1, max: 100 }),
   /** DynamoDB state table (pk, sk, ttl): drain start times, leases and completions. */
   STATE_TABLE: env.string(),
   /** true: log and return the plan, change nothing. */

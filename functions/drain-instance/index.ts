@@ -5,6 +5,7 @@ import { sleep, timeBudget } from '../../shared/runtime/time';
 import { pendingDecisions } from './bookkeeping';
 import { loadDrainConfig } from './config';
 import { handleDrainEvent } from './handle';
+import { RECONCILE_PERIOD_SECONDS } from './reconcile';
 
 const tools = observability('drain-instance');
 const config = loadDrainConfig();
@@ -14,7 +15,10 @@ const heartbeats = new Map<string, number>();
 /** Lifecycle action, Spot warning or reconcile tick -> drain (see README.md). */
 export const handler = instrument(tools, (event, context) => {
   const budget = timeBudget(context);
-  const apiBudget = passBudget(budget, { percent: config.passApiPercent });
+  const apiBudget = passBudget(budget, {
+    percent: config.passApiPercent,
+    periodSeconds: RECONCILE_PERIOD_SECONDS,
+  });
   return withinPassBudget(apiBudget, () =>
     handleDrainEvent(parseDrainEvent(event), {
       config,

@@ -49,7 +49,7 @@ export const configShape = {
    * Share of each ECS throttling bucket's burst one tick may spend, in percent: past it the providers
    * left wait for the next tick, first in line (PassWorkDeferred).
    */
-  PASS_API_BUDGET_PERCENT: env.integer(DEFAULT_PASS_API_PERCENT, { min: 1, max: 100 }),
+  PASS_API_BUDGET_PERCENT: env.number(DEFAULT_PASS_API_PERCENT, { min: 0.1, max: 100 }),
 };
 
 export interface ProviderRef {

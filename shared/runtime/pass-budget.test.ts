@@ -15,6 +15,13 @@ describe('passBudget', () => {
     expect(passBudget(plenty, { percent: 1 }).allowance('Capacity provider modify actions')).toBe(1);
   });
 
+  it('adds what a bucket refills over the period between two passes', () => {
+    const budget = passBudget(plenty, { percent: 25, periodSeconds: 60 });
+    // (100 + 20 calls a second × 60 s) × 25 %
+    expect(budget.allowance(READS)).toBe(325);
+    expect(passBudget(plenty, { percent: 0.1, periodSeconds: 60 }).allowance(READS)).toBe(1);
+  });
+
   it('counts ECS calls by bucket and leaves other services out', () => {
     const budget = passBudget(plenty);
     budget.count('ecs:ListTasks');

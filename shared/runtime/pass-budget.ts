@@ -1,6 +1,7 @@
 /**
- * What one pass may spend: the time its invocation has left (a {@link TimeBudget}) and a share of each
- * ECS token bucket's burst (shared/ecs/api-buckets.ts). A pass checks it before each unit of work it
+ * What one pass may spend: the time its invocation has left (a {@link TimeBudget}) and a share of what
+ * each ECS token bucket gives between two passes, its burst and its refill over the period
+ * (shared/ecs/api-buckets.ts). A pass checks it before each unit of work it
  * can leave to the next pass, and leaves the rest (reported, never dropped) once either would run out.
  * The rest of every bucket stays with the console, deployments and the other tools of the account.
  */
@@ -8,7 +9,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ApiBucket, ECS_API_BUCKETS } from '../ecs/api-buckets';
 import type { TimeBudget } from './time';
 
-/** Default share of each bucket's burst one pass may spend (PASS_API_BUDGET_PERCENT). */
+/**
+ * Default share, in percent, of what each bucket gives over a pass's period (its burst plus a period of
+ * refill) one pass may spend (PASS_API_BUDGET_PERCENT).
+ */
 export const DEFAULT_PASS_API_PERCENT = 25;
 
 /**
@@ -22,7 +26,7 @@ export interface PassBudget extends TimeBudget {
   count(operation: string): void;
   /** Calls counted so far, per bucket name (buckets with none left out). */
   spent(): Record<string, number>;
-  /** Calls a pass may make of a bucket: its share of the burst, at least one. */
+  /** Calls a pass may make of a bucket: its share of what the bucket gives over a period, at least one. */
   allowance(bucket: string): number;
   /** Whether work expected to make `calls` and take `ms` fits what is left of every bucket and of the time. */
   hasRoomFor(calls: ExpectedCalls, ms?: number): boolean;
@@ -31,10 +35,16 @@ export interface PassBudget extends TimeBudget {
 const operationName = (operation: string) =>
   operation.startsWith('ecs:') ? operation.slice('ecs:'.length) : operation;
 
+/**
+ * @param percent share of what each bucket gives over one period the pass may spend
+ * @param periodSeconds time between two passes: a bucket gives its burst, and `sustained` calls a second
+ *   over the period (0: the burst alone)
+ */
 export function passBudget(
   time: TimeBudget,
-  { percent = DEFAULT_PASS_API_PERCENT, buckets = ECS_API_BUCKETS } = {} as {
+  { percent = DEFAULT_PASS_API_PERCENT, periodSeconds = 0, buckets = ECS_API_BUCKETS } = {} as {
     percent?: number;
+    periodSeconds?: number;
     buckets?: readonly ApiBucket[];
   },
 ): PassBudget {
@@ -43,7 +53,8 @@ export function passBudget(
   const counts = new Map<string, number>();
   const allowance = (name: string) => {
     const bucket = byName.get(name);
-    return bucket ? Math.max(1, Math.floor((bucket.burst * percent) / 100)) : Number.POSITIVE_INFINITY;
+    if (!bucket) return Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.floor(((bucket.burst + bucket.sustained * periodSeconds) * percent) / 100));
   };
   return {
     remainingMs: time.remainingMs,

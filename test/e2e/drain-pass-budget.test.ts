@@ -71,8 +71,9 @@ describe('the reconcile pass within its API budget', () => {
     for (const id of leaving) aws.world.terminateInstanceInGroup(id, true);
     aws.world.takeEvents(); // every lifecycle event lost: the pass is all there is
     aws.throttling.enable({ share: 0.5 });
-    // 10 % of the cluster resource reads' burst of 100: the safety calls and one step.
-    const handler = await loadHandler('10');
+    // 0.5 % of what the cluster resource reads' bucket gives in a minute (100 + 20 × 60): 6 calls, the
+    // safety calls and one step.
+    const handler = await loadHandler('0.5');
 
     aws.world.advance(60_000);
     const first = (await handler(TICK, lambdaContext(55_000))) as DrainSummary;
@@ -105,8 +106,8 @@ describe('the reconcile pass within its API budget', () => {
       .slice(0, 2);
     for (const id of leaving) aws.world.terminateInstanceInGroup(id, true);
     aws.world.takeEvents();
-    // 1 % of a burst of 100: one read, fewer than DRAINING's own look takes.
-    const handler = await loadHandler('1');
+    // 0.1 %: one read, fewer than DRAINING's own look takes.
+    const handler = await loadHandler('0.1');
 
     aws.world.advance(60_000);
     const first = (await handler(TICK, lambdaContext(55_000))) as DrainSummary;

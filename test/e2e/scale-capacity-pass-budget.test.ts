@@ -79,8 +79,8 @@ const key = (provider: string) => `${SAMPLE.cluster}/${provider}`;
 describe('a tick within its API budget', () => {
   it('leaves the providers past its budget to the next tick, which takes them first', async () => {
     aws.throttling.enable({ share: 0.5 });
-    // 2 % of each burst: the first provider's reads spend it, so each tick sizes one provider.
-    const handler = await loadHandler('2');
+    // 0.1 %: one call of each bucket a tick; the first provider's reads spend it, so each tick sizes one.
+    const handler = await loadHandler('0.1');
     const invoke = async () =>
       (await handler(tick(), lambdaContext({ functionName: 'scale-capacity' }))) as CapacitySummary;
 
