@@ -9,10 +9,10 @@
 // counted as throttled. Assumptions are named where they are made; see "What the functions cost an
 // account" in README.md.
 import type { Context } from 'aws-lambda';
+import { type ApiBucket, ECS_API_BUCKETS, ecsApiBucket } from '../shared/ecs/api-buckets';
 import { followWorldClock } from '../test/local-aws/clock';
 import { type CallRecord, type LocalAws, scheduledEvent, startLocalAws } from '../test/local-aws/index';
 import { lambdaContext } from '../test/local-aws/lambda';
-import { type ApiBucket, ECS_API_BUCKETS, ecsApiBucket } from '../test/support/ecs-api-buckets';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 

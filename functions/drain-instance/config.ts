@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { standalonePoliciesSchema } from '../../shared/drain/policy';
 import { env, loadConfig } from '../../shared/runtime/config';
+import { DEFAULT_PASS_API_PERCENT } from '../../shared/runtime/pass-budget';
 
 export const configShape = {
   /** Auto Scaling groups whose instances this function drains (comma-separated); events of others are ignored. */
@@ -31,6 +32,11 @@ export const configShape = {
   HEARTBEAT_INTERVAL_SECONDS: env.seconds(120, { min: 10, max: 3600 }),
   /** Most full drain steps (ECS calls) one reconcile pass takes, soonest-expiring hook first; heartbeats are not bounded by it. */
   RECONCILE_MAX_INSTANCES: env.integer(25, { min: 1, max: 500 }),
+  /**
+   * Share of each ECS throttling bucket's burst one reconcile pass may spend on full drain steps, in
+   * percent; the steps past it wait for the next pass (PassWorkDeferred). Heartbeats and DRAINING are not bounded by it.
+   */
+  PASS_API_BUDGET_PERCENT: env.number(DEFAULT_PASS_API_PERCENT, { min: 0.1, max: 100 }),
   /** DynamoDB state table (pk, sk, ttl): drain start times, leases and completions. */
   STATE_TABLE: env.string(),
   /** true: log and return the plan, change nothing. */
@@ -53,6 +59,7 @@ export function loadDrainConfig(source: Record<string, string | undefined> = pro
     pollIntervalSeconds: raw.POLL_INTERVAL_SECONDS,
     heartbeatIntervalSeconds: raw.HEARTBEAT_INTERVAL_SECONDS,
     reconcileMaxInstances: raw.RECONCILE_MAX_INSTANCES,
+    passApiPercent: raw.PASS_API_BUDGET_PERCENT,
     table: raw.STATE_TABLE,
     dryRun: raw.DRY_RUN,
   };

@@ -86,6 +86,19 @@ export interface ReconcileResult {
   stateTableUnavailable?: boolean;
 }
 
+/**
+ * ECS calls one full step makes at most, for the pass's API budget: find the container instance (list,
+ * describe), list its tasks (RUNNING and STOPPED) and describe them, all cluster resource reads.
+ */
+const STEP_CALLS = {
+  'ecs:ListContainerInstances': 1,
+  'ecs:DescribeContainerInstances': 1,
+  'ecs:ListTasks': 2,
+  'ecs:DescribeTasks': 1,
+};
+const stepCalls = (steps: number) =>
+  Object.fromEntries(Object.entries(STEP_CALLS).map(([operation, n]) => [operation, n * steps]));
+
 /** Instances compared in one ListContainerInstances filter (`ec2InstanceId in [...]`). */
 const DRAINING_LOOKUP_BATCH = 50;
 
@@ -261,20 +274,35 @@ async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainRuntime
   const chosen = plan.steps.slice(0, config.reconcileMaxInstances);
   result.deferred += plan.steps.length - chosen.length;
 
+  // Steps run a few at a time: each asks room for itself and for the steps still running. The first
+  // always runs, so a pass whose heartbeats and DRAINING spent the budget still moves one drain on.
+  let running = 0;
+  let started = 0;
+  let outOfBudget = false;
   const outcomes = await mapConcurrent(chosen, BATCH_CONCURRENCY, async (candidate) => {
-    if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
+    outOfBudget ||= started > 0 && runtime.apiBudget?.hasRoomFor(stepCalls(running + 1)) === false;
+    if (outOfBudget || !runtime.budget.hasTimeFor(STEP_RESERVE_MS)) {
       result.deferred++;
       return undefined;
     }
+    running++;
+    started++;
     try {
       return await stepOne(candidate, found.has(candidate), runtime);
     } catch (error) {
       return failed(candidate, 'Reconcile of an instance failed', error, runtime);
+    } finally {
+      running--;
     }
   });
   result.instances.push(...outcomes.filter((outcome) => outcome !== undefined));
-  if (result.deferred > 0)
-    logger.info('Instances left for the next reconcile pass', { deferred: result.deferred });
+  runtime.metrics.addMetric('PassWorkDeferred', 'Count', result.deferred);
+  if (result.deferred > 0) {
+    logger.info('Instances left for the next reconcile pass', {
+      deferred: result.deferred,
+      ...(runtime.apiBudget ? { apiCallsSpent: runtime.apiBudget.spent() } : {}),
+    });
+  }
   return result;
 }
 

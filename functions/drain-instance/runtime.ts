@@ -1,9 +1,12 @@
 import type { DrainCause, DrainTrigger } from '../../shared/drain/plan';
 import type { LeasingContext } from '../../shared/runtime/context';
+import type { PassBudget } from '../../shared/runtime/pass-budget';
 import type { DrainConfig } from './config';
 
 /** What one invocation of drain-instance works with (shared/runtime/context.ts). */
 export interface DrainContext extends LeasingContext<DrainConfig> {
+  /** A share of each ECS bucket this invocation may spend; the reconcile pass leaves the steps past it. */
+  apiBudget?: PassBudget | undefined;
   /** Per invocation: service name -> scheduling strategy, so a loop describes each service once. */
   serviceStrategies: Map<string, string>;
   /**

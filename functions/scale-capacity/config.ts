@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CapacitySettings, InstanceTypeResources, Shape } from '../../shared/capacity/snapshot';
 import { env, loadConfig } from '../../shared/runtime/config';
 import { ConfigError } from '../../shared/runtime/errors';
+import { DEFAULT_PASS_API_PERCENT } from '../../shared/runtime/pass-budget';
 
 const instanceTypes = z.record(
   z.string(),
@@ -44,6 +45,11 @@ export const configShape = {
    * removing a provider from CAPACITY_PROVIDERS or disabling or deleting the function.
    */
   RELEASE_PROTECTION: env.list(),
+  /**
+   * Share of each ECS throttling bucket's burst one tick may spend, in percent: past it the providers
+   * left wait for the next tick, first in line (PassWorkDeferred).
+   */
+  PASS_API_BUDGET_PERCENT: env.number(DEFAULT_PASS_API_PERCENT, { min: 0.1, max: 100 }),
 };
 
 export interface ProviderRef {
@@ -77,13 +83,19 @@ export function loadScaleCapacityConfig(source: Record<string, string | undefine
     table: raw.STATE_TABLE,
     dryRun: raw.DRY_RUN,
     releaseProtection,
+    passApiPercent: raw.PASS_API_BUDGET_PERCENT,
     ...settingsFrom(raw),
   };
 }
 
 /** The planner settings alone (for `npm run plan -- --from-aws`), with the same validation. */
 export function loadCapacitySettings(source: Record<string, string | undefined> = process.env) {
-  const { CAPACITY_PROVIDERS: _providers, STATE_TABLE: _table, ...shape } = configShape;
+  const {
+    CAPACITY_PROVIDERS: _providers,
+    STATE_TABLE: _table,
+    PASS_API_BUDGET_PERCENT: _percent,
+    ...shape
+  } = configShape;
   return settingsFrom(loadConfig(shape, source));
 }
 

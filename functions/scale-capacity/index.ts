@@ -1,5 +1,7 @@
 import { parseCapacityEvent } from '../../shared/capacity/events';
 import { instrument, observability } from '../../shared/runtime/observability';
+import { passBudget, withinPassBudget } from '../../shared/runtime/pass-budget';
+import { timeBudget } from '../../shared/runtime/time';
 import { loadScaleCapacityConfig } from './config';
 import { handleCapacityEvent, type WaitingTasks } from './pass';
 
@@ -8,15 +10,27 @@ const config = loadScaleCapacityConfig();
 const passes = new Map<string, number>();
 const waiting: WaitingTasks = new Map();
 const familyScans = new Map<string, number>();
+/** The tick's period (rules.ts `rate(1 minute)`): what a bucket refills between two ticks counts in the budget. */
+const TICK_PERIOD_SECONDS = 60;
+/** Providers a tick's budget left, first in the next tick's line. */
+const deferred: string[] = [];
 
 /** Tick, PROVISIONING task, placement failure or capacity request -> size the groups (see README.md). */
-export const handler = instrument(tools, (event) =>
-  handleCapacityEvent(parseCapacityEvent(event), {
-    config,
-    ...tools,
-    now: () => Date.now(),
-    passes,
-    waiting,
-    familyScans,
-  }),
-);
+export const handler = instrument(tools, (event, context) => {
+  const budget = passBudget(timeBudget(context), {
+    percent: config.passApiPercent,
+    periodSeconds: TICK_PERIOD_SECONDS,
+  });
+  return withinPassBudget(budget, () =>
+    handleCapacityEvent(parseCapacityEvent(event), {
+      config,
+      ...tools,
+      now: () => Date.now(),
+      passes,
+      waiting,
+      familyScans,
+      budget,
+      deferred,
+    }),
+  );
+});

@@ -14,6 +14,7 @@ import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capa
 import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
 import { applyStall, stallChanged, stallsAfter } from '../../shared/capacity/stall';
 import type { InvocationContext } from '../../shared/runtime/context';
+import { callsSince, type PassBudget } from '../../shared/runtime/pass-budget';
 import { type ActResult, applyPlan } from './act';
 import { observeBoot } from './boot';
 import type { ProviderRef, ScaleCapacityConfig } from './config';
@@ -50,6 +51,16 @@ export interface CapacityContext extends InvocationContext<ScaleCapacityConfig> 
    * the first event's pass; the events of the others, older than that listing, are answered at once.
    */
   familyScans?: Map<string, number>;
+  /**
+   * What this invocation may spend (time, and a share of each ECS bucket). A tick stops before a
+   * provider whose pass would not fit, judged by the costliest provider of the tick so far.
+   */
+  budget?: PassBudget;
+  /**
+   * Per container: the providers (`cluster/provider`) the last tick's budget left, in order. The next
+   * tick takes them first, so providers late in the list are not always the ones left.
+   */
+  deferred?: string[];
 }
 
 export type WaitingTasks = Map<string, { cluster: string; since: number }>;
@@ -96,6 +107,8 @@ export interface CapacitySummary {
   status: 'done' | 'dry-run' | 'ignored';
   reason?: string;
   providers: ProviderOutcome[];
+  /** Providers (`cluster/provider`) this tick's budget left for the next tick, which takes them first. */
+  deferred?: string[];
 }
 
 /** An act step failed for a reason other than "already done": Lambda retries the event. */
@@ -128,11 +141,8 @@ export async function handleCapacityEvent(
     return { status: 'ignored', reason, providers: [] };
   }
   const familyScan = await scanFamily(event, deps);
-  for (const target of unseen) {
-    if (deps.config.releaseProtection.includes(target)) {
-      outcomes.push(await releaseProtection(target, deps));
-      continue;
-    }
+  const runOne = async (target: ProviderRef): Promise<ProviderOutcome> => {
+    if (deps.config.releaseProtection.includes(target)) return releaseProtection(target, deps);
     let clusterReads = reads.get(target.cluster);
     if (!clusterReads) {
       clusterReads = readCluster(target.cluster);
@@ -140,7 +150,37 @@ export async function handleCapacityEvent(
       for (const promise of Object.values(clusterReads)) (promise as Promise<unknown>).catch(() => undefined);
       reads.set(target.cluster, clusterReads);
     }
-    outcomes.push(await pass(target, event, clusterReads, deps));
+    return pass(target, event, clusterReads, deps);
+  };
+  // Only ticks are budgeted: an event's pass answers it, and concerns one cluster's providers.
+  const budget = event.kind === 'tick' ? deps.budget : undefined;
+  const order = budget ? inRotation(unseen, deps.deferred ?? []) : unseen;
+  const left: ProviderRef[] = [];
+  let costliest: Record<string, number> = {};
+  let longestMs = 0;
+  for (const [index, target] of order.entries()) {
+    if (budget && index > 0 && !budget.hasRoomFor(costliest, longestMs)) {
+      left.push(...order.slice(index));
+      break;
+    }
+    const before = budget?.spent() ?? {};
+    const started = performance.now();
+    outcomes.push(await runOne(target));
+    if (budget) {
+      longestMs = Math.max(longestMs, performance.now() - started);
+      costliest = mostOfEach(costliest, callsSince(before, budget.spent()));
+    }
+  }
+  if (budget) {
+    deps.deferred?.splice(0, deps.deferred.length, ...left.map(passKey));
+    deps.metrics.addMetric('PassWorkDeferred', MetricUnit.Count, left.length);
+    if (left.length > 0) {
+      deps.logger.warn('Pass budget spent: providers left for the next tick, first in line', {
+        deferred: left.map(passKey),
+        spent: budget.spent(),
+        remainingMs: budget.remainingMs(),
+      });
+    }
   }
 
   const failed = outcomes.filter((outcome) => outcome.status === 'failed');
@@ -150,8 +190,26 @@ export async function handleCapacityEvent(
     );
   }
   if (familyScan?.complete) deps.familyScans?.set(familyScan.key, familyScan.at);
-  return { status: deps.config.dryRun ? 'dry-run' : 'done', providers: outcomes };
+  return {
+    status: deps.config.dryRun ? 'dry-run' : 'done',
+    providers: outcomes,
+    ...(left.length > 0 ? { deferred: left.map(passKey) } : {}),
+  };
 }
+
+/** The providers a previous tick left, in the order it left them, then the others in configured order. */
+export function inRotation(providers: readonly ProviderRef[], deferred: readonly string[]): ProviderRef[] {
+  const byKey = new Map(providers.map((provider) => [passKey(provider), provider] as const));
+  const first = deferred.flatMap((key) => byKey.get(key) ?? []);
+  const firstSet = new Set(first);
+  return [...first, ...providers.filter((provider) => !firstSet.has(provider))];
+}
+
+const mostOfEach = (a: Record<string, number>, b: Record<string, number>) => {
+  const most = { ...a };
+  for (const [bucket, n] of Object.entries(b)) most[bucket] = Math.max(most[bucket] ?? 0, n);
+  return most;
+};
 
 function targetsOf(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,

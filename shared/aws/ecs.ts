@@ -25,12 +25,23 @@ import {
   type TaskDefinition,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
+import { countApiCall } from '../runtime/pass-budget';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from './batch';
 import { clientConfig } from './client-config';
 import { call } from './errors';
 
 /** Built once per container; reused by every invocation. */
 export const ecs = new ECSClient(clientConfig);
+// Every request counted into the running pass's budget (shared/runtime/pass-budget.ts): each page of a
+// listing is a request, and each draws a token (ECS API Reference, "Request throttling"). Before the
+// retry step, so one command counts once, however many attempts throttling costs it.
+ecs.middlewareStack.add(
+  (next, context) => (args) => {
+    countApiCall(`ecs:${(context.commandName ?? '').replace(/Command$/, '')}`);
+    return next(args);
+  },
+  { step: 'initialize', name: 'countIntoPassBudget' },
+);
 
 const PAGE_SIZE = 100;
 /** API limits per call (ECS API reference). */

@@ -43,3 +43,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig(shape, { STATE_TABLE: 's', POLICIES: '{' })).toThrow(/POLICIES: expected JSON/);
   });
 });
+
+describe('env.number', () => {
+  const percent = { PERCENT: env.number(25, { min: 0.1, max: 100 }) };
+  it('takes fractions within its range, and its default when unset', () => {
+    expect(loadConfig(percent, { PERCENT: '0.5' })).toEqual({ PERCENT: 0.5 });
+    expect(loadConfig(percent, {})).toEqual({ PERCENT: 25 });
+  });
+  it('refuses numbers out of range and text', () => {
+    expect(() => loadConfig(percent, { PERCENT: '0' })).toThrow(/PERCENT: expected a number from 0.1 to 100/);
+    expect(() => loadConfig(percent, { PERCENT: 'lots' })).toThrow(/PERCENT: expected a number/);
+  });
+});

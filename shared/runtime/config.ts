@@ -65,6 +65,20 @@ export const env = {
         }
         return parsed;
       }),
+  /** A number, fractions allowed (a percentage such as 25 or 0.5). */
+  number: (fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) =>
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value.trim() === '') return fallback;
+        const parsed = Number(value);
+        if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+          ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}` });
+          return z.NEVER;
+        }
+        return parsed;
+      }),
   /** Comma-separated list; empty entries dropped. */
   list: () =>
     z

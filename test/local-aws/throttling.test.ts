@@ -1,6 +1,6 @@
 import { DescribeClustersCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ECS_API_BUCKETS, ecsApiBucket } from '../support/ecs-api-buckets';
+import { ECS_API_BUCKETS, ecsApiBucket } from '../../shared/ecs/api-buckets';
 import { localClients } from './clients';
 import { type LocalAws, SAMPLE, startLocalAws } from './index';
 import { EcsThrottling } from './throttling';

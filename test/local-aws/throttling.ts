@@ -5,7 +5,7 @@
  * real time (a handler's calls inside one pass) plus simulated time (the world's advances between
  * passes), so a test sees the throttling a real pass of that length would.
  */
-import { type ApiBucket, ecsApiBucket } from '../support/ecs-api-buckets';
+import { type ApiBucket, ecsApiBucket } from '../../shared/ecs/api-buckets';
 
 interface BucketState {
   tokens: number;
