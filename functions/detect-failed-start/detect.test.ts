@@ -21,7 +21,7 @@ import {
   sampleEvent,
   snsMock,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/detect-failed-start.fixtures';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');

@@ -11,7 +11,7 @@ import {
   sampleEvent,
   sampleEventNames,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/detect-failed-start.fixtures';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let handler: typeof import('./index').handler;
