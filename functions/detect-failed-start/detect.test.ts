@@ -8,8 +8,6 @@ import {
 } from '@aws-sdk/client-ecs';
 import { InternalErrorException, PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FailedStartConfig } from './config';
-import type { DetectRuntime, TaskResult } from './detect';
 import {
   anotherTask,
   BASE_ENV,
@@ -22,6 +20,8 @@ import {
   snsMock,
   startStateTable,
 } from '../../test/support/detect-failed-start.fixtures';
+import type { FailedStartConfig } from './config';
+import type { DetectRuntime, TaskResult } from './detect';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');
