@@ -335,10 +335,6 @@ describe('duplicates, order and concurrency', () => {
       windowSeconds: 900,
     });
     expect(recorded.kind).toBe('opened');
-    await store.markCounted(tableName, task, 'crashed', {
-      category: 'image-pull',
-      outcome: { incidentPk: refOf('image-pull').pk, episode: recorded.incident.episode },
-    });
     // Within the crashed invocation's lease: left alone.
     expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 10_000 })).toMatchObject({
       status: 'duplicate',
@@ -349,6 +345,30 @@ describe('duplicates, order and concurrency', () => {
     expect(resumed.status).toBe('alerted');
     expect(publishedAlerts()).toHaveLength(1);
     expect(await incident('image-pull')).toMatchObject({ failures: 1, alertsSent: 1 });
+  });
+
+  it('does not count again a task whose invocation died right after counting it, though later tasks of the service were counted since', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    const task = taskOf(stoppedAt(sampleEvent('image-pull'), T0 - 100));
+    await store.claimTask(tableName, task, 'crashed', T0, T0 + 123_000);
+    await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 0,
+      windowSeconds: 900,
+    });
+    // Killed here. Two more tasks of the service fail and are counted: the problem's latest is not it.
+    for (const n of [1, 2]) await handle(anotherTask(sampleEvent('image-pull'), n), { now: T0 + n * 1_000 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 3 });
+    // Counting the same task again (a second try of the same write) finds it counted.
+    const again = await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 0,
+      windowSeconds: 900,
+    });
+    expect(again.kind).toBe('counted-before');
+    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 130_000 });
+    expect(resumed.status).not.toBe('duplicate');
+    expect(await incident('image-pull')).toMatchObject({ failures: 3, totalFailures: 3 });
+    // Every task done, and none left in the problem's set of tasks being counted.
+    expect((await incident('image-pull'))?.counting).toBeUndefined();
   });
 
   it('the periodic pass sends a first message an invocation left owed', async () => {

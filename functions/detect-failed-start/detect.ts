@@ -41,6 +41,7 @@ import { parseStartedBy } from '../../shared/schedule/identity';
 import type { FailedStartConfig } from './config';
 import {
   claimMessage,
+  finishCounting,
   finishMessage,
   forgetIncident,
   incidentPk,
@@ -53,7 +54,6 @@ import {
 } from './incidents';
 import {
   claimTask,
-  markCounted,
   markDone,
   markIgnored,
   readMarker,
@@ -266,33 +266,24 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     counted = claim.marker.outcome;
     failures = 0;
     logger.info('Resuming a task left half done', { task: task.taskArn });
-  } else if (claim.kind === 'resumed' && (await countedByDeadInvocation(task, ref, runtime))) {
-    // The invocation that died counted the task (it is the problem's latest) but could not say so.
-    const current = (await readIncident(config.table, ref.pk)) as Incident;
-    await indexIncident(config.table, ref.pk);
-    counted = { incidentPk: ref.pk, episode: current.episode };
-    failures = current.failures;
-    logger.info('Resuming a task counted by an invocation that died', { task: task.taskArn });
   } else {
+    // One write counts the failure and records the task in the problem's `counting` set, only if it is
+    // not there: a takeover of a task whose invocation died after counting it does not count it again.
     const recorded = await recordFailure(config.table, ref, failure, at, now, {
       waitMs: config.groupWaitSeconds * 1000,
       windowSeconds: config.windowSeconds,
     });
-    emitFailedStart(runtime.metrics, task, classification);
     counted = { incidentPk: ref.pk, episode: recorded.incident.episode };
-    // Before anything can fail: a takeover of this task sends what is due without counting it again.
-    await markCounted(config.table, task, runtime.owner, {
-      category: classification.category,
-      outcome: counted,
-    });
     failures = recorded.incident.failures;
+    if (recorded.kind === 'counted-before') {
+      // The problem may have been opened by the invocation that died before it could list it as open.
+      await indexIncident(config.table, ref.pk);
+      logger.info('Resuming a task counted by an invocation that died', { task: task.taskArn });
+    } else emitFailedStart(runtime.metrics, task, classification);
     opened = recorded.kind === 'opened';
     dueAt = recorded.incident.dueAt;
     if (recorded.kind === 'late') {
-      await markDone(config.table, task, runtime.owner, {
-        category: classification.category,
-        outcome: counted,
-      });
+      await finish(task, runtime, { category: classification.category, outcome: counted });
       logger.info('Failure from before the problem was resolved, read late: counted, nothing sent', {
         problem: ref.pk,
       });
@@ -322,13 +313,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     );
     throw error;
   }
-  await markDone(
-    config.table,
-    task,
-    runtime.owner,
-    { category: classification.category, outcome: counted },
-    sent?.messageId,
-  );
+  await finish(task, runtime, { category: classification.category, outcome: counted }, sent?.messageId);
   if (!sent) {
     logger.info('Failure counted; no message due for this problem', { problem: ref.pk, failures });
     return { task: task.taskArn, status: 'counted', problem: ref.pk, ...described, failedInWindow: failures };
@@ -343,13 +328,24 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
   };
 }
 
-/** Whether the problem's item shows this task as counted: its latest failure, or a member's. */
-async function countedByDeadInvocation(task: TaskSnapshot, ref: IncidentRef, runtime: DetectRuntime) {
-  const current = await readIncident(runtime.config.table, ref.pk);
-  if (!current) return false;
-  return (
-    current.lastTaskArn === task.taskArn ||
-    current.members.some((member) => member.lastTaskArn === task.taskArn)
+/**
+ * Marks the task done and then, if this invocation still held it, takes it out of its problem's
+ * `counting` set (in that order: a takeover between the two stops at the marker).
+ */
+async function finish(
+  task: TaskSnapshot,
+  runtime: DetectRuntime,
+  counted: { category: Category; outcome: Counted },
+  messageId?: string,
+): Promise<void> {
+  const { config, logger } = runtime;
+  if (!(await markDone(config.table, task, runtime.owner, counted, messageId))) return;
+  await finishCounting(config.table, counted.outcome.incidentPk, task.taskArn).catch((error: unknown) =>
+    // Left behind, the entry costs the problem's item a few bytes and nothing else.
+    logger.warn('Could not clear the task from its problem', {
+      task: task.taskArn,
+      error: errorMessage(error),
+    }),
   );
 }
 

@@ -144,30 +144,18 @@ export async function claimTask(
   }
 }
 
-/** Records what the count decided, so an invocation that takes the task over does not count it again. */
-export async function markCounted(
-  table: string,
-  task: TaskSnapshot,
-  owner: string,
-  counted: { category: Category; outcome: Counted },
-): Promise<void> {
-  await updateOwned(table, task, owner, 'SET stage = :stage, category = :category, outcome = :outcome', {
-    ':stage': 'counted',
-    ':category': counted.category,
-    ':outcome': counted.outcome,
-  });
-}
-
-/** The task is finished: its count's decision and, when it alerted, the SNS message id. */
+/**
+ * The task is finished: its count's decision and, when it alerted, the SNS message id. False when
+ * another invocation took the task over after this one's lease ended: that one finishes it.
+ */
 export async function markDone(
   table: string,
   task: TaskSnapshot,
   owner: string,
   counted: { category: Category; outcome: Counted },
   messageId?: string,
-): Promise<void> {
-  // Another invocation took the task over after this one's lease ended: it finishes it.
-  await updateOwned(
+): Promise<boolean> {
+  return updateOwned(
     table,
     task,
     owner,
@@ -178,9 +166,13 @@ export async function markDone(
       ':outcome': counted.outcome,
       ...(messageId ? { ':message': messageId } : {}),
     },
-  ).catch((error: unknown) => {
-    if (!isConflict(error)) throw error;
-  });
+  ).then(
+    () => true,
+    (error: unknown) => {
+      if (!isConflict(error)) throw error;
+      return false;
+    },
+  );
 }
 
 /**
