@@ -526,6 +526,7 @@ describe('the periodic pass', () => {
             ...detail,
             createdAt: new Date(String(detail.createdAt)),
             stoppedAt: new Date(String(detail.stoppedAt)),
+            ...(detail.startedAt ? { startedAt: new Date(String(detail.startedAt)) } : {}),
           }) as never,
       ),
     });
@@ -542,6 +543,46 @@ describe('the periodic pass', () => {
     expect(summary.results.find((result) => result.status === 'failed')).toMatchObject({
       error: expect.stringMatching(/sns:Publish/),
     });
+  });
+
+  it('describes a task that ran, then stopped, once: later passes skip it unread', async () => {
+    describedAs(sampleEvent('ran-then-stopped'));
+    const first = await detect.reconcile(runtime());
+    expect(first.results).toEqual([]);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+    const second = await detect.reconcile(runtime({ now: T0 + 300_000 }));
+    expect(second).toMatchObject({ scanned: 1, deferred: 0 });
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+  });
+
+  it('lists at most RECONCILE_MAX_LISTED tasks a pass and carries on from there in the next', async () => {
+    const page = (from: number) =>
+      Array.from(
+        { length: 100 },
+        (_, n) => `arn:aws:ecs:us-east-1:123456789012:task/web/${String(from + n).padStart(32, '0')}`,
+      );
+    ecsMock
+      .on(ListTasksCommand)
+      .callsFake((input: { nextToken?: string }) =>
+        input.nextToken === 'p2'
+          ? { taskArns: page(200), nextToken: 'p3' }
+          : input.nextToken === 'p3'
+            ? { taskArns: page(300) }
+            : { taskArns: page(100), nextToken: 'p2' },
+      );
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [] });
+    const env = { RECONCILE_MAX_LISTED: '200', RECONCILE_MAX_DESCRIBED: '100' };
+    const first = await detect.reconcile(runtime({ env }));
+    expect(first).toMatchObject({ scanned: 200, carried: 1, deferred: 100 });
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+    const second = await detect.reconcile(runtime({ env, now: T0 + 300_000 }));
+    expect(second).toMatchObject({ scanned: 100 });
+    expect(second.carried).toBeUndefined();
+    expect(ecsMock.commandCalls(ListTasksCommand).map((call) => call.args[0].input.nextToken)).toEqual([
+      undefined,
+      'p2',
+      'p3',
+    ]);
   });
 
   it('remembers tasks ignored on purpose, so later passes do not classify them again', async () => {

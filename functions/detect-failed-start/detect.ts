@@ -2,8 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Task } from '@aws-sdk/client-ecs';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { describeServices, describeTaskDefinition, describeTasks, listTaskArns } from '../../shared/aws/ecs';
-import { errorMessage } from '../../shared/aws/errors';
+import {
+  describeServices,
+  describeTaskDefinition,
+  describeTasks,
+  listTaskArns,
+  listTaskArnsPage,
+} from '../../shared/aws/ecs';
+import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { type Alert, publishAlert, publishRaw } from '../../shared/aws/sns';
 import {
   buildAlert,
@@ -52,6 +58,7 @@ import {
   recordFailure,
   releaseMessage,
 } from './incidents';
+import { type PassState, readPassState, writePassState } from './pass-state';
 import {
   claimTask,
   markDone,
@@ -123,9 +130,14 @@ export interface DetectSummary {
   status: 'ok';
   dryRun: boolean;
   results: TaskResult[];
-  /** Reconcile passes only: stopped tasks looked at, and those left for the next pass for lack of time. */
+  /**
+   * Reconcile passes only: stopped tasks listed, and those left for the next pass (over the describe cap,
+   * or for lack of time).
+   */
   scanned?: number;
   deferred?: number;
+  /** Reconcile passes only: clusters whose list of stopped tasks was longer than the cap: read on next pass. */
+  carried?: number;
   /** Reconcile passes only: stopped tasks described without the fields needed to check them (logged). */
   unreadable?: number;
   /** Reconcile passes only: clusters that could not be read this pass (deleted, access denied). */
@@ -532,21 +544,23 @@ async function plan(
 }
 
 /**
- * The periodic pass: stopped tasks of the configured clusters (ECS keeps them about an hour) go
- * through handleTask; markers make it a no-op for tasks already handled from their event.
+ * The periodic pass: stopped tasks of the configured clusters (ECS keeps them about an hour) that no
+ * event settled go through handleTask. Its cost is bounded per cluster whatever the incident: it lists
+ * at most RECONCILE_MAX_LISTED tasks, continuing where the last pass stopped; skips the tasks it looked
+ * at before (markers read in batch, and the pass item's looked-at tasks); and describes at most
+ * RECONCILE_MAX_DESCRIBED of the others, in listing order. What is left is reported (summary and
+ * metrics) and read by the next pass.
  */
 export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> {
   const { config, logger } = runtime;
   const results: TaskResult[] = [];
-  let scanned = 0;
-  let deferred = 0;
-  let unreadable = 0;
+  const counts = { scanned: 0, deferred: 0, unreadable: 0, carried: 0 };
   const skippedClusters: { cluster: string; reason: string }[] = [];
-  const stoppedByCluster = new Map<string, Task[]>();
+  const ranByCluster = new Map<string, Readonly<Record<string, number>>>();
   for (const cluster of config.clusters) {
-    let listed: Awaited<ReturnType<typeof describeTasks>>;
+    let looked: Awaited<ReturnType<typeof lookAtCluster>>;
     try {
-      listed = await describeTasks(cluster, await listTaskArns(cluster, { desiredStatus: 'STOPPED' }));
+      looked = await lookAtCluster(cluster, runtime);
     } catch (error) {
       // One cluster that can't be read (deleted, access denied) must not hide the others' failures.
       logger.error('Could not read the stopped tasks of a cluster; skipped this pass', {
@@ -556,49 +570,14 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
       skippedClusters.push({ cluster, reason: errorMessage(error) });
       continue;
     }
-    const { items, failures } = listed;
-    stoppedByCluster.set(cluster, items);
-    if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
-    const snapshots = items.map((item) => snapshotOfDescribed(item));
-    // A task ECS described without what the function needs is unknown, not absent: said and counted.
-    const unreadableHere = items.filter((_, index) => snapshots[index] === undefined);
-    if (unreadableHere.length > 0) {
-      unreadable += unreadableHere.length;
-      logger.warn('Some stopped tasks were described without the fields needed to check them', {
-        cluster,
-        count: unreadableHere.length,
-        tasks: unreadableHere.slice(0, 10).map((item) => ({
-          taskArn: item.taskArn,
-          issues: describedTaskIssues(item),
-        })),
-      });
-    }
-    const failed = snapshots.filter(
-      (task): task is TaskSnapshot => task !== undefined && screen(task) === 'failed-to-start',
-    );
-    scanned += items.length;
-    // Tasks already handled from their event are the normal case: one batched read of their markers
-    // leaves only the others to claim (a dry run reads each marker itself).
-    const read: Awaited<ReturnType<typeof readMarkers>> = config.dryRun
-      ? { markers: new Map(), unread: 0 }
-      : await readMarkers(
-          config.table,
-          failed.map((task) => task.taskArn),
-          { budget: runtime.budget },
-        );
-    // An unread marker is unknown: the task goes on to the claim, whose conditional write finds it.
-    if (read.unread > 0) {
-      logger.warn('Some failure markers could not be read; their tasks are claimed one by one', {
-        cluster,
-        unread: read.unread,
-        ...(read.error ? { error: errorMessage(read.error) } : {}),
-      });
-    }
-    const { markers } = read;
-    const now = runtime.now();
-    const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
+    const { failed, pass } = looked;
+    ranByCluster.set(cluster, pass.ranAt);
+    counts.scanned += looked.listed;
+    counts.unreadable += looked.unreadable;
+    counts.deferred += looked.deferred;
+    if (pass.nextToken) counts.carried++;
     const outcomes = await mapConcurrent(
-      candidates,
+      failed,
       BATCH_CONCURRENCY,
       async (task): Promise<TaskResult | undefined> => {
         if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
@@ -615,12 +594,22 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
       },
     );
     for (const outcome of outcomes) {
-      if (!outcome) deferred++;
+      if (!outcome) counts.deferred++;
       // Tasks already handled from their event are the normal case; the summary lists the rest.
       else if (outcome.status !== 'duplicate') results.push(outcome);
     }
+    if (!config.dryRun) {
+      await writePassState(config.table, cluster, pass, looked.startedAt).catch((error: unknown) =>
+        // The next pass then looks at some tasks again: more calls, nothing missed.
+        logger.warn('Could not record where the pass left off', { cluster, error: errorMessage(error) }),
+      );
+    }
   }
-  const messages = config.dryRun ? [] : await sweepProblems(runtime, stoppedByCluster);
+  // Work left for the next pass is said, never silently dropped.
+  if (counts.deferred > 0) runtime.metrics.addMetric('ReconcileDeferred', MetricUnit.Count, counts.deferred);
+  if (counts.carried > 0)
+    runtime.metrics.addMetric('ReconcileListingCarried', MetricUnit.Count, counts.carried);
+  const messages = config.dryRun ? [] : await sweepProblems(runtime, ranByCluster);
   const acted = results.filter((result) => result.status === 'alerted' || result.status === 'counted');
   if (acted.length > 0)
     logger.info('Reconcile pass found failures no event had reported', { count: acted.length });
@@ -628,11 +617,117 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     status: 'ok',
     dryRun: config.dryRun,
     results,
-    scanned,
-    deferred,
-    ...(unreadable > 0 ? { unreadable } : {}),
+    scanned: counts.scanned,
+    deferred: counts.deferred,
+    ...(counts.carried > 0 ? { carried: counts.carried } : {}),
+    ...(counts.unreadable > 0 ? { unreadable: counts.unreadable } : {}),
     ...(skippedClusters.length > 0 ? { skippedClusters } : {}),
     ...(messages.length > 0 ? { messages } : {}),
+  };
+}
+
+const taskIdOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1);
+
+/**
+ * One cluster's share of a pass, within its caps: the stopped tasks listed from where the last pass
+ * stopped, those neither looked at before nor settled by a marker described, and the ones that failed to
+ * start returned for handling. `pass` is where the next pass starts.
+ */
+async function lookAtCluster(cluster: string, runtime: DetectRuntime) {
+  const { config, logger } = runtime;
+  const startedAt = runtime.now();
+  const previous = await readPassState(config.table, cluster).catch((error: unknown) => {
+    logger.warn('Could not read where the last pass left off; starting over', {
+      cluster,
+      error: errorMessage(error),
+    });
+    return { seen: {}, ranAt: {} } as PassState;
+  });
+  // At most RECONCILE_MAX_LISTED tasks, from where the last pass stopped.
+  const arns: string[] = [];
+  let nextToken = previous.nextToken;
+  do {
+    let page: Awaited<ReturnType<typeof listTaskArnsPage>>;
+    try {
+      page = await listTaskArnsPage(cluster, { desiredStatus: 'STOPPED' }, nextToken);
+    } catch (error) {
+      // A token ECS no longer takes: start the list over (anything else is the cluster's problem).
+      if (!nextToken || kindOf(error) !== 'invalid') throw error;
+      logger.info('The carried ListTasks position is no longer valid; listing from the start', { cluster });
+      nextToken = undefined;
+      continue;
+    }
+    arns.push(...page.arns);
+    nextToken = page.nextToken;
+  } while (nextToken && arns.length < config.reconcileMaxListed);
+
+  const seen = { ...previous.seen };
+  const ranAt = { ...previous.ranAt };
+  const noteRan = (task: Task) => {
+    const started = task.startedAt?.getTime();
+    if (started === undefined || !task.group || task.group.startsWith('service:')) return;
+    ranAt[task.group] = Math.max(ranAt[task.group] ?? 0, started);
+  };
+  const unseen = [...new Set(arns)].filter((arn) => !(taskIdOf(arn) in seen));
+  // Tasks already handled from their event are the normal case: one batched read of their markers
+  // leaves only the others (a dry run reads each marker itself, when it handles the task).
+  const read: Awaited<ReturnType<typeof readMarkers>> = config.dryRun
+    ? { markers: new Map(), unread: 0 }
+    : await readMarkers(config.table, unseen, { budget: runtime.budget });
+  // An unread marker is unknown: the task goes on to the claim, whose conditional write finds it.
+  if (read.unread > 0) {
+    logger.warn('Some failure markers could not be read; their tasks are claimed one by one', {
+      cluster,
+      unread: read.unread,
+      ...(read.error ? { error: errorMessage(read.error) } : {}),
+    });
+  }
+  const unknown = unseen.filter((arn) => !settled(read.markers.get(arn), startedAt));
+  const toDescribe = unknown.slice(0, config.reconcileMaxDescribed);
+  const { items, failures } =
+    toDescribe.length > 0 ? await describeTasks(cluster, toDescribe) : { items: [], failures: [] };
+  if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
+  for (const item of items) noteRan(item);
+  const snapshots = items.map((item) => snapshotOfDescribed(item));
+  // A task ECS described without what the function needs is unknown, not absent: said and counted.
+  const unreadableHere = items.filter((_, index) => snapshots[index] === undefined);
+  if (unreadableHere.length > 0) {
+    logger.warn('Some stopped tasks were described without the fields needed to check them', {
+      cluster,
+      count: unreadableHere.length,
+      tasks: unreadableHere.slice(0, 10).map((item) => ({
+        taskArn: item.taskArn,
+        issues: describedTaskIssues(item),
+      })),
+    });
+  }
+  const failed: TaskSnapshot[] = [];
+  for (const task of snapshots) {
+    if (!task) continue;
+    const screened = screen(task);
+    if (screened === 'failed-to-start') failed.push(task);
+    // Ran, then stopped: nothing to do now or later; remembered so the next passes skip it unread.
+    else if (screened === 'ran-then-stopped') {
+      const stoppedAt = Date.parse(task.stoppedAt ?? '');
+      seen[taskIdOf(task.taskArn)] = Number.isFinite(stoppedAt) ? stoppedAt : startedAt;
+    }
+  }
+  const deferred = unknown.length - toDescribe.length;
+  if (deferred > 0 || nextToken)
+    logger.info('Pass capped: the rest is read by the next pass', {
+      cluster,
+      listed: arns.length,
+      deferred,
+      listingCarried: nextToken !== undefined,
+    });
+  const pass: PassState = { ...(nextToken ? { nextToken } : {}), seen, ranAt };
+  return {
+    listed: arns.length,
+    failed,
+    unreadable: unreadableHere.length,
+    deferred,
+    pass,
+    startedAt,
   };
 }
 
@@ -644,7 +739,7 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
  */
 async function sweepProblems(
   runtime: DetectRuntime,
-  stoppedByCluster: ReadonlyMap<string, Task[]>,
+  ranByCluster: ReadonlyMap<string, Readonly<Record<string, number>>>,
 ): Promise<{ problem: string; kind: MessageKind; messageId?: string }[]> {
   const { config, logger } = runtime;
   const sent: { problem: string; kind: MessageKind; messageId?: string }[] = [];
@@ -668,7 +763,7 @@ async function sweepProblems(
       }
       // Quiet and healthy again: resolved (its message says how many failed in all), before any repeat.
       const health = quietSince(incident, now, config.windowSeconds)
-        ? await healthOf(incident, stoppedByCluster.get(incident.cluster), runtime)
+        ? await healthOf(incident, ranByCluster.get(incident.cluster) ?? {}, runtime)
         : { healthy: false };
       if (!health.healthy) {
         if (!owesFiring(incident, now)) continue;
@@ -708,7 +803,7 @@ async function sweepProblems(
  */
 async function healthOf(
   incident: Incident,
-  stopped: readonly Task[] | undefined,
+  ranAt: Readonly<Record<string, number>>,
   runtime: DetectRuntime,
 ): Promise<{ healthy: boolean; resolution?: string }> {
   const services = incident.members.filter((member) => member.group.startsWith('service:'));
@@ -742,7 +837,8 @@ async function healthOf(
       task.group === member.group &&
       task.startedAt !== undefined &&
       task.startedAt.getTime() > member.lastFailureAt;
-    if ((stopped ?? []).some(ranSince)) continue;
+    // A task of it seen by a pass (stopped since) started after the last failure; else one running now.
+    if ((ranAt[member.group] ?? 0) > member.lastFailureAt) continue;
     const running = await listTaskArns(incident.cluster, { family: member.family, desiredStatus: 'RUNNING' });
     const { items } = running.length > 0 ? await describeTasks(incident.cluster, running) : { items: [] };
     if (!items.some(ranSince)) return { healthy: false };

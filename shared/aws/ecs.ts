@@ -12,6 +12,7 @@ import {
   type DesiredStatus,
   ECSClient,
   type Failure,
+  ListTasksCommand,
   paginateListContainerInstances,
   paginateListServices,
   paginateListTasks,
@@ -125,6 +126,28 @@ export function listTaskArns(cluster: string, filter: TaskListFilter = {}): Prom
       (page) => page.taskArns,
     ),
   );
+}
+
+/**
+ * One page of ListTasks (up to 100 ARNs) from `nextToken`, for a pass that reads a long list a few pages
+ * at a time and carries the rest: the next token, when more follow.
+ */
+export async function listTaskArnsPage(
+  cluster: string,
+  filter: TaskListFilter,
+  nextToken?: string,
+): Promise<{ arns: string[]; nextToken?: string }> {
+  const page = await call('ecs:ListTasks', cluster, () =>
+    ecs.send(
+      new ListTasksCommand({
+        cluster,
+        ...filter,
+        maxResults: PAGE_SIZE,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    ),
+  );
+  return { arns: page.taskArns ?? [], ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
 
 /**
