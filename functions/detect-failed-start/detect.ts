@@ -599,9 +599,10 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
       else if (outcome.status !== 'duplicate') results.push(outcome);
     }
     if (!config.dryRun) {
-      await writePassState(config.table, cluster, pass, looked.startedAt).catch((error: unknown) =>
-        // The next pass then looks at some tasks again: more calls, nothing missed.
-        logger.warn('Could not record where the pass left off', { cluster, error: errorMessage(error) }),
+      await writePassState(config.table, cluster, pass, looked.previous, looked.startedAt).catch(
+        (error: unknown) =>
+          // The next pass then looks at some tasks again: more calls, nothing missed.
+          logger.warn('Could not record where the pass left off', { cluster, error: errorMessage(error) }),
       );
     }
   }
@@ -727,6 +728,7 @@ async function lookAtCluster(cluster: string, runtime: DetectRuntime) {
     unreadable: unreadableHere.length,
     deferred,
     pass,
+    previous,
     startedAt,
   };
 }

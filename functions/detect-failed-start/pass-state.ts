@@ -28,8 +28,8 @@ const SK = 'pass';
 const key = (cluster: string) => ({ pk: `failure#pass#${cluster}`, sk: SK });
 /** ECS keeps stopped tasks about an hour; kept a little longer, for clock skew between ECS and us. */
 export const SEEN_KEPT_MS = 75 * 60_000;
-/** Keeps the item far under DynamoDB's 400 KB (an entry is about 45 bytes); the oldest go first. */
-export const SEEN_MAX = 5_000;
+/** Keeps the item small (an entry is about 45 bytes: 2,000 make 90 KB); the oldest go first. */
+export const SEEN_MAX = 2_000;
 
 export async function readPassState(table: string, cluster: string): Promise<PassState> {
   const { Item } = await call('dynamodb:GetItem', `${table}/${key(cluster).pk}`, () =>
@@ -52,24 +52,44 @@ export function pruneSeen(seen: Record<string, number>, now: number): Record<str
   return Object.fromEntries(kept);
 }
 
-/** Last writer wins: a pass that overlaps another at worst looks at some tasks again. */
-export async function writePassState(table: string, cluster: string, state: PassState, now: number) {
+const kept = (state: PassState, now: number) => ({
+  ...(state.nextToken ? { nextToken: state.nextToken } : {}),
+  seen: pruneSeen(state.seen, now),
+  // A problem is quiet for a day at most before it is closed: older starts can resolve nothing.
+  ranAt: Object.fromEntries(Object.entries(state.ranAt).filter(([, at]) => at >= now - EPISODE_EXPIRY_MS)),
+});
+
+/**
+ * Records where this pass left off, unless nothing changed since the last one (a quiet pass writes
+ * nothing). Last writer wins: a pass that overlaps another at worst looks at some tasks again.
+ */
+export async function writePassState(
+  table: string,
+  cluster: string,
+  state: PassState,
+  previous: PassState,
+  now: number,
+): Promise<void> {
+  const next = kept(state, now);
+  const before = kept(previous, now);
+  if (
+    next.nextToken === before.nextToken &&
+    sameEntries(next.seen, before.seen) &&
+    sameEntries(next.ranAt, before.ranAt) &&
+    Object.keys(previous.seen).length === Object.keys(before.seen).length
+  )
+    return;
   await call('dynamodb:PutItem', `${table}/${key(cluster).pk}`, () =>
     dynamodb.send(
       new PutCommand({
         TableName: table,
-        Item: {
-          ...key(cluster),
-          ...(state.nextToken ? { nextToken: state.nextToken } : {}),
-          lookedAt: now,
-          seen: pruneSeen(state.seen, now),
-          // A problem is quiet for a day at most before it is closed: older starts can resolve nothing.
-          ranAt: Object.fromEntries(
-            Object.entries(state.ranAt).filter(([, at]) => at >= now - EPISODE_EXPIRY_MS),
-          ),
-          ttl: ttlAt(now, 2 * 24 * 3600),
-        },
+        Item: { ...key(cluster), ...next, lookedAt: now, ttl: ttlAt(now, 2 * 24 * 3600) },
       }),
     ),
   );
+}
+
+function sameEntries(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((name) => a[name] === b[name]);
 }
