@@ -9,18 +9,23 @@
 //    decreasing; the ratio to the planner's own bound is printed too. A second set sizes ordinary
 //    services up to half an instance (a harder case).
 // 3. Against a model of ECS managed scaling on the same demand traces (pure time-stepped simulation,
-//    same boot time and scheduler): task-seconds pending and idle instance-seconds, as ratios.
-import { firstFitDecreasingInstances } from '../shared/capacity/baseline';
+//    same boot time and scheduler): task-seconds pending and idle instance-seconds, as ratios; the four
+//    sample traces and the scheduled-jobs trace (bench/scheduled-trace.ts), at 30-120 s boots, with and
+//    without a warm pool (both controllers get it). Each trace's pending time is also set against its
+//    reactive floor: the same planner deciding the moment a task appears (no foresight), so each task
+//    waits at most one boot.
 import { planCapacity } from '../shared/capacity/planner';
+import { firstFitDecreasingInstances } from './baseline';
+import { certifiedBound, loadLpSolver } from './lp-bound';
+import { scheduledJobsTrace } from './scheduled-trace';
 import {
   autopilotController,
   managedScalingController,
   type SimulationResult,
   sampleTraces,
   simulate,
-} from '../shared/capacity/simulation';
-import { generateLargeCluster, generateWorkload, SAMPLE_INSTANCE_TYPES } from '../shared/capacity/workloads';
-import { certifiedBound, loadLpSolver } from './lp-bound';
+} from './simulation';
+import { generateLargeCluster, generateWorkload, SAMPLE_INSTANCE_TYPES } from './workloads';
 
 export interface DecisionFigures {
   tasks: number;
@@ -71,15 +76,31 @@ export interface PackingFigures {
   baselineOverPlanner: number;
 }
 
+export interface TraceFigures {
+  trace: string;
+  autopilot: SimulationResult;
+  managed: SimulationResult;
+  /** The reactive floor: the planner deciding at once, without foresight. */
+  floor: SimulationResult;
+  pendingRatio: number;
+  idleRatio: number;
+  /** autopilot pending ÷ the floor's (1 when both are 0). */
+  pendingOverFloor: number;
+}
+
 export interface ManagedFigures {
   /** Seconds from launch to registration, the same for both. */
   bootSeconds: number;
+  /** A warm pool both controllers launch from first: its size and its instances' boot. */
+  warmPool?: { size: number; bootSeconds: number };
   /** scale-capacity's SCALE_IN_AFTER_SECONDS in this run. */
   scaleInAfterSeconds: number;
-  traces: { trace: string; autopilot: SimulationResult; managed: SimulationResult }[];
+  traces: TraceFigures[];
   pendingRatio: number;
   idleRatio: number;
   instanceSecondsRatio: number;
+  /** The worst trace's pending ÷ its reactive floor. */
+  worstPendingOverFloor: number;
 }
 
 export interface CapacityFigures {
@@ -92,7 +113,12 @@ export interface CapacityFigures {
    * pending time and costs in idle time (managed scaling unchanged).
    */
   tradeOff: ManagedFigures[];
+  /** The same comparison with a warm pool, at the same boots. */
+  warm: ManagedFigures[];
 }
+
+/** Warm pool in the comparison: 10 stopped instances that register 25 s after they are started. */
+export const WARM_POOL = { size: 10, bootSeconds: 25 };
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -208,46 +234,78 @@ export async function benchPacking(
   };
 }
 
-export function benchManaged(bootSeconds = 90, scaleInAfterSeconds = 300): ManagedFigures {
+export function benchManaged(
+  bootSeconds = 90,
+  scaleInAfterSeconds = 300,
+  warmPool?: { size: number; bootSeconds: number },
+): ManagedFigures {
   const type = SAMPLE_INSTANCE_TYPES['m5.xlarge'] as (typeof SAMPLE_INSTANCE_TYPES)[string];
-  const options = { type, bootSeconds, stepSeconds: 5, min: 0, max: 500, initial: 0 };
-  const traces = sampleTraces(1).map((trace) => ({
-    trace: trace.name,
-    autopilot: simulate(
-      trace,
-      autopilotController(type, {
-        reactionSeconds: 5,
-        scaleInAfterSeconds,
-        min: 0,
-        max: 500,
-        bootTimeoutSeconds: 600,
-      }),
-      options,
-    ),
-    managed: simulate(
-      trace,
-      managedScalingController(type, {
-        targetCapacity: 100,
-        warmupSeconds: 300,
-        minimumStep: 1,
-        maximumStep: 10_000,
-      }),
-      options,
-    ),
-  }));
+  const pool = warmPool
+    ? { ...warmPool, bootSeconds: Math.min(bootSeconds, warmPool.bootSeconds) }
+    : undefined;
+  const options = {
+    type,
+    bootSeconds,
+    stepSeconds: 5,
+    min: 0,
+    max: 500,
+    initial: 0,
+    ...(pool ? { warmPool: pool } : {}),
+  };
+  const autopilot = (reactionSeconds: number, foresight: boolean) =>
+    autopilotController(type, {
+      reactionSeconds,
+      scaleInAfterSeconds,
+      min: 0,
+      max: 500,
+      bootTimeoutSeconds: 600,
+      bootSeconds,
+      foresight,
+      ...(pool ? { warmPool: pool } : {}),
+    });
+  const traces = [...sampleTraces(1), scheduledJobsTrace()].map((trace): TraceFigures => {
+    const row = {
+      trace: trace.name,
+      autopilot: simulate(trace, autopilot(5, true), options),
+      managed: simulate(
+        trace,
+        managedScalingController(type, {
+          targetCapacity: 100,
+          warmupSeconds: 300,
+          minimumStep: 1,
+          maximumStep: 10_000,
+        }),
+        options,
+      ),
+      floor: simulate(trace, autopilot(0, false), options),
+    };
+    return {
+      ...row,
+      pendingRatio: row.autopilot.pendingTaskSeconds / Math.max(1, row.managed.pendingTaskSeconds),
+      idleRatio: row.autopilot.idleInstanceSeconds / Math.max(1, row.managed.idleInstanceSeconds),
+      pendingOverFloor:
+        row.floor.pendingTaskSeconds === 0 && row.autopilot.pendingTaskSeconds === 0
+          ? 1
+          : row.autopilot.pendingTaskSeconds / Math.max(1, row.floor.pendingTaskSeconds),
+    };
+  });
   const total = (pick: (result: SimulationResult) => number, who: 'autopilot' | 'managed') =>
     traces.reduce((sum, row) => sum + pick(row[who]), 0);
   const ratio = (pick: (result: SimulationResult) => number) =>
     total(pick, 'autopilot') / Math.max(1, total(pick, 'managed'));
   return {
     bootSeconds,
+    ...(pool ? { warmPool: pool } : {}),
     scaleInAfterSeconds,
     traces,
     pendingRatio: ratio((result) => result.pendingTaskSeconds),
     idleRatio: ratio((result) => result.idleInstanceSeconds),
     instanceSecondsRatio: ratio((result) => result.instanceSeconds),
+    worstPendingOverFloor: Math.max(...traces.map((row) => row.pendingOverFloor)),
   };
 }
+
+const BOOTS = [30, 60, 90, 120];
 
 export async function benchCapacity(options: { workloads?: number } = {}): Promise<CapacityFigures> {
   const workloads = options.workloads ?? 200;
@@ -259,13 +317,14 @@ export async function benchCapacity(options: { workloads?: number } = {}): Promi
     ],
     // Boot time (launch to registration) is a floor both controllers pay: 30 s is a warm pool or a lean
     // AMI, 60-90 s a plain ECS-optimized AMI with some user data, 120 s a heavy one.
-    managed: [30, 45, 60, 90, 120].map((boot) => benchManaged(boot)),
+    managed: BOOTS.map((boot) => benchManaged(boot)),
     tradeOff: [120, 300, 600, 900, 1200].map((after) => benchManaged(90, after)),
+    warm: BOOTS.map((boot) => benchManaged(boot, 300, WARM_POOL)),
   };
 }
 
 export function printCapacity(figures: CapacityFigures): void {
-  const { decision, packing, managed, tradeOff } = figures;
+  const { decision, packing, managed, tradeOff, warm } = figures;
   const fixed = (value: number, digits = 3) => value.toFixed(digits);
   console.log('scale-capacity planner');
   console.log(
@@ -286,30 +345,7 @@ export function printCapacity(figures: CapacityFigures): void {
         `; plain FFD mean ${fixed(set.baselineMeanRatio)}, worst ${fixed(set.baselineWorstRatio)} (FFD/planner ${fixed(set.baselineOverPlanner)})`,
     );
   }
-  for (const comparison of managed) {
-    const detailed = comparison.bootSeconds === 30 || comparison.bootSeconds === 90;
-    if (!detailed) {
-      console.log(
-        `  vs ECS managed scaling (model), ${comparison.bootSeconds} s boot: pending ${fixed(comparison.pendingRatio)}, idle ${fixed(comparison.idleRatio)}, instance-seconds ${fixed(comparison.instanceSecondsRatio)}`,
-      );
-      continue;
-    }
-    console.log(
-      `  vs ECS managed scaling (model), same traces, m5.xlarge, ${comparison.bootSeconds} s boot (autopilot vs managed):`,
-    );
-    for (const row of comparison.traces) {
-      const cell = (a: number, b: number, width: number) =>
-        `${String(Math.round(a)).padStart(width)} vs ${String(Math.round(b)).padStart(width)}`;
-      console.log(
-        `    ${row.trace.padEnd(18)} pending task-s ${cell(row.autopilot.pendingTaskSeconds, row.managed.pendingTaskSeconds, 6)}` +
-          `   idle instance-s ${cell(row.autopilot.idleInstanceSeconds, row.managed.idleInstanceSeconds, 6)}` +
-          `   instance-s ${cell(row.autopilot.instanceSeconds, row.managed.instanceSeconds, 6)}`,
-      );
-    }
-    console.log(
-      `    ratios: pending ${fixed(comparison.pendingRatio)} (target <= 0.3), idle ${fixed(comparison.idleRatio)} (target <= 0.5), instance-seconds ${fixed(comparison.instanceSecondsRatio)}`,
-    );
-  }
+  for (const comparison of [...managed, ...warm]) printComparison(comparison);
   console.log('  90 s boot, scale-capacity scale-in delay swept (pending buys idle):');
   for (const row of tradeOff)
     console.log(
@@ -318,10 +354,40 @@ export function printCapacity(figures: CapacityFigures): void {
     );
 }
 
+const fixed3 = (value: number) => value.toFixed(3);
+
+/** Per trace: pending and idle ÷ managed scaling's, pending ÷ the reactive floor; then all traces. */
+export function printComparison(comparison: ManagedFigures): void {
+  const pool = comparison.warmPool
+    ? `, warm pool of ${comparison.warmPool.size} (${comparison.warmPool.bootSeconds} s)`
+    : ', no warm pool';
+  console.log(`  vs ECS managed scaling (model), m5.xlarge, ${comparison.bootSeconds} s boot${pool}:`);
+  for (const row of comparison.traces) {
+    console.log(
+      `    ${row.trace.padEnd(18)} pending ${fixed3(row.pendingRatio)} (${Math.round(row.autopilot.pendingTaskSeconds)} vs ${Math.round(row.managed.pendingTaskSeconds)} task-s)` +
+        `   idle ${fixed3(row.idleRatio)} (${Math.round(row.autopilot.idleInstanceSeconds)} vs ${Math.round(row.managed.idleInstanceSeconds)} instance-s)` +
+        `   pending ÷ reactive floor ${fixed3(row.pendingOverFloor)} (floor ${Math.round(row.floor.pendingTaskSeconds)} task-s)` +
+        (comparison.warmPool
+          ? `   largest scale-out ${row.autopilot.largestLaunch ?? 0} vs pool ${comparison.warmPool.size}`
+          : ''),
+    );
+  }
+  console.log(
+    `    all traces: pending ${fixed3(comparison.pendingRatio)} (target <= 0.3), idle ${fixed3(comparison.idleRatio)} (target <= 0.5), instance-seconds ${fixed3(comparison.instanceSecondsRatio)}; worst pending ÷ floor ${fixed3(comparison.worstPendingOverFloor)} (target <= 1.1)`,
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const json = process.argv.includes('--json');
+  const managedOnly = process.argv.includes('--managed');
   const index = process.argv.indexOf('--workloads');
   const workloads = index > 0 ? Number(process.argv[index + 1]) : undefined;
+  if (managedOnly) {
+    // The comparison alone (no decision time, no packing): quick to rerun while tuning.
+    for (const boot of BOOTS) printComparison(benchManaged(boot));
+    for (const boot of BOOTS) printComparison(benchManaged(boot, 300, WARM_POOL));
+    process.exit(0);
+  }
   const figures = await benchCapacity(workloads ? { workloads } : {});
   if (json) console.log(JSON.stringify(figures, null, 2));
   else printCapacity(figures);

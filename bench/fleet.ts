@@ -405,11 +405,19 @@ function model(m: Measurements): FleetFigures {
   const pollSeconds = 10;
   const stopSeconds = 120;
   const refreshSeconds = 900;
+  // After its first step a drain does not look at its own tasks while the cluster's shared sweep
+  // (functions/drain-instance/sweep.ts: ListContainerInstances DRAINING, DescribeContainerInstances 100
+  // a call) shows them running: one sweep per cluster and interval, then one full look per drain once
+  // its tasks stopped.
+  const drainsPerCluster = drains / ACCOUNT.clusters;
+  const sweep: Counts = {
+    'Cluster resource read actions': ACCOUNT.clusters * (1 + Math.ceil(drainsPerCluster / 100)),
+  };
   const refresh = play(refreshSeconds, (second) => {
     const parts = [background(m, second)];
     if (second === 0) parts.push(scaled(m.drainFirstStep, drains));
     else if (second <= stopSeconds + pollSeconds && second % pollSeconds === 0) {
-      parts.push(scaled(m.drainNextStep, drains));
+      parts.push(second <= stopSeconds ? sweep : scaled(m.drainNextStep, drains));
     }
     return add(...parts);
   });
@@ -458,7 +466,7 @@ function model(m: Measurements): FleetFigures {
         name: 'instance refresh (10 % of every group at once)',
         seconds: refreshSeconds,
         buckets: refresh,
-        note: `${drains} drains, a step each every ${pollSeconds} s`,
+        note: `${drains} drains, one shared sweep per cluster every ${pollSeconds} s, a full look each once its tasks stopped`,
       },
       {
         name: 'crash loop (5,000 failed starts a minute, 30 min)',

@@ -5,7 +5,7 @@
 //   capacity     scale-capacity's planner: decision time, packing, vs ECS managed scaling
 //   classifier   detect-failed-start's classifier on the failure-message corpus, held-out accuracy
 //   fleet        what the functions cost an account's ECS API budget (bench/fleet.ts)
-// `--only classifier` runs one part and rewrites only its figures. Every run merges its figures into
+// `--only classifier` (or `fleet`, `capacity`) runs one part and rewrites only its figures. Every run merges its figures into
 // bench/results.json (flat stable names -> numbers).
 // Benches that import handlers run in their own process: the handlers' SDK clients are bound to the
 // local endpoint at import, one endpoint per process.
@@ -113,6 +113,7 @@ interface Capacity {
   }[];
   managed: ManagedRow[];
   tradeOff: ManagedRow[];
+  warm: ManagedRow[];
 }
 
 interface ManagedRow {
@@ -121,10 +122,15 @@ interface ManagedRow {
   pendingRatio: number;
   idleRatio: number;
   instanceSecondsRatio: number;
+  worstPendingOverFloor: number;
+  warmPool?: { size: number; bootSeconds: number };
   traces: {
     trace: string;
     autopilot: { pendingTaskSeconds: number };
     managed: { pendingTaskSeconds: number };
+    pendingRatio: number;
+    idleRatio: number;
+    pendingOverFloor: number;
   }[];
 }
 
@@ -154,7 +160,7 @@ function capacitySection(figures: Capacity): string[] {
         `| ${set.workloads} ${set.set} | ${fixed(set.meanRatio, 3)} | ${fixed(set.worstRatio, 3)} | ${set.atBound} (${set.provedByLp}) | ${fixed(set.plannerBound.meanRatio, 3)} | ${fixed(set.plannerBound.worstRatio, 3)} | ${fixed(set.baselineMeanRatio, 3)} | ${fixed(set.baselineWorstRatio, 3)} |`,
     ),
     '',
-    'Against a model of ECS managed scaling on the same four demand traces (shared/capacity/simulation.ts),',
+    'Against a model of ECS managed scaling on the same five demand traces (bench/simulation.ts),',
     'scale-capacity ÷ managed scaling; targets: pending ≤ 0.3, idle ≤ 0.5. Both controllers wait for the same',
     'boot (launch to registration), which bounds how far pending time can fall below managed scaling’s.',
     '',
@@ -175,8 +181,29 @@ function capacitySection(figures: Capacity): string[] {
       (row) =>
         `| ${row.scaleInAfterSeconds} | ${fixed(row.pendingRatio, 3)} | ${fixed(row.idleRatio, 3)} | ${tracePending(row)} |`,
     ),
+    '',
+    'Foreseen demand and the reactive floor (bench/scheduled-trace.ts: cron and rate schedules of a',
+    '5-minute sync, hourly reports, a nightly batch and a month-end fan-out, evaluated by',
+    "run-scheduled-task's own evaluator). The reactive floor is the same planner deciding the moment a task",
+    'appears, without foresight: each task waits at most one boot. With a warm pool both controllers launch',
+    `from it first (${warmNote(figures)}). Targets: scheduled pending ≤ 0.05 with idle ≤ 0.5 at every boot;`,
+    'pending ÷ floor ≤ 1.1 on every trace; all traces at 90 s pending ≤ 0.3, idle ≤ 0.5.',
+    '',
+    `| boot | warm pool | all: pending | all: idle | scheduled: pending | scheduled: idle | pending ÷ reactive floor (${traceNames(figures)}) |`,
+    '|---:|---|---:|---:|---:|---:|---|',
+    ...[...figures.managed, ...(figures.warm ?? [])].map((row) => {
+      const scheduled = row.traces.find((trace) => traceKey(trace.trace) === 'scheduled');
+      return `| ${row.bootSeconds} s | ${row.warmPool ? `${row.warmPool.size} (${row.warmPool.bootSeconds} s)` : 'none'} | ${fixed(row.pendingRatio, 3)} | ${fixed(row.idleRatio, 3)} | ${scheduled ? fixed(scheduled.pendingRatio, 3) : 'n/a'} | ${scheduled ? fixed(scheduled.idleRatio, 3) : 'n/a'} | ${row.traces.map((trace) => fixed(trace.pendingOverFloor, 2)).join(' / ')} |`;
+    }),
   ];
 }
+
+const warmNote = (figures: Capacity) => {
+  const pool = figures.warm?.[0]?.warmPool;
+  return pool
+    ? `${pool.size} stopped instances, registered ${pool.bootSeconds} s after a start`
+    : 'none measured';
+};
 
 const meetingBoth = (rows: ManagedRow[]) => {
   const both = rows.filter((row) => row.pendingRatio <= 0.3 && row.idleRatio <= 0.5);
@@ -216,6 +243,35 @@ function fleetSection(figures: FleetFigures): string[] {
   return lines;
 }
 
+/** A trace's name in results: its first word (`scheduled jobs` → `scheduled`). */
+const traceKey = (trace: string) => trace.split(' ')[0]?.toLowerCase() ?? trace;
+
+/**
+ * Ratios to managed scaling per boot, all traces and each (`capacity.pending.scheduled.90s`), the same
+ * with a warm pool (`capacity.warm.…`), and the worst pending ÷ reactive floor of any trace and boot.
+ */
+function managedResults(capacity: Capacity): Record<string, number> {
+  const results: Record<string, number> = {};
+  for (const [prefix, rows] of [
+    ['capacity', capacity.managed],
+    ['capacity.warm', capacity.warm ?? []],
+  ] as const) {
+    for (const row of rows) {
+      results[`${prefix}.pending.all.${row.bootSeconds}s`] = row.pendingRatio;
+      results[`${prefix}.idle.all.${row.bootSeconds}s`] = row.idleRatio;
+      results[`${prefix}.pendingOverFloor.worst.${row.bootSeconds}s`] = row.worstPendingOverFloor;
+      for (const trace of row.traces) {
+        results[`${prefix}.pending.${traceKey(trace.trace)}.${row.bootSeconds}s`] = trace.pendingRatio;
+        results[`${prefix}.idle.${traceKey(trace.trace)}.${row.bootSeconds}s`] = trace.idleRatio;
+      }
+    }
+  }
+  results['capacity.pendingOverFloor.worst'] = Math.max(
+    ...[...capacity.managed, ...(capacity.warm ?? [])].map((row) => row.worstPendingOverFloor),
+  );
+  return results;
+}
+
 /** The figures of the whole run under stable names (bench/results.json). */
 function resultsOf(parts: {
   coldStart: ColdStartRow[];
@@ -236,10 +292,7 @@ function resultsOf(parts: {
       results[`capacity.packing.${name}.meanRatio`] = set.meanRatio;
       results[`capacity.packing.${name}.worstRatio`] = set.worstRatio;
     }
-    for (const row of capacity.managed) {
-      results[`capacity.pending.all.${row.bootSeconds}s`] = row.pendingRatio;
-      results[`capacity.idle.all.${row.bootSeconds}s`] = row.idleRatio;
-    }
+    Object.assign(results, managedResults(capacity));
   }
   if (fleet) {
     results['fleet.quietHour.peakShare'] = fleet.peakShare.quietHour;
@@ -311,7 +364,22 @@ async function fleetOnly(): Promise<void> {
   console.log('\nwritten: bench/results.json (fleet figures)');
 }
 
-const PARTS = ['classifier', 'fleet'] as const;
+/**
+ * `npm run bench -- --only capacity`: the planner's figures alone, merged into bench/results.json and
+ * written in place of the capacity block of README.md and bench/RESULTS.md.
+ */
+async function capacityOnly(): Promise<void> {
+  const module = await import('./capacity');
+  const figures = await module.benchCapacity();
+  module.printCapacity(figures);
+  writeResults(resultsOf({ coldStart: [], capacity: figures, fleet: undefined }));
+  const lines = capacitySection(figures);
+  for (const path of ['README.md', 'bench/RESULTS.md'])
+    updateFile(path, (text) => withBlock(text, 'capacity', lines));
+  console.log('\nwritten: bench/results.json, README.md, bench/RESULTS.md (capacity block)');
+}
+
+const PARTS = ['classifier', 'fleet', 'capacity'] as const;
 
 function onlyArgument(): string | undefined {
   const index = process.argv.indexOf('--only');
@@ -333,6 +401,7 @@ async function main() {
   if (only !== undefined) {
     if (only === 'classifier') return classifierOnly();
     if (only === 'fleet') return fleetOnly();
+    if (only === 'capacity') return capacityOnly();
     throw new Error(`--only: unknown part "${only}"; parts that run alone: ${PARTS.join(', ')}`);
   }
   const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
@@ -396,7 +465,9 @@ async function main() {
     ...coldStartSection(coldStart),
     '',
     ...apiCallSection(drain, apiCalls),
-    ...(capacity ? ['', ...capacitySection(capacity)] : []),
+    ...(capacity
+      ? ['', '<!-- bench:capacity:start -->', ...capacitySection(capacity), '<!-- bench:capacity:end -->']
+      : []),
     ...(fleet ? ['', ...fleetSection(fleet)] : []),
     '',
     '<!-- bench:classifier:start -->',

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import type { Highs } from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newInstanceTemplate, planCapacity } from '../shared/capacity/planner';
-import { generateWorkload } from '../shared/capacity/workloads';
 import {
   bestPattern,
   type ConfigurationProblem,
@@ -14,6 +13,7 @@ import {
   type PatternItem,
   pricePattern,
 } from './lp-bound';
+import { generateWorkload } from './workloads';
 
 let highs: Highs;
 beforeAll(async () => {

@@ -98,8 +98,8 @@ export const ALARM_DOCS: Record<AlarmKind, AlarmDoc> = {
     per: 'deployment',
     metric: 'EcsAutopilot DrainBlocked ≥ 1 in 5 min (service drain-instance)',
     means:
-      'A drain cannot progress (its tasks do not stop, or the instance cannot be set DRAINING): the instance is held until the deadline.',
-    todo: 'Read drain-instance’s log for the instance and the tasks holding it; stop or move them, or let the deadline decide.',
+      'A drain is held by the disruption budget: letting the instance go would take a service below its minimum healthy percent (or to zero), its replacements having no room. The instance is held, past the drain deadline up to the blocked-drain deadline.',
+    todo: 'Read drain-instance’s warning “Drain blocked” (services and why); give the group room (max size, failing launches) or lower the service’s minimum; scale-capacity, where deployed, was asked for room.',
   },
   Refused: {
     per: 'provider',

@@ -145,9 +145,52 @@ export async function buildPackage(names: string[]): Promise<void> {
   explicitExtensions(join(LIB_DIR, 'types'));
   cpSync(join(LIB_DIR, 'types'), join(LIB_DIR, 'cjs-types'), { recursive: true });
   writeFileSync(join(LIB_DIR, 'cjs-types', 'package.json'), '{ "type": "commonjs" }\n');
+  await buildCli(join(LIB_DIR, 'cli'));
   console.log(
-    `Package built in ${relative('.', LIB_DIR)}/ (construct, declarations, ${names.length} function assets).`,
+    `Package built in ${relative('.', LIB_DIR)}/ (construct, declarations, ${names.length} function assets, the ecs-autopilot command).`,
   );
+}
+
+/**
+ * The package's bin (lib/cli/ecs-autopilot.js): scripts/ecs-autopilot.ts as ES modules, one chunk per
+ * command, so a command loads only what it uses. The local endpoint (test/) and development tools stay
+ * out: in an installed package the commands that need them say so, the others run with --aws.
+ */
+export async function buildCli(outdir: string): Promise<void> {
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as Record<
+    'dependencies' | 'peerDependencies' | 'devDependencies',
+    Record<string, string> | undefined
+  >;
+  const external = [
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+    ...Object.keys(manifest.devDependencies ?? {}),
+  ].flatMap((name) => [name, `${name}/*`]);
+  rmSync(outdir, { recursive: true, force: true });
+  await build({
+    entryPoints: { 'ecs-autopilot': join('scripts', 'ecs-autopilot.ts') },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir,
+    external,
+    banner: { js: '#!/usr/bin/env node' },
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'development-only',
+        setup(builder) {
+          // The local endpoint and the build itself (esbuild) are development tools, not shipped.
+          builder.onResolve({ filter: /(^|\/)(test\/|build$)/ }, (args) => ({
+            path: args.path,
+            external: true,
+          }));
+        },
+      },
+    ],
+  });
 }
 
 async function main() {

@@ -62,6 +62,9 @@ LIMITS = {
     ("ecs", "DescribeClusters"): [("clusters", "count", 0, 100)],
     # API_UpdateContainerInstancesState.html: up to 10 container instances
     ("ecs", "UpdateContainerInstancesState"): [("containerInstances", "count", 1, 10)],
+    # API_GetTaskProtection.html: up to 100 tasks; API_UpdateTaskProtection.html: up to 10
+    ("ecs", "GetTaskProtection"): [("tasks", "count", 1, 100)],
+    ("ecs", "UpdateTaskProtection"): [("tasks", "count", 1, 10)],
     # https://docs.aws.amazon.com/sns/latest/api/API_Publish.html: Subject "less than 100 characters",
     # no line breaks or control characters; Message at most 256 KB (262,144 bytes) in UTF-8
     ("sns", "Publish"): [

@@ -9,16 +9,28 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { followWorldClock } from '../test/local-aws/clock';
-import { type LocalAws, startLocalAws } from '../test/local-aws/index';
+import { type LocalAws, SAMPLE, startLocalAws } from '../test/local-aws/index';
 import { lambdaContext } from '../test/local-aws/lambda';
 import type { DemoContext, DemoOutcome, DemoScenario } from './demo/types';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const scenarioDir = join(root, 'scripts', 'demo');
 const args = process.argv.slice(2);
-const verbose = args.includes('--verbose');
+const verbose = args.includes('--verbose') || args.includes('-v');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const SCENARIO_TIMEOUT_MS = 40_000;
+
+const help = `usage: npm run demo [-- --only <function>] [--verbose]
+
+Runs each function's narrated scenario (scripts/demo/<function>.ts) with the real handlers on a local
+endpoint seeded with the sample cluster (offline, no credentials, simulated clock), then shows what an
+operator sees afterwards: status, and why about an instance a scenario drained.
+
+  --only <function>   one scenario (drain-instance, run-scheduled-task, detect-failed-start, scale-capacity)
+  -v, --verbose       the functions' own logs
+  -h, --help          this text
+
+Exit code: 0 when every scenario passed, 1 otherwise.`;
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -66,7 +78,84 @@ function seconds(ms: number) {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+async function invokeHandler(
+  handlers: Map<string, Handler>,
+  fnName: string,
+  event: unknown,
+  options: { timeoutMs?: number },
+): Promise<unknown> {
+  let handler = handlers.get(fnName);
+  if (!handler) {
+    const module = (await import(pathToFileURL(join(root, 'functions', fnName, 'index.ts')).href)) as {
+      handler?: Handler;
+    };
+    if (typeof module.handler !== 'function')
+      throw new Error(`functions/${fnName}/index.ts exports no handler`);
+    handler = module.handler;
+    handlers.set(fnName, handler);
+  }
+  return handler(
+    event,
+    lambdaContext({ functionName: `ecs-autopilot-${fnName}`, timeoutMs: options.timeoutMs }),
+  );
+}
+
+/**
+ * What an operator sees after the scenarios, on the same endpoint: an instance of web-asg is terminated
+ * and drain-instance drains it; `status` mid-drain (with scale-capacity's last change from its
+ * scenario), then, once drained, `why` about that instance.
+ */
+async function operatorView(aws: LocalAws, handlers: Map<string, Handler>): Promise<void> {
+  const { status } = await import('./operate/status');
+  const { why } = await import('./operate/why');
+  const { world } = aws;
+  const io = {
+    out: (text: string) =>
+      console.log(
+        text
+          .split('\n')
+          .map((line) => (line ? `   ${line}` : ''))
+          .join('\n'),
+      ),
+    err: (text: string) => {
+      if (verbose) console.error(text);
+    },
+  };
+  Object.assign(process.env, {
+    AUTO_SCALING_GROUPS: SAMPLE.group,
+    LIFECYCLE_HOOK_NAMES: SAMPLE.hook,
+    POLL_INTERVAL_SECONDS: '10',
+  });
+  // One pass per invocation; the every-minute reconcile carries the drain on (as the drain scenario).
+  const drain = (event: unknown) => invokeHandler(handlers, 'drain-instance', event, { timeoutMs: 12_000 });
+  console.log(`\n${style.bold('What an operator sees')}`);
+  const victim = world.groupInstances(SAMPLE.group).find((one) => one.lifecycleState === 'InService');
+  if (!victim) return;
+  const { instanceId } = victim;
+  world.takeEvents();
+  // As `aws autoscaling terminate-instance-in-auto-scaling-group` would (a replacement is launched).
+  world.terminateInstanceInGroup(instanceId, false);
+  const [event] = world.takeEvents({ detailType: 'EC2 Instance-terminate Lifecycle Action' });
+  if (!event) return;
+  console.log(`   Someone terminates ${instanceId} in ${SAMPLE.group}; drain-instance starts draining it.`);
+  await drain(event);
+  world.advance(20_000);
+  console.log(style.dim('\n   $ ecs-autopilot status'));
+  await status([], io, aws);
+  const tick = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+  for (let pass = 0; pass < 10 && world.lifecycleActions({ instanceId, active: true }).length > 0; pass++) {
+    await drain(tick);
+    world.advance(20_000);
+  }
+  console.log(style.dim(`\n   $ ecs-autopilot why ${instanceId}`));
+  await why([instanceId], io, aws);
+}
+
 async function main(): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(help);
+    return 0;
+  }
   const started = performance.now();
   // Node 20 is supported by the installed SDK; its notice about future versions is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -106,24 +195,7 @@ async function main(): Promise<number> {
       const ctx: DemoContext = {
         aws,
         narrate: (text) => console.log(`   ${text.replaceAll('\n', '\n   ')}`),
-        invoke: async (fnName, event, options = {}) => {
-          let handler = handlers.get(fnName);
-          if (!handler) {
-            const module = (await import(
-              pathToFileURL(join(root, 'functions', fnName, 'index.ts')).href
-            )) as {
-              handler?: Handler;
-            };
-            if (typeof module.handler !== 'function')
-              throw new Error(`functions/${fnName}/index.ts exports no handler`);
-            handler = module.handler;
-            handlers.set(fnName, handler);
-          }
-          return handler(
-            event,
-            lambdaContext({ functionName: `ecs-autopilot-${fnName}`, timeoutMs: options.timeoutMs }),
-          );
-        },
+        invoke: (fnName, event, options = {}) => invokeHandler(handlers, fnName, event, options),
       };
       const scenarioStarted = performance.now();
       let outcome: DemoOutcome;
@@ -144,6 +216,10 @@ async function main(): Promise<number> {
         `   ${outcome.ok ? style.ok('✔') : style.fail('✘')} ${outcome.summary} ${style.dim(`(${seconds(ms)})`)}`,
       );
     }
+
+    await operatorView(aws, handlers).catch((error: unknown) =>
+      console.log(`   (could not show it: ${error instanceof Error ? error.message : error})`),
+    );
 
     const failed = results.filter((r) => !r.outcome.ok);
     console.log(`\n${style.bold('Summary')}`);

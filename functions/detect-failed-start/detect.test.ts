@@ -25,7 +25,7 @@ import type { DetectRuntime, TaskResult } from './detect';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');
-let store: typeof import('./store');
+let store: typeof import('../../shared/state/failures');
 let incidents: typeof import('./incidents');
 let events: typeof import('../../shared/failed-start/events');
 let ecs: typeof import('../../shared/aws/ecs');
@@ -39,7 +39,7 @@ beforeAll(async () => {
   table = await startStateTable();
   // Module-scope SDK clients read the endpoint when built: import after dynalite is up.
   detect = await import('./detect');
-  store = await import('./store');
+  store = await import('../../shared/state/failures');
   incidents = await import('./incidents');
   events = await import('../../shared/failed-start/events');
   ecs = await import('../../shared/aws/ecs');

@@ -44,6 +44,16 @@ import {
 import type { Category } from '../../shared/failed-start/taxonomy';
 import type { TimeBudget } from '../../shared/runtime/time';
 import { parseStartedBy } from '../../shared/schedule/identity';
+import {
+  claimTask,
+  markDone,
+  markIgnored,
+  readMarker,
+  readMarkers,
+  registeredJob,
+  releaseClaim,
+  settled,
+} from '../../shared/state/failures';
 import type { FailedStartConfig } from './config';
 import {
   claimMessage,
@@ -59,16 +69,6 @@ import {
   releaseMessage,
 } from './incidents';
 import { type PassState, readPassState, writePassState } from './pass-state';
-import {
-  claimTask,
-  markDone,
-  markIgnored,
-  readMarker,
-  readMarkers,
-  registeredJob,
-  releaseClaim,
-  settled,
-} from './store';
 
 /** What one invocation works with; built by the handler and passed down so each step stays testable. */
 export interface DetectRuntime {

@@ -11,6 +11,7 @@ import {
   PROBLEM_TTL_AFTER_WINDOW_SECONDS,
   ttlAt,
 } from '../../shared/failed-start/decide';
+import { FAILURE_OPEN_INDEX_KEY, INCIDENT_SK, incidentPk } from '../../shared/state/keys';
 
 /**
  * The state table's incident items (one per problem: cluster, category, cause). Each holds its
@@ -19,8 +20,8 @@ import {
  * (failures) and `f#<hash>` (first failure), so a failure is counted in one UpdateItem and an incident
  * is read in one GetItem. The index item lists the incidents not yet resolved, for the periodic pass.
  */
-const SK = 'incident';
-export const OPEN_INDEX_KEY = { pk: 'failure#open', sk: 'index' };
+const SK = INCIDENT_SK;
+export const OPEN_INDEX_KEY = FAILURE_OPEN_INDEX_KEY;
 
 const isConflict = (error: unknown) => kindOf(error) === 'conflict';
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -29,11 +30,7 @@ const memberAttributes = (group: string) => {
   return { member: `m#${id}`, count: `n#${id}`, first: `f#${id}` };
 };
 
-/** `failure#incident#<clusterArn>#<category>#<cause>`; a long cause (a secret ARN) is hashed. */
-export function incidentPk(clusterArn: string, category: string, causeKey: string): string {
-  const cause = causeKey.length <= 200 ? causeKey : `sha256:${hash(causeKey)}`;
-  return `failure#incident#${clusterArn}#${category}#${cause}`;
-}
+export { incidentPk };
 
 type StoredIncident = Omit<Incident, 'members'> & Record<string, unknown>;
 

@@ -1,16 +1,18 @@
 import { completeLifecycleAction, recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
+import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
+import { kindOf } from '../../shared/aws/errors';
+import { describeBlocked } from '../../shared/drain/budget';
+import { type DrainPlan, describeTask } from '../../shared/drain/plan';
+import type { DrainRecord } from '../../shared/drain/record';
 import {
   markActionEnded,
   markDrainCompleted,
   markInstanceLost,
   recordDrainProgress,
-} from '../../shared/aws/drain-state';
-import { setContainerInstancesDraining, stopTask } from '../../shared/aws/ecs';
-import { kindOf } from '../../shared/aws/errors';
-import { type DrainPlan, describeTask } from '../../shared/drain/plan';
-import type { DrainRecord } from '../../shared/drain/record';
-import { bestEffort } from './bookkeeping';
+} from '../../shared/state/drain';
+import { bestEffort, decided, pendingDecisions } from './bookkeeping';
+import { requestRoom } from './room';
 import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
 
 export interface ActResult {
@@ -34,8 +36,24 @@ export function taskList(arns: readonly string[]) {
     : [...arns.slice(0, LOGGED_TASKS), `…and ${arns.length - LOGGED_TASKS} more`];
 }
 
-/** Applies a plan in order. Every step is idempotent, so a repeat (retry, overlap) changes nothing. */
+/**
+ * Applies a plan in order. Every step is idempotent, so a repeat (retry, overlap) changes nothing.
+ * Then writes the decisions made (best effort, after the actions).
+ */
 export async function act(
+  plan: DrainPlan,
+  target: DrainTarget,
+  record: DrainRecord,
+  runtime: DrainRuntime,
+): Promise<ActResult> {
+  try {
+    return await applySteps(plan, target, record, runtime);
+  } finally {
+    await pendingDecisions.flush(runtime.config.table, runtime.logger);
+  }
+}
+
+async function applySteps(
   plan: DrainPlan,
   target: DrainTarget,
   record: DrainRecord,
@@ -57,11 +75,15 @@ export async function act(
         const { failures } = await setContainerInstancesDraining(target.cluster, [step.containerInstanceArn]);
         if (failures.length > 0)
           logger.warn('Could not set the container instance DRAINING', { ...keys, failures });
-        else
+        else {
           logger.info('Container instance set DRAINING', {
             ...keys,
             containerInstanceArn: step.containerInstanceArn,
           });
+          decided(target, 'set-draining', [
+            'ECS places no new task on a DRAINING instance and starts its service tasks elsewhere',
+          ]);
+        }
         break;
       }
       case 'stop-standalone-tasks': {
@@ -76,8 +98,12 @@ export async function act(
           }
         });
         result.standaloneStopped = stopped.filter(Boolean).length;
-        if (result.standaloneStopped > 0)
+        if (result.standaloneStopped > 0) {
           metrics.addMetric('StandaloneTasksStopped', 'Count', result.standaloneStopped);
+          decided(target, 'tasks-stopped', [
+            `${result.standaloneStopped} standalone task(s): ${step.reason}`,
+          ]);
+        }
         logger.info('Standalone tasks stopped', {
           ...keys,
           tasks: taskList(step.tasks.map((task) => task.taskArn)),
@@ -123,11 +149,21 @@ export async function act(
           durationSeconds,
           remainingTasks: step.remaining.length,
         };
+        decided(target, step.reason === 'deadline-expired' ? 'deadline-expired' : 'hook-completed', [
+          `${step.reason}: lifecycle action completed with CONTINUE${outcome === 'done' ? '' : ` (${outcome})`}`,
+          `${step.remaining.length} task(s) still on it after ${durationSeconds} s`,
+        ]);
         if (step.reason === 'deadline-expired') {
           logger.warn('Drain deadline passed: termination continues with tasks still on the instance', {
             ...details,
             deadlineSeconds: config.deadlineSeconds,
             tasks: taskList(step.remaining.map(describeTask)),
+            ...(step.belowMinimum
+              ? {
+                  blockedDeadlineSeconds: config.blockedDeadlineSeconds,
+                  servicesBelowMinimum: step.belowMinimum.map(describeBlocked),
+                }
+              : {}),
           });
         } else {
           logger.info('Drain complete: lifecycle action completed with CONTINUE', details);
@@ -162,6 +198,9 @@ export async function act(
           markInstanceLost(config.table, target.instanceId, runtime.owner, Date.now()),
         );
         if (closed) {
+          decided(target, 'instance-lost', [
+            `deregistered or gone before the drain finished; ${step.died.length} task(s) died with it`,
+          ]);
           logger.error(
             'Instance lost mid-drain: deregistered or gone before the drain finished; its tasks died with it',
             {
@@ -175,6 +214,31 @@ export async function act(
           metrics.addMetric('DrainHookLost', 'Count', 1);
         }
         return { ...result, finished: true, lost: step.died.length };
+      }
+      case 'report-blocked': {
+        metrics.addMetric('DrainBlocked', 'Count', 1);
+        logger.warn(
+          'Drain blocked by the disruption budget: completing now would take services below their minimum',
+          {
+            ...keys,
+            blockedServices: step.services.map(describeBlocked),
+            why: step.why,
+            heldPastDeadlineUntil:
+              step.heldUntil === undefined ? undefined : new Date(step.heldUntil).toISOString(),
+            roomRequested: step.room.map(
+              (room) =>
+                `${room.service}: ${room.count} × ${room.cpu} CPU units, ${room.memoryMiB} MiB on ${room.capacityProvider}`,
+            ),
+          },
+        );
+        // Bookkeeping: a request scale-capacity may not even read must never hold the drain back.
+        const now = Date.now();
+        for (const room of step.room) {
+          await bestEffort(runtime, 'room not requested', keys, undefined, () =>
+            requestRoom(config.table, target.cluster, target.instanceId, room, step.why, now),
+          );
+        }
+        break;
       }
       case 'wait':
         break;
@@ -200,6 +264,9 @@ export async function reportActionEnded(
     markActionEnded(config.table, target.instanceId, runtime.owner, now),
   );
   if (!closed) return false;
+  decided(target, 'hook-ended', [
+    `the lifecycle action ended (expired, or completed by someone else) with ${record.remainingTasks ?? '?'} task(s) left`,
+  ]);
   const details = {
     ...instanceKeys(target),
     remainingTasks: record.remainingTasks,

@@ -1,4 +1,5 @@
 import { errorMessage, kindOf } from '../../shared/aws/errors';
+import { PendingDecisions } from '../../shared/state/decisions';
 import type { DrainRuntime } from './runtime';
 
 /**
@@ -24,4 +25,25 @@ export async function bestEffort<T>(
     runtime.metrics.addMetric('DrainStateErrors', 'Count', 1);
     return fallback;
   }
+}
+
+/**
+ * This container's decisions not yet written (`why <instance>`): added as they are made, written by
+ * `act` after the pass's actions, so the records never delay a heartbeat or DRAINING.
+ */
+export const pendingDecisions = new PendingDecisions();
+
+export function decided(
+  target: { instanceId: string; cluster: string; group: string },
+  action: string,
+  reasons: string[],
+): void {
+  pendingDecisions.add({
+    instanceId: target.instanceId,
+    function: 'drain-instance',
+    action,
+    reasons,
+    cluster: target.cluster,
+    group: target.group,
+  });
 }

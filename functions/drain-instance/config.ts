@@ -13,6 +13,16 @@ export const configShape = {
   CLUSTERS: env.list(),
   /** Longest wait for tasks to stop; then the termination continues anyway, with a warning and a metric. */
   DRAIN_DEADLINE_SECONDS: env.seconds(3600, { min: 60, max: 172_800 }),
+  /**
+   * The operator's last word for a drain the disruption budget holds past DRAIN_DEADLINE_SECONDS (completing
+   * would take a service below its minimum): then it completes anyway. Never past Auto Scaling's limit.
+   */
+  BLOCKED_DRAIN_DEADLINE_SECONDS: env.seconds(172_800, { min: 60, max: 172_800 }),
+  /**
+   * Most container instances of one cluster DRAINING at once; further leaving instances stay ACTIVE, their
+   * hooks heartbeated, and take their turn oldest first (an instance refresh drains in waves). 0: no cap.
+   */
+  MAX_DRAINING_PER_CLUSTER: env.integer(5, { min: 0, max: 1000 }),
   /** Per group: "wait" or "stop-after:<seconds>" for standalone tasks; key "*" for the others. Default wait. */
   STANDALONE_TASK_POLICY: env.json(standalonePoliciesSchema, {}),
   /** Pause between two looks at a draining instance within one invocation. */
@@ -37,6 +47,8 @@ export function loadDrainConfig(source: Record<string, string | undefined> = pro
     defaultCluster: raw.DEFAULT_CLUSTER,
     clusters: raw.CLUSTERS,
     deadlineSeconds: raw.DRAIN_DEADLINE_SECONDS,
+    blockedDeadlineSeconds: raw.BLOCKED_DRAIN_DEADLINE_SECONDS,
+    maxDrainingPerCluster: raw.MAX_DRAINING_PER_CLUSTER,
     standalonePolicies: raw.STANDALONE_TASK_POLICY,
     pollIntervalSeconds: raw.POLL_INTERVAL_SECONDS,
     heartbeatIntervalSeconds: raw.HEARTBEAT_INTERVAL_SECONDS,

@@ -1,15 +1,8 @@
 import type { ContainerInstance } from '@aws-sdk/client-ecs';
 import { recordLifecycleActionHeartbeat } from '../../shared/aws/autoscaling';
-import {
-  acquireLease,
-  createDrain,
-  getDrain,
-  recordDrainProgress,
-  releaseLease,
-  restartDrain,
-} from '../../shared/aws/drain-state';
 import { findContainerInstanceByEc2Id, setContainerInstancesDraining } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
+import { BUDGET_CHECK_AFTER_MS, holdUntil } from '../../shared/drain/budget';
 import { maskToken } from '../../shared/drain/events';
 import { type DrainPlan, describeTask, planDrain } from '../../shared/drain/plan';
 import { policyFor } from '../../shared/drain/policy';
@@ -22,10 +15,20 @@ import {
   leaseHeldByOther,
   MAX_ACTION_MS,
 } from '../../shared/drain/record';
+import {
+  acquireLease,
+  createDrain,
+  getDrain,
+  recordDrainProgress,
+  releaseLease,
+  restartDrain,
+} from '../../shared/state/drain';
 import { act, taskList } from './act';
-import { bestEffort } from './bookkeeping';
+import { bestEffort, decided } from './bookkeeping';
 import { observe } from './observe';
 import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
+import { busyPerSweep, clusterSweep } from './sweep';
+import { hasDrainingTurn } from './turns';
 
 /** Time one observe-decide-act step may take, on top of the timeBudget margin. */
 export const STEP_RESERVE_MS = 5_000;
@@ -88,7 +91,12 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
   if (secured.actionGone) return secured;
   try {
     let instance = await findContainerInstanceByEc2Id(target.cluster, target.instanceId);
-    if (instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
+    const turn =
+      instance?.status === 'ACTIVE' && target.trigger === 'lifecycle'
+        ? await hasDrainingTurn(target, runtime)
+        : true;
+    if (!turn) logger.info('Waiting its turn to drain (MAX_DRAINING_PER_CLUSTER); left ACTIVE', keys);
+    if (turn && instance?.status === 'ACTIVE' && instance.containerInstanceArn) {
       const { failures } = await setContainerInstancesDraining(target.cluster, [
         instance.containerInstanceArn,
       ]);
@@ -100,6 +108,9 @@ async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<
           containerInstanceArn: instance.containerInstanceArn,
         });
         instance = { ...instance, status: 'DRAINING' };
+        decided(target, 'set-draining', [
+          'at once, before any bookkeeping: ECS places no new task on it and starts its service tasks elsewhere',
+        ]);
       }
     }
     secured.instance = { instance };
@@ -173,8 +184,21 @@ function plan(
     now: Date.now(),
     interruptionAt: target.interruptionAt,
     stopTimeouts: observation.stopTimeouts,
+    budget: observation.budget,
+    drainingTurn: observation.drainingTurn,
+    holdUntil: holdUntil({
+      startedAt: record.startedAt,
+      deadlineSeconds: config.deadlineSeconds,
+      blockedDeadlineSeconds: config.blockedDeadlineSeconds,
+      heartbeatTimeoutSeconds: target.heartbeatTimeoutSeconds,
+    }),
   });
 }
+
+/** The disruption budget is read once the drain is old enough to be blocked rather than slow. */
+const readsBudget = (target: DrainTarget, record: DrainRecord, runtime: DrainRuntime, now: number) =>
+  target.trigger === 'lifecycle' &&
+  now - record.startedAt >= Math.min(BUDGET_CHECK_AFTER_MS, runtime.config.deadlineSeconds * 1000);
 
 /** The plan as a dry run reports it, and as logs show it: instance, tasks still there, actions. */
 export function describePlan(result: DrainPlan) {
@@ -209,7 +233,14 @@ async function dryRun(target: DrainTarget, runtime: DrainRuntime): Promise<Insta
     !isEarlierAction(stored, target.token ? hashToken(target.token) : undefined, now)
       ? stored
       : newRecord(target, 'reconcile', now);
-  const result = plan(target, record, await observe(target, runtime), runtime);
+  const observation = await observe(
+    target,
+    runtime,
+    undefined,
+    undefined,
+    readsBudget(target, record, runtime, now),
+  );
+  const result = plan(target, record, observation, runtime);
   const described = describePlan(result);
   runtime.logger.info('Dry run: drain plan (nothing applied)', { ...instanceKeys(target), plan: described });
   return {
@@ -249,6 +280,10 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
   }
   if (created) {
     metrics.addMetric('DrainsStarted', 'Count', 1);
+    decided(target, 'drain-started', [
+      `${target.cause === 'spot' ? 'Spot interruption warning' : `${target.cause} lifecycle action (hook ${target.hook ?? '-'})`}, seen by ${options.origin}`,
+      `deadline ${config.deadlineSeconds} s`,
+    ]);
     logger.info('Drain started', {
       ...instanceKeys(target),
       origin: options.origin,
@@ -354,12 +389,107 @@ export async function runDrain(
   let lastPlan: DrainPlan | undefined;
   let released = !holdsLease;
   let lookedAgain = false;
+  /** Polls the cluster's sweep answered instead of a full look of this instance. */
+  let looksSkipped = 0;
+  /**
+   * Sleeps one poll interval and renews the lease; says how the drain ends when it must (`null`: no
+   * time left in this invocation, the reconcile pass continues).
+   */
+  const pause = async (): Promise<InstanceOutcome | null | undefined> => {
+    const pollMs = config.pollIntervalSeconds * 1000;
+    if (!budget.hasTimeFor(pollMs + STEP_RESERVE_MS)) return null;
+    await runtime.sleep(pollMs);
+    if (holdsLease && (record.leaseUntil ?? 0) - Date.now() < leaseMs(runtime) / 2) {
+      const renewed = await bestEffort(runtime, 'lease not renewed', keys, null, () =>
+        acquireLease(config.table, target.instanceId, owner, Date.now(), Date.now() + leaseMs(runtime)),
+      );
+      if (renewed === null) {
+        // The table went away: go on without the lease rather than stop draining.
+        holdsLease = false;
+        released = true;
+      } else if (!renewed) {
+        released = true;
+        return {
+          ...base,
+          outcome: 'in-progress-elsewhere',
+          passes,
+          standaloneTasksStopped: standaloneStopped,
+        };
+      } else {
+        record = { ...renewed, lastHeartbeatAt: latest(record.lastHeartbeatAt, renewed.lastHeartbeatAt) };
+      }
+      if (!isOpen(record)) {
+        released = true;
+        return { ...base, outcome: 'already-completed', passes, reason: record.outcome };
+      }
+    }
+    return undefined;
+  };
+
+  /**
+   * Between two full looks, the cluster's shared sweep (sweep.ts) may show the instance still busy:
+   * then nothing can have changed for this drain but the clock, and the look is skipped unless the
+   * clock makes something due before the next interval (a heartbeat, stop-after, the deadline).
+   */
+  const stillBusyPerSweep = async (previous: DrainPlan): Promise<boolean> => {
+    if (options.mode !== 'loop' || degraded || target.trigger !== 'lifecycle') return false;
+    if (previous.verdict !== 'waiting' || previous.remaining.length === 0) return false;
+    const horizon = Date.now() + config.pollIntervalSeconds * 1000;
+    if (previous.deadlineAt <= horizon) return false;
+    if (previous.stopStandaloneAt !== undefined && previous.stopStandaloneAt <= horizon) return false;
+    const sweep = await bestEffort(runtime, 'cluster sweep not read', keys, undefined, () =>
+      clusterSweep({
+        table: config.table,
+        cluster: target.cluster,
+        now: Date.now,
+        maxAgeMs: config.pollIntervalSeconds * 1000,
+        owner,
+        sleep: runtime.sleep,
+      }),
+    );
+    return busyPerSweep(sweep, seenArn, previous.daemonTasksIgnored);
+  };
+
   try {
     while (budget.hasTimeFor(STEP_RESERVE_MS)) {
+      if (lastPlan && !lookedAgain && (await stillBusyPerSweep(lastPlan))) {
+        looksSkipped++;
+        const heartbeatEvery = heartbeatIntervalSeconds(target, config.heartbeatIntervalSeconds) * 1000;
+        if (record.lastHeartbeatAt === undefined || Date.now() - record.lastHeartbeatAt >= heartbeatEvery) {
+          // Keeping the hook's timer needs no look at the tasks: only the heartbeat of the last plan.
+          const result = await act(
+            { ...lastPlan, actions: [{ type: 'heartbeat' }] },
+            target,
+            record,
+            runtime,
+          );
+          if (result.heartbeatAt !== undefined) record = { ...record, lastHeartbeatAt: result.heartbeatAt };
+          if (result.finished) {
+            released = true;
+            return {
+              ...base,
+              outcome: 'action-ended',
+              passes,
+              standaloneTasksStopped: standaloneStopped,
+              reason: 'lifecycle action no longer active',
+            };
+          }
+        }
+        const ended = await pause();
+        if (ended === null) break;
+        if (ended) return ended;
+        continue;
+      }
       passes++;
       const known = passes === 1 ? secured.instance : undefined;
       const seen = seenArn ? { containerInstanceArn: seenArn, since: record.startedAt } : undefined;
-      const observation = await observe(target, runtime, known, seen);
+      const observation = await observe(
+        target,
+        runtime,
+        known,
+        seen,
+        readsBudget(target, record, runtime, Date.now()),
+      );
       lastPlan = plan(target, record, observation, runtime, {
         drainUnderway: seenArn !== undefined,
         vanished: options.vanished === true,
@@ -428,35 +558,12 @@ export async function runDrain(
       }
       lookedAgain = false;
       if (options.mode === 'once') break;
-      const pollMs = config.pollIntervalSeconds * 1000;
-      if (!budget.hasTimeFor(pollMs + STEP_RESERVE_MS)) break;
-      await runtime.sleep(pollMs);
-      if (holdsLease && (record.leaseUntil ?? 0) - Date.now() < leaseMs(runtime) / 2) {
-        const renewed = await bestEffort(runtime, 'lease not renewed', keys, null, () =>
-          acquireLease(config.table, target.instanceId, owner, Date.now(), Date.now() + leaseMs(runtime)),
-        );
-        if (renewed === null) {
-          // The table went away: go on without the lease rather than stop draining.
-          holdsLease = false;
-          released = true;
-        } else if (!renewed) {
-          released = true;
-          return {
-            ...base,
-            outcome: 'in-progress-elsewhere',
-            passes,
-            standaloneTasksStopped: standaloneStopped,
-          };
-        } else {
-          record = { ...renewed, lastHeartbeatAt: latest(record.lastHeartbeatAt, renewed.lastHeartbeatAt) };
-        }
-        if (!isOpen(record)) {
-          released = true;
-          return { ...base, outcome: 'already-completed', passes, reason: record.outcome };
-        }
-      }
+      const ended = await pause();
+      if (ended === null) break;
+      if (ended) return ended;
     }
   } finally {
+    if (looksSkipped > 0) runtime.metrics.addMetric('DrainLooksShared', 'Count', looksSkipped);
     if (!released) {
       await bestEffort(runtime, 'lease not released', keys, undefined, () =>
         releaseLease(config.table, target.instanceId, owner, lastPlan?.remaining.length),

@@ -14,7 +14,6 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DrainSummary } from './handle';
 import {
   asgMock,
   BASE_ENV,
@@ -28,7 +27,8 @@ import {
   I3,
   lambdaContext,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/drain-handler';
+import type { DrainSummary } from './handle';
 
 const clock = vi.hoisted(() => ({ onSleep: undefined as undefined | (() => unknown), sleeps: 0 }));
 
@@ -69,7 +69,7 @@ async function invoke(handler: Handler, event: unknown, timeoutMs = 300_000, req
 }
 
 async function storedDrain(instanceId: string) {
-  const { getDrain } = await import('../../shared/aws/drain-state');
+  const { getDrain } = await import('../../shared/state/drain');
   return getDrain(BASE_ENV.STATE_TABLE, instanceId);
 }
 

@@ -1,6 +1,7 @@
 import { parseDrainEvent } from '../../shared/drain/events';
 import { instrument, observability } from '../../shared/runtime/observability';
 import { sleep, timeBudget } from '../../shared/runtime/time';
+import { pendingDecisions } from './bookkeeping';
 import { loadDrainConfig } from './config';
 import { handleDrainEvent } from './handle';
 
@@ -19,5 +20,8 @@ export const handler = instrument(tools, (event, context) =>
     sleep,
     serviceStrategies: new Map(),
     heartbeats,
-  }),
+  }).finally(
+    // Decisions made outside a pass's act step (a drain seen ended by the reconcile pass) are written too.
+    () => pendingDecisions.flush(config.table, tools.logger),
+  ),
 );

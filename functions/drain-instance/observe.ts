@@ -1,20 +1,30 @@
 import type { ContainerInstance, Task } from '@aws-sdk/client-ecs';
+import { describeAutoScalingGroups } from '../../shared/aws/autoscaling';
 import {
   describeContainerInstances,
   describeServices,
   describeTaskDefinition,
   describeTasks,
   findContainerInstanceByEc2Id,
+  listContainerInstanceArns,
+  listTaskArns,
   listTaskArnsAnyDesiredStatus,
 } from '../../shared/aws/ecs';
+import { checkBudget, type GroupRoom, type ServiceBudgetInput } from '../../shared/drain/budget';
 import {
+  type BudgetObservation,
   DEFAULT_STOP_TIMEOUT_SECONDS,
   type DrainTaskLike,
   diedWithHost,
+  type RoomRequest,
+  roleOf,
   servicesToClassify,
 } from '../../shared/drain/plan';
-import { isTerminal } from '../../shared/ecs/lifecycle';
+import { groupOf, isTerminal } from '../../shared/ecs/lifecycle';
+import { taskRequirements } from '../../shared/ecs/requirements';
+import { primaryProvider } from '../../shared/schedule/retry';
 import type { DrainRuntime, DrainTarget } from './runtime';
+import { hasDrainingTurn } from './turns';
 
 export interface Observation {
   instance: ContainerInstance | undefined;
@@ -24,6 +34,10 @@ export interface Observation {
   daemonServices: Set<string>;
   /** Spot: longest container stop timeout (seconds) per task definition of the tasks still running. */
   stopTimeouts?: Map<string, number> | undefined;
+  /** The disruption budget, when asked for and service tasks are still there. */
+  budget?: BudgetObservation | undefined;
+  /** ACTIVE under a cap: whether it may be set DRAINING now. */
+  drainingTurn?: boolean | undefined;
 }
 
 /**
@@ -40,6 +54,8 @@ export async function observe(
    * it went INACTIVE and which tasks died with the host since.
    */
   seen?: { containerInstanceArn: string; since: number },
+  /** Read the disruption budget too (the drain is old enough, or at its deadline). */
+  withBudget = false,
 ): Promise<Observation> {
   const { cluster, instanceId } = target;
   const instance = known ? known.instance : await findContainerInstanceByEc2Id(cluster, instanceId);
@@ -69,7 +85,95 @@ export async function observe(
     servicesToClassify(tasks).filter((name) => strategies.get(`${cluster}/${name}`) === 'DAEMON'),
   );
   const stopTimeouts = target.trigger === 'spot' ? await readStopTimeouts(tasks, runtime) : undefined;
-  return { instance, tasks, daemonServices, stopTimeouts };
+  const budget = withBudget
+    ? await readBudget(target, runtime, instance.containerInstanceArn, tasks, daemonServices)
+    : undefined;
+  const drainingTurn =
+    target.trigger === 'lifecycle' && instance.status === 'ACTIVE' && runtime.config.maxDrainingPerCluster > 0
+      ? await hasDrainingTurn(target, runtime)
+      : undefined;
+  return { instance, tasks, daemonServices, stopTimeouts, budget, drainingTurn };
+}
+
+/** How recent a service event saying ECS could not place a task must be to count as "no room". */
+const UNPLACED_EVENT_MS = 15 * 60_000;
+const UNABLE_TO_PLACE = /was unable to place a task/;
+
+/**
+ * The disruption budget's view, per cluster: for each REPLICA service with tasks still here, its desired
+ * count and minimum, and its RUNNING tasks on instances that stay (every DRAINING instance of the cluster
+ * counts as leaving). A failed read leaves the budget unknown: logged, and the drain goes on as before.
+ */
+async function readBudget(
+  target: DrainTarget,
+  runtime: DrainRuntime,
+  instanceArn: string,
+  tasks: readonly Task[],
+  daemonServices: ReadonlySet<string>,
+): Promise<BudgetObservation | undefined> {
+  const { cluster } = target;
+  const here = new Map<string, number>();
+  for (const task of tasks) {
+    if (isTerminal(task) || roleOf(task, daemonServices) !== 'service') continue;
+    const group = groupOf(task);
+    if (group?.kind === 'service') here.set(group.name, (here.get(group.name) ?? 0) + 1);
+  }
+  if (here.size === 0) return undefined;
+  try {
+    const now = Date.now();
+    const [{ items: services }, draining, groups] = await Promise.all([
+      describeServices(cluster, [...here.keys()]),
+      listContainerInstanceArns(cluster, { status: 'DRAINING' }),
+      describeAutoScalingGroups([target.group]),
+    ]);
+    const leaving = new Set([...draining, instanceArn]);
+    const inputs: ServiceBudgetInput[] = [];
+    const shapes = new Map<string, Omit<RoomRequest, 'count' | 'service'>>();
+    for (const service of services) {
+      const name = service.serviceName;
+      if (!name || service.schedulingStrategy === 'DAEMON') continue;
+      const arns = await listTaskArns(cluster, { serviceName: name, desiredStatus: 'RUNNING' });
+      const running = arns.length > 0 ? (await describeTasks(cluster, arns)).items : [];
+      inputs.push({
+        name,
+        desiredCount: service.desiredCount ?? 0,
+        minimumHealthyPercent: service.deploymentConfiguration?.minimumHealthyPercent ?? 100,
+        runningOnStaying: running.filter(
+          (task) => task.lastStatus === 'RUNNING' && !leaving.has(task.containerInstanceArn ?? ''),
+        ).length,
+        onInstance: here.get(name) ?? 0,
+        unableToPlace: (service.events ?? []).some(
+          (event) =>
+            UNABLE_TO_PLACE.test(event.message ?? '') &&
+            now - (event.createdAt?.getTime() ?? 0) <= UNPLACED_EVENT_MS,
+        ),
+      });
+      if (service.taskDefinition) {
+        const definition = await describeTaskDefinition(service.taskDefinition);
+        const shape = taskRequirements(definition);
+        shapes.set(name, {
+          capacityProvider: primaryProvider(service.capacityProviderStrategy) ?? '*',
+          taskDefinition: service.taskDefinition,
+          cpu: shape.cpu,
+          memoryMiB: shape.memoryMiB,
+          gpus: shape.gpus,
+        });
+      }
+    }
+    const group = groups.find((item) => item.AutoScalingGroupName === target.group);
+    const room: GroupRoom | undefined =
+      group?.DesiredCapacity !== undefined && group.MaxSize !== undefined
+        ? { desiredCapacity: group.DesiredCapacity, maxSize: group.MaxSize }
+        : undefined;
+    return { verdict: checkBudget({ services: inputs, group: room }), shapes };
+  } catch (error) {
+    runtime.logger.warn('Disruption budget not read; the drain goes on without it', {
+      cluster,
+      instanceId: target.instanceId,
+      error: String(error),
+    });
+    return undefined;
+  }
 }
 
 /** Each running task definition's longest container stopTimeout (cached per revision). */

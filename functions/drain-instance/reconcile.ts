@@ -7,13 +7,12 @@ import {
 } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch';
 import {
-  forgetOpenDrains,
-  getDrains,
-  getOpenDrainIds,
-  recordDrainProgress,
-} from '../../shared/aws/drain-state';
-import { listContainerInstanceArns, setContainerInstancesDraining } from '../../shared/aws/ecs';
+  describeContainerInstances,
+  listContainerInstanceArns,
+  setContainerInstancesDraining,
+} from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
+import { drainingTurns } from '../../shared/drain/budget';
 import {
   actionsEndedUnderUs,
   type HookAnswer,
@@ -23,11 +22,13 @@ import {
   type ReconcileCandidate,
 } from '../../shared/drain/reconcile';
 import { type DrainRecord, isOpen, leaseHeldByOther } from '../../shared/drain/record';
+import { forgetOpenDrains, getDrains, getOpenDrainIds, recordDrainProgress } from '../../shared/state/drain';
 import { reportActionEnded } from './act';
 import { bestEffort } from './bookkeeping';
 import { runDrain, STEP_RESERVE_MS } from './drain';
 import type { DrainRuntime, DrainTarget, InstanceOutcome } from './runtime';
 import { clusterForGroup, ourTerminateHooks } from './target';
+import { asQueued } from './turns';
 
 /**
  * Lifecycle states of an instance held by a terminate hook: leaving the group, going back to the warm
@@ -452,10 +453,12 @@ async function drainingFirst(found: readonly Waiting[], runtime: DrainRuntime): 
         )
       ).flat();
       if (arns.length === 0) continue;
-      const { failures } = await setContainerInstancesDraining(cluster, arns);
+      const allowed = await withinCap(cluster, arns, runtime);
+      if (allowed.length === 0) continue;
+      const { failures } = await setContainerInstancesDraining(cluster, allowed);
       runtime.logger.info('Container instances set DRAINING', {
         cluster,
-        containerInstanceArns: arns,
+        containerInstanceArns: allowed,
         failures,
       });
     } catch (error) {
@@ -467,6 +470,30 @@ async function drainingFirst(found: readonly Waiting[], runtime: DrainRuntime): 
       });
     }
   }
+}
+
+/**
+ * Under MAX_DRAINING_PER_CLUSTER, the ACTIVE instances (of those waiting on our hooks) that may go
+ * DRAINING now, oldest first; the others wait their turn, heartbeated. No cap: all of them.
+ */
+async function withinCap(cluster: string, activeArns: string[], runtime: DrainRuntime): Promise<string[]> {
+  const cap = runtime.config.maxDrainingPerCluster;
+  if (cap <= 0) return activeArns;
+  const [draining, { items }] = await Promise.all([
+    listContainerInstanceArns(cluster, { status: 'DRAINING' }),
+    describeContainerInstances(cluster, activeArns),
+  ]);
+  const turns = drainingTurns({ cap, drainingCount: draining.length, queued: items.map(asQueued) });
+  const allowed = items.filter((item) => turns.has(item.ec2InstanceId ?? ''));
+  if (allowed.length < items.length) {
+    runtime.logger.info('Instances waiting their turn to drain (MAX_DRAINING_PER_CLUSTER)', {
+      cluster,
+      cap,
+      draining: draining.length,
+      waiting: items.filter((item) => !turns.has(item.ec2InstanceId ?? '')).map((item) => item.ec2InstanceId),
+    });
+  }
+  return allowed.flatMap((item) => item.containerInstanceArn ?? []);
 }
 
 /** Records the heartbeats this pass sent for open drains (bookkeeping: a failure changes nothing). */

@@ -1,7 +1,7 @@
 import { publishAlert } from '../../shared/aws/sns';
 import type { JobAlert } from '../../shared/schedule/alerts';
-import type { alertKey } from '../../shared/schedule/keys';
-import type { ScheduleStore } from './store';
+import type { ScheduleStore } from '../../shared/state/jobs/store';
+import type { alertKey } from '../../shared/state/keys';
 
 export type AlertResult = 'sent' | 'already-sent';
 

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { TimeBudget } from '../../shared/runtime/time';
+import type { ScheduleStore } from '../../shared/state/jobs/store';
 import type { Config } from './config';
-import type { ScheduleStore } from './store';
 
 /** What one invocation works with; tests build it with a fake clock and no sleeping. */
 export interface ScheduleContext {

@@ -15,6 +15,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSServiceException } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientTokenFor } from '../../shared/schedule/identity';
+import { TRIM_EVERY } from '../../shared/state/jobs/store';
 import {
   BASE_ENV,
   DUE,
@@ -29,7 +30,6 @@ import {
   snsMock,
   startStateTable,
 } from './handler.fixtures';
-import { TRIM_EVERY } from './store';
 
 const clock = vi.hoisted(() => ({
   sleeps: [] as number[],
@@ -680,7 +680,7 @@ describe('outcomes', () => {
     const handler = await loadHandler();
     await handler(invocation(), lambdaContext());
     const task = ecs.runningTasks()[0]?.taskArn as string;
-    const { ScheduleStore } = await import('./store');
+    const { ScheduleStore } = await import('../../shared/state/jobs/store');
     // Dies right after the task's one write (outcome and start), before reading the run.
     vi.spyOn(ScheduleStore.prototype, 'getRun').mockRejectedValueOnce(new Error('killed'));
     const event = ecs.stopped(task, 1);
@@ -695,7 +695,7 @@ describe('outcomes', () => {
 
   it('a task that stops before its run is recorded STARTED: the end of the start finalizes the run', async () => {
     const handler = await loadHandler();
-    const { ScheduleStore } = await import('./store');
+    const { ScheduleStore } = await import('../../shared/state/jobs/store');
     const finishStarted = ScheduleStore.prototype.finishStarted;
     vi.spyOn(ScheduleStore.prototype, 'finishStarted').mockImplementationOnce(async function (
       this: InstanceType<typeof ScheduleStore>,

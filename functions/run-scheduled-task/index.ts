@@ -1,12 +1,12 @@
 import { instrument, observability } from '../../shared/runtime/observability';
 import { sleep, timeBudget } from '../../shared/runtime/time';
 import { parseInvocation } from '../../shared/schedule/invocation';
+import { ScheduleStore } from '../../shared/state/jobs/store';
 import { loadScheduleConfig } from './config';
 import type { ScheduleContext } from './context';
 import { handleTaskState } from './outcomes';
 import { reconcile } from './reconcile';
 import { handleRun } from './run-job';
-import { ScheduleStore } from './store';
 
 const config = loadScheduleConfig();
 const obs = observability('run-scheduled-task');

@@ -5,7 +5,6 @@ import { stoppedByReplace } from '../../shared/schedule/decide';
 import { type DueTime, dueMs, identifyTask, type RunIdentity } from '../../shared/schedule/identity';
 import type { TaskStateDetail } from '../../shared/schedule/invocation';
 import { clusterName } from '../../shared/schedule/job';
-import { alertKey } from '../../shared/schedule/keys';
 import {
   runOutcome,
   type StoppedTaskLike,
@@ -14,6 +13,7 @@ import {
   toIso,
 } from '../../shared/schedule/outcome';
 import { essentialContainers, parseJob } from '../../shared/schedule/validate';
+import { alertKey } from '../../shared/state/keys';
 import { alertOnce } from './alerts';
 import { emit, METRIC, MetricUnit, RUN_ALERT_MARKER_SECONDS, type ScheduleContext } from './context';
 

@@ -5,7 +5,6 @@ import { backlogAlert, longRunAlert, silentScheduleAlert } from '../../shared/sc
 import { startingDeadlineAt } from '../../shared/schedule/decide';
 import { periodMs, scheduleOf } from '../../shared/schedule/expression';
 import { familyOf, type Job } from '../../shared/schedule/job';
-import { alertKey } from '../../shared/schedule/keys';
 import {
   type DeadlineStop,
   deadlineStops,
@@ -16,6 +15,8 @@ import {
   silentSchedules,
 } from '../../shared/schedule/reconcile';
 import { parseJob } from '../../shared/schedule/validate';
+import type { RegisteredJob, RunRecord } from '../../shared/state/jobs/store';
+import { alertKey } from '../../shared/state/keys';
 import { alertOnce } from './alerts';
 import {
   emit,
@@ -27,7 +28,6 @@ import {
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone, outcomeOfDescribed, recordStopped } from './outcomes';
 import { continuePending, type RunSummary, reportClusterGone } from './run-job';
-import type { RegisteredJob, RunRecord } from './store';
 
 /** ECS keeps stopped tasks describable for about an hour; after that an unrecorded outcome is lost. */
 const DESCRIBABLE_MS = 60 * 60 * 1000;

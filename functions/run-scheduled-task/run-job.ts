@@ -28,7 +28,6 @@ import {
 import { nextDueAfter, scheduleOf } from '../../shared/schedule/expression';
 import { type DueTime, dueFromMs, dueMs } from '../../shared/schedule/identity';
 import { clusterName, familyOf, type Job } from '../../shared/schedule/job';
-import { alertKey } from '../../shared/schedule/keys';
 import { pendingRunAction } from '../../shared/schedule/reconcile';
 import {
   backoffMs,
@@ -42,6 +41,8 @@ import {
   THROTTLED,
 } from '../../shared/schedule/retry';
 import { type JobProblem, parseJob, validateJob } from '../../shared/schedule/validate';
+import type { ReplacedRun, RunRecord } from '../../shared/state/jobs/store';
+import { alertKey } from '../../shared/state/keys';
 import { alertOnce } from './alerts';
 import {
   CLUSTER_GONE_ALERT_MARKER_SECONDS,
@@ -52,7 +53,6 @@ import {
 } from './context';
 import { type JobTaskView, jobTasksOfFamily } from './ecs-view';
 import { finalizeIfDone } from './outcomes';
-import type { ReplacedRun, RunRecord } from './store';
 
 /** Time one RunTask attempt and its bookkeeping may take, so an attempt is not started without it. */
 const ATTEMPT_MS = 15_000;

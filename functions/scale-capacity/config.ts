@@ -10,6 +10,8 @@ const instanceTypes = z.record(
     memoryMiB: z.number().int().min(1),
     gpus: z.number().int().min(0).default(0),
     enis: z.number().int().min(0).default(0),
+    /** On-Demand price: orders the overrides of a lowest-price mixed instances policy (none offline). */
+    pricePerHour: z.number().min(0).optional(),
   }),
 );
 

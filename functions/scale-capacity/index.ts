@@ -7,6 +7,7 @@ const tools = observability('scale-capacity');
 const config = loadScaleCapacityConfig();
 const passes = new Map<string, number>();
 const waiting: WaitingTasks = new Map();
+const familyScans = new Map<string, number>();
 
 /** Tick, PROVISIONING task, placement failure or capacity request -> size the groups (see README.md). */
 export const handler = instrument(tools, (event) =>
@@ -16,5 +17,6 @@ export const handler = instrument(tools, (event) =>
     now: () => Date.now(),
     passes,
     waiting,
+    familyScans,
   }),
 );

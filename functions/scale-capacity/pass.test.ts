@@ -28,8 +28,8 @@ import {
   tools,
   type World,
   ZONES,
-} from './mock-world';
-import type { WaitingTasks } from './reconcile';
+} from '../../test/support/capacity/mock-world';
+import type { CapacitySummary, WaitingTasks } from './reconcile';
 
 const full = (id: string, zone: string) => ({
   id,
@@ -520,6 +520,131 @@ describe('a burst of PROVISIONING events for standalone tasks', () => {
     });
     await runPass(undefined, {}, { now: NOW + 60_000, passes, waiting });
     expect(waiting.size).toBe(0);
+  });
+});
+
+describe('a burst of wake-ups is answered by a handful of passes', () => {
+  const provisioning = (id: string): Task => ({
+    taskArn: taskArn(id),
+    lastStatus: 'PROVISIONING',
+    desiredStatus: 'RUNNING',
+    capacityProviderName: 'web-asg-cp',
+    group: 'family:fanout',
+    taskDefinitionArn: tdArn('fanout:1'),
+  });
+  const taskEvent = (id: string, time: number) => ({
+    version: '0',
+    id: `e-${id}`,
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    account: '123456789012',
+    time: new Date(time).toISOString().replace('.000', ''),
+    region: 'us-east-1',
+    resources: [taskArn(id)],
+    detail: {
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+      taskArn: taskArn(id),
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      capacityProviderName: 'web-asg-cp',
+      group: 'family:fanout',
+      version: 1,
+    },
+  });
+  const requestEvent = (n: number, time: number) => ({
+    version: '0',
+    id: `r-${n}`,
+    'detail-type': 'Capacity Request',
+    source: 'ecs-autopilot',
+    account: '123456789012',
+    time: new Date(time).toISOString().replace('.000', ''),
+    region: 'us-east-1',
+    resources: [],
+    detail: { cluster: 'web', capacityProvider: 'web-asg-cp' },
+  });
+  const definitions = {
+    'fanout:1': {
+      family: 'fanout',
+      revision: 1,
+      networkMode: 'bridge' as const,
+      cpu: '1024',
+      memory: '2048',
+      containerDefinitions: [{ name: 'job' }],
+    },
+  };
+  const ids = Array.from({ length: 300 }, (_, n) => `f${String(n).padStart(3, '0')}`);
+  /** Invokes each event in turn, as reserved concurrency 1 does; a pass takes `passMs`. */
+  async function drain(events: unknown[], start: number, passMs: number) {
+    const memory = {
+      passes: new Map<string, number>(),
+      waiting: new Map() as WaitingTasks,
+      familyScans: new Map<string, number>(),
+    };
+    let clock = start;
+    let passesRun = 0;
+    const summaries: CapacitySummary[] = [];
+    for (const event of events) {
+      const summary = await runPass(event, {}, { ...memory, clock: () => clock });
+      if (summary.status !== 'ignored') {
+        passesRun += 1;
+        summaries.push(summary);
+        clock += passMs;
+      } else clock += 5;
+    }
+    return { passesRun, memory, summaries };
+  }
+
+  it('a fan-out of 300 standalone tasks of one family: the first pass plans them all, the rest are answered', async () => {
+    mockWorld({
+      instances: threeFull,
+      services: [logRouter],
+      definitions,
+      extraTasks: ids.map(provisioning),
+    });
+    const at = NOW - 20_000;
+    // RunTask starts 10 tasks a call: the burst's events span a few seconds.
+    const events = ids.map((id, n) => taskEvent(id, at + Math.floor(n / 10) * 100));
+    const { passesRun, memory, summaries } = await drain(events, at + 6_000, 1_500);
+    expect(passesRun).toBeLessThanOrEqual(3);
+    expect(memory.waiting.size).toBe(300);
+    // The first pass already planned for all 300, not for the one task its event named.
+    expect(summaries[0]?.providers[0]?.reasons?.[0]).toMatch(/^300 pending task\(s\)/);
+  });
+
+  it('500 capacity-request wake-ups in ten seconds: a handful of passes, not 500', async () => {
+    mockWorld({ instances: threeFull, services: [logRouter], definitions });
+    const at = NOW - 20_000;
+    const events = Array.from({ length: 500 }, (_, n) => requestEvent(n, at + n * 20));
+    const { passesRun } = await drain(events, at + 1_000, 1_500);
+    expect(passesRun).toBeGreaterThan(0);
+    expect(passesRun).toBeLessThanOrEqual(12);
+  });
+
+  it('a placement failure ECS has retried since a finished pass is answered; a fresh one gets its pass', async () => {
+    mockWorld({ instances: threeFull, services: [apiService(20, 12), logRouter] });
+    const failure = (time: number) => ({
+      version: '0',
+      id: `p-${time}`,
+      'detail-type': 'ECS Service Action',
+      source: 'aws.ecs',
+      account: '123456789012',
+      time: new Date(time).toISOString().replace('.000', ''),
+      region: 'us-east-1',
+      resources: ['arn:aws:ecs:us-east-1:123456789012:service/web/api'],
+      detail: {
+        clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
+        eventType: 'WARN',
+        eventName: 'SERVICE_TASK_PLACEMENT_FAILURE',
+        capacityProviderArns: ['arn:aws:ecs:us-east-1:123456789012:capacity-provider/web-asg-cp'],
+        reason: 'RESOURCE:MEMORY',
+      },
+    });
+    const passes = new Map<string, number>();
+    await runPass(undefined, {}, { now: NOW, passes });
+    const old = await runPass(failure(NOW - 70_000), {}, { now: NOW + 2_000, passes });
+    expect(old.status).toBe('ignored');
+    const fresh = await runPass(failure(NOW - 10_000), {}, { now: NOW + 3_000, passes });
+    expect(fresh.status).not.toBe('ignored');
   });
 });
 

@@ -8,11 +8,17 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 import { describeAutoScalingGroups, setInstanceProtection } from '../../shared/aws/autoscaling';
-import { describeCapacityProviders } from '../../shared/aws/ecs';
-import { type ActResult, applyPlan } from '../../shared/capacity/act';
-import { applyStall, UNPLACEABLE_RETRY_MS } from '../../shared/capacity/demand';
+import { describeCapacityProviders, listTaskArnsUpTo } from '../../shared/aws/ecs';
 import type { CapacityEvent } from '../../shared/capacity/events';
 import { type GuardedPlan, guardPlan, type HeldRemoval } from '../../shared/capacity/guard';
+import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
+import { applyStall, stallChanged, stallsAfter } from '../../shared/capacity/stall';
+import type { Observability } from '../../shared/runtime/observability';
+import { type ActResult, applyPlan } from './act';
+import { observeBoot } from './boot';
+import type { ProviderRef, ScaleCapacityConfig } from './config';
+import { recordCapacityDecisions } from './decisions';
+import { addForeseenRuns } from './foresight';
 import {
   CapacityProviderRefused,
   type ClusterReads,
@@ -20,11 +26,8 @@ import {
   type Observation,
   observe,
   readCluster,
-} from '../../shared/capacity/observe';
-import { type CapacityPlan, planCapacity } from '../../shared/capacity/planner';
-import type { StallMarker } from '../../shared/capacity/state';
-import type { Observability } from '../../shared/runtime/observability';
-import type { ProviderRef, ScaleCapacityConfig } from './config';
+} from './observe';
+import { observeWarmPool } from './warm-pool';
 
 export interface PassDeps extends Observability {
   config: ScaleCapacityConfig;
@@ -41,6 +44,12 @@ export interface PassDeps extends Observability {
    * queued behind another pass is still planned (only service tasks are in deficits).
    */
   waiting?: WaitingTasks;
+  /**
+   * When a pass last listed every task of a family (`cluster/family` -> the start of the invocation
+   * whose passes all succeeded). A fan-out job's burst of standalone PROVISIONING events is found by
+   * the first event's pass; the events of the others, older than that listing, are answered at once.
+   */
+  familyScans?: Map<string, number>;
 }
 
 export type WaitingTasks = Map<string, { cluster: string; since: number }>;
@@ -50,6 +59,12 @@ const WAITING_MAX = 500;
 
 /** EventBridge times are whole seconds, and ECS list calls lag a little: a pass this much later saw the event. */
 const SEEN_AFTER_MS = 5_000;
+/**
+ * ECS retries a service's placement about once a minute and sends a new SERVICE_TASK_PLACEMENT_FAILURE
+ * each time it fails again: a failure this much older than a finished pass has been retried since, so
+ * the newer event (if any) speaks for it.
+ */
+const PLACEMENT_RETRIED_AFTER_MS = 65_000;
 
 export interface ProviderOutcome {
   cluster: string;
@@ -104,10 +119,12 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
   const outcomes: ProviderOutcome[] = [];
   const unseen = targets.filter((target) => !seenByLaterPass(event, target, deps));
   if (unseen.length === 0) {
-    const reason = `a pass that started after this event has already planned for task ${'taskArn' in event ? event.taskArn : ''}`;
+    const reason = `a pass that started after this event has already planned for ${subjectOf(event)}`;
     deps.logger.info('Event ignored', { reason });
+    deps.metrics.addMetric('WakeUpsCoalesced', MetricUnit.Count, 1);
     return { status: 'ignored', reason, providers: [] };
   }
+  const familyScan = await scanFamily(event, deps);
   for (const target of unseen) {
     if (deps.config.releaseProtection.includes(target)) {
       outcomes.push(await releaseProtection(target, deps));
@@ -129,6 +146,7 @@ export async function handleCapacityEvent(event: CapacityEvent, deps: PassDeps):
       failed.map((outcome) => `${outcome.cluster}/${outcome.capacityProvider}: ${outcome.error}`).join('; '),
     );
   }
+  if (familyScan?.complete) deps.familyScans?.set(familyScan.key, familyScan.at);
   return { status: deps.config.dryRun ? 'dry-run' : 'done', providers: outcomes };
 }
 
@@ -158,6 +176,8 @@ async function pass(
   const { config, logger } = deps;
   const base = { cluster: target.cluster, capacityProvider: target.capacityProvider };
   const now = deps.now();
+  // The first provider listed for a cluster also takes demand meant for any of its instances.
+  const anyInstance = config.providers.find((provider) => provider.cluster === target.cluster) === target;
   let observation: Observation;
   try {
     observation = await observe({
@@ -165,8 +185,7 @@ async function pass(
       table: config.table,
       settings: config.settings,
       now,
-      // The first provider listed for a cluster also takes demand meant for any of its instances.
-      anyInstance: config.providers.find((provider) => provider.cluster === target.cluster) === target,
+      anyInstance,
       instanceTypes: config.instanceTypes,
       reads,
       provisioningTasks: provisioningTasks(event, target, deps, now),
@@ -180,6 +199,21 @@ async function pass(
     logger.error('Observe failed', { ...base, error: error as Error });
     return { ...base, status: 'failed', error: (error as Error).message };
   }
+  // The group's measured boot (boot.ts) and warm pool (warm-pool.ts), then scheduled jobs' runs due
+  // within the lead they give (foresight.ts).
+  observation.notes.push(
+    ...(await observeBoot(observation.snapshot, {
+      table: config.table,
+      groupName: observation.groupName,
+      now,
+      dryRun: config.dryRun,
+    })),
+    ...(await observeWarmPool(observation.snapshot, {
+      groupName: observation.groupName,
+      hasWarmPool: observation.hasWarmPool === true,
+    })),
+    ...(await addForeseenRuns(observation.snapshot, { table: config.table, reads, anyInstance, now })),
+  );
   for (const note of observation.notes) logger.info('Observation note', { ...base, note });
   forgetPlaced(deps.waiting, target.cluster, observation.stillProvisioning);
 
@@ -198,7 +232,15 @@ async function pass(
     );
   let decision = decide();
   let plan = decision.plan;
-  const stalls = stallsOf(event, plan, observation, now);
+  const stalls = stallsAfter(
+    event.kind === 'placement-failure' && event.service
+      ? { service: event.service, reason: event.reason }
+      : undefined,
+    plan.placements,
+    observation.stallMarkers,
+    observation.snapshot.instances,
+    now,
+  );
   const changed = stalls.filter((stall) => stallChanged(stall, observation.stallMarkers.get(stall.source)));
   if (changed.length > 0) {
     // ECS failed again, a retry later, where the simulation says the tasks fit: plan them on new
@@ -326,6 +368,7 @@ async function pass(
     clock: deps.now,
   });
   recordScaling(deps, target, decision, result);
+  await recordCapacityDecisions(config.table, plan, result, logger);
   const failures = result.outcomes.filter((item) => item.result === 'failed');
   if (failures.length > 0) {
     logger.error('Some actions failed', { ...base, failures });
@@ -427,69 +470,91 @@ function forgetPlaced(waiting: WaitingTasks | undefined, cluster: string, stillP
 }
 
 /**
- * Only PROVISIONING events of service tasks are skipped: every pass counts a service's missing tasks
- * in its deficit. A standalone task is planned only by the pass of its own event (a pass describes
- * the task its event names, ticks see none), so its event always gets one. A placement failure feeds
- * stall detection, a tick is the backstop.
+ * An event a later, successful pass has already answered (with reserved concurrency 1 a burst queues
+ * behind the running pass; answering those at once, with no AWS call, makes a storm cost a handful of
+ * passes): a service's PROVISIONING task (every pass counts a service's missing tasks in its
+ * deficit), a capacity request (an item every pass reads), a standalone task whose family a later
+ * pass listed whole, and a placement failure ECS has retried since. Ticks always get their pass.
  */
 function seenByLaterPass(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
   target: ProviderRef,
   deps: PassDeps,
 ): boolean {
-  if (event.kind !== 'provisioning' || event.time === undefined) return false;
-  if (!event.group?.startsWith('service:')) return false;
+  if (event.kind === 'tick' || event.time === undefined) return false;
   const started = deps.passes?.get(passKey(target));
-  return started !== undefined && started >= event.time + SEEN_AFTER_MS;
+  if (started === undefined) return false;
+  switch (event.kind) {
+    // The request is a state-table item, written before its event: every pass reads them all.
+    case 'request':
+      return started >= event.time + SEEN_AFTER_MS;
+    case 'placement-failure':
+      return started >= event.time + PLACEMENT_RETRIED_AFTER_MS;
+    case 'provisioning': {
+      if (event.group?.startsWith('service:')) return started >= event.time + SEEN_AFTER_MS;
+      // Known and described by a later pass (every pass of the cluster describes the waiting tasks).
+      const known = deps.waiting?.get(event.taskArn);
+      if (known && started >= Math.max(event.time + SEEN_AFTER_MS, known.since)) return true;
+      const scanned = deps.familyScans?.get(familyKey(event.cluster, event.group));
+      return scanned !== undefined && scanned >= event.time + SEEN_AFTER_MS;
+    }
+  }
 }
 
-/** ECS retries a service's placement about once a minute: a second failure this much later confirms. */
-const RETRY_SECONDS = 50;
+const familyKey = (cluster: string, group: string | undefined) => `${cluster}/${group ?? ''}`;
+
+function subjectOf(event: Exclude<CapacityEvent, { kind: 'ignored' }>): string {
+  switch (event.kind) {
+    case 'provisioning':
+      return `task ${event.taskArn}`;
+    case 'placement-failure':
+      return `service ${event.service ?? '?'} (ECS has retried its placement since)`;
+    case 'request':
+      return `the capacity requests of cluster ${event.cluster}`;
+    case 'tick':
+      return 'this tick';
+  }
+}
 
 /**
- * A placement failure for a service whose tasks the plan puts on registered instances means ECS may
- * know something the snapshot does not (ENIs in use, required attributes). The first one is only
- * noted (the room may have appeared since); a second, after ECS's retry, with the plan unchanged,
- * confirms it: the service's tasks are then planned on new instances (booting and requested ones
- * count) until it has none left to place. If ECS still fails once instances registered after the
- * confirmation (launched for it) and it has retried since, new instances do not help: the service
- * is reported as unplaceable instead of scaled for, and retried from scratch UNPLACEABLE_RETRY_MS later.
+ * A standalone PROVISIONING task not yet known: list its family's tasks (bounded), so the pass plans
+ * for every task of a fan-out at once and the burst's other events are answered without a pass.
+ * Says when it listed, and whether the listing was complete.
  */
-function stallsOf(
+async function scanFamily(
   event: Exclude<CapacityEvent, { kind: 'ignored' }>,
-  plan: CapacityPlan,
-  observation: Observation,
-  now: number,
-): StallMarker[] {
-  if (event.kind !== 'placement-failure' || !event.service) return [];
-  const source = `service:${event.service}`;
-  const at = new Date(now).toISOString();
-  const known = observation.stallMarkers.get(source);
-  const reason = event.reason ?? known?.reason ?? 'placement failure';
-  if (known?.unplaceableAt) {
-    if (now - Date.parse(known.unplaceableAt) < UNPLACEABLE_RETRY_MS) return [{ ...known, reason }];
-    return [{ source, since: at, reason, confirmed: false }];
-  }
-  const placement = plan.placements.find((item) => item.sources.includes(source));
-  if (!placement) return [];
-  if (known?.confirmed) {
-    const confirmedAt = Date.parse(known.confirmedAt ?? known.since);
-    const launchedForIt = observation.snapshot.instances.some((instance) => {
-      const registeredAt = instance.registeredAt ? Date.parse(instance.registeredAt) : Number.NaN;
-      return registeredAt >= confirmedAt && now - registeredAt >= RETRY_SECONDS * 1000;
+  deps: PassDeps,
+): Promise<{ key: string; at: number; complete: boolean } | undefined> {
+  const waiting = deps.waiting;
+  if (!waiting || !deps.familyScans || event.kind !== 'provisioning') return undefined;
+  if (!event.group?.startsWith('family:') || waiting.has(event.taskArn)) return undefined;
+  const room = WAITING_MAX - waiting.size;
+  if (room <= 0) return undefined;
+  const now = deps.now();
+  try {
+    const listed = await listTaskArnsUpTo(
+      event.cluster,
+      { family: event.group.slice('family:'.length), desiredStatus: 'RUNNING' },
+      room,
+    );
+    for (const arn of listed.items.slice(0, room)) {
+      if (!waiting.has(arn)) waiting.set(arn, { cluster: event.cluster, since: now });
+    }
+    return {
+      key: familyKey(event.cluster, event.group),
+      at: now,
+      complete: listed.complete && listed.items.length <= room,
+    };
+  } catch (error) {
+    // The event's own task is still described by the pass: the listing only saves later passes.
+    deps.logger.warn('Listing the family of a PROVISIONING task failed', {
+      cluster: event.cluster,
+      group: event.group,
+      error: error as Error,
     });
-    // The plan can only put a confirmed stall's tasks on instances registered since the confirmation.
-    if (placement.onRegistered > 0 && launchedForIt) return [{ ...known, reason, unplaceableAt: at }];
-    return [{ ...known, reason }];
+    return undefined;
   }
-  if (placement.onRegistered === 0) return [];
-  if (!known) return [{ source, since: at, reason, confirmed: false }];
-  const confirmed = now - Date.parse(known.since) >= RETRY_SECONDS * 1000;
-  return [{ ...known, reason, confirmed, ...(confirmed ? { confirmedAt: at } : {}) }];
 }
-
-const stallChanged = (stall: StallMarker, known: StallMarker | undefined) =>
-  stall.confirmed !== (known?.confirmed ?? false) || stall.unplaceableAt !== known?.unplaceableAt;
 
 /**
  * ScaleOut and ScaleIn: what happened (the instances added to the desired capacity, the instances

@@ -34,7 +34,7 @@ import {
   type World,
   type WorldInstance,
   ZONES,
-} from './mock-world';
+} from '../../test/support/capacity/mock-world';
 
 afterEach(() => {
   vi.restoreAllMocks();

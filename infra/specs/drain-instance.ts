@@ -103,18 +103,31 @@ export const drainInstance: FunctionSpec = {
       {
         actions: ['ecs:DescribeServices'],
         resources: clusters.map((cluster) => arns.services(cluster)),
-        why: 'Recognise DAEMON services, whose tasks ECS stops last and a drain does not wait for.',
+        why: "Recognise DAEMON services, whose tasks ECS stops last and a drain does not wait for; read the REPLICA services' desired count, minimum healthy percent and placement events for the disruption budget.",
       },
       {
         actions: ['ecs:DescribeTaskDefinition'],
         resources: [ANY_RESOURCE],
-        why: "Spot: each task's stopTimeout, weighed against the two minutes' time left. DescribeTaskDefinition supports no resource-level permissions.",
+        why: "Spot: each task's stopTimeout, weighed against the two minutes' time left; a blocked service's task size, for the room asked of scale-capacity. DescribeTaskDefinition supports no resource-level permissions.",
       },
       stateTable(
         ctx,
         ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         ['drain#*'],
         'Record when each drain started (the deadline counts from it) and its completion, with conditional writes so overlapping invocations agree.',
+      ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        // Exactly `capacity#<cluster>` (cluster names hold no `#`): not scale-capacity's own markers.
+        clusters.map((cluster) => `capacity#${cluster}`),
+        "A drain the disruption budget blocks asks scale-capacity for its replacements' room: a capacity request under capacity#<cluster> exactly, as run-scheduled-task writes them.",
+      ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        ['decision#*'],
+        'Write-only: decision records about instances (decision#...), read by the why and status commands; removed by TTL after 14 days.',
       ),
     ];
   },

@@ -141,7 +141,7 @@ export const runScheduledTask: FunctionSpec = {
           'dynamodb:Query',
           'dynamodb:BatchWriteItem',
         ],
-        // Capacity requests live under exactly `capacity#<cluster>` (shared/capacity/state.ts); cluster names
+        // Capacity requests live under exactly `capacity#<cluster>` (shared/state/keys.ts); cluster names
         // hold no `#`, so these keys leave out scale-capacity's own `capacity#<cluster>#...` markers.
         ['job#*', ...clusters.map((cluster) => `capacity#${cluster}`)],
         "Job registry, runs, outcomes and once-only alert markers (job#...), and capacity requests for scale-capacity (capacity#<cluster> exactly: not scale-capacity's idle, stall, type and launch markers).",

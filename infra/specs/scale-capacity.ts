@@ -65,9 +65,10 @@ export const scaleCapacity: FunctionSpec = {
           'autoscaling:DescribeScalingActivities',
           'autoscaling:DescribeLifecycleHooks',
           'autoscaling:DescribeInstanceRefreshes',
+          'autoscaling:DescribeWarmPool',
         ],
         resources: [ANY_RESOURCE],
-        why: "Read the groups' size, instances and protection, recent launch failures, (for consolidation) that a terminate hook drains what it removes, and instance refreshes under way. Auto Scaling Describe* actions accept only `*`.",
+        why: "Read the groups' size, instances and protection, recent launch failures and boot times, (for consolidation) that a terminate hook drains what it removes, instance refreshes under way, and warm pools. Auto Scaling Describe* actions accept only `*`.",
       },
       {
         actions: [
@@ -110,9 +111,9 @@ export const scaleCapacity: FunctionSpec = {
         why: 'Desired, running and pending counts and capacity provider strategy of each service.',
       },
       {
-        actions: ['ecs:DescribeTasks'],
+        actions: ['ecs:DescribeTasks', 'ecs:GetTaskProtection'],
         resources: clusters.map((cluster) => arns.tasks(cluster)),
-        why: 'Shapes and placement constraints of pending tasks; non-daemon tasks per instance. Task ids are only known at run time.',
+        why: 'Shapes and placement constraints of pending tasks; non-daemon tasks per instance; task scale-in protection of consolidation candidates. Task ids are only known at run time.',
       },
       {
         actions: ['ecs:DescribeTaskDefinition'],
@@ -124,6 +125,18 @@ export const scaleCapacity: FunctionSpec = {
         ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         ['capacity#*'],
         'Read capacity requests from run-scheduled-task; keep idle-since, stall and instance-type markers (capacity#...).',
+      ),
+      stateTable(
+        ctx,
+        ['dynamodb:Query'],
+        ['job#*'],
+        "Read-only: run-scheduled-task's job registry and runs, so a scheduled job's next run is planned for one boot ahead.",
+      ),
+      stateTable(
+        ctx,
+        ['dynamodb:PutItem'],
+        ['decision#*'],
+        'Write-only: decision records about instances (decision#...), read by the why and status commands; removed by TTL after 14 days.',
       ),
     ];
   },

@@ -3,8 +3,15 @@
 import { parseArgs } from 'node:util';
 import type { LocalAws } from '../../test/local-aws/index';
 
-/** A usage error: exit code 2. */
-export class UsageError extends Error {}
+/** A usage error: exit code 2, with the usage line of the command it concerns when not the default. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface Io {
   out: (text: string) => void;
@@ -69,7 +76,9 @@ export async function withTarget<T>(
   const aws = await startLocalAws({ seed: 'sample' });
   const restoreDate = followWorldClock(aws);
   Object.assign(process.env, aws.env());
-  io.err(`Local AWS endpoint with the sample cluster at ${aws.endpoint} (use --aws for real AWS)`);
+  io.err(
+    `A fresh local AWS endpoint with the sample cluster at ${aws.endpoint}: no function has run on it yet, so its state table is empty (ecs-autopilot demo runs them and shows status and why at its end; --aws reads a real deployment)`,
+  );
   try {
     return await work({ table: requiredTable(), local: aws });
   } finally {
@@ -94,7 +103,7 @@ export function runMain(usage: string, run: (args: string[], io: Io) => Promise<
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
-      if (error instanceof UsageError) console.error(usage);
+      if (error instanceof UsageError) console.error(error.usage ?? usage);
       process.exit(error instanceof UsageError ? 2 : 1);
     },
   );

@@ -63,7 +63,7 @@ function parse(args: string[]) {
 }
 
 async function registeredJob(target: Target, name: string) {
-  const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
   const jobs = await new ScheduleStore(target.table).listJobs();
   const job = jobs.find((one) => one.name === name);
   if (!job) {
@@ -76,7 +76,7 @@ async function registeredJob(target: Target, name: string) {
 }
 
 async function history(target: Target, name: string, limit: number) {
-  const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
   const runs = await new ScheduleStore(target.table).recentRuns(name, limit);
   return runs.map((run) => ({
     due: run.due,

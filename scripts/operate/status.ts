@@ -16,6 +16,11 @@ Shows, from the state table, what ecs-autopilot is doing now:
               live in EventBridge Scheduler and are not shown
   problems    failed-start problems not yet resolved: cluster, category, the cause they share, state,
               the services failing, failures in this episode and in all, since
+  capacity    each capacity provider's last change by scale-capacity (scale-out, scale-in, protection),
+              when, the desired capacity before and after, and the plan's reasons (kept 14 days)
+
+Without --aws it reads a fresh local endpoint with the sample cluster, where nothing has run yet: the
+demo (ecs-autopilot demo) runs the functions there and shows status at its end.
 
 ${COMMON_HELP}`;
 
@@ -57,6 +62,15 @@ export interface Status {
     since: string;
     lastFailureAt: string;
   }[];
+  capacity: {
+    cluster: string;
+    provider: string;
+    group?: string | undefined;
+    action: string;
+    at: string;
+    desiredCapacity?: { from: number; to: number } | undefined;
+    reasons: string[];
+  }[];
 }
 
 const optionalText = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -64,15 +78,17 @@ const clusterOfArn = (arn: string) => arn.split('/').pop() ?? arn;
 
 /** Reads the state table (readers imported late: their SDK clients take the environment set by then). */
 export async function readStatus(tableName: string, now: number): Promise<Status> {
-  const { listOpenDrains } = await import('../../shared/aws/drain-state');
-  const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+  const { listOpenDrains } = await import('../../shared/state/drain');
+  const { ScheduleStore } = await import('../../shared/state/jobs/store');
   const { listOpenIncidents } = await import('../../functions/detect-failed-start/incidents');
   const deadlineSeconds = Number(process.env.DRAIN_DEADLINE_SECONDS ?? 3600);
   const store = new ScheduleStore(tableName);
-  const [drains, registered, problems] = await Promise.all([
+  const { listProviderDecisions } = await import('../../shared/state/decisions');
+  const [drains, registered, problems, capacity] = await Promise.all([
     listOpenDrains(tableName),
     store.listJobs(),
     listOpenIncidents(tableName),
+    listProviderDecisions(tableName),
   ]);
   const jobs = await Promise.all(
     registered.map(async (job) => {
@@ -120,6 +136,9 @@ export async function readStatus(tableName: string, now: number): Promise<Status
         since: iso(problem.episodeStartedAt),
         lastFailureAt: iso(problem.lastFailureAt),
       })),
+    capacity: capacity.sort((a, b) =>
+      `${a.cluster}#${a.provider}`.localeCompare(`${b.cluster}#${b.provider}`),
+    ),
   };
 }
 
@@ -175,6 +194,18 @@ function render(status: Status): string {
             problem.since,
           ]),
         )}`,
+  );
+  sections.push(
+    status.capacity.length === 0
+      ? '\nCapacity providers: no change by scale-capacity recorded'
+      : `\nCapacity providers (last change):\n${status.capacity
+          .map((last) =>
+            [
+              `  ${last.cluster}/${last.provider}${last.group ? ` (${last.group})` : ''}: ${last.action} at ${last.at.replace(/\.\d{3}Z$/, 'Z')}${last.desiredCapacity ? `, desired ${last.desiredCapacity.from} -> ${last.desiredCapacity.to}` : ''}`,
+              ...last.reasons.map((reason) => `    - ${reason}`),
+            ].join('\n'),
+          )
+          .join('\n')}`,
   );
   return sections.join('\n');
 }

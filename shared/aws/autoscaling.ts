@@ -6,6 +6,8 @@ import {
   CompleteLifecycleActionCommand,
   DescribeInstanceRefreshesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
+  type Instance,
   type InstanceRefresh,
   type LifecycleHook,
   paginateDescribeAutoScalingGroups,
@@ -15,6 +17,7 @@ import {
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
+  type WarmPoolConfiguration,
 } from '@aws-sdk/client-auto-scaling';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from './batch';
 import { clientConfig } from './client-config';
@@ -194,4 +197,24 @@ export async function describeInstanceRefreshes(group: string): Promise<Instance
     autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, MaxRecords: 10 })),
   );
   return InstanceRefreshes ?? [];
+}
+
+/** The group's warm pool: its configuration and its instances, every page (DescribeWarmPool). */
+export async function describeWarmPool(
+  group: string,
+): Promise<{ configuration: WarmPoolConfiguration | undefined; instances: Instance[] }> {
+  const instances: Instance[] = [];
+  let configuration: WarmPoolConfiguration | undefined;
+  let token: string | undefined;
+  do {
+    const page = await call('autoscaling:DescribeWarmPool', group, () =>
+      autoScaling.send(
+        new DescribeWarmPoolCommand({ AutoScalingGroupName: group, MaxRecords: 100, NextToken: token }),
+      ),
+    );
+    configuration ??= page.WarmPoolConfiguration;
+    instances.push(...(page.Instances ?? []));
+    token = page.NextToken;
+  } while (token);
+  return { configuration, instances };
 }

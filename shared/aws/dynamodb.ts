@@ -3,7 +3,18 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   type BatchWriteCommandInput,
+  DeleteCommand,
+  type DeleteCommandInput,
   DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  paginateQuery,
+  paginateScan,
+  type QueryCommandInput,
+  type ScanCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { sleep } from '../runtime/time';
 import { chunk } from './batch';
@@ -143,4 +154,80 @@ export async function batchWriteItems(
     failure = error ?? failure;
   }
   return { unprocessed, ...(failure ? { error: failure } : {}) };
+}
+
+// Single-item operations and queries, one function per IAM action: a function's bundle names only the
+// actions it calls, and test/infra/iam-from-code.test.ts grants exactly those.
+
+type TableInput<Input> = Omit<Input, 'TableName'>;
+type Key = { pk: string; sk: string };
+const target = (table: string, key: Record<string, unknown>) =>
+  `${table}/${String(key.pk)}/${String(key.sk)}`;
+
+/** One item by a consistent read. */
+export async function getItem<Item = Record<string, unknown>>(
+  table: string,
+  key: Key,
+  consistent = true,
+): Promise<Item | undefined> {
+  const { Item } = await call('dynamodb:GetItem', target(table, key), () =>
+    dynamodb.send(
+      new GetCommand({ TableName: table, Key: key, ...(consistent ? { ConsistentRead: true } : {}) }),
+    ),
+  );
+  return Item as Item | undefined;
+}
+
+export async function putItem(table: string, input: TableInput<PutCommandInput>): Promise<void> {
+  await call('dynamodb:PutItem', target(table, input.Item ?? {}), () =>
+    dynamodb.send(new PutCommand({ TableName: table, ...input })),
+  );
+}
+
+/** The item's attributes as `ReturnValues` asks for them, if it does. */
+export async function updateItem<Item = Record<string, unknown>>(
+  table: string,
+  input: TableInput<UpdateCommandInput>,
+): Promise<Item | undefined> {
+  const { Attributes } = await call('dynamodb:UpdateItem', target(table, input.Key ?? {}), () =>
+    dynamodb.send(new UpdateCommand({ TableName: table, ...input })),
+  );
+  return Attributes as Item | undefined;
+}
+
+export async function deleteItem(table: string, input: TableInput<DeleteCommandInput>): Promise<void> {
+  await call('dynamodb:DeleteItem', target(table, input.Key ?? {}), () =>
+    dynamodb.send(new DeleteCommand({ TableName: table, ...input })),
+  );
+}
+
+/** Every page of a query (or the first `Limit` items when `firstPageOnly`). */
+export async function queryItems<Item = Record<string, unknown>>(
+  table: string,
+  input: TableInput<QueryCommandInput>,
+  firstPageOnly = false,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  await call('dynamodb:Query', `${table}/${String(input.ExpressionAttributeValues?.[':pk'])}`, async () => {
+    for await (const page of paginateQuery({ client: dynamodb }, { TableName: table, ...input })) {
+      items.push(...((page.Items ?? []) as Item[]));
+      if (firstPageOnly) break;
+    }
+  });
+  return items;
+}
+
+/** Every page of a scan: for an operator's view only, never a function's pass. */
+export async function scanItems<Item = Record<string, unknown>>(
+  table: string,
+  input: TableInput<ScanCommandInput>,
+  what: string,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  await call('dynamodb:Scan', `${table}/${what}`, async () => {
+    for await (const page of paginateScan({ client: dynamodb }, { TableName: table, ...input })) {
+      items.push(...((page.Items ?? []) as Item[]));
+    }
+  });
+  return items;
 }

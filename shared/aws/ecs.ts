@@ -12,7 +12,9 @@ import {
   type DesiredStatus,
   ECSClient,
   type Failure,
+  GetTaskProtectionCommand,
   ListTasksCommand,
+  type ProtectedTask,
   paginateListContainerInstances,
   paginateListServices,
   paginateListTasks,
@@ -41,6 +43,7 @@ export const ECS_LIMITS = {
   stopTaskReason: 255,
   describeCapacityProviders: 10,
   describeClusters: 100,
+  getTaskProtection: 100,
 } as const;
 
 export interface Described<T> {
@@ -52,6 +55,22 @@ async function collect<Page, Item>(pages: AsyncIterable<Page>, itemsOf: (page: P
   const items: Item[] = [];
   for await (const page of pages) items.push(...(itemsOf(page) ?? []));
   return items;
+}
+
+/** Up to `limit` items, and whether that was all of them (pages stop being read at the limit). */
+async function collectUpTo<Page, Item>(
+  pages: AsyncIterable<Page>,
+  itemsOf: (page: Page) => Item[] | undefined,
+  hasMore: (page: Page) => boolean,
+  limit: number,
+): Promise<{ items: Item[]; complete: boolean }> {
+  const items: Item[] = [];
+  for await (const page of pages) {
+    items.push(...(itemsOf(page) ?? []));
+    if (!hasMore(page)) return { items, complete: true };
+    if (items.length >= limit) return { items, complete: false };
+  }
+  return { items, complete: true };
 }
 
 export function listContainerInstanceArns(
@@ -124,6 +143,22 @@ export function listTaskArns(cluster: string, filter: TaskListFilter = {}): Prom
     collect(
       paginateListTasks({ client: ecs, pageSize: PAGE_SIZE }, { cluster, ...filter }),
       (page) => page.taskArns,
+    ),
+  );
+}
+
+/** At most `limit` task ARNs (rounded up to whole pages of 100) for the filter, and whether that was all. */
+export function listTaskArnsUpTo(
+  cluster: string,
+  filter: TaskListFilter,
+  limit: number,
+): Promise<{ items: string[]; complete: boolean }> {
+  return call('ecs:ListTasks', cluster, () =>
+    collectUpTo(
+      paginateListTasks({ client: ecs, pageSize: PAGE_SIZE }, { cluster, ...filter }),
+      (page) => page.taskArns,
+      (page) => Boolean(page.nextToken),
+      limit,
     ),
   );
 }
@@ -306,4 +341,23 @@ export function runTask(input: RunTaskCommandInput) {
   return call('ecs:RunTask', `${input.cluster ?? 'default'}/${input.taskDefinition}`, () =>
     ecs.send(new RunTaskCommand(input)),
   );
+}
+
+/**
+ * Task scale-in protection (UpdateTaskProtection) of service tasks, at most 100 per call (GetTaskProtection
+ * in the ECS API reference); a task ECS cannot answer for comes back in `failures[]`.
+ */
+export async function getTaskProtection(
+  cluster: string,
+  arns: readonly string[],
+): Promise<Described<ProtectedTask>> {
+  const pages = await mapConcurrent(chunk(arns, ECS_LIMITS.getTaskProtection), BATCH_CONCURRENCY, (batch) =>
+    call('ecs:GetTaskProtection', cluster, () =>
+      ecs.send(new GetTaskProtectionCommand({ cluster, tasks: batch })),
+    ),
+  );
+  return {
+    items: pages.flatMap((page) => page.protectedTasks ?? []),
+    failures: pages.flatMap((page) => page.failures ?? []),
+  };
 }

@@ -2,37 +2,6 @@
  * Pure rules for turning ECS services into demand: which capacity provider a service's tasks land
  * on, how many of its missing tasks that provider must host, and its placement constraints.
  */
-import type { Demand } from './snapshot';
-import type { StallMarker } from './state';
-
-/**
- * How long a service that ECS cannot place even on instances launched for it stays reported (and
- * not scaled for) before a new stall is allowed to buy instances again.
- */
-export const UNPLACEABLE_RETRY_MS = 15 * 60_000;
-
-/**
- * What a service's stall marker means for its demand. Confirmed: not on the registered instances ECS
- * failed on, but on booting and requested ones, and on those registered since the confirmation
- * (launched for it). Still failing once those registered: new instances do not help (an attribute
- * the AMI lacks, a subnet out of addresses), so it is reported instead of scaled for, until
- * UNPLACEABLE_RETRY_MS have passed.
- */
-export function applyStall(item: Demand, marker: StallMarker | undefined, now: number): void {
-  item.newInstancesOnly = false;
-  delete item.newInstancesSince;
-  delete item.unplaceable;
-  if (!marker?.confirmed) return;
-  const confirmedAt = marker.confirmedAt ?? marker.since;
-  const unplaceableAt = marker.unplaceableAt ? Date.parse(marker.unplaceableAt) : Number.NaN;
-  if (now - unplaceableAt < UNPLACEABLE_RETRY_MS) {
-    const retry = new Date(unplaceableAt + UNPLACEABLE_RETRY_MS).toISOString();
-    item.unplaceable = `ECS keeps failing to place it (${marker.reason || 'placement failure'}) even on instances launched for it since ${confirmedAt}; new instances do not help (requiresAttributes, subnet addresses, ...): not scaled for until ${retry}`;
-    return;
-  }
-  item.newInstancesOnly = true;
-  if (!Number.isNaN(Date.parse(confirmedAt))) item.newInstancesSince = new Date(confirmedAt).toISOString();
-}
 
 export interface StrategyItem {
   capacityProvider?: string | undefined;
@@ -227,7 +196,7 @@ export function providerDeficit(
  * when it has neither strategy nor launch type, or (launch type EC2, any instance) the provider when
  * `anyInstance` says it takes such demand.
  */
-function strategyOf(
+export function strategyOf(
   owner: { capacityProviderStrategy?: readonly StrategyItem[] | undefined; launchType?: string | undefined },
   provider: string,
   clusterDefault: readonly StrategyItem[],

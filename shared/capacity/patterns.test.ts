@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { emptyShape, generateWorkload } from '../../bench/workloads';
 import { makeItemGroup } from './packing';
 import { bestPattern, type ConfigurationProblem, holds, patternItem, type Resources } from './patterns';
 import { planCapacity } from './planner';
-import { emptyShape, generateWorkload } from './workloads';
 
 /** Every pattern of a tiny problem, by enumeration: the reference for the branch and bound. */
 function bruteForce(

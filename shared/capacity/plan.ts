@@ -1,8 +1,10 @@
 /** What scale-capacity's planner returns: the plan as data, with its parts and reasons. */
+import type { ForeseenRun } from './foresight';
 import type { LaunchType } from './launch-type';
 import type { BoundKind } from './lower-bound';
 import type { MemberOf } from './packing';
 import type { LaunchFailure, Shape } from './snapshot';
+import type { WarmPoolUse } from './warm-pool';
 
 export interface PlacementSummary {
   key: string;
@@ -111,6 +113,13 @@ export interface CapacityPlan {
   };
   /** Each new instance of the plan, in launch order, and the demand sources whose tasks it is for. */
   newInstanceSources: NewInstanceSources[];
+  /**
+   * Scheduled jobs' runs (when the snapshot lists any): the lead time (boot + margin) and, per run,
+   * the tasks planned ahead as demand this pass and why (foresight.ts).
+   */
+  foreseen?: { leadSeconds: number; runs: ForeseenRun[] };
+  /** With a warm pool: the new instances it gives this pass, those launched cold, what it lacked. */
+  warmPool?: WarmPoolUse;
   /** With a mixed instances policy: the type new instances are planned as, and why. */
   launchType?: LaunchType;
   /** Each decision in words, for the log and the table. */

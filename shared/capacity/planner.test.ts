@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { firstFitDecreasingInstances } from './baseline';
+import { firstFitDecreasingInstances } from '../../bench/baseline';
+import { generateWorkload } from '../../bench/workloads';
+import {
+  optimalNewInstances,
+  snapshotArbitrary,
+  violations,
+} from '../../test/support/capacity/planner-checks';
 import { planCapacity } from './planner';
 import { type CapacitySnapshot, type CapacitySnapshotInput, parseSnapshot, SnapshotError } from './snapshot';
-import { optimalNewInstances, snapshotArbitrary, violations } from './testing';
-import { generateWorkload } from './workloads';
 
 const NOW = Date.parse('2025-01-15T03:00:00.000Z');
 const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
@@ -712,7 +716,7 @@ describe('parseSnapshot', () => {
   });
 
   it('reads the sample snapshots', () => {
-    for (const name of ['burst', 'idle', 'constraints']) {
+    for (const name of ['burst', 'idle', 'constraints', 'nightly']) {
       const text = readFileSync(`events/scale-capacity/snapshots/${name}.json`, 'utf8');
       expect(() => parseSnapshot(JSON.parse(text))).not.toThrow();
     }

@@ -25,6 +25,7 @@ import {
   utilizationOf,
   zoneWaits,
 } from './explain';
+import { foreseenDemand, foresightReasons, leadTime } from './foresight';
 import { groupDemand, whyUnplaceable } from './items';
 import { launchType } from './launch-type';
 import { limitScaleOut } from './limits';
@@ -35,6 +36,7 @@ import { placeDemand } from './placement';
 import type { CapacityPlan, PlanOptions, Unplaceable } from './plan';
 import { planRemovals, protectionAndMarkers } from './scale-in';
 import type { CapacitySnapshot } from './snapshot';
+import { warmPoolReason, warmPoolUse } from './warm-pool';
 
 export { freshBin, newInstanceTemplate, ZoneBalancer } from './bins';
 export { groupDemand } from './items';
@@ -51,13 +53,15 @@ export type {
 } from './plan';
 export { ZoneCounts } from './scale-in';
 
-export function planCapacity(
-  observed: CapacitySnapshot,
-  now: number,
-  options: PlanOptions = {},
-): CapacityPlan {
+export function planCapacity(input: CapacitySnapshot, now: number, options: PlanOptions = {}): CapacityPlan {
   const compile = options.compileMemberOf ?? defaultCompileMemberOf;
   const reasons: string[] = [];
+  // Scheduled jobs due within the boot time plus a margin are demand now (foresight.ts).
+  const lead = leadTime(input, now);
+  const foresight = foreseenDemand(input, now, lead);
+  reasons.push(...foresightReasons(foresight.runs));
+  const observed: CapacitySnapshot =
+    foresight.demand.length > 0 ? { ...input, demand: [...input.demand, ...foresight.demand] } : input;
   // Demand, grouped by shape and constraints.
   const { items, unplaceable: badConstraints } = groupDemand(observed, compile);
   // New instances are planned as the type the group's allocation strategy launches.
@@ -188,6 +192,8 @@ export function planCapacity(
   } = limitScaleOut({ snapshot, now, fleet, newBins, removals: removals.length });
 
   const { protect, unprotect, idleMarkers } = protectionAndMarkers(usable, removals, binById, now);
+  // A warm pool gives the first new instances (warm-pool.ts): how many, and whether it was enough.
+  const warmPool = warmPoolUse(snapshot, desiredCapacity - afterRemovals);
 
   const placements = items.map((item) => summarize(item, waits.get(item.id)));
   const assignments = options.trace
@@ -232,6 +238,9 @@ export function planCapacity(
     maxAllows: limitedBy === 'max' ? scaleOut + uselessUnderMax : undefined,
     uselessUnderMax,
   });
+  // The pool's instances first; the rest boot as the group does (leadTime without a time: cold).
+  const poolLine = warmPool ? warmPoolReason(warmPool, leadTime(input).bootSeconds) : undefined;
+  if (poolLine) reasons.push(poolLine);
 
   return {
     cluster: snapshot.cluster,
@@ -270,6 +279,10 @@ export function planCapacity(
     unplaceable,
     utilization: utilizationOf(placeableOn, snapshot),
     ...(launch ? { launchType: launch } : {}),
+    ...(warmPool ? { warmPool } : {}),
+    ...(input.foreseen !== undefined
+      ? { foreseen: { leadSeconds: lead.seconds, runs: foresight.runs } }
+      : {}),
     reasons,
     ...(assignments ? { assignments } : {}),
   };

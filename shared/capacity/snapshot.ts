@@ -113,6 +113,24 @@ export const demandSchema = z.object({
     .describe('ECS keeps failing to place it even on instances launched for it: reported, not scaled for'),
 });
 
+/**
+ * A scheduled job's next run, foreseen from its schedule (run-scheduled-task's job registry): its
+ * tasks are planned as demand once the run is due within the group's boot plus a margin, so an
+ * instance has registered when it starts.
+ */
+export const foreseenSchema = z.object({
+  source: z.literal('job'),
+  job: z.string().min(1).describe('job name'),
+  dueAt: isoTime.describe('the run’s due time'),
+  count: count.min(1).describe('tasks the run starts'),
+  shape: shapeSchema,
+  group: z.string().optional().describe('task group (family:NAME)'),
+  distinctInstance: z.boolean().default(false),
+  memberOf: z.string().optional().describe('cluster query language expression'),
+  concurrencyPolicy: z.enum(['Allow', 'Forbid', 'Replace']).default('Allow'),
+  activeTasks: count.default(0).describe("tasks of the job's earlier runs still running or starting"),
+});
+
 /** A launch Auto Scaling tried and failed (a scaling activity with StatusCode Failed or Cancelled). */
 export const launchFailureSchema = z.object({
   at: isoTime,
@@ -129,6 +147,9 @@ export const settingsSchema = z.object({
   headroom: z.object({ tasks: count, shape: shapeSchema.optional() }).default({ tasks: 0 }),
   consolidation: z.boolean().default(false),
   bootTimeoutSeconds: count.default(600),
+  foresightMarginSeconds: count
+    .optional()
+    .describe('added to the boot time: how long before its due time a job is planned for (default 75)'),
 });
 
 export const snapshotSchema = z.object({
@@ -165,6 +186,25 @@ export const snapshotSchema = z.object({
     failingRaiseAt: isoTime
       .optional()
       .describe('when scale-capacity last raised the desired capacity while launches were failing'),
+    boot: z
+      .object({
+        seconds: z.number().min(0).describe('launch to registration, median of the recent launches'),
+        samples: count.describe('launches measured'),
+      })
+      .optional()
+      .describe('measured from scaling activities and container instance registrations'),
+    warmPool: z
+      .object({
+        ready: count.describe(
+          'instances warmed and ready to join (Warmed:Stopped, Warmed:Running, Warmed:Hibernated)',
+        ),
+        warming: count.default(0).describe('instances still being prepared for the pool (Warmed:Pending...)'),
+        poolState: z.string().optional().describe('Stopped, Running or Hibernated'),
+        minSize: count.optional(),
+        bootSeconds: z.number().min(0).optional().describe('a pool instance, start to registration'),
+      })
+      .optional()
+      .describe("the group's warm pool (DescribeWarmPool): launches take its instances first"),
     eniTrunking: z
       .object({
         newInstances: z.boolean().describe('every registered instance is trunked: new ones count as trunked'),
@@ -192,6 +232,7 @@ export const snapshotSchema = z.object({
   instances: z.array(registeredInstanceSchema).default([]),
   launching: z.array(launchingInstanceSchema).default([]),
   demand: z.array(demandSchema).default([]),
+  foreseen: z.array(foreseenSchema).optional().describe("scheduled jobs' next runs (job registry)"),
 });
 
 export type Shape = ResourceShape;
@@ -200,6 +241,7 @@ export type RegisteredInstance = z.output<typeof registeredInstanceSchema>;
 export type LaunchingInstance = z.output<typeof launchingInstanceSchema>;
 export type Demand = z.output<typeof demandSchema>;
 export type LaunchFailure = z.output<typeof launchFailureSchema>;
+export type Foreseen = z.output<typeof foreseenSchema>;
 export type CapacitySettings = z.output<typeof settingsSchema>;
 export type CapacitySnapshot = z.output<typeof snapshotSchema>;
 /** What a snapshot file may omit: every defaulted field. */

@@ -2,9 +2,9 @@
 // not every minute: booting, requested and freshly registered instances take its tasks, and a stall
 // that persists on instances launched for it is reported instead of scaled for.
 import { describe, expect, it } from 'vitest';
-import { applyStall, UNPLACEABLE_RETRY_MS } from './demand';
 import { planCapacity } from './planner';
 import { type CapacitySnapshotInput, type Demand, parseSnapshot } from './snapshot';
+import { applyStall, stallChanged, stallsAfter, UNPLACEABLE_RETRY_MS } from './stall';
 
 const NOW = Date.parse('2025-01-15T03:05:00Z');
 const CONFIRMED_AT = new Date(NOW - 30_000).toISOString();
@@ -168,5 +168,54 @@ describe('applyStall', () => {
     applyStall(item, stall, NOW - 60_000 + UNPLACEABLE_RETRY_MS);
     expect(item).toMatchObject({ newInstancesOnly: true });
     expect(item.unplaceable).toBeUndefined();
+  });
+});
+
+describe('stallsAfter (the marker a placement failure leaves)', () => {
+  const failure = { service: 'worker', reason: 'RESOURCE:ENI' };
+  const onRegistered = [{ sources: ['service:worker'], onRegistered: 2 }];
+  const at = (ms: number) => new Date(ms).toISOString();
+
+  it('a first failure is noted, unconfirmed; a failure of a task planned on new instances only, not at all', () => {
+    expect(stallsAfter(failure, onRegistered, new Map(), [], NOW)).toEqual([
+      { source: 'service:worker', since: at(NOW), reason: 'RESOURCE:ENI', confirmed: false },
+    ]);
+    expect(
+      stallsAfter(failure, [{ sources: ['service:worker'], onRegistered: 0 }], new Map(), [], NOW),
+    ).toEqual([]);
+    expect(stallsAfter(undefined, onRegistered, new Map(), [], NOW)).toEqual([]);
+  });
+
+  it("a second failure after ECS's retry confirms it, one sooner does not", () => {
+    const noted = {
+      source: 'service:worker',
+      since: at(NOW - 60_000),
+      reason: 'RESOURCE:ENI',
+      confirmed: false,
+    };
+    const markers = new Map([[noted.source, noted]]);
+    const [confirmed] = stallsAfter(failure, onRegistered, markers, [], NOW);
+    expect(confirmed).toMatchObject({ confirmed: true, confirmedAt: at(NOW) });
+    expect(confirmed !== undefined && stallChanged(confirmed, noted)).toBe(true);
+    const [soon] = stallsAfter(failure, onRegistered, markers, [], NOW - 30_000);
+    expect(soon?.confirmed).toBe(false);
+  });
+
+  it('still failing once an instance launched for it registered: unplaceable', () => {
+    const known = {
+      source: 'service:worker',
+      since: at(NOW - 600_000),
+      reason: 'RESOURCE:ENI',
+      confirmed: true,
+      confirmedAt: at(NOW - 300_000),
+    };
+    const [stall] = stallsAfter(
+      failure,
+      onRegistered,
+      new Map([[known.source, known]]),
+      [{ registeredAt: at(NOW - 120_000) }],
+      NOW,
+    );
+    expect(stall).toMatchObject({ confirmed: true, unplaceableAt: at(NOW) });
   });
 });

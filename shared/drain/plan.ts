@@ -1,4 +1,5 @@
 import { groupOf, isServiceTask, isTerminal, type TaskLike, type Timestamp } from '../ecs/lifecycle';
+import type { BlockedService, BudgetVerdict } from './budget';
 import type { StandalonePolicy } from './policy';
 
 /** What triggered the drain: a lifecycle hook to complete, or a Spot warning with nothing to complete. */
@@ -19,6 +20,8 @@ export interface ContainerInstanceLike {
 export interface DrainTaskLike extends TaskLike {
   taskArn?: string | undefined;
   taskDefinitionArn?: string | undefined;
+  /** When ECS began stopping it (its desired status became STOPPED). */
+  stoppingAt?: Timestamp | null | undefined;
 }
 
 export type TaskRole = 'service' | 'daemon' | 'standalone';
@@ -43,7 +46,25 @@ export type DrainAction =
       secondsLeft: number;
     }
   | { type: 'heartbeat' }
-  | { type: 'complete-continue'; reason: CompleteReason; remaining: TaskSummary[] }
+  /**
+   * The disruption budget holds the drain: completing now would take these services below their minimum
+   * (or to zero). Reported (DrainBlocked, warning) and room asked for the replacements.
+   */
+  | {
+      type: 'report-blocked';
+      services: BlockedService[];
+      why: string[];
+      room: RoomRequest[];
+      /** Epoch ms: past the ordinary deadline, held until then. */
+      heldUntil: number | undefined;
+    }
+  | {
+      type: 'complete-continue';
+      reason: CompleteReason;
+      remaining: TaskSummary[];
+      /** At the last deadline: the services this completion takes below their minimum. */
+      belowMinimum?: BlockedService[];
+    }
   /** The instance is gone (INACTIVE, or out of the group) with the drain open: close it as lost. */
   | { type: 'close-lost'; died: TaskSummary[]; completeHook: boolean }
   | { type: 'wait'; remaining: number };
@@ -54,6 +75,10 @@ export type DrainVerdict =
   /** Set DRAINING just now with nothing running: look again before completing, a task may have landed. */
   | 'draining-started'
   | 'waiting'
+  /** Waiting, and completing would take a service below its minimum (the disruption budget). */
+  | 'blocked'
+  /** Left ACTIVE, waiting its turn under the cap on instances DRAINING at once. */
+  | 'queued'
   /** Spot: drain started and standalone tasks handled; the instance goes in two minutes either way. */
   | 'spot-drain-started'
   /** Deregistered (INACTIVE) or gone from the group mid-drain: what still ran on it died with it. */
@@ -75,6 +100,25 @@ export interface DrainPlan {
   /** Epoch ms from which standalone tasks are stopped; undefined under the `wait` policy. */
   stopStandaloneAt: number | undefined;
   notes: string[];
+}
+
+/** Room for a blocked service's replacements: what scale-capacity is asked for. */
+export interface RoomRequest {
+  service: string;
+  /** The capacity provider its tasks land on (first of its strategy), `*` for any group of the cluster. */
+  capacityProvider: string;
+  taskDefinition: string | undefined;
+  cpu: number;
+  memoryMiB: number;
+  gpus: number;
+  count: number;
+}
+
+/** The disruption budget as observed: the verdict, and each service's task shape for a request for room. */
+export interface BudgetObservation {
+  verdict: BudgetVerdict;
+  /** Per service name: one task's shape and where it lands (count filled in by the plan). */
+  shapes: ReadonlyMap<string, Omit<RoomRequest, 'count' | 'service'>>;
 }
 
 export interface DrainPlanInput {
@@ -109,6 +153,15 @@ export interface DrainPlanInput {
   interruptionAt?: number | undefined;
   /** Spot: each task's longest container stop timeout in seconds, by task definition ARN. */
   stopTimeouts?: ReadonlyMap<string, number> | undefined;
+  /** The disruption budget, when this pass observed it (service tasks still there, drain old enough). */
+  budget?: BudgetObservation | undefined;
+  /** Epoch ms until which a drain the budget blocks is held past the deadline ({@link holdUntil}). */
+  holdUntil?: number | undefined;
+  /**
+   * False: the cluster has its most instances DRAINING at once (MAX_DRAINING_PER_CLUSTER) and this
+   * ACTIVE one waits its turn. Undefined: no cap, or not asked (the instance is not ACTIVE).
+   */
+  drainingTurn?: boolean | undefined;
 }
 
 /**
@@ -117,6 +170,12 @@ export interface DrainPlanInput {
  * Covers a stop timeout of up to 2 minutes plus ECS's delay in starting to stop them.
  */
 export const DAEMON_STOP_WAIT_MS = 180_000;
+
+/**
+ * Past the deadline, how long a drain the budget held lets a task ECS is stopping finish (its stopTimeout
+ * of up to 120 s plus a load balancer's default deregistration delay of 300 s, with room).
+ */
+export const STOPPING_GRACE_MS = 10 * 60_000;
 
 /** ECS's stop timeout when a container sets none (ECS_CONTAINER_STOP_TIMEOUT, 30 s by default). */
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
@@ -226,6 +285,20 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
   const actions: DrainAction[] = [];
 
   const arn = instance.containerInstanceArn;
+  if (trigger === 'lifecycle' && instance.status === 'ACTIVE' && input.drainingTurn === false) {
+    // Waiting its turn: kept alive, left ACTIVE, no deadline until the hold ends (it has not drained yet).
+    const heldUntil = Math.max(deadlineAt, input.holdUntil ?? deadlineAt);
+    if (now < heldUntil) {
+      notes.push(
+        'waiting its turn: the cluster has its most instances DRAINING at once (MAX_DRAINING_PER_CLUSTER)',
+      );
+      if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+        actions.push({ type: 'heartbeat' });
+      actions.push({ type: 'wait', remaining: remaining.length });
+      return { ...base, verdict: 'queued', final: false, actions, remaining, daemonTasksIgnored, notes };
+    }
+    notes.push('its turn never came before the hold ended: draining now');
+  }
   const needsDraining = instance.status === 'ACTIVE' && arn !== undefined;
   if (needsDraining) actions.push({ type: 'set-draining', containerInstanceArn: arn });
   if (instance.status !== 'ACTIVE' && instance.status !== 'DRAINING') {
@@ -280,8 +353,57 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
     return { ...base, verdict: 'drained', final: true, actions, remaining, daemonTasksIgnored, notes };
   }
 
+  const blocked = trigger === 'lifecycle' ? (input.budget?.verdict.blocked ?? []) : [];
+  const heldUntil = Math.max(deadlineAt, input.holdUntil ?? deadlineAt);
+  const reportBlocked = (held: boolean): DrainAction => ({
+    type: 'report-blocked',
+    services: blocked,
+    why: input.budget?.verdict.why ?? [],
+    room: roomFor(blocked, input.budget),
+    heldUntil: held ? heldUntil : undefined,
+  });
+
+  // Unblocked past the deadline: ECS is moving the last tasks (told to stop once their replacements
+  // run); let their stop finish, bounded, rather than kill what is already leaving gracefully.
+  const finishingMove =
+    input.budget !== undefined &&
+    blocked.length === 0 &&
+    remaining.length > 0 &&
+    live
+      .filter((task) => roleOf(task, input.daemonServices) !== 'daemon')
+      .every(
+        (task) =>
+          task.desiredStatus === 'STOPPED' &&
+          now - (epoch(task.stoppingAt) ?? Number.NEGATIVE_INFINITY) < STOPPING_GRACE_MS,
+      );
+  if (trigger === 'lifecycle' && now >= deadlineAt && now < heldUntil && finishingMove) {
+    notes.push(
+      'deadline passed while ECS stops the last tasks after their replacements: letting them finish',
+    );
+    if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+      actions.unshift({ type: 'heartbeat' });
+    actions.push({ type: 'wait', remaining: remaining.length });
+    return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+  }
+
+  if (trigger === 'lifecycle' && now >= deadlineAt && blocked.length > 0 && now < heldUntil) {
+    // The budget holds it past the deadline, up to the operator's last word within Auto Scaling's limit.
+    notes.push(
+      `deadline passed, held by the disruption budget until ${new Date(heldUntil).toISOString()}: ${blocked.map((s) => s.name).join(', ')} would fall below their minimum`,
+    );
+    if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
+      actions.unshift({ type: 'heartbeat' });
+    actions.push(reportBlocked(true), { type: 'wait', remaining: remaining.length });
+    return { ...base, verdict: 'blocked', final: false, actions, remaining, daemonTasksIgnored, notes };
+  }
+
   if (trigger === 'lifecycle' && now >= deadlineAt) {
-    actions.push({ type: 'complete-continue', reason: 'deadline-expired', remaining });
+    actions.push({
+      type: 'complete-continue',
+      reason: 'deadline-expired',
+      remaining,
+      ...(blocked.length > 0 ? { belowMinimum: blocked } : {}),
+    });
     notes.push(
       `drain deadline of ${input.deadlineSeconds} s passed with ${remaining.length} task(s) still there`,
     );
@@ -337,8 +459,30 @@ export function planDrain(input: DrainPlanInput): DrainPlan {
   // First: a step that keeps failing (DRAINING, StopTask) must not keep the hook from its heartbeat.
   if (heartbeatDue(input.lastHeartbeatAt, input.heartbeatIntervalSeconds, now))
     actions.unshift({ type: 'heartbeat' });
+  if (blocked.length > 0) {
+    notes.push(
+      `blocked by the disruption budget: ${blocked.map((s) => s.name).join(', ')} cannot be replaced on instances that stay`,
+    );
+    actions.push(reportBlocked(false));
+  }
   actions.push({ type: 'wait', remaining: remaining.length });
-  return { ...base, verdict: 'waiting', final: false, actions, remaining, daemonTasksIgnored, notes };
+  return {
+    ...base,
+    verdict: blocked.length > 0 ? 'blocked' : 'waiting',
+    final: false,
+    actions,
+    remaining,
+    daemonTasksIgnored,
+    notes,
+  };
+}
+
+/** What to ask scale-capacity for: room for each blocked service's tasks on this instance. */
+function roomFor(blocked: readonly BlockedService[], budget: BudgetObservation | undefined): RoomRequest[] {
+  return blocked.flatMap((service) => {
+    const shape = budget?.shapes.get(service.name);
+    return shape ? [{ ...shape, service: service.name, count: service.onInstance }] : [];
+  });
 }
 
 /** Stop codes of tasks whose host went away under them (StopCode, Amazon ECS API Reference). */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { drainRecord } from '../../test/support/drain-record';
 import {
   heartbeatIntervalFor,
   heartbeatsDue,
@@ -9,7 +10,6 @@ import {
   type ReconcileCandidate,
 } from './reconcile';
 import { type DrainRecord, MAX_ACTION_MS } from './record';
-import { drainRecord } from './record.fixtures';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
 const NOW = T0 + 600_000;

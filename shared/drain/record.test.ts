@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { drainRecord } from '../../test/support/drain-record';
 import { type DrainRecord, hashToken, isEarlierAction, leaseHeldByOther, MAX_ACTION_MS } from './record';
-import { drainRecord } from './record.fixtures';
 
 const T0 = Date.parse('2026-11-21T03:00:00Z');
 const record = (fields: Partial<DrainRecord> = {}) => drainRecord(T0, fields);

@@ -1,4 +1,5 @@
 import { neverRan } from '../ecs/lifecycle';
+import { TTL_SECONDS } from '../state/ttl';
 import type { Classification } from './classify';
 import { isIntentional, isInterruption } from './classify';
 import type { TaskSnapshot } from './events';
@@ -72,19 +73,14 @@ export const ALERT_SOURCE = 'ecs-autopilot.detect-failed-start';
 
 // --- State table layout (one table for the project; this function owns the `failure#` prefix) -------
 
-export interface ItemKey {
-  pk: string;
-  sk: string;
-}
-
-/** One item per stopped task: it is counted once whatever its version, duplicates or event order. */
-export const markerKey = (taskArn: string): ItemKey => ({ pk: `failure#task#${taskArn}`, sk: 'task' });
+// The keys and TTLs are the state package's (shared/state/keys.ts, ttl.ts), named here as before.
+export type { ItemKey } from '../state/keys';
+export { failureMarkerKey as markerKey } from '../state/keys';
+export { ttlAt } from '../state/ttl';
 
 /** Markers outlive EventBridge's 24 h of retries; incident items outlive their last failure by a week. */
-export const MARKER_TTL_SECONDS = 2 * 24 * 3600;
-export const PROBLEM_TTL_AFTER_WINDOW_SECONDS = 7 * 24 * 3600;
-
-export const ttlAt = (epochMs: number, afterSeconds: number) => Math.ceil(epochMs / 1000) + afterSeconds;
+export const MARKER_TTL_SECONDS = TTL_SECONDS.failureMarker;
+export const PROBLEM_TTL_AFTER_WINDOW_SECONDS = TTL_SECONDS.incidentAfterWindow;
 
 /** Progress of one task through count → alert, so a crashed invocation can be finished by another. */
 export type MarkerStage = 'claimed' | 'counted' | 'done';

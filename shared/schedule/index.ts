@@ -3,7 +3,6 @@ export * from './decide';
 export * from './identity';
 export * from './invocation';
 export * from './job';
-export * from './keys';
 export * from './outcome';
 export * from './reconcile';
 export * from './retry';

@@ -1,3 +1,5 @@
+import { capacityRequestKey } from '../state/keys';
+import { ttlAt } from '../state/ttl';
 import { type DueTime, dueMs } from './identity';
 import { clusterName, type Job } from './job';
 import { effectiveLaunchType } from './validate';
@@ -166,8 +168,7 @@ export function capacityRequest(input: CapacityRequestInput): CapacityRequest | 
   if (provider === 'FARGATE' || provider === 'FARGATE_SPOT') return undefined;
   const cluster = clusterName(input.cluster);
   return {
-    pk: `capacity#${cluster}`,
-    sk: `${provider}#${job.name}#${input.due}`,
+    ...capacityRequestKey(cluster, provider, job.name, input.due),
     cluster,
     capacityProvider: provider,
     jobName: job.name,
@@ -179,7 +180,7 @@ export function capacityRequest(input: CapacityRequestInput): CapacityRequest | 
     taskDefinition: job.taskDefinition,
     reasons: [...new Set(input.reasons)],
     requestedAt: new Date(input.now).toISOString(),
-    ttl: Math.ceil(Math.max(input.deadlineAt, dueMs(input.due)) / 1000),
+    ttl: ttlAt(Math.max(input.deadlineAt, dueMs(input.due))),
     ...(job.placementConstraints?.length ? { placementConstraints: job.placementConstraints } : {}),
   };
 }

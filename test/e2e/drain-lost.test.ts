@@ -76,7 +76,7 @@ function prepare(jobMs = 3_600_000) {
 }
 
 const storedDrain = async (instanceId: string) => {
-  const { getDrain } = await import('../../shared/aws/drain-state');
+  const { getDrain } = await import('../../shared/state/drain');
   return getDrain(process.env.STATE_TABLE as string, instanceId);
 };
 

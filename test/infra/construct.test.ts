@@ -44,6 +44,7 @@ const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   'autoscaling:DescribeLifecycleHooks': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeInstanceRefreshes': 'Describe* supports no resource-level permissions',
   'autoscaling:DescribeScalingActivities': 'Describe* supports no resource-level permissions',
+  'autoscaling:DescribeWarmPool': 'Describe* supports no resource-level permissions',
   'ecs:DescribeTaskDefinition': 'no resource-level permissions',
   'ecs:ListTasks': 'narrowed by ecs:cluster',
   'ecs:ListServices': 'narrowed by ecs:cluster',
@@ -332,12 +333,15 @@ describe('IAM', () => {
     const dynamo = statements.filter(({ statement }) =>
       list(statement.Action).some((a) => a.startsWith('dynamodb:')),
     );
-    // One per function, plus detect-failed-start's read-only look at the job registry.
-    expect(dynamo.length).toBe(FUNCTION_SPECS.length + 1);
+    // One per function, plus the read-only looks at the job registry (detect-failed-start's: a job's
+    // failed run; scale-capacity's: a scheduled job's next run), drain-instance's requests for room
+    // (capacity#<cluster>) and the put-only decision records of drain-instance and scale-capacity.
+    expect(dynamo.length).toBe(FUNCTION_SPECS.length + 5);
     const registryRead = dynamo.filter(({ statement }) =>
       JSON.stringify(statement.Condition).includes('job#*'),
     );
     expect(registryRead.map(({ statement }) => list(statement.Action))).toContainEqual(['dynamodb:GetItem']);
+    expect(registryRead.map(({ statement }) => list(statement.Action))).toContainEqual(['dynamodb:Query']);
     for (const { statement } of dynamo) {
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/StateTable/), 'Arn'] });
       expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toBeDefined();

@@ -5,8 +5,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { EcsAutopilot } from '../../infra/ecs-autopilot';
-import { keys } from '../../shared/capacity/state';
 import { JOB_TAG, runTags } from '../../shared/schedule/identity';
+import { capacityMarkerPk, capacityRequestsPk, jobPk } from '../../shared/state/keys';
 import { resolveTemplate } from './cfn-resolve';
 import { loadCfnYaml, parseCfnYaml } from './cfn-yaml';
 import { cdkModel, cdkName, type DeploymentModel, samModel } from './deployment-model';
@@ -60,12 +60,12 @@ describe.each(models)('%s', (_, model) => {
     >;
     const patterns = condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'];
     const allowed = (key: string) => patterns.some((pattern) => stringLike(pattern, key));
-    expect(allowed(keys.requests('web'))).toBe(true);
-    expect(allowed('job#nightly-report')).toBe(true);
-    for (const marker of [keys.idle, keys.stall, keys.types, keys.launch]) {
-      expect(allowed(marker('web')), marker('web')).toBe(false);
+    expect(allowed(capacityRequestsPk('web'))).toBe(true);
+    expect(allowed(jobPk('nightly-report'))).toBe(true);
+    for (const kind of ['idle', 'stall', 'types', 'launch', 'seen', 'agent'] as const) {
+      expect(allowed(capacityMarkerPk('web', kind)), kind).toBe(false);
     }
-    expect(allowed(keys.requests('other-cluster'))).toBe(false);
+    expect(allowed(capacityRequestsPk('other-cluster'))).toBe(false);
   });
 
   it('drain-instance may not stop tasks without a stop-after policy', () => {

@@ -140,8 +140,8 @@ describe('DynamoDB batches with unprocessed keys, end to end through the adapter
   it('reads every key of a BatchGetItem whose answers leave keys unprocessed, asking again with backoff', async () => {
     const restore = useLocalAwsEnv(aws);
     try {
-      const state = await import('../../shared/aws/drain-state');
-      const { drainRecord } = await import('../../shared/drain/record.fixtures');
+      const state = await import('../../shared/state/drain');
+      const { drainRecord } = await import('../support/drain-record');
       const ids = Array.from({ length: 12 }, (_, n) => `i-0unprocessed${n.toString().padStart(2, '0')}`);
       for (const id of ids)
         await state.createDrain(SAMPLE.table, drainRecord(aws.world.now(), { instanceId: id }));
@@ -170,7 +170,7 @@ describe('DynamoDB batches with unprocessed keys, end to end through the adapter
   it('returns the instances left unread instead of failing the pass when keys stay unprocessed', async () => {
     const restore = useLocalAwsEnv(aws);
     try {
-      const state = await import('../../shared/aws/drain-state');
+      const state = await import('../../shared/state/drain');
       aws.faults.set({ operation: 'dynamodb:BatchGetItem', unprocessedRate: 1 });
       let checks = 0;
       const budget = { hasTimeFor: () => ++checks <= 2 };
@@ -188,7 +188,7 @@ describe('DynamoDB batches with unprocessed keys, end to end through the adapter
     try {
       const { dynamodb } = await import('../../shared/aws/dynamodb');
       const { PutCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-      const { ScheduleStore } = await import('../../functions/run-scheduled-task/store');
+      const { ScheduleStore } = await import('../../shared/state/jobs/store');
       const runSk = (n: number) => `run#2025-01-${String(n + 1).padStart(2, '0')}T00:00:00Z`;
       for (let n = 0; n < 30; n++) {
         await dynamodb.send(

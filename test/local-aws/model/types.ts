@@ -249,6 +249,8 @@ export interface TaskRecord {
   version: number;
   script: TaskScript;
   networkMode: TaskDefinitionRecord['networkMode'];
+  /** Task scale-in protection (UpdateTaskProtection): in force until `expiresAt` (epoch ms). */
+  protection?: { expiresAt: number };
 }
 
 export interface DeploymentConfiguration {
@@ -322,6 +324,17 @@ export interface AutoScalingGroupRecord {
   tags: (Tag & { propagateAtLaunch: boolean })[];
   createdAt: number;
   launchTemplate: { id: string; name: string; version: string };
+  /** A mixed instances policy: the overrides replace `instanceType` (model/mixed-instances.ts). */
+  mixedInstances?: MixedInstancesRecord;
+}
+
+export interface MixedInstancesRecord {
+  /** Instance types in priority order (LaunchTemplate.Overrides). */
+  overrides: string[];
+  onDemandAllocationStrategy: 'prioritized' | 'lowest-price';
+  spotAllocationStrategy: string;
+  onDemandBaseCapacity: number;
+  onDemandPercentageAboveBaseCapacity: number;
 }
 
 export interface ScalingActivity {

@@ -5,10 +5,17 @@
  */
 import { taskDemand } from './demand';
 import { AwsApiError, autoScalingErrors, ecsErrors } from './errors';
+import {
+  type InstanceRefreshRecord,
+  type RefreshPreferences,
+  startInstanceRefresh,
+} from './instance-refresh';
 import { instanceTypeSpec, RESERVED_PORTS } from './instance-types';
+import { launchedType } from './mixed-instances';
 import { matchesQuery, type QueryTarget } from './query';
 import { Random } from './random';
 import { Scheduler, type Timer } from './scheduler';
+import { scaleInVictims } from './service-scale-in';
 import type {
   AutoScalingGroupRecord,
   CapacityProviderRecord,
@@ -24,6 +31,7 @@ import type {
   LifecycleActionRecord,
   LifecycleHookRecord,
   LifecycleState,
+  MixedInstancesRecord,
   PlacementConstraint,
   PlacementStrategy,
   Resources,
@@ -676,7 +684,7 @@ export class World {
     const az = options.az ?? this.leastUsedZone(group);
     const ec2: Ec2InstanceRecord = {
       instanceId: options.id ?? `i-0${this.rng.hex(16)}`,
-      instanceType: group.instanceType,
+      instanceType: launchedType(group),
       availabilityZone: az,
       groupName: group.name,
       cluster: group.cluster,
@@ -1180,6 +1188,55 @@ export class World {
     group.desiredCapacity = Math.min(group.maxSize, Math.max(group.minSize, group.desiredCapacity));
     this.dirty = true;
     this.settle();
+  }
+
+  /** Instance refreshes, oldest first (model/instance-refresh.ts). */
+  readonly instanceRefreshes: InstanceRefreshRecord[] = [];
+
+  /** StartInstanceRefresh: a rolling refresh of the group's instances in service now. */
+  startInstanceRefresh(groupName: string, preferences: RefreshPreferences = {}): InstanceRefreshRecord {
+    const group = this.requireGroup(groupName);
+    const record = startInstanceRefresh(
+      {
+        now: () => this.clock,
+        newId: () => this.rng.uuid(),
+        instances: (name) => this.groupInstances(name),
+        replace: (instanceId, cause) => {
+          const ec2 = this.ec2.get(instanceId);
+          if (!ec2 || !isActiveLifecycle(ec2.lifecycleState)) return;
+          this.beginTermination(ec2, group, cause);
+          this.dirty = true;
+        },
+        after: (ms, label, run) => {
+          this.at(ms, label, run);
+        },
+      },
+      this.instanceRefreshes,
+      group.name,
+      preferences,
+    );
+    this.settle();
+    return record;
+  }
+
+  /** Gives the group a mixed instances policy (overrides in priority order), or removes it. */
+  setMixedInstancesPolicy(
+    groupName: string,
+    policy: (Partial<MixedInstancesRecord> & { overrides: string[] }) | undefined,
+  ): void {
+    const group = this.requireGroup(groupName);
+    if (!policy) {
+      delete group.mixedInstances;
+      return;
+    }
+    for (const type of policy.overrides) instanceTypeSpec(type);
+    group.mixedInstances = {
+      onDemandAllocationStrategy: 'prioritized',
+      spotAllocationStrategy: 'lowest-price',
+      onDemandBaseCapacity: 0,
+      onDemandPercentageAboveBaseCapacity: 100,
+      ...policy,
+    };
   }
 
   /** TerminateInstanceInAutoScalingGroup. */
@@ -2054,15 +2111,12 @@ export class World {
     const keep = current.filter((t) => this.instanceOf(t)?.status !== 'DRAINING');
     const draining = current.filter((t) => this.instanceOf(t)?.status === 'DRAINING');
 
-    // Too many (scale-in): stop the extras, not-yet-running first.
+    // Too many (scale-in): stop the extras as ECS does, keeping zones balanced (service-scale-in.ts).
     if (keep.length > desired) {
-      const extras = [...keep]
-        .sort(
-          (a, b) =>
-            Number(a.lastStatus === 'RUNNING') - Number(b.lastStatus === 'RUNNING') ||
-            b.createdAt - a.createdAt,
-        )
-        .slice(0, keep.length - desired);
+      const extras = scaleInVictims(keep, keep.length - desired, this.clock, (task) => {
+        const instance = this.instanceOf(task);
+        return instance ? { zone: instance.availabilityZone, instance: instance.arn } : undefined;
+      });
       for (const task of [...extras, ...draining]) {
         this.stopTask(
           task,

@@ -1,5 +1,7 @@
 /** Auto Scaling (Query protocol, Version 2011-01-01) over the world. */
 import { AwsApiError, autoScalingErrors } from '../model/errors';
+import { type InstanceRefreshRecord, percentageComplete } from '../model/instance-refresh';
+import { mixedInstancesPolicyView } from '../model/mixed-instances';
 import type { AutoScalingGroupRecord, Ec2InstanceRecord } from '../model/types';
 import type { World } from '../model/world';
 import { paginate } from './pagination';
@@ -119,6 +121,23 @@ function activityView(activity: World['activities'][number]) {
   };
 }
 
+function instanceRefreshView(refresh: InstanceRefreshRecord) {
+  return {
+    InstanceRefreshId: refresh.id,
+    AutoScalingGroupName: refresh.groupName,
+    Status: refresh.status,
+    ...(refresh.statusReason ? { StatusReason: refresh.statusReason } : {}),
+    StartTime: new Date(refresh.startedAt),
+    ...(refresh.endedAt !== undefined ? { EndTime: new Date(refresh.endedAt) } : {}),
+    PercentageComplete: percentageComplete(refresh),
+    InstancesToUpdate: Math.max(0, refresh.toReplace.length - refresh.replaced.length),
+    Preferences: {
+      MinHealthyPercentage: refresh.minHealthyPercentage,
+      ScaleInProtectedInstances: refresh.scaleInProtectedInstances,
+    },
+  };
+}
+
 const handlers: Record<string, Handler> = {
   DescribeAutoScalingGroups(world, params) {
     const names = strings(params, 'AutoScalingGroupNames');
@@ -143,7 +162,10 @@ const handlers: Record<string, Handler> = {
       AutoScalingGroups: page.items.map((group) => ({
         AutoScalingGroupName: group.name,
         AutoScalingGroupARN: group.arn,
-        LaunchTemplate: launchTemplate(group),
+        // A group with a mixed instances policy names its launch template there instead.
+        ...(group.mixedInstances
+          ? { MixedInstancesPolicy: mixedInstancesPolicyView(group.mixedInstances, launchTemplate(group)) }
+          : { LaunchTemplate: launchTemplate(group) }),
         MinSize: group.minSize,
         MaxSize: group.maxSize,
         DesiredCapacity: group.desiredCapacity,
@@ -328,12 +350,36 @@ const handlers: Record<string, Handler> = {
     return { Tags: page.items, NextToken: page.nextToken };
   },
 
-  DescribeInstanceRefreshes(_world, params) {
-    if (!str(params, 'AutoScalingGroupName')) {
+  DescribeInstanceRefreshes(world, params) {
+    const groupName = str(params, 'AutoScalingGroupName');
+    if (!groupName) {
       throw new AwsApiError('ValidationError', 'AutoScalingGroupName is required.');
     }
-    // Instance refresh is not modelled: no group has one.
-    return { InstanceRefreshes: [] };
+    const ids = strings(params, 'InstanceRefreshIds');
+    // Newest first, as Auto Scaling lists them.
+    const refreshes = world.instanceRefreshes
+      .filter((refresh) => refresh.groupName === groupName && (ids.length === 0 || ids.includes(refresh.id)))
+      .reverse();
+    return { InstanceRefreshes: refreshes.map(instanceRefreshView) };
+  },
+
+  StartInstanceRefresh(world, params) {
+    const groupName = required(params, 'AutoScalingGroupName');
+    if (!world.groups.has(groupName)) {
+      throw validation(`AutoScalingGroup name not found - AutoScalingGroup ${groupName} not found`);
+    }
+    const preferences = params.Preferences;
+    const prefs =
+      preferences && typeof preferences === 'object' && !Array.isArray(preferences) ? preferences : {};
+    const minHealthy = integer(prefs, 'MinHealthyPercentage');
+    const protectedInstances = str(prefs, 'ScaleInProtectedInstances');
+    const record = world.startInstanceRefresh(groupName, {
+      ...(minHealthy !== undefined ? { minHealthyPercentage: minHealthy } : {}),
+      ...(protectedInstances === 'Refresh' || protectedInstances === 'Ignore' || protectedInstances === 'Wait'
+        ? { scaleInProtectedInstances: protectedInstances }
+        : {}),
+    });
+    return { InstanceRefreshId: record.id };
   },
 
   DescribeScalingActivities(world, params) {

@@ -21,6 +21,7 @@ import {
   taskView,
 } from '../model/views';
 import type { World } from '../model/world';
+import { taskProtectionHandlers } from './ecs-task-protection';
 import { paginate } from './pagination';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
@@ -601,6 +602,8 @@ const handlers: Record<string, Handler> = {
     if (desiredCount !== undefined) world.setServiceDesiredCount(cluster.name, service.name, desiredCount);
     return { service: serviceView(service, cluster.arn, world.serviceCounts(service), epochSeconds, false) };
   },
+
+  ...taskProtectionHandlers,
 
   ListTagsForResource(world, input) {
     const arn = optString(input, 'resourceArn');
