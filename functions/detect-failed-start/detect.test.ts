@@ -55,6 +55,7 @@ beforeEach(async () => {
   await table.reset();
   mockAws();
   ecs.clearTaskDefinitionCache();
+  (await import('./task-definitions')).forgetTaskDefinitions();
 });
 
 type Options = {
@@ -483,6 +484,26 @@ describe('context', () => {
   });
 });
 
+describe('task definitions', () => {
+  it('reads a revision from ECS once for all containers: a cold container finds it in the state table', async () => {
+    await handle(sampleEvent('image-pull'));
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1);
+    // Another container, cold: its caches are empty, the state table is not.
+    ecs.clearTaskDefinitionCache();
+    (await import('./task-definitions')).forgetTaskDefinitions();
+    const second = await handle(anotherTask(sampleEvent('image-pull'), 1), {
+      owner: 'other',
+      now: T0 + 1_000,
+    });
+    expect(second.status).toBe('counted');
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1);
+    const stored = (await table.items()).find((item) => String(item.pk).startsWith('failure#taskdef#'));
+    expect(stored?.containerDefinitions).toBeDefined();
+    // Only what an alert uses: no environment, secrets or commands.
+    expect(JSON.stringify(stored)).not.toMatch(/environment|secrets|command/);
+  });
+});
+
 describe('dry run', () => {
   it('writes and publishes nothing, and shows the alert it would send', async () => {
     const result = await handle(sampleEvent('image-pull'), { env: { DRY_RUN: 'true' } });
@@ -591,6 +612,7 @@ describe('the periodic pass', () => {
     expect(first.results).toMatchObject([{ status: 'ignored', reason: 'intentional-stop' }]);
     const describeCalls = ecsMock.commandCalls(DescribeTaskDefinitionCommand).length;
     ecs.clearTaskDefinitionCache();
+    (await import('./task-definitions')).forgetTaskDefinitions();
     const second = await detect.reconcile(runtime({ now: T0 + 300_000 }));
     expect(second.results).toEqual([]);
     expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(describeCalls);

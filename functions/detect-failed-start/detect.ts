@@ -2,13 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Task } from '@aws-sdk/client-ecs';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import {
-  describeServices,
-  describeTaskDefinition,
-  describeTasks,
-  listTaskArns,
-  listTaskArnsPage,
-} from '../../shared/aws/ecs';
+import { describeServices, describeTasks, listTaskArns, listTaskArnsPage } from '../../shared/aws/ecs';
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { type Alert, publishAlert, publishRaw } from '../../shared/aws/sns';
 import {
@@ -69,6 +63,7 @@ import {
   releaseMessage,
 } from './incidents';
 import { type PassState, readPassState, writePassState } from './pass-state';
+import { taskDefinitionFor } from './task-definitions';
 
 /** What one invocation works with; built by the handler and passed down so each step stays testable. */
 export interface DetectRuntime {
@@ -147,9 +142,15 @@ export interface DetectSummary {
 }
 
 /** The task definition for links and images; never worth failing the alert for. */
-async function taskDefinitionOf(task: TaskSnapshot, logger: Logger) {
+async function taskDefinitionOf(task: TaskSnapshot, runtime: DetectRuntime) {
+  const { config, logger } = runtime;
   try {
-    return await describeTaskDefinition(task.taskDefinitionArn);
+    return await taskDefinitionFor(config.table, task.taskDefinitionArn, {
+      write: !config.dryRun,
+      now: runtime.now(),
+      onStoreError: (error) =>
+        logger.warn('Could not keep the task definition in the state table', { error: errorMessage(error) }),
+    });
   } catch (error) {
     logger.warn('Task definition unavailable; alerting without its details', {
       taskDefinition: task.taskDefinitionArn,
@@ -230,7 +231,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     };
   }
 
-  const definition = await taskDefinitionOf(task, logger);
+  const definition = await taskDefinitionOf(task, runtime);
   const containers = containerViews(task, definition);
   const classification = classify(signalsOf(task, containers));
   const described = { category: classification.category, entryId: classification.entryId };

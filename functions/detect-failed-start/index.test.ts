@@ -33,6 +33,7 @@ beforeEach(async () => {
   await table.reset();
   mockAws();
   clearTaskDefinitionCache();
+  (await import('./task-definitions')).forgetTaskDefinitions();
 });
 
 const invoke = (event: unknown) => handler(event, lambdaContext(`request-${++request}`));
