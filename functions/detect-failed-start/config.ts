@@ -19,6 +19,10 @@ export const configShape = {
   CLUSTERS: env.list(),
   /** Cluster the reconcile pass looks at when CLUSTERS is empty. */
   DEFAULT_CLUSTER: env.optionalString(),
+  /** Periodic pass, per cluster: stopped tasks listed at most (ListTasks pages of 100); the rest of the list is read by the next pass. */
+  RECONCILE_MAX_LISTED: env.integer(1_000, { min: 100, max: 100_000 }),
+  /** Periodic pass, per cluster: tasks described at most (DescribeTasks calls of 100), among those no marker settles and not looked at before; the rest wait for the next pass. */
+  RECONCILE_MAX_DESCRIBED: env.integer(300, { min: 100, max: 10_000 }),
   /** true: log the classification and the alert it would send; write and publish nothing. */
   DRY_RUN: env.boolean(false),
 };
@@ -37,6 +41,8 @@ export function loadFailedStartConfig(source: Record<string, string | undefined>
     alertOnIntentionalStops: raw.ALERT_ON_INTENTIONAL_STOPS,
     alertOnHostInterruptions: raw.ALERT_ON_HOST_INTERRUPTIONS,
     clusters,
+    reconcileMaxListed: raw.RECONCILE_MAX_LISTED,
+    reconcileMaxDescribed: raw.RECONCILE_MAX_DESCRIBED,
     dryRun: raw.DRY_RUN,
   };
 }

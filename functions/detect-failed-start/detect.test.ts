@@ -8,8 +8,6 @@ import {
 } from '@aws-sdk/client-ecs';
 import { InternalErrorException, PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FailedStartConfig } from './config';
-import type { DetectRuntime, TaskResult } from './detect';
 import {
   anotherTask,
   BASE_ENV,
@@ -21,7 +19,9 @@ import {
   sampleEvent,
   snsMock,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/detect-failed-start.fixtures';
+import type { FailedStartConfig } from './config';
+import type { DetectRuntime, TaskResult } from './detect';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');
@@ -55,6 +55,7 @@ beforeEach(async () => {
   await table.reset();
   mockAws();
   ecs.clearTaskDefinitionCache();
+  (await import('./task-definitions')).forgetTaskDefinitions();
 });
 
 type Options = {
@@ -335,10 +336,6 @@ describe('duplicates, order and concurrency', () => {
       windowSeconds: 900,
     });
     expect(recorded.kind).toBe('opened');
-    await store.markCounted(tableName, task, 'crashed', {
-      category: 'image-pull',
-      outcome: { incidentPk: refOf('image-pull').pk, episode: recorded.incident.episode },
-    });
     // Within the crashed invocation's lease: left alone.
     expect(await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 10_000 })).toMatchObject({
       status: 'duplicate',
@@ -349,6 +346,30 @@ describe('duplicates, order and concurrency', () => {
     expect(resumed.status).toBe('alerted');
     expect(publishedAlerts()).toHaveLength(1);
     expect(await incident('image-pull')).toMatchObject({ failures: 1, alertsSent: 1 });
+  });
+
+  it('does not count again a task whose invocation died right after counting it, though later tasks of the service were counted since', async () => {
+    const tableName = BASE_ENV.STATE_TABLE as string;
+    const task = taskOf(stoppedAt(sampleEvent('image-pull'), T0 - 100));
+    await store.claimTask(tableName, task, 'crashed', T0, T0 + 123_000);
+    await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 0,
+      windowSeconds: 900,
+    });
+    // Killed here. Two more tasks of the service fail and are counted: the problem's latest is not it.
+    for (const n of [1, 2]) await handle(anotherTask(sampleEvent('image-pull'), n), { now: T0 + n * 1_000 });
+    expect(await incident('image-pull')).toMatchObject({ failures: 3 });
+    // Counting the same task again (a second try of the same write) finds it counted.
+    const again = await incidents.recordFailure(tableName, refOf('image-pull'), failureOf(task), T0, T0, {
+      waitMs: 0,
+      windowSeconds: 900,
+    });
+    expect(again.kind).toBe('counted-before');
+    const resumed = await handle(sampleEvent('image-pull'), { owner: 'retry', now: T0 + 130_000 });
+    expect(resumed.status).not.toBe('duplicate');
+    expect(await incident('image-pull')).toMatchObject({ failures: 3, totalFailures: 3 });
+    // Every task done, and none left in the problem's set of tasks being counted.
+    expect((await incident('image-pull'))?.counting).toBeUndefined();
   });
 
   it('the periodic pass sends a first message an invocation left owed', async () => {
@@ -463,6 +484,26 @@ describe('context', () => {
   });
 });
 
+describe('task definitions', () => {
+  it('reads a revision from ECS once for all containers: a cold container finds it in the state table', async () => {
+    await handle(sampleEvent('image-pull'));
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1);
+    // Another container, cold: its caches are empty, the state table is not.
+    ecs.clearTaskDefinitionCache();
+    (await import('./task-definitions')).forgetTaskDefinitions();
+    const second = await handle(anotherTask(sampleEvent('image-pull'), 1), {
+      owner: 'other',
+      now: T0 + 1_000,
+    });
+    expect(second.status).toBe('counted');
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1);
+    const stored = (await table.items()).find((item) => String(item.pk).startsWith('failure#taskdef#'));
+    expect(stored?.containerDefinitions).toBeDefined();
+    // Only what an alert uses: no environment, secrets or commands.
+    expect(JSON.stringify(stored)).not.toMatch(/environment|secrets|command/);
+  });
+});
+
 describe('dry run', () => {
   it('writes and publishes nothing, and shows the alert it would send', async () => {
     const result = await handle(sampleEvent('image-pull'), { env: { DRY_RUN: 'true' } });
@@ -506,6 +547,7 @@ describe('the periodic pass', () => {
             ...detail,
             createdAt: new Date(String(detail.createdAt)),
             stoppedAt: new Date(String(detail.stoppedAt)),
+            ...(detail.startedAt ? { startedAt: new Date(String(detail.startedAt)) } : {}),
           }) as never,
       ),
     });
@@ -524,12 +566,53 @@ describe('the periodic pass', () => {
     });
   });
 
+  it('describes a task that ran, then stopped, once: later passes skip it unread', async () => {
+    describedAs(sampleEvent('ran-then-stopped'));
+    const first = await detect.reconcile(runtime());
+    expect(first.results).toEqual([]);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+    const second = await detect.reconcile(runtime({ now: T0 + 300_000 }));
+    expect(second).toMatchObject({ scanned: 1, deferred: 0 });
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+  });
+
+  it('lists at most RECONCILE_MAX_LISTED tasks a pass and carries on from there in the next', async () => {
+    const page = (from: number) =>
+      Array.from(
+        { length: 100 },
+        (_, n) => `arn:aws:ecs:us-east-1:123456789012:task/web/${String(from + n).padStart(32, '0')}`,
+      );
+    ecsMock
+      .on(ListTasksCommand)
+      .callsFake((input: { nextToken?: string }) =>
+        input.nextToken === 'p2'
+          ? { taskArns: page(200), nextToken: 'p3' }
+          : input.nextToken === 'p3'
+            ? { taskArns: page(300) }
+            : { taskArns: page(100), nextToken: 'p2' },
+      );
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [] });
+    const env = { RECONCILE_MAX_LISTED: '200', RECONCILE_MAX_DESCRIBED: '100' };
+    const first = await detect.reconcile(runtime({ env }));
+    expect(first).toMatchObject({ scanned: 200, carried: 1, deferred: 100 });
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+    const second = await detect.reconcile(runtime({ env, now: T0 + 300_000 }));
+    expect(second).toMatchObject({ scanned: 100 });
+    expect(second.carried).toBeUndefined();
+    expect(ecsMock.commandCalls(ListTasksCommand).map((call) => call.args[0].input.nextToken)).toEqual([
+      undefined,
+      'p2',
+      'p3',
+    ]);
+  });
+
   it('remembers tasks ignored on purpose, so later passes do not classify them again', async () => {
     describedAs(sampleEvent('stopped-by-user-or-scheduler'));
     const first = await detect.reconcile(runtime());
     expect(first.results).toMatchObject([{ status: 'ignored', reason: 'intentional-stop' }]);
     const describeCalls = ecsMock.commandCalls(DescribeTaskDefinitionCommand).length;
     ecs.clearTaskDefinitionCache();
+    (await import('./task-definitions')).forgetTaskDefinitions();
     const second = await detect.reconcile(runtime({ now: T0 + 300_000 }));
     expect(second.results).toEqual([]);
     expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(describeCalls);

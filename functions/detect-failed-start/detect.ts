@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Task } from '@aws-sdk/client-ecs';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
-import { describeServices, describeTaskDefinition, describeTasks, listTaskArns } from '../../shared/aws/ecs';
-import { errorMessage } from '../../shared/aws/errors';
+import { describeServices, describeTasks, listTaskArns, listTaskArnsPage } from '../../shared/aws/ecs';
+import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { type Alert, publishAlert, publishRaw } from '../../shared/aws/sns';
 import {
   buildAlert,
@@ -40,7 +40,6 @@ import type { LeasingContext } from '../../shared/runtime/context';
 import { parseStartedBy } from '../../shared/schedule/identity';
 import {
   claimTask,
-  markCounted,
   markDone,
   markIgnored,
   readMarker,
@@ -52,6 +51,7 @@ import {
 import type { FailedStartConfig } from './config';
 import {
   claimMessage,
+  finishCounting,
   finishMessage,
   forgetIncident,
   incidentPk,
@@ -62,6 +62,8 @@ import {
   recordFailure,
   releaseMessage,
 } from './incidents';
+import { type PassState, readPassState, writePassState } from './pass-state';
+import { taskDefinitionFor } from './task-definitions';
 
 /** What one invocation of detect-failed-start works with (shared/runtime/context.ts). */
 export interface DetectContext extends LeasingContext<FailedStartConfig> {
@@ -118,9 +120,14 @@ export interface DetectSummary {
   status: 'ok';
   dryRun: boolean;
   results: TaskResult[];
-  /** Reconcile passes only: stopped tasks looked at, and those left for the next pass for lack of time. */
+  /**
+   * Reconcile passes only: stopped tasks listed, and those left for the next pass (over the describe cap,
+   * or for lack of time).
+   */
   scanned?: number;
   deferred?: number;
+  /** Reconcile passes only: clusters whose list of stopped tasks was longer than the cap: read on next pass. */
+  carried?: number;
   /** Reconcile passes only: stopped tasks described without the fields needed to check them (logged). */
   unreadable?: number;
   /** Reconcile passes only: clusters that could not be read this pass (deleted, access denied). */
@@ -130,9 +137,15 @@ export interface DetectSummary {
 }
 
 /** The task definition for links and images; never worth failing the alert for. */
-async function taskDefinitionOf(task: TaskSnapshot, logger: Logger) {
+async function taskDefinitionOf(task: TaskSnapshot, runtime: DetectRuntime) {
+  const { config, logger } = runtime;
   try {
-    return await describeTaskDefinition(task.taskDefinitionArn);
+    return await taskDefinitionFor(config.table, task.taskDefinitionArn, {
+      write: !config.dryRun,
+      now: runtime.now(),
+      onStoreError: (error) =>
+        logger.warn('Could not keep the task definition in the state table', { error: errorMessage(error) }),
+    });
   } catch (error) {
     logger.warn('Task definition unavailable; alerting without its details', {
       taskDefinition: task.taskDefinitionArn,
@@ -213,7 +226,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     };
   }
 
-  const definition = await taskDefinitionOf(task, logger);
+  const definition = await taskDefinitionOf(task, runtime);
   const containers = containerViews(task, definition);
   const classification = classify(signalsOf(task, containers));
   const described = { category: classification.category, entryId: classification.entryId };
@@ -261,33 +274,24 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     counted = claim.marker.outcome;
     failures = 0;
     logger.info('Resuming a task left half done', { task: task.taskArn });
-  } else if (claim.kind === 'resumed' && (await countedByDeadInvocation(task, ref, runtime))) {
-    // The invocation that died counted the task (it is the problem's latest) but could not say so.
-    const current = (await readIncident(config.table, ref.pk)) as Incident;
-    await indexIncident(config.table, ref.pk);
-    counted = { incidentPk: ref.pk, episode: current.episode };
-    failures = current.failures;
-    logger.info('Resuming a task counted by an invocation that died', { task: task.taskArn });
   } else {
+    // One write counts the failure and records the task in the problem's `counting` set, only if it is
+    // not there: a takeover of a task whose invocation died after counting it does not count it again.
     const recorded = await recordFailure(config.table, ref, failure, at, now, {
       waitMs: config.groupWaitSeconds * 1000,
       windowSeconds: config.windowSeconds,
     });
-    emitFailedStart(runtime.metrics, task, classification);
     counted = { incidentPk: ref.pk, episode: recorded.incident.episode };
-    // Before anything can fail: a takeover of this task sends what is due without counting it again.
-    await markCounted(config.table, task, runtime.owner, {
-      category: classification.category,
-      outcome: counted,
-    });
     failures = recorded.incident.failures;
+    if (recorded.kind === 'counted-before') {
+      // The problem may have been opened by the invocation that died before it could list it as open.
+      await indexIncident(config.table, ref.pk);
+      logger.info('Resuming a task counted by an invocation that died', { task: task.taskArn });
+    } else emitFailedStart(runtime.metrics, task, classification);
     opened = recorded.kind === 'opened';
     dueAt = recorded.incident.dueAt;
     if (recorded.kind === 'late') {
-      await markDone(config.table, task, runtime.owner, {
-        category: classification.category,
-        outcome: counted,
-      });
+      await finish(task, runtime, { category: classification.category, outcome: counted });
       logger.info('Failure from before the problem was resolved, read late: counted, nothing sent', {
         problem: ref.pk,
       });
@@ -317,13 +321,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
     );
     throw error;
   }
-  await markDone(
-    config.table,
-    task,
-    runtime.owner,
-    { category: classification.category, outcome: counted },
-    sent?.messageId,
-  );
+  await finish(task, runtime, { category: classification.category, outcome: counted }, sent?.messageId);
   if (!sent) {
     logger.info('Failure counted; no message due for this problem', { problem: ref.pk, failures });
     return { task: task.taskArn, status: 'counted', problem: ref.pk, ...described, failedInWindow: failures };
@@ -338,13 +336,24 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
   };
 }
 
-/** Whether the problem's item shows this task as counted: its latest failure, or a member's. */
-async function countedByDeadInvocation(task: TaskSnapshot, ref: IncidentRef, runtime: DetectRuntime) {
-  const current = await readIncident(runtime.config.table, ref.pk);
-  if (!current) return false;
-  return (
-    current.lastTaskArn === task.taskArn ||
-    current.members.some((member) => member.lastTaskArn === task.taskArn)
+/**
+ * Marks the task done and then, if this invocation still held it, takes it out of its problem's
+ * `counting` set (in that order: a takeover between the two stops at the marker).
+ */
+async function finish(
+  task: TaskSnapshot,
+  runtime: DetectRuntime,
+  counted: { category: Category; outcome: Counted },
+  messageId?: string,
+): Promise<void> {
+  const { config, logger } = runtime;
+  if (!(await markDone(config.table, task, runtime.owner, counted, messageId))) return;
+  await finishCounting(config.table, counted.outcome.incidentPk, task.taskArn).catch((error: unknown) =>
+    // Left behind, the entry costs the problem's item a few bytes and nothing else.
+    logger.warn('Could not clear the task from its problem', {
+      task: task.taskArn,
+      error: errorMessage(error),
+    }),
   );
 }
 
@@ -531,21 +540,23 @@ async function plan(
 }
 
 /**
- * The periodic pass: stopped tasks of the configured clusters (ECS keeps them about an hour) go
- * through handleTask; markers make it a no-op for tasks already handled from their event.
+ * The periodic pass: stopped tasks of the configured clusters (ECS keeps them about an hour) that no
+ * event settled go through handleTask. Its cost is bounded per cluster whatever the incident: it lists
+ * at most RECONCILE_MAX_LISTED tasks, continuing where the last pass stopped; skips the tasks it looked
+ * at before (markers read in batch, and the pass item's looked-at tasks); and describes at most
+ * RECONCILE_MAX_DESCRIBED of the others, in listing order. What is left is reported (summary and
+ * metrics) and read by the next pass.
  */
 export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> {
   const { config, logger } = runtime;
   const results: TaskResult[] = [];
-  let scanned = 0;
-  let deferred = 0;
-  let unreadable = 0;
+  const counts = { scanned: 0, deferred: 0, unreadable: 0, carried: 0 };
   const skippedClusters: { cluster: string; reason: string }[] = [];
-  const stoppedByCluster = new Map<string, Task[]>();
+  const ranByCluster = new Map<string, Readonly<Record<string, number>>>();
   for (const cluster of config.clusters) {
-    let listed: Awaited<ReturnType<typeof describeTasks>>;
+    let looked: Awaited<ReturnType<typeof lookAtCluster>>;
     try {
-      listed = await describeTasks(cluster, await listTaskArns(cluster, { desiredStatus: 'STOPPED' }));
+      looked = await lookAtCluster(cluster, runtime);
     } catch (error) {
       // One cluster that can't be read (deleted, access denied) must not hide the others' failures.
       logger.error('Could not read the stopped tasks of a cluster; skipped this pass', {
@@ -555,49 +566,14 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
       skippedClusters.push({ cluster, reason: errorMessage(error) });
       continue;
     }
-    const { items, failures } = listed;
-    stoppedByCluster.set(cluster, items);
-    if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
-    const snapshots = items.map((item) => snapshotOfDescribed(item));
-    // A task ECS described without what the function needs is unknown, not absent: said and counted.
-    const unreadableHere = items.filter((_, index) => snapshots[index] === undefined);
-    if (unreadableHere.length > 0) {
-      unreadable += unreadableHere.length;
-      logger.warn('Some stopped tasks were described without the fields needed to check them', {
-        cluster,
-        count: unreadableHere.length,
-        tasks: unreadableHere.slice(0, 10).map((item) => ({
-          taskArn: item.taskArn,
-          issues: describedTaskIssues(item),
-        })),
-      });
-    }
-    const failed = snapshots.filter(
-      (task): task is TaskSnapshot => task !== undefined && screen(task) === 'failed-to-start',
-    );
-    scanned += items.length;
-    // Tasks already handled from their event are the normal case: one batched read of their markers
-    // leaves only the others to claim (a dry run reads each marker itself).
-    const read: Awaited<ReturnType<typeof readMarkers>> = config.dryRun
-      ? { markers: new Map(), unread: 0 }
-      : await readMarkers(
-          config.table,
-          failed.map((task) => task.taskArn),
-          { budget: runtime.budget },
-        );
-    // An unread marker is unknown: the task goes on to the claim, whose conditional write finds it.
-    if (read.unread > 0) {
-      logger.warn('Some failure markers could not be read; their tasks are claimed one by one', {
-        cluster,
-        unread: read.unread,
-        ...(read.error ? { error: errorMessage(read.error) } : {}),
-      });
-    }
-    const { markers } = read;
-    const now = runtime.now();
-    const candidates = failed.filter((task) => !settled(markers.get(task.taskArn), now));
+    const { failed, pass } = looked;
+    ranByCluster.set(cluster, pass.ranAt);
+    counts.scanned += looked.listed;
+    counts.unreadable += looked.unreadable;
+    counts.deferred += looked.deferred;
+    if (pass.nextToken) counts.carried++;
     const outcomes = await mapConcurrent(
-      candidates,
+      failed,
       BATCH_CONCURRENCY,
       async (task): Promise<TaskResult | undefined> => {
         if (!runtime.budget.hasTimeFor(STEP_RESERVE_MS)) return undefined;
@@ -614,12 +590,23 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
       },
     );
     for (const outcome of outcomes) {
-      if (!outcome) deferred++;
+      if (!outcome) counts.deferred++;
       // Tasks already handled from their event are the normal case; the summary lists the rest.
       else if (outcome.status !== 'duplicate') results.push(outcome);
     }
+    if (!config.dryRun) {
+      await writePassState(config.table, cluster, pass, looked.previous, looked.startedAt).catch(
+        (error: unknown) =>
+          // The next pass then looks at some tasks again: more calls, nothing missed.
+          logger.warn('Could not record where the pass left off', { cluster, error: errorMessage(error) }),
+      );
+    }
   }
-  const messages = config.dryRun ? [] : await sweepProblems(runtime, stoppedByCluster);
+  // Work left for the next pass is said, never silently dropped.
+  if (counts.deferred > 0) runtime.metrics.addMetric('ReconcileDeferred', MetricUnit.Count, counts.deferred);
+  if (counts.carried > 0)
+    runtime.metrics.addMetric('ReconcileListingCarried', MetricUnit.Count, counts.carried);
+  const messages = config.dryRun ? [] : await sweepProblems(runtime, ranByCluster);
   const acted = results.filter((result) => result.status === 'alerted' || result.status === 'counted');
   if (acted.length > 0)
     logger.info('Reconcile pass found failures no event had reported', { count: acted.length });
@@ -627,11 +614,118 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
     status: 'ok',
     dryRun: config.dryRun,
     results,
-    scanned,
-    deferred,
-    ...(unreadable > 0 ? { unreadable } : {}),
+    scanned: counts.scanned,
+    deferred: counts.deferred,
+    ...(counts.carried > 0 ? { carried: counts.carried } : {}),
+    ...(counts.unreadable > 0 ? { unreadable: counts.unreadable } : {}),
     ...(skippedClusters.length > 0 ? { skippedClusters } : {}),
     ...(messages.length > 0 ? { messages } : {}),
+  };
+}
+
+const taskIdOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1);
+
+/**
+ * One cluster's share of a pass, within its caps: the stopped tasks listed from where the last pass
+ * stopped, those neither looked at before nor settled by a marker described, and the ones that failed to
+ * start returned for handling. `pass` is where the next pass starts.
+ */
+async function lookAtCluster(cluster: string, runtime: DetectRuntime) {
+  const { config, logger } = runtime;
+  const startedAt = runtime.now();
+  const previous = await readPassState(config.table, cluster).catch((error: unknown) => {
+    logger.warn('Could not read where the last pass left off; starting over', {
+      cluster,
+      error: errorMessage(error),
+    });
+    return { seen: {}, ranAt: {} } as PassState;
+  });
+  // At most RECONCILE_MAX_LISTED tasks, from where the last pass stopped.
+  const arns: string[] = [];
+  let nextToken = previous.nextToken;
+  do {
+    let page: Awaited<ReturnType<typeof listTaskArnsPage>>;
+    try {
+      page = await listTaskArnsPage(cluster, { desiredStatus: 'STOPPED' }, nextToken);
+    } catch (error) {
+      // A token ECS no longer takes: start the list over (anything else is the cluster's problem).
+      if (!nextToken || kindOf(error) !== 'invalid') throw error;
+      logger.info('The carried ListTasks position is no longer valid; listing from the start', { cluster });
+      nextToken = undefined;
+      continue;
+    }
+    arns.push(...page.arns);
+    nextToken = page.nextToken;
+  } while (nextToken && arns.length < config.reconcileMaxListed);
+
+  const seen = { ...previous.seen };
+  const ranAt = { ...previous.ranAt };
+  const noteRan = (task: Task) => {
+    const started = task.startedAt?.getTime();
+    if (started === undefined || !task.group || task.group.startsWith('service:')) return;
+    ranAt[task.group] = Math.max(ranAt[task.group] ?? 0, started);
+  };
+  const unseen = [...new Set(arns)].filter((arn) => !(taskIdOf(arn) in seen));
+  // Tasks already handled from their event are the normal case: one batched read of their markers
+  // leaves only the others (a dry run reads each marker itself, when it handles the task).
+  const read: Awaited<ReturnType<typeof readMarkers>> = config.dryRun
+    ? { markers: new Map(), unread: 0 }
+    : await readMarkers(config.table, unseen, { budget: runtime.budget });
+  // An unread marker is unknown: the task goes on to the claim, whose conditional write finds it.
+  if (read.unread > 0) {
+    logger.warn('Some failure markers could not be read; their tasks are claimed one by one', {
+      cluster,
+      unread: read.unread,
+      ...(read.error ? { error: errorMessage(read.error) } : {}),
+    });
+  }
+  const unknown = unseen.filter((arn) => !settled(read.markers.get(arn), startedAt));
+  const toDescribe = unknown.slice(0, config.reconcileMaxDescribed);
+  const { items, failures } =
+    toDescribe.length > 0 ? await describeTasks(cluster, toDescribe) : { items: [], failures: [] };
+  if (failures.length > 0) logger.warn('Some stopped tasks could not be described', { cluster, failures });
+  for (const item of items) noteRan(item);
+  const snapshots = items.map((item) => snapshotOfDescribed(item));
+  // A task ECS described without what the function needs is unknown, not absent: said and counted.
+  const unreadableHere = items.filter((_, index) => snapshots[index] === undefined);
+  if (unreadableHere.length > 0) {
+    logger.warn('Some stopped tasks were described without the fields needed to check them', {
+      cluster,
+      count: unreadableHere.length,
+      tasks: unreadableHere.slice(0, 10).map((item) => ({
+        taskArn: item.taskArn,
+        issues: describedTaskIssues(item),
+      })),
+    });
+  }
+  const failed: TaskSnapshot[] = [];
+  for (const task of snapshots) {
+    if (!task) continue;
+    const screened = screen(task);
+    if (screened === 'failed-to-start') failed.push(task);
+    // Ran, then stopped: nothing to do now or later; remembered so the next passes skip it unread.
+    else if (screened === 'ran-then-stopped') {
+      const stoppedAt = Date.parse(task.stoppedAt ?? '');
+      seen[taskIdOf(task.taskArn)] = Number.isFinite(stoppedAt) ? stoppedAt : startedAt;
+    }
+  }
+  const deferred = unknown.length - toDescribe.length;
+  if (deferred > 0 || nextToken)
+    logger.info('Pass capped: the rest is read by the next pass', {
+      cluster,
+      listed: arns.length,
+      deferred,
+      listingCarried: nextToken !== undefined,
+    });
+  const pass: PassState = { ...(nextToken ? { nextToken } : {}), seen, ranAt };
+  return {
+    listed: arns.length,
+    failed,
+    unreadable: unreadableHere.length,
+    deferred,
+    pass,
+    previous,
+    startedAt,
   };
 }
 
@@ -643,7 +737,7 @@ export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> 
  */
 async function sweepProblems(
   runtime: DetectRuntime,
-  stoppedByCluster: ReadonlyMap<string, Task[]>,
+  ranByCluster: ReadonlyMap<string, Readonly<Record<string, number>>>,
 ): Promise<{ problem: string; kind: MessageKind; messageId?: string }[]> {
   const { config, logger } = runtime;
   const sent: { problem: string; kind: MessageKind; messageId?: string }[] = [];
@@ -667,7 +761,7 @@ async function sweepProblems(
       }
       // Quiet and healthy again: resolved (its message says how many failed in all), before any repeat.
       const health = quietSince(incident, now, config.windowSeconds)
-        ? await healthOf(incident, stoppedByCluster.get(incident.cluster), runtime)
+        ? await healthOf(incident, ranByCluster.get(incident.cluster) ?? {}, runtime)
         : { healthy: false };
       if (!health.healthy) {
         if (!owesFiring(incident, now)) continue;
@@ -707,7 +801,7 @@ async function sweepProblems(
  */
 async function healthOf(
   incident: Incident,
-  stopped: readonly Task[] | undefined,
+  ranAt: Readonly<Record<string, number>>,
   runtime: DetectRuntime,
 ): Promise<{ healthy: boolean; resolution?: string }> {
   const services = incident.members.filter((member) => member.group.startsWith('service:'));
@@ -741,7 +835,8 @@ async function healthOf(
       task.group === member.group &&
       task.startedAt !== undefined &&
       task.startedAt.getTime() > member.lastFailureAt;
-    if ((stopped ?? []).some(ranSince)) continue;
+    // A task of it seen by a pass (stopped since) started after the last failure; else one running now.
+    if ((ranAt[member.group] ?? 0) > member.lastFailureAt) continue;
     const running = await listTaskArns(incident.cluster, { family: member.family, desiredStatus: 'RUNNING' });
     const { items } = running.length > 0 ? await describeTasks(incident.cluster, running) : { items: [] };
     if (!items.some(ranSince)) return { healthy: false };

@@ -54,10 +54,17 @@ export function incidentOf(item: Record<string, unknown> | undefined): Incident 
   members.sort((a, b) => a.firstFailureAt - b.firstFailureAt || a.group.localeCompare(b.group));
   const incident = Object.fromEntries(
     Object.entries(item).filter(
-      ([name]) => !/^[mnf]#/.test(name) && name !== 'pk' && name !== 'sk' && name !== 'ttl',
+      ([name]) =>
+        !/^[mnf]#/.test(name) && name !== 'pk' && name !== 'sk' && name !== 'ttl' && name !== 'counting',
     ),
   ) as StoredIncident;
-  return { ...incident, pk: String(item.pk), members } as Incident;
+  const counting = item.counting instanceof Set ? [...(item.counting as Set<string>)] : [];
+  return {
+    ...incident,
+    pk: String(item.pk),
+    members,
+    ...(counting.length > 0 ? { counting } : {}),
+  } as Incident;
 }
 
 function oldItemOf(error: unknown): Record<string, unknown> | undefined {
@@ -120,7 +127,9 @@ export type Recorded =
   | { kind: 'joined'; incident: Incident }
   | { kind: 'opened'; incident: Incident }
   /** A failure from before the incident was resolved, read late: counted in all, no message. */
-  | { kind: 'late'; incident: Incident };
+  | { kind: 'late'; incident: Incident }
+  /** Counted already (its `counting` entry is there): an invocation that lost its lease meanwhile. */
+  | { kind: 'counted-before'; incident: Incident };
 
 /**
  * Counts one failure (at its stoppedAt) in its incident. Inside an open episode, one conditional
@@ -128,6 +137,10 @@ export type Recorded =
  * a conditional PutItem opens a new episode, pending for the grouping wait, that remembers when the last
  * one ended (so its message says it recurred) but none of its counts. Racing invocations land in one
  * branch each: exactly one opens.
+ *
+ * Each count also adds the task to the item's `counting` set, in the same write and on condition that it
+ * is not there yet: the count is idempotent per task, and a takeover of a task whose invocation died
+ * after counting it finds it there (`finishCounting` removes it once the task's marker says done).
  */
 export async function recordFailure(
   table: string,
@@ -155,9 +168,9 @@ export async function recordFailure(
             TableName: table,
             Key: { pk: ref.pk, sk: SK },
             UpdateExpression:
-              'ADD failures :one, totalFailures :one, #count :one SET #member = :member, #first = if_not_exists(#first, :at), lastTaskArn = :task',
+              'ADD failures :one, totalFailures :one, #count :one, counting :tasks SET #member = :member, #first = if_not_exists(#first, :at), lastTaskArn = :task',
             ConditionExpression:
-              'attribute_exists(pk) AND #state <> :resolved AND lastFailureAt >= :staleBefore',
+              'attribute_exists(pk) AND #state <> :resolved AND lastFailureAt >= :staleBefore AND NOT contains(counting, :task)',
             ExpressionAttributeNames: {
               '#count': names.count,
               '#member': names.member,
@@ -169,6 +182,7 @@ export async function recordFailure(
               ':member': member,
               ':at': at,
               ':task': failure.taskArn,
+              ':tasks': new Set([failure.taskArn]),
               ':resolved': 'resolved',
               ':staleBefore': at - EPISODE_EXPIRY_MS,
             },
@@ -189,17 +203,29 @@ export async function recordFailure(
     }
     old ??= await getRaw(table, ref.pk);
     const previous = incidentOf(old);
+    if (previous?.counting?.includes(failure.taskArn)) return { kind: 'counted-before', incident: previous };
     if (previous?.state === 'resolved' && previous.resolvedAt !== undefined && at <= previous.resolvedAt) {
-      await call('dynamodb:UpdateItem', target, () =>
-        dynamodb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: ref.pk, sk: SK },
-            UpdateExpression: 'ADD totalFailures :one',
-            ExpressionAttributeValues: { ':one': 1 },
-          }),
-        ),
-      );
+      try {
+        await call('dynamodb:UpdateItem', target, () =>
+          dynamodb.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: ref.pk, sk: SK },
+              UpdateExpression: 'ADD totalFailures :one, counting :tasks',
+              ConditionExpression: 'episode = :episode AND NOT contains(counting, :task)',
+              ExpressionAttributeValues: {
+                ':one': 1,
+                ':tasks': new Set([failure.taskArn]),
+                ':task': failure.taskArn,
+                ':episode': previous.episode,
+              },
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        continue; // counted meanwhile, or a new episode opened: read it again
+      }
       return { kind: 'late', incident: previous };
     }
     if (previous && previous.state !== 'resolved' && previous.lastFailureAt >= at - EPISODE_EXPIRY_MS)
@@ -222,6 +248,8 @@ export async function recordFailure(
       alertsSent: 0,
       dueAt: now + options.waitMs,
       lastTaskArn: failure.taskArn,
+      // Carried over: a task of the last episode still being finished is not counted in this one.
+      counting: new Set([...(previous?.counting ?? []), failure.taskArn]),
       ...(previous ? { recurredAfter: previous.resolvedAt ?? previous.lastFailureAt } : {}),
       [names.member]: member,
       [names.count]: 1,
@@ -254,6 +282,26 @@ async function getRaw(table: string, pk: string) {
     dynamodb.send(new GetCommand({ TableName: table, Key: { pk, sk: SK }, ConsistentRead: true })),
   );
   return Item;
+}
+
+/**
+ * The task's marker says done: its entry in the incident's `counting` set is no longer needed (a
+ * takeover now stops at the marker). Left behind, it only costs the item a few bytes.
+ */
+export async function finishCounting(table: string, pk: string, taskArn: string): Promise<void> {
+  await call('dynamodb:UpdateItem', `${table}/${pk}`, () =>
+    dynamodb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk, sk: SK },
+        UpdateExpression: 'DELETE counting :tasks',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':tasks': new Set([taskArn]) },
+      }),
+    ),
+  ).catch((error: unknown) => {
+    if (!isConflict(error)) throw error;
+  });
 }
 
 /** lastFailureAt only moves forward (events come in any order). */

@@ -11,7 +11,7 @@ import {
   sampleEvent,
   sampleEventNames,
   startStateTable,
-} from './handler.fixtures';
+} from '../../test/support/detect-failed-start.fixtures';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let handler: typeof import('./index').handler;
@@ -33,6 +33,7 @@ beforeEach(async () => {
   await table.reset();
   mockAws();
   clearTaskDefinitionCache();
+  (await import('./task-definitions')).forgetTaskDefinitions();
 });
 
 const invoke = (event: unknown) => handler(event, lambdaContext(`request-${++request}`));

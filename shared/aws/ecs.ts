@@ -13,6 +13,7 @@ import {
   ECSClient,
   type Failure,
   GetTaskProtectionCommand,
+  ListTasksCommand,
   type ProtectedTask,
   paginateListContainerInstances,
   paginateListServices,
@@ -171,6 +172,28 @@ export function listTaskArnsUpTo(
       limit,
     ),
   );
+}
+
+/**
+ * One page of ListTasks (up to 100 ARNs) from `nextToken`, for a pass that reads a long list a few pages
+ * at a time and carries the rest: the next token, when more follow.
+ */
+export async function listTaskArnsPage(
+  cluster: string,
+  filter: TaskListFilter,
+  nextToken?: string,
+): Promise<{ arns: string[]; nextToken?: string }> {
+  const page = await call('ecs:ListTasks', cluster, () =>
+    ecs.send(
+      new ListTasksCommand({
+        cluster,
+        ...filter,
+        maxResults: PAGE_SIZE,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    ),
+  );
+  return { arns: page.taskArns ?? [], ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
 
 /**

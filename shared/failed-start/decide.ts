@@ -144,8 +144,13 @@ export interface Incident extends IncidentRef {
   recurredAfter?: number;
   sendingBy?: string;
   sendingUntil?: number;
-  /** The latest task counted (a takeover of it knows it was counted). */
+  /** The latest task counted. */
   lastTaskArn?: string;
+  /**
+   * Tasks counted here whose invocation has not yet marked them done: the count and this entry are one
+   * write, so a takeover of such a task knows it was counted, whatever happened after.
+   */
+  counting?: readonly string[];
   /** The subject of its first message, kept for all the others (mail threads). */
   subject?: string;
   members: IncidentMember[];

@@ -105,26 +105,18 @@ export async function claimTask(
     : { kind: 'busy', marker };
 }
 
-/** Records what the count decided, so an invocation that takes the task over does not count it again. */
-export async function markCounted(
-  table: string,
-  task: TaskSnapshot,
-  owner: string,
-  counted: { category: Category; outcome: Counted },
-): Promise<void> {
-  await updateOwned(table, task, owner, { stage: 'counted', ...counted });
-}
-
-/** The task is finished: its count's decision and, when it alerted, the SNS message id. */
+/**
+ * The task is finished: its count's decision and, when it alerted, the SNS message id. False when
+ * another invocation took the task over after this one's lease ended: that one finishes it.
+ */
 export async function markDone(
   table: string,
   task: TaskSnapshot,
   owner: string,
   counted: { category: Category; outcome: Counted },
   messageId?: string,
-): Promise<void> {
-  // Another invocation took the task over after this one's lease ended: it finishes it.
-  await conditional(() =>
+): Promise<boolean> {
+  return conditional(() =>
     updateOwned(table, task, owner, { stage: 'done', ...counted, ...(messageId ? { messageId } : {}) }),
   );
 }

@@ -92,6 +92,7 @@ export class FuzzHarness {
   /** One invocation at `now` on a fresh, empty account. */
   async run(spec: HandlerSpec, handler: Handler, event: unknown, now: number): Promise<Run> {
     this.aws.reset();
+    await spec.forget?.();
     this.logged.length = 0;
     this.longestQuiet = 0;
     vi.setSystemTime(now);

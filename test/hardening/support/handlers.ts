@@ -30,6 +30,8 @@ export interface HandlerSpec {
   /** Fields besides source and detail-type that decide what kind of event this is. */
   routingPaths?: string[];
   refusal?: (result: unknown, event: unknown) => Refusal | undefined;
+  /** Forgets what the function keeps between invocations of one container, for a run on a fresh account. */
+  forget?: () => Promise<void>;
 }
 
 const record = (value: unknown): Record<string, unknown> | undefined =>
@@ -55,7 +57,11 @@ function invalidJob(result: unknown, event: unknown): Refusal | undefined {
 const CANDIDATES: HandlerSpec[] = [
   { name: 'drain-instance', routingPaths: ['detail.Event', 'detail.LifecycleTransition'] },
   { name: 'run-scheduled-task', strictPaths: ['job', 'detail.job'], refusal: invalidJob },
-  { name: 'detect-failed-start' },
+  {
+    name: 'detect-failed-start',
+    forget: async () =>
+      (await import('../../../functions/detect-failed-start/task-definitions')).forgetTaskDefinitions(),
+  },
   { name: 'scale-capacity' },
 ];
 

@@ -199,6 +199,29 @@ const SCRIPT = [
     ConditionExpression: 'attribute_exists(pk)',
   }),
   new GetCommand({ TableName: T, Key: key('job#j', 'run#2025-01-15T03:00:00Z') }),
+  // detect-failed-start: a failure counted once per task (incidents.ts recordFailure, finishCounting).
+  ...['t1', 't1', 't2'].map(
+    (task) =>
+      new UpdateCommand({
+        TableName: T,
+        Key: key('failure#incident#c', 'incident'),
+        UpdateExpression: 'ADD failures :one, counting :tasks SET lastTaskArn = :task',
+        ConditionExpression: 'NOT contains(counting, :task)',
+        ExpressionAttributeValues: { ':one': 1, ':tasks': new Set([task]), ':task': task },
+        ReturnValues: 'ALL_NEW',
+      }),
+  ),
+  ...['t1', 't2'].map(
+    (task) =>
+      new UpdateCommand({
+        TableName: T,
+        Key: key('failure#incident#c', 'incident'),
+        UpdateExpression: 'DELETE counting :tasks',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':tasks': new Set([task]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+  ),
   // What AWS refuses: an empty key, a sort key over 1,024 bytes, an item over 400 KB.
   new PutCommand({ TableName: T, Item: key('') }),
   new PutCommand({ TableName: T, Item: key('job#j', 'x'.repeat(1_100)) }),

@@ -406,7 +406,10 @@ function applyUpdate(expression: string, names: Names, values: Values, item: Ite
         const operand = parser.operand();
         const change = evaluate(operand, original);
         const current = read(original, path);
-        writes.push(() => write(item, path, addOrDelete(clause, current, change)));
+        const result = addOrDelete(clause, current, change);
+        // DynamoDB keeps no empty set: a DELETE of its last elements removes the attribute (as dynalite).
+        if (result instanceof Set && result.size === 0) writes.push(() => remove(item, path));
+        else writes.push(() => write(item, path, result));
       }
     } while (parser.comma());
   }

@@ -224,17 +224,12 @@ const detectFailedStart: Scenario = {
       .filter((task) => task.stopCode === 'TaskFailedToStart').length;
     return {
       alerts: alerts(aws),
-      // Every failure is counted. An invocation killed between counting a failure and marking its task
-      // may leave it counted once more by the takeover (functions/detect-failed-start/README.md, Limits):
-      // at most one extra count per kill, never a lost one, never a second alert.
+      // Every failure counted exactly once, whoever finishes it (a takeover after a kill included).
       problems: problems
         .filter((item) => item.sk === 'incident')
         .map(({ totalFailures, ...problem }) => ({
           ...problem,
-          counted:
-            Number(totalFailures) >= failed && Number(totalFailures) <= failed + 1
-              ? 'every failure'
-              : totalFailures,
+          counted: Number(totalFailures) === failed ? 'every failure, once' : `${totalFailures} of ${failed}`,
         })),
       tasksCounted: problems.filter((item) => item.sk === 'task').length,
     };
