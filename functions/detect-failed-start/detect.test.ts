@@ -21,7 +21,7 @@ import {
   startStateTable,
 } from '../../test/support/detect-failed-start.fixtures';
 import type { FailedStartConfig } from './config';
-import type { DetectRuntime, TaskResult } from './detect';
+import type { DetectContext, TaskResult } from './detect';
 
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let detect: typeof import('./detect');
@@ -70,7 +70,7 @@ type Options = {
 function runtime(options: Options = {}) {
   const config: FailedStartConfig = loadConfig({ ...BASE_ENV, ...options.env });
   const remaining = options.remainingMs ?? 30_000;
-  const value: DetectRuntime = {
+  const value: DetectContext = {
     config,
     ...tools,
     budget: { remainingMs: () => remaining, hasTimeFor: (ms: number) => remaining >= ms },

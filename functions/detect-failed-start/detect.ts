@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Task } from '@aws-sdk/client-ecs';
 import { BATCH_CONCURRENCY, mapConcurrent } from '../../shared/aws/batch';
@@ -70,9 +69,6 @@ export interface DetectContext extends LeasingContext<FailedStartConfig> {
   now: () => number;
 }
 
-/** @deprecated The former name of {@link DetectContext}, kept until the branches using it are merged. */
-export type DetectRuntime = DetectContext;
-
 /** Time kept back for one task's steps when deciding whether a reconcile pass can take another. */
 const STEP_RESERVE_MS = 3_000;
 
@@ -137,7 +133,7 @@ export interface DetectSummary {
 }
 
 /** The task definition for links and images; never worth failing the alert for. */
-async function taskDefinitionOf(task: TaskSnapshot, runtime: DetectRuntime) {
+async function taskDefinitionOf(task: TaskSnapshot, runtime: DetectContext) {
   const { config, logger } = runtime;
   try {
     return await taskDefinitionFor(config.table, task.taskDefinitionArn, {
@@ -179,7 +175,7 @@ function emitFailedStart(metrics: Metrics, task: TaskSnapshot, classification: C
  * the scheduler's registry (the state table) knows that job, in this cluster, with this task family. A
  * startedBy that merely looks like a job's is anyone's to set (RunTask takes any text): not trusted.
  */
-async function jobRunOf(task: TaskSnapshot, runtime: DetectRuntime) {
+async function jobRunOf(task: TaskSnapshot, runtime: DetectContext) {
   const run = parseStartedBy(task.startedBy);
   if (!run) return undefined;
   try {
@@ -201,7 +197,7 @@ async function jobRunOf(task: TaskSnapshot, runtime: DetectRuntime) {
 }
 
 /** Observe -> decide -> act for one stopped task. Idempotent: the same task twice gives one count. */
-export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Promise<TaskResult> {
+export async function handleTask(task: TaskSnapshot, runtime: DetectContext): Promise<TaskResult> {
   const { config, logger } = runtime;
   const screened = screen(task);
   if (screened !== 'failed-to-start') {
@@ -342,7 +338,7 @@ export async function handleTask(task: TaskSnapshot, runtime: DetectRuntime): Pr
  */
 async function finish(
   task: TaskSnapshot,
-  runtime: DetectRuntime,
+  runtime: DetectContext,
   counted: { category: Category; outcome: Counted },
   messageId?: string,
 ): Promise<void> {
@@ -386,7 +382,7 @@ const MESSAGE_LEASE_MS = 30_000;
  */
 async function sendIfDue(
   counted: Counted,
-  runtime: DetectRuntime,
+  runtime: DetectContext,
   waitUntil?: number,
 ): Promise<Sent | undefined> {
   const { config } = runtime;
@@ -414,7 +410,7 @@ async function sendIfDue(
   return sendFiring(claimed, runtime, now);
 }
 
-async function sendFiring(incident: Incident, runtime: DetectRuntime, now: number): Promise<Sent> {
+async function sendFiring(incident: Incident, runtime: DetectContext, now: number): Promise<Sent> {
   const { config } = runtime;
   const kind = messageKindOf(incident);
   const alertsSent = incident.alertsSent + 1;
@@ -442,7 +438,7 @@ async function sendFiring(incident: Incident, runtime: DetectRuntime, now: numbe
 async function deliver(
   message: Notification,
   incident: Incident,
-  runtime: DetectRuntime,
+  runtime: DetectContext,
 ): Promise<string | undefined> {
   const { config, logger, metrics } = runtime;
   let messageId: string | undefined;
@@ -479,7 +475,7 @@ async function plan(
   ref: IncidentRef,
   failure: { group: string; family: string; taskArn: string; detail: Alert },
   described: { category: Category; entryId: string },
-  runtime: DetectRuntime,
+  runtime: DetectContext,
   at: number,
 ): Promise<TaskResult> {
   const { config, logger } = runtime;
@@ -547,7 +543,7 @@ async function plan(
  * RECONCILE_MAX_DESCRIBED of the others, in listing order. What is left is reported (summary and
  * metrics) and read by the next pass.
  */
-export async function reconcile(runtime: DetectRuntime): Promise<DetectSummary> {
+export async function reconcile(runtime: DetectContext): Promise<DetectSummary> {
   const { config, logger } = runtime;
   const results: TaskResult[] = [];
   const counts = { scanned: 0, deferred: 0, unreadable: 0, carried: 0 };
@@ -630,7 +626,7 @@ const taskIdOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1
  * stopped, those neither looked at before nor settled by a marker described, and the ones that failed to
  * start returned for handling. `pass` is where the next pass starts.
  */
-async function lookAtCluster(cluster: string, runtime: DetectRuntime) {
+async function lookAtCluster(cluster: string, runtime: DetectContext) {
   const { config, logger } = runtime;
   const startedAt = runtime.now();
   const previous = await readPassState(config.table, cluster).catch((error: unknown) => {
@@ -736,7 +732,7 @@ async function lookAtCluster(cluster: string, runtime: DetectRuntime) {
  * problem on its own: one that fails is logged and tried again next pass.
  */
 async function sweepProblems(
-  runtime: DetectRuntime,
+  runtime: DetectContext,
   ranByCluster: ReadonlyMap<string, Readonly<Record<string, number>>>,
 ): Promise<{ problem: string; kind: MessageKind; messageId?: string }[]> {
   const { config, logger } = runtime;
@@ -802,7 +798,7 @@ async function sweepProblems(
 async function healthOf(
   incident: Incident,
   ranAt: Readonly<Record<string, number>>,
-  runtime: DetectRuntime,
+  runtime: DetectContext,
 ): Promise<{ healthy: boolean; resolution?: string }> {
   const services = incident.members.filter((member) => member.group.startsWith('service:'));
   const families = incident.members.filter((member) => !member.group.startsWith('service:'));
@@ -850,7 +846,7 @@ async function healthOf(
   return { healthy: true, resolution: said.join(' and ') };
 }
 
-export async function handleEvent(event: FailedStartEvent, runtime: DetectRuntime): Promise<DetectSummary> {
+export async function handleEvent(event: FailedStartEvent, runtime: DetectContext): Promise<DetectSummary> {
   if (event.kind === 'reconcile') return reconcile(runtime);
   const result = await handleTask(event.task, runtime);
   return { status: 'ok', dryRun: runtime.config.dryRun, results: [result] };

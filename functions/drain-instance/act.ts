@@ -13,7 +13,7 @@ import {
 } from '../../shared/state/drain';
 import { bestEffort, decided, pendingDecisions } from './bookkeeping';
 import { requestRoom } from './room';
-import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
+import { type DrainContext, type DrainTarget, instanceKeys } from './runtime';
 import { managedDrainingOn } from './setup-checks';
 
 export interface ActResult {
@@ -45,7 +45,7 @@ export async function act(
   plan: DrainPlan,
   target: DrainTarget,
   record: DrainRecord,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<ActResult> {
   try {
     return await applySteps(plan, target, record, runtime);
@@ -58,7 +58,7 @@ async function applySteps(
   plan: DrainPlan,
   target: DrainTarget,
   record: DrainRecord,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<ActResult> {
   const { logger, metrics, config } = runtime;
   const keys = instanceKeys(target);
@@ -262,7 +262,7 @@ async function applySteps(
 export async function reportActionEnded(
   target: DrainTarget,
   record: DrainRecord,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<boolean> {
   const { logger, metrics, config } = runtime;
   const now = Date.now();

@@ -1,6 +1,6 @@
 import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { PendingDecisions } from '../../shared/state/decisions';
-import type { DrainRuntime } from './runtime';
+import type { DrainContext } from './runtime';
 
 /**
  * A state-table call that must never stop a drain (issue #15: safety never waits on bookkeeping). On
@@ -8,7 +8,7 @@ import type { DrainRuntime } from './runtime';
  * the record (no shared start time, no lease, no once-only counting) until the table answers again.
  */
 export async function bestEffort<T>(
-  runtime: DrainRuntime,
+  runtime: DrainContext,
   what: string,
   keys: Record<string, unknown>,
   fallback: T,

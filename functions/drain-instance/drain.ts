@@ -26,7 +26,7 @@ import {
 import { act, taskList } from './act';
 import { bestEffort, decided } from './bookkeeping';
 import { observe } from './observe';
-import { type DrainRuntime, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
+import { type DrainContext, type DrainTarget, type InstanceOutcome, instanceKeys } from './runtime';
 import { checkGroupSetup } from './setup-checks';
 import { busyPerSweep, clusterSweep } from './sweep';
 import { hasDrainingTurn } from './turns';
@@ -67,7 +67,7 @@ interface Secured {
  * place more tasks on the leaving instance. Both are idempotent; a failure here is retried by the
  * drain's own steps.
  */
-async function secureFirst(target: DrainTarget, runtime: DrainRuntime): Promise<Secured> {
+async function secureFirst(target: DrainTarget, runtime: DrainContext): Promise<Secured> {
   const { logger } = runtime;
   const keys = instanceKeys(target);
   const secured: Secured = { actionGone: false };
@@ -154,7 +154,7 @@ function newRecord(
 const hookLimitMs = (heartbeatTimeoutSeconds: number) =>
   Math.min(MAX_ACTION_MS, 100 * heartbeatTimeoutSeconds * 1000);
 
-function leaseMs(runtime: DrainRuntime) {
+function leaseMs(runtime: DrainContext) {
   return 2 * runtime.config.pollIntervalSeconds * 1000 + 60_000;
 }
 
@@ -162,7 +162,7 @@ function plan(
   target: DrainTarget,
   record: DrainRecord,
   observation: Awaited<ReturnType<typeof observe>>,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
   context: { drainUnderway: boolean; vanished: boolean } = { drainUnderway: true, vanished: false },
 ) {
   const { config } = runtime;
@@ -197,7 +197,7 @@ function plan(
 }
 
 /** The disruption budget is read once the drain is old enough to be blocked rather than slow. */
-const readsBudget = (target: DrainTarget, record: DrainRecord, runtime: DrainRuntime, now: number) =>
+const readsBudget = (target: DrainTarget, record: DrainRecord, runtime: DrainContext, now: number) =>
   target.trigger === 'lifecycle' &&
   now - record.startedAt >= Math.min(BUDGET_CHECK_AFTER_MS, runtime.config.deadlineSeconds * 1000);
 
@@ -225,7 +225,7 @@ export function describePlan(result: DrainPlan) {
 }
 
 /** Dry run: the same observation and plan, no write of any kind. */
-async function dryRun(target: DrainTarget, runtime: DrainRuntime): Promise<InstanceOutcome> {
+async function dryRun(target: DrainTarget, runtime: DrainContext): Promise<InstanceOutcome> {
   const now = Date.now();
   const stored = await getDrain(runtime.config.table, target.instanceId);
   const record =
@@ -259,7 +259,7 @@ async function dryRun(target: DrainTarget, runtime: DrainRuntime): Promise<Insta
  * Records the drain (or finds the one already recorded), so every invocation measures deadline and
  * stop-after from one start time; counts DrainsStarted once per drain.
  */
-async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainRuntime) {
+async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainContext) {
   const { config, logger, metrics } = runtime;
   const now = Date.now();
   const tokenHash = target.token ? hashToken(target.token) : undefined;
@@ -324,7 +324,7 @@ async function begin(target: DrainTarget, options: DrainOptions, runtime: DrainR
 export async function runDrain(
   target: DrainTarget,
   options: DrainOptions,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<InstanceOutcome> {
   if (runtime.config.dryRun) return dryRun(target, runtime);
   const { config, logger, budget, owner } = runtime;

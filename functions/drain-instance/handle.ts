@@ -2,7 +2,7 @@ import { errorMessage, kindOf } from '../../shared/aws/errors';
 import { type DrainEvent, maskToken } from '../../shared/drain/events';
 import { runDrain } from './drain';
 import { reconcile } from './reconcile';
-import type { DrainRuntime, DrainTarget, InstanceOutcome } from './runtime';
+import type { DrainContext, DrainTarget, InstanceOutcome } from './runtime';
 import { type Resolution, resolveLifecycle, resolveSpot } from './target';
 
 /** What the handler answers: one entry per instance it looked at; in dry run each carries its plan. */
@@ -21,7 +21,7 @@ export interface DrainSummary {
   stateTableUnavailable?: boolean;
 }
 
-export async function handleDrainEvent(event: DrainEvent, runtime: DrainRuntime): Promise<DrainSummary> {
+export async function handleDrainEvent(event: DrainEvent, runtime: DrainContext): Promise<DrainSummary> {
   const { logger, config } = runtime;
   const summary = { trigger: event.kind, dryRun: config.dryRun, instances: [] as InstanceOutcome[] };
   switch (event.kind) {
@@ -72,7 +72,7 @@ function setAside(
   resolution: Exclude<Resolution, { target: DrainTarget }>,
   context: { instanceId: string },
   summary: DrainSummary,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): DrainSummary {
   if ('failed' in resolution) {
     runtime.logger.error('Cannot drain instance', { ...context, reason: resolution.failed });
@@ -108,7 +108,7 @@ function setAside(
 async function drainOrExplain(
   target: DrainTarget,
   kind: 'lifecycle' | 'spot',
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<InstanceOutcome> {
   try {
     return await runDrain(target, { origin: kind, mode: kind === 'lifecycle' ? 'loop' : 'once' }, runtime);

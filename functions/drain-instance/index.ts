@@ -9,7 +9,7 @@ import { RECONCILE_PERIOD_SECONDS } from './reconcile';
 
 const tools = observability('drain-instance');
 const config = loadDrainConfig();
-/** This container's last heartbeat per instance, across invocations (see DrainRuntime.heartbeats). */
+/** This container's last heartbeat per instance, across invocations (see DrainContext.heartbeats). */
 const heartbeats = new Map<string, number>();
 
 /** Lifecycle action, Spot warning or reconcile tick -> drain (see README.md). */

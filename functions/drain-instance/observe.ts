@@ -23,7 +23,7 @@ import {
 import { groupOf, isTerminal } from '../../shared/ecs/lifecycle';
 import { taskRequirements } from '../../shared/ecs/requirements';
 import { primaryProvider } from '../../shared/schedule/retry';
-import type { DrainRuntime, DrainTarget } from './runtime';
+import type { DrainContext, DrainTarget } from './runtime';
 import { hasDrainingTurn } from './turns';
 
 export interface Observation {
@@ -46,7 +46,7 @@ export interface Observation {
  */
 export async function observe(
   target: DrainTarget,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
   /** The container instance as the safety step just read (and maybe set DRAINING): not read again. */
   known?: { instance: ContainerInstance | undefined },
   /**
@@ -123,7 +123,7 @@ const UNABLE_TO_PLACE = /was unable to place a task/;
  */
 async function readBudget(
   target: DrainTarget,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
   instanceArn: string,
   tasks: readonly Task[],
   daemonServices: ReadonlySet<string>,
@@ -196,7 +196,7 @@ async function readBudget(
 }
 
 /** Each running task definition's longest container stopTimeout (cached per revision). */
-async function readStopTimeouts(tasks: readonly Task[], runtime: DrainRuntime) {
+async function readStopTimeouts(tasks: readonly Task[], runtime: DrainContext) {
   const arns = [
     ...new Set(tasks.filter((task) => !isTerminal(task)).flatMap((task) => task.taskDefinitionArn ?? [])),
   ];

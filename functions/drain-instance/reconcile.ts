@@ -26,7 +26,7 @@ import { forgetOpenDrains, getDrains, getOpenDrainIds, recordDrainProgress } fro
 import { reportActionEnded } from './act';
 import { bestEffort } from './bookkeeping';
 import { runDrain, STEP_RESERVE_MS } from './drain';
-import type { DrainRuntime, DrainTarget, InstanceOutcome } from './runtime';
+import type { DrainContext, DrainTarget, InstanceOutcome } from './runtime';
 import { clusterForGroup, ourTerminateHooks } from './target';
 import { asQueued } from './turns';
 import { reactivateWarmReturns } from './warm-return';
@@ -113,7 +113,7 @@ const DRAINING_LOOKUP_BATCH = 50;
  *    hook expires, at most RECONCILE_MAX_INSTANCES. A table that cannot be read degrades this part to
  *    steps without records; it never stops 1 and 2.
  */
-export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult> {
+export async function reconcile(runtime: DrainContext): Promise<ReconcileResult> {
   const groups = await describeAutoScalingGroups(runtime.config.groups);
   const result = await passOverWaiting(groups, runtime);
   // Instances back from the warm pool still DRAINING from the drain that sent them there.
@@ -137,7 +137,7 @@ export async function reconcile(runtime: DrainRuntime): Promise<ReconcileResult>
   return result;
 }
 
-async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainRuntime): Promise<ReconcileResult> {
+async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainContext): Promise<ReconcileResult> {
   const { config, logger } = runtime;
   const missing = config.groups.filter(
     (name) => !groups.some((group) => group.AutoScalingGroupName === name),
@@ -312,7 +312,7 @@ async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainRuntime
  * another hook's ABANDON, Spot, or a person. Each is closed as `instance-lost` (DrainHookLost, the
  * tasks that died named while ECS still describes them). Ids of drains already closed are dropped.
  */
-async function sweepVanished(inGroups: ReadonlySet<string>, result: ReconcileResult, runtime: DrainRuntime) {
+async function sweepVanished(inGroups: ReadonlySet<string>, result: ReconcileResult, runtime: DrainContext) {
   const { config } = runtime;
   const ids = await bestEffort(runtime, 'open drains not read', {}, [] as string[], () =>
     getOpenDrainIds(config.table),
@@ -372,7 +372,7 @@ function toCandidate(
   waiting: Waiting,
   answer: HookAnswer,
   record: DrainRecord | undefined,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Candidate {
   return { ...waiting, answer, record, beatAt: runtime.heartbeats.get(waiting.instanceId) };
 }
@@ -382,7 +382,7 @@ async function reportLost(
   record: DrainRecord,
   reason: string,
   result: ReconcileResult,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ) {
   try {
     if (await reportActionEnded(targetFor(candidate), record, runtime)) {
@@ -407,7 +407,7 @@ async function reportLost(
 async function heartbeatFirst(
   eligible: readonly Waiting[],
   result: ReconcileResult,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<Map<string, HookAnswer>> {
   const { config, logger, budget } = runtime;
   const { due, recent } = heartbeatsDue({
@@ -466,7 +466,7 @@ async function heartbeatFirst(
  * ListContainerInstances (status ACTIVE) per cluster and 50 instances, one update per 10 found.
  * Failures are logged; the full step of each drain sets DRAINING again.
  */
-async function drainingFirst(found: readonly Waiting[], runtime: DrainRuntime): Promise<void> {
+async function drainingFirst(found: readonly Waiting[], runtime: DrainContext): Promise<void> {
   const byCluster = new Map<string, string[]>();
   for (const waiting of found) {
     byCluster.set(waiting.group.cluster, [
@@ -508,7 +508,7 @@ async function drainingFirst(found: readonly Waiting[], runtime: DrainRuntime): 
  * Under MAX_DRAINING_PER_CLUSTER, the ACTIVE instances (of those waiting on our hooks) that may go
  * DRAINING now, oldest first; the others wait their turn, heartbeated. No cap: all of them.
  */
-async function withinCap(cluster: string, activeArns: string[], runtime: DrainRuntime): Promise<string[]> {
+async function withinCap(cluster: string, activeArns: string[], runtime: DrainContext): Promise<string[]> {
   const cap = runtime.config.maxDrainingPerCluster;
   if (cap <= 0) return activeArns;
   const [draining, { items }] = await Promise.all([
@@ -529,7 +529,7 @@ async function withinCap(cluster: string, activeArns: string[], runtime: DrainRu
 }
 
 /** Records the heartbeats this pass sent for open drains (bookkeeping: a failure changes nothing). */
-async function noteHeartbeats(candidates: readonly Candidate[], runtime: DrainRuntime): Promise<void> {
+async function noteHeartbeats(candidates: readonly Candidate[], runtime: DrainContext): Promise<void> {
   const fresh = candidates.filter(
     (candidate) =>
       candidate.answer === 'ours' &&
@@ -544,7 +544,7 @@ async function noteHeartbeats(candidates: readonly Candidate[], runtime: DrainRu
 }
 
 /** Our hook on the group and the cluster it drains into, resolved once per pass and group. */
-async function groupContext(group: AutoScalingGroup, runtime: DrainRuntime): Promise<GroupContext> {
+async function groupContext(group: AutoScalingGroup, runtime: DrainContext): Promise<GroupContext> {
   const { config, logger } = runtime;
   const name = group.AutoScalingGroupName as string;
   const hooks = ourTerminateHooks(await describeLifecycleHooks(name), config);
@@ -600,7 +600,7 @@ function targetFor(candidate: Candidate): DrainTarget {
 }
 
 /** One full drain step: observe, decide, act, once (heartbeat and DRAINING went first, above). */
-function stepOne(candidate: Candidate, found: boolean, runtime: DrainRuntime): Promise<InstanceOutcome> {
+function stepOne(candidate: Candidate, found: boolean, runtime: DrainContext): Promise<InstanceOutcome> {
   const target = targetFor(candidate);
   if (found && !runtime.config.dryRun) {
     runtime.logger.info('Found a drain without a live invocation (lost event or past action)', {
@@ -635,7 +635,7 @@ function failed(
   candidate: Candidate,
   message: string,
   error: unknown,
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): InstanceOutcome {
   runtime.logger.error(message, {
     instanceId: candidate.instanceId,

@@ -17,9 +17,6 @@ export interface DrainContext extends LeasingContext<DrainConfig> {
   heartbeats: Map<string, number>;
 }
 
-/** @deprecated The former name of {@link DrainContext}, kept until the branches using it are merged. */
-export type DrainRuntime = DrainContext;
-
 /** One instance to drain, with everything resolved that the events and the group say about it. */
 export interface DrainTarget {
   instanceId: string;

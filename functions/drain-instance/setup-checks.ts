@@ -2,7 +2,7 @@ import { describeLifecycleHooks } from '../../shared/aws/autoscaling';
 import { describeCapacityProviders, describeClusters } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
 import { checkSetup, type SetupFindings } from '../../shared/drain/setup';
-import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
+import { type DrainContext, type DrainTarget, instanceKeys } from './runtime';
 
 /** Per container (it outlives the invocation): each group's setup, read and warned about once. */
 const checks = new Map<string, Promise<SetupFindings>>();
@@ -13,7 +13,7 @@ const known = new Map<string, SetupFindings>();
  * warns about a setup that works against the drain. Never blocks a drain: a failed read is logged
  * (debug) and not retried by this container.
  */
-export function checkGroupSetup(target: DrainTarget, runtime: DrainRuntime): Promise<SetupFindings> {
+export function checkGroupSetup(target: DrainTarget, runtime: DrainContext): Promise<SetupFindings> {
   const key = `${target.cluster}/${target.group}/${target.hook ?? ''}`;
   let check = checks.get(key);
   if (!check) {
@@ -35,7 +35,7 @@ export function managedDrainingOn(target: Pick<DrainTarget, 'cluster' | 'group' 
   return known.get(`${target.cluster}/${target.group}/${target.hook ?? ''}`)?.managedDraining ?? [];
 }
 
-async function read(target: DrainTarget, runtime: DrainRuntime): Promise<SetupFindings> {
+async function read(target: DrainTarget, runtime: DrainContext): Promise<SetupFindings> {
   const [hooks, clusters] = await Promise.all([
     target.hook && target.hookDefaultResult === undefined
       ? describeLifecycleHooks(target.group)

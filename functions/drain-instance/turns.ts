@@ -4,7 +4,7 @@ import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch'
 import { describeContainerInstances, listContainerInstanceArns } from '../../shared/aws/ecs';
 import { errorMessage } from '../../shared/aws/errors';
 import { drainingTurns, type QueuedInstance } from '../../shared/drain/budget';
-import { type DrainRuntime, type DrainTarget, instanceKeys } from './runtime';
+import { type DrainContext, type DrainTarget, instanceKeys } from './runtime';
 
 /** Lifecycle states of instances leaving through a terminate hook (as reconcile.ts's WAITING_STATES). */
 const LEAVING_STATES: ReadonlySet<string> = new Set([
@@ -41,7 +41,7 @@ export const asQueued = (instance: ContainerInstance): QueuedInstance => ({
  * ({@link drainingTurns}). A failed look lets it drain: the cap paces drains, DRAINING is what keeps
  * tasks off a leaving instance.
  */
-export async function hasDrainingTurn(target: DrainTarget, runtime: DrainRuntime): Promise<boolean> {
+export async function hasDrainingTurn(target: DrainTarget, runtime: DrainContext): Promise<boolean> {
   const cap = runtime.config.maxDrainingPerCluster;
   if (cap <= 0) return true;
   try {

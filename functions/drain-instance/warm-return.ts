@@ -9,7 +9,7 @@ import { errorMessage } from '../../shared/aws/errors';
 import { warmReturn } from '../../shared/drain/warm-pool';
 import { getDrains, recordDrainProgress } from '../../shared/state/drain';
 import { bestEffort } from './bookkeeping';
-import type { DrainRuntime, InstanceOutcome } from './runtime';
+import type { DrainContext, InstanceOutcome } from './runtime';
 import { clusterForGroup, ourTerminateHooks } from './target';
 
 /**
@@ -22,7 +22,7 @@ import { clusterForGroup, ourTerminateHooks } from './target';
  */
 export async function reactivateWarmReturns(
   groups: readonly AutoScalingGroup[],
-  runtime: DrainRuntime,
+  runtime: DrainContext,
 ): Promise<InstanceOutcome[]> {
   const { config, logger, metrics } = runtime;
   const outcomes: InstanceOutcome[] = [];
