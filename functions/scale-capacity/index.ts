@@ -3,17 +3,13 @@ import { instrument, observability } from '../../shared/runtime/observability';
 import { passBudget, withinPassBudget } from '../../shared/runtime/pass-budget';
 import { timeBudget } from '../../shared/runtime/time';
 import { loadScaleCapacityConfig } from './config';
-import { handleCapacityEvent, type WaitingTasks } from './pass';
+import { containerMemory } from './memory';
+import { handleCapacityEvent } from './pass';
 
 const tools = observability('scale-capacity');
 const config = loadScaleCapacityConfig();
-const passes = new Map<string, number>();
-const waiting: WaitingTasks = new Map();
-const familyScans = new Map<string, number>();
 /** The tick's period (rules.ts `rate(1 minute)`): what a bucket refills between two ticks counts in the budget. */
 const TICK_PERIOD_SECONDS = 60;
-/** Providers a tick's budget left, first in the next tick's line. */
-const deferred: string[] = [];
 
 /** Tick, PROVISIONING task, placement failure or capacity request -> size the groups (see README.md). */
 export const handler = instrument(tools, (event, context) => {
@@ -26,11 +22,8 @@ export const handler = instrument(tools, (event, context) => {
       config,
       ...tools,
       now: () => Date.now(),
-      passes,
-      waiting,
-      familyScans,
+      ...containerMemory,
       budget,
-      deferred,
     }),
   );
 });

@@ -62,7 +62,10 @@ const CANDIDATES: HandlerSpec[] = [
     forget: async () =>
       (await import('../../../functions/detect-failed-start/task-definitions')).forgetTaskDefinitions(),
   },
-  { name: 'scale-capacity' },
+  {
+    name: 'scale-capacity',
+    forget: async () => (await import('../../../functions/scale-capacity/memory')).forgetContainerMemory(),
+  },
 ];
 
 const ROOT = join(import.meta.dirname, '../../..');
