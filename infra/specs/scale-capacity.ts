@@ -5,7 +5,7 @@ import {
   provisioningTaskPattern,
   reconcileSchedule,
 } from '../../functions/scale-capacity/rules';
-import { ANY_RESOURCE, commonEnvironment, list, seconds, stateTable } from './common';
+import { ANY_RESOURCE, commonEnvironment, forClusters, list, seconds, stateTable } from './common';
 import type { FunctionSpec, SpecContext } from './types';
 
 /** The clusters of the capacity providers it sizes: it acts on nothing else. */
@@ -129,17 +129,17 @@ export const scaleCapacity: FunctionSpec = {
   },
 
   triggers(ctx) {
-    const clusterArns = providerClusters(ctx).map((cluster) => ctx.arns.cluster(cluster));
+    const clusters = providerClusters(ctx);
     return [
       {
         id: 'Provisioning',
         description: 'tasks waiting for capacity',
-        eventPattern: provisioningTaskPattern(clusterArns),
+        eventPattern: forClusters(provisioningTaskPattern([]), ctx, clusters),
       },
       {
         id: 'PlacementFailure',
         description: 'service task placement failures',
-        eventPattern: placementFailurePattern(clusterArns),
+        eventPattern: forClusters(placementFailurePattern([]), ctx, clusters),
       },
       { id: 'CapacityRequest', description: 'capacity requests', eventPattern: capacityRequestPattern },
       { id: 'Reconcile', description: 'reconcile pass', schedule: reconcileSchedule.expression },
