@@ -408,6 +408,10 @@ function validateProps(props: EcsAutopilotProps): void {
       throw new Error(`EcsAutopilot: heartbeat timeout of ${group.autoScalingGroupName} must be 30-7200 s`);
     }
   }
+  const groupWait = props.detectFailedStart?.groupWait?.toSeconds();
+  if (groupWait !== undefined && (groupWait < 0 || groupWait > 300)) {
+    throw new Error('EcsAutopilot: detectFailedStart.groupWait must be 0-300 s');
+  }
   if (props.drainInstance?.enabled !== false && (props.autoScalingGroups ?? []).length === 0) {
     throw new Error(
       'EcsAutopilot: drain-instance needs `autoScalingGroups` to drain; list them, or set drainInstance: { enabled: false }',

@@ -96,6 +96,22 @@ describe('SAM template and CDK construct', () => {
     expect(samTwo.functions.ScaleCapacity.environment.CAPACITY_PROVIDERS).toBe('web-asg-cp,batch/batch-cp');
   });
 
+  it('also with a chat topic: CHAT_TOPIC_ARN and sns:Publish on it for detect-failed-start only', () => {
+    const chat = 'arn:aws:sns:us-east-1:123456789012:chat';
+    const cdkChat = cdkModel(
+      templateOf(synthExample({ context: { chatTopicArn: chat } }).stack).json,
+      ROOT_ID,
+    );
+    const samChat = samModel(parseCfnYaml(samText), { ...SAMPLE_PARAMETERS, ChatTopicArn: chat });
+    expect(differences(cdkChat, samChat)).toEqual([]);
+    expect(samChat.functions.DetectFailedStart.environment.CHAT_TOPIC_ARN).toBe(chat);
+    expect(samChat.functions.DetectFailedStart.permissions).toContain(`Allow sns:Publish ${chat}`);
+    expect(samChat.functions.RunScheduledTask.permissions.join('\n')).not.toContain(chat);
+    // Without one, neither the variable nor the grant.
+    expect(sam.functions.DetectFailedStart.environment.CHAT_TOPIC_ARN).toBeUndefined();
+    expect(sam.functions.DetectFailedStart.environment.GROUP_WAIT_SECONDS).toBe(30);
+  });
+
   it('schedule each job of JobNames with its schedule in the job (and none without)', () => {
     const [trigger] = sam.functions.RunScheduledTask.triggers.filter((t) => t.includes('"scheduler"'));
     const input = (JSON.parse(trigger) as { input: { job: Record<string, unknown> } }).input;

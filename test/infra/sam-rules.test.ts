@@ -184,6 +184,13 @@ describe('the construct', () => {
     ).not.toThrow();
   });
 
+  it('refuses a group wait outside 0-300 s (detect-failed-start refuses it at start)', () => {
+    expect(() => synth({ ...base(), detectFailedStart: { groupWait: Duration.seconds(301) } })).toThrow(
+      /groupWait must be 0-300 s/,
+    );
+    expect(() => synth({ ...base(), detectFailedStart: { groupWait: Duration.seconds(0) } })).not.toThrow();
+  });
+
   it('refuses a scaled group that is not drained', () => {
     expect(() =>
       synth({
