@@ -20,6 +20,11 @@ export interface CallRecord {
   /** Set when the answer was an error: the error code (injected or real). */
   error?: string;
   injected?: 'throttle' | 'server-error' | 'error' | 'unprocessed';
+  /**
+   * The function that sent it (its folder name), when the test says so: scripts/check-requests.py then
+   * checks the operation against that function's role rather than any role of the templates.
+   */
+  caller?: string;
 }
 
 export class CallLog {
@@ -53,10 +58,10 @@ export class CallLog {
   /** Appends a request, with its answer, to the RECORD_REQUESTS file (called once it is answered). */
   answered(record: CallRecord): void {
     if (!this.recordTo) return;
-    const { service, operation, input, status, error, injected } = record;
+    const { service, operation, input, status, error, injected, caller } = record;
     appendFileSync(
       this.recordTo,
-      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}) })}\n`,
+      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}), ...(caller ? { caller } : {}) })}\n`,
     );
   }
 
