@@ -7,8 +7,9 @@ service model (`service-2.json`, the models the AWS SDKs are generated from): re
 member the model lacks, types, string lengths, list and map sizes, number ranges, enums and patterns.
 The limits the models leave out are added from the API reference (LIMITS below). Every operation called
 must also be allowed by an identity policy of both templates (the synthesized CDK template and SAM's
-template.yaml): by the role of the function that sent it when the record names it (`caller`, the
-function's folder name: drain-instance...), else by any role of the template.
+template.yaml): by the role of the function that sent it when the record names the functions running
+as it arrived (`callers`, folder names: drain-instance...; one of them sent it, so one of their roles
+must grant it), else by any role of the template.
 
   RECORD_REQUESTS=requests.jsonl npx vitest run test/e2e
   python3 scripts/check-requests.py requests.jsonl --sam template.yaml --synth cdk.out
@@ -447,8 +448,8 @@ def main(argv: list[str]) -> int:
     checker = Checker()
     violations: dict[str, list[str]] = defaultdict(list)
     operations: Counter[str] = Counter()
-    # (operation, caller) pairs: the caller is the function that sent it, when the record names it.
-    calls: Counter[tuple[str, str]] = Counter()
+    # (operation, callers) pairs: the functions running when it arrived, when the record names them.
+    calls: Counter[tuple[str, tuple[str, ...]]] = Counter()
     total = 0
     try:
         with open(args.requests, encoding="utf-8") as handle:
@@ -463,7 +464,7 @@ def main(argv: list[str]) -> int:
         operation = record.get("operation", "")
         name = f"{local}:{operation}"
         operations[name] += 1
-        calls[(name, str(record.get("caller") or ""))] += 1
+        calls[(name, tuple(sorted(str(caller) for caller in record.get("callers") or [])))] += 1
         service = SERVICES.get(local)
         if service is None:
             violations[f"{name}: a service the models check does not cover"].append(f"line {number}")
@@ -478,19 +479,30 @@ def main(argv: list[str]) -> int:
         print(f"check-requests: {error}", file=sys.stderr)
         return 2
     for path, grants in templates.items():
-        for (name, caller), count in sorted(calls.items()):
-            granted = grants.of(caller)
-            if granted is None:
-                violations[f"{name}: sent by {caller}, a function {path} does not deploy"].append(f"{count} call(s)")
-            elif not allowed(name, granted):
-                whose = f"{caller}'s role in {path}" if caller else path
-                violations[f"{name}: not allowed by {whose}"].append(f"{count} call(s)")
-    attributed = sum(count for (_, caller), count in calls.items() if caller)
+        for (name, callers), count in sorted(calls.items()):
+            if not callers:
+                if not allowed(name, grants.of(None) or set()):
+                    violations[f"{name}: not allowed by {path}"].append(f"{count} call(s)")
+                continue
+            roles = {caller: grants.of(caller) for caller in callers}
+            for caller, granted in roles.items():
+                if granted is None:
+                    violations[f"{name}: sent by {caller}, a function {path} does not deploy"].append(
+                        f"{count} call(s)"
+                    )
+            if not any(granted is not None and allowed(name, granted) for granted in roles.values()):
+                whose = " or ".join(f"{caller}'s" for caller in callers)
+                violations[f"{name}: not allowed by {whose} role in {path}"].append(f"{count} call(s)")
+    attributed = sum(count for (_, callers), count in calls.items() if len(callers) == 1)
+    shared = sum(count for (_, callers), count in calls.items() if len(callers) > 1)
 
     print(f"check-requests: {total} requests over {len(operations)} operations", end="")
     print(f", IAM of {len(templates)} template(s)" if templates else "")
     if templates:
-        print(f"  {attributed} request(s) checked against the role of the function that sent them, {total - attributed} against any role")
+        print(
+            f"  {attributed} request(s) checked against the role of the one function running,"
+            f" {shared} against the roles of the functions running together, {total - attributed - shared} against any role"
+        )
     if checker.skipped_patterns:
         print(f"  {len(checker.skipped_patterns)} model pattern(s) not checkable with Python's re")
     if not violations:

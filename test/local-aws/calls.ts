@@ -21,10 +21,11 @@ export interface CallRecord {
   error?: string;
   injected?: 'throttle' | 'server-error' | 'error' | 'unprocessed';
   /**
-   * The function that sent it (its folder name), when the test says so: scripts/check-requests.py then
-   * checks the operation against that function's role rather than any role of the templates.
+   * The functions running when it arrived (folder names), one of which sent it, when the end-to-end tests
+   * record requests (test/support/callers.ts): scripts/check-requests.py then checks the operation
+   * against their roles rather than any role of the templates.
    */
-  caller?: string;
+  callers?: string[];
 }
 
 export class CallLog {
@@ -58,10 +59,10 @@ export class CallLog {
   /** Appends a request, with its answer, to the RECORD_REQUESTS file (called once it is answered). */
   answered(record: CallRecord): void {
     if (!this.recordTo) return;
-    const { service, operation, input, status, error, injected, caller } = record;
+    const { service, operation, input, status, error, injected, callers } = record;
     appendFileSync(
       this.recordTo,
-      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}), ...(caller ? { caller } : {}) })}\n`,
+      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}), ...(callers ? { callers } : {}) })}\n`,
     );
   }
 

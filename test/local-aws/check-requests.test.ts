@@ -110,9 +110,9 @@ describe('scripts/check-requests.py', () => {
     expect(missing.status).toBe(1);
   });
 
-  it('checks a request that names its sender against that function’s role, not the union of roles', () => {
+  it('checks a request against the role of the function running as it arrived, not the union of roles', () => {
     // SetInstanceProtection: scale-capacity's grant, not drain-instance's.
-    const protect = (caller?: string) => ({
+    const protect = (...callers: string[]) => ({
       service: 'autoscaling',
       operation: 'SetInstanceProtection',
       input: {
@@ -121,16 +121,21 @@ describe('scripts/check-requests.py', () => {
         ProtectedFromScaleIn: 'true',
       },
       status: 200,
-      ...(caller ? { caller } : {}),
+      ...(callers.length > 0 ? { callers } : {}),
     });
     const byScaler = check([protect('scale-capacity')]);
     expect(byScaler.status).toBe(0);
-    expect(byScaler.output).toContain('1 request(s) checked against the role of the function that sent them');
+    expect(byScaler.output).toContain('1 request(s) checked against the role of the one function running');
     const byDrainer = check([protect('drain-instance')]);
     expect(byDrainer.output).toMatch(
       /autoscaling:SetInstanceProtection: not allowed by drain-instance's role in template\.yaml/,
     );
     expect(byDrainer.status).toBe(1);
+    // Two functions running together (one run from the other's sleep): either role may grant it.
+    expect(check([protect('drain-instance', 'scale-capacity')]).status).toBe(0);
+    expect(check([protect('drain-instance', 'detect-failed-start')]).output).toMatch(
+      /not allowed by detect-failed-start's or drain-instance's role/,
+    );
     // Without a sender, any role of the template may grant it (as before).
     expect(check([protect()]).status).toBe(0);
     // A sender the template does not deploy is a violation, not a pass.
@@ -145,14 +150,14 @@ describe('scripts/check-requests.py', () => {
         operation: 'ListContainerInstances',
         input: { cluster: 'web' },
         status: 200,
-        caller: 'drain-instance',
+        callers: ['drain-instance'],
       },
       {
         service: 'autoscaling',
         operation: 'CompleteLifecycleAction',
         input: { AutoScalingGroupName: 'web-asg', LifecycleHookName: 'h', LifecycleActionResult: 'CONTINUE' },
         status: 200,
-        caller: 'drain-instance',
+        callers: ['drain-instance'],
       },
     ]);
     expect(run.output).toContain('every request fits its model');
