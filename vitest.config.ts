@@ -4,10 +4,10 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', 'cdk.out/**'],
-    // With RECORD_REQUESTS, requests also name the functions running (scripts/check-requests.py).
+    // With RECORD_CALLERS too, recorded requests also name the functions running (check-requests.py).
     setupFiles: [
       'test/setup.ts',
-      ...(process.env.RECORD_REQUESTS ? ['test/support/record-callers.setup.ts'] : []),
+      ...(process.env.RECORD_CALLERS ? ['test/support/record-callers.setup.ts'] : []),
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

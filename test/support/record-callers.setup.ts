@@ -1,6 +1,7 @@
-// Loaded by vitest.config.ts only with RECORD_REQUESTS (.ci/run's end-to-end step): every request a
+// Loaded by vitest.config.ts only with RECORD_CALLERS=1 (beside RECORD_REQUESTS): every request a
 // function sends names the functions running, so scripts/check-requests.py checks it against their
-// roles (test/support/callers.ts). Module mocks change how a test's re-imports behave, hence not always.
+// roles (test/support/callers.ts). Module mocks change how a test's re-imports behave, hence opt-in:
+// test/e2e/run-scheduled-task.test.ts does not finish under them yet (TimeoutOverflowWarning loop).
 import { vi } from 'vitest';
 import { attributed } from './callers';
 
