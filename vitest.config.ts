@@ -4,7 +4,11 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', 'cdk.out/**'],
-    setupFiles: ['test/setup.ts'],
+    // With RECORD_CALLERS too, recorded requests also name the functions running (check-requests.py).
+    setupFiles: [
+      'test/setup.ts',
+      ...(process.env.RECORD_CALLERS ? ['test/support/record-callers.setup.ts'] : []),
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Offline and credential-free: the SDK gets fake credentials and never asks IMDS.

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE } from '../shared/runtime/observability';
+import { METRICS_NAMESPACE } from '../shared/runtime/metrics-namespace';
 
 /**
  * Every alarm ecs-autopilot raises, as data: the construct creates them from this list, the SAM template

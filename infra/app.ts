@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { App, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { EcsAutopilot, pascal } from './ecs-autopilot';
@@ -85,6 +86,7 @@ export function exampleProps(scope: Construct): EcsAutopilotProps {
     groups[0]?.[0] ?? '',
   );
   const clusterOfGroup = new Map(groups);
+  const chatTopicArn: unknown = scope.node.tryGetContext('chatTopicArn');
   return {
     clusters,
     autoScalingGroups: groups.map(([autoScalingGroupName, cluster]) => ({ autoScalingGroupName, cluster })),
@@ -93,7 +95,10 @@ export function exampleProps(scope: Construct): EcsAutopilotProps {
       autoScalingGroupName,
       cluster: clusterOfGroup.get(autoScalingGroupName) ?? defaultCluster,
     })),
-    alerts: { emails: listContext(scope, 'alertEmails', []) },
+    alerts: {
+      emails: listContext(scope, 'alertEmails', []),
+      ...(chatTopicArn ? { chatTopic: Topic.fromTopicArn(scope, 'ChatTopic', String(chatTopicArn)) } : {}),
+    },
     jobs: jobsFrom(scope.node.tryGetContext('jobsFile'), defaultCluster),
     dryRun: String(scope.node.tryGetContext('dryRun') ?? 'false') === 'true',
   };

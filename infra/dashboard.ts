@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { METRICS_NAMESPACE } from '../shared/runtime/observability';
+import { METRICS_NAMESPACE } from '../shared/runtime/metrics-namespace';
 import type { FunctionName } from './specs/types';
 
 const PERIOD = Duration.minutes(5);

@@ -276,7 +276,8 @@ export class EcsAutopilot extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     });
-    for (const { job, schedule, timeWindow, enabled } of jobs) {
+    for (const entry of jobs) {
+      const { job, schedule, timeWindow, enabled } = entry;
       new scheduler.Schedule(this, `Job${pascal(job.name)}`, {
         scheduleGroup: group,
         description: `ecs-autopilot job ${job.name}`,
@@ -285,7 +286,7 @@ export class EcsAutopilot extends Construct {
         enabled: enabled ?? true,
         target: new InvokeFunction(runner, {
           role,
-          input: scheduler.ScheduleTargetInput.fromText(schedulerTargetInput(job)),
+          input: scheduler.ScheduleTargetInput.fromText(schedulerTargetInput(jobWithSchedule(entry))),
           deadLetterQueue: this.undeliveredEvents,
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),
@@ -407,6 +408,10 @@ function validateProps(props: EcsAutopilotProps): void {
       throw new Error(`EcsAutopilot: heartbeat timeout of ${group.autoScalingGroupName} must be 30-7200 s`);
     }
   }
+  const groupWait = props.detectFailedStart?.groupWait?.toSeconds();
+  if (groupWait !== undefined && (groupWait < 0 || groupWait > 300)) {
+    throw new Error('EcsAutopilot: detectFailedStart.groupWait must be 0-300 s');
+  }
   if (props.drainInstance?.enabled !== false && (props.autoScalingGroups ?? []).length === 0) {
     throw new Error(
       'EcsAutopilot: drain-instance needs `autoScalingGroups` to drain; list them, or set drainInstance: { enabled: false }',
@@ -414,9 +419,16 @@ function validateProps(props: EcsAutopilotProps): void {
   }
   const names = new Set<string>();
   const jobs = props.jobs ?? [];
-  for (const { job } of jobs) {
-    const parsed = parseJob(job);
-    const problems = parsed.ok ? validateJob(parsed.job) : parsed.problems;
+  const startingDeadlineSeconds =
+    props.runScheduledTask?.defaultStartingDeadline?.toSeconds() ?? DEFAULT_STARTING_DEADLINE_SECONDS;
+  for (const entry of jobs) {
+    const { job } = entry;
+    // The construct's margin first (stricter than the function's own room check, which follows).
+    checkWindow(props, entry);
+    const parsed = parseJob(jobWithSchedule(entry));
+    const problems = parsed.ok
+      ? validateJob(parsed.job, undefined, { startingDeadlineSeconds })
+      : parsed.problems;
     if (problems.length > 0) {
       const where = typeof job.name === 'string' ? job.name : JSON.stringify(job).slice(0, 60);
       throw new Error(
@@ -425,10 +437,6 @@ function validateProps(props: EcsAutopilotProps): void {
     }
     if (names.has(job.name)) throw new Error(`EcsAutopilot: two jobs are named ${job.name}`);
     names.add(job.name);
-    checkWindow(
-      props,
-      jobs.find((entry) => entry.job === job),
-    );
     const cluster = clusterName(job.cluster ?? props.defaultCluster ?? props.clusters[0]);
     if (unknown(cluster))
       throw new Error(`EcsAutopilot: job ${job.name} runs in cluster ${cluster}, not in clusters`);
@@ -474,6 +482,29 @@ function checkWindow(props: EcsAutopilotProps, entry: JobConfig | undefined): vo
       `EcsAutopilot: job ${entry.job.name} has a ${window / 60}-minute flexible window but a starting deadline of ${deadline} s: runs invoked late in the window would be missed; give it a startingDeadlineSeconds of at least ${window + WINDOW_MARGIN_SECONDS} or a shorter window`,
     );
   }
+}
+
+/**
+ * The job as its schedule invokes it: with the schedule's expression, time zone and flexible window,
+ * from which run-scheduled-task computes due times, silence, long runs and the window/deadline check
+ * (functions/run-scheduled-task/README.md, "schedule"). A job that names them itself must agree.
+ */
+export function jobWithSchedule(entry: JobConfig): JobConfig['job'] {
+  const window = entry.timeWindow?.maxWindow?.toMinutes();
+  const fromSchedule: Partial<JobConfig['job']> = {
+    schedule: entry.schedule.expressionString,
+    ...(entry.schedule.timeZone ? { timeZone: entry.schedule.timeZone.timezoneName } : {}),
+    ...(window ? { flexibleTimeWindowMinutes: window } : {}),
+  };
+  for (const [field, value] of Object.entries(fromSchedule)) {
+    const own = (entry.job as Record<string, unknown>)[field];
+    if (own !== undefined && own !== value) {
+      throw new Error(
+        `EcsAutopilot: job ${entry.job.name} has ${field} ${JSON.stringify(own)} but its schedule says ${JSON.stringify(value)}; leave ${field} out of the job (the construct passes it)`,
+      );
+    }
+  }
+  return { ...entry.job, ...fromSchedule };
 }
 
 /** `drain-instance` → `DrainInstance`; also makes group and job names safe for construct ids. */

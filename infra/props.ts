@@ -56,6 +56,12 @@ export interface AlertsConfig {
   readonly alarmTopic?: sns.ITopic;
   /** Email addresses subscribed to a new topic (each confirms by email). */
   readonly emails?: string[];
+  /**
+   * A topic AWS Chatbot (Amazon Q Developer in chat applications) subscribes to: detect-failed-start
+   * also publishes each message there in Chatbot's custom-notification format, for Slack or Teams.
+   * @default - none
+   */
+  readonly chatTopic?: sns.ITopic;
 }
 
 /** A job definition exactly as run-scheduled-task accepts it (shared/schedule/job.ts). */
@@ -122,6 +128,11 @@ export interface DetectFailedStartSettings extends FunctionSettings {
   readonly alertOnIntentionalStops?: boolean;
   /** Alert on tasks whose instance went away before they ran (Spot interruption, host stopped). @default false */
   readonly alertOnHostInterruptions?: boolean;
+  /**
+   * How long a new problem waits before its first message, so a wave of services failing for one cause
+   * becomes one message (0 to 300 s). @default 30 seconds
+   */
+  readonly groupWait?: Duration;
 }
 
 export interface ScaleCapacitySettings extends FunctionSettings {

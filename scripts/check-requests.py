@@ -7,7 +7,9 @@ service model (`service-2.json`, the models the AWS SDKs are generated from): re
 member the model lacks, types, string lengths, list and map sizes, number ranges, enums and patterns.
 The limits the models leave out are added from the API reference (LIMITS below). Every operation called
 must also be allowed by an identity policy of both templates (the synthesized CDK template and SAM's
-template.yaml).
+template.yaml): by the role of the function that sent it when the record names the functions running
+as it arrived (`callers`, folder names: drain-instance...; one of them sent it, so one of their roles
+must grant it), else by any role of the template.
 
   RECORD_REQUESTS=requests.jsonl npx vitest run test/e2e
   python3 scripts/check-requests.py requests.jsonl --sam template.yaml --synth cdk.out
@@ -335,20 +337,103 @@ def allowed(action: str, granted: set[str]) -> bool:
     return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in granted)
 
 
-def load_templates(sam: str | None, synth: str | None) -> dict[str, set[str]]:
-    templates: dict[str, set[str]] = {}
+def pascal(folder: str) -> str:
+    """drain-instance -> DrainInstance: the function's logical id (SAM) and construct id (CDK)."""
+    return "".join(part[:1].upper() + part[1:] for part in folder.split("-"))
+
+
+def _ref(value: object) -> str | None:
+    """The logical id a Ref / GetAtt / !GetAtt X.Arn names."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
+    if isinstance(value, str):  # the YAML loader reads !Ref X / !GetAtt X.Arn as plain text
+        return value.split(".")[0]
+    return None
+
+
+def _resources(template: dict) -> dict[str, dict]:
+    """Resources, with those inside Fn::ForEach fragments (SAM) reached under their template keys."""
+    found: dict[str, dict] = {}
+
+    def walk(section: dict) -> None:
+        for key, value in section.items():
+            if key.startswith("Fn::ForEach::") and isinstance(value, list) and len(value) == 3:
+                walk(value[2])
+            elif isinstance(value, dict) and "Type" in value:
+                found[key] = value
+
+    walk(template.get("Resources", {}))
+    return found
+
+
+def role_actions(template: dict) -> dict[str, set[str]]:
+    """Actions each function's role is allowed: its inline policies and the policies attached to it."""
+    resources = _resources(template)
+    roles: dict[str, str] = {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") in ("AWS::Lambda::Function", "AWS::Serverless::Function"):
+            role = _ref(resource.get("Properties", {}).get("Role"))
+            if role:
+                roles[logical_id] = role
+    by_role: dict[str, set[str]] = defaultdict(set)
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties", {})
+        kind = resource.get("Type")
+        if kind == "AWS::IAM::Role":
+            by_role[logical_id] |= identity_actions(props.get("Policies", []))
+        elif kind == "AWS::IAM::Policy":
+            for role in props.get("Roles", []):
+                by_role[_ref(role) or ""] |= identity_actions(props.get("PolicyDocument", {}))
+        elif kind == "AWS::IAM::RolePolicy":
+            by_role[_ref(props.get("RoleName")) or ""] |= identity_actions(props.get("PolicyDocument", {}))
+    return {function: by_role.get(role, set()) for function, role in roles.items()}
+
+
+class Grants:
+    """One template's IAM: every role's actions, and each function's own."""
+
+    def __init__(self, templates: list[dict]) -> None:
+        self.any: set[str] = set()
+        self.functions: dict[str, set[str]] = defaultdict(set)
+        for template in templates:
+            self.any |= identity_actions(template)
+            for function, actions in role_actions(template).items():
+                self.functions[function] |= actions
+
+    def of(self, caller: str | None) -> set[str] | None:
+        """The caller's grants (None: no function of that name in the template); any role's without one."""
+        if not caller:
+            return self.any
+        wanted = pascal(caller)
+        # SAM names the function exactly; the CDK prefixes the construct path and appends a hash.
+        matches = [
+            actions
+            for logical_id, actions in self.functions.items()
+            if re.fullmatch(rf"(.*?){wanted}([0-9A-F]{{8}})?", logical_id)
+        ]
+        if not matches:
+            return None
+        return set().union(*matches)
+
+
+def load_templates(sam: str | None, synth: str | None) -> dict[str, Grants]:
+    templates: dict[str, Grants] = {}
     if sam:
         with open(sam, encoding="utf-8") as handle:
-            templates[sam] = identity_actions(__import__("yaml").load(handle, Loader=CfnLoader))
+            templates[sam] = Grants([__import__("yaml").load(handle, Loader=CfnLoader)])
     if synth:
         files = [synth] if os.path.isfile(synth) else sorted(glob.glob(os.path.join(synth, "*.template.json")))
-        actions: set[str] = set()
+        loaded = []
         for path in files:
             with open(path, encoding="utf-8") as handle:
-                actions |= identity_actions(json.load(handle))
+                loaded.append(json.load(handle))
         if not files:
             raise FileNotFoundError(f"no *.template.json in {synth} (run npm run synth first)")
-        templates[synth] = actions
+        templates[synth] = Grants(loaded)
     return templates
 
 
@@ -366,6 +451,8 @@ def main(argv: list[str]) -> int:
     checker = Checker()
     violations: dict[str, list[str]] = defaultdict(list)
     operations: Counter[str] = Counter()
+    # (operation, callers) pairs: the functions running when it arrived, when the record names them.
+    calls: Counter[tuple[str, tuple[str, ...]]] = Counter()
     total = 0
     try:
         with open(args.requests, encoding="utf-8") as handle:
@@ -380,6 +467,7 @@ def main(argv: list[str]) -> int:
         operation = record.get("operation", "")
         name = f"{local}:{operation}"
         operations[name] += 1
+        calls[(name, tuple(sorted(str(caller) for caller in record.get("callers") or [])))] += 1
         service = SERVICES.get(local)
         if service is None:
             violations[f"{name}: a service the models check does not cover"].append(f"line {number}")
@@ -393,13 +481,31 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as error:
         print(f"check-requests: {error}", file=sys.stderr)
         return 2
-    for path, granted in templates.items():
-        for name in sorted(operations):
-            if not allowed(name, granted):
-                violations[f"{name}: not allowed by {path}"].append(f"{operations[name]} call(s)")
+    for path, grants in templates.items():
+        for (name, callers), count in sorted(calls.items()):
+            if not callers:
+                if not allowed(name, grants.of(None) or set()):
+                    violations[f"{name}: not allowed by {path}"].append(f"{count} call(s)")
+                continue
+            roles = {caller: grants.of(caller) for caller in callers}
+            for caller, granted in roles.items():
+                if granted is None:
+                    violations[f"{name}: sent by {caller}, a function {path} does not deploy"].append(
+                        f"{count} call(s)"
+                    )
+            if not any(granted is not None and allowed(name, granted) for granted in roles.values()):
+                whose = " or ".join(f"{caller}'s" for caller in callers)
+                violations[f"{name}: not allowed by {whose} role in {path}"].append(f"{count} call(s)")
+    attributed = sum(count for (_, callers), count in calls.items() if len(callers) == 1)
+    shared = sum(count for (_, callers), count in calls.items() if len(callers) > 1)
 
     print(f"check-requests: {total} requests over {len(operations)} operations", end="")
     print(f", IAM of {len(templates)} template(s)" if templates else "")
+    if templates:
+        print(
+            f"  {attributed} request(s) checked against the role of the one function running,"
+            f" {shared} against the roles of the functions running together, {total - attributed - shared} against any role"
+        )
     if checker.skipped_patterns:
         print(f"  {len(checker.skipped_patterns)} model pattern(s) not checkable with Python's re")
     if not violations:

@@ -1,3 +1,4 @@
+import { Aws } from 'aws-cdk-lib';
 import { ANY_RESOURCE, type Permission } from '../permissions';
 import type { RawEventPattern, SpecContext } from './types';
 
@@ -50,14 +51,26 @@ export function inClusters(ctx: SpecContext) {
 export { ANY_RESOURCE };
 
 /**
- * An imported ECS event pattern narrowed to the construct's clusters (`detail.clusterArn`), so a
- * deployment reacts to its own clusters only, as its IAM and reconcile passes do.
+ * An imported ECS event pattern narrowed to the given clusters (default: the construct's), so a
+ * deployment reacts to its own clusters only, as its IAM and reconcile passes do. Clusters are matched
+ * by name (`detail.clusterArn` ending in `:cluster/<name>`) in this account and Region (the event's
+ * `account` and `region`): the same set as their ARNs, in a form the SAM template can build from a
+ * list parameter (CloudFormation joins a list only with a literal delimiter).
  */
-export function forClusters(pattern: RawEventPattern, ctx: SpecContext): RawEventPattern {
+export function forClusters(
+  pattern: RawEventPattern,
+  ctx: SpecContext,
+  clusters: readonly string[] = ctx.props.clusters,
+): RawEventPattern {
   const detail = (pattern.detail ?? {}) as Record<string, unknown>;
-  if ('clusterArn' in detail) throw new Error('The pattern already names its clusters');
+  const named = detail.clusterArn;
+  if (named !== undefined && !(Array.isArray(named) && named.length === 0)) {
+    throw new Error('The pattern already names its clusters');
+  }
   return {
     ...pattern,
-    detail: { ...detail, clusterArn: ctx.props.clusters.map((cluster) => ctx.arns.cluster(cluster)) },
+    account: [Aws.ACCOUNT_ID],
+    region: [Aws.REGION],
+    detail: { ...detail, clusterArn: clusters.map((cluster) => ({ suffix: `:cluster/${cluster}` })) },
   };
 }

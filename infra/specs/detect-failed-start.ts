@@ -13,6 +13,7 @@ import {
 import type { FunctionSpec } from './types';
 
 const ALERT_WINDOW_SECONDS = 900;
+const GROUP_WAIT_SECONDS = 30;
 
 export const detectFailedStart: FunctionSpec = {
   name: 'detect-failed-start',
@@ -27,12 +28,15 @@ export const detectFailedStart: FunctionSpec = {
 
   environment(ctx) {
     const settings = ctx.props.detectFailedStart ?? {};
+    const chatTopic = ctx.props.alerts?.chatTopic;
     return {
       ...commonEnvironment(ctx),
       ALERT_TOPIC_ARN: ctx.topic.topicArn,
       ALERT_WINDOW_SECONDS: seconds(settings.alertWindow, ALERT_WINDOW_SECONDS),
       ALERT_ON_INTENTIONAL_STOPS: String(settings.alertOnIntentionalStops ?? false),
       ALERT_ON_HOST_INTERRUPTIONS: String(settings.alertOnHostInterruptions ?? false),
+      GROUP_WAIT_SECONDS: seconds(settings.groupWait, GROUP_WAIT_SECONDS),
+      ...(chatTopic ? { CHAT_TOPIC_ARN: chatTopic.topicArn } : {}),
       CLUSTERS: list(ctx.props.clusters),
       DEFAULT_CLUSTER: ctx.defaultCluster,
     };
@@ -63,6 +67,15 @@ export const detectFailedStart: FunctionSpec = {
         why: "Find the failing container's image and awslogs stream for the alert. DescribeTaskDefinition supports no resource-level permissions.",
       },
       ...publishAlerts(ctx, 'Send one alert per problem (cluster, group, category) and window.'),
+      ...(props.alerts?.chatTopic
+        ? [
+            {
+              actions: ['sns:Publish'],
+              resources: [props.alerts.chatTopic.topicArn],
+              why: "Send each message also to the chat topic, in AWS Chatbot's custom-notification format.",
+            },
+          ]
+        : []),
       stateTable(
         ctx,
         ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -5,7 +5,7 @@ import {
   provisioningTaskPattern,
   reconcileSchedule,
 } from '../../functions/scale-capacity/rules';
-import { ANY_RESOURCE, commonEnvironment, list, seconds, stateTable } from './common';
+import { ANY_RESOURCE, commonEnvironment, forClusters, list, seconds, stateTable } from './common';
 import type { FunctionSpec, SpecContext } from './types';
 
 /** The clusters of the capacity providers it sizes: it acts on nothing else. */
@@ -65,19 +65,19 @@ export const scaleCapacity: FunctionSpec = {
           'autoscaling:DescribeScalingActivities',
           'autoscaling:DescribeLifecycleHooks',
           'autoscaling:DescribeInstanceRefreshes',
-          'autoscaling:DescribeWarmPool',
         ],
         resources: [ANY_RESOURCE],
-        why: "Read the groups' size, instances and protection, recent launch failures and boot times, (for consolidation) that a terminate hook drains what it removes, instance refreshes under way, and warm pools. Auto Scaling Describe* actions accept only `*`.",
+        why: "Read the groups' size, instances and protection, recent launch failures and boot times, (for consolidation) that a terminate hook drains what it removes, and instance refreshes under way. These Auto Scaling Describe* actions accept only `*`.",
       },
       {
         actions: [
           'autoscaling:SetDesiredCapacity',
           'autoscaling:SetInstanceProtection',
           'autoscaling:TerminateInstanceInAutoScalingGroup',
+          'autoscaling:DescribeWarmPool',
         ],
         resources: groups.map((group) => arns.autoScalingGroup(group)),
-        why: "Scale out to what the plan needs; protect busy instances; remove idle ones (with decrement, so drain-instance drains them). Only the capacity providers' groups.",
+        why: "Scale out to what the plan needs; protect busy instances; remove idle ones (with decrement, so drain-instance drains them); read a group's warm pool. Only the capacity providers' groups.",
       },
       {
         actions: ['ecs:DescribeCapacityProviders'],
@@ -142,17 +142,17 @@ export const scaleCapacity: FunctionSpec = {
   },
 
   triggers(ctx) {
-    const clusterArns = providerClusters(ctx).map((cluster) => ctx.arns.cluster(cluster));
+    const clusters = providerClusters(ctx);
     return [
       {
         id: 'Provisioning',
         description: 'tasks waiting for capacity',
-        eventPattern: provisioningTaskPattern(clusterArns),
+        eventPattern: forClusters(provisioningTaskPattern([]), ctx, clusters),
       },
       {
         id: 'PlacementFailure',
         description: 'service task placement failures',
-        eventPattern: placementFailurePattern(clusterArns),
+        eventPattern: forClusters(placementFailurePattern([]), ctx, clusters),
       },
       { id: 'CapacityRequest', description: 'capacity requests', eventPattern: capacityRequestPattern },
       { id: 'Reconcile', description: 'reconcile pass', schedule: reconcileSchedule.expression },

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Alert } from '../aws/sns';
-import { SNS_SUBJECT_MAX, toSubject } from '../aws/sns';
 import { groupOf } from '../ecs/lifecycle';
+import { type Alert, SNS_SUBJECT_MAX, toSubject } from '../runtime/alert-message';
 import { cut } from '../runtime/limits';
 import type { Classification, ContainerSignal, StopSignals } from './classify';
 import {

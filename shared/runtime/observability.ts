@@ -4,7 +4,9 @@ import type { Context } from 'aws-lambda';
 import { BadEventError } from './errors';
 import { AWS_LIMITS, cut } from './limits';
 
-export const METRICS_NAMESPACE = 'EcsAutopilot';
+import { METRICS_NAMESPACE } from './metrics-namespace';
+
+export { METRICS_NAMESPACE };
 
 export interface Observability {
   logger: Logger;

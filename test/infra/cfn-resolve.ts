@@ -4,7 +4,8 @@ import type { CfnTemplate } from './cfn-yaml';
  * Evaluates a CloudFormation template far enough to compare two templates written differently (the
  * CDK's output and the hand-written SAM template): parameters are replaced by values, conditions and
  * Fn::If decided, Fn::ForEach (AWS::LanguageExtensions) expanded, and every string built from
- * intrinsics flattened to one canonical string where pseudo parameters read `${AWS::Region}` and
+ * intrinsics flattened to one canonical string (Fn::FindInMap read from Mappings, with the
+ * AWS::LanguageExtensions `DefaultValue`) where pseudo parameters read `${AWS::Region}` and
  * resources `${Name}` / `${Name.Attribute}`, Name being the logical id passed through `rename`.
  */
 
@@ -55,6 +56,7 @@ export function resolveTemplate(template: CfnTemplate, options: ResolveOptions =
     if (id in parameters) throw new Error(`${id} is both a parameter and a resource`);
   }
   const context: Context = {
+    mappings: template.Mappings ?? {},
     parameters,
     conditions: {},
     resources,
@@ -62,7 +64,8 @@ export function resolveTemplate(template: CfnTemplate, options: ResolveOptions =
     rename,
     locals: {},
   };
-  for (const [name, expression] of Object.entries(template.Conditions ?? {})) {
+  const conditions = expandForEach(template.Conditions ?? {}, parameters);
+  for (const [name, expression] of Object.entries(conditions)) {
     context.conditions[name] = Boolean(evaluate(expression, context));
   }
 
@@ -85,6 +88,7 @@ export function resolveTemplate(template: CfnTemplate, options: ResolveOptions =
 }
 
 interface Context {
+  mappings: NonNullable<CfnTemplate['Mappings']>;
   parameters: Record<string, Json>;
   conditions: Record<string, boolean>;
   resources: Resources;
@@ -170,8 +174,9 @@ function intrinsic(key: string, argument: unknown, context: Context): Json | typ
       return list.map((item) => str(item, 'Join')).join(delimiter);
     }
     case 'Fn::Split': {
-      const [delimiter, text] = argument as [string, unknown];
-      return str(ev(text), 'Split').split(delimiter);
+      const [delimiter, text] = argument as [unknown, unknown];
+      // A delimiter written `!Sub ",${Identifier}="` inside Fn::ForEach: the transform leaves a literal.
+      return str(ev(text), 'Split').split(str(ev(delimiter), 'Split delimiter'));
     }
     case 'Fn::Select': {
       const [index, list] = argument as [unknown, unknown];
@@ -196,8 +201,17 @@ function intrinsic(key: string, argument: unknown, context: Context): Json | typ
       return (argument as unknown[]).some((item) => ev(item) === true);
     case 'Fn::ToJsonString':
       return JSON.stringify(ev(argument));
+    case 'Fn::FindInMap': {
+      const [map, key, attribute, options] = argument as [unknown, unknown, unknown, unknown];
+      const found =
+        context.mappings[str(ev(map), 'FindInMap')]?.[str(ev(key), 'FindInMap')]?.[
+          str(ev(attribute), 'FindInMap')
+        ];
+      if (found !== undefined) return found as Json;
+      if (isRecord(options) && 'DefaultValue' in options) return ev(options.DefaultValue);
+      return fail(`Fn::FindInMap ${JSON.stringify(argument)} finds nothing`);
+    }
     case 'Fn::Base64':
-    case 'Fn::FindInMap':
     case 'Fn::ImportValue':
     case 'Fn::GetAZs':
     case 'Fn::Cidr':

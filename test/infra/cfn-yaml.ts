@@ -43,6 +43,7 @@ const cfnTags: (ScalarTag | CollectionTag)[] = INTRINSICS.flatMap((name) => {
 export type CfnTemplate = {
   Parameters?: Record<string, { Type: string; Default?: unknown; AllowedValues?: unknown[] }>;
   Conditions?: Record<string, unknown>;
+  Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   Resources: Record<
     string,
     {

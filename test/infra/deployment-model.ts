@@ -71,27 +71,38 @@ function statements(policyDocument: Json | undefined): string[] {
   const document = (policyDocument ?? {}) as Props;
   return asList(document.Statement).flatMap((raw) => {
     const statement = raw as Props;
-    const condition = statement.Condition ? canonicalCondition(statement.Condition as Props) : '';
+    const conditions = statement.Condition ? conditionCases(statement.Condition as Props) : [''];
     return asList(statement.Action).flatMap((action) =>
-      asList(statement.Resource).map((resource) =>
-        [statement.Effect, action, resource, condition].filter((part) => part !== '').join(' '),
+      asList(statement.Resource).flatMap((resource) =>
+        conditions.map((condition) =>
+          [statement.Effect, action, resource, condition].filter((part) => part !== '').join(' '),
+        ),
       ),
     );
   });
 }
 
-/** Condition values compared as sorted lists: `"x"` and `["x"]` mean the same to IAM. */
-function canonicalCondition(condition: Props): string {
-  const normalized: Record<string, Record<string, Json>> = {};
+/**
+ * A condition as the single-value cases it allows, each canonical: IAM ORs the values of one key and
+ * ANDs the keys, so `ecs:cluster: [a, b]` allows what one statement for `a` and one for `b` allow (the
+ * construct writes the list, the SAM template a statement per cluster). `"x"` and `["x"]` are alike.
+ * `ForAllValues:`/`ForAnyValue:` operators test a set, so their values stay one sorted list.
+ */
+function conditionCases(condition: Props): string[] {
+  let cases: Record<string, Record<string, Json>>[] = [{}];
   for (const [operator, keys] of Object.entries(condition)) {
-    normalized[operator] = {};
     for (const [key, value] of Object.entries(keys as Props)) {
-      normalized[operator][key] = asList(value)
-        .map((item) => (typeof item === 'string' ? item : canonical(item)))
-        .sort();
+      const values = asList(value).map((item) => (typeof item === 'string' ? item : canonical(item)));
+      const alternatives: Json[] = operator.startsWith('For') ? [values.sort()] : values.map((v) => [v]);
+      cases = cases.flatMap((partial) =>
+        alternatives.map((alternative) => ({
+          ...partial,
+          [operator]: { ...(partial[operator] ?? {}), [key]: alternative },
+        })),
+      );
     }
   }
-  return canonical(normalized);
+  return cases.map((entry) => canonical(entry));
 }
 
 function otherResources(
@@ -138,6 +149,10 @@ function rolePermissions(resolved: Resolved, roleName: string): string[] {
   return [...inline, ...attached].sort();
 }
 
+/** An event pattern written as JSON text (how the SAM template narrows it to a list parameter) or an object. */
+const patternOf = (pattern: Json | undefined): Json =>
+  typeof pattern === 'string' ? (JSON.parse(pattern) as Json) : (pattern ?? null);
+
 const roleOf = (arn: Json) => String(arn).replace(/^\$\{(.+)\.Arn\}$/, '$1');
 
 function retry(policy: Json | undefined): Json {
@@ -164,7 +179,7 @@ export function cdkModel(template: CfnTemplate, rootId: string): DeploymentModel
           triggers.push(
             canonical({
               ...(other.Properties.EventPattern
-                ? { pattern: other.Properties.EventPattern }
+                ? { pattern: patternOf(other.Properties.EventPattern) }
                 : { schedule: other.Properties.ScheduleExpression }),
               retry: retry(target.RetryPolicy),
               deadLetter: ((target.DeadLetterConfig ?? {}) as Props).Arn ?? null,
@@ -247,7 +262,11 @@ export function samModel(
       const deadLetter = ((eventProps.DeadLetterConfig ?? {}) as Props).Arn ?? null;
       switch (event.Type) {
         case 'EventBridgeRule':
-          return canonical({ pattern: eventProps.Pattern, retry: retry(eventProps.RetryPolicy), deadLetter });
+          return canonical({
+            pattern: patternOf(eventProps.Pattern),
+            retry: retry(eventProps.RetryPolicy),
+            deadLetter,
+          });
         case 'Schedule':
           return canonical({
             schedule: eventProps.Schedule,

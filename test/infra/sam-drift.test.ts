@@ -30,8 +30,25 @@ const CONFIG_SHAPES: Record<string, Parameters<typeof loadConfig>[0]> = {
 
 /** The SAM parameters of the example app's sample universe (the other defaults already are). */
 const SAMPLE_PARAMETERS = {
-  JobDefinition: JSON.stringify(sampleJob('web')),
+  JobNames: 'nightlyreport',
   JobTaskDefinitionFamilies: 'report',
+};
+
+/** Two clusters, a group and a capacity provider in each: the example app and SAM, configured alike. */
+const TWO_CLUSTERS = {
+  cdk: {
+    clusters: 'web,batch',
+    autoScalingGroups: 'web-asg=web,batch-asg=batch',
+    capacityProviders: 'web-asg-cp=web-asg,batch-cp=batch-asg',
+  },
+  sam: {
+    ...SAMPLE_PARAMETERS,
+    ClusterNames: 'web,batch',
+    AutoScalingGroupNames: 'web-asg,batch-asg',
+    AutoScalingGroupClusters: 'batch-asg=batch',
+    CapacityProviderNames: 'web-asg-cp,batch/batch-cp',
+    CapacityProviderGroupNames: 'web-asg,batch-asg',
+  },
 };
 
 const samText = readFileSync('template.yaml', 'utf8');
@@ -58,6 +75,54 @@ describe('SAM template and CDK construct', () => {
     );
     expect(differences(cdkWithout, samModel(parseCfnYaml(samText)))).toEqual([]);
     expect(cdkWithout.functions.RunScheduledTask.permissions.join('\n')).not.toContain('ecs:RunTask');
+  });
+
+  it('also with two clusters: per-cluster grants, patterns, hooks in each group’s cluster, providers of both', () => {
+    const cdkTwo = cdkModel(templateOf(synthExample({ context: TWO_CLUSTERS.cdk }).stack).json, ROOT_ID);
+    const samTwo = samModel(parseCfnYaml(samText), TWO_CLUSTERS.sam);
+    expect(differences(cdkTwo, samTwo)).toEqual([]);
+    // What the comparison saw: each hook names its group's cluster, each cluster is granted.
+    const hooks = samTwo.resources['AWS::AutoScaling::LifecycleHook'].join('\n');
+    expect(hooks).toContain(
+      '"AutoScalingGroupName":"batch-asg","DefaultResult":"CONTINUE","HeartbeatTimeout":5400,"LifecycleHookName":"ecs-autopilot-drain","LifecycleTransition":"autoscaling:EC2_INSTANCE_TERMINATING","NotificationMetadata":"{\\"cluster\\":\\"batch\\"}"',
+    );
+    expect(hooks).toContain('"NotificationMetadata":"{\\"cluster\\":\\"web\\"}"');
+    for (const fn of Object.values(samTwo.functions)) {
+      expect(fn.environment.DEFAULT_CLUSTER).toBe('web');
+    }
+    const permissions = samTwo.functions.DetectFailedStart.permissions.join('\n');
+    expect(permissions).toContain(':task/batch/*');
+    expect(permissions).toContain(':task/web/*');
+    expect(samTwo.functions.ScaleCapacity.environment.CAPACITY_PROVIDERS).toBe('web-asg-cp,batch/batch-cp');
+  });
+
+  it('also with a chat topic: CHAT_TOPIC_ARN and sns:Publish on it for detect-failed-start only', () => {
+    const chat = 'arn:aws:sns:us-east-1:123456789012:chat';
+    const cdkChat = cdkModel(
+      templateOf(synthExample({ context: { chatTopicArn: chat } }).stack).json,
+      ROOT_ID,
+    );
+    const samChat = samModel(parseCfnYaml(samText), { ...SAMPLE_PARAMETERS, ChatTopicArn: chat });
+    expect(differences(cdkChat, samChat)).toEqual([]);
+    expect(samChat.functions.DetectFailedStart.environment.CHAT_TOPIC_ARN).toBe(chat);
+    expect(samChat.functions.DetectFailedStart.permissions).toContain(`Allow sns:Publish ${chat}`);
+    expect(samChat.functions.RunScheduledTask.permissions.join('\n')).not.toContain(chat);
+    // Without one, neither the variable nor the grant.
+    expect(sam.functions.DetectFailedStart.environment.CHAT_TOPIC_ARN).toBeUndefined();
+    expect(sam.functions.DetectFailedStart.environment.GROUP_WAIT_SECONDS).toBe(30);
+  });
+
+  it('schedule each job of JobNames with its schedule in the job (and none without)', () => {
+    const [trigger] = sam.functions.RunScheduledTask.triggers.filter((t) => t.includes('"scheduler"'));
+    const input = (JSON.parse(trigger) as { input: { job: Record<string, unknown> } }).input;
+    expect(input.job).toEqual({
+      ...sampleJob('web'),
+      schedule: 'cron(0 2 * * ? *)',
+      timeZone: 'UTC',
+      flexibleTimeWindowMinutes: 5,
+    });
+    const none = samModel(parseCfnYaml(samText));
+    expect(none.functions.RunScheduledTask.triggers.filter((t) => t.includes('"scheduler"'))).toEqual([]);
   });
 
   it('deploy every function of the project', () => {
@@ -162,6 +227,18 @@ describe('the comparison notices a change on one side', () => {
   it('in an environment variable', () => {
     const changed = samWith('DRAIN_DEADLINE_SECONDS:', 'DRAIN_DEADLINE:');
     expect(differences(cdk, changed).join('\n')).toMatch(/environment DRAIN_DEADLINE_SECONDS/);
+  });
+
+  it('in the cluster of a group of another cluster, and in a cluster list', () => {
+    const cdkTwo = cdkModel(templateOf(synthExample({ context: TWO_CLUSTERS.cdk }).stack).json, ROOT_ID);
+    const unmapped = samModel(parseCfnYaml(samText), { ...TWO_CLUSTERS.sam, AutoScalingGroupClusters: '' });
+    expect(differences(cdkTwo, unmapped).join('\n')).toMatch(
+      /LifecycleHook: only in CDK: .*batch-asg.*batch/,
+    );
+    const oneCluster = samModel(parseCfnYaml(samText), { ...TWO_CLUSTERS.sam, ClusterNames: 'web' });
+    expect(differences(cdkTwo, oneCluster).join('\n')).toMatch(
+      /DetectFailedStart permissions: only in CDK: .*task\/batch/,
+    );
   });
 
   it('in a lifecycle hook', () => {

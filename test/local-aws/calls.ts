@@ -20,6 +20,12 @@ export interface CallRecord {
   /** Set when the answer was an error: the error code (injected or real). */
   error?: string;
   injected?: 'throttle' | 'server-error' | 'error' | 'unprocessed';
+  /**
+   * The functions running when it arrived (folder names), one of which sent it, when the end-to-end tests
+   * record requests (test/support/callers.ts): scripts/check-requests.py then checks the operation
+   * against their roles rather than any role of the templates.
+   */
+  callers?: string[];
 }
 
 export class CallLog {
@@ -53,10 +59,10 @@ export class CallLog {
   /** Appends a request, with its answer, to the RECORD_REQUESTS file (called once it is answered). */
   answered(record: CallRecord): void {
     if (!this.recordTo) return;
-    const { service, operation, input, status, error, injected } = record;
+    const { service, operation, input, status, error, injected, callers } = record;
     appendFileSync(
       this.recordTo,
-      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}) })}\n`,
+      `${JSON.stringify({ service, operation, input, status, ...(error ? { error } : {}), ...(injected ? { injected } : {}), ...(callers ? { callers } : {}) })}\n`,
     );
   }
 

@@ -110,6 +110,60 @@ describe('scripts/check-requests.py', () => {
     expect(missing.status).toBe(1);
   });
 
+  it('checks a request against the role of the function running as it arrived, not the union of roles', () => {
+    // SetInstanceProtection: scale-capacity's grant, not drain-instance's.
+    const protect = (...callers: string[]) => ({
+      service: 'autoscaling',
+      operation: 'SetInstanceProtection',
+      input: {
+        AutoScalingGroupName: 'web-asg',
+        InstanceIds: ['i-0a1b2c3d4e5f60001'],
+        ProtectedFromScaleIn: 'true',
+      },
+      status: 200,
+      ...(callers.length > 0 ? { callers } : {}),
+    });
+    const byScaler = check([protect('scale-capacity')]);
+    expect(byScaler.status).toBe(0);
+    expect(byScaler.output).toContain('1 request(s) checked against the role of the one function running');
+    const byDrainer = check([protect('drain-instance')]);
+    expect(byDrainer.output).toMatch(
+      /autoscaling:SetInstanceProtection: not allowed by drain-instance's role in template\.yaml/,
+    );
+    expect(byDrainer.status).toBe(1);
+    // Two functions running together (one run from the other's sleep): either role may grant it.
+    expect(check([protect('drain-instance', 'scale-capacity')]).status).toBe(0);
+    expect(check([protect('drain-instance', 'detect-failed-start')]).output).toMatch(
+      /not allowed by detect-failed-start's or drain-instance's role/,
+    );
+    // Without a sender, any role of the template may grant it (as before).
+    expect(check([protect()]).status).toBe(0);
+    // A sender the template does not deploy is a violation, not a pass.
+    expect(check([protect('resize-everything')]).output).toMatch(/sent by resize-everything, a function/);
+  });
+
+  it('reads grants from the per-cluster and per-group policies of each role (Fn::ForEach fragments)', () => {
+    // drain-instance's ListContainerInstances and CompleteLifecycleAction live in Fn::ForEach policies.
+    const run = check([
+      {
+        service: 'ecs',
+        operation: 'ListContainerInstances',
+        input: { cluster: 'web' },
+        status: 200,
+        callers: ['drain-instance'],
+      },
+      {
+        service: 'autoscaling',
+        operation: 'CompleteLifecycleAction',
+        input: { AutoScalingGroupName: 'web-asg', LifecycleHookName: 'h', LifecycleActionResult: 'CONTINUE' },
+        status: 200,
+        callers: ['drain-instance'],
+      },
+    ]);
+    expect(run.output).toContain('every request fits its model');
+    expect(run.status).toBe(0);
+  });
+
   it.each([
     [
       'a limit only the API reference gives',

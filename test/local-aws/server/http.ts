@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runningCallers } from '../../support/callers';
 import type { CallLog, CallRecord } from '../calls';
 import type { FaultInjector } from '../faults';
 import { AwsApiError } from '../model/errors';
@@ -299,6 +300,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: EndpointD
     at: world.now(),
     status: 200,
   };
+  // The functions running when it arrived, one of which sent it (test/support/callers.ts).
+  const callers = runningCallers();
+  if (callers.length > 0) record.callers = callers;
   deps.calls.add(record);
   res.on('finish', () => deps.calls.answered({ ...record, status: res.statusCode }));
 
