@@ -3,6 +3,7 @@ import {
   describeAutoScalingGroups,
   describeAutoScalingInstances,
   describeLifecycleHooks,
+  describeWarmPool,
   recordLifecycleActionHeartbeat,
 } from '../../shared/aws/autoscaling';
 import { BATCH_CONCURRENCY, chunk, mapConcurrent } from '../../shared/aws/batch';
@@ -115,7 +116,7 @@ const DRAINING_LOOKUP_BATCH = 50;
  */
 export async function reconcile(runtime: DrainContext): Promise<ReconcileResult> {
   const groups = await describeAutoScalingGroups(runtime.config.groups);
-  const result = await passOverWaiting(groups, runtime);
+  const result = await passOverWaiting(await withWarmPoolInstances(groups, runtime), runtime);
   // Instances back from the warm pool still DRAINING from the drain that sent them there.
   if (runtime.budget.hasTimeFor(STEP_RESERVE_MS))
     result.instances.push(...(await reactivateWarmReturns(groups, runtime)));
@@ -135,6 +136,41 @@ export async function reconcile(runtime: DrainContext): Promise<ReconcileResult>
     }
   }
   return result;
+}
+
+/**
+ * Instances on their way into or out of a warm pool (Warmed:*) are listed by DescribeWarmPool, not in
+ * the group's Instances (Auto Scaling API Reference, DescribeWarmPool), so for a group with a pool the
+ * pass reads it too: an instance waiting on our hook in Warmed:Pending:Wait is then heartbeated and
+ * drained like any other. A failed read leaves the pool's instances to the next pass (and their events).
+ */
+async function withWarmPoolInstances(
+  groups: AutoScalingGroup[],
+  runtime: DrainContext,
+): Promise<AutoScalingGroup[]> {
+  return Promise.all(
+    groups.map(async (group) => {
+      if (!group.WarmPoolConfiguration || !group.AutoScalingGroupName) return group;
+      try {
+        const { instances } = await describeWarmPool(group.AutoScalingGroupName);
+        const listed = new Set((group.Instances ?? []).map((instance) => instance.InstanceId));
+        return {
+          ...group,
+          Instances: [
+            ...(group.Instances ?? []),
+            ...instances.filter((instance) => !listed.has(instance.InstanceId)),
+          ],
+        };
+      } catch (error) {
+        runtime.logger.warn('Warm pool not read; its instances wait for the next pass', {
+          autoScalingGroup: group.AutoScalingGroupName,
+          errorKind: kindOf(error),
+          error: errorMessage(error),
+        });
+        return group;
+      }
+    }),
+  );
 }
 
 async function passOverWaiting(groups: AutoScalingGroup[], runtime: DrainContext): Promise<ReconcileResult> {

@@ -65,9 +65,13 @@ export const drainInstance: FunctionSpec = {
         why: 'Find instances waiting on our hooks (Terminating:Wait), the group of a Spot instance, the cluster tag and hook metadata. Auto Scaling Describe* actions accept only `*`.',
       },
       {
-        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        actions: [
+          'autoscaling:CompleteLifecycleAction',
+          'autoscaling:RecordLifecycleActionHeartbeat',
+          'autoscaling:DescribeWarmPool',
+        ],
         resources: groups,
-        why: 'Keep the terminate hook alive while tasks drain, then let the termination continue; only on the configured groups.',
+        why: "Keep the terminate hook alive while tasks drain, then let the termination continue; list a warm pool's instances (those waiting on the hook on their way into it are listed only there); only on the configured groups.",
       },
       {
         actions: ['ecs:ListContainerInstances'],

@@ -80,6 +80,29 @@ async function roundTripThroughWarmPool(handler: Handler) {
   expect(aws.world.ec2.get(I1)?.lifecycleState).toBe('InService');
 }
 
+describe('an instance on its way into the warm pool (#15)', () => {
+  it('is found by the pass through DescribeWarmPool when its event was lost, drained and let go', async () => {
+    const handler = await loadHandler();
+    aws.world.putWarmPool(SAMPLE.group, { reuseOnScaleIn: true });
+    aws.world.setDesiredCapacity(SAMPLE.group, 4);
+    aws.world.advance(180_000);
+    aws.world.takeEvents();
+    aws.world.terminateInstanceInGroup(I1, true);
+    aws.world.takeEvents(); // the lifecycle event is lost
+    expect(aws.world.ec2.get(I1)?.lifecycleState).toBe('Warmed:Pending:Wait');
+
+    for (let minute = 0; minute < 10 && status() !== undefined; minute++) {
+      await handler(TICK, lambdaContext(60_000));
+      if (aws.world.lifecycleActions({ instanceId: I1 }).at(-1)?.result) break;
+      aws.world.advance(60_000);
+    }
+
+    expect(aws.calls.count('autoscaling:DescribeWarmPool')).toBeGreaterThan(0);
+    expect(aws.world.lifecycleActions({ instanceId: I1 }).at(-1)).toMatchObject({ result: 'CONTINUE' });
+    expect(status()).toBe('DRAINING');
+  });
+});
+
 describe('warm pool return (#24)', () => {
   it('an instance back from the warm pool is set ACTIVE again by the pass and takes tasks', async () => {
     const handler = await loadHandler();

@@ -175,10 +175,11 @@ const handlers: Record<string, Handler> = {
         TargetGroupARNs: [],
         HealthCheckType: 'EC2',
         HealthCheckGracePeriod: 300,
-        // Instances stopped in the warm pool are listed by DescribeWarmPool, not here.
+        // Warm pool instances (every Warmed:* state, those waiting on a hook on their way into the
+        // pool included) are listed by DescribeWarmPool, not here.
         Instances: world
           .groupInstances(group.name)
-          .filter((i) => i.lifecycleState !== 'Warmed:Stopped')
+          .filter((i) => !i.lifecycleState.startsWith('Warmed:'))
           .map((i) => instanceView(world, i, false)),
         ...(world.warmPools.has(group.name)
           ? {
@@ -363,6 +364,29 @@ const handlers: Record<string, Handler> = {
       invalidToken,
     });
     return { Tags: page.items, NextToken: page.nextToken };
+  },
+
+  DescribeWarmPool(world, params) {
+    const groupName = required(params, 'AutoScalingGroupName');
+    if (!world.groups.has(groupName)) {
+      throw validation(`AutoScalingGroup name not found - AutoScalingGroup ${groupName} not found`);
+    }
+    const pool = world.warmPools.get(groupName);
+    const instances = world
+      .groupInstances(groupName)
+      .filter((i) => i.lifecycleState.startsWith('Warmed:'))
+      .map((i) => instanceView(world, i, false));
+    return {
+      ...(pool
+        ? {
+            WarmPoolConfiguration: {
+              PoolState: pool.poolState,
+              InstanceReusePolicy: { ReuseOnScaleIn: pool.reuseOnScaleIn },
+            },
+          }
+        : {}),
+      Instances: instances,
+    };
   },
 
   DescribeInstanceRefreshes(world, params) {
