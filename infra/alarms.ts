@@ -19,6 +19,7 @@ export type AlarmKind =
   | 'DrainDeadlineExpired'
   | 'DrainErrors'
   | 'DrainBlocked'
+  | 'WarmPoolCapacityStranded'
   | 'Refused'
   | 'UnplaceableTasks'
   | 'LaunchFailures';
@@ -101,6 +102,13 @@ export const ALARM_DOCS: Record<AlarmKind, AlarmDoc> = {
       'A drain is held by the disruption budget: letting the instance go would take a service below its minimum healthy percent (or to zero), its replacements having no room. The instance is held, past the drain deadline up to the blocked-drain deadline.',
     todo: 'Read drain-instance’s warning “Drain blocked” (services and why); give the group room (max size, failing launches) or lower the service’s minimum; scale-capacity, where deployed, was asked for room.',
   },
+  WarmPoolCapacityStranded: {
+    per: 'deployment',
+    metric: 'EcsAutopilot WarmPoolCapacityStranded ≥ 1 in 5 min (service drain-instance)',
+    means:
+      'An instance drained on its way into the warm pool came back into service but could not be set ACTIVE again: Auto Scaling counts it, ECS places nothing on it.',
+    todo: 'Read drain-instance’s error “Capacity stranded” (instance, why); set the container instance ACTIVE (aws ecs update-container-instances-state) or terminate it; check the state table and ecs:UpdateContainerInstancesState are reachable.',
+  },
   Refused: {
     per: 'provider',
     metric: 'EcsAutopilot Refused ≥ 1 in 5 min (service scale-capacity, per CapacityProvider)',
@@ -134,7 +142,13 @@ export const ALARM_PERIOD = Duration.minutes(5);
 export const NOT_INVOKED_PERIOD = Duration.minutes(10);
 
 /** The drain metrics alarmed on (namespace EcsAutopilot, dimension service=drain-instance). */
-export const DRAIN_ALARMS = ['DrainHookLost', 'DrainDeadlineExpired', 'DrainErrors', 'DrainBlocked'] as const;
+export const DRAIN_ALARMS = [
+  'DrainHookLost',
+  'DrainDeadlineExpired',
+  'DrainErrors',
+  'DrainBlocked',
+  'WarmPoolCapacityStranded',
+] as const;
 /** scale-capacity's per-provider metrics alarmed on (dimensions CapacityProvider and service). */
 export const CAPACITY_ALARMS = ['Refused', 'UnplaceableTasks', 'LaunchFailures'] as const;
 
@@ -163,6 +177,7 @@ export const METRIC_ALARM_SETTINGS: Record<
   DrainDeadlineExpired: { statistic: 'Sum', periods: 1 },
   DrainErrors: { statistic: 'Sum', periods: 1 },
   DrainBlocked: { statistic: 'Sum', periods: 1 },
+  WarmPoolCapacityStranded: { statistic: 'Sum', periods: 1 },
   Refused: { statistic: 'Sum', periods: 1 },
   // Gauges written at every pass: a pass or two of them is an ordinary moment, ten minutes is not.
   UnplaceableTasks: { statistic: 'Maximum', periods: 2 },
