@@ -88,7 +88,7 @@ async function countedTasks(taskArns: readonly string[]): Promise<boolean[]> {
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const { DynamoDBDocumentClient, ScanCommand } = await import('@aws-sdk/lib-dynamodb');
   reader ??= DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: aws.endpoint, region: SAMPLE.region }),
+    new DynamoDBClient({ endpoint: aws.tableInspectionEndpoint, region: SAMPLE.region }),
   );
   const { Items = [] } = await reader.send(new ScanCommand({ TableName: SAMPLE.table }));
   const counted = new Set<string>();

@@ -65,7 +65,7 @@ async function callsDuring<T>(run: () => Promise<T>): Promise<{ result: T; calls
 
 const incidentFailures = async () => {
   const { DynamoDBClient, ScanCommand } = await import('@aws-sdk/client-dynamodb');
-  const client = new DynamoDBClient({ endpoint: aws.endpoint, region: SAMPLE.region });
+  const client = new DynamoDBClient({ endpoint: aws.tableInspectionEndpoint, region: SAMPLE.region });
   const { Items = [] } = await client.send(new ScanCommand({ TableName: SAMPLE.table }));
   client.destroy();
   return Items.filter((item) => item.sk?.S === 'incident').reduce(

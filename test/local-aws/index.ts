@@ -46,6 +46,12 @@ export interface LocalAws {
   readonly throttling: EcsThrottling;
   /** http://127.0.0.1:<port>: set AWS_ENDPOINT_URL to it before the SDK clients are built. */
   readonly endpoint: string;
+  /**
+   * The state table's DynamoDB behind the endpoint's back, for a test that inspects what the functions
+   * wrote (a Scan of the whole table): not recorded, faulted or throttled, so it is not taken for one of
+   * the functions' requests (scripts/check-requests.py checks those against their grants).
+   */
+  readonly tableInspectionEndpoint: string;
   /** The current world (replaced by reset(): read it through this property each time). */
   readonly world: World;
   readonly faults: FaultInjector;
@@ -106,6 +112,7 @@ export async function startLocalAws(options: StartOptions = {}): Promise<LocalAw
 
   return {
     endpoint,
+    tableInspectionEndpoint: `http://127.0.0.1:${dynamo.port}`,
     get world() {
       return world;
     },
