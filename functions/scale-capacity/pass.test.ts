@@ -435,35 +435,38 @@ describe('consolidation (CONSOLIDATION=true)', () => {
   });
 });
 
-describe('a burst of PROVISIONING events for standalone tasks', () => {
-  const provisioning = (id: string): Task => ({
+/** A standalone task of `family` waiting in PROVISIONING (its definition is `<family>:1`). */
+const provisioningTask = (id: string, family: string): Task => ({
+  taskArn: taskArn(id),
+  lastStatus: 'PROVISIONING',
+  desiredStatus: 'RUNNING',
+  capacityProviderName: 'web-asg-cp',
+  group: `family:${family}`,
+  taskDefinitionArn: tdArn(`${family}:1`),
+});
+
+/** The ECS Task State Change (PROVISIONING) for that task. */
+const provisioningEvent = (id: string, time: number, family: string) => ({
+  version: '0',
+  id: `e-${id}`,
+  'detail-type': 'ECS Task State Change',
+  source: 'aws.ecs',
+  account: '123456789012',
+  time: new Date(time).toISOString().replace('.000', ''),
+  region: 'us-east-1',
+  resources: [taskArn(id)],
+  detail: {
+    clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
     taskArn: taskArn(id),
     lastStatus: 'PROVISIONING',
     desiredStatus: 'RUNNING',
     capacityProviderName: 'web-asg-cp',
-    group: 'family:bigjob',
-    taskDefinitionArn: tdArn('bigjob:1'),
-  });
-  const event = (id: string, time: number) => ({
-    version: '0',
-    id: `e-${id}`,
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '123456789012',
-    time: new Date(time).toISOString().replace('.000', ''),
-    region: 'us-east-1',
-    resources: [taskArn(id)],
-    detail: {
-      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
-      taskArn: taskArn(id),
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      capacityProviderName: 'web-asg-cp',
-      group: 'family:bigjob',
-      version: 1,
-    },
-  });
+    group: `family:${family}`,
+    version: 1,
+  },
+});
 
+describe('a burst of PROVISIONING events for standalone tasks', () => {
   it('the second task, whose event waited behind the first pass, is still planned', async () => {
     const world = {
       instances: [{ id: 'i-01', zone: 'us-east-1a', cpuFree: 0, memFree: 0, running: 3, protected: true }],
@@ -479,19 +482,27 @@ describe('a burst of PROVISIONING events for standalone tasks', () => {
           containerDefinitions: [{ name: 'job' }],
         },
       },
-      extraTasks: [provisioning('aaaa'), provisioning('bbbb')],
+      extraTasks: [provisioningTask('aaaa', 'bigjob'), provisioningTask('bbbb', 'bigjob')],
     };
     // What the execution environment remembers between invocations.
     const passes = new Map<string, number>();
     const waiting: WaitingTasks = new Map();
     const at = NOW - 10_000; // both events at the same second
     mockWorld(world);
-    const first = await runPass(event('aaaa', at), {}, { now: at + 6_000, passes, waiting });
+    const first = await runPass(
+      provisioningEvent('aaaa', at, 'bigjob'),
+      {},
+      { now: at + 6_000, passes, waiting },
+    );
     expect(first.providers[0]).toMatchObject({ scaleOut: 1, desiredCapacity: 2 });
 
     // The group now has desired 2 (one requested instance for task aaaa); bbbb still waits.
     mockWorld({ ...world, group: { DesiredCapacity: 2 } });
-    const second = await runPass(event('bbbb', at), {}, { now: at + 7_000, passes, waiting });
+    const second = await runPass(
+      provisioningEvent('bbbb', at, 'bigjob'),
+      {},
+      { now: at + 7_000, passes, waiting },
+    );
     expect(second.status).not.toBe('ignored');
     expect(asgMock).toHaveReceivedCommandWith(SetDesiredCapacityCommand, { DesiredCapacity: 3 });
   });
@@ -500,12 +511,16 @@ describe('a burst of PROVISIONING events for standalone tasks', () => {
     const world = {
       instances: [{ id: 'i-01', zone: 'us-east-1a', cpuFree: 2048, memFree: 7680, running: 1 }],
       services: [logRouter],
-      extraTasks: [{ ...provisioning('aaaa'), taskDefinitionArn: tdArn('api:3') }],
+      extraTasks: [{ ...provisioningTask('aaaa', 'bigjob'), taskDefinitionArn: tdArn('api:3') }],
     };
     const passes = new Map<string, number>();
     const waiting: WaitingTasks = new Map();
     mockWorld(world);
-    await runPass(event('aaaa', NOW - 10_000), {}, { now: NOW - 5_000, passes, waiting });
+    await runPass(
+      provisioningEvent('aaaa', NOW - 10_000, 'bigjob'),
+      {},
+      { now: NOW - 5_000, passes, waiting },
+    );
     expect([...waiting.keys()]).toEqual([taskArn('aaaa')]);
 
     mockWorld(world);
@@ -524,33 +539,6 @@ describe('a burst of PROVISIONING events for standalone tasks', () => {
 });
 
 describe('a burst of wake-ups is answered by a handful of passes', () => {
-  const provisioning = (id: string): Task => ({
-    taskArn: taskArn(id),
-    lastStatus: 'PROVISIONING',
-    desiredStatus: 'RUNNING',
-    capacityProviderName: 'web-asg-cp',
-    group: 'family:fanout',
-    taskDefinitionArn: tdArn('fanout:1'),
-  });
-  const taskEvent = (id: string, time: number) => ({
-    version: '0',
-    id: `e-${id}`,
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '123456789012',
-    time: new Date(time).toISOString().replace('.000', ''),
-    region: 'us-east-1',
-    resources: [taskArn(id)],
-    detail: {
-      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/web',
-      taskArn: taskArn(id),
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      capacityProviderName: 'web-asg-cp',
-      group: 'family:fanout',
-      version: 1,
-    },
-  });
   const requestEvent = (n: number, time: number) => ({
     version: '0',
     id: `r-${n}`,
@@ -599,11 +587,11 @@ describe('a burst of wake-ups is answered by a handful of passes', () => {
       instances: threeFull,
       services: [logRouter],
       definitions,
-      extraTasks: ids.map(provisioning),
+      extraTasks: ids.map((id) => provisioningTask(id, 'fanout')),
     });
     const at = NOW - 20_000;
     // RunTask starts 10 tasks a call: the burst's events span a few seconds.
-    const events = ids.map((id, n) => taskEvent(id, at + Math.floor(n / 10) * 100));
+    const events = ids.map((id, n) => provisioningEvent(id, at + Math.floor(n / 10) * 100, 'fanout'));
     const { passesRun, memory, summaries } = await drain(events, at + 6_000, 1_500);
     expect(passesRun).toBeLessThanOrEqual(3);
     expect(memory.waiting.size).toBe(300);
