@@ -129,6 +129,9 @@ export async function buildPackage(names: string[]): Promise<void> {
       '.',
       '--target',
       'ES2023',
+      // As tsconfig.json: the code reached from the construct uses ES2024's library (String#toWellFormed).
+      '--lib',
+      'ES2024',
       '--module',
       'ESNext',
       '--moduleResolution',
